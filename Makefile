@@ -1,0 +1,58 @@
+# Placement in Go. `make help` lists the targets.
+SHELL := /bin/bash
+GO ?= go
+DEVDB := $(GO) run ./cmd/placement-devdb
+# TEST_DATABASE_URL, when set, names a PostgreSQL server where the user may
+# create databases; otherwise a throwaway cluster under .data/ is used.
+TEST_DB = $${TEST_DATABASE_URL:-$$($(DEVDB) start)}
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+.PHONY: run
+run: ## serve on 127.0.0.1:8778 (noauth2; local PostgreSQL under .data/ unless configured)
+	$(GO) run ./cmd/placement-api --dev $(ARGS)
+
+.PHONY: test
+test: ## go vet, unit tests and gabbits with the race detector, on a real PostgreSQL
+	@set -e; url=$(TEST_DB); export TEST_DATABASE_URL="$$url"; \
+	echo "TEST_DATABASE_URL=$$url"; \
+	$(GO) vet ./...; \
+	$(GO) test -race -count=1 $(TESTFLAGS) ./...
+
+.PHONY: gabbi
+gabbi: ## run one gabbit file: make gabbi FILE=gabbits/traits.yaml
+	@set -e; url=$(TEST_DB); export TEST_DATABASE_URL="$$url"; \
+	$(GO) test -race -count=1 ./gabbits -run "TestGabbits/$(basename $(notdir $(FILE)))$$" -v
+
+.PHONY: lint
+lint: ## gofmt and go vet must be clean
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+.PHONY: build
+build: ## build the commands into ./bin
+	$(GO) build -o bin/ ./cmd/...
+
+.PHONY: db-up
+db-up: ## start the local PostgreSQL under .data/ and print its URL
+	@$(DEVDB) start
+
+.PHONY: db-stop
+db-stop: ## stop the local PostgreSQL
+	@$(DEVDB) stop
+
+.PHONY: db-reset
+db-reset: db-stop ## stop and delete the local PostgreSQL
+	rm -rf .data/pg
+
+.PHONY: tidy
+tidy: ## go mod tidy
+	$(GO) mod tidy
+
+.PHONY: relnote
+relnote: ## new release note: make relnote SLUG=my-change
+	@f=releasenotes/notes/$(SLUG)-$$(head -c8 /dev/urandom | od -An -tx1 | tr -d ' \n').yaml; \
+	printf -- '---\nfeatures:\n  - |\n    Describe the change.\n' > $$f; echo $$f

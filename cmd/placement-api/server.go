@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/openstack-placement-go/placement/internal/api"
+	"github.com/openstack-placement-go/placement/internal/config"
+	"github.com/openstack-placement-go/placement/internal/devdb"
+	"github.com/openstack-placement-go/placement/internal/migrate"
+	"github.com/openstack-placement-go/placement/internal/policy"
+	"github.com/openstack-placement-go/placement/internal/store"
+)
+
+// Main is the placement-api program, a struct so tests can run it.
+type Main struct {
+	Stdout, Stderr io.Writer
+}
+
+// Run parses args, loads the configuration, prepares the database and
+// serves until ctx is cancelled. It returns the process exit code.
+func (m Main) Run(ctx context.Context, args, environ []string) int {
+	logger := slog.New(slog.NewTextHandler(m.Stderr, nil))
+	slog.SetDefault(logger)
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(m.Stderr, "placement-api: "+format+"\n", a...)
+		return 1
+	}
+
+	files, rest, err := config.ParseArgs(args)
+	if err != nil {
+		return fail("%v", err)
+	}
+	fs := flag.NewFlagSet("placement-api", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	bind := fs.String("bind", "127.0.0.1:8778", "listen address HOST:PORT")
+	dev := fs.Bool("dev", false, "development mode: local PostgreSQL under .data/ when no database is configured, noauth2 by default")
+	if err := fs.Parse(rest); err != nil {
+		return 2
+	}
+	cfg, warnings, err := config.Load(files, environ)
+	if err != nil {
+		return fail("%v", err)
+	}
+	for _, w := range warnings {
+		logger.Warn(w)
+	}
+	if *dev {
+		if err := devDefaults(ctx, cfg, environ, m.Stdout); err != nil {
+			return fail("%v", err)
+		}
+	}
+	if cfg.API.AuthStrategy != "noauth2" {
+		return fail("[api] auth_strategy = %s is not supported yet (issue 6); use noauth2", cfg.API.AuthStrategy)
+	}
+	dsn, err := cfg.DSN()
+	if err != nil {
+		return fail("%v", err)
+	}
+	if cfg.Database.SyncOnStartup {
+		if err := migrate.Sync(ctx, dsn); err != nil {
+			return fail("database sync: %v", err)
+		}
+	}
+	pool, err := openWithRetry(ctx, dsn, cfg, logger)
+	if err != nil {
+		return fail("connecting to the database ([placement_database] connection): %v", err)
+	}
+	defer pool.Close()
+	if err := store.SeedStandard(ctx, pool); err != nil {
+		return fail("synchronising standard resource classes and traits: %v", err)
+	}
+	st := store.New(pool)
+	st.ConflictRetries = cfg.Placement.AllocationConflictRetryCount
+
+	a := api.New(st, api.Options{
+		Policy: policy.Defaults{NewDefaultsOnly: cfg.Policy.EnforceNewDefaults},
+		Logger: logger,
+	})
+	ln, err := net.Listen("tcp", *bind)
+	if err != nil {
+		return fail("listen on %s: %v", *bind, err)
+	}
+	srv := &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	logger.Info("placement-api listening", "address", ln.Addr().String())
+	if *dev {
+		fmt.Fprintf(m.Stdout, "\nPlacement is up. Try:\n  curl -s http://%s/ -H 'OpenStack-API-Version: placement latest'\n  curl -s http://%s/resource_providers -H 'X-Auth-Token: admin' -H 'OpenStack-API-Version: placement latest'\n\n", ln.Addr(), ln.Addr())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fail("serve: %v", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fail("shutdown: %v", err)
+	}
+	return 0
+}
+
+// devDefaults fills in what `make run` needs on a fresh machine.
+func devDefaults(ctx context.Context, cfg *config.Config, environ []string, stdout io.Writer) error {
+	if len(cfg.Files) == 0 && !hasEnv(environ, "OS_API__AUTH_STRATEGY") {
+		cfg.API.AuthStrategy = "noauth2"
+	}
+	cfg.Database.SyncOnStartup = true
+	if cfg.Database.Connection != "" {
+		return nil
+	}
+	c := devdb.Cluster{Dir: ".data/pg", Port: 55433}
+	fmt.Fprintf(stdout, "No [placement_database] connection configured: using a local PostgreSQL under %s (port %d).\n", c.Dir, c.Port)
+	if err := c.Ensure(ctx); err != nil {
+		return err
+	}
+	if err := devdb.CreateDatabase(ctx, c.URL("postgres"), "placement"); err != nil {
+		return err
+	}
+	cfg.Database.Connection = c.URL("placement")
+	return nil
+}
+
+func hasEnv(environ []string, name string) bool {
+	for _, kv := range environ {
+		if k, _, _ := strings.Cut(kv, "="); strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// openWithRetry connects, retrying as [placement_database] max_retries and
+// retry_interval say (-1 retries forever).
+func openWithRetry(ctx context.Context, dsn string, cfg *config.Config, logger *slog.Logger) (*pgxpool.Pool, error) {
+	opts := store.PoolOptions{
+		MaxConns:        int32(cfg.Database.MaxPoolSize + max(cfg.Database.MaxOverflow, 0)),
+		MaxConnLifetime: time.Duration(cfg.Database.ConnectionRecycleTime) * time.Second,
+	}
+	for attempt := 0; ; attempt++ {
+		pool, err := store.Open(ctx, dsn, opts)
+		if err == nil {
+			return pool, nil
+		}
+		if cfg.Database.MaxRetries >= 0 && attempt >= cfg.Database.MaxRetries {
+			return nil, err
+		}
+		logger.Warn("database not reachable, retrying", "error", err, "attempt", attempt+1)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Duration(cfg.Database.RetryInterval) * time.Second):
+		}
+	}
+}

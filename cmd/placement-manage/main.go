@@ -1,0 +1,280 @@
+// Command placement-manage is the operator tool for the Placement database,
+// command-compatible with upstream's placement-manage and placement-status:
+//
+//	placement-manage [--config-file F ...] [--config-dir D] db sync
+//	placement-manage ... db version
+//	placement-manage ... db stamp <revision>
+//	placement-manage ... db online_data_migrations [--max-count N]
+//	placement-manage ... status            (alias: upgrade check)
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/openstack-placement-go/placement/internal/config"
+	"github.com/openstack-placement-go/placement/internal/migrate"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Environ(), os.Stdout, os.Stderr))
+}
+
+const usage = `usage: placement-manage [--config-file FILE ...] [--config-dir DIR] COMMAND
+
+commands:
+  db sync                                  migrate the database schema to the latest version
+  db version                               print the schema's (alembic-equivalent) revision
+  db stamp REVISION                        record REVISION as applied without running DDL
+  db online_data_migrations [--max-count N]
+                                           fix legacy data (exit 0 done, 1 more left, 2 errors, 127 bad input)
+  status | upgrade check                   report problems to fix before upgrading (exit 0 ok, 2 failure)
+`
+
+// Exit codes of online_data_migrations, as upstream.
+const (
+	exitMore       = 1
+	exitFailed     = 2
+	exitBadInput   = 127
+	exitCheckError = 2
+)
+
+// command is a parsed command line, minus the config options.
+type command struct {
+	name     string // "sync", "version", "stamp", "online", "status"
+	revision string // stamp
+	maxCount int    // online; 0 = until complete
+	badCount bool   // online: --max-count was not a positive integer
+}
+
+// run executes placement-manage with args (without the program name) and
+// returns the exit code.
+func run(args, environ []string, stdout, stderr io.Writer) int {
+	fail := func(err error) int {
+		msg := strings.Join(strings.Fields(err.Error()), " ")
+		fmt.Fprintf(stderr, "placement-manage: %s\n", msg)
+		return 1
+	}
+	files, rest, err := config.ParseArgs(args)
+	if err != nil {
+		return fail(err)
+	}
+	if len(rest) == 1 && (rest[0] == "-h" || rest[0] == "--help" || rest[0] == "help") {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	cmd, err := parseCommand(rest)
+	if err != nil {
+		return fail(err)
+	}
+	if cmd.badCount {
+		// Upstream prints this on stdout.
+		fmt.Fprintln(stdout, "Must supply a positive value for max_count")
+		return exitBadInput
+	}
+	cfg, warnings, err := config.Load(files, environ)
+	if err != nil {
+		return fail(err)
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "placement-manage: warning: %s\n", w)
+	}
+	dsn, err := cfg.DSN()
+	if err != nil {
+		return fail(err)
+	}
+
+	ctx := context.Background()
+	switch cmd.name {
+	case "sync":
+		if err := migrate.Sync(ctx, dsn); err != nil {
+			return fail(err)
+		}
+	case "version":
+		rev, err := migrate.Revision(ctx, dsn)
+		if err != nil {
+			return fail(err)
+		}
+		if rev == "" {
+			rev = "None" // what upstream prints for an unversioned database
+		}
+		fmt.Fprintln(stdout, rev)
+	case "stamp":
+		if err := migrate.Stamp(ctx, dsn, cmd.revision); err != nil {
+			return fail(err)
+		}
+	case "online":
+		return onlineDataMigrations(ctx, dsn, cmd.maxCount, cfg, stdout, fail)
+	case "status":
+		results, ok, err := migrate.Check(ctx, dsn)
+		if err != nil {
+			return fail(err)
+		}
+		printCheckResults(stdout, results)
+		if !ok {
+			return exitCheckError
+		}
+	}
+	return 0
+}
+
+// parseCommand parses what remains after the config options.
+func parseCommand(args []string) (command, error) {
+	bad := func(format string, a ...any) (command, error) {
+		return command{}, fmt.Errorf(format+" (try --help)", a...)
+	}
+	if len(args) == 0 {
+		return bad("missing command")
+	}
+	switch {
+	case args[0] == "status" && len(args) == 1,
+		args[0] == "upgrade" && len(args) == 2 && args[1] == "check":
+		return command{name: "status"}, nil
+	case args[0] != "db":
+		return bad("unknown command %q", strings.Join(args, " "))
+	case len(args) < 2:
+		return bad("missing db subcommand (sync, version, stamp, online_data_migrations)")
+	}
+	sub, rest := args[1], args[2:]
+	switch sub {
+	case "sync", "version":
+		if len(rest) > 0 {
+			return bad("db %s takes no arguments, got %q", sub, strings.Join(rest, " "))
+		}
+		return command{name: sub}, nil
+	case "stamp":
+		if len(rest) != 1 {
+			return bad("db stamp takes exactly one revision")
+		}
+		return command{name: "stamp", revision: rest[0]}, nil
+	case "online_data_migrations":
+		c := command{name: "online"}
+		for i := 0; i < len(rest); i++ {
+			name, value, hasValue := strings.Cut(rest[i], "=")
+			if name != "--max-count" {
+				return bad("unknown argument %q for db online_data_migrations", rest[i])
+			}
+			if !hasValue {
+				if i+1 >= len(rest) {
+					return bad("--max-count: expected one argument")
+				}
+				i++
+				value = rest[i]
+			}
+			// Like upstream, a value that is not a positive integer is
+			// invalid input (exit 127), not a usage error.
+			n, err := strconv.Atoi(value)
+			c.maxCount, c.badCount = n, err != nil || n < 1
+		}
+		return c, nil
+	}
+	return bad("unknown db subcommand %q", sub)
+}
+
+func onlineDataMigrations(ctx context.Context, dsn string, maxCount int, cfg *config.Config, stdout io.Writer, fail func(error) int) int {
+	results, ran, failed, err := migrate.OnlineDataMigrations(ctx, dsn, migrate.OnlineOptions{
+		MaxCount:            maxCount,
+		IncompleteProjectID: cfg.Placement.IncompleteConsumerProjectID,
+		IncompleteUserID:    cfg.Placement.IncompleteConsumerUserID,
+		Log:                 stdout,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	rows := make([][]string, 0, len(results))
+	for _, r := range results {
+		rows = append(rows, []string{r.Name, strconv.Itoa(r.Found), strconv.Itoa(r.Done)})
+	}
+	printTable(stdout, []string{"Migration", "Total Found", "Done"}, rows)
+	// With --max-count, rows migrated in this batch outweigh errors: the
+	// remaining work may unblock the failing migration (upstream's rule).
+	if failed && !(maxCount > 0 && ran > 0) {
+		fmt.Fprintln(stdout, "Some migrations failed unexpectedly. Check log for details.")
+		return exitFailed
+	}
+	if ran > 0 {
+		return exitMore
+	}
+	return 0
+}
+
+// printCheckResults renders migrate.Check's "<check>: <outcome>" lines in
+// the layout of upstream's placement-status (oslo.upgradecheck).
+func printCheckResults(w io.Writer, results []string) {
+	var lines []string
+	for i, r := range results {
+		name, outcome, _ := strings.Cut(r, ": ")
+		result, details := "Success", outcome
+		switch {
+		case outcome == "Success":
+			details = "None"
+		case strings.HasPrefix(outcome, "Failure: "):
+			result, details = "Failure", strings.TrimPrefix(outcome, "Failure: ")
+		case strings.HasPrefix(outcome, "needs "):
+			result = "Warning"
+		}
+		if i > 0 {
+			lines = append(lines, "")
+		}
+		lines = append(lines, "Check: "+name, "Result: "+result, "Details: "+details)
+	}
+	width := len("Upgrade Check Results")
+	for _, l := range lines {
+		width = max(width, len(l))
+	}
+	border := "+" + strings.Repeat("-", width+2) + "+"
+	fmt.Fprintln(w, border)
+	fmt.Fprintf(w, "| %-*s |\n", width, "Upgrade Check Results")
+	fmt.Fprintln(w, border)
+	for _, l := range lines {
+		if l == "" {
+			fmt.Fprintln(w, border)
+			continue
+		}
+		fmt.Fprintf(w, "| %-*s |\n", width, l)
+	}
+	fmt.Fprintln(w, border)
+}
+
+// printTable draws a prettytable-style box: centred header, left-aligned
+// first column and centred others.
+func printTable(w io.Writer, header []string, rows [][]string) {
+	widths := make([]int, len(header))
+	for i, h := range header {
+		widths[i] = len(h)
+	}
+	for _, r := range rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], len(c))
+		}
+	}
+	var border strings.Builder
+	border.WriteString("+")
+	for _, n := range widths {
+		border.WriteString(strings.Repeat("-", n+2) + "+")
+	}
+	line := func(cells []string, left bool) {
+		var b strings.Builder
+		b.WriteString("|")
+		for i, c := range cells {
+			pad := widths[i] - len(c)
+			l := pad / 2
+			if left && i == 0 {
+				l = 0
+			}
+			b.WriteString(" " + strings.Repeat(" ", l) + c + strings.Repeat(" ", pad-l) + " |")
+		}
+		fmt.Fprintln(w, b.String())
+	}
+	fmt.Fprintln(w, border.String())
+	line(header, false)
+	fmt.Fprintln(w, border.String())
+	for _, r := range rows {
+		line(r, true)
+	}
+	fmt.Fprintln(w, border.String())
+}

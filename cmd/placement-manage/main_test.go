@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func runCmd(args ...string) result {
+	var out, errOut bytes.Buffer
+	code := run(args, nil, &out, &errOut)
+	return result{code, out.String(), errOut.String()}
+}
+
+func TestRun_UsageErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"no command is an error", nil, 1, "", "placement-manage: missing command (try --help)\n"},
+		{"an unknown command is an error", []string{"frobnicate"}, 1, "", "placement-manage: unknown command \"frobnicate\" (try --help)\n"},
+		{"db alone is an error", []string{"db"}, 1, "", "placement-manage: missing db subcommand (sync, version, stamp, online_data_migrations) (try --help)\n"},
+		{"db sync takes no arguments", []string{"db", "sync", "x"}, 1, "", "placement-manage: db sync takes no arguments, got \"x\" (try --help)\n"},
+		{"db stamp needs a revision", []string{"db", "stamp"}, 1, "", "placement-manage: db stamp takes exactly one revision (try --help)\n"},
+		{"a zero max count is invalid input", []string{"db", "online_data_migrations", "--max-count", "0"}, 127, "Must supply a positive value for max_count\n", ""},
+		{"a non-numeric max count is invalid input", []string{"db", "online_data_migrations", "--max-count=x"}, 127, "Must supply a positive value for max_count\n", ""},
+		{"a config file option without value is an error", []string{"--config-file"}, 1, "", "placement-manage: --config-file: expected one argument\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := runCmd(tt.args...)
+			if got.code != tt.code || got.stdout != tt.stdout || got.stderr != tt.stderr {
+				t.Errorf("run(%q) = %d, %q, %q; want %d, %q, %q", tt.args, got.code, got.stdout, got.stderr, tt.code, tt.stdout, tt.stderr)
+			}
+		})
+	}
+}
+
+func TestRun_Help(t *testing.T) {
+	t.Parallel()
+	got := runCmd("--help")
+	if got.code != 0 || !strings.Contains(got.stdout, "db online_data_migrations") || got.stderr != "" {
+		t.Errorf("--help = %+v", got)
+	}
+}
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "placement.conf")
+	if err := os.WriteFile(f, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestRun_MissingConnection(t *testing.T) {
+	t.Parallel()
+	f := writeConfig(t, "[api]\nauth_strategy = noauth2\n")
+	got := runCmd("--config-file", f, "db", "sync")
+	if got.code != 1 || !strings.Contains(got.stderr, "[placement_database] connection") || strings.Count(got.stderr, "\n") != 1 {
+		t.Errorf("db sync without connection = %+v", got)
+	}
+}
+
+// newDatabase creates an empty database on TEST_DATABASE_URL for one test.
+func newDatabase(t *testing.T) string {
+	t.Helper()
+	server := os.Getenv("TEST_DATABASE_URL")
+	if server == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("TEST_DATABASE_URL is not set (required under CI=true)")
+		}
+		t.Skip("TEST_DATABASE_URL is not set; set it to a PostgreSQL URL whose user may CREATE DATABASE")
+	}
+	ctx := context.Background()
+	name := fmt.Sprintf("manage_test_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000_000)
+	exec := func(sql string) error {
+		conn, err := pgx.Connect(ctx, server)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx)
+		_, err = conn.Exec(ctx, sql)
+		return err
+	}
+	if err := exec(`CREATE DATABASE ` + name); err != nil {
+		t.Fatalf("create database: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`); err != nil {
+			t.Errorf("drop %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+func TestRun_DatabaseCommands(t *testing.T) {
+	t.Parallel()
+	dsn := newDatabase(t)
+	f := writeConfig(t, "[placement_database]\nconnection = "+dsn+"\n")
+	cmd := func(args ...string) result { return runCmd(append([]string{"--config-file", f}, args...)...) }
+	sql := func(s string) {
+		t.Helper()
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := func(got result, code int, stdout string) {
+		t.Helper()
+		if got.code != code || got.stdout != stdout || got.stderr != "" {
+			t.Fatalf("got %d, %q, %q; want %d, %q, no stderr", got.code, got.stdout, got.stderr, code, stdout)
+		}
+	}
+
+	want(cmd("db", "version"), 0, "None\n")
+	want(cmd("db", "sync"), 0, "")
+	want(cmd("db", "version"), 0, "a082b8bb98d0\n")
+	want(cmd("db", "sync"), 0, "")
+
+	got := cmd("status")
+	if got.code != 0 || !strings.Contains(got.stdout, "| Check: Missing Root Provider IDs") || !strings.Contains(got.stdout, "| Details: up to date (version 2, alembic a082b8bb98d0)") {
+		t.Fatalf("status = %d\n%s%s", got.code, got.stdout, got.stderr)
+	}
+
+	sql(`INSERT INTO resource_providers (uuid, name, generation) VALUES ('11111111-1111-1111-1111-111111111111', 'a', 0), ('22222222-2222-2222-2222-222222222222', 'b', 0)`)
+	got = cmd("upgrade", "check")
+	if got.code != 2 || !strings.Contains(got.stdout, "| Result: Failure") {
+		t.Fatalf("upgrade check with legacy data = %d\n%s%s", got.code, got.stdout, got.stderr)
+	}
+
+	want(cmd("db", "online_data_migrations", "--max-count", "1"), 1,
+		"1 rows matched query set_root_provider_ids, 1 migrated\n"+
+			"+-----------------------+-------------+------+\n"+
+			"|       Migration       | Total Found | Done |\n"+
+			"+-----------------------+-------------+------+\n"+
+			"| set_root_provider_ids |      1      |  1   |\n"+
+			"+-----------------------+-------------+------+\n")
+	want(cmd("db", "online_data_migrations"), 0,
+		"Running batches of 50 until complete\n"+
+			"1 rows matched query set_root_provider_ids, 1 migrated\n"+
+			"+-----------------------------+-------------+------+\n"+
+			"|          Migration          | Total Found | Done |\n"+
+			"+-----------------------------+-------------+------+\n"+
+			"| set_root_provider_ids       |      1      |  1   |\n"+
+			"| create_incomplete_consumers |      0      |  0   |\n"+
+			"+-----------------------------+-------------+------+\n")
+	if got := cmd("status"); got.code != 0 {
+		t.Fatalf("status after online migrations = %d\n%s", got.code, got.stdout)
+	}
+
+	want(cmd("db", "stamp", "422ece571366"), 0, "")
+	want(cmd("db", "version"), 0, "422ece571366\n")
+	got = cmd("db", "stamp", "nope")
+	if got.code != 1 || !strings.Contains(got.stderr, `unknown revision "nope"`) {
+		t.Fatalf("stamp nope = %+v", got)
+	}
+	want(cmd("db", "sync"), 0, "")
+	want(cmd("db", "version"), 0, "a082b8bb98d0\n")
+}

@@ -1,0 +1,32 @@
+package gabbits
+
+import (
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/openstack-placement-go/placement/internal/gabbi"
+)
+
+// fixtures are the named set-ups a gabbit file may list under `fixtures:`.
+var fixtures = map[string]gabbi.Fixture{
+	"APIFixture": apiFixture,
+}
+
+// apiFixture provides the environment values upstream's gabbits expect:
+// fresh uuids for providers, consumers, projects and users.
+func apiFixture(t testing.TB, baseURL string, env map[string]string) error {
+	for _, k := range []string{
+		"RP_UUID", "RP_UUID1", "RP_UUID2", "PARENT_PROVIDER_UUID", "ALT_PARENT_PROVIDER_UUID",
+		"CONSUMER_UUID", "CONSUMER_UUID1", "CONSUMER_UUID2", "ALT_CONSUMER_ID",
+		"PROJECT_ID", "PROJECT_ID_ALT", "USER_ID", "USER_ID_ALT",
+		"INSTANCE_UUID", "MIGRATION_UUID", "AGGREGATE_UUID", "AGGREGATE_UUID1", "AGGREGATE_UUID2",
+	} {
+		env[k] = uuid.NewString()
+	}
+	env["RP_NAME"] = uuid.NewString()
+	env["RP_NAME1"] = uuid.NewString()
+	env["RP_NAME2"] = uuid.NewString()
+	env["CUSTOM_RES_CLASS"] = "CUSTOM_IRON_NFV"
+	return nil
+}

@@ -1,0 +1,62 @@
+// Package gabbits runs the YAML HTTP tests in this directory, each file
+// against its own fresh database and in-process server.
+package gabbits
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/openstack-placement-go/placement/internal/api"
+	"github.com/openstack-placement-go/placement/internal/gabbi"
+	"github.com/openstack-placement-go/placement/internal/store"
+	"github.com/openstack-placement-go/placement/internal/testdb"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testdb.Cleanup()
+	os.Exit(code)
+}
+
+// TestGabbits runs every gabbits/*.yaml as a parallel subtest named after
+// the file.
+func TestGabbits(t *testing.T) {
+	files, err := filepath.Glob("*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no gabbit files found: %v", err)
+	}
+	for _, file := range files {
+		name := strings.TrimSuffix(file, ".yaml")
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			srv := startServer(t)
+			gabbi.RunFile(t, file, gabbi.Options{BaseURL: srv.URL, Fixtures: fixtures})
+		})
+	}
+}
+
+// startServer starts an in-process service on a fresh database.
+func startServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	dsn := testdb.New(t)
+	pool, err := store.Open(context.Background(), dsn, store.PoolOptions{MaxConns: 8})
+	if err != nil {
+		t.Fatalf("open database: %v", err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() && os.Getenv("GABBI_LOG") != "" {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	srv := httptest.NewServer(api.New(store.New(pool), api.Options{Logger: logger}).Handler())
+	t.Cleanup(func() {
+		srv.Close()
+		pool.Close()
+	})
+	return srv
+}

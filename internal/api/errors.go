@@ -1,0 +1,190 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"html"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/openstack-placement-go/placement/internal/microversion"
+	"github.com/openstack-placement-go/placement/internal/placement"
+	"github.com/openstack-placement-go/placement/internal/web"
+)
+
+// explanations are WebOb's standard texts that upstream puts first in detail.
+var explanations = map[int]string{
+	http.StatusBadRequest:            "The server could not comply with the request since it is either malformed or otherwise incorrect.",
+	http.StatusForbidden:             "Access was denied to this resource.",
+	http.StatusNotFound:              "The resource could not be found.",
+	http.StatusConflict:              "There was a conflict when trying to complete your request.",
+	http.StatusInternalServerError:   "The server has either erred or is incapable of performing the requested operation.",
+	http.StatusRequestEntityTooLarge: "The request is larger than the server is willing or able to process.",
+	http.StatusServiceUnavailable:    "The server is currently unavailable. Please try again at a later time.",
+}
+
+func statusOf(kind placement.Kind) int {
+	switch kind {
+	case placement.Invalid:
+		return http.StatusBadRequest
+	case placement.NotFound:
+		return http.StatusNotFound
+	case placement.Conflict:
+		return http.StatusConflict
+	case placement.Forbidden:
+		return http.StatusForbidden
+	case placement.NotAcceptable:
+		return http.StatusNotAcceptable
+	case placement.UnsupportedMedia:
+		return http.StatusUnsupportedMediaType
+	case placement.MethodNotAllowed:
+		return http.StatusMethodNotAllowed
+	}
+	return http.StatusInternalServerError
+}
+
+// errorBody is one member of the "errors" list.
+type errorBody struct {
+	Status     int    `json:"status"`
+	Title      string `json:"title"`
+	Detail     string `json:"detail"`
+	Code       string `json:"code,omitempty"`
+	RequestID  string `json:"request_id"`
+	MaxVersion string `json:"max_version,omitempty"`
+	MinVersion string `json:"min_version,omitempty"`
+}
+
+// detail lays out the message the way upstream's WebOb templates do; the
+// message always ends up on the last line, which is what osc-placement shows.
+func detail(status int, r *http.Request, message string) string {
+	// WebOb's template turns the message's newlines into spaces.
+	message = strings.ReplaceAll(message, "\n", " ")
+	switch status {
+	case http.StatusMethodNotAllowed:
+		return fmt.Sprintf("The method %s is not allowed for this resource. \n\n %s", r.Method, message)
+	case http.StatusNotAcceptable:
+		return fmt.Sprintf("The resource could not be generated that was acceptable to your browser (content of type %s. \n\n %s", r.Header.Get("Accept"), message)
+	case http.StatusUnsupportedMediaType:
+		ct := r.Header.Get("Content-Type")
+		if ct == "" {
+			ct = "None"
+		}
+		return fmt.Sprintf("The request media type %s is not supported by this server. \n\n %s", ct, message)
+	}
+	return explanations[status] + "\n\n " + message + "  "
+}
+
+// writeError renders err in the Placement error format. Internal errors are
+// logged and answered with a generic message.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var pe *placement.Error
+	if !errors.As(err, &pe) {
+		slog.ErrorContext(r.Context(), "unexpected error", "error", err, "request_id", web.RequestID(r.Context()))
+		pe = &placement.Error{Kind: placement.Internal, Message: "An unexpected error occurred; see the service log for request " + web.RequestID(r.Context()) + "."}
+	} else if pe.Kind == placement.Internal && pe.Err != nil {
+		slog.ErrorContext(r.Context(), "internal error", "error", pe.Err, "request_id", web.RequestID(r.Context()))
+	}
+	status := statusOf(pe.Kind)
+	body := errorBody{
+		Status:    status,
+		Title:     http.StatusText(status),
+		Detail:    detail(status, r, pe.Message),
+		RequestID: web.RequestID(r.Context()),
+	}
+	if pe.Kind == placement.MethodNotAllowed && pe.Message == "" {
+		body.Detail = detail(status, r, "The method specified is not allowed for this resource.")
+	}
+	if microversion.Negotiated(r.Context()) && microversion.From(r.Context()).AtLeast(1, 23) {
+		body.Code = placement.CodeOf(pe)
+	}
+	writeErrorBody(w, r, body)
+}
+
+// writeErrorBody picks the representation from Accept as WebOb does: JSON
+// when acceptable, else HTML, else plain text.
+func writeErrorBody(w http.ResponseWriter, r *http.Request, body errorBody) {
+	h := w.Header()
+	h.Del("Last-Modified")
+	h.Del("Cache-Control")
+	switch errorMediaType(r.Header.Get("Accept")) {
+	case "application/json":
+		data, _ := web.Marshal(map[string][]errorBody{"errors": {body}})
+		h.Set("Content-Type", "application/json")
+		w.WriteHeader(body.Status)
+		w.Write(data)
+	case "text/html":
+		h.Set("Content-Type", "text/html; charset=UTF-8")
+		w.WriteHeader(body.Status)
+		line := fmt.Sprintf("%d %s", body.Status, body.Title)
+		fmt.Fprintf(w, "<html>\n <head>\n  <title>%s</title>\n </head>\n <body>\n  <h1>%s</h1>\n  %s<br /><br />\n\n\n\n </body>\n</html>",
+			line, line, strings.ReplaceAll(html.EscapeString(body.Detail), "\n", "<br />"))
+	default:
+		h.Set("Content-Type", "text/plain; charset=UTF-8")
+		w.WriteHeader(body.Status)
+		fmt.Fprintf(w, "%d %s\n\n%s", body.Status, body.Title, body.Detail)
+	}
+}
+
+// errorMediaType chooses among text/html and application/json; a missing
+// Accept or "*/*" means JSON.
+func errorMediaType(accept string) string {
+	accept = strings.TrimSpace(accept)
+	if accept == "" || accept == "*/*" {
+		return "application/json"
+	}
+	qJSON := acceptQuality(accept, "application", "json")
+	qHTML := acceptQuality(accept, "text", "html")
+	// WebOb offers text/html first, so it wins ties.
+	switch {
+	case qHTML > 0 && qHTML >= qJSON:
+		return "text/html"
+	case qJSON > 0:
+		return "application/json"
+	}
+	return "text/plain"
+}
+
+// acceptsJSON reports whether application/json is acceptable under accept; an
+// empty header accepts anything.
+func acceptsJSON(accept string) bool {
+	if strings.TrimSpace(accept) == "" {
+		return true
+	}
+	return acceptQuality(accept, "application", "json") > 0
+}
+
+// acceptQuality returns the q-value the most specific matching media range in
+// accept gives to typ/sub (0 when none matches).
+func acceptQuality(accept, typ, sub string) float64 {
+	best, bestSpec := 0.0, -1
+	for _, part := range strings.Split(accept, ",") {
+		fields := strings.Split(part, ";")
+		mr := strings.ToLower(strings.TrimSpace(fields[0]))
+		t, s, ok := strings.Cut(mr, "/")
+		if !ok {
+			continue
+		}
+		spec := -1
+		switch {
+		case t == typ && s == sub:
+			spec = 2
+		case t == typ && s == "*":
+			spec = 1
+		case t == "*" && s == "*":
+			spec = 0
+		}
+		if spec < 0 || spec < bestSpec {
+			continue
+		}
+		q := 1.0
+		for _, p := range fields[1:] {
+			k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
+			if strings.EqualFold(strings.TrimSpace(k), "q") {
+				fmt.Sscanf(strings.TrimSpace(v), "%g", &q)
+			}
+		}
+		best, bestSpec = q, spec
+	}
+	return best
+}

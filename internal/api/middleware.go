@@ -1,0 +1,193 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/openstack-placement-go/placement/internal/auth"
+	"github.com/openstack-placement-go/placement/internal/microversion"
+	"github.com/openstack-placement-go/placement/internal/placement"
+	"github.com/openstack-placement-go/placement/internal/web"
+)
+
+// The middleware chain, outermost first, mirrors upstream's deploy.py:
+//
+//	recoverer → requestID → accessLog → authenticate → negotiate → checkContent → router
+//
+// so a request without credentials gets 401 before any microversion or
+// routing error, and microversion errors happen before routing.
+
+// recoverer turns a panic into a 500 in the error format instead of a
+// dropped connection.
+func recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				slog.ErrorContext(r.Context(), "panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				writeError(w, r, errors.New("panic"))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+var globalRequestID = regexp.MustCompile(`^req-[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$`)
+
+type globalIDKey struct{}
+
+// requestID assigns the local request id, records an acceptable global one,
+// and replaces a missing or "*/*" Accept by application/json as upstream does.
+func requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := "req-" + uuid.NewString()
+		w.Header().Set("X-Openstack-Request-Id", id)
+		ctx := web.WithRequestID(r.Context(), id)
+		if g := r.Header.Get("X-Openstack-Request-Id"); globalRequestID.MatchString(g) {
+			ctx = contextWithGlobalID(ctx, g)
+		}
+		if a := r.Header.Get("Accept"); a == "" || a == "*/*" {
+			r.Header.Set("Accept", "application/json")
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// statusRecorder remembers the status and length for the access log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	length int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	n, err := s.ResponseWriter.Write(b)
+	s.length += n
+	return n, err
+}
+
+// accessLog writes one line per request with upstream's fields.
+func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			rec := &statusRecorder{ResponseWriter: w}
+			next.ServeHTTP(rec, r)
+			version := "-"
+			if v := rec.Header().Get(microversion.Header); v != "" {
+				version = v[len(microversion.ServiceType)+1:]
+			}
+			id := auth.From(r.Context())
+			logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("remote", r.RemoteAddr),
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.RequestURI()),
+				slog.Int("status", rec.status),
+				slog.Int("len", rec.length),
+				slog.String("microversion", version),
+				slog.String("request_id", web.RequestID(r.Context())),
+				slog.String("global_request_id", globalIDFrom(r.Context())),
+				slog.String("user", id.UserID),
+				slog.String("project", id.ProjectID),
+				slog.Duration("duration", time.Since(start)),
+			)
+		})
+	}
+}
+
+// noAuth401 is WebOb's default 401 body that upstream's noauth2 returns; it
+// is deliberately not in the Placement error format.
+const noAuth401 = `{"message": "This server could not verify that you are authorized to access the document you requested. Either you supplied the wrong credentials (e.g., bad password), or your browser does not understand how to supply the credentials required.<br /><br />\n\n\n", "code": "401 Unauthorized", "title": "Unauthorized"}`
+
+// authenticate applies noauth2: "/" is open, everything else needs a token.
+func (a *API) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" || r.URL.Path == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		id, ok := auth.NoAuth(r)
+		if !ok {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			w.Write([]byte(noAuth401))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(auth.NewContext(r.Context(), id)))
+	})
+}
+
+// negotiate parses OpenStack-API-Version; failures are 400 or 406 without
+// version headers, success puts the version in the context and echoes it.
+func negotiate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v, err := microversion.FromHeader(r.Header.Values(microversion.Header))
+		if err != nil {
+			body := errorBody{RequestID: web.RequestID(r.Context())}
+			var unsupported *microversion.UnsupportedError
+			if errors.As(err, &unsupported) {
+				body.Status = http.StatusNotAcceptable
+				body.MaxVersion, body.MinVersion = microversion.Max.String(), microversion.Min.String()
+			} else {
+				body.Status = http.StatusBadRequest
+			}
+			body.Title = http.StatusText(body.Status)
+			body.Detail = detail(body.Status, r, "Invalid microversion: "+err.Error())
+			writeErrorBody(w, r, body)
+			return
+		}
+		w.Header().Set(microversion.Header, microversion.ServiceType+" "+v.String())
+		w.Header().Add("Vary", "openstack-api-version")
+		next.ServeHTTP(w, r.WithContext(microversion.NewContext(r.Context(), v)))
+	})
+}
+
+// checkContent applies upstream's dispatcher-level body checks.
+func checkContent(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if cl := r.Header.Get("Content-Length"); cl != "" {
+			n, err := strconv.Atoi(cl)
+			if err != nil {
+				writeError(w, r, placement.E(placement.Invalid, "content-length header must be an integer"))
+				return
+			}
+			if n > 0 && r.Header.Get("Content-Type") == "" {
+				writeError(w, r, placement.E(placement.Invalid, "content-type header required when content-length > 0"))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func contextWithGlobalID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, globalIDKey{}, id)
+}
+
+func globalIDFrom(ctx context.Context) string {
+	if id, ok := ctx.Value(globalIDKey{}).(string); ok {
+		return id
+	}
+	return "-"
+}

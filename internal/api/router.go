@@ -1,0 +1,157 @@
+// Package api is the HTTP face of the service: the route table, the
+// middleware chain, microversion negotiation and the one error renderer.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/openstack-placement-go/placement/internal/auth"
+	"github.com/openstack-placement-go/placement/internal/microversion"
+	"github.com/openstack-placement-go/placement/internal/placement"
+	"github.com/openstack-placement-go/placement/internal/policy"
+	"github.com/openstack-placement-go/placement/internal/web"
+)
+
+// API holds what the routes need.
+type API struct {
+	Handlers Handlers
+	Policy   policy.Enforcer
+	Logger   *slog.Logger
+}
+
+// route is one line of the route table.
+type route struct {
+	method  string
+	pattern string
+	min     microversion.Version
+	max     microversion.Version // zero means microversion.Max
+	policy  string               // upstream policy name; "" for the open root
+	accept  bool                 // 406 unless application/json is acceptable
+	json    bool                 // 415 unless the body is application/json
+	// below405 answers 405 instead of 404 below min (DELETE inventories < 1.5).
+	below405 bool
+	// target overrides the policy target (GET /usages checks the queried project).
+	target  func(r *http.Request) map[string]string
+	handler web.HandlerFunc
+}
+
+func (rt route) covers(v microversion.Version) bool {
+	max := rt.max
+	if max == (microversion.Version{}) {
+		max = microversion.Max
+	}
+	return !v.Less(rt.min) && !max.Less(v)
+}
+
+// Handler builds the whole service: middleware chain and router.
+func (a *API) Handler() http.Handler {
+	logger := a.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	mux := chi.NewRouter()
+	mux.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, placement.E(placement.NotFound, ""))
+	})
+	mux.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, &placement.Error{Kind: placement.MethodNotAllowed})
+	})
+	a.mount(mux, a.routes())
+
+	var h http.Handler = mux
+	h = checkContent(h)
+	h = negotiate(h)
+	h = a.authenticate(h)
+	h = accessLog(logger)(h)
+	h = requestID(h)
+	h = recoverer(h)
+	return h
+}
+
+// mount registers the table. For every pattern a catch-all answering 405
+// with the table's Allow list goes in first; the method handlers registered
+// after it take precedence for their methods.
+func (a *API) mount(mux chi.Router, routes []route) {
+	var patterns []string
+	byPattern := map[string][]route{}
+	for _, rt := range routes {
+		if _, seen := byPattern[rt.pattern]; !seen {
+			patterns = append(patterns, rt.pattern)
+		}
+		byPattern[rt.pattern] = append(byPattern[rt.pattern], rt)
+	}
+	for _, p := range patterns {
+		var methods []string
+		byMethod := map[string][]route{}
+		for _, rt := range byPattern[p] {
+			if _, seen := byMethod[rt.method]; !seen {
+				methods = append(methods, rt.method)
+			}
+			byMethod[rt.method] = append(byMethod[rt.method], rt)
+		}
+		allow := strings.Join(methods, ", ")
+		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			writeError(w, r, &placement.Error{Kind: placement.MethodNotAllowed})
+		})
+		for _, m := range methods {
+			mux.Method(m, p, a.dispatch(byMethod[m]))
+		}
+	}
+}
+
+// dispatch picks the route for the negotiated microversion and runs the
+// gates in upstream's order: version → Accept / media type → policy → handler.
+func (a *API) dispatch(routes []route) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v := microversion.From(r.Context())
+		var rt *route
+		for i := range routes {
+			if routes[i].covers(v) {
+				rt = &routes[i]
+				break
+			}
+		}
+		if rt == nil {
+			if routes[0].below405 {
+				writeError(w, r, &placement.Error{Kind: placement.MethodNotAllowed})
+				return
+			}
+			writeError(w, r, placement.E(placement.NotFound, ""))
+			return
+		}
+		if err := a.gate(rt, r); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if err := rt.handler(w, r); err != nil {
+			writeError(w, r, err)
+		}
+	}
+}
+
+func (a *API) gate(rt *route, r *http.Request) error {
+	if rt.accept && !acceptsJSON(r.Header.Get("Accept")) {
+		return placement.E(placement.NotAcceptable, "Only application/json is provided")
+	}
+	if rt.json && !web.IsJSONMedia(r.Header.Get("Content-Type")) {
+		ct := r.Header.Get("Content-Type")
+		if ct == "" {
+			ct = "None"
+		}
+		return placement.E(placement.UnsupportedMedia, "The media type %s is not supported, use application/json", ct)
+	}
+	if rt.policy == "" {
+		return nil
+	}
+	id := auth.From(r.Context())
+	target := map[string]string{"project_id": id.ProjectID, "user_id": id.UserID}
+	if rt.target != nil {
+		target = rt.target(r)
+	}
+	return a.Policy.Enforce(rt.policy, id, target)
+}

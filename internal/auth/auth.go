@@ -1,0 +1,76 @@
+// Package auth authenticates requests and puts the caller's Identity in the
+// request context. noauth2 is the development mode of upstream; keystone
+// validation arrives with the security issue (issue 6).
+package auth
+
+import (
+	"context"
+	"net/http"
+	"strings"
+)
+
+// Identity is who is calling: the credentials policy checks look at.
+type Identity struct {
+	UserID      string
+	ProjectID   string
+	Roles       []string
+	SystemScope string
+	DomainID    string
+}
+
+// HasRole reports whether the identity has role, compared case-insensitively
+// as oslo.policy does.
+func (id Identity) HasRole(role string) bool {
+	for _, r := range id.Roles {
+		if strings.EqualFold(r, role) {
+			return true
+		}
+	}
+	return false
+}
+
+type ctxKey struct{}
+
+// NewContext returns ctx carrying id.
+func NewContext(ctx context.Context, id Identity) context.Context {
+	return context.WithValue(ctx, ctxKey{}, id)
+}
+
+// From returns the identity of the request behind ctx (zero if none).
+func From(ctx context.Context) Identity {
+	id, _ := ctx.Value(ctxKey{}).(Identity)
+	return id
+}
+
+// NoAuth derives an identity from X-Auth-Token the way upstream's noauth2
+// middleware does: the token is "user[:project]", the user "admin" gets the
+// admin role unless X-Roles says otherwise. It reports false when the request
+// carries no token at all.
+func NoAuth(r *http.Request) (Identity, bool) {
+	token := r.Header.Get("X-Auth-Token")
+	if token == "" {
+		return Identity{}, false
+	}
+	user, project, ok := strings.Cut(token, ":")
+	if !ok {
+		project = user
+	}
+	id := Identity{UserID: user, ProjectID: project}
+	if roles, present := r.Header["X-Roles"]; present {
+		for _, role := range strings.Split(strings.Join(roles, ","), ",") {
+			if role = strings.TrimSpace(role); role != "" {
+				id.Roles = append(id.Roles, role)
+			}
+		}
+	} else if user == "admin" {
+		id.Roles = []string{"admin"}
+	}
+	if scope := r.Header.Get("OpenStack-System-Scope"); scope != "" {
+		id.SystemScope = scope
+		id.ProjectID = ""
+	}
+	if p := r.Header.Get("X-Project-Id"); p != "" {
+		id.ProjectID = p
+	}
+	return id, true
+}

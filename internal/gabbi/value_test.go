@@ -1,0 +1,145 @@
+package gabbi
+
+import (
+	"encoding/json"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+func TestEqualValues(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		a, b string
+		want bool
+	}{
+		{"integers equal floats of the same value", `1`, `1.0`, true},
+		{"exponent notation compares by value", `1000`, `1e3`, true},
+		{"big integers compare exactly", `9223372036854775807`, `9223372036854775806`, false},
+		{"different numbers differ", `1`, `2`, false},
+		{"a number never equals a string", `1`, `"1"`, false},
+		{"a boolean never equals a number", `true`, `1`, false},
+		{"null equals null", `null`, `null`, true},
+		{"objects ignore key order", `{"a": 1, "b": [1, 2]}`, `{"b": [1, 2.0], "a": 1}`, true},
+		{"objects with different keys differ", `{"a": 1}`, `{"a": 1, "b": 2}`, false},
+		{"lists keep order", `[1, 2]`, `[2, 1]`, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a, b := mustDecode(t, tc.a), mustDecode(t, tc.b)
+			if got := equalValues(a, b); got != tc.want {
+				t.Errorf("equalValues(%s, %s) = %v, want %v", tc.a, tc.b, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestPyStr(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		json string
+		want string
+	}{
+		{"strings are unquoted", `"abc"`, "abc"},
+		{"integers print as integers", `42`, "42"},
+		{"floats keep a .0 like Python", `1.0`, "1.0"},
+		{"large floats use Python's exponent form", `1e16`, "1e+16"},
+		{"small floats use Python's exponent form", `0.00001`, "1e-05"},
+		{"true is True", `true`, "True"},
+		{"null is None", `null`, "None"},
+		{"lists use Python repr", `["a", 1, null]`, "['a', 1, None]"},
+		{"objects use Python repr in order", `{"b": "x", "a": true}`, "{'b': 'x', 'a': True}"},
+		{"quotes switch like Python repr", `["it's"]`, `["it's"]`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := pyStr(mustDecode(t, tc.json)); got != tc.want {
+				t.Errorf("pyStr(%s) = %q, want %q", tc.json, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestDecodeJSON_KeepsKeyOrderAndNumbers(t *testing.T) {
+	t.Parallel()
+	v := mustDecode(t, `{"z": 1, "a": 2.50, "m": {"y": 1, "b": 2}}`)
+	m := v.(*omap)
+	if got := show(m); got != `{"z":1,"a":2.50,"m":{"y":1,"b":2}}` {
+		t.Errorf("round trip = %s", got)
+	}
+	if _, err := decodeJSON([]byte(`{"a": 1} trailing`)); err == nil {
+		t.Error("trailing data was accepted")
+	}
+}
+
+func TestFromYAML(t *testing.T) {
+	t.Parallel()
+	src := `
+base: &base
+  a: 1
+  b: two
+other: &other
+  b: three
+  c: 4.0
+merged:
+  <<: [*base, *other]
+  a: override
+alias: *base
+bools: [yes, no, on, off, "yes", true]
+nothing: ~
+hex: 0x10
+`
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte(src), &n); err != nil {
+		t.Fatal(err)
+	}
+	v, err := fromYAML(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := v.(*omap)
+	want := mustDecode(t, `{
+		"base": {"a": 1, "b": "two"},
+		"other": {"b": "three", "c": 4.0},
+		"merged": {"a": "override", "b": "two", "c": 4.0},
+		"alias": {"a": 1, "b": "two"},
+		"bools": [true, false, true, false, "yes", true],
+		"nothing": null,
+		"hex": 16
+	}`)
+	if !equalValues(m, want) {
+		t.Errorf("fromYAML = %s\nwant %s", show(m), show(want))
+	}
+	if n, ok := m.vals["other"].(*omap).vals["c"].(json.Number); !ok || n != "4.0" {
+		t.Errorf("float literal = %#v, want json.Number 4.0", m.vals["other"].(*omap).vals["c"])
+	}
+}
+
+func TestCastEnv(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   string
+		want any
+	}{
+		{"5", json.Number("5")},
+		{"-12", json.Number("-12")},
+		{"1.5", json.Number("1.5")},
+		{"true", true},
+		{"False", false},
+		{"10.0.0.1", "10.0.0.1"},
+		{"4e8e5957-649f-477b-9e5b-f1f75b21c03c", "4e8e5957-649f-477b-9e5b-f1f75b21c03c"},
+		{"", ""},
+	}
+	for _, tc := range tests {
+		t.Run("casting "+tc.in, func(t *testing.T) {
+			t.Parallel()
+			if got := castEnv(tc.in); !equalValues(got, tc.want) {
+				t.Errorf("castEnv(%q) = %#v, want %#v", tc.in, got, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,128 @@
+// Package microversion parses and compares Placement API microversions and
+// carries the negotiated version through a request context.
+package microversion
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Version is a negotiated microversion, compared numerically.
+type Version struct{ Major, Minor int }
+
+// Min and Max bound the versions this service speaks. The history of each
+// version is in table.go.
+var (
+	Min = Version{1, 0}
+	Max = Version{1, len(history) - 1}
+)
+
+// String renders "major.minor".
+func (v Version) String() string { return fmt.Sprintf("%d.%d", v.Major, v.Minor) }
+
+// AtLeast reports whether v >= major.minor.
+func (v Version) AtLeast(major, minor int) bool {
+	return v.Major > major || (v.Major == major && v.Minor >= minor)
+}
+
+// Less reports whether v < o.
+func (v Version) Less(o Version) bool { return !v.AtLeast(o.Major, o.Minor) }
+
+// Supported reports whether v lies within [Min, Max].
+func (v Version) Supported() bool { return v.AtLeast(Min.Major, Min.Minor) && !Max.Less(v) }
+
+// ParseError is returned for a header value that is not a version at all (400).
+type ParseError struct{ Value, Detail string }
+
+func (e *ParseError) Error() string {
+	return fmt.Sprintf("invalid version string: %s; %s", e.Value, e.Detail)
+}
+
+// UnsupportedError is returned for a well-formed version outside [Min, Max] (406).
+type UnsupportedError struct{ Value string }
+
+func (e *UnsupportedError) Error() string {
+	return "Unacceptable version header: " + e.Value
+}
+
+// Header is the request and response header that carries the microversion.
+const Header = "OpenStack-API-Version"
+
+// ServiceType is the service name used in the header.
+const ServiceType = "placement"
+
+// FromHeader negotiates the version from the values of the
+// OpenStack-API-Version header (all instances). No placement entry means Min.
+// The right-most placement entry wins, as upstream's microversion_parse does.
+func FromHeader(values []string) (Version, error) {
+	raw, ok := placementEntry(strings.Join(values, ","))
+	if !ok {
+		return Min, nil
+	}
+	if raw == "latest" {
+		return Max, nil
+	}
+	v, err := parse(raw)
+	if err != nil {
+		return Version{}, err
+	}
+	if !v.Supported() {
+		return Version{}, &UnsupportedError{Value: raw}
+	}
+	return v, nil
+}
+
+func placementEntry(header string) (string, bool) {
+	entries := strings.Split(header, ",")
+	for i := len(entries) - 1; i >= 0; i-- {
+		fields := strings.Fields(entries[i])
+		if len(fields) < 2 {
+			continue
+		}
+		if strings.EqualFold(fields[0], ServiceType) {
+			e := strings.TrimSpace(entries[i])
+			return strings.TrimSpace(e[len(fields[0]):]), true
+		}
+	}
+	return "", false
+}
+
+func parse(raw string) (Version, error) {
+	major, minor, ok := strings.Cut(raw, ".")
+	if !ok {
+		return Version{}, &ParseError{Value: raw, Detail: fmt.Sprintf("invalid literal for int() with base 10: '%s'", raw)}
+	}
+	ma, err := strconv.Atoi(strings.TrimSpace(major))
+	if err != nil {
+		return Version{}, &ParseError{Value: raw, Detail: fmt.Sprintf("invalid literal for int() with base 10: '%s'", major)}
+	}
+	mi, err := strconv.Atoi(strings.TrimSpace(minor))
+	if err != nil {
+		return Version{}, &ParseError{Value: raw, Detail: fmt.Sprintf("invalid literal for int() with base 10: '%s'", minor)}
+	}
+	return Version{ma, mi}, nil
+}
+
+type ctxKey struct{}
+
+// NewContext returns ctx carrying v.
+func NewContext(ctx context.Context, v Version) context.Context {
+	return context.WithValue(ctx, ctxKey{}, v)
+}
+
+// From returns the version negotiated for the request behind ctx, and Min if
+// there is none.
+func From(ctx context.Context) Version {
+	if v, ok := ctx.Value(ctxKey{}).(Version); ok {
+		return v
+	}
+	return Min
+}
+
+// Negotiated reports whether ctx carries a negotiated version.
+func Negotiated(ctx context.Context) bool {
+	_, ok := ctx.Value(ctxKey{}).(Version)
+	return ok
+}

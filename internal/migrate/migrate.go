@@ -1,0 +1,444 @@
+// Package migrate brings a PostgreSQL database to the Placement schema with
+// golang-migrate and the SQL files of package migrations, and keeps it
+// interchangeable with upstream Placement: it adopts databases created by
+// upstream's alembic migrations and keeps the alembic_version row at the
+// equivalent upstream revision.
+//
+// Every function opens its own connections from a pgx URL
+// (postgres://…); nothing here runs in a request path.
+package migrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	gomigrate "github.com/golang-migrate/migrate/v4"
+	"github.com/golang-migrate/migrate/v4/database"
+	_ "github.com/golang-migrate/migrate/v4/database/pgx/v5" // registers the pgx5 driver
+	"github.com/golang-migrate/migrate/v4/source/iofs"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/openstack-placement-go/placement/migrations"
+)
+
+// Upstream alembic revisions (spec 09 §6).
+const (
+	// RevisionInitial is upstream's first revision: every table except
+	// consumer_types and consumers.consumer_type_id.
+	RevisionInitial = "b4ed3a175331"
+	// RevisionRootProviderIDs checks that no provider lacks a root id.
+	RevisionRootProviderIDs = "611cd6dffd7b"
+	// RevisionIncompleteConsumers checks that every allocation has a consumer.
+	RevisionIncompleteConsumers = "b5c396305c25"
+	// RevisionConsumerTypes adds consumer types; our version 1.
+	RevisionConsumerTypes = "422ece571366"
+	// RevisionDropIndexes drops five redundant indexes; our version 2.
+	RevisionDropIndexes = "a082b8bb98d0"
+)
+
+// alembicRevisions lists upstream's revisions in order.
+var alembicRevisions = []string{
+	RevisionInitial,
+	RevisionRootProviderIDs,
+	RevisionIncompleteConsumers,
+	RevisionConsumerTypes,
+	RevisionDropIndexes,
+}
+
+// versionRevisions maps golang-migrate versions to the equivalent alembic
+// revision. Versions absent here have no upstream equivalent.
+var versionRevisions = map[uint]string{
+	1: RevisionConsumerTypes,
+	2: RevisionDropIndexes,
+}
+
+// LatestVersion is the golang-migrate version of the newest migration.
+const LatestVersion uint = 2
+
+// syncLockKey is the advisory lock that serialises Sync and Stamp across
+// processes ("placemnt"). golang-migrate takes its own lock only around
+// single steps; ours also covers adopting an upstream database.
+const syncLockKey int64 = 0x706c6163656d6e74
+
+// Sync brings the database at dsn (a pgx URL) to the latest schema. If the
+// database was created by the original service (alembic_version present, no
+// golang-migrate version): at 422ece571366 or a082b8bb98d0 it marks the
+// matching golang-migrate version as applied (force) without running DDL,
+// then runs the remaining migrations; at an older alembic revision
+// (b4ed3a175331, 611cd6dffd7b, b5c396305c25) it checks the legacy data
+// conditions (spec 09 §5.3), failing with a message telling the operator to
+// run online data migrations, and applies the consumer_types step, then
+// continues. Sync is idempotent and safe when several processes start at
+// once: the whole operation runs under one advisory lock.
+func Sync(ctx context.Context, dsn string) error {
+	conn, unlock, err := lockedConn(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
+	st, err := readState(ctx, conn)
+	if err != nil {
+		return err
+	}
+	if st.dirty {
+		return errDirty(st)
+	}
+	if st.version > int(LatestVersion) {
+		return fmt.Errorf("database schema version %d is newer than this release knows (%d)", st.version, LatestVersion)
+	}
+	if st.version < 0 && st.alembic == "" {
+		var exists bool
+		if err := conn.QueryRow(ctx, tableExistsSQL, "resource_providers").Scan(&exists); err != nil {
+			return fmt.Errorf("inspect database: %w", err)
+		}
+		if exists {
+			// Running 0001 would fail and leave version 1 marked dirty.
+			return errors.New("database has Placement tables but no recorded schema version (no alembic_version or schema_migrations row); run 'placement-manage db stamp <revision>' first")
+		}
+	}
+	m, err := newMigrate(dsn)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+
+	if st.version < 0 && st.alembic != "" {
+		v, err := adopt(ctx, conn, st.alembic)
+		if err != nil {
+			return err
+		}
+		if err := m.Force(int(v)); err != nil {
+			return fmt.Errorf("record schema version %d: %w", v, flatten(err))
+		}
+	}
+	if err := m.Up(); err != nil && !errors.Is(err, gomigrate.ErrNoChange) {
+		return fmt.Errorf("migrate database: %w", flatten(err))
+	}
+	return nil
+}
+
+// Version returns the current golang-migrate version (0 when none is
+// recorded), its dirty flag, and the alembic revision ("" when there is no
+// alembic_version row). It changes nothing in the database.
+func Version(ctx context.Context, dsn string) (version uint, dirty bool, alembic string, err error) {
+	conn, err := connect(ctx, dsn)
+	if err != nil {
+		return 0, false, "", err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	st, err := readState(ctx, conn)
+	if err != nil {
+		return 0, false, "", err
+	}
+	if st.version > 0 {
+		version = uint(st.version)
+	}
+	return version, st.dirty, st.alembic, nil
+}
+
+// Revision returns the upstream alembic revision equivalent to the
+// database's schema, as upstream's "placement-manage db version" prints it:
+// the alembic_version row if there is one, else the revision equivalent to
+// the golang-migrate version, else "".
+func Revision(ctx context.Context, dsn string) (string, error) {
+	v, _, alembic, err := Version(ctx, dsn)
+	if err != nil || alembic != "" {
+		return alembic, err
+	}
+	return versionRevisions[v], nil
+}
+
+// Stamp records rev as the database's schema version without running any
+// DDL, like upstream's "placement-manage db stamp". rev is an alembic
+// revision, "head", "base" or a golang-migrate version number. The
+// golang-migrate version and the alembic_version row are both set (to their
+// equivalents); a revision older than 422ece571366 clears the golang-migrate
+// version so that the next Sync adopts the database from there.
+func Stamp(ctx context.Context, dsn, rev string) error {
+	version, alembic, err := resolveRevision(rev)
+	if err != nil {
+		return err
+	}
+	conn, unlock, err := lockedConn(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
+	m, err := newMigrate(dsn)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if err := m.Force(version); err != nil {
+		return fmt.Errorf("record schema version %d: %w", version, flatten(err))
+	}
+	if _, err := conn.Exec(ctx, stampAlembicSQL(alembic)); err != nil {
+		return fmt.Errorf("update alembic_version: %w", err)
+	}
+	return nil
+}
+
+// resolveRevision turns a stamp argument into a golang-migrate version
+// (database.NilVersion for none) and an alembic revision ("" for none).
+func resolveRevision(rev string) (version int, alembic string, err error) {
+	switch rev {
+	case "head", "heads":
+		return int(LatestVersion), versionRevisions[LatestVersion], nil
+	case "base":
+		return database.NilVersion, "", nil
+	}
+	if n, err := strconv.ParseUint(rev, 10, 32); err == nil {
+		if n == 0 {
+			return database.NilVersion, "", nil
+		}
+		if alembic, ok := versionRevisions[uint(n)]; ok {
+			return int(n), alembic, nil
+		}
+		return 0, "", fmt.Errorf("unknown schema version %d (latest is %d)", n, LatestVersion)
+	}
+	for v, r := range versionRevisions {
+		if r == rev {
+			return int(v), r, nil
+		}
+	}
+	if slices.Contains(alembicRevisions, rev) {
+		return database.NilVersion, rev, nil
+	}
+	return 0, "", fmt.Errorf("unknown revision %q (known: %s, head, base)", rev, strings.Join(alembicRevisions, ", "))
+}
+
+// stampAlembicSQL returns the statements that leave alembic_version holding
+// exactly rev, or empty for rev "". rev comes from alembicRevisions, never
+// from user input verbatim.
+func stampAlembicSQL(rev string) string {
+	s := createAlembicVersionSQL + "DELETE FROM alembic_version;\n"
+	if rev != "" {
+		s += "INSERT INTO alembic_version (version_num) VALUES ('" + rev + "');\n"
+	}
+	return s
+}
+
+const createAlembicVersionSQL = `CREATE TABLE IF NOT EXISTS alembic_version (
+    version_num character varying(32) NOT NULL,
+    CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
+);
+`
+
+// adopt prepares a database created by upstream's alembic migrations and
+// returns the golang-migrate version its schema now equals.
+func adopt(ctx context.Context, conn *pgx.Conn, rev string) (uint, error) {
+	for v, r := range versionRevisions {
+		if r == rev {
+			return v, nil
+		}
+	}
+	i := slices.Index(alembicRevisions, rev)
+	if i < 0 {
+		return 0, fmt.Errorf("database is at unknown alembic revision %q (newer upstream Placement?); known revisions: %s",
+			rev, strings.Join(alembicRevisions, ", "))
+	}
+	problems, err := legacyProblems(ctx, conn, rev)
+	if err != nil {
+		return 0, err
+	}
+	if len(problems) > 0 {
+		return 0, fmt.Errorf("database at alembic revision %s cannot be upgraded: %s; run 'placement-manage db online_data_migrations' until it reports nothing left, then sync again",
+			rev, strings.Join(problems, "; "))
+	}
+	// One simple-protocol Exec runs as one implicit transaction, so the
+	// alembic_version update commits together with the DDL.
+	if _, err := conn.Exec(ctx, consumerTypesSQL); err != nil {
+		return 0, fmt.Errorf("upgrade from alembic revision %s to %s: %w", rev, RevisionConsumerTypes, err)
+	}
+	return 1, nil
+}
+
+// consumerTypesSQL is upstream's revision 422ece571366 applied to a schema
+// at b5c396305c25 (or older, once the data conditions hold). It produces the
+// same schema as 0001_initial.up.sql.
+const consumerTypesSQL = `
+CREATE TABLE consumer_types (
+    created_at timestamp without time zone,
+    updated_at timestamp without time zone,
+    id serial NOT NULL,
+    name character varying(255) NOT NULL,
+    CONSTRAINT consumer_types_pkey PRIMARY KEY (id),
+    CONSTRAINT uniq_consumer_types0name UNIQUE (name)
+);
+ALTER TABLE consumers ADD COLUMN consumer_type_id integer;
+ALTER TABLE consumers ADD CONSTRAINT consumers_consumer_type_id_fkey
+    FOREIGN KEY (consumer_type_id) REFERENCES consumer_types (id);
+CREATE INDEX consumers_consumer_type_id_idx ON consumers (consumer_type_id);
+DELETE FROM alembic_version;
+INSERT INTO alembic_version (version_num) VALUES ('422ece571366');
+`
+
+// state is what the database says about its schema version.
+type state struct {
+	version int // golang-migrate version, database.NilVersion if none
+	dirty   bool
+	alembic string // "" if no alembic_version table or row
+}
+
+func (st state) String() string {
+	v := "none"
+	if st.version >= 0 {
+		v = strconv.Itoa(st.version)
+	}
+	a := st.alembic
+	if a == "" {
+		a = "none"
+	}
+	return fmt.Sprintf("version %s, alembic %s", v, a)
+}
+
+func errDirty(st state) error {
+	return fmt.Errorf("database schema is marked dirty at version %d (a migration failed part-way); repair the schema by hand, then run 'placement-manage db stamp <revision>'", st.version)
+}
+
+const tableExistsSQL = `SELECT to_regclass(quote_ident(current_schema()) || '.' || quote_ident($1)) IS NOT NULL`
+
+const stateTablesSQL = `
+SELECT to_regclass(quote_ident(current_schema()) || '.schema_migrations') IS NOT NULL,
+       to_regclass(quote_ident(current_schema()) || '.alembic_version') IS NOT NULL`
+
+// readState reads golang-migrate's schema_migrations and upstream's
+// alembic_version without creating either.
+func readState(ctx context.Context, conn *pgx.Conn) (state, error) {
+	st := state{version: database.NilVersion}
+	var hasMigrate, hasAlembic bool
+	if err := conn.QueryRow(ctx, stateTablesSQL).Scan(&hasMigrate, &hasAlembic); err != nil {
+		return st, fmt.Errorf("read schema version: %w", err)
+	}
+	if hasMigrate {
+		var v int64
+		err := conn.QueryRow(ctx, `SELECT version, dirty FROM schema_migrations LIMIT 1`).Scan(&v, &st.dirty)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+		case err != nil:
+			return st, fmt.Errorf("read schema_migrations: %w", err)
+		default:
+			st.version = int(v)
+		}
+	}
+	if hasAlembic {
+		revs, err := pgx.CollectRows(queryRows(ctx, conn, `SELECT version_num FROM alembic_version ORDER BY version_num`), pgx.RowTo[string])
+		if err != nil {
+			return st, fmt.Errorf("read alembic_version: %w", err)
+		}
+		switch len(revs) {
+		case 0:
+		case 1:
+			st.alembic = revs[0]
+		default:
+			return st, fmt.Errorf("alembic_version holds several revisions (%s); upstream Placement has a single branch", strings.Join(revs, ", "))
+		}
+	}
+	return st, nil
+}
+
+// queryRows adapts conn.Query to pgx.CollectRows: a query error surfaces from
+// CollectRows through the returned Rows.
+func queryRows(ctx context.Context, conn *pgx.Conn, sql string, args ...any) pgx.Rows {
+	rows, _ := conn.Query(ctx, sql, args...)
+	return rows
+}
+
+// connect opens one connection to dsn, which must be a postgres:// URL.
+func connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
+	if _, err := migrateURL(dsn); err != nil {
+		return nil, err
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return conn, nil
+}
+
+// lockedConn connects and takes the sync advisory lock, waiting for another
+// process to finish. The returned function releases the lock and closes the
+// connection.
+func lockedConn(ctx context.Context, dsn string) (*pgx.Conn, func(), error) {
+	conn, err := connect(ctx, dsn)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, syncLockKey); err != nil {
+		conn.Close(context.WithoutCancel(ctx))
+		return nil, nil, fmt.Errorf("lock database for migration: %w", err)
+	}
+	return conn, func() {
+		// Closing the session releases the lock too; unlocking first just
+		// frees it sooner if Close has to wait.
+		bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_, _ = conn.Exec(bg, `SELECT pg_advisory_unlock($1)`, syncLockKey)
+		_ = conn.Close(bg)
+	}, nil
+}
+
+// newMigrate returns a golang-migrate instance over the embedded migrations
+// and the pgx5 driver. Opening it creates schema_migrations if needed.
+func newMigrate(dsn string) (*gomigrate.Migrate, error) {
+	u, err := migrateURL(dsn)
+	if err != nil {
+		return nil, err
+	}
+	src, err := iofs.New(migrations.FS, ".")
+	if err != nil {
+		return nil, fmt.Errorf("read embedded migrations: %w", err)
+	}
+	m, err := gomigrate.NewWithSourceInstance("iofs", src, u)
+	if err != nil {
+		return nil, fmt.Errorf("open database for migration: %w", flatten(err))
+	}
+	// Our own advisory lock already serialises callers; this only bounds
+	// waiting for a golang-migrate CLI someone runs by hand.
+	m.LockTimeout = 5 * time.Minute
+	return m, nil
+}
+
+// migrateURL converts a postgres:// or postgresql:// URL to the pgx5://
+// scheme that selects golang-migrate's pgx v5 driver.
+func migrateURL(dsn string) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return "", errors.New("database DSN must be a postgres:// URL")
+	}
+	u.Scheme = "pgx5"
+	return u.String(), nil
+}
+
+// flatten turns golang-migrate's database.Error, whose text embeds the whole
+// migration file, into a one-line error that keeps the cause.
+func flatten(err error) error {
+	var e database.Error
+	var pe *database.Error
+	switch {
+	case errors.As(err, &e):
+	case errors.As(err, &pe):
+		e = *pe
+	default:
+		return err
+	}
+	msg := e.Err
+	if msg == "" {
+		msg = "database error"
+	}
+	if e.Line > 0 {
+		msg = fmt.Sprintf("%s (line %d)", msg, e.Line)
+	}
+	if e.OrigErr != nil {
+		return fmt.Errorf("%s: %w", msg, e.OrigErr)
+	}
+	return errors.New(msg)
+}

@@ -1,0 +1,621 @@
+package migrate_test
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/openstack-placement-go/placement/internal/migrate"
+	"github.com/openstack-placement-go/placement/migrations"
+)
+
+// These tests create their own databases on TEST_DATABASE_URL rather than
+// using internal/testdb, which imports this package.
+
+var dbCounter atomic.Int64
+
+// newDB creates an empty database, dropped when the test ends, and returns
+// its URL.
+func newDB(t *testing.T) string {
+	t.Helper()
+	server := os.Getenv("TEST_DATABASE_URL")
+	if server == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("TEST_DATABASE_URL is not set (required under CI=true)")
+		}
+		t.Skip("TEST_DATABASE_URL is not set; set it to a PostgreSQL URL whose user may CREATE DATABASE")
+	}
+	name := fmt.Sprintf("migrate_test_%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000, dbCounter.Add(1))
+	ctx := context.Background()
+	adminExec(t, server, `CREATE DATABASE `+name)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, server)
+		if err != nil {
+			t.Errorf("drop %s: %v", name, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
+			t.Errorf("drop %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(server)
+	if err != nil {
+		t.Fatalf("TEST_DATABASE_URL: %v", err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+func adminExec(t *testing.T, dsn, sql string, args ...any) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, sql, args...); err != nil {
+		t.Fatalf("exec %q: %v", firstLine(sql), err)
+	}
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " …"
+	}
+	return s
+}
+
+func queryInt(t *testing.T, dsn, sql string, args ...any) int64 {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	var n int64
+	if err := conn.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
+		t.Fatalf("query %q: %v", sql, err)
+	}
+	return n
+}
+
+// migrationSQL returns the text of an embedded migration file.
+func migrationSQL(t *testing.T, name string) string {
+	t.Helper()
+	b, err := fs.ReadFile(migrations.FS, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// schemaSignature describes the schema in a form two databases can be
+// compared by: columns in order with types, constraints, indexes and
+// sequences. golang-migrate's own table is left out.
+func schemaSignature(t *testing.T, dsn string) []string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	const q = `
+SELECT 'column ' || table_name || '.' || ordinal_position || ' ' || column_name || ' ' ||
+       data_type || coalesce('(' || character_maximum_length || ')', '') || ' ' || is_nullable ||
+       coalesce(' default ' || column_default, '')
+FROM information_schema.columns
+WHERE table_schema = 'public' AND table_name <> 'schema_migrations'
+UNION ALL
+SELECT 'constraint ' || conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND conrelid::regclass::text <> 'schema_migrations'
+UNION ALL
+SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename <> 'schema_migrations'
+UNION ALL
+SELECT 'sequence ' || sequencename || ' ' || data_type::text FROM pg_sequences WHERE schemaname = 'public'
+UNION ALL
+SELECT 'owned ' || s.relname || ' by ' || t.relname || '.' || a.attname
+FROM pg_depend d
+JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+JOIN pg_class t ON t.oid = d.refobjid
+JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
+WHERE d.deptype = 'a'
+ORDER BY 1`
+	rows, _ := conn.Query(ctx, q)
+	sig, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatalf("schema signature: %v", err)
+	}
+	return sig
+}
+
+func diffLines(want, got []string) string {
+	var b strings.Builder
+	for _, l := range want {
+		if !slices.Contains(got, l) {
+			fmt.Fprintf(&b, "- %s\n", l)
+		}
+	}
+	for _, l := range got {
+		if !slices.Contains(want, l) {
+			fmt.Fprintf(&b, "+ %s\n", l)
+		}
+	}
+	return b.String()
+}
+
+func wantVersion(t *testing.T, dsn string, version uint, alembic string) {
+	t.Helper()
+	v, dirty, a, err := migrate.Version(context.Background(), dsn)
+	if err != nil {
+		t.Fatalf("Version: %v", err)
+	}
+	if v != version || dirty || a != alembic {
+		t.Fatalf("Version = (%d, %v, %q), want (%d, false, %q)", v, dirty, a, version, alembic)
+	}
+}
+
+var redundantIndexes = []string{
+	"inventories_resource_provider_id_idx",
+	"inventories_resource_provider_resource_class_idx",
+	"ix_placement_aggregates_uuid",
+	"resource_providers_name_idx",
+	"resource_providers_uuid_idx",
+}
+
+func countRedundantIndexes(t *testing.T, dsn string) int64 {
+	t.Helper()
+	return queryInt(t, dsn, `SELECT count(*) FROM pg_indexes WHERE schemaname = 'public' AND indexname = ANY($1)`, redundantIndexes)
+}
+
+func TestVersion_EmptyDatabase(t *testing.T) {
+	t.Parallel()
+	dsn := newDB(t)
+	wantVersion(t, dsn, 0, "")
+	if rev, err := migrate.Revision(context.Background(), dsn); err != nil || rev != "" {
+		t.Errorf("Revision = %q, %v; want empty", rev, err)
+	}
+	if n := queryInt(t, dsn, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public'`); n != 0 {
+		t.Errorf("Version created %d tables, want none", n)
+	}
+}
+
+func TestSync_FreshDatabase(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dsn := newDB(t)
+	if err := migrate.Sync(ctx, dsn); err != nil {
+		t.Fatalf("Sync: %v", err)
+	}
+	wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionDropIndexes)
+	if rev, err := migrate.Revision(ctx, dsn); err != nil || rev != migrate.RevisionDropIndexes {
+		t.Errorf("Revision = %q, %v; want %q", rev, err, migrate.RevisionDropIndexes)
+	}
+	if n := countRedundantIndexes(t, dsn); n != 0 {
+		t.Errorf("%d redundant indexes left after 0002", n)
+	}
+	n := queryInt(t, dsn, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename NOT IN ('schema_migrations', 'alembic_version')`)
+	if n != 12 {
+		t.Errorf("%d application tables, want 12", n)
+	}
+	n = queryInt(t, dsn, `SELECT count(*) FROM pg_sequences WHERE schemaname = 'public' AND data_type = 'integer'::regtype AND sequencename LIKE '%\_id\_seq'`)
+	if n != 10 {
+		t.Errorf("%d integer <table>_id_seq sequences, want 10", n)
+	}
+}
+
+func TestSync_TwiceIsNoOp(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dsn := newDB(t)
+	if err := migrate.Sync(ctx, dsn); err != nil {
+		t.Fatalf("first Sync: %v", err)
+	}
+	adminExec(t, dsn, `INSERT INTO traits (name, created_at) VALUES ('CUSTOM_KEEP', now())`)
+	before := schemaSignature(t, dsn)
+	if err := migrate.Sync(ctx, dsn); err != nil {
+		t.Fatalf("second Sync: %v", err)
+	}
+	if d := diffLines(before, schemaSignature(t, dsn)); d != "" {
+		t.Errorf("second Sync changed the schema:\n%s", d)
+	}
+	wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionDropIndexes)
+	if n := queryInt(t, dsn, `SELECT count(*) FROM traits WHERE name = 'CUSTOM_KEEP'`); n != 1 {
+		t.Errorf("second Sync lost data")
+	}
+}
+
+func TestSync_ConcurrentStarters(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dsn := newDB(t)
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Go(func() { errs[i] = migrate.Sync(ctx, dsn) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("Sync %d: %v", i, err)
+		}
+	}
+	wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionDropIndexes)
+}
+
+// upstreamData inserts a few rows the way upstream would have.
+const upstreamData = `
+INSERT INTO resource_classes (id, name, created_at) VALUES (0, 'VCPU', '2020-01-02 03:04:05.123456'), (10000, 'CUSTOM_GOLD', '2020-01-02 03:04:05');
+INSERT INTO traits (name, created_at) VALUES ('HW_CPU_X86_AVX2', '2020-01-02 03:04:05'), ('CUSTOM_RAID', '2020-01-02 03:04:05');
+INSERT INTO resource_providers (uuid, name, generation, created_at) VALUES ('5a1c8b48-ec0a-4e6a-8a07-70d5f5ea6d9b', 'cn1', 3, '2020-01-02 03:04:05');
+UPDATE resource_providers SET root_provider_id = id, updated_at = '2020-01-02 03:04:06';
+INSERT INTO inventories (resource_provider_id, resource_class_id, total, reserved, min_unit, max_unit, step_size, allocation_ratio, created_at)
+    SELECT id, 0, 8, 0, 1, 8, 1, 16.0, '2020-01-02 03:04:05' FROM resource_providers;
+INSERT INTO projects (external_id, created_at) VALUES ('p1', '2020-01-02 03:04:05');
+INSERT INTO users (external_id, created_at) VALUES ('u1', '2020-01-02 03:04:05');
+INSERT INTO consumers (uuid, project_id, user_id, generation, created_at) VALUES ('c0a3bd2c-4d74-4f49-a3e6-8e4f04a2bd3e', 1, 1, 1, '2020-01-02 03:04:05');
+INSERT INTO allocations (resource_provider_id, consumer_id, resource_class_id, used, created_at)
+    SELECT id, 'c0a3bd2c-4d74-4f49-a3e6-8e4f04a2bd3e', 0, 2, '2020-01-02 03:04:05' FROM resource_providers;
+INSERT INTO placement_aggregates (uuid, created_at) VALUES ('9d5bf6a8-8c6b-4fd2-9c1e-5d5a4f0f1d3c', '2020-01-02 03:04:05');
+INSERT INTO resource_provider_aggregates (resource_provider_id, aggregate_id) SELECT r.id, a.id FROM resource_providers r, placement_aggregates a;
+INSERT INTO resource_provider_traits (trait_id, resource_provider_id) SELECT t.id, r.id FROM traits t, resource_providers r;
+`
+
+// dataDump renders every application row, to check that adoption leaves
+// data alone.
+func dataDump(t *testing.T, dsn string) []string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	var out []string
+	for _, table := range []string{"resource_classes", "traits", "resource_providers", "inventories", "projects", "users", "consumers", "allocations", "placement_aggregates", "resource_provider_aggregates", "resource_provider_traits"} {
+		rows, _ := conn.Query(ctx, `SELECT t::text FROM `+table+` t ORDER BY 1`)
+		got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatalf("dump %s: %v", table, err)
+		}
+		for _, r := range got {
+			out = append(out, table+" "+r)
+		}
+	}
+	return out
+}
+
+// upstreamDatabase builds what upstream's alembic would have left: the
+// embedded SQL run by hand, with no golang-migrate table.
+func upstreamDatabase(t *testing.T, files ...string) string {
+	t.Helper()
+	dsn := newDB(t)
+	for _, f := range files {
+		adminExec(t, dsn, migrationSQL(t, f))
+	}
+	adminExec(t, dsn, `DROP TABLE IF EXISTS schema_migrations`)
+	adminExec(t, dsn, upstreamData)
+	return dsn
+}
+
+func TestSync_AdoptsUpstreamDatabase(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	fresh := newDB(t)
+	if err := migrate.Sync(ctx, fresh); err != nil {
+		t.Fatalf("Sync fresh: %v", err)
+	}
+	wantSchema := schemaSignature(t, fresh)
+
+	tests := []struct {
+		name  string
+		files []string
+		rev   string
+	}{
+		{"a database at 422ece571366 is forced to version 1 and upgraded", []string{"0001_initial.up.sql"}, migrate.RevisionConsumerTypes},
+		{"a database at a082b8bb98d0 is forced to version 2", []string{"0001_initial.up.sql", "0002_drop_redundant_indexes.up.sql"}, migrate.RevisionDropIndexes},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dsn := upstreamDatabase(t, tt.files...)
+			wantVersion(t, dsn, 0, tt.rev)
+			before := dataDump(t, dsn)
+			if err := migrate.Sync(ctx, dsn); err != nil {
+				t.Fatalf("Sync: %v", err)
+			}
+			wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionDropIndexes)
+			if d := diffLines(before, dataDump(t, dsn)); d != "" {
+				t.Errorf("Sync changed data:\n%s", d)
+			}
+			if d := diffLines(wantSchema, schemaSignature(t, dsn)); d != "" {
+				t.Errorf("adopted schema differs from a fresh one:\n%s", d)
+			}
+			if err := migrate.Sync(ctx, dsn); err != nil {
+				t.Fatalf("second Sync: %v", err)
+			}
+		})
+	}
+}
+
+// legacyDatabase builds a database at one of upstream's revisions before
+// 422ece571366: the 0001 schema without consumer types, plus upstreamData.
+func legacyDatabase(t *testing.T, rev string) string {
+	t.Helper()
+	s := migrationSQL(t, "0001_initial.up.sql")
+	for _, r := range []struct{ old, new string }{
+		{"    consumer_type_id integer,\n", ""},
+		{"    CONSTRAINT uniq_consumers0uuid UNIQUE (uuid),\n    CONSTRAINT consumers_consumer_type_id_fkey\n        FOREIGN KEY (consumer_type_id) REFERENCES consumer_types (id)\n",
+			"    CONSTRAINT uniq_consumers0uuid UNIQUE (uuid)\n"},
+		{"CREATE INDEX consumers_consumer_type_id_idx ON consumers (consumer_type_id);\n", ""},
+		{"'422ece571366'", "'" + rev + "'"},
+	} {
+		if strings.Count(s, r.old) != 1 {
+			t.Fatalf("0001_initial.up.sql no longer contains %q exactly once", r.old)
+		}
+		s = strings.Replace(s, r.old, r.new, 1)
+	}
+	i := strings.Index(s, "CREATE TABLE consumer_types (")
+	j := strings.Index(s[i:], ");\n")
+	s = s[:i] + s[i+j+3:]
+	dsn := newDB(t)
+	adminExec(t, dsn, s)
+	adminExec(t, dsn, upstreamData)
+	return dsn
+}
+
+func TestSync_LegacyRevisions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	fresh := newDB(t)
+	if err := migrate.Sync(ctx, fresh); err != nil {
+		t.Fatalf("Sync fresh: %v", err)
+	}
+	wantSchema := schemaSignature(t, fresh)
+
+	for _, rev := range []string{migrate.RevisionInitial, migrate.RevisionRootProviderIDs, migrate.RevisionIncompleteConsumers} {
+		t.Run("a clean database at "+rev+" is upgraded", func(t *testing.T) {
+			t.Parallel()
+			dsn := legacyDatabase(t, rev)
+			wantVersion(t, dsn, 0, rev)
+			before := dataDump(t, dsn)
+			if err := migrate.Sync(ctx, dsn); err != nil {
+				t.Fatalf("Sync: %v", err)
+			}
+			wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionDropIndexes)
+			after := dataDump(t, dsn)
+			// The consumers row text gains the new NULL consumer_type_id.
+			for i := range before {
+				if strings.HasPrefix(before[i], "consumers ") {
+					before[i] = strings.TrimSuffix(before[i], ")") + ",)"
+				}
+			}
+			if d := diffLines(before, after); d != "" {
+				t.Errorf("Sync changed data:\n%s", d)
+			}
+			if d := diffLines(wantSchema, schemaSignature(t, dsn)); d != "" {
+				t.Errorf("upgraded schema differs from a fresh one:\n%s", d)
+			}
+		})
+	}
+
+	t.Run("legacy data blocks the upgrade until online migrations ran", func(t *testing.T) {
+		t.Parallel()
+		dsn := legacyDatabase(t, migrate.RevisionInitial)
+		adminExec(t, dsn, `INSERT INTO resource_providers (uuid, name, generation) VALUES ('11111111-1111-1111-1111-111111111111', 'old', 0)`)
+		adminExec(t, dsn, `INSERT INTO allocations (resource_provider_id, consumer_id, resource_class_id, used) VALUES (1, 'orphan-a', 0, 1), (1, 'orphan-a', 1, 1), (1, 'orphan-b', 0, 1)`)
+
+		err := migrate.Sync(ctx, dsn)
+		if err == nil {
+			t.Fatal("Sync succeeded on legacy data")
+		}
+		for _, want := range []string{"1 resource providers have no root provider id", "2 allocation consumers", "online_data_migrations"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("Sync error %q lacks %q", err, want)
+			}
+		}
+		wantVersion(t, dsn, 0, migrate.RevisionInitial)
+
+		results, ok, err := migrate.Check(ctx, dsn)
+		if err != nil || ok {
+			t.Fatalf("Check = %q, %v, %v; want failures", results, ok, err)
+		}
+
+		res, ran, failed, err := migrate.OnlineDataMigrations(ctx, dsn, migrate.OnlineOptions{
+			MaxCount: 1, IncompleteProjectID: "p-incomplete", IncompleteUserID: "u-incomplete",
+		})
+		if err != nil || failed || ran != 1 {
+			t.Fatalf("OnlineDataMigrations(max 1) = %v, %d, %v, %v", res, ran, failed, err)
+		}
+		want := []migrate.OnlineResult{{Name: "set_root_provider_ids", Found: 1, Done: 1}}
+		if !slices.Equal(res, want) {
+			t.Errorf("OnlineDataMigrations(max 1) results = %v, want %v", res, want)
+		}
+
+		var log strings.Builder
+		res, ran, failed, err = migrate.OnlineDataMigrations(ctx, dsn, migrate.OnlineOptions{
+			IncompleteProjectID: "p-incomplete", IncompleteUserID: "u-incomplete", Log: &log,
+		})
+		if err != nil || failed || ran != 0 {
+			t.Fatalf("OnlineDataMigrations = %v, %d, %v, %v", res, ran, failed, err)
+		}
+		want = []migrate.OnlineResult{{Name: "set_root_provider_ids"}, {Name: "create_incomplete_consumers", Found: 2, Done: 2}}
+		if !slices.Equal(res, want) {
+			t.Errorf("OnlineDataMigrations results = %v, want %v", res, want)
+		}
+		if !strings.Contains(log.String(), "2 rows matched query create_incomplete_consumers, 2 migrated") {
+			t.Errorf("log = %q", log.String())
+		}
+		n := queryInt(t, dsn, `SELECT count(*) FROM consumers c JOIN projects p ON p.id = c.project_id JOIN users u ON u.id = c.user_id
+			WHERE p.external_id = 'p-incomplete' AND u.external_id = 'u-incomplete' AND c.generation = 0 AND c.created_at IS NOT NULL`)
+		if n != 2 {
+			t.Errorf("%d incomplete consumers created, want 2", n)
+		}
+		if n := queryInt(t, dsn, `SELECT count(*) FROM resource_providers WHERE name = 'old' AND root_provider_id = id AND updated_at IS NOT NULL`); n != 1 {
+			t.Errorf("root provider id not set")
+		}
+
+		if results, ok, err := migrate.Check(ctx, dsn); err != nil || !ok {
+			t.Fatalf("Check after online migrations = %q, %v, %v", results, ok, err)
+		}
+		if err := migrate.Sync(ctx, dsn); err != nil {
+			t.Fatalf("Sync after online migrations: %v", err)
+		}
+		wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionDropIndexes)
+	})
+}
+
+func TestSync_RefusesUnknownState(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+
+	t.Run("an unknown alembic revision is refused", func(t *testing.T) {
+		t.Parallel()
+		dsn := upstreamDatabase(t, "0001_initial.up.sql")
+		adminExec(t, dsn, `UPDATE alembic_version SET version_num = 'ffffffffffff'`)
+		err := migrate.Sync(ctx, dsn)
+		if err == nil || !strings.Contains(err.Error(), `unknown alembic revision "ffffffffffff"`) {
+			t.Fatalf("Sync = %v, want unknown revision error", err)
+		}
+		results, ok, err := migrate.Check(ctx, dsn)
+		if err != nil || ok {
+			t.Errorf("Check = %q, %v, %v; want a failure", results, ok, err)
+		}
+	})
+	t.Run("tables without any version are refused without marking the database dirty", func(t *testing.T) {
+		t.Parallel()
+		dsn := upstreamDatabase(t, "0001_initial.up.sql")
+		adminExec(t, dsn, `DROP TABLE alembic_version`)
+		err := migrate.Sync(ctx, dsn)
+		if err == nil || !strings.Contains(err.Error(), "db stamp") {
+			t.Fatalf("Sync = %v, want a stamp hint", err)
+		}
+		wantVersion(t, dsn, 0, "")
+	})
+}
+
+func TestStamp(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dsn := upstreamDatabase(t, "0001_initial.up.sql")
+	adminExec(t, dsn, `DROP TABLE alembic_version`)
+
+	if err := migrate.Stamp(ctx, dsn, "nonsense"); err == nil {
+		t.Error("Stamp accepted an unknown revision")
+	}
+	if err := migrate.Stamp(ctx, dsn, migrate.RevisionConsumerTypes); err != nil {
+		t.Fatalf("Stamp: %v", err)
+	}
+	wantVersion(t, dsn, 1, migrate.RevisionConsumerTypes)
+	if n := countRedundantIndexes(t, dsn); n != 5 {
+		t.Errorf("Stamp ran DDL: %d redundant indexes, want 5", n)
+	}
+	if err := migrate.Sync(ctx, dsn); err != nil {
+		t.Fatalf("Sync: %v", err)
+	}
+	wantVersion(t, dsn, 2, migrate.RevisionDropIndexes)
+
+	if err := migrate.Stamp(ctx, dsn, migrate.RevisionIncompleteConsumers); err != nil {
+		t.Fatalf("Stamp legacy: %v", err)
+	}
+	wantVersion(t, dsn, 0, migrate.RevisionIncompleteConsumers)
+	if err := migrate.Stamp(ctx, dsn, "head"); err != nil {
+		t.Fatalf("Stamp head: %v", err)
+	}
+	wantVersion(t, dsn, 2, migrate.RevisionDropIndexes)
+}
+
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+
+	t.Run("an empty database has nothing to fix", func(t *testing.T) {
+		t.Parallel()
+		dsn := newDB(t)
+		results, ok, err := migrate.Check(ctx, dsn)
+		if err != nil || !ok {
+			t.Fatalf("Check = %q, %v, %v", results, ok, err)
+		}
+		if want := "Schema: needs 'placement-manage db sync' (version none, alembic none)"; !slices.Contains(results, want) {
+			t.Errorf("Check results %q lack %q", results, want)
+		}
+	})
+	t.Run("a synced database passes every check", func(t *testing.T) {
+		t.Parallel()
+		dsn := newDB(t)
+		if err := migrate.Sync(ctx, dsn); err != nil {
+			t.Fatal(err)
+		}
+		results, ok, err := migrate.Check(ctx, dsn)
+		if err != nil || !ok {
+			t.Fatalf("Check = %q, %v, %v", results, ok, err)
+		}
+		want := []string{
+			"Missing Root Provider IDs: Success",
+			"Incomplete Consumers: Success",
+			"Schema: up to date (version 2, alembic a082b8bb98d0)",
+		}
+		if !slices.Equal(results, want) {
+			t.Errorf("Check = %q, want %q", results, want)
+		}
+	})
+	t.Run("a provider without a root is a failure", func(t *testing.T) {
+		t.Parallel()
+		dsn := newDB(t)
+		if err := migrate.Sync(ctx, dsn); err != nil {
+			t.Fatal(err)
+		}
+		adminExec(t, dsn, `INSERT INTO resource_providers (uuid, name, generation) VALUES ('11111111-1111-1111-1111-111111111111', 'old', 0)`)
+		results, ok, err := migrate.Check(ctx, dsn)
+		if err != nil || ok {
+			t.Fatalf("Check = %q, %v, %v; want a failure", results, ok, err)
+		}
+		if !strings.HasPrefix(results[0], "Missing Root Provider IDs: Failure: 1 resource providers") {
+			t.Errorf("Check[0] = %q", results[0])
+		}
+	})
+}
+
+func TestMigrations_DownAndUpAgain(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dsn := newDB(t)
+	if err := migrate.Sync(ctx, dsn); err != nil {
+		t.Fatal(err)
+	}
+	want := schemaSignature(t, dsn)
+	adminExec(t, dsn, migrationSQL(t, "0002_drop_redundant_indexes.down.sql"))
+	if n := countRedundantIndexes(t, dsn); n != 5 {
+		t.Errorf("0002 down: %d redundant indexes, want 5", n)
+	}
+	if n := queryInt(t, dsn, `SELECT count(*) FROM alembic_version WHERE version_num = '422ece571366'`); n != 1 {
+		t.Errorf("0002 down left alembic_version wrong")
+	}
+	adminExec(t, dsn, migrationSQL(t, "0001_initial.down.sql"))
+	if n := queryInt(t, dsn, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'`); n != 0 {
+		t.Errorf("0001 down left %d tables", n)
+	}
+	adminExec(t, dsn, `DROP TABLE schema_migrations`)
+	if err := migrate.Sync(ctx, dsn); err != nil {
+		t.Fatal(err)
+	}
+	if d := diffLines(want, schemaSignature(t, dsn)); d != "" {
+		t.Errorf("schema after down and up differs:\n%s", d)
+	}
+}

@@ -1,0 +1,47 @@
+package placement
+
+import "sort"
+
+// ConsumerAllocations is the canonical form of one consumer's allocation
+// write. Every writing endpoint (PUT and POST /allocations, POST /reshaper,
+// whatever its microversion and wire format) normalises its body into this
+// shape before calling the store.
+type ConsumerAllocations struct {
+	// ConsumerUUID is the consumer: the canonicalised path id of a PUT, the
+	// body key (verbatim) of a POST or reshape.
+	ConsumerUUID string
+	// ProjectID and UserID are external ids; never empty after
+	// normalisation (below 1.8 they come from configuration).
+	ProjectID string
+	UserID    string
+	// Generation is the consumer generation the client expects; nil means
+	// JSON null, "the consumer must be new". Only consulted when
+	// CheckGeneration is set (microversion 1.28+).
+	Generation      *int
+	CheckGeneration bool
+	// ConsumerType is the type to record (1.38+); nil leaves an existing
+	// consumer's type alone and creates new consumers without one.
+	ConsumerType *string
+	// Allocations maps provider uuid → resource class → amount. An empty
+	// map removes every allocation of the consumer.
+	Allocations map[string]map[string]int
+}
+
+// AllocationSet is an ordered list of consumer writes (body order for
+// POST, one element for PUT) applied atomically.
+type AllocationSet []ConsumerAllocations
+
+// IncompleteConsumerID is the default of [placement]
+// incomplete_consumer_project_id / incomplete_consumer_user_id.
+const IncompleteConsumerID = "00000000-0000-0000-0000-000000000000"
+
+// SortedKeys returns the keys of m in ascending order; the write path walks
+// providers and classes in this order so that errors are deterministic.
+func SortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

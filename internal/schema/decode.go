@@ -1,0 +1,416 @@
+package schema
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// maxDepth bounds nesting of decoded documents. Python raises RecursionError
+// at about this depth; we answer with a SyntaxError instead.
+const maxDepth = 1000
+
+// SyntaxError reports input that is not JSON, worded as Python's json
+// module (behind oslo.serialization) words it, so that a handler can answer
+// "Malformed JSON: " + err.Error().
+type SyntaxError struct {
+	// Msg is the bare message, e.g. "Expecting value".
+	Msg string
+	// Line and Column are 1-based; Offset counts characters from 0. All are
+	// zero when the input was rejected before parsing (bad UTF-8, nesting).
+	Line, Column, Offset int
+}
+
+// Error returns e.g. "Expecting value: line 1 column 1 (char 0)".
+func (e *SyntaxError) Error() string {
+	if e.Line == 0 {
+		return e.Msg
+	}
+	return fmt.Sprintf("%s: line %d column %d (char %d)", e.Msg, e.Line, e.Column, e.Offset)
+}
+
+// DecodeJSON decodes a request body into the form encoding/json produces
+// with UseNumber: map[string]any, []any, string, json.Number, bool and nil.
+// Malformed input yields a *SyntaxError whose text matches Python's
+// json.loads, e.g. "Expecting value: line 1 column 1 (char 0)" for an empty
+// body. Unlike Python, NaN and Infinity literals are rejected.
+func DecodeJSON(data []byte) (any, error) {
+	v, err := decodeOrdered(data)
+	if err != nil {
+		return nil, err
+	}
+	return toGeneric(v), nil
+}
+
+var utf8BOM = []byte{0xef, 0xbb, 0xbf}
+
+// decodeOrdered decodes data keeping object key order. It mirrors CPython's
+// C scanner (Modules/_json.c) so that errors carry the same message and
+// position.
+func decodeOrdered(data []byte) (any, error) {
+	if msg := utf8Problem(data); msg != "" {
+		return nil, &SyntaxError{Msg: msg}
+	}
+	d := &decoder{data: data}
+	if bytes.HasPrefix(data, utf8BOM) {
+		return nil, d.syntaxError(&scanError{"Unexpected UTF-8 BOM (decode using utf-8-sig)", 0})
+	}
+	i := d.skipWS(0)
+	v, end, serr := d.value(i)
+	if serr == nil {
+		end = d.skipWS(end)
+		if end != len(data) {
+			serr = &scanError{"Extra data", end}
+		}
+	}
+	if serr != nil {
+		return nil, d.syntaxError(serr)
+	}
+	return v, nil
+}
+
+type decoder struct {
+	data  []byte
+	depth int
+}
+
+// scanError is a failure at a byte offset, converted to Python's character
+// positions by syntaxError.
+type scanError struct {
+	msg string
+	off int
+}
+
+func (d *decoder) syntaxError(e *scanError) error {
+	if e.off < 0 {
+		return &SyntaxError{Msg: e.msg}
+	}
+	before := d.data[:e.off]
+	pos := utf8.RuneCount(before)
+	col := pos + 1
+	if nl := bytes.LastIndexByte(before, '\n'); nl >= 0 {
+		col = pos - utf8.RuneCount(before[:nl])
+	}
+	return &SyntaxError{
+		Msg:    e.msg,
+		Line:   bytes.Count(before, []byte{'\n'}) + 1,
+		Column: col,
+		Offset: pos,
+	}
+}
+
+func (d *decoder) skipWS(i int) int {
+	for i < len(d.data) {
+		switch d.data[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// value is scan_once: "Expecting value" stands for its StopIteration.
+func (d *decoder) value(i int) (any, int, *scanError) {
+	if i >= len(d.data) {
+		return nil, i, &scanError{"Expecting value", i}
+	}
+	switch d.data[i] {
+	case '"':
+		return d.str(i + 1)
+	case '{':
+		return d.nested(i, d.object)
+	case '[':
+		return d.nested(i, d.array)
+	case 'n':
+		if bytes.HasPrefix(d.data[i:], []byte("null")) {
+			return nil, i + 4, nil
+		}
+	case 't':
+		if bytes.HasPrefix(d.data[i:], []byte("true")) {
+			return true, i + 4, nil
+		}
+	case 'f':
+		if bytes.HasPrefix(d.data[i:], []byte("false")) {
+			return false, i + 5, nil
+		}
+	}
+	return d.number(i)
+}
+
+func (d *decoder) nested(i int, parse func(int) (any, int, *scanError)) (any, int, *scanError) {
+	d.depth++
+	defer func() { d.depth-- }()
+	if d.depth > maxDepth {
+		kind := "object"
+		if d.data[i] == '[' {
+			kind = "array"
+		}
+		return nil, i, &scanError{"maximum recursion depth exceeded while decoding a JSON " + kind + " from a unicode string", -1}
+	}
+	return parse(i + 1)
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// number is _match_number_unicode: a fraction needs a digit after '.', and
+// an exponent without digits is given back to the caller.
+func (d *decoder) number(start int) (any, int, *scanError) {
+	data := d.data
+	i := start
+	stop := &scanError{"Expecting value", start}
+	if data[i] == '-' {
+		i++
+		if i >= len(data) {
+			return nil, start, stop
+		}
+	}
+	switch {
+	case data[i] >= '1' && data[i] <= '9':
+		i++
+		for i < len(data) && isDigit(data[i]) {
+			i++
+		}
+	case data[i] == '0':
+		i++
+	default:
+		return nil, start, stop
+	}
+	if i+1 < len(data) && data[i] == '.' && isDigit(data[i+1]) {
+		i += 2
+		for i < len(data) && isDigit(data[i]) {
+			i++
+		}
+	}
+	if i+1 < len(data) && (data[i] == 'e' || data[i] == 'E') {
+		eStart := i
+		i++
+		if i+1 < len(data) && (data[i] == '-' || data[i] == '+') {
+			i++
+		}
+		for i < len(data) && isDigit(data[i]) {
+			i++
+		}
+		if !isDigit(data[i-1]) {
+			i = eStart
+		}
+	}
+	return json.Number(data[start:i]), i, nil
+}
+
+// str is scanstring_unicode; start is just after the opening quote.
+func (d *decoder) str(start int) (any, int, *scanError) {
+	data := d.data
+	begin := start - 1
+	var out []byte
+	end := start
+	for {
+		next := end
+		var c byte
+		for ; next < len(data); next++ {
+			c = data[next]
+			if c == '"' || c == '\\' {
+				break
+			}
+			if c <= 0x1f {
+				return nil, next, &scanError{"Invalid control character at", next}
+			}
+		}
+		if next >= len(data) {
+			return nil, begin, &scanError{"Unterminated string starting at", begin}
+		}
+		out = append(out, data[end:next]...)
+		next++
+		if c == '"' {
+			end = next
+			break
+		}
+		if next == len(data) {
+			return nil, begin, &scanError{"Unterminated string starting at", begin}
+		}
+		c = data[next]
+		if c != 'u' {
+			end = next + 1
+			switch c {
+			case '"', '\\', '/':
+			case 'b':
+				c = '\b'
+			case 'f':
+				c = '\f'
+			case 'n':
+				c = '\n'
+			case 'r':
+				c = '\r'
+			case 't':
+				c = '\t'
+			default:
+				return nil, end - 2, &scanError{`Invalid \escape`, end - 2}
+			}
+			out = append(out, c)
+			continue
+		}
+		next++
+		end = next + 4
+		if end >= len(data) {
+			return nil, next - 1, &scanError{`Invalid \uXXXX escape`, next - 1}
+		}
+		r, ok := hex4(data[next:end])
+		if !ok {
+			return nil, end - 5, &scanError{`Invalid \uXXXX escape`, end - 5}
+		}
+		if utf16.IsSurrogate(r) && r < 0xdc00 && end+6 < len(data) &&
+			data[end] == '\\' && data[end+1] == 'u' {
+			r2, ok := hex4(data[end+2 : end+6])
+			if !ok {
+				return nil, end + 1, &scanError{`Invalid \uXXXX escape`, end + 1}
+			}
+			if r2 >= 0xdc00 && r2 <= 0xdfff {
+				r = utf16.DecodeRune(r, r2)
+				end += 6
+			}
+		}
+		// A lone surrogate becomes U+FFFD, as with encoding/json; Python
+		// would keep it.
+		out = utf8.AppendRune(out, r)
+	}
+	return string(out), end, nil
+}
+
+func hex4(b []byte) (rune, bool) {
+	var r rune
+	for _, c := range b {
+		r <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			r |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		case c >= 'A' && c <= 'F':
+			r |= rune(c - 'A' + 10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
+}
+
+// object is _parse_object_unicode; i is just after '{'.
+func (d *decoder) object(i int) (any, int, *scanError) {
+	data := d.data
+	o := newObject()
+	i = d.skipWS(i)
+	if i >= len(data) || data[i] != '}' {
+		for {
+			if i >= len(data) || data[i] != '"' {
+				return nil, i, &scanError{"Expecting property name enclosed in double quotes", i}
+			}
+			key, next, err := d.str(i + 1)
+			if err != nil {
+				return nil, next, err
+			}
+			i = d.skipWS(next)
+			if i >= len(data) || data[i] != ':' {
+				return nil, i, &scanError{"Expecting ':' delimiter", i}
+			}
+			i = d.skipWS(i + 1)
+			val, next, err := d.value(i)
+			if err != nil {
+				return nil, next, err
+			}
+			o.set(key.(string), val)
+			i = d.skipWS(next)
+			if i < len(data) && data[i] == '}' {
+				break
+			}
+			if i >= len(data) || data[i] != ',' {
+				return nil, i, &scanError{"Expecting ',' delimiter", i}
+			}
+			i = d.skipWS(i + 1)
+		}
+	}
+	return o, i + 1, nil
+}
+
+// array is _parse_array_unicode; i is just after '['.
+func (d *decoder) array(i int) (any, int, *scanError) {
+	data := d.data
+	out := []any{}
+	i = d.skipWS(i)
+	if i >= len(data) || data[i] != ']' {
+		for {
+			val, next, err := d.value(i)
+			if err != nil {
+				return nil, next, err
+			}
+			out = append(out, val)
+			i = d.skipWS(next)
+			if i < len(data) && data[i] == ']' {
+				break
+			}
+			if i >= len(data) || data[i] != ',' {
+				return nil, i, &scanError{"Expecting ',' delimiter", i}
+			}
+			i = d.skipWS(i + 1)
+		}
+	}
+	return out, i + 1, nil
+}
+
+// utf8Problem returns Python's UnicodeDecodeError text for the first invalid
+// UTF-8 sequence in data, or "" if data is valid. Upstream decodes the body
+// before parsing it, so this error comes first.
+func utf8Problem(data []byte) string {
+	if utf8.Valid(data) {
+		return ""
+	}
+	for i := 0; i < len(data); {
+		c := data[i]
+		if c < 0x80 {
+			i++
+			continue
+		}
+		n, lo, hi := 0, byte(0x80), byte(0xbf)
+		switch {
+		case c >= 0xc2 && c <= 0xdf:
+			n = 2
+		case c == 0xe0:
+			n, lo = 3, 0xa0
+		case c == 0xed:
+			n, hi = 3, 0x9f
+		case c >= 0xe1 && c <= 0xef:
+			n = 3
+		case c == 0xf0:
+			n, lo = 4, 0x90
+		case c == 0xf4:
+			n, hi = 4, 0x8f
+		case c >= 0xf1 && c <= 0xf3:
+			n = 4
+		default:
+			return decodeErrText(data, i, i, "invalid start byte")
+		}
+		for k := 1; k < n; k++ {
+			if i+k >= len(data) {
+				return decodeErrText(data, i, len(data)-1, "unexpected end of data")
+			}
+			b := data[i+k]
+			if k > 1 {
+				lo, hi = 0x80, 0xbf
+			}
+			if b < lo || b > hi {
+				return decodeErrText(data, i, i+k-1, "invalid continuation byte")
+			}
+		}
+		i += n
+	}
+	return ""
+}
+
+func decodeErrText(data []byte, from, to int, reason string) string {
+	if from == to {
+		return fmt.Sprintf("'utf-8' codec can't decode byte 0x%02x in position %d: %s", data[from], from, reason)
+	}
+	return fmt.Sprintf("'utf-8' codec can't decode bytes in position %d-%d: %s", from, to, reason)
+}

@@ -1,0 +1,652 @@
+package schema
+
+import (
+	"fmt"
+	"math/big"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// pyError is jsonschema.ValidationError: paths are relative deques, with
+// the keyword last in schemaPath.
+type pyError struct {
+	set          bool
+	keyword      string
+	keywordValue any
+	schema       any // the (sub)schema holding keyword
+	instance     any
+	message      string
+	path         []any // instance path: string keys and int indexes
+	schemaPath   []any
+	context      []*pyError
+}
+
+// walker re-runs a draft-4 schema the way jsonschema's Draft4Validator
+// does, to find every error in Python's order. It only explains failures;
+// the library decides validity.
+type walker struct {
+	root    any
+	regexps map[string]*regexp.Regexp
+	formats func(name string) func(any) bool
+}
+
+// maxRefDepth stops a $ref cycle that never descends into the instance.
+const maxRefDepth = 200
+
+func prepend(x any, s []any) []any {
+	return append([]any{x}, s...)
+}
+
+func (w *walker) regexp(pattern string) *regexp.Regexp {
+	if re, ok := w.regexps[pattern]; ok {
+		return re
+	}
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		return nil
+	}
+	return re
+}
+
+// search is re.search: true if pattern matches anywhere in s.
+func (w *walker) search(pattern, s string) bool {
+	re := w.regexp(pattern)
+	return re != nil && re.MatchString(s)
+}
+
+// iterErrors is Validator.iter_errors.
+func (w *walker) iterErrors(inst, sch any, refDepth int) []*pyError {
+	obj, ok := sch.(*object)
+	if !ok {
+		if b, ok := sch.(bool); ok && !b {
+			return []*pyError{{
+				set: true, keyword: "False", keywordValue: false, schema: false, instance: inst,
+				message: "False schema does not allow " + PyRepr(inst),
+			}}
+		}
+		return nil
+	}
+	keys := obj.keys
+	if obj.has("$ref") {
+		// Draft 4: all other properties in a "$ref" object are ignored.
+		keys = []string{"$ref"}
+	}
+	var out []*pyError
+	for _, k := range keys {
+		v := obj.vals[k]
+		for _, e := range w.keyword(k, v, inst, obj, refDepth) {
+			if !e.set {
+				e.set = true
+				e.keyword, e.keywordValue, e.instance, e.schema = k, v, inst, obj
+			}
+			if k != "$ref" {
+				e.schemaPath = prepend(k, e.schemaPath)
+			}
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// descend is Validator.descend; nil path or schemaPath adds nothing.
+func (w *walker) descend(inst, sch any, path, schemaPath any, refDepth int) []*pyError {
+	errs := w.iterErrors(inst, sch, refDepth)
+	for _, e := range errs {
+		if path != nil {
+			e.path = prepend(path, e.path)
+		}
+		if schemaPath != nil {
+			e.schemaPath = prepend(schemaPath, e.schemaPath)
+		}
+	}
+	return errs
+}
+
+func (w *walker) isValid(inst, sch any, refDepth int) bool {
+	return len(w.iterErrors(inst, sch, refDepth)) == 0
+}
+
+func newError(format string, args ...any) *pyError {
+	return &pyError{message: fmt.Sprintf(format, args...)}
+}
+
+func isType(inst any, typ string) bool {
+	switch typ {
+	case "object":
+		_, ok := inst.(*object)
+		return ok
+	case "array":
+		_, ok := inst.([]any)
+		return ok
+	case "string":
+		_, ok := inst.(string)
+		return ok
+	case "boolean":
+		_, ok := inst.(bool)
+		return ok
+	case "null":
+		return inst == nil
+	case "number":
+		_, ok := asNumber(inst)
+		return ok
+	case "integer":
+		n, ok := asNumber(inst)
+		return ok && n.isInteger()
+	}
+	return false
+}
+
+// keyword runs one draft-4 keyword; the messages are jsonschema 4.x's.
+func (w *walker) keyword(k string, v, inst any, sch *object, refDepth int) []*pyError {
+	switch k {
+	case "$ref":
+		ref, _ := v.(string)
+		target, ok := w.resolve(ref)
+		if !ok || refDepth >= maxRefDepth {
+			return nil
+		}
+		return w.descend(inst, target, nil, nil, refDepth+1)
+
+	case "properties":
+		io, ok1 := inst.(*object)
+		props, ok2 := v.(*object)
+		if !ok1 || !ok2 {
+			return nil
+		}
+		var out []*pyError
+		for _, p := range props.keys {
+			if iv, ok := io.get(p); ok {
+				out = append(out, w.descend(iv, props.vals[p], p, p, 0)...)
+			}
+		}
+		return out
+
+	case "patternProperties":
+		io, ok1 := inst.(*object)
+		pats, ok2 := v.(*object)
+		if !ok1 || !ok2 {
+			return nil
+		}
+		var out []*pyError
+		for _, pat := range pats.keys {
+			for _, ik := range io.keys {
+				if w.search(pat, ik) {
+					out = append(out, w.descend(io.vals[ik], pats.vals[pat], ik, pat, 0)...)
+				}
+			}
+		}
+		return out
+
+	case "additionalProperties":
+		io, ok := inst.(*object)
+		if !ok {
+			return nil
+		}
+		extras := w.additionalProperties(io, sch)
+		if isType(v, "object") {
+			var out []*pyError
+			for _, extra := range extras {
+				out = append(out, w.descend(io.vals[extra], v, extra, nil, 0)...)
+			}
+			return out
+		}
+		if truthy(v) || len(extras) == 0 {
+			return nil
+		}
+		if pats, ok := sch.vals["patternProperties"].(*object); ok {
+			verb := "does"
+			if len(extras) > 1 {
+				verb = "do"
+			}
+			return []*pyError{newError("%s %s not match any of the regexes: %s",
+				joinReprs(sortedStrings(extras)), verb, joinReprs(sortedStrings(pats.keys)))}
+		}
+		verb := "was"
+		if len(extras) > 1 {
+			verb = "were"
+		}
+		return []*pyError{newError("Additional properties are not allowed (%s %s unexpected)", joinReprs(extras), verb)}
+
+	case "items":
+		arr, ok := inst.([]any)
+		if !ok {
+			return nil
+		}
+		var out []*pyError
+		switch items := v.(type) {
+		case *object:
+			for i, e := range arr {
+				out = append(out, w.descend(e, items, i, nil, 0)...)
+			}
+		case []any:
+			for i := 0; i < len(arr) && i < len(items); i++ {
+				out = append(out, w.descend(arr[i], items[i], i, i, 0)...)
+			}
+		}
+		return out
+
+	case "additionalItems":
+		arr, ok := inst.([]any)
+		if !ok {
+			return nil
+		}
+		items, ok := sch.vals["items"].([]any)
+		if !ok {
+			// A missing or object "items" covers every element.
+			return nil
+		}
+		if isType(v, "object") {
+			var out []*pyError
+			for i := len(items); i < len(arr); i++ {
+				out = append(out, w.descend(arr[i], v, i, nil, 0)...)
+			}
+			return out
+		}
+		if !truthy(v) && len(arr) > len(items) {
+			rest := arr[len(items):]
+			verb := "was"
+			if len(rest) > 1 {
+				verb = "were"
+			}
+			return []*pyError{newError("Additional items are not allowed (%s %s unexpected)", joinReprs(rest), verb)}
+		}
+		return nil
+
+	case "type":
+		types, ok := v.([]any)
+		if !ok {
+			types = []any{v}
+		}
+		for _, t := range types {
+			if ts, ok := t.(string); ok && isType(inst, ts) {
+				return nil
+			}
+		}
+		return []*pyError{newError("%s is not of type %s", PyRepr(inst), joinReprs(types))}
+
+	case "enum":
+		enums, _ := v.([]any)
+		for _, e := range enums {
+			if jsonEqual(inst, e) {
+				return nil
+			}
+		}
+		return []*pyError{newError("%s is not one of %s", PyRepr(inst), PyRepr(v))}
+
+	case "minimum", "maximum":
+		n, ok1 := asNumber(inst)
+		lim, ok2 := asNumber(v)
+		if !ok1 || !ok2 {
+			return nil
+		}
+		c, ok := cmpNum(n, lim)
+		if !ok {
+			return nil
+		}
+		if k == "minimum" {
+			if truthy(sch.vals["exclusiveMinimum"]) {
+				if c <= 0 {
+					return []*pyError{newError("%s is less than or equal to the minimum of %s", n.repr(), lim.repr())}
+				}
+			} else if c < 0 {
+				return []*pyError{newError("%s is less than the minimum of %s", n.repr(), lim.repr())}
+			}
+			return nil
+		}
+		if truthy(sch.vals["exclusiveMaximum"]) {
+			if c >= 0 {
+				return []*pyError{newError("%s is greater than or equal to the maximum of %s", n.repr(), lim.repr())}
+			}
+		} else if c > 0 {
+			return []*pyError{newError("%s is greater than the maximum of %s", n.repr(), lim.repr())}
+		}
+		return nil
+
+	case "multipleOf":
+		n, ok1 := asNumber(inst)
+		d, ok2 := asNumber(v)
+		if !ok1 || !ok2 || isMultiple(n, d) {
+			return nil
+		}
+		return []*pyError{newError("%s is not a multiple of %s", n.repr(), d.repr())}
+
+	case "minLength", "maxLength":
+		s, ok := inst.(string)
+		if !ok {
+			return nil
+		}
+		if lengthFails(k, utf8.RuneCountInString(s), v) {
+			return []*pyError{newError("%s is too %s", PyRepr(s), shortOrLong(k))}
+		}
+		return nil
+
+	case "minItems", "maxItems":
+		arr, ok := inst.([]any)
+		if !ok {
+			return nil
+		}
+		if lengthFails(k, len(arr), v) {
+			return []*pyError{newError("%s is too %s", PyRepr(arr), shortOrLong(k))}
+		}
+		return nil
+
+	case "minProperties", "maxProperties":
+		io, ok := inst.(*object)
+		if !ok || !lengthFails(k, len(io.keys), v) {
+			return nil
+		}
+		if k == "minProperties" {
+			return []*pyError{newError("%s does not have enough properties", PyRepr(io))}
+		}
+		return []*pyError{newError("%s has too many properties", PyRepr(io))}
+
+	case "uniqueItems":
+		arr, ok := inst.([]any)
+		if !ok || !truthy(v) {
+			return nil
+		}
+		for i := range arr {
+			for j := i + 1; j < len(arr); j++ {
+				if jsonEqual(arr[i], arr[j]) {
+					return []*pyError{newError("%s has non-unique elements", PyRepr(arr))}
+				}
+			}
+		}
+		return nil
+
+	case "pattern":
+		s, ok1 := inst.(string)
+		pat, ok2 := v.(string)
+		if !ok1 || !ok2 || w.search(pat, s) {
+			return nil
+		}
+		return []*pyError{newError("%s does not match %s", PyRepr(s), PyRepr(pat))}
+
+	case "format":
+		name, _ := v.(string)
+		check := w.formats(name)
+		if check == nil || check(toGeneric(inst)) {
+			return nil
+		}
+		return []*pyError{newError("%s is not a %s", PyRepr(inst), PyRepr(name))}
+
+	case "required":
+		io, ok := inst.(*object)
+		req, _ := v.([]any)
+		if !ok {
+			return nil
+		}
+		var out []*pyError
+		for _, p := range req {
+			if ps, ok := p.(string); ok && !io.has(ps) {
+				out = append(out, newError("%s is a required property", PyRepr(ps)))
+			}
+		}
+		return out
+
+	case "dependencies":
+		io, ok1 := inst.(*object)
+		deps, ok2 := v.(*object)
+		if !ok1 || !ok2 {
+			return nil
+		}
+		var out []*pyError
+		for _, p := range deps.keys {
+			if !io.has(p) {
+				continue
+			}
+			if list, ok := deps.vals[p].([]any); ok {
+				for _, each := range list {
+					if es, ok := each.(string); ok && !io.has(es) {
+						out = append(out, newError("%s is a dependency of %s", PyRepr(es), PyRepr(p)))
+					}
+				}
+				continue
+			}
+			out = append(out, w.descend(inst, deps.vals[p], nil, p, refDepth)...)
+		}
+		return out
+
+	case "allOf":
+		subs, _ := v.([]any)
+		var out []*pyError
+		for i, sub := range subs {
+			out = append(out, w.descend(inst, sub, nil, i, refDepth)...)
+		}
+		return out
+
+	case "anyOf":
+		subs, _ := v.([]any)
+		var all []*pyError
+		for i, sub := range subs {
+			errs := w.descend(inst, sub, nil, i, refDepth)
+			if len(errs) == 0 {
+				return nil
+			}
+			all = append(all, errs...)
+		}
+		e := newError("%s is not valid under any of the given schemas", PyRepr(inst))
+		e.context = all
+		return []*pyError{e}
+
+	case "oneOf":
+		subs, _ := v.([]any)
+		var all []*pyError
+		first := -1
+		for i, sub := range subs {
+			errs := w.descend(inst, sub, nil, i, refDepth)
+			if len(errs) == 0 {
+				first = i
+				break
+			}
+			all = append(all, errs...)
+		}
+		if first < 0 {
+			e := newError("%s is not valid under any of the given schemas", PyRepr(inst))
+			e.context = all
+			return []*pyError{e}
+		}
+		var more []any
+		for _, sub := range subs[first+1:] {
+			if w.isValid(inst, sub, refDepth) {
+				more = append(more, sub)
+			}
+		}
+		if len(more) == 0 {
+			return nil
+		}
+		more = append(more, subs[first])
+		return []*pyError{newError("%s is valid under each of %s", PyRepr(inst), joinReprs(more))}
+
+	case "not":
+		if !w.isValid(inst, v, refDepth) {
+			return nil
+		}
+		return []*pyError{newError("%s should not be valid under %s", PyRepr(inst), PyRepr(v))}
+	}
+	return nil
+}
+
+// additionalProperties is find_additional_properties, in instance order
+// (Python iterates a set here, so any order is faithful).
+func (w *walker) additionalProperties(inst, sch *object) []string {
+	props, _ := sch.vals["properties"].(*object)
+	pats, _ := sch.vals["patternProperties"].(*object)
+	var extras []string
+	for _, k := range inst.keys {
+		if props != nil && props.has(k) {
+			continue
+		}
+		matched := false
+		if pats != nil {
+			for _, p := range pats.keys {
+				if w.search(p, k) {
+					matched = true
+					break
+				}
+			}
+		}
+		if !matched {
+			extras = append(extras, k)
+		}
+	}
+	return extras
+}
+
+// resolve follows a local "#..." reference from the root schema.
+func (w *walker) resolve(ref string) (any, bool) {
+	frag, ok := strings.CutPrefix(ref, "#")
+	if !ok {
+		return nil, false
+	}
+	if f, err := url.PathUnescape(frag); err == nil {
+		frag = f
+	}
+	cur := w.root
+	if frag == "" {
+		return cur, true
+	}
+	if !strings.HasPrefix(frag, "/") {
+		return nil, false
+	}
+	for _, tok := range strings.Split(frag[1:], "/") {
+		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		switch c := cur.(type) {
+		case *object:
+			v, ok := c.get(tok)
+			if !ok {
+				return nil, false
+			}
+			cur = v
+		case []any:
+			i, err := strconv.Atoi(tok)
+			if err != nil || i < 0 || i >= len(c) {
+				return nil, false
+			}
+			cur = c[i]
+		default:
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+func lengthFails(k string, n int, limit any) bool {
+	lim, ok := asNumber(limit)
+	if !ok {
+		return false
+	}
+	c, ok := cmpNum(pyNum{i: big.NewInt(int64(n))}, lim)
+	if !ok {
+		return false
+	}
+	if strings.HasPrefix(k, "min") {
+		return c < 0
+	}
+	return c > 0
+}
+
+func shortOrLong(k string) string {
+	if strings.HasPrefix(k, "min") {
+		return "short"
+	}
+	return "long"
+}
+
+// joinReprs is ", ".join(repr(x) for x in xs).
+func joinReprs[T any](xs []T) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = PyRepr(x)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func sortedStrings(xs []string) []string {
+	return slices.Sorted(slices.Values(xs))
+}
+
+// relevance is jsonschema.exceptions.relevance (4.10): shallower errors
+// first, then errors other than anyOf/oneOf, then errors whose schema's
+// "type" the instance does not match. Larger is more relevant.
+type relevance struct {
+	negDepth       int
+	notWeak        bool
+	notMatchesType bool
+}
+
+func relevanceOf(e *pyError) relevance {
+	return relevance{
+		negDepth:       -len(e.path),
+		notWeak:        e.keyword != "anyOf" && e.keyword != "oneOf",
+		notMatchesType: !matchesType(e),
+	}
+}
+
+// matchesType is ValidationError._matches_type: the instance has the type
+// the failing schema declares.
+func matchesType(e *pyError) bool {
+	sch, ok := e.schema.(*object)
+	if !ok {
+		return false
+	}
+	t, ok := sch.get("type")
+	if !ok {
+		return false
+	}
+	types, ok := t.([]any)
+	if !ok {
+		types = []any{t}
+	}
+	for _, t := range types {
+		if ts, ok := t.(string); ok && isType(e.instance, ts) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r relevance) less(o relevance) bool {
+	if r.negDepth != o.negDepth {
+		return r.negDepth < o.negDepth
+	}
+	if r.notWeak != o.notWeak {
+		return !r.notWeak
+	}
+	return !r.notMatchesType && o.notMatchesType
+}
+
+// bestMatch is jsonschema.exceptions.best_match (4.x).
+func bestMatch(errs []*pyError) *pyError {
+	if len(errs) == 0 {
+		return nil
+	}
+	best := errs[0]
+	for _, e := range errs[1:] {
+		if relevanceOf(best).less(relevanceOf(e)) {
+			best = e
+		}
+	}
+	for len(best.context) > 0 {
+		// Python takes heapq.nsmallest(2, context) and stops when the two
+		// are equally relevant; otherwise it descends into the smallest.
+		minIdx, ties := 0, 1
+		for i, e := range best.context[1:] {
+			switch r, m := relevanceOf(e), relevanceOf(best.context[minIdx]); {
+			case r.less(m):
+				minIdx, ties = i+1, 1
+			case !m.less(r):
+				ties++
+			}
+		}
+		if ties > 1 {
+			return best
+		}
+		best = best.context[minIdx]
+	}
+	return best
+}

@@ -1,0 +1,477 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/openstack-placement-go/placement/internal/placement"
+)
+
+// Categories of allocation write failures. The endpoints word these
+// differently (PUT: "Unable to allocate inventory for consumer <c>: …",
+// POST: "Unable to allocate inventory …", reshaper: "malformed reshaper
+// data: …"), so the store returns the bare reason wrapped around one of
+// these sentinels and the handler adds its prefix (test with errors.Is).
+var (
+	// ErrAllocationUnknownClass: a resource class named in the write does not exist (400).
+	ErrAllocationUnknownClass = errors.New("unknown resource class")
+	// ErrAllocationInvalid: no inventory, min/max/step violated or capacity exceeded (409).
+	ErrAllocationInvalid = errors.New("invalid allocation")
+	// ErrAllocationConcurrentUpdate: provider conflicts outlasted the retries,
+	// or a consumer changed under the write (409 placement.concurrent_update).
+	ErrAllocationConcurrentUpdate = errors.New("concurrent update")
+)
+
+// errRetryable makes the retry loop start the transaction again: a provider
+// generation CAS miss, or a consumer that vanished between two reads.
+var errRetryable = errors.New("retryable allocation conflict")
+
+// SetAllocations atomically replaces the allocations of every consumer in
+// set (an empty Allocations map removes all of that consumer's
+// allocations). It is the one write path of PUT and POST /allocations.
+//
+// The whole write runs in one transaction which is retried from scratch, up
+// to s.ConflictRetries times, on a provider generation conflict and on
+// SQLSTATE 40001/40P01. A consumer generation mismatch is never retried. A
+// failed write changes nothing.
+func (s *Store) SetAllocations(ctx context.Context, set placement.AllocationSet) error {
+	return s.retryAllocations(ctx, func(tx pgx.Tx) error { return setAllocationsTx(ctx, tx, set) })
+}
+
+// retryAllocations runs fn in a transaction, retrying as SetAllocations
+// describes.
+func (s *Store) retryAllocations(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	attempts := max(s.ConflictRetries, 1)
+	var err error
+	for range attempts {
+		err = s.withTx(ctx, fn)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, errRetryable):
+			err = &placement.Error{Kind: placement.Conflict, Code: placement.CodeConcurrentUpdate,
+				Message: MsgConcurrentUpdate, Err: ErrAllocationConcurrentUpdate}
+		case pgCode(err) == serializationFailure || pgCode(err) == deadlockDetected:
+		default:
+			return err
+		}
+		if ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
+}
+
+// allocRow is one (provider, class, amount) of the write; Used 0 marks the
+// removal of a consumer's old allocation (an emptied consumer).
+type allocRow struct {
+	consumer int // index into the consumers of the write
+	rpID     int
+	rpUUID   string
+	rc       string
+	rcID     int
+	used     int
+}
+
+// setAllocationsTx is the body of the write path inside tx: Phase A
+// (projects, users, types, consumers and their generations), Phase B
+// (providers and rows), then the replacement with capacity checks and
+// generation bumps. The reshaper calls it inside its own transaction.
+func setAllocationsTx(ctx context.Context, tx pgx.Tx, set placement.AllocationSet) error {
+	consumers := make([]consumer, len(set))
+	attrs := make([]consumerAttrs, len(set))
+	for i, w := range set {
+		c, a, err := ensureConsumer(ctx, tx, w)
+		if err != nil {
+			return err
+		}
+		consumers[i], attrs[i] = c, a
+	}
+
+	var rows []allocRow
+	for i, w := range set {
+		if len(w.Allocations) == 0 {
+			old, err := currentRows(ctx, tx, i, w.ConsumerUUID)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, old...)
+			continue
+		}
+		for _, rpUUID := range placement.SortedKeys(w.Allocations) {
+			rp, err := providerIDByUUID(ctx, tx, rpUUID)
+			if err != nil {
+				return err
+			}
+			res := w.Allocations[rpUUID]
+			for _, rc := range placement.SortedKeys(res) {
+				rows = append(rows, allocRow{consumer: i, rpID: rp, rpUUID: rpUUID, rc: rc, used: res[rc]})
+			}
+		}
+	}
+
+	for i := range set {
+		if err := updateConsumer(ctx, tx, consumers[i], attrs[i]); err != nil {
+			return err
+		}
+	}
+	return replaceAllocations(ctx, tx, set, consumers, rows)
+}
+
+// providerIDByUUID resolves a provider named in an allocation body.
+func providerIDByUUID(ctx context.Context, tx pgx.Tx, uuid string) (int, error) {
+	var id int
+	err := tx.QueryRow(ctx, `SELECT id FROM resource_providers WHERE uuid = $1`, uuid).Scan(&id)
+	if isNoRows(err) {
+		return 0, placement.E(placement.Invalid, "Allocation for resource provider '%s' that does not exist.", uuid)
+	}
+	return id, err
+}
+
+// currentRows returns a consumer's allocations as removal rows (used 0).
+func currentRows(ctx context.Context, tx pgx.Tx, consumerIdx int, uuid string) ([]allocRow, error) {
+	rows, err := tx.Query(ctx, `
+SELECT a.resource_provider_id, rp.uuid, rc.name, a.resource_class_id
+FROM allocations a
+JOIN resource_providers rp ON rp.id = a.resource_provider_id
+JOIN resource_classes rc ON rc.id = a.resource_class_id
+WHERE a.consumer_id = $1 ORDER BY rp.uuid, rc.name`, uuid)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (allocRow, error) {
+		r := allocRow{consumer: consumerIdx}
+		err := row.Scan(&r.rpID, &r.rpUUID, &r.rc, &r.rcID)
+		return r, err
+	})
+}
+
+// invKey identifies an inventory record.
+type invKey struct{ rp, rc int }
+
+// replaceAllocations deletes the old rows of the consumers in rows, checks
+// the new rows against inventory and the usage of everybody else, inserts
+// them and bumps provider and consumer generations.
+//
+// The providers are locked (in id order, to avoid deadlocks) before usage
+// is read, so concurrent claims on one provider queue up instead of failing
+// each other's generation compare-and-swap; the CAS stays as the guard that
+// makes a write without the lock (inventory changes) surface as a retry.
+func replaceAllocations(ctx context.Context, tx pgx.Tx, set placement.AllocationSet, consumers []consumer, rows []allocRow) error {
+	rpIDs := distinctProviders(rows)
+	gens, err := lockProviders(ctx, tx, rpIDs)
+	if err != nil {
+		return err
+	}
+
+	inRows := make([]bool, len(set))
+	for _, r := range rows {
+		inRows[r.consumer] = true
+	}
+	var touched []string
+	for i, ok := range inRows {
+		if ok {
+			touched = append(touched, set[i].ConsumerUUID)
+		}
+	}
+	if len(touched) > 0 {
+		if _, err := tx.Exec(ctx, `DELETE FROM allocations WHERE consumer_id = ANY($1)`, touched); err != nil {
+			return err
+		}
+	}
+
+	classIDs := map[string]int{}
+	for i := range rows {
+		r := &rows[i]
+		if id, ok := classIDs[r.rc]; ok {
+			r.rcID = id
+			continue
+		}
+		rc, err := resourceClassByName(ctx, tx, r.rc)
+		if err != nil {
+			var pe *placement.Error
+			if errors.As(err, &pe) && pe.Kind == placement.NotFound {
+				return &placement.Error{Kind: placement.Invalid, Message: pe.Message, Err: ErrAllocationUnknownClass}
+			}
+			return err
+		}
+		classIDs[r.rc], r.rcID = rc.ID, rc.ID
+	}
+
+	invs, usage, err := inventoriesAndUsage(ctx, tx, rpIDs, classIDs)
+	if err != nil {
+		return err
+	}
+	if err := checkRows(rows, classIDs, invs, usage); err != nil {
+		return err
+	}
+
+	for _, r := range rows {
+		if r.used == 0 {
+			continue
+		}
+		if _, err := tx.Exec(ctx, `
+INSERT INTO allocations (created_at, updated_at, resource_provider_id, resource_class_id, consumer_id, used)
+VALUES (`+now+`, `+now+`, $1, $2, $3, $4)`, r.rpID, r.rcID, set[r.consumer].ConsumerUUID, r.used); err != nil {
+			return err
+		}
+	}
+
+	for _, id := range rpIDs {
+		if _, err := bumpGeneration(ctx, tx, id, gens[id], MsgConcurrentUpdate); err != nil {
+			if placement.KindOf(err) == placement.Conflict {
+				return errRetryable
+			}
+			return err
+		}
+	}
+	hasRows := make([]bool, len(set))
+	for _, r := range rows {
+		if r.used > 0 {
+			hasRows[r.consumer] = true
+		}
+	}
+	var emptied []string
+	for i, ok := range inRows {
+		if !ok {
+			continue
+		}
+		if err := bumpConsumer(ctx, tx, consumers[i]); err != nil {
+			return err
+		}
+		if !hasRows[i] {
+			emptied = append(emptied, set[i].ConsumerUUID)
+		}
+	}
+	return deleteConsumersWithoutAllocations(ctx, tx, emptied)
+}
+
+func distinctProviders(rows []allocRow) []int {
+	seen := map[int]bool{}
+	var ids []int
+	for _, r := range rows {
+		if !seen[r.rpID] {
+			seen[r.rpID] = true
+			ids = append(ids, r.rpID)
+		}
+	}
+	sort.Ints(ids)
+	return ids
+}
+
+// lockProviders locks the providers and returns their current generations.
+func lockProviders(ctx context.Context, tx pgx.Tx, ids []int) (map[int]int, error) {
+	gens := make(map[int]int, len(ids))
+	if len(ids) == 0 {
+		return gens, nil
+	}
+	rows, err := tx.Query(ctx,
+		`SELECT id, generation FROM resource_providers WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, ids)
+	if err != nil {
+		return nil, err
+	}
+	var id, gen int
+	_, err = pgx.ForEachRow(rows, []any{&id, &gen}, func() error {
+		gens[id] = gen
+		return nil
+	})
+	if err == nil && len(gens) != len(ids) {
+		// A provider was deleted since Phase B resolved it.
+		return nil, errRetryable
+	}
+	return gens, err
+}
+
+// inventoriesAndUsage reads the inventory of every (provider, class) pair of
+// the write and the usage of all other consumers (the written consumers'
+// rows are already deleted).
+func inventoriesAndUsage(ctx context.Context, tx pgx.Tx, rpIDs []int, classIDs map[string]int) (map[invKey]placement.Inventory, map[invKey]int64, error) {
+	invs := map[invKey]placement.Inventory{}
+	usage := map[invKey]int64{}
+	if len(rpIDs) == 0 {
+		return invs, usage, nil
+	}
+	rcIDs := make([]int, 0, len(classIDs))
+	for _, id := range classIDs {
+		rcIDs = append(rcIDs, id)
+	}
+	rows, err := tx.Query(ctx, `
+SELECT i.resource_provider_id, i.resource_class_id, i.total, i.reserved, i.min_unit, i.max_unit,
+       i.step_size, i.allocation_ratio,
+       COALESCE((SELECT SUM(a.used) FROM allocations a
+                 WHERE a.resource_provider_id = i.resource_provider_id
+                   AND a.resource_class_id = i.resource_class_id), 0)
+FROM inventories i
+WHERE i.resource_provider_id = ANY($1) AND i.resource_class_id = ANY($2)`, rpIDs, rcIDs)
+	if err != nil {
+		return nil, nil, err
+	}
+	var k invKey
+	var inv placement.Inventory
+	var used int64
+	_, err = pgx.ForEachRow(rows, []any{&k.rp, &k.rc, &inv.Total, &inv.Reserved, &inv.MinUnit, &inv.MaxUnit,
+		&inv.StepSize, &inv.AllocationRatio, &used}, func() error {
+		invs[k], usage[k] = inv, used
+		return nil
+	})
+	return invs, usage, err
+}
+
+// checkRows applies the capacity rule to the rows in order; the first
+// failing row decides the message. Removal rows (used 0) are never checked
+// but their provider still needs some inventory of the write's classes.
+func checkRows(rows []allocRow, classIDs map[string]int, invs map[invKey]placement.Inventory, usage map[invKey]int64) error {
+	withInv := map[int]bool{}
+	for k := range invs {
+		withInv[k.rp] = true
+	}
+	var missing []string
+	seen := map[int]bool{}
+	for _, r := range rows {
+		if !withInv[r.rpID] && !seen[r.rpID] {
+			seen[r.rpID] = true
+			missing = append(missing, r.rpUUID)
+		}
+	}
+	if len(missing) > 0 {
+		names := placement.SortedKeys(classIDs)
+		sort.Slice(names, func(i, j int) bool { return classIDs[names[i]] < classIDs[names[j]] })
+		return invalidAllocation("Inventory for '%s' on resource provider '%s' invalid.",
+			strings.Join(names, ", "), strings.Join(missing, ", "))
+	}
+	running := map[invKey]int64{}
+	for _, r := range rows {
+		k := invKey{r.rpID, r.rcID}
+		running[k] += int64(r.used)
+		if r.used == 0 {
+			continue
+		}
+		inv, ok := invs[k]
+		if !ok {
+			return invalidAllocation("Inventory for '%s' on resource provider '%s' invalid.", r.rc, r.rpUUID)
+		}
+		if !inv.FitsUnits(r.used) {
+			return invalidAllocation("Unable to create allocation for '%s' on resource provider '%s'. The requested amount would violate inventory constraints.", r.rc, r.rpUUID)
+		}
+		if !inv.FitsCapacity(usage[k], running[k]) {
+			return invalidAllocation("Unable to create allocation for '%s' on resource provider '%s'. The requested amount would exceed the capacity.", r.rc, r.rpUUID)
+		}
+	}
+	return nil
+}
+
+func invalidAllocation(format string, args ...any) error {
+	e := placement.E(placement.Conflict, format, args...)
+	e.Err = ErrAllocationInvalid
+	return e
+}
+
+// DeleteAllocations removes every allocation of the consumer and then the
+// consumer record. Like upstream it checks and bumps no generation. No rows
+// is NotFound "No allocations for consumer '<uuid>'".
+func (s *Store) DeleteAllocations(ctx context.Context, consumerUUID string) error {
+	return s.withTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM allocations WHERE consumer_id = $1`, consumerUUID)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return notFound("No allocations for consumer '%s'", consumerUUID)
+		}
+		return deleteConsumersWithoutAllocations(ctx, tx, []string{consumerUUID})
+	})
+}
+
+// Allocation is one stored allocation row with what the GET endpoints show.
+type Allocation struct {
+	ProviderUUID       string
+	ProviderGeneration int
+	ConsumerUUID       string
+	ConsumerGeneration int
+	ResourceClass      string
+	Used               int
+	CreatedAt          time.Time
+}
+
+// ConsumerAllocationList is a consumer's allocations with the consumer's
+// attributes (meaningless when Allocations is empty).
+type ConsumerAllocationList struct {
+	Allocations  []Allocation
+	ProjectID    string
+	UserID       string
+	Generation   int
+	ConsumerType *string // nil: no type recorded ("unknown")
+}
+
+// AllocationsForConsumer returns the allocations of the consumer whose uuid
+// is exactly consumerUUID; an unknown consumer has none.
+func (s *Store) AllocationsForConsumer(ctx context.Context, consumerUUID string) (ConsumerAllocationList, error) {
+	var out ConsumerAllocationList
+	rows, err := s.pool.Query(ctx, `
+SELECT rp.uuid, rp.generation, rc.name, a.used, COALESCE(a.created_at, `+now+`),
+       c.generation, p.external_id, u.external_id, ct.name
+FROM allocations a
+JOIN resource_providers rp ON rp.id = a.resource_provider_id
+JOIN resource_classes rc ON rc.id = a.resource_class_id
+JOIN consumers c ON c.uuid = a.consumer_id
+JOIN projects p ON p.id = c.project_id
+JOIN users u ON u.id = c.user_id
+LEFT JOIN consumer_types ct ON ct.id = c.consumer_type_id
+WHERE a.consumer_id = $1
+ORDER BY rp.uuid, rc.name`, consumerUUID)
+	if err != nil {
+		return out, err
+	}
+	var a Allocation
+	_, err = pgx.ForEachRow(rows, []any{&a.ProviderUUID, &a.ProviderGeneration, &a.ResourceClass, &a.Used, &a.CreatedAt,
+		&out.Generation, &out.ProjectID, &out.UserID, &out.ConsumerType}, func() error {
+		a.ConsumerUUID = consumerUUID
+		a.ConsumerGeneration = out.Generation
+		out.Allocations = append(out.Allocations, a)
+		return nil
+	})
+	return out, err
+}
+
+// AllocationsForProvider returns the provider and its allocations. An
+// unknown provider is NotFound "Resource provider '<uuid>' not found: No
+// resource provider with uuid <uuid> found".
+func (s *Store) AllocationsForProvider(ctx context.Context, rpUUID string) (Provider, []Allocation, error) {
+	var out []Allocation
+	var rp Provider
+	err := s.withTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		rp, err = providerByUUID(ctx, tx, rpUUID)
+		if placement.KindOf(err) == placement.NotFound {
+			return notFound("Resource provider '%s' not found: %v", rpUUID, err)
+		}
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `
+SELECT c.uuid, c.generation, rc.name, a.used, COALESCE(a.created_at, `+now+`)
+FROM allocations a
+JOIN resource_classes rc ON rc.id = a.resource_class_id
+JOIN consumers c ON c.uuid = a.consumer_id
+JOIN projects p ON p.id = c.project_id
+JOIN users u ON u.id = c.user_id
+WHERE a.resource_provider_id = $1
+ORDER BY c.uuid, rc.name`, rp.ID)
+		if err != nil {
+			return err
+		}
+		var a Allocation
+		_, err = pgx.ForEachRow(rows, []any{&a.ConsumerUUID, &a.ConsumerGeneration, &a.ResourceClass, &a.Used, &a.CreatedAt}, func() error {
+			a.ProviderUUID, a.ProviderGeneration = rp.UUID, rp.Generation
+			out = append(out, a)
+			return nil
+		})
+		return err
+	})
+	return rp, out, err
+}

@@ -1,0 +1,561 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/openstack-placement-go/placement/internal/placement"
+)
+
+// Messages of the provider endpoints (spec 02), verbatim from upstream.
+const (
+	msgCreateFailed       = `Unable to create resource provider "%s", %s: Object action create failed because: %s`
+	msgSaveFailed         = `Unable to save resource provider %s: Object action %s failed because: %s`
+	msgNameRequired       = "name is required"
+	msgParentIsSelf       = "parent provider UUID cannot be same as UUID. Please set parent provider UUID to None if there is no parent."
+	msgParentMissing      = "parent provider UUID does not exist."
+	msgNoUnparenting      = "un-parenting a provider is not currently allowed."
+	msgNoReparenting      = "re-parenting a provider is not currently allowed."
+	msgTreeLoop           = "creating loop in the provider tree is not allowed."
+	msgDuplicateName      = "Conflicting resource provider name: %s already exists."
+	msgDuplicateUUID      = "Conflicting resource provider uuid: %s already exists."
+	msgDuplicateRename    = "Conflicting resource provider %s already exists."
+	msgDeleteNotFound     = "No resource provider with uuid %s found for delete"
+	msgCannotDeleteParent = "Unable to delete parent resource provider %s: It has child resource providers."
+	msgProviderInUse      = "Unable to delete resource provider %s: Resource provider has allocations."
+	msgUnknownTrait       = `Invalid trait(s) in "required" parameter: No such trait(s): %s.`
+	msgUnknownClass       = "Invalid resource class in resources parameter: No such resource class %s."
+)
+
+// ResourceAmount is one RC:AMOUNT term of the resources filter.
+type ResourceAmount struct {
+	Class  string
+	Amount int64
+}
+
+// ProviderFilter holds the filters of GET /resource_providers. Zero values
+// do not filter. All filters are ANDed.
+type ProviderFilter struct {
+	Name   string
+	UUID   string
+	InTree string
+	// MemberOf terms are ANDed; the aggregate uuids inside one term are ORed.
+	MemberOf [][]string
+	// NotMemberOf excludes providers associated with any of these aggregates.
+	NotMemberOf []string
+	Required    []string   // must have every one
+	AnyOf       [][]string // must have at least one of each group
+	Forbidden   []string   // must have none
+	Resources   []ResourceAmount
+}
+
+// sqlBuilder collects WHERE conditions and their positional arguments.
+type sqlBuilder struct {
+	conds []string
+	args  []any
+}
+
+func (b *sqlBuilder) arg(v any) string {
+	b.args = append(b.args, v)
+	return "$" + itoa(len(b.args))
+}
+
+func (b *sqlBuilder) where() string {
+	if len(b.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(b.conds, " AND ")
+}
+
+// Set-based filter fragments over the provider alias "rp". Each one is a
+// semi- or anti-join that PostgreSQL evaluates once for the whole set.
+const (
+	condAllTraits = `rp.id IN (SELECT resource_provider_id FROM resource_provider_traits
+		WHERE trait_id = ANY(%s) GROUP BY resource_provider_id HAVING count(*) = %s)`
+	condAnyTrait = `EXISTS (SELECT 1 FROM resource_provider_traits rpt
+		WHERE rpt.resource_provider_id = rp.id AND rpt.trait_id = ANY(%s))`
+	condNoTrait = `NOT ` + condAnyTrait
+	condAnyAgg  = `EXISTS (SELECT 1 FROM resource_provider_aggregates rpa
+		JOIN placement_aggregates pa ON pa.id = rpa.aggregate_id
+		WHERE rpa.resource_provider_id = rp.id AND pa.uuid = ANY(%s))`
+	condNoAgg = `NOT ` + condAnyAgg
+	// condResource keeps providers with an inventory of one class that can
+	// take the amount. The capacity comparison is placement.Inventory's
+	// FitsCapacity, (used + amount <= (total - reserved) * allocation_ratio,
+	// in floating point) and the unit checks are its FitsUnits; keep the
+	// three in step with internal/placement/inventory.go.
+	condResource = `rp.id IN (SELECT inv.resource_provider_id FROM inventories inv
+		LEFT JOIN (SELECT resource_provider_id, sum(used) AS used FROM allocations
+			WHERE resource_class_id = %[1]s GROUP BY resource_provider_id) u
+			ON u.resource_provider_id = inv.resource_provider_id
+		WHERE inv.resource_class_id = %[1]s
+		AND inv.min_unit <= %[2]s AND inv.max_unit >= %[2]s
+		AND CASE WHEN inv.step_size > 0 THEN %[2]s %% inv.step_size = 0 ELSE true END
+		AND COALESCE(u.used, 0) + %[2]s <= (inv.total - inv.reserved) * inv.allocation_ratio)`
+)
+
+func (b *sqlBuilder) addf(format string, args ...any) {
+	b.conds = append(b.conds, fmt.Sprintf(format, args...))
+}
+
+func (b *sqlBuilder) traitConds(required []int, anyOf [][]int) {
+	if len(required) > 0 {
+		b.addf(condAllTraits, b.arg(required), b.arg(len(required)))
+	}
+	for _, group := range anyOf {
+		b.addf(condAnyTrait, b.arg(group))
+	}
+}
+
+func (b *sqlBuilder) memberConds(terms [][]string) {
+	for _, term := range terms {
+		b.addf(condAnyAgg, b.arg(term))
+	}
+}
+
+// Providers returns the providers matching f ordered by id. Filters are
+// evaluated in upstream's order as far as it is observable: an unknown
+// in_tree provider gives an empty list; an unknown required trait is a 400;
+// an unknown forbidden trait is a 400 unless the required traits already
+// matched nothing; an unknown resource class is a 400 unless the trait or
+// member_of filters already matched nothing (spec 02 §2.8).
+func (s *Store) Providers(ctx context.Context, f ProviderFilter) ([]Provider, error) {
+	var out []Provider
+	err := s.withTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		out, err = providers(ctx, tx, f)
+		return err
+	})
+	return out, err
+}
+
+func providers(ctx context.Context, tx pgx.Tx, f ProviderFilter) ([]Provider, error) {
+	var b sqlBuilder
+	if f.Name != "" {
+		b.conds = append(b.conds, "rp.name = "+b.arg(f.Name))
+	}
+	if f.UUID != "" {
+		b.conds = append(b.conds, "rp.uuid = "+b.arg(f.UUID))
+	}
+	if f.InTree != "" {
+		var root int
+		err := tx.QueryRow(ctx, `SELECT COALESCE(root_provider_id, id) FROM resource_providers WHERE uuid = $1`, f.InTree).Scan(&root)
+		if isNoRows(err) {
+			return []Provider{}, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		b.conds = append(b.conds, "rp.root_provider_id = "+b.arg(root))
+	}
+
+	traitIDs, err := idsByName(ctx, tx, `SELECT name, id FROM traits WHERE name = ANY($1)`,
+		concat(f.Required, concat(f.AnyOf...), f.Forbidden))
+	if err != nil {
+		return nil, err
+	}
+	required, missing := lookup(traitIDs, f.Required)
+	if missing != "" {
+		return nil, placement.E(placement.Invalid, msgUnknownTrait, missing)
+	}
+	anyOf := make([][]int, 0, len(f.AnyOf))
+	for _, group := range f.AnyOf {
+		ids, missing := lookup(traitIDs, group)
+		if missing != "" {
+			return nil, placement.E(placement.Invalid, msgUnknownTrait, missing)
+		}
+		anyOf = append(anyOf, ids)
+	}
+	forbidden, missingForbidden := lookup(traitIDs, f.Forbidden)
+
+	classIDs, err := idsByName(ctx, tx, `SELECT name, id FROM resource_classes WHERE name = ANY($1)`, resourceNames(f.Resources))
+	if err != nil {
+		return nil, err
+	}
+	missingClass := ""
+	for _, ra := range f.Resources {
+		if _, ok := classIDs[ra.Class]; !ok {
+			missingClass = ra.Class
+			break
+		}
+	}
+
+	// Unknown names are only reported when the filters upstream applies
+	// before them still match something.
+	if missingForbidden != "" || missingClass != "" {
+		empty, err := matchesNothing(ctx, tx, func(b *sqlBuilder) { b.traitConds(required, anyOf) })
+		if err != nil || empty {
+			return []Provider{}, err
+		}
+		if missingForbidden != "" {
+			return nil, placement.E(placement.Invalid, msgUnknownTrait, missingForbidden)
+		}
+		empty, err = matchesNothing(ctx, tx, func(b *sqlBuilder) { b.memberConds(f.MemberOf) })
+		if err != nil || empty {
+			return []Provider{}, err
+		}
+		return nil, placement.E(placement.Invalid, msgUnknownClass, missingClass)
+	}
+
+	b.traitConds(required, anyOf)
+	if len(forbidden) > 0 {
+		b.addf(condNoTrait, b.arg(forbidden))
+	}
+	b.memberConds(f.MemberOf)
+	if len(f.NotMemberOf) > 0 {
+		b.addf(condNoAgg, b.arg(f.NotMemberOf))
+	}
+	for _, ra := range f.Resources {
+		b.addf(condResource, b.arg(classIDs[ra.Class]), b.arg(ra.Amount)+"::bigint")
+	}
+	rows, err := tx.Query(ctx, `SELECT `+providerColumns+` FROM `+providerFrom+b.where()+` ORDER BY rp.id`, b.args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, scanProvider)
+}
+
+// matchesNothing reports whether no provider satisfies the conditions add
+// builds; no conditions at all never match nothing.
+func matchesNothing(ctx context.Context, tx pgx.Tx, add func(b *sqlBuilder)) (bool, error) {
+	var b sqlBuilder
+	add(&b)
+	if len(b.conds) == 0 {
+		return false, nil
+	}
+	var found bool
+	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM resource_providers rp`+b.where()+`)`, b.args...).Scan(&found)
+	return !found, err
+}
+
+// idsByName runs q (selecting name, id for names = ANY($1)) and maps the
+// result. No names means no query.
+func idsByName(ctx context.Context, q querier, sql string, names []string) (map[string]int, error) {
+	out := make(map[string]int, len(names))
+	if len(names) == 0 {
+		return out, nil
+	}
+	rows, err := q.Query(ctx, sql, names)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var id int
+		if err := rows.Scan(&name, &id); err != nil {
+			return nil, err
+		}
+		out[name] = id
+	}
+	return out, rows.Err()
+}
+
+// lookup maps names to distinct ids; missing is the first unknown name.
+func lookup(ids map[string]int, names []string) (out []int, missing string) {
+	seen := make(map[int]bool, len(names))
+	for _, n := range names {
+		id, ok := ids[n]
+		if !ok {
+			return nil, n
+		}
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out, ""
+}
+
+func concat(lists ...[]string) []string {
+	var out []string
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
+}
+
+func resourceNames(rs []ResourceAmount) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.Class
+	}
+	return out
+}
+
+// NewProvider is the input of CreateProvider.
+type NewProvider struct {
+	UUID       string // canonical
+	Name       string
+	ParentUUID *string // compared verbatim
+}
+
+// insertProviderSQL creates a provider with generation 0. A root refers to
+// itself as root and gets updated_at at once (upstream inserts, then sets
+// root_provider_id); a child keeps updated_at NULL (spec 09 §2.1).
+const insertProviderSQL = `
+INSERT INTO resource_providers (id, uuid, name, generation, root_provider_id, parent_provider_id, created_at, updated_at)
+SELECT n.id, $1, $2, 0, COALESCE($3::integer, n.id), $4::integer, ` + now + `,
+	CASE WHEN $4::integer IS NULL THEN ` + now + ` END
+FROM (SELECT nextval(pg_get_serial_sequence('resource_providers', 'id'))::integer AS id) n`
+
+// CreateProvider inserts a provider (spec 02 §3.2) and returns it.
+func (s *Store) CreateProvider(ctx context.Context, np NewProvider) (Provider, error) {
+	fail := func(kind placement.Kind, why string) error {
+		return placement.E(kind, msgCreateFailed, np.Name, np.UUID, why)
+	}
+	if np.Name == "" {
+		return Provider{}, fail(placement.Invalid, msgNameRequired)
+	}
+	if np.ParentUUID != nil && *np.ParentUUID == np.UUID {
+		return Provider{}, fail(placement.Invalid, msgParentIsSelf)
+	}
+	var out Provider
+	err := s.withTx(ctx, func(tx pgx.Tx) error {
+		var rootID, parentID *int
+		if np.ParentUUID != nil {
+			id, root, err := lockTreeOf(ctx, tx, *np.ParentUUID)
+			if isNoRows(err) {
+				return fail(placement.Invalid, msgParentMissing)
+			}
+			if err != nil {
+				return err
+			}
+			parentID, rootID = &id, &root
+		}
+		_, err := tx.Exec(ctx, insertProviderSQL, np.UUID, np.Name, rootID, parentID)
+		switch {
+		case pgCode(err) == uniqueViolation && pgConstraint(err) == "uniq_resource_providers0uuid":
+			return placement.E(placement.Conflict, msgDuplicateUUID, np.UUID).WithCode(placement.CodeDuplicateName)
+		case pgCode(err) == uniqueViolation:
+			return placement.E(placement.Conflict, msgDuplicateName, np.Name).WithCode(placement.CodeDuplicateName)
+		case pgCode(err) == foreignKeyViolation:
+			return fail(placement.Invalid, msgParentMissing)
+		case err != nil:
+			return err
+		}
+		out, err = providerByUUID(ctx, tx, np.UUID)
+		return err
+	})
+	return out, err
+}
+
+// lockTreeOf finds the provider uuid and its root and key-share locks both
+// rows: the parent cannot be deleted, and its tree cannot be moved (reparent
+// locks roots FOR UPDATE) until the transaction ends. Generation bumps
+// (FOR NO KEY UPDATE) are not blocked. pgx.ErrNoRows if there is no such
+// provider.
+func lockTreeOf(ctx context.Context, tx pgx.Tx, uuid string) (id, root int, err error) {
+	const find = `SELECT id, COALESCE(root_provider_id, id) FROM resource_providers WHERE uuid = $1`
+	for attempt := 0; attempt < 10; attempt++ {
+		if err = tx.QueryRow(ctx, find, uuid).Scan(&id, &root); err != nil {
+			return 0, 0, err
+		}
+		if _, err = tx.Exec(ctx, `SELECT 1 FROM resource_providers WHERE id = ANY($1) ORDER BY id FOR KEY SHARE`, []int{id, root}); err != nil {
+			return 0, 0, err
+		}
+		var again int
+		if err = tx.QueryRow(ctx, find, uuid).Scan(&id, &again); err != nil {
+			return 0, 0, err
+		}
+		if again == root {
+			return id, root, nil
+		}
+	}
+	return 0, 0, placement.E(placement.Conflict, "%s", MsgConcurrentUpdate).WithCode(placement.CodeConcurrentUpdate)
+}
+
+// ProviderUpdate is the input of UpdateProvider.
+type ProviderUpdate struct {
+	Name string
+	// SetParent says parent_provider_uuid was given; ParentUUID nil then
+	// means null (make the provider a root).
+	SetParent  bool
+	ParentUUID *string
+	// AllowReparent permits changing or removing an existing parent (1.37+).
+	AllowReparent bool
+}
+
+// UpdateProvider renames and (re-)parents a provider (spec 02 §5) and
+// returns it as stored afterwards. The generation is not changed.
+func (s *Store) UpdateProvider(ctx context.Context, uuid string, u ProviderUpdate) (Provider, error) {
+	var out Provider
+	err := s.withTx(ctx, func(tx pgx.Tx) error {
+		p, err := providerByUUID(ctx, tx, uuid)
+		if err != nil {
+			return err
+		}
+		if u.SetParent {
+			if err := reparent(ctx, tx, p, u); err != nil {
+				return err
+			}
+		}
+		if p.Name != u.Name {
+			_, err := tx.Exec(ctx, `UPDATE resource_providers SET name = $2, updated_at = `+now+` WHERE id = $1`, p.ID, u.Name)
+			if pgCode(err) == uniqueViolation {
+				return placement.E(placement.Conflict, msgDuplicateRename, u.Name).WithCode(placement.CodeDuplicateName)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		out, err = providerByUUID(ctx, tx, uuid)
+		return err
+	})
+	return out, err
+}
+
+// subtreeSQL lists a provider and all its descendants.
+const subtreeSQL = `
+WITH RECURSIVE sub(id) AS (
+	SELECT $1::integer
+	UNION
+	SELECT c.id FROM resource_providers c JOIN sub ON c.parent_provider_id = sub.id
+)
+SELECT id FROM sub`
+
+// reparent applies the parent change of u to p, checking the rules of spec
+// 02 §5.2 in their order. Tree moves lock the root rows of the trees
+// involved (in id order) and re-check after locking, so that two
+// concurrent moves cannot build a cycle.
+func reparent(ctx context.Context, tx pgx.Tx, p Provider, u ProviderUpdate) error {
+	fail := func(action, why string) error {
+		return placement.E(placement.Invalid, msgSaveFailed, p.UUID, action, why)
+	}
+	for attempt := 0; ; attempt++ {
+		var newParent *Provider
+		if u.ParentUUID == nil {
+			if p.ParentID == nil {
+				return nil
+			}
+			if !u.AllowReparent {
+				return fail("update", msgNoUnparenting)
+			}
+		} else {
+			np, err := providerByUUID(ctx, tx, *u.ParentUUID)
+			if placement.KindOf(err) == placement.NotFound {
+				return fail("create", msgParentMissing)
+			}
+			if err != nil {
+				return err
+			}
+			if p.ParentID != nil && *p.ParentID != np.ID && !u.AllowReparent {
+				return fail("update", msgNoReparenting)
+			}
+			newParent = &np
+		}
+		roots := []int{p.RootID}
+		if newParent != nil && newParent.RootID != p.RootID {
+			roots = append(roots, newParent.RootID)
+		}
+		if _, err := tx.Exec(ctx, `SELECT id FROM resource_providers WHERE id = ANY($1) ORDER BY id FOR UPDATE`, roots); err != nil {
+			return err
+		}
+		// Re-read under the locks; if a concurrent move changed the trees,
+		// start again from the new state.
+		fresh, err := providerByUUID(ctx, tx, p.UUID)
+		if err != nil {
+			return err
+		}
+		stale := fresh.RootID != p.RootID || !sameParent(fresh.ParentID, p.ParentID)
+		if newParent != nil {
+			np, err := providerByUUID(ctx, tx, newParent.UUID)
+			if err != nil {
+				return fail("create", msgParentMissing)
+			}
+			stale = stale || np.RootID != newParent.RootID
+			newParent = &np
+		}
+		if stale && attempt < 10 {
+			p = fresh
+			continue
+		}
+		if stale {
+			return placement.E(placement.Conflict, "%s", MsgConcurrentUpdate).WithCode(placement.CodeConcurrentUpdate)
+		}
+		p = fresh
+
+		rows, err := tx.Query(ctx, subtreeSQL, p.ID)
+		if err != nil {
+			return err
+		}
+		subtree, err := pgx.CollectRows(rows, pgx.RowTo[int])
+		if err != nil {
+			return err
+		}
+		newRoot := p.ID
+		var parentID *int
+		if newParent != nil {
+			for _, id := range subtree {
+				if id == newParent.ID {
+					return fail("update", msgTreeLoop)
+				}
+			}
+			if p.ParentID != nil && *p.ParentID == newParent.ID {
+				return nil
+			}
+			newRoot, parentID = newParent.RootID, &newParent.ID
+		}
+		if _, err := tx.Exec(ctx, `UPDATE resource_providers SET parent_provider_id = $2, updated_at = `+now+` WHERE id = $1`, p.ID, parentID); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE resource_providers SET root_provider_id = $2, updated_at = `+now+`
+			WHERE id = ANY($1) AND root_provider_id IS DISTINCT FROM $2`, subtree, newRoot)
+		return err
+	}
+}
+
+func sameParent(a, b *int) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
+// DeleteProvider removes a provider without children or allocations, with
+// its inventories, trait and aggregate associations (spec 02 §6).
+func (s *Store) DeleteProvider(ctx context.Context, uuid string) error {
+	return s.withTx(ctx, func(tx pgx.Tx) error {
+		var id int
+		err := tx.QueryRow(ctx, `SELECT id FROM resource_providers WHERE uuid = $1 FOR UPDATE`, uuid).Scan(&id)
+		if isNoRows(err) {
+			return notFound(msgDeleteNotFound, uuid)
+		}
+		if err != nil {
+			return err
+		}
+		cannotDeleteParent := placement.E(placement.Conflict, msgCannotDeleteParent, uuid).WithCode(placement.CodeCannotDeleteParent)
+		var hasChild, hasAllocs bool
+		err = tx.QueryRow(ctx, `SELECT
+			EXISTS (SELECT 1 FROM resource_providers WHERE parent_provider_id = $1),
+			EXISTS (SELECT 1 FROM allocations WHERE resource_provider_id = $1)`, id).Scan(&hasChild, &hasAllocs)
+		if err != nil {
+			return err
+		}
+		if hasChild {
+			return cannotDeleteParent
+		}
+		if hasAllocs {
+			return placement.E(placement.Conflict, msgProviderInUse, uuid).WithCode(placement.CodeProviderInUse)
+		}
+		for _, q := range []string{
+			`DELETE FROM inventories WHERE resource_provider_id = $1`,
+			`DELETE FROM resource_provider_aggregates WHERE resource_provider_id = $1`,
+			`DELETE FROM resource_provider_traits WHERE resource_provider_id = $1`,
+			`DELETE FROM resource_providers WHERE id = $1`,
+		} {
+			_, err := tx.Exec(ctx, q, id)
+			if pgCode(err) == foreignKeyViolation {
+				// A child was inserted since the check above.
+				return cannotDeleteParent
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

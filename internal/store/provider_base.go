@@ -1,0 +1,100 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/openstack-placement-go/placement/internal/placement"
+)
+
+// Provider is a row of resource_providers with its parent and root uuids.
+type Provider struct {
+	ID         int
+	UUID       string
+	Name       string
+	Generation int
+	ParentID   *int
+	RootID     int
+	ParentUUID *string
+	RootUUID   string
+	CreatedAt  *time.Time
+	UpdatedAt  *time.Time
+}
+
+// LastModified is updated_at, or created_at when the row was never updated.
+func (p Provider) LastModified() time.Time { return stamp(p.CreatedAt, p.UpdatedAt) }
+
+// providerColumns selects a Provider from "rp" joined to its parent "pp" and
+// root "rr"; scanProvider reads them.
+const providerColumns = `rp.id, rp.uuid, rp.name, rp.generation, rp.parent_provider_id,
+	COALESCE(rp.root_provider_id, rp.id), pp.uuid, COALESCE(rr.uuid, rp.uuid), rp.created_at, rp.updated_at`
+
+const providerFrom = `resource_providers rp
+	LEFT JOIN resource_providers pp ON pp.id = rp.parent_provider_id
+	LEFT JOIN resource_providers rr ON rr.id = rp.root_provider_id`
+
+func scanProvider(row pgx.CollectableRow) (Provider, error) {
+	var p Provider
+	var name *string
+	var gen *int
+	err := row.Scan(&p.ID, &p.UUID, &name, &gen, &p.ParentID, &p.RootID, &p.ParentUUID, &p.RootUUID, &p.CreatedAt, &p.UpdatedAt)
+	if name != nil {
+		p.Name = *name
+	}
+	if gen != nil {
+		p.Generation = *gen
+	}
+	return p, err
+}
+
+// providerNotFound is the message most provider sub-resources use.
+func providerNotFound(uuid string) error {
+	return notFound("No resource provider with uuid %s found", uuid)
+}
+
+// providerByUUID loads one provider; a missing one is NotFound with the
+// common message.
+func providerByUUID(ctx context.Context, q querier, uuid string) (Provider, error) {
+	rows, err := q.Query(ctx, `SELECT `+providerColumns+` FROM `+providerFrom+` WHERE rp.uuid = $1`, uuid)
+	if err != nil {
+		return Provider{}, err
+	}
+	p, err := pgx.CollectExactlyOneRow(rows, scanProvider)
+	if isNoRows(err) {
+		return p, providerNotFound(uuid)
+	}
+	return p, err
+}
+
+// ProviderByUUID returns the provider with the given uuid, or NotFound
+// "No resource provider with uuid <uuid> found".
+func (s *Store) ProviderByUUID(ctx context.Context, uuid string) (Provider, error) {
+	return providerByUUID(ctx, s.pool, uuid)
+}
+
+// bumpGeneration increments the generation of provider id from gen to
+// gen+1 and stamps updated_at. Zero rows means another writer changed the
+// provider since gen was read: a Conflict with placement.concurrent_update
+// carrying msg.
+func bumpGeneration(ctx context.Context, tx pgx.Tx, id, gen int, msg string) (int, error) {
+	tag, err := tx.Exec(ctx,
+		`UPDATE resource_providers SET generation = generation + 1, updated_at = `+now+` WHERE id = $1 AND generation = $2`,
+		id, gen)
+	if err != nil {
+		return 0, err
+	}
+	if tag.RowsAffected() == 0 {
+		return 0, placement.E(placement.Conflict, "%s", msg).WithCode(placement.CodeConcurrentUpdate)
+	}
+	return gen + 1, nil
+}
+
+// Messages for generation conflicts, as upstream words them.
+const (
+	// MsgGenerationChanged answers a stale generation sent by the client.
+	MsgGenerationChanged = "Resource provider's generation already changed. Please update the generation and try again."
+	// MsgConcurrentUpdate answers a change detected while writing.
+	MsgConcurrentUpdate = "Another thread concurrently updated the resource provider data. Please retry your update"
+)

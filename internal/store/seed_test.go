@@ -1,0 +1,226 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/openstack-placement-go/placement/internal/migrate"
+	"github.com/openstack-placement-go/placement/internal/placement"
+	"github.com/openstack-placement-go/placement/internal/store"
+	"github.com/openstack-placement-go/placement/internal/testdb"
+)
+
+var seedDBCounter atomic.Int64
+
+// unseededDB returns a pool on a freshly migrated database that has not
+// been seeded (testdb.New hands out seeded ones).
+func unseededDB(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	server := testdb.ServerURL(t)
+	ctx := context.Background()
+	name := fmt.Sprintf("seed_test_%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000, seedDBCounter.Add(1))
+	admin, err := pgx.Connect(ctx, server)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, `CREATE DATABASE `+name); err != nil {
+		t.Fatalf("create database: %v", err)
+	}
+	dsn := testdb.WithDatabase(server, name)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, server)
+		if err != nil {
+			t.Errorf("drop %s: %v", name, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
+			t.Errorf("drop %s: %v", name, err)
+		}
+	})
+	if err := migrate.Sync(ctx, dsn); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		t.Fatalf("pool: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+type row struct {
+	ID        int32
+	Name      string
+	CreatedAt *time.Time
+	UpdatedAt *time.Time
+}
+
+func rows(t *testing.T, db *pgxpool.Pool, table string) map[string]row {
+	t.Helper()
+	r, _ := db.Query(context.Background(), `SELECT id, name, created_at, updated_at FROM `+table)
+	list, err := pgx.CollectRows(r, pgx.RowToStructByPos[row])
+	if err != nil {
+		t.Fatalf("read %s: %v", table, err)
+	}
+	m := make(map[string]row, len(list))
+	for _, x := range list {
+		m[x.Name] = x
+	}
+	return m
+}
+
+func mustExec(t *testing.T, db *pgxpool.Pool, sql string) {
+	t.Helper()
+	if _, err := db.Exec(context.Background(), sql); err != nil {
+		t.Fatalf("exec %q: %v", sql, err)
+	}
+}
+
+func TestSeedStandard(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := unseededDB(t)
+
+	// Rows another release (or upstream) may have left: a custom class, a
+	// standard trait this release does not know, a standard class that a
+	// newer os-resource-classes placed elsewhere, and an id of ours taken by
+	// another name. None of them may change or make seeding fail.
+	old := "2001-02-03 04:05:06.789"
+	mustExec(t, db, `INSERT INTO resource_classes (id, name, created_at) VALUES
+		(10000, 'CUSTOM_GOLD', '`+old+`'),
+		(500, 'VGPU', '`+old+`'),
+		(3, 'FUTURE_CLASS', '`+old+`')`)
+	mustExec(t, db, `INSERT INTO traits (name, created_at) VALUES
+		('HW_FUTURE_TRAIT', '`+old+`'),
+		('CUSTOM_RAID', '`+old+`'),
+		('HW_CPU_X86_AVX2', '`+old+`')`)
+	preClasses := rows(t, db, "resource_classes")
+	preTraits := rows(t, db, "traits")
+
+	start := time.Now().UTC().Add(-time.Second)
+	if err := store.SeedStandard(ctx, db); err != nil {
+		t.Fatalf("SeedStandard: %v", err)
+	}
+	end := time.Now().UTC().Add(time.Second)
+
+	classes := rows(t, db, "resource_classes")
+	for name, before := range preClasses {
+		if got := classes[name]; !equalRow(got, before) {
+			t.Errorf("resource class %s changed: %+v → %+v", name, before, got)
+		}
+	}
+	for id, name := range placement.StandardResourceClasses {
+		got, ok := classes[name]
+		switch name {
+		case "VGPU":
+			if got.ID != 500 {
+				t.Errorf("VGPU moved to id %d", got.ID)
+			}
+		case "PCI_DEVICE":
+			if ok {
+				t.Errorf("PCI_DEVICE inserted although its id 3 is taken: %+v", got)
+			}
+		default:
+			if !ok || got.ID != int32(id) {
+				t.Errorf("resource class %s = %+v, want id %d", name, got, id)
+				continue
+			}
+			if got.CreatedAt == nil || got.CreatedAt.Before(start) || got.CreatedAt.After(end) || got.UpdatedAt != nil {
+				t.Errorf("resource class %s timestamps = %v / %v, want now (UTC) / NULL", name, got.CreatedAt, got.UpdatedAt)
+			}
+		}
+	}
+	if want := len(placement.StandardResourceClasses) - 2 + len(preClasses); len(classes) != want {
+		t.Errorf("%d resource classes, want %d", len(classes), want)
+	}
+
+	traits := rows(t, db, "traits")
+	for name, before := range preTraits {
+		if got := traits[name]; !equalRow(got, before) {
+			t.Errorf("trait %s changed: %+v → %+v", name, before, got)
+		}
+	}
+	for _, name := range placement.StandardTraits {
+		got, ok := traits[name]
+		if !ok {
+			t.Errorf("trait %s missing", name)
+			continue
+		}
+		if _, pre := preTraits[name]; !pre && (got.CreatedAt == nil || got.CreatedAt.Before(start) || got.CreatedAt.After(end)) {
+			t.Errorf("trait %s created_at = %v, want now (UTC)", name, got.CreatedAt)
+		}
+	}
+	if want := len(placement.StandardTraits) + 2; len(traits) != want {
+		t.Errorf("%d traits, want %d", len(traits), want)
+	}
+
+	// A second seeding changes nothing and draws no sequence values.
+	var lastID int64
+	if err := db.QueryRow(ctx, `SELECT last_value FROM traits_id_seq`).Scan(&lastID); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.SeedStandard(ctx, db); err != nil {
+		t.Fatalf("second SeedStandard: %v", err)
+	}
+	var lastID2 int64
+	if err := db.QueryRow(ctx, `SELECT last_value FROM traits_id_seq`).Scan(&lastID2); err != nil {
+		t.Fatal(err)
+	}
+	if lastID2 != lastID {
+		t.Errorf("second SeedStandard advanced traits_id_seq from %d to %d", lastID, lastID2)
+	}
+	if lastID != int64(len(traits)) {
+		t.Errorf("traits_id_seq = %d after inserting %d traits; ids were skipped", lastID, len(traits))
+	}
+	for table, before := range map[string]map[string]row{"resource_classes": classes, "traits": traits} {
+		after := rows(t, db, table)
+		if len(after) != len(before) {
+			t.Errorf("second SeedStandard: %s has %d rows, want %d", table, len(after), len(before))
+		}
+		for name, b := range before {
+			if !equalRow(after[name], b) {
+				t.Errorf("second SeedStandard changed %s %s", table, name)
+			}
+		}
+	}
+}
+
+func TestSeedStandard_ConcurrentSeeders(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := unseededDB(t)
+	var wg sync.WaitGroup
+	errs := make([]error, 6)
+	for i := range errs {
+		wg.Go(func() { errs[i] = store.SeedStandard(ctx, db) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("SeedStandard %d: %v", i, err)
+		}
+	}
+	if got := len(rows(t, db, "traits")); got != len(placement.StandardTraits) {
+		t.Errorf("%d traits, want %d", got, len(placement.StandardTraits))
+	}
+	if got := len(rows(t, db, "resource_classes")); got != len(placement.StandardResourceClasses) {
+		t.Errorf("%d resource classes, want %d", got, len(placement.StandardResourceClasses))
+	}
+}
+
+func equalRow(a, b row) bool {
+	eq := func(x, y *time.Time) bool { return (x == nil) == (y == nil) && (x == nil || x.Equal(*y)) }
+	return a.ID == b.ID && a.Name == b.Name && eq(a.CreatedAt, b.CreatedAt) && eq(a.UpdatedAt, b.UpdatedAt)
+}

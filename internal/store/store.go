@@ -1,0 +1,133 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/openstack-placement-go/placement/internal/placement"
+)
+
+// Store is the only code that talks SQL. Exported methods open their own
+// transaction; unexported helpers take the pgx.Tx they run in.
+type Store struct {
+	pool *pgxpool.Pool
+	// ConflictRetries bounds the retry loop around allocation writes
+	// ([placement] allocation_conflict_retry_count).
+	ConflictRetries int
+}
+
+// New returns a Store over pool.
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool, ConflictRetries: 10} }
+
+// Pool returns the underlying pool (health checks, tests).
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// PoolOptions are the [placement_database] pool settings.
+type PoolOptions struct {
+	MaxConns        int32
+	MaxConnLifetime time.Duration
+}
+
+// Open connects a pool to dsn and checks that the database answers.
+func Open(ctx context.Context, dsn string, opts PoolOptions) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	if opts.MaxConnLifetime > 0 {
+		cfg.MaxConnLifetime = opts.MaxConnLifetime
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
+}
+
+// withTx runs fn in a transaction and commits it. The rollback after a
+// failure ignores ctx cancellation so a timed-out request never leaves a
+// transaction open.
+func (s *Store) withTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// SQLSTATE codes the store interprets.
+const (
+	uniqueViolation      = "23505"
+	foreignKeyViolation  = "23503"
+	serializationFailure = "40001"
+	deadlockDetected     = "40P01"
+)
+
+// pgCode returns the SQLSTATE of err, or "".
+func pgCode(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
+}
+
+// pgConstraint returns the constraint named by err, or "".
+func pgConstraint(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.ConstraintName
+	}
+	return ""
+}
+
+// now is the timestamp expression for created_at/updated_at: naive UTC, as
+// upstream stores them.
+const now = `(now() AT TIME ZONE 'UTC')`
+
+// latest returns the later of a and b.
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// stamp returns updated_at if set, else created_at.
+func stamp(created, updated *time.Time) time.Time {
+	if updated != nil {
+		return *updated
+	}
+	if created != nil {
+		return *created
+	}
+	return time.Time{}
+}
+
+var errNoRows = pgx.ErrNoRows
+
+func isNoRows(err error) bool { return errors.Is(err, errNoRows) }
+
+// notFound is a convenience for NotFound errors.
+func notFound(format string, args ...any) error {
+	return placement.E(placement.NotFound, format, args...)
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,0 +1,125 @@
+// Package testdb gives tests real PostgreSQL databases. TEST_DATABASE_URL
+// names a server where the user may create databases; each test gets a fresh
+// database cloned from a template that was migrated and seeded once per test
+// process. Without TEST_DATABASE_URL tests skip, except under CI=true where
+// that is a failure.
+package testdb
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/openstack-placement-go/placement/internal/migrate"
+	"github.com/openstack-placement-go/placement/internal/store"
+)
+
+var (
+	once     sync.Once
+	template string
+	setupErr error
+	cloneMu  sync.Mutex
+	counter  atomic.Int64
+)
+
+// ServerURL returns TEST_DATABASE_URL, skipping (or failing under CI) when unset.
+func ServerURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv("TEST_DATABASE_URL")
+	if u == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("TEST_DATABASE_URL is not set (required under CI=true)")
+		}
+		t.Skip("TEST_DATABASE_URL is not set; `make test` provisions a local PostgreSQL")
+	}
+	return u
+}
+
+// WithDatabase returns serverURL with its database name replaced by db.
+func WithDatabase(serverURL, db string) string {
+	u, err := url.Parse(serverURL)
+	if err != nil {
+		return serverURL
+	}
+	u.Path = "/" + db
+	return u.String()
+}
+
+// New returns the URL of a fresh, migrated and seeded database that is
+// dropped when the test ends.
+func New(t testing.TB) string {
+	t.Helper()
+	server := ServerURL(t)
+	once.Do(func() { template, setupErr = makeTemplate(server) })
+	if setupErr != nil {
+		t.Fatalf("testdb: preparing template: %v", setupErr)
+	}
+	name := fmt.Sprintf("%s_%d", template, counter.Add(1))
+	ctx := context.Background()
+	cloneMu.Lock()
+	err := exec(ctx, server, fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, template))
+	cloneMu.Unlock()
+	if err != nil {
+		t.Fatalf("testdb: cloning template: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		exec(ctx, server, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name))
+	})
+	return WithDatabase(server, name)
+}
+
+// Cleanup drops the template of this process; call it from TestMain.
+func Cleanup() {
+	if template == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	exec(ctx, os.Getenv("TEST_DATABASE_URL"), fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, template))
+}
+
+func makeTemplate(server string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	name := fmt.Sprintf("placement_test_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000)
+	if err := exec(ctx, server, `CREATE DATABASE `+name); err != nil {
+		return "", err
+	}
+	dsn := WithDatabase(server, name)
+	if err := migrate.Sync(ctx, dsn); err != nil {
+		return "", fmt.Errorf("migrate: %w", err)
+	}
+	pool, err := store.Open(ctx, dsn, store.PoolOptions{MaxConns: 2})
+	if err != nil {
+		return "", err
+	}
+	err = store.SeedStandard(ctx, pool)
+	pool.Close()
+	if err != nil {
+		return "", fmt.Errorf("seed: %w", err)
+	}
+	return name, nil
+}
+
+func exec(ctx context.Context, server, sql string) error {
+	conn, err := pgx.Connect(ctx, server)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	_, err = conn.Exec(ctx, sql)
+	if err != nil && strings.Contains(err.Error(), "already exists") {
+		return err
+	}
+	return err
+}

@@ -1,0 +1,218 @@
+// Package web holds what every handler needs around the HTTP exchange:
+// reading and validating JSON bodies and query strings, writing JSON, caching
+// headers, links and Location URLs, and the request id.
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"math"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/openstack-placement-go/placement/internal/microversion"
+	"github.com/openstack-placement-go/placement/internal/placement"
+	"github.com/openstack-placement-go/placement/internal/schema"
+)
+
+// HandlerFunc is a handler that returns its error instead of writing it; the
+// API's adapter renders every error in the Placement error format.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+type requestIDKey struct{}
+type prefixKey struct{}
+
+// WithRequestID returns ctx carrying the local request id.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID returns the local request id ("req-<uuid>") of the request.
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// WithPrefix returns ctx carrying the mount prefix (e.g. "/placement").
+func WithPrefix(ctx context.Context, prefix string) context.Context {
+	return context.WithValue(ctx, prefixKey{}, prefix)
+}
+
+// Link returns the relative link for path, including the mount prefix.
+func Link(r *http.Request, path string) string {
+	prefix, _ := r.Context().Value(prefixKey{}).(string)
+	return prefix + path
+}
+
+// AbsoluteURL returns the absolute URL of path for a Location header.
+func AbsoluteURL(r *http.Request, path string) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if s, ok := r.Context().Value(schemeKey{}).(string); ok && s != "" {
+		scheme = s
+	}
+	return scheme + "://" + r.Host + Link(r, path)
+}
+
+type schemeKey struct{}
+
+// WithScheme records the scheme learnt from trusted proxy headers.
+func WithScheme(ctx context.Context, scheme string) context.Context {
+	return context.WithValue(ctx, schemeKey{}, scheme)
+}
+
+// Version returns the negotiated microversion of r.
+func Version(r *http.Request) microversion.Version { return microversion.From(r.Context()) }
+
+// DecodeBody reads r's body, checks it against s and decodes it into dst
+// (which may be nil when the generic form is enough). It returns the generic
+// decoded document. Errors carry upstream's messages: "Malformed JSON: …" and
+// "JSON does not validate: …".
+func DecodeBody(r *http.Request, s *schema.Schema, dst any) (any, error) {
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, &placement.Error{Kind: placement.Invalid, Message: "Request body too large", Err: err}
+		}
+		return nil, placement.E(placement.Invalid, "Malformed JSON: %v", err)
+	}
+	doc, err := schema.DecodeJSON(data)
+	if err != nil {
+		return nil, placement.E(placement.Invalid, "Malformed JSON: %v", err)
+	}
+	if s != nil {
+		if err := s.Validate(doc); err != nil {
+			return nil, placement.E(placement.Invalid, "JSON does not validate: %v", err)
+		}
+	}
+	if dst != nil {
+		if err := json.Unmarshal(data, dst); err != nil {
+			// The schema accepts integral floats such as 16.0 for integers;
+			// encoding/json does not, so retry from the normalised document.
+			again, merr := json.Marshal(integralNumbers(doc))
+			if merr != nil || json.Unmarshal(again, dst) != nil {
+				return nil, placement.E(placement.Invalid, "JSON does not validate: %v", err)
+			}
+		}
+	}
+	return doc, nil
+}
+
+// integralNumbers rewrites json.Numbers such as "16.0" as "16".
+func integralNumbers(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[k] = integralNumbers(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = integralNumbers(e)
+		}
+		return out
+	case json.Number:
+		if _, err := t.Int64(); err == nil {
+			return t
+		}
+		if f, err := t.Float64(); err == nil && f == math.Trunc(f) && math.Abs(f) < 1e18 {
+			return json.Number(strconv.FormatInt(int64(f), 10))
+		}
+		return t
+	}
+	return v
+}
+
+// ValidateQuery checks the query string against s the way upstream does: a
+// flat object of the last value of each parameter.
+func ValidateQuery(r *http.Request, s *schema.Schema) (url.Values, error) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, placement.E(placement.Invalid, "Invalid query string parameters: %v", err)
+	}
+	if s == nil {
+		return q, nil
+	}
+	flat := make(map[string]any, len(q))
+	for k, vs := range q {
+		flat[k] = vs[len(vs)-1]
+	}
+	if err := s.Validate(flat); err != nil {
+		return nil, placement.E(placement.Invalid, "Invalid query string parameters: %v", err)
+	}
+	return q, nil
+}
+
+// JSON writes v as the JSON response body with the given status.
+func JSON(w http.ResponseWriter, status int, v any) error {
+	data, err := Marshal(v)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, err = w.Write(data)
+	return err
+}
+
+// NoContent writes an empty response with the given status (201 or 204).
+func NoContent(w http.ResponseWriter, status int) error {
+	w.WriteHeader(status)
+	return nil
+}
+
+// CacheHeaders sets Cache-Control and Last-Modified from microversion 1.15
+// on; a zero t means "now".
+func CacheHeaders(w http.ResponseWriter, r *http.Request, t time.Time) {
+	if !Version(r).AtLeast(1, 15) {
+		return
+	}
+	if t.IsZero() {
+		t = time.Now()
+	}
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("Last-Modified", t.UTC().Format(http.TimeFormat))
+}
+
+// NoCacheOnly sets Cache-Control alone (used where upstream omits
+// Last-Modified, e.g. an empty inventory list) from 1.15 on.
+func NoCacheOnly(w http.ResponseWriter, r *http.Request) {
+	if Version(r).AtLeast(1, 15) {
+		w.Header().Set("Cache-Control", "no-cache")
+	}
+}
+
+// IsJSONMedia reports whether the Content-Type value is application/json
+// (parameters ignored, type compared case-sensitively as upstream does).
+func IsJSONMedia(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return false
+	}
+	// mime lower-cases the type; upstream's comparison is case-sensitive.
+	return mt == "application/json" && len(contentType) >= 16 && contentType[:16] == "application/json"
+}
+
+// Marshal encodes v as JSON without HTML escaping ("<", ">" and "&" stay
+// as they are, as Python's json module writes them) and without a trailing
+// newline.
+func Marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}

@@ -1,0 +1,14 @@
+-- Upstream alembic revision a082b8bb98d0: drop five indexes that duplicate
+-- unique constraints.
+DROP INDEX IF EXISTS inventories_resource_provider_id_idx;
+DROP INDEX IF EXISTS inventories_resource_provider_resource_class_idx;
+DROP INDEX IF EXISTS ix_placement_aggregates_uuid;
+DROP INDEX IF EXISTS resource_providers_name_idx;
+DROP INDEX IF EXISTS resource_providers_uuid_idx;
+
+CREATE TABLE IF NOT EXISTS alembic_version (
+    version_num character varying(32) NOT NULL,
+    CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
+);
+DELETE FROM alembic_version;
+INSERT INTO alembic_version (version_num) VALUES ('a082b8bb98d0');
