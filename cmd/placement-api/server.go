@@ -44,6 +44,7 @@ func (m Main) Run(ctx context.Context, args, environ []string) int {
 	fs := flag.NewFlagSet("placement-api", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
 	bind := fs.String("bind", "127.0.0.1:8778", "listen address HOST:PORT")
+	policyDefaults := fs.String("policy-defaults", policy.SetMaster, "registered policy defaults: master (upstream 2023.1+) or zed (placement 8.0.0)")
 	dev := fs.Bool("dev", false, "development mode: local PostgreSQL under .data/ when no database is configured, noauth2 by default")
 	if err := fs.Parse(rest); err != nil {
 		return 2
@@ -62,6 +63,19 @@ func (m Main) Run(ctx context.Context, args, environ []string) int {
 	}
 	if cfg.API.AuthStrategy != "noauth2" {
 		return fail("[api] auth_strategy = %s is not supported yet (issue 6); use noauth2", cfg.API.AuthStrategy)
+	}
+	enforcer, err := policy.New(policy.Options{
+		Defaults:           *policyDefaults,
+		EnforceScope:       cfg.Policy.EnforceScope,
+		EnforceNewDefaults: cfg.Policy.EnforceNewDefaults,
+		PolicyFile:         cfg.Policy.PolicyFile,
+		PolicyDirs:         cfg.Policy.PolicyDirs,
+		ConfigDirs:         cfg.ConfigDirs,
+		DefaultRule:        cfg.Policy.PolicyDefaultRule,
+		Logger:             logger,
+	})
+	if err != nil {
+		return fail("policy ([oslo_policy]): %v", err)
 	}
 	dsn, err := cfg.DSN()
 	if err != nil {
@@ -84,7 +98,7 @@ func (m Main) Run(ctx context.Context, args, environ []string) int {
 	st.ConflictRetries = cfg.Placement.AllocationConflictRetryCount
 
 	a := api.New(st, api.Options{
-		Policy: policy.Defaults{NewDefaultsOnly: cfg.Policy.EnforceNewDefaults},
+		Policy: enforcer,
 		Logger: logger,
 	})
 	ln, err := net.Listen("tcp", *bind)

@@ -28,8 +28,10 @@ const usage = `usage: placement-manage [--config-file FILE ...] [--config-dir DI
 
 commands:
   db sync                                  migrate the database schema to the latest version
+                                           (alembic 422ece571366, the head of Placement 8.0.0)
   db version                               print the schema's (alembic-equivalent) revision
-  db stamp REVISION                        record REVISION as applied without running DDL
+  db stamp REVISION                        record REVISION (alembic revision, head, base or
+                                           schema version) as applied without running DDL
   db online_data_migrations [--max-count N]
                                            fix legacy data (exit 0 done, 1 more left, 2 errors, 127 bad input)
   status | upgrade check                   report problems to fix before upgrading (exit 0 ok, 2 failure)

@@ -5,8 +5,12 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/openstack-placement-go/placement/internal/handler/allocation"
+	"github.com/openstack-placement-go/placement/internal/handler/inventory"
+	"github.com/openstack-placement-go/placement/internal/handler/provider"
 	"github.com/openstack-placement-go/placement/internal/handler/resourceclass"
 	"github.com/openstack-placement-go/placement/internal/handler/trait"
+	"github.com/openstack-placement-go/placement/internal/handler/usage"
 	"github.com/openstack-placement-go/placement/internal/microversion"
 	"github.com/openstack-placement-go/placement/internal/policy"
 	"github.com/openstack-placement-go/placement/internal/store"
@@ -15,6 +19,10 @@ import (
 
 // Handlers are the resource handlers the route table dispatches to.
 type Handlers struct {
+	Allocation    allocation.Handler
+	Inventory     inventory.Handler
+	Usage         usage.Handler
+	Provider      provider.Handler
 	ResourceClass resourceclass.Handler
 	Trait         trait.Handler
 }
@@ -30,6 +38,25 @@ func (a *API) routes() []route {
 	return []route{
 		{method: "GET", pattern: "/", handler: root},
 
+		{method: "GET", pattern: "/resource_providers", policy: "placement:resource_providers:list", accept: true, handler: h.Provider.List},
+		{method: "POST", pattern: "/resource_providers", policy: "placement:resource_providers:create", json: true, handler: h.Provider.Create},
+		{method: "GET", pattern: "/resource_providers/{uuid}", policy: "placement:resource_providers:show", accept: true, handler: h.Provider.Show},
+		{method: "DELETE", pattern: "/resource_providers/{uuid}", policy: "placement:resource_providers:delete", handler: h.Provider.Delete},
+		{method: "PUT", pattern: "/resource_providers/{uuid}", policy: "placement:resource_providers:update", json: true, handler: h.Provider.Update},
+		{method: "GET", pattern: "/resource_providers/{uuid}/inventories", policy: "placement:resource_providers:inventories:list", accept: true, handler: h.Inventory.List},
+		{method: "POST", pattern: "/resource_providers/{uuid}/inventories", policy: "placement:resource_providers:inventories:create", json: true, handler: h.Inventory.Create},
+		{method: "PUT", pattern: "/resource_providers/{uuid}/inventories", policy: "placement:resource_providers:inventories:update", json: true, handler: h.Inventory.ReplaceAll},
+		{method: "DELETE", pattern: "/resource_providers/{uuid}/inventories", min: v(5), below405: true, policy: "placement:resource_providers:inventories:delete", handler: h.Inventory.DeleteAll},
+		{method: "GET", pattern: "/resource_providers/{uuid}/inventories/{resource_class}", policy: "placement:resource_providers:inventories:show", accept: true, handler: h.Inventory.Show},
+		{method: "PUT", pattern: "/resource_providers/{uuid}/inventories/{resource_class}", policy: "placement:resource_providers:inventories:update", json: true, handler: h.Inventory.Update},
+		{method: "DELETE", pattern: "/resource_providers/{uuid}/inventories/{resource_class}", policy: "placement:resource_providers:inventories:delete", handler: h.Inventory.Delete},
+		{method: "GET", pattern: "/resource_providers/{uuid}/usages", policy: "placement:resource_providers:usages", accept: true, handler: h.Provider.Usages},
+		{method: "GET", pattern: "/resource_providers/{uuid}/aggregates", min: v(1), policy: "placement:resource_providers:aggregates:list", accept: true, handler: h.Provider.Aggregates},
+		{method: "PUT", pattern: "/resource_providers/{uuid}/aggregates", min: v(1), policy: "placement:resource_providers:aggregates:update", json: true, handler: h.Provider.SetAggregates},
+		{method: "GET", pattern: "/resource_providers/{uuid}/traits", min: v(6), policy: "placement:resource_providers:traits:list", accept: true, handler: h.Provider.Traits},
+		{method: "PUT", pattern: "/resource_providers/{uuid}/traits", min: v(6), policy: "placement:resource_providers:traits:update", json: true, handler: h.Provider.SetTraits},
+		{method: "DELETE", pattern: "/resource_providers/{uuid}/traits", min: v(6), policy: "placement:resource_providers:traits:delete", handler: h.Provider.DeleteTraits},
+
 		{method: "GET", pattern: "/resource_classes", min: v(2), policy: "placement:resource_classes:list", accept: true, handler: rc.List},
 		{method: "POST", pattern: "/resource_classes", min: v(2), policy: "placement:resource_classes:create", json: true, handler: rc.Create},
 		{method: "GET", pattern: "/resource_classes/{name}", min: v(2), policy: "placement:resource_classes:show", accept: true, handler: rc.Show},
@@ -41,6 +68,13 @@ func (a *API) routes() []route {
 		{method: "GET", pattern: "/traits/{name}", min: v(6), policy: "placement:traits:show", handler: tr.Show},
 		{method: "PUT", pattern: "/traits/{name}", min: v(6), policy: "placement:traits:update", handler: tr.Update},
 		{method: "DELETE", pattern: "/traits/{name}", min: v(6), policy: "placement:traits:delete", handler: tr.Delete},
+
+		{method: "GET", pattern: "/resource_providers/{uuid}/allocations", policy: "placement:resource_providers:allocations:list", accept: true, handler: h.Allocation.ListForProvider},
+		{method: "POST", pattern: "/allocations", min: v(13), policy: "placement:allocations:manage", json: true, handler: h.Allocation.Create},
+		{method: "GET", pattern: "/allocations/{consumer_uuid}", policy: "placement:allocations:list", accept: true, handler: h.Allocation.Show},
+		{method: "PUT", pattern: "/allocations/{consumer_uuid}", policy: "placement:allocations:update", json: true, handler: h.Allocation.Update},
+		{method: "DELETE", pattern: "/allocations/{consumer_uuid}", policy: "placement:allocations:delete", handler: h.Allocation.Delete},
+		{method: "GET", pattern: "/usages", min: v(9), policy: "placement:usages", accept: true, target: usage.PolicyTarget, handler: h.Usage.List},
 	}
 }
 
@@ -71,17 +105,21 @@ func root(w http.ResponseWriter, r *http.Request) error {
 
 // Options configure New.
 type Options struct {
-	Policy policy.Enforcer // default: policy.Defaults{}
+	Policy policy.Enforcer // default: policy.Default()
 	Logger *slog.Logger    // default: slog.Default()
 }
 
 // New wires every handler to st.
 func New(st *store.Store, opts Options) *API {
 	if opts.Policy == nil {
-		opts.Policy = policy.Defaults{}
+		opts.Policy = policy.Default()
 	}
 	return &API{
 		Handlers: Handlers{
+			Allocation:    allocation.Handler{Store: st},
+			Inventory:     inventory.Handler{Store: st},
+			Usage:         usage.Handler{Store: st},
+			Provider:      provider.Handler{Store: st},
 			ResourceClass: resourceclass.Handler{Store: st},
 			Trait:         trait.Handler{Store: st},
 		},

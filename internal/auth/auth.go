@@ -11,11 +11,24 @@ import (
 
 // Identity is who is calling: the credentials policy checks look at.
 type Identity struct {
-	UserID      string
-	ProjectID   string
-	Roles       []string
-	SystemScope string
-	DomainID    string
+	UserID          string
+	UserDomainID    string
+	ProjectID       string
+	ProjectDomainID string
+	Roles           []string
+	SystemScope     string // "all" for a system-scoped token
+	DomainID        string // set for a domain-scoped token
+	// NotAdminProject is keystonemiddleware's X-Is-Admin-Project: False;
+	// the default (false) means is_admin_project is True, as upstream.
+	NotAdminProject bool
+
+	// The service token's identity (X-Service-Token), when one was sent
+	// and valid.
+	ServiceUserID          string
+	ServiceUserDomainID    string
+	ServiceProjectID       string
+	ServiceProjectDomainID string
+	ServiceRoles           []string
 }
 
 // HasRole reports whether the identity has role, compared case-insensitively
@@ -47,10 +60,12 @@ func From(ctx context.Context) Identity {
 // admin role unless X-Roles says otherwise. It reports false when the request
 // carries no token at all.
 func NoAuth(r *http.Request) (Identity, bool) {
-	token := r.Header.Get("X-Auth-Token")
-	if token == "" {
+	// Upstream checks for the header's presence: an empty token is a token.
+	values, present := r.Header["X-Auth-Token"]
+	if !present {
 		return Identity{}, false
 	}
+	token := values[0]
 	user, project, ok := strings.Cut(token, ":")
 	if !ok {
 		project = user

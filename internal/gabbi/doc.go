@@ -3,10 +3,15 @@
 // HTTP service.
 //
 // RunFile runs one file's tests in order as subtests; the first failing test
-// stops the file and the rest are reported as skipped. Anything outside the
-// subset below is an explicit error ("unsupported gabbi key X", "unsupported
-// JSONPath syntax ...", "unsupported gabbi substitution $COOKIE"), never a
-// silent pass.
+// stops the file and the rest are reported as skipped. When go test -run
+// deselects some tests of a file they still run, unreported, because later
+// tests may use their responses (gabbi's use_prior_test); if one fails, the
+// next selected test fails with its error.
+//
+// Anything outside the subset below is an explicit error ("unsupported gabbi
+// key X", "unsupported JSONPath syntax ...", "unsupported gabbi substitution
+// $COOKIE"), never a silent pass. A response with a JSON Content-Type and a
+// malformed body fails its test.
 //
 // # File
 //
@@ -23,13 +28,14 @@
 // # Test keys
 //
 //   - name (required), desc.
-//   - url plus method (default GET), or a method shortcut such as
-//     "GET: /path"; any all-uppercase key is a method. Relative urls are
+//   - url plus method (default GET, upper-cased), or a method shortcut such
+//     as "GET: /path"; any all-uppercase key is a method. Relative urls are
 //     joined to Options.BaseURL, keeping its path prefix; absolute http(s)
-//     urls are used as they are.
+//     urls are used as they are. Bytes that may not appear in a URL (space,
+//     non-ASCII, ...) are percent-encoded, as urllib3 does for gabbi.
 //   - request_headers: values are stringified as Python's str() would; a null
 //     value sends no header, which lets a test drop a default. A Content-Type
-//     is never added.
+//     is never added. Host sets the request's Host.
 //   - query_parameters: a list value repeats the parameter; appended to the
 //     url with form encoding.
 //   - data: a string is sent as is; anything else is JSON-encoded. A string
@@ -44,8 +50,8 @@
 //     deep-equal, with numbers compared by value (1 == 1.0).
 //   - xfail: a failure is logged and passes; success fails the test.
 //   - skip: a reason string, or true.
-//   - poll: count and delay (seconds) retry the request until the
-//     assertions pass.
+//   - poll: count (default 1) and delay (seconds, default 1) resend the
+//     request until the assertions pass; transport errors are retried too.
 //   - redirects: follow redirects (they are not followed otherwise).
 //   - ssl: use https for relative urls.
 //   - use_prior_test and verbose are accepted and ignored.
@@ -84,7 +90,10 @@
 // any character other than . [ ] ` ' " ( ) | & = ! < > ? , * and
 // whitespace, so UUID keys work unquoted.
 //
-// A path matching one value yields that value, several yield a list, and
-// none fails with "JSONPath X matched nothing". Other syntax (unions with |,
+// As in jsonpath-rw, .key on a list matches nothing (lists are not
+// flattened), `sorted` on an object yields its sorted keys, and a numeric
+// filter literal also matches numeric strings. A path matching one value
+// yields that value, several yield a list, and none fails with "JSONPath X
+// matched nothing". Other syntax (unions with |,
 // arithmetic, `parent`, `split`, script expressions) is an error.
 package gabbi

@@ -21,9 +21,11 @@ const pathDoc = `{
   "empty": [],
   "zero": 0,
   "null": null,
+  "meta": {"m": {"a": 1}},
   "nums": [3, 1, 2],
   "key with space": "spaced",
-  "errors": [{"status": 400, "detail": "bad thing"}]
+  "errors": [{"status": 400, "detail": "bad thing"}],
+  "items": [{"k": 10, "s": "b", "flag": true}, {"k": 9, "s": "a"}, {"k": 10, "s": "a", "flag": false}]
 }`
 
 func mustDecode(t *testing.T, s string) any {
@@ -83,6 +85,17 @@ func TestExtractPath(t *testing.T) {
 		{"[/key] sorts objects ascending", "$.resource_providers[/name][*].name", `["a", "b", "c"]`},
 		{"[\\key] sorts objects descending", "$.resource_providers[\\name][0].name", `"c"`},
 		{"[/key] yields the sorted list as one match", "$.resource_providers[/uuid][0].uuid", `"u1"`},
+		{"[/key] sorts numbers numerically", "$.items[/k][*].k", `[9, 10, 10]`},
+		{"[/a, /b] sorts by several keys", "$.items[/k, /s][*].s", `["a", "a", "b"]`},
+		{"[\\a, /b] mixes directions", "$.items[\\k, /s][*].s", `["a", "b", "a"]`},
+		{"[/key] on an object passes it through", "$.meta[/k]", `{"m": {"a": 1}}`},
+		{"filter with a boolean literal", "$.items[?flag = true].s", `"b"`},
+		{"filter with a bare word", "$.items[?s = b].k", `10`},
+		{"filter with <=", "$.items[?k <= 9].s", `"a"`},
+		{"filter with >=", "$.items[?k >= 10].s", `["b", "a"]`},
+		{"filter with <", "$.items[?k < 10].s", `"a"`},
+		{"recursive descent into a bracket", "$..traits[0]", `["Y", "Z"]`},
+		{"recursive descent with a wildcard", "$.meta..*", `[{"a": 1}, 1]`},
 		{"`this` is the current value", "$.count.`this`", `3`},
 		{"a null value is a match", "$.null", `null`},
 		{"falsy values are matches for keys", "$.zero", `0`},

@@ -65,7 +65,9 @@ func RunFile(t *testing.T, path string, opts Options) {
 		t.Fatalf("gabbi: %s: %v", path, err)
 	}
 	for i := range suite.Tests {
+		ran := false
 		t.Run(suite.Tests[i].Name, func(t *testing.T) {
+			ran = true
 			o := r.step(t.Context(), i)
 			switch o.kind {
 			case outcomeSkip:
@@ -76,6 +78,15 @@ func RunFile(t *testing.T, path string, opts Options) {
 				t.Error(o.err)
 			}
 		})
+		if !ran {
+			// go test -run or -skip deselected this test. Later tests may
+			// use its response, so run it anyway, as gabbi runs prior
+			// tests (use_prior_test); a failure is reported by the next
+			// test that does run.
+			if o := r.step(t.Context(), i); o.kind == outcomeFail {
+				r.unreported = o.err
+			}
+		}
 	}
 }
 
@@ -118,6 +129,9 @@ type runner struct {
 	fixtures map[string]Fixture
 	results  []*result
 	failed   string // name of the first failing test
+	// unreported is the failure of a test that go test -run deselected;
+	// the next test that runs reports it.
+	unreported error
 }
 
 func newRunner(file string, suite *Suite, opts Options) (*runner, error) {
@@ -166,6 +180,10 @@ func (r *runner) setup(tb testing.TB) error {
 // step runs test i, applying skip, xfail and stop-after-first-failure.
 func (r *runner) step(ctx context.Context, i int) outcome {
 	test := &r.suite.Tests[i]
+	if err := r.unreported; err != nil {
+		r.unreported = nil
+		return outcome{kind: outcomeFail, err: fmt.Errorf("not run: earlier test %q, run for its response although -run deselected it, failed: %w", r.failed, err)}
+	}
 	if r.failed != "" {
 		return outcome{kind: outcomeSkip, msg: fmt.Sprintf("not run: earlier test %q failed", r.failed)}
 	}
@@ -210,12 +228,10 @@ func (r *runner) runTest(ctx context.Context, i int) error {
 	for attempt := 1; ; attempt++ {
 		res, err := r.do(ctx, i, req)
 		r.results[i] = res
-		if err != nil {
-			return r.failure(i, nil, err)
-		}
-		err = r.check(i, res)
 		if err == nil {
-			return nil
+			if err = r.check(i, res); err == nil {
+				return nil
+			}
 		}
 		if attempt >= test.Poll.Count {
 			return r.failure(i, res, err)
@@ -257,22 +273,25 @@ func (r *runner) buildRequest(i int) (*request, error) {
 	return req, nil
 }
 
+var absoluteURL = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*)://`)
+
 // fullURL joins a relative url to the base URL, keeping the base path
 // prefix, and appends query_parameters.
 func (r *runner) fullURL(i int, raw string) (string, error) {
 	test := &r.suite.Tests[i]
 	full := raw
-	lower := strings.ToLower(raw)
-	switch {
-	case strings.HasPrefix(lower, "http://") || strings.HasPrefix(lower, "https://"):
-	case strings.Contains(raw, "://"):
+	switch m := absoluteURL.FindStringSubmatch(raw); {
+	case m != nil && (strings.EqualFold(m[1], "http") || strings.EqualFold(m[1], "https")):
+	case m != nil:
 		return "", fmt.Errorf("url %q: only http and https are supported", raw)
 	default:
 		path := raw
 		if !strings.HasPrefix(path, "/") {
 			path = "/" + path
 		}
-		if r.prefix != "" && !strings.HasPrefix(path, r.prefix) {
+		// A url that already carries the prefix, such as a Location
+		// header, is not prefixed again.
+		if r.prefix != "" && path != r.prefix && !strings.HasPrefix(path, r.prefix+"/") && !strings.HasPrefix(path, r.prefix+"?") {
 			path = r.prefix + path
 		}
 		scheme := r.base.Scheme
@@ -281,6 +300,7 @@ func (r *runner) fullURL(i int, raw string) (string, error) {
 		}
 		full = scheme + "://" + r.base.Host + path
 	}
+	full = encodeInvalidURLBytes(full)
 	if len(test.QueryParameters) == 0 {
 		return full, nil
 	}
@@ -314,6 +334,26 @@ func (r *runner) fullURL(i int, raw string) (string, error) {
 		full += "#" + frag
 	}
 	return full, nil
+}
+
+// encodeInvalidURLBytes percent-encodes bytes that may not appear in a URL
+// (controls, space, non-ASCII, and "<>\^`{|}), as urllib3 does for gabbi,
+// so that a url such as /x?name=a b is sendable. Existing %XX escapes are
+// kept.
+func encodeInvalidURLBytes(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"<>\\^`{|}", c) >= 0 {
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&0xf])
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 // buildBody turns data into bytes: strings are sent as they are, anything

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -423,9 +424,30 @@ tests:
 			want: "pass",
 		},
 		{
-			name: "method and url keys work without a shortcut",
-			doc:  "tests:\n- name: a\n  url: /echo/m\n  method: DELETE\n  response_json_paths:\n    $.method: DELETE\n",
+			name: "method and url keys work without a shortcut and the method is upper-cased",
+			doc:  "tests:\n- name: a\n  url: /echo/m\n  method: delete\n  response_json_paths:\n    $.method: DELETE\n",
 			want: "pass",
+		},
+		{
+			name: "bytes that are invalid in a URL are percent-encoded",
+			doc:  "tests:\n- name: a\n  GET: /echo/a b?x=\u00e9 y&z=%41\n  response_json_paths:\n    $.path: /echo/a b\n    $.query: x=%C3%A9%20y&z=%41\n",
+			want: "pass",
+		},
+		{
+			name: "a relative url may carry :// in its query",
+			doc:  "tests:\n- name: a\n  GET: /echo/m?next=http://x\n  response_json_paths:\n    $.query: next=http://x\n",
+			want: "pass",
+		},
+		{
+			name: "an absolute url is used as is",
+			doc:  "tests:\n- name: a\n  GET: $SCHEME://$NETLOC/echo/abs\n  response_json_paths:\n    $.path: /echo/abs\n",
+			want: "pass",
+		},
+		{
+			name:    "a url with another scheme fails",
+			doc:     "tests:\n- name: a\n  GET: ftp://example.com/x\n",
+			want:    "fail",
+			wantErr: "only http and https are supported",
 		},
 		{
 			name:    "$COOKIE is an explicit error",
@@ -581,4 +603,50 @@ tests:
 			return nil
 		}},
 	})
+}
+
+// TestRunFile_DeselectedTestsStillRun re-runs the test binary with -run
+// selecting only the second test of a file: the first must still run, since
+// the second uses its response, and its failure must be reported.
+func TestRunFile_DeselectedTestsStillRun(t *testing.T) {
+	if mode := os.Getenv("GABBI_TEST_CHILD"); mode != "" {
+		srv := newTestServer(t, "")
+		status := "201"
+		if mode == "fail" {
+			status = "418"
+		}
+		path := filepath.Join(t.TempDir(), "f.yaml")
+		doc := "tests:\n- name: create\n  POST: /things\n  status: " + status + "\n" +
+			"- name: use\n  GET: /echo/$RESPONSE['$.id']\n  response_json_paths:\n    $.path: /echo/abc\n"
+		if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		RunFile(t, path, Options{BaseURL: srv.URL})
+		return
+	}
+	t.Parallel()
+	for _, tc := range []struct {
+		mode     string
+		wantErr  bool
+		wantText string
+	}{
+		{"pass", false, "--- PASS: TestRunFile_DeselectedTestsStillRun/use"},
+		{"fail", true, `earlier test "create", run for its response although -run deselected it, failed`},
+	} {
+		t.Run("when the deselected test does "+tc.mode, func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.Command(os.Args[0], "-test.run=^TestRunFile_DeselectedTestsStillRun$/^use$", "-test.v")
+			cmd.Env = append(os.Environ(), "GABBI_TEST_CHILD="+tc.mode)
+			out, err := cmd.CombinedOutput()
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("child error = %v, want error %v\n%s", err, tc.wantErr, out)
+			}
+			if !strings.Contains(string(out), tc.wantText) {
+				t.Errorf("child output lacks %q:\n%s", tc.wantText, out)
+			}
+			if strings.Contains(string(out), "RunFile_DeselectedTestsStillRun/create") {
+				t.Errorf("the deselected test was reported:\n%s", out)
+			}
+		})
+	}
 }

@@ -211,7 +211,7 @@ func buildTest(m *omap) (Test, error) {
 			haveURL = true
 		case "method":
 			t.Method, err = scalarString(v)
-			t.Method = strings.TrimSpace(t.Method)
+			t.Method = strings.ToUpper(strings.TrimSpace(t.Method))
 		case "request_headers":
 			t.RequestHeaders, err = headerList(v, true)
 		case "query_parameters":

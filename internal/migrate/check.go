@@ -29,7 +29,7 @@ WHERE c.id IS NULL`
 // upstream's "placement-status upgrade check". Each result reads
 // "<check>: <outcome>", where outcome is "Success", "Failure: <details>" or,
 // for the schema, a description of its version, e.g.
-// "Schema: up to date (version 2, alembic a082b8bb98d0)". ok is false if
+// "Schema: up to date (version 1, alembic 422ece571366)". ok is false if
 // any check failed; a schema that merely needs "db sync" is not a failure.
 // err is set only when the checks could not run.
 func Check(ctx context.Context, dsn string) (results []string, ok bool, err error) {

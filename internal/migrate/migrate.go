@@ -36,9 +36,14 @@ const (
 	RevisionRootProviderIDs = "611cd6dffd7b"
 	// RevisionIncompleteConsumers checks that every allocation has a consumer.
 	RevisionIncompleteConsumers = "b5c396305c25"
-	// RevisionConsumerTypes adds consumer types; our version 1.
+	// RevisionConsumerTypes adds consumer types; our version 1, and the head
+	// of the reference release (8.0.0).
 	RevisionConsumerTypes = "422ece571366"
-	// RevisionDropIndexes drops five redundant indexes; our version 2.
+	// RevisionDropIndexes (upstream master) only drops five redundant
+	// indexes. We adopt a database at this revision as our version 1 and
+	// leave it there, but never move a database to it ourselves: 8.0.0's
+	// alembic does not know the revision and its "db sync" would then fail
+	// on a database we share with it.
 	RevisionDropIndexes = "a082b8bb98d0"
 )
 
@@ -55,27 +60,32 @@ var alembicRevisions = []string{
 // revision. Versions absent here have no upstream equivalent.
 var versionRevisions = map[uint]string{
 	1: RevisionConsumerTypes,
-	2: RevisionDropIndexes,
 }
 
-// LatestVersion is the golang-migrate version of the newest migration.
-const LatestVersion uint = 2
+// LatestVersion is the golang-migrate version of the newest migration. Its
+// schema is upstream's 422ece571366, the head of the reference release
+// (8.0.0), so that the 8.0.0 service can share a database with us.
+const LatestVersion uint = 1
 
 // syncLockKey is the advisory lock that serialises Sync and Stamp across
 // processes ("placemnt"). golang-migrate takes its own lock only around
 // single steps; ours also covers adopting an upstream database.
 const syncLockKey int64 = 0x706c6163656d6e74
 
-// Sync brings the database at dsn (a pgx URL) to the latest schema. If the
+// Sync brings the database at dsn (a pgx URL) to the latest schema, version
+// 1 (alembic 422ece571366). It never moves a database to a082b8bb98d0. If the
 // database was created by the original service (alembic_version present, no
-// golang-migrate version): at 422ece571366 or a082b8bb98d0 it marks the
-// matching golang-migrate version as applied (force) without running DDL,
-// then runs the remaining migrations; at an older alembic revision
+// golang-migrate version): at 422ece571366 or a082b8bb98d0 it marks version 1
+// as applied (force) without running DDL and leaves the alembic_version row
+// as it is (a database at a082b8bb98d0 keeps lacking the five redundant
+// indexes, which the application does not need); at an older alembic revision
 // (b4ed3a175331, 611cd6dffd7b, b5c396305c25) it checks the legacy data
 // conditions (spec 09 §5.3), failing with a message telling the operator to
-// run online data migrations, and applies the consumer_types step, then
-// continues. Sync is idempotent and safe when several processes start at
-// once: the whole operation runs under one advisory lock.
+// run online data migrations, and otherwise applies the consumer_types step
+// (moving alembic_version to 422ece571366) and records version 1. A
+// golang-migrate version above LatestVersion is refused. Sync is idempotent
+// and safe when several processes start at once: the whole operation runs
+// under one advisory lock.
 func Sync(ctx context.Context, dsn string) error {
 	conn, unlock, err := lockedConn(ctx, dsn)
 	if err != nil {
@@ -157,10 +167,13 @@ func Revision(ctx context.Context, dsn string) (string, error) {
 
 // Stamp records rev as the database's schema version without running any
 // DDL, like upstream's "placement-manage db stamp". rev is an alembic
-// revision, "head", "base" or a golang-migrate version number. The
-// golang-migrate version and the alembic_version row are both set (to their
-// equivalents); a revision older than 422ece571366 clears the golang-migrate
-// version so that the next Sync adopts the database from there.
+// revision, "head" (= version 1 = 422ece571366, the 8.0.0 head), "base" or
+// a golang-migrate version number. The golang-migrate version and the
+// alembic_version row are both set (to their equivalents): 422ece571366 and
+// a082b8bb98d0 both record version 1, with the alembic row holding the
+// revision given, as Sync leaves an adopted database; a revision older than
+// 422ece571366 clears the golang-migrate version so that the next Sync
+// adopts the database from there.
 func Stamp(ctx context.Context, dsn, rev string) error {
 	version, alembic, err := resolveRevision(rev)
 	if err != nil {
@@ -204,10 +217,8 @@ func resolveRevision(rev string) (version int, alembic string, err error) {
 		}
 		return 0, "", fmt.Errorf("unknown schema version %d (latest is %d)", n, LatestVersion)
 	}
-	for v, r := range versionRevisions {
-		if r == rev {
-			return int(v), r, nil
-		}
+	if v, ok := revisionVersion(rev); ok {
+		return int(v), rev, nil
 	}
 	if slices.Contains(alembicRevisions, rev) {
 		return database.NilVersion, rev, nil
@@ -232,13 +243,27 @@ const createAlembicVersionSQL = `CREATE TABLE IF NOT EXISTS alembic_version (
 );
 `
 
-// adopt prepares a database created by upstream's alembic migrations and
-// returns the golang-migrate version its schema now equals.
-func adopt(ctx context.Context, conn *pgx.Conn, rev string) (uint, error) {
+// revisionVersion returns the golang-migrate version whose schema the
+// alembic revision rev has, as far as the application is concerned:
+// a082b8bb98d0 differs from version 1 only by five redundant indexes.
+func revisionVersion(rev string) (uint, bool) {
+	if rev == RevisionDropIndexes {
+		return 1, true
+	}
 	for v, r := range versionRevisions {
 		if r == rev {
-			return v, nil
+			return v, true
 		}
+	}
+	return 0, false
+}
+
+// adopt prepares a database created by upstream's alembic migrations and
+// returns the golang-migrate version its schema now equals. A database at
+// 422ece571366 or a082b8bb98d0 is left untouched, alembic row included.
+func adopt(ctx context.Context, conn *pgx.Conn, rev string) (uint, error) {
+	if v, ok := revisionVersion(rev); ok {
+		return v, nil
 	}
 	i := slices.Index(alembicRevisions, rev)
 	if i < 0 {

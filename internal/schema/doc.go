@@ -10,23 +10,31 @@
 //
 // santhosh-tekuri/jsonschema/v5 decides whether a document is valid. Only
 // when it rejects one does this package walk the schema again, in the order
-// the keywords are written, re-running each keyword the way jsonschema 4.x
-// (as shipped with the reference server) does, and picks the error that
-// jsonschema.exceptions.best_match would pick:
+// the keywords are written, re-running each keyword the way jsonschema 4.10
+// (python3-jsonschema on the reference server) does, and picks the error
+// that jsonschema.exceptions.best_match picks:
 //
 //   - the error with the shortest instance path wins;
-//   - among those, errors not raised by anyOf/oneOf win;
+//   - then errors not raised by anyOf/oneOf;
+//   - then errors whose schema declares a "type" the instance does not have
+//     (or no "type" at all);
 //   - remaining ties go to the first error in schema keyword order
 //     (properties in the order the schema lists them, patternProperties
 //     patterns in schema order, instance keys in document order).
 //
 // When the winner is an anyOf/oneOf error, best_match looks at the errors of
-// its branches: if exactly one of them is the most relevant (deepest
-// instance path, anyOf/oneOf preferred — Python uses min() there) it
-// descends into it and repeats; if two or more tie, the anyOf/oneOf error
-// itself is reported ("... is not valid under any of the given schemas").
-// A descended error keeps Python's relative paths, e.g. schema[0] and
-// instance, exactly as str(error) prints them upstream.
+// its branches and takes the least relevant by the same rules (deepest
+// path, nested anyOf/oneOf, instance matching the branch's type). If that
+// one is unique it descends into it and repeats; if two tie it reports the
+// anyOf/oneOf error itself ("... is not valid under any of the given
+// schemas"). So {"anyOf": [{"type": "string", "format": "uuid"},
+// {"type": "null"}]} reports "'zz' is not a 'uuid'" for "zz" but the anyOf
+// message for 5. A descended error keeps Python's relative paths, e.g.
+// "schema[0]" and "instance", exactly as upstream prints them.
+//
+// Error() renders the whole schema object holding the failing keyword and
+// the failing value with pprint.pformat's layout (sorted keys, 72 columns),
+// as Python's str(ValidationError) does.
 //
 // # Key order
 //

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -205,14 +206,18 @@ func (w *walker) fromLibrary(lerr *jsonschema.ValidationError, inst any) *Valida
 	}
 }
 
-// pointerTokens splits a JSON pointer such as "/properties/a~1b".
+// pointerTokens splits a JSON pointer such as "/properties/a~1b" whose
+// tokens the library has also URL-escaped.
 func pointerTokens(ptr string) []string {
 	ptr = strings.TrimPrefix(ptr, "#")
-	if ptr == "" || ptr == "/" {
+	if ptr == "" {
 		return nil
 	}
 	toks := strings.Split(strings.TrimPrefix(ptr, "/"), "/")
 	for i, t := range toks {
+		if u, err := url.PathUnescape(t); err == nil {
+			t = u
+		}
 		toks[i] = strings.ReplaceAll(strings.ReplaceAll(t, "~1", "/"), "~0", "~")
 	}
 	return toks

@@ -83,6 +83,13 @@ type allocRow struct {
 // (providers and rows), then the replacement with capacity checks and
 // generation bumps. The reshaper calls it inside its own transaction.
 func setAllocationsTx(ctx context.Context, tx pgx.Tx, set placement.AllocationSet) error {
+	return writeAllocationsTx(ctx, tx, set, nil)
+}
+
+// writeAllocationsTx is setAllocationsTx with a hook run after the
+// consumers are updated and right before the replacement: the reshaper's
+// interim inventory step (spec 08 §2).
+func writeAllocationsTx(ctx context.Context, tx pgx.Tx, set placement.AllocationSet, beforeReplace func() error) error {
 	consumers := make([]consumer, len(set))
 	attrs := make([]consumerAttrs, len(set))
 	for i, w := range set {
@@ -117,6 +124,11 @@ func setAllocationsTx(ctx context.Context, tx pgx.Tx, set placement.AllocationSe
 
 	for i := range set {
 		if err := updateConsumer(ctx, tx, consumers[i], attrs[i]); err != nil {
+			return err
+		}
+	}
+	if beforeReplace != nil {
+		if err := beforeReplace(); err != nil {
 			return err
 		}
 	}

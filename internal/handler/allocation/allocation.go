@@ -1,0 +1,251 @@
+// Package allocation serves /allocations/{consumer_uuid}, POST /allocations
+// (1.13+) and GET /resource_providers/{uuid}/allocations. Every write is
+// normalised into a placement.AllocationSet and handed to
+// store.SetAllocations, the one write path.
+package allocation
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/openstack-placement-go/placement/internal/microversion"
+	"github.com/openstack-placement-go/placement/internal/placement"
+	"github.com/openstack-placement-go/placement/internal/schema"
+	"github.com/openstack-placement-go/placement/internal/store"
+	"github.com/openstack-placement-go/placement/internal/web"
+)
+
+// Handler serves the allocation endpoints. IncompleteProjectID and
+// IncompleteUserID are [placement] incomplete_consumer_project_id /
+// incomplete_consumer_user_id (empty: the documented default).
+type Handler struct {
+	Store               *store.Store
+	IncompleteProjectID string
+	IncompleteUserID    string
+}
+
+func (h Handler) incomplete() Incomplete {
+	inc := Incomplete{ProjectID: h.IncompleteProjectID, UserID: h.IncompleteUserID}
+	if inc.ProjectID == "" {
+		inc.ProjectID = placement.IncompleteConsumerID
+	}
+	if inc.UserID == "" {
+		inc.UserID = placement.IncompleteConsumerID
+	}
+	return inc
+}
+
+// putSchema returns the PUT body schema of microversion v.
+func putSchema(v microversion.Version) *schema.Schema {
+	switch {
+	case v.AtLeast(1, 38):
+		return put138
+	case v.AtLeast(1, 34):
+		return put134
+	case v.AtLeast(1, 28):
+		return put128
+	case v.AtLeast(1, 12):
+		return put112
+	case v.AtLeast(1, 8):
+		return put18
+	}
+	return put10
+}
+
+func postSchema(v microversion.Version) *schema.Schema {
+	switch {
+	case v.AtLeast(1, 38):
+		return post138
+	case v.AtLeast(1, 34):
+		return post134
+	case v.AtLeast(1, 28):
+		return post128
+	}
+	return post113
+}
+
+// Update answers PUT /allocations/{consumer_uuid}: 204.
+func (h Handler) Update(w http.ResponseWriter, r *http.Request) error {
+	raw := chi.URLParam(r, "consumer_uuid")
+	consumerUUID, ok := canonicalUUID(raw)
+	if !ok {
+		return placement.E(placement.Invalid, "Malformed consumer_uuid: %s", raw)
+	}
+	v := web.Version(r)
+	var write placement.ConsumerAllocations
+	if v.AtLeast(1, 12) {
+		var body Entry
+		if _, err := web.DecodeBody(r, putSchema(v), &body); err != nil {
+			return err
+		}
+		write = FromEntry(v, consumerUUID, body)
+	} else {
+		var body listBody
+		if _, err := web.DecodeBody(r, putSchema(v), &body); err != nil {
+			return err
+		}
+		write = fromList(consumerUUID, body, h.incomplete())
+	}
+	err := h.Store.SetAllocations(r.Context(), placement.AllocationSet{write})
+	if err != nil {
+		return WriteError(err, "Unable to allocate inventory for consumer "+consumerUUID+": ")
+	}
+	return web.NoContent(w, http.StatusNoContent)
+}
+
+// Create answers POST /allocations (1.13+): 204.
+func (h Handler) Create(w http.ResponseWriter, r *http.Request) error {
+	data := peekBody(r)
+	v := web.Version(r)
+	var body map[string]Entry
+	if _, err := web.DecodeBody(r, postSchema(v), &body); err != nil {
+		return err
+	}
+	set := FromEntries(v, body, ObjectKeys(data))
+	if err := h.Store.SetAllocations(r.Context(), set); err != nil {
+		return WriteError(err, "Unable to allocate inventory ")
+	}
+	return web.NoContent(w, http.StatusNoContent)
+}
+
+// peekBody reads the request body and puts it back (followed by any read
+// error) for web.DecodeBody.
+func peekBody(r *http.Request) []byte {
+	data, err := io.ReadAll(r.Body)
+	var rest io.Reader = bytes.NewReader(data)
+	if err != nil {
+		rest = io.MultiReader(rest, errReader{err})
+	}
+	r.Body = io.NopCloser(rest)
+	return data
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// WriteError words a store.SetAllocations failure for an endpoint:
+// unknownClassPrefix precedes "No such resource class X." (it differs
+// between PUT and POST); capacity failures and concurrent updates get
+// upstream's fixed prefixes.
+func WriteError(err error, unknownClassPrefix string) error {
+	var pe *placement.Error
+	if !errors.As(err, &pe) {
+		return err
+	}
+	switch {
+	case errors.Is(err, store.ErrAllocationUnknownClass):
+		return placement.E(placement.Invalid, "%s%s", unknownClassPrefix, pe.Message)
+	case errors.Is(err, store.ErrAllocationInvalid):
+		return placement.E(placement.Conflict, "Unable to allocate inventory: %s", pe.Message)
+	case errors.Is(err, store.ErrAllocationConcurrentUpdate):
+		return placement.E(placement.Conflict, "Inventory and/or allocations changed while attempting to allocate: %s", pe.Message).
+			WithCode(placement.CodeConcurrentUpdate)
+	}
+	return err
+}
+
+// Delete answers DELETE /allocations/{consumer_uuid}: 204, or 404 when the
+// consumer (looked up verbatim) has no allocations.
+func (h Handler) Delete(w http.ResponseWriter, r *http.Request) error {
+	if err := h.Store.DeleteAllocations(r.Context(), chi.URLParam(r, "consumer_uuid")); err != nil {
+		return err
+	}
+	return web.NoContent(w, http.StatusNoContent)
+}
+
+type providerEntry struct {
+	Resources  map[string]int `json:"resources"`
+	Generation int            `json:"generation"`
+}
+
+// consumerBody builds GET /allocations/{c}: the allocations by provider, and
+// for a consumer with allocations project/user (1.12), consumer_generation
+// (1.28) and consumer_type (1.38, "unknown" when none is recorded).
+func consumerBody(v microversion.Version, l store.ConsumerAllocationList) map[string]any {
+	allocs := map[string]*providerEntry{}
+	for _, a := range l.Allocations {
+		e := allocs[a.ProviderUUID]
+		if e == nil {
+			e = &providerEntry{Resources: map[string]int{}, Generation: a.ProviderGeneration}
+			allocs[a.ProviderUUID] = e
+		}
+		e.Resources[a.ResourceClass] = a.Used
+	}
+	out := map[string]any{"allocations": allocs}
+	if len(l.Allocations) == 0 || !v.AtLeast(1, 12) {
+		return out
+	}
+	out["project_id"], out["user_id"] = l.ProjectID, l.UserID
+	if v.AtLeast(1, 28) {
+		out["consumer_generation"] = l.Generation
+	}
+	if v.AtLeast(1, 38) {
+		t := "unknown"
+		if l.ConsumerType != nil {
+			t = *l.ConsumerType
+		}
+		out["consumer_type"] = t
+	}
+	return out
+}
+
+// Show answers GET /allocations/{consumer_uuid}; the id is used verbatim and
+// an unknown consumer is 200 {"allocations": {}}.
+func (h Handler) Show(w http.ResponseWriter, r *http.Request) error {
+	l, err := h.Store.AllocationsForConsumer(r.Context(), chi.URLParam(r, "consumer_uuid"))
+	if err != nil {
+		return err
+	}
+	web.CacheHeaders(w, r, newest(l.Allocations))
+	return web.JSON(w, http.StatusOK, consumerBody(web.Version(r), l))
+}
+
+func newest(allocs []store.Allocation) time.Time {
+	var t time.Time
+	for _, a := range allocs {
+		if a.CreatedAt.After(t) {
+			t = a.CreatedAt
+		}
+	}
+	return t
+}
+
+type consumerEntry struct {
+	Resources          map[string]int `json:"resources"`
+	ConsumerGeneration *int           `json:"consumer_generation,omitempty"`
+}
+
+// providerBody builds GET /resource_providers/{uuid}/allocations: per
+// consumer the resources, plus consumer_generation from 1.28.
+func providerBody(v microversion.Version, rp store.Provider, allocs []store.Allocation) map[string]any {
+	byConsumer := map[string]*consumerEntry{}
+	for _, a := range allocs {
+		e := byConsumer[a.ConsumerUUID]
+		if e == nil {
+			e = &consumerEntry{Resources: map[string]int{}}
+			if v.AtLeast(1, 28) {
+				g := a.ConsumerGeneration
+				e.ConsumerGeneration = &g
+			}
+			byConsumer[a.ConsumerUUID] = e
+		}
+		e.Resources[a.ResourceClass] = a.Used
+	}
+	return map[string]any{"allocations": byConsumer, "resource_provider_generation": rp.Generation}
+}
+
+// ListForProvider answers GET /resource_providers/{uuid}/allocations.
+func (h Handler) ListForProvider(w http.ResponseWriter, r *http.Request) error {
+	rp, allocs, err := h.Store.AllocationsForProvider(r.Context(), chi.URLParam(r, "uuid"))
+	if err != nil {
+		return err
+	}
+	web.CacheHeaders(w, r, newest(allocs))
+	return web.JSON(w, http.StatusOK, providerBody(web.Version(r), rp, allocs))
+}

@@ -1,0 +1,213 @@
+// Package inventory serves /resource_providers/{uuid}/inventories and
+// /resource_providers/{uuid}/inventories/{resource_class} (spec 03).
+package inventory
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/openstack-placement-go/placement/internal/placement"
+	"github.com/openstack-placement-go/placement/internal/store"
+	"github.com/openstack-placement-go/placement/internal/web"
+)
+
+// Handler serves the inventory endpoints.
+type Handler struct {
+	Store *store.Store
+}
+
+// msgGenerationConflict answers a PUT whose generation is not the
+// provider's current one.
+const msgGenerationConflict = "resource provider generation conflict"
+
+// provider loads the provider named in the path. GETs repeat the message
+// ("… found : … found"), as upstream does.
+func (h Handler) provider(r *http.Request, doubled bool) (store.Provider, error) {
+	p, err := h.Store.ProviderByUUID(r.Context(), chi.URLParam(r, "uuid"))
+	if doubled && placement.KindOf(err) == placement.NotFound {
+		return p, placement.E(placement.NotFound, "%s : %s", err, err)
+	}
+	return p, err
+}
+
+// generation compares the generation the client sent with the provider's.
+func generation(n json.Number, p store.Provider) (int, error) {
+	gen := toInt(n)
+	if !isIntegral(n) || gen != p.Generation {
+		return 0, placement.E(placement.Conflict, msgGenerationConflict).WithCode(placement.CodeConcurrentUpdate)
+	}
+	return gen, nil
+}
+
+// isIntegral reports whether the token is an integral value in int range
+// (the schema has checked "integer"; this guards the conversion).
+func isIntegral(n json.Number) bool {
+	f := toFloat(n)
+	return f == float64(int64(f))
+}
+
+// List answers GET …/inventories.
+func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
+	p, err := h.provider(r, true)
+	if err != nil {
+		return err
+	}
+	invs, last, err := h.Store.Inventories(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	out := collection{Generation: p.Generation, Inventories: make(map[string]record, len(invs))}
+	for class, inv := range invs {
+		out.Inventories[class] = fromInventory(inv)
+	}
+	if len(invs) == 0 {
+		web.NoCacheOnly(w, r)
+	} else {
+		web.CacheHeaders(w, r, last)
+	}
+	return web.JSON(w, http.StatusOK, out)
+}
+
+// Create answers POST …/inventories: 201 with the stored record, the new
+// generation and a Location.
+func (h Handler) Create(w http.ResponseWriter, r *http.Request) error {
+	p, err := h.provider(r, false)
+	if err != nil {
+		return err
+	}
+	var b body
+	if _, err := web.DecodeBody(r, postSchema, &b); err != nil {
+		return err
+	}
+	inv, rec := fromBody(b)
+	if err := capacityError(web.Version(r), p.UUID, b.ResourceClass, inv); err != nil {
+		return placement.E(placement.Invalid, "Unable to create inventory for resource provider %s: %s", p.UUID, err)
+	}
+	gen, err := h.Store.CreateInventory(r.Context(), p.UUID, b.ResourceClass, inv)
+	if err != nil {
+		return err
+	}
+	rec.Generation = &gen
+	w.Header().Set("Location", web.AbsoluteURL(r, "/resource_providers/"+p.UUID+"/inventories/"+b.ResourceClass))
+	web.CacheHeaders(w, r, time.Time{})
+	return web.JSON(w, http.StatusCreated, rec)
+}
+
+// ReplaceAll answers PUT …/inventories: the body's map becomes the
+// provider's complete inventory.
+func (h Handler) ReplaceAll(w http.ResponseWriter, r *http.Request) error {
+	p, err := h.provider(r, false)
+	if err != nil {
+		return err
+	}
+	var b struct {
+		Generation  json.Number     `json:"resource_provider_generation"`
+		Inventories map[string]body `json:"inventories"`
+	}
+	doc, err := web.DecodeBody(r, putAllSchema, nil)
+	if err != nil {
+		return err
+	}
+	if err := putAllStrictSchema.Validate(doc); err != nil {
+		return placement.E(placement.Invalid, "JSON does not validate: %v", err)
+	}
+	// The generic document keeps number tokens as json.Number, so this
+	// round trip preserves them for the echo.
+	if raw, err := json.Marshal(doc); err != nil || json.Unmarshal(raw, &b) != nil {
+		return placement.E(placement.Invalid, "JSON does not validate: %s", "undecodable body")
+	}
+	gen, err := generation(b.Generation, p)
+	if err != nil {
+		return err
+	}
+	// Capacity is checked for every record before anything is written;
+	// classes are taken in sorted order so the report is deterministic.
+	classes := make([]string, 0, len(b.Inventories))
+	for class := range b.Inventories {
+		classes = append(classes, class)
+	}
+	slices.Sort(classes)
+	invs := make(map[string]placement.Inventory, len(classes))
+	out := collection{Inventories: make(map[string]record, len(classes))}
+	for _, class := range classes {
+		inv, rec := fromBody(b.Inventories[class])
+		if err := capacityError(web.Version(r), p.UUID, class, inv); err != nil {
+			return placement.E(placement.Invalid, "Unable to update inventory for resource provider %s: %s", p.UUID, err)
+		}
+		invs[class], out.Inventories[class] = inv, rec
+	}
+	if out.Generation, err = h.Store.SetInventories(r.Context(), p.UUID, gen, invs); err != nil {
+		return err
+	}
+	if len(invs) == 0 {
+		web.NoCacheOnly(w, r)
+	} else {
+		web.CacheHeaders(w, r, time.Time{})
+	}
+	return web.JSON(w, http.StatusOK, out)
+}
+
+// DeleteAll answers DELETE …/inventories (1.5+): 204.
+func (h Handler) DeleteAll(w http.ResponseWriter, r *http.Request) error {
+	if err := h.Store.DeleteAllInventories(r.Context(), chi.URLParam(r, "uuid")); err != nil {
+		return err
+	}
+	return web.NoContent(w, http.StatusNoContent)
+}
+
+// Show answers GET …/inventories/{resource_class}.
+func (h Handler) Show(w http.ResponseWriter, r *http.Request) error {
+	p, err := h.provider(r, true)
+	if err != nil {
+		return err
+	}
+	inv, last, err := h.Store.Inventory(r.Context(), p, chi.URLParam(r, "resource_class"))
+	if err != nil {
+		return err
+	}
+	rec := fromInventory(inv)
+	rec.Generation = &p.Generation
+	web.CacheHeaders(w, r, last)
+	return web.JSON(w, http.StatusOK, rec)
+}
+
+// Update answers PUT …/inventories/{resource_class}: overwrites an existing
+// record, never creates one.
+func (h Handler) Update(w http.ResponseWriter, r *http.Request) error {
+	p, err := h.provider(r, false)
+	if err != nil {
+		return err
+	}
+	var b body
+	if _, err := web.DecodeBody(r, putOneSchema, &b); err != nil {
+		return err
+	}
+	gen, err := generation(*b.Generation, p)
+	if err != nil {
+		return err
+	}
+	class := chi.URLParam(r, "resource_class")
+	inv, rec := fromBody(b)
+	if err := capacityError(web.Version(r), p.UUID, class, inv); err != nil {
+		return placement.E(placement.Invalid, "Unable to update inventory for resource provider %s: %s", p.UUID, err)
+	}
+	if gen, err = h.Store.UpdateInventory(r.Context(), p.UUID, gen, class, inv); err != nil {
+		return err
+	}
+	rec.Generation = &gen
+	web.CacheHeaders(w, r, time.Time{})
+	return web.JSON(w, http.StatusOK, rec)
+}
+
+// Delete answers DELETE …/inventories/{resource_class}: 204.
+func (h Handler) Delete(w http.ResponseWriter, r *http.Request) error {
+	err := h.Store.DeleteInventory(r.Context(), chi.URLParam(r, "uuid"), chi.URLParam(r, "resource_class"))
+	if err != nil {
+		return err
+	}
+	return web.NoContent(w, http.StatusNoContent)
+}

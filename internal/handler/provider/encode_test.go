@@ -1,0 +1,59 @@
+package provider
+
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/openstack-placement-go/placement/internal/microversion"
+	"github.com/openstack-placement-go/placement/internal/store"
+)
+
+func TestAppendString(t *testing.T) {
+	for _, s := range []string{"", "plain", `quo"te\back`, "tab\tnew\nline\r\x01", "ünïcødé ☃", "sep\u2028x", "bad\xffutf8"} {
+		var got string
+		if err := json.Unmarshal(appendString(nil, s), &got); err != nil {
+			t.Fatalf("appendString(%q) is not JSON: %v", s, err)
+		}
+		want := s
+		if s == "bad\xffutf8" {
+			want = "bad\ufffdutf8"
+		}
+		if got != want {
+			t.Errorf("round trip of %q gave %q", s, got)
+		}
+	}
+}
+
+func TestEncoderPerVersion(t *testing.T) {
+	parent := "pppppppp"
+	p := store.Provider{UUID: "u1", Name: "n", Generation: 3, RootUUID: "r", ParentUUID: &parent}
+	tests := []struct {
+		minor int
+		links int
+		tree  bool
+	}{{0, 3, false}, {1, 4, false}, {5, 4, false}, {6, 5, false}, {10, 5, false}, {11, 6, false}, {13, 6, false}, {14, 6, true}, {39, 6, true}}
+	for _, tt := range tests {
+		r := httptest.NewRequest("GET", "/resource_providers", nil)
+		r = r.WithContext(microversion.NewContext(r.Context(), mv(tt.minor)))
+		var doc map[string]any
+		body := newEncoder(r).appendList(nil, []store.Provider{p, p})
+		if err := json.Unmarshal(body, &doc); err != nil {
+			t.Fatalf("1.%d: not JSON: %v\n%s", tt.minor, err, body)
+		}
+		rp := doc["resource_providers"].([]any)[1].(map[string]any)
+		if n := len(rp["links"].([]any)); n != tt.links {
+			t.Errorf("1.%d: %d links, want %d", tt.minor, n, tt.links)
+		}
+		if _, ok := rp["root_provider_uuid"]; ok != tt.tree {
+			t.Errorf("1.%d: tree fields present = %v", tt.minor, ok)
+		}
+		if rp["generation"].(float64) != 3 || rp["uuid"] != "u1" {
+			t.Errorf("1.%d: bad provider %v", tt.minor, rp)
+		}
+		self := rp["links"].([]any)[0].(map[string]any)
+		if self["rel"] != "self" || self["href"] != "/resource_providers/u1" {
+			t.Errorf("1.%d: bad self link %v", tt.minor, self)
+		}
+	}
+}

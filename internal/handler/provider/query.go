@@ -1,0 +1,248 @@
+package provider
+
+import (
+	"math/big"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/openstack-placement-go/placement/internal/microversion"
+	"github.com/openstack-placement-go/placement/internal/placement"
+	"github.com/openstack-placement-go/placement/internal/schema"
+	"github.com/openstack-placement-go/placement/internal/store"
+)
+
+// listSchema returns the query schema of GET /resource_providers at v
+// (spec 02 Appendix A): parameters appear at 1.3, 1.4, 1.14 and 1.18.
+func listSchema(v microversion.Version) *schema.Schema {
+	switch {
+	case v.AtLeast(1, 18):
+		return listQuery118
+	case v.AtLeast(1, 14):
+		return listQuery114
+	case v.AtLeast(1, 4):
+		return listQuery14
+	case v.AtLeast(1, 3):
+		return listQuery13
+	}
+	return listQuery10
+}
+
+func listQuerySchema(name string, extra string) *schema.Schema {
+	return schema.MustCompile(name, `{
+		"type": "object",
+		"properties": {
+			"name": {"type": "string"},
+			"uuid": {"type": "string", "format": "uuid"}`+extra+`
+		},
+		"additionalProperties": false
+	}`)
+}
+
+const (
+	propMemberOf  = `, "member_of": {"type": "string"}`
+	propResources = `, "resources": {"type": "string"}`
+	propInTree    = `, "in_tree": {"type": "string", "format": "uuid"}`
+	propRequired  = `, "required": {"type": "string"}`
+)
+
+var (
+	listQuery10  = listQuerySchema("providers_query_1.0", "")
+	listQuery13  = listQuerySchema("providers_query_1.3", propMemberOf)
+	listQuery14  = listQuerySchema("providers_query_1.4", propMemberOf+propResources)
+	listQuery114 = listQuerySchema("providers_query_1.14", propMemberOf+propResources+propInTree)
+	listQuery118 = listQuerySchema("providers_query_1.18", propMemberOf+propResources+propInTree+propRequired)
+)
+
+// Messages of the list filters (spec 02 §§2.4–2.7).
+const (
+	msgMultipleMemberOf  = "Multiple member_of parameters are not supported"
+	msgMemberOfPrefix    = "Multiple values for 'member_of' must be prefixed with the 'in:' or '!in:' keyword using the valid microversion. Got: %s"
+	msgMemberOfUUID      = "Invalid query string parameters: Expected 'member_of' parameter to contain valid UUID(s). Got: %s"
+	msgForbiddenMemberOf = "Forbidden member_of parameters are not supported in the specified microversion"
+
+	msgResourcesForm   = "Badly formed resources parameter. Expected resources query string parameter in form: ?resources=VCPU:2,MEMORY_MB:1024. Got: %s."
+	msgResourcesAmount = "Requested resource %s expected positive integer amount. Got: %s."
+	msgResourcesMin    = "Requested resource %s requires amount >= 1. Got: %s."
+
+	msgAnyOfVersion   = "Invalid query string parameters: The format 'in:HW_CPU_X86_VMX,CUSTOM_MAGIC' only supported since microversion 1.39. Got: %s"
+	msgAnyOfEmpty     = "Invalid query string parameters: Expected 'required' parameter value of the form: in:HW_CPU_X86_VMX,CUSTOM_MAGIC. Got an empty trait in: %s"
+	msgAnyOfForbidden = "Invalid query string parameters: The format 'in:HW_CPU_X86_VMX,CUSTOM_MAGIC' does not support forbidden traits. Got: %s"
+	msgRequiredEmpty  = "Invalid query string parameters: Expected 'required' parameter value of the form: %s. Got an empty trait in: %s"
+	msgRequiredForm   = "Invalid query string parameters: Expected 'required' parameter value of the form: HW_CPU_X86_VMX,CUSTOM_MAGIC. Got: %s"
+)
+
+func invalid(format string, args ...any) error {
+	return placement.E(placement.Invalid, format, args...)
+}
+
+// parseFilter turns the validated query of GET /resource_providers into a
+// store filter, applying the per-microversion rules of spec 02 §2.
+func parseFilter(v microversion.Version, q url.Values) (store.ProviderFilter, error) {
+	var f store.ProviderFilter
+	f.Name = last(q, "name")
+	f.UUID = last(q, "uuid")
+	f.InTree = last(q, "in_tree")
+	if vals, ok := q["member_of"]; ok {
+		var err error
+		if f.MemberOf, f.NotMemberOf, err = parseMemberOf(v, vals); err != nil {
+			return f, err
+		}
+	}
+	if vals, ok := q["required"]; ok {
+		if !v.AtLeast(1, 39) {
+			vals = vals[len(vals)-1:]
+		}
+		for _, val := range vals {
+			if err := parseRequired(v, val, &f); err != nil {
+				return f, err
+			}
+		}
+	}
+	if _, ok := q["resources"]; ok {
+		var err error
+		if f.Resources, err = parseResources(last(q, "resources")); err != nil {
+			return f, err
+		}
+	}
+	return f, nil
+}
+
+func last(q url.Values, key string) string {
+	vals := q[key]
+	if len(vals) == 0 {
+		return ""
+	}
+	return vals[len(vals)-1]
+}
+
+// parseMemberOf returns the ANDed required terms and the union of the
+// forbidden aggregates.
+func parseMemberOf(v microversion.Version, vals []string) (terms [][]string, forbidden []string, err error) {
+	if len(vals) > 1 && !v.AtLeast(1, 24) {
+		return nil, nil, invalid(msgMultipleMemberOf)
+	}
+	for _, val := range vals {
+		if strings.Contains(val, ",") && !strings.HasPrefix(val, "in:") && !strings.HasPrefix(val, "!in:") {
+			return nil, nil, invalid(msgMemberOfPrefix, val)
+		}
+		rest, isForbidden := strings.CutPrefix(val, "!")
+		rest = strings.TrimPrefix(rest, "in:")
+		aggs := strings.Split(rest, ",")
+		for _, a := range aggs {
+			if !schema.IsUUIDLike(a) {
+				return nil, nil, invalid(msgMemberOfUUID, a)
+			}
+		}
+		if isForbidden {
+			if !v.AtLeast(1, 32) {
+				return nil, nil, invalid(msgForbiddenMemberOf)
+			}
+			forbidden = append(forbidden, aggs...)
+			continue
+		}
+		terms = append(terms, aggs)
+	}
+	return terms, forbidden, nil
+}
+
+// parseRequired adds one `required` value to f: the any-of form `in:A,B`
+// (1.39+) or the list form `A,!B` (forbidden traits from 1.22).
+func parseRequired(v microversion.Version, val string, f *store.ProviderFilter) error {
+	if rest, ok := strings.CutPrefix(val, "in:"); ok {
+		if !v.AtLeast(1, 39) {
+			return invalid(msgAnyOfVersion, val)
+		}
+		group := strings.Split(rest, ",")
+		for i, t := range group {
+			group[i] = pyStrip(t)
+		}
+		for _, t := range group {
+			if t == "" {
+				return invalid(msgAnyOfEmpty, val)
+			}
+		}
+		for _, t := range group {
+			if strings.HasPrefix(t, "!") {
+				return invalid(msgAnyOfForbidden, val)
+			}
+		}
+		f.AnyOf = append(f.AnyOf, group)
+		return nil
+	}
+	allowForbidden := v.AtLeast(1, 22)
+	form := "HW_CPU_X86_VMX,CUSTOM_MAGIC"
+	if allowForbidden {
+		form = "HW_CPU_X86_VMX,!CUSTOM_MAGIC"
+	}
+	var required, forbidden []string
+	for _, t := range strings.Split(val, ",") {
+		t = pyStrip(t)
+		if name, ok := strings.CutPrefix(t, "!"); ok {
+			// All leading "!" go: "!!T" means "!T" (upstream quirk).
+			forbidden = append(forbidden, strings.TrimLeft(name, "!"))
+			if strings.TrimLeft(name, "!") == "" {
+				return invalid(msgRequiredEmpty, form, val)
+			}
+			continue
+		}
+		if t == "" {
+			return invalid(msgRequiredEmpty, form, val)
+		}
+		required = append(required, t)
+	}
+	if len(forbidden) > 0 && !allowForbidden {
+		return invalid(msgRequiredForm, val)
+	}
+	f.Required = append(f.Required, required...)
+	f.Forbidden = append(f.Forbidden, forbidden...)
+	return nil
+}
+
+// pyStrip trims whitespace like Python's str.strip().
+func pyStrip(s string) string { return strings.TrimSpace(s) }
+
+// pyInt matches what Python's int() accepts for a decimal string once
+// surrounding whitespace is removed: a sign, digits, single underscores
+// between digits.
+var pyInt = regexp.MustCompile(`^[+-]?[0-9]+(_[0-9]+)*$`)
+
+// maxAmount stands for any amount beyond what an inventory can hold (they
+// are 32-bit): such a request matches nothing but is not an error.
+const maxAmount = 1 << 40
+
+// parseResources parses `RC:AMOUNT,…` (spec 02 §2.5). A repeated class
+// keeps its first position and its last amount.
+func parseResources(val string) ([]store.ResourceAmount, error) {
+	if pyStrip(val) == "" {
+		return nil, invalid(msgResourcesForm, "empty string")
+	}
+	var out []store.ResourceAmount
+	pos := map[string]int{}
+	for _, elem := range strings.Split(val, ",") {
+		parts := strings.Split(elem, ":")
+		if len(parts) != 2 {
+			return nil, invalid(msgResourcesForm, elem)
+		}
+		class, raw := parts[0], parts[1]
+		digits := pyStrip(raw)
+		if !pyInt.MatchString(digits) {
+			return nil, invalid(msgResourcesAmount, class, raw)
+		}
+		n, _ := new(big.Int).SetString(strings.ReplaceAll(digits, "_", ""), 10)
+		if n.Sign() < 1 {
+			return nil, invalid(msgResourcesMin, class, n.String())
+		}
+		amount := int64(maxAmount)
+		if n.IsInt64() && n.Int64() < maxAmount {
+			amount = n.Int64()
+		}
+		if i, ok := pos[class]; ok {
+			out[i].Amount = amount
+			continue
+		}
+		pos[class] = len(out)
+		out = append(out, store.ResourceAmount{Class: class, Amount: amount})
+	}
+	return out, nil
+}

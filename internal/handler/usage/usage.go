@@ -1,0 +1,98 @@
+// Package usage serves GET /usages (1.9+): the usage of a project (and
+// user), grouped by consumer type from 1.38.
+package usage
+
+import (
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/openstack-placement-go/placement/internal/schema"
+	"github.com/openstack-placement-go/placement/internal/store"
+	"github.com/openstack-placement-go/placement/internal/web"
+)
+
+// Handler serves GET /usages.
+type Handler struct {
+	Store *store.Store
+}
+
+const (
+	idJSON = `{"type": "string", "minLength": 1, "maxLength": 255}`
+	// The "^all" alternative is not end-anchored upstream: "allx" passes
+	// and is then an ordinary type name.
+	consumerTypeJSON = `{"type": "string", "pattern": "^[A-Z0-9_]+$|^all|^unknown$", "minLength": 1, "maxLength": 255}`
+)
+
+var (
+	query19 = schema.MustCompile("usages 1.9", `{"type": "object",
+		"properties": {"project_id": `+idJSON+`, "user_id": `+idJSON+`},
+		"required": ["project_id"], "additionalProperties": false}`)
+	query138 = schema.MustCompile("usages 1.38", `{"type": "object",
+		"properties": {"project_id": `+idJSON+`, "user_id": `+idJSON+`, "consumer_type": `+consumerTypeJSON+`},
+		"required": ["project_id"], "additionalProperties": false}`)
+)
+
+// PolicyTarget is the policy target of GET /usages: the queried project,
+// so that a project reader may see its own project's usage.
+func PolicyTarget(r *http.Request) map[string]string {
+	q, _ := url.ParseQuery(r.URL.RawQuery)
+	return map[string]string{"project_id": q.Get("project_id")}
+}
+
+func filter(q url.Values) store.UsageFilter {
+	f := store.UsageFilter{ProjectID: q.Get("project_id")}
+	if q.Has("user_id") {
+		u := q.Get("user_id")
+		f.UserID = &u
+	}
+	if q.Has("consumer_type") {
+		t := q.Get("consumer_type")
+		f.ConsumerType = &t
+	}
+	return f
+}
+
+// List answers GET /usages.
+func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
+	v := web.Version(r)
+	s := query19
+	if v.AtLeast(1, 38) {
+		s = query138
+	}
+	q, err := web.ValidateQuery(r, s)
+	if err != nil {
+		return err
+	}
+	// ValidateQuery checked the last value of each parameter; use it.
+	last := url.Values{}
+	for k, vs := range q {
+		last.Set(k, vs[len(vs)-1])
+	}
+	f := filter(last)
+	var body any
+	if v.AtLeast(1, 38) {
+		groups, err := h.Store.UsagesByConsumerType(r.Context(), f)
+		if err != nil {
+			return err
+		}
+		out := make(map[string]map[string]int64, len(groups))
+		for name, g := range groups {
+			m := make(map[string]int64, len(g.Usages)+1)
+			for rc, used := range g.Usages {
+				m[rc] = used
+			}
+			m["consumer_count"] = int64(g.ConsumerCount)
+			out[name] = m
+		}
+		body = map[string]any{"usages": out}
+	} else {
+		usages, err := h.Store.Usages(r.Context(), f)
+		if err != nil {
+			return err
+		}
+		body = map[string]any{"usages": usages}
+	}
+	web.CacheHeaders(w, r, time.Time{})
+	return web.JSON(w, http.StatusOK, body)
+}

@@ -1,0 +1,76 @@
+package microversion
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestFromHeader(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		header      []string
+		want        Version
+		parseErr    bool
+		unsupported bool
+	}{
+		{name: "no header means the minimum", header: nil, want: Min},
+		{name: "latest means the maximum", header: []string{"placement latest"}, want: Max},
+		{name: "a plain version", header: []string{"placement 1.27"}, want: Version{1, 27}},
+		{name: "service name is case insensitive", header: []string{"PLACEMENT 1.7"}, want: Version{1, 7}},
+		{name: "other services are ignored", header: []string{"compute 2.1, placement 1.7"}, want: Version{1, 7}},
+		{name: "the right-most placement entry wins", header: []string{"placement 1.7, placement 1.9"}, want: Version{1, 9}},
+		{name: "several header lines fold together", header: []string{"placement 1.7", "placement 1.9"}, want: Version{1, 9}},
+		{name: "only other services means the minimum", header: []string{"compute 2.1"}, want: Min},
+		{name: "leading zeros are fine", header: []string{"placement 1.05"}, want: Version{1, 5}},
+		{name: "upper case LATEST is a parse error", header: []string{"placement LATEST"}, parseErr: true},
+		{name: "three parts is a parse error", header: []string{"placement 1.2.3"}, parseErr: true},
+		{name: "no dot is a parse error", header: []string{"placement 1"}, parseErr: true},
+		{name: "words are a parse error", header: []string{"placement pony.horse"}, parseErr: true},
+		{name: "1.40 is unsupported", header: []string{"placement 1.40"}, unsupported: true},
+		{name: "0.5 is unsupported", header: []string{"placement 0.5"}, unsupported: true},
+		{name: "2.0 is unsupported", header: []string{"placement 2.0"}, unsupported: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := FromHeader(tt.header)
+			var pe *ParseError
+			var ue *UnsupportedError
+			switch {
+			case tt.parseErr:
+				if !errors.As(err, &pe) {
+					t.Fatalf("FromHeader(%q) error = %v, want a ParseError", tt.header, err)
+				}
+			case tt.unsupported:
+				if !errors.As(err, &ue) {
+					t.Fatalf("FromHeader(%q) error = %v, want an UnsupportedError", tt.header, err)
+				}
+			case err != nil:
+				t.Fatalf("FromHeader(%q) error = %v", tt.header, err)
+			case got != tt.want:
+				t.Fatalf("FromHeader(%q) = %v, want %v", tt.header, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseErrorText(t *testing.T) {
+	t.Parallel()
+	_, err := FromHeader([]string{"placement 1.2.3"})
+	want := "invalid version string: 1.2.3; invalid literal for int() with base 10: '2.3'"
+	if err == nil || err.Error() != want {
+		t.Fatalf("error = %v, want %q", err, want)
+	}
+}
+
+func TestVersionOrdering(t *testing.T) {
+	t.Parallel()
+	v := Version{1, 28}
+	if !v.AtLeast(1, 28) || !v.AtLeast(1, 9) || v.AtLeast(1, 29) {
+		t.Fatalf("AtLeast is not numeric for %v", v)
+	}
+	if Max != (Version{1, 39}) {
+		t.Fatalf("Max = %v, want 1.39 (one history line per version)", Max)
+	}
+}
