@@ -36,6 +36,18 @@ lint: ## gofmt and go vet must be clean
 build: ## build the commands into ./bin
 	$(GO) build -o bin/ ./cmd/...
 
+REFERENCE_SCRIPT ?= /work/shared/reference/serve-upstream.sh
+
+.PHONY: bench
+bench: ## benchmark against the Python reference: make bench [N=1000] [SCALE=1000,5000,10000,50000] [REFERENCE=0|1] [ARGS=…]
+	@set -e; url=$(TEST_DB); \
+	$(GO) build -o bin/ ./cmd/placement-api ./cmd/placement-bench; \
+	ref=; \
+	if [ "$(REFERENCE)" = 1 ] || { [ "$(REFERENCE)" != 0 ] && [ -x "$(REFERENCE_SCRIPT)" ]; }; then \
+		ref="--reference-script $(REFERENCE_SCRIPT)"; fi; \
+	bin/placement-bench --server-bin bin/placement-api --db-url "$$url" $$ref \
+		--n $(or $(N),1000) --scale "$(SCALE)" $(ARGS)
+
 .PHONY: db-up
 db-up: ## start the local PostgreSQL under .data/ and print its URL
 	@$(DEVDB) start

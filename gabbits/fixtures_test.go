@@ -10,7 +10,21 @@ import (
 
 // fixtures are the named set-ups a gabbit file may list under `fixtures:`.
 var fixtures = map[string]gabbi.Fixture{
-	"APIFixture": apiFixture,
+	"APIFixture":       apiFixture,
+	"CandidateFixture": candidateFixture,
+}
+
+// candidateFixture names the providers and aggregates of the allocation
+// candidate worlds of spec 07 §7: <NAME>_UUID is a fresh uuid for each.
+func candidateFixture(t testing.TB, baseURL string, env map[string]string) error {
+	for _, k := range []string{
+		"CN_A", "CN_B", "CN_C", "NFS", "AGG1", "AGG2",
+		"HOST", "NUMA0", "NUMA1", "GPU0", "GPU1", "NIC", "PF_A", "PF_B",
+		"CN1", "PF1", "PF2", "CN2", "SS", "AGG_A", "CONSUMER",
+	} {
+		env[k+"_UUID"] = uuid.NewString()
+	}
+	return nil
 }
 
 // apiFixture provides the environment values upstream's gabbits expect:

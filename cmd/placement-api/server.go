@@ -15,8 +15,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/openstack-placement-go/placement/internal/api"
+	"github.com/openstack-placement-go/placement/internal/auth"
 	"github.com/openstack-placement-go/placement/internal/config"
 	"github.com/openstack-placement-go/placement/internal/devdb"
+	"github.com/openstack-placement-go/placement/internal/metrics"
 	"github.com/openstack-placement-go/placement/internal/migrate"
 	"github.com/openstack-placement-go/placement/internal/policy"
 	"github.com/openstack-placement-go/placement/internal/store"
@@ -45,6 +47,8 @@ func (m Main) Run(ctx context.Context, args, environ []string) int {
 	fs.SetOutput(m.Stderr)
 	bind := fs.String("bind", "127.0.0.1:8778", "listen address HOST:PORT")
 	policyDefaults := fs.String("policy-defaults", policy.SetMaster, "registered policy defaults: master (upstream 2023.1+) or zed (placement 8.0.0)")
+	metricsBind := fs.String("metrics-bind", "", "serve /metrics without authentication on this HOST:PORT as well (on the API address it needs the admin_api rule)")
+	maxBody := fs.Int64("max-body-bytes", api.DefaultMaxBodyBytes, "largest request body accepted (413 beyond; negative: no limit)")
 	dev := fs.Bool("dev", false, "development mode: local PostgreSQL under .data/ when no database is configured, noauth2 by default")
 	if err := fs.Parse(rest); err != nil {
 		return 2
@@ -61,8 +65,15 @@ func (m Main) Run(ctx context.Context, args, environ []string) int {
 			return fail("%v", err)
 		}
 	}
-	if cfg.API.AuthStrategy != "noauth2" {
-		return fail("[api] auth_strategy = %s is not supported yet (issue 6); use noauth2", cfg.API.AuthStrategy)
+	var authn auth.Authenticator = auth.NoAuth2{}
+	if cfg.API.AuthStrategy == "keystone" {
+		k, err := auth.NewKeystone(cfg.KeystoneAuthtoken, logger)
+		if err != nil {
+			return fail("%v", err)
+		}
+		authn = k
+	} else {
+		logger.Warn("[api] auth_strategy = noauth2: no credentials are checked; never use this in production")
 	}
 	enforcer, err := policy.New(policy.Options{
 		Defaults:           *policyDefaults,
@@ -97,9 +108,22 @@ func (m Main) Run(ctx context.Context, args, environ []string) int {
 	st := store.New(pool)
 	st.ConflictRetries = cfg.Placement.AllocationConflictRetryCount
 
+	reg := metrics.NewRegistry()
+	metrics.RegisterPool(reg, pool.Stat)
 	a := api.New(st, api.Options{
 		Policy: enforcer,
 		Logger: logger,
+		Auth:   authn,
+		CORS: api.CORSOptions{
+			AllowedOrigin:    cfg.CORS.AllowedOrigin,
+			AllowCredentials: cfg.CORS.AllowCredentials,
+			ExposeHeaders:    cfg.CORS.ExposeHeaders,
+			MaxAge:           cfg.CORS.MaxAge,
+			AllowMethods:     cfg.CORS.AllowMethods,
+			AllowHeaders:     cfg.CORS.AllowHeaders,
+		},
+		Metrics:      metrics.NewPlacement(reg),
+		MaxBodyBytes: *maxBody,
 	})
 	ln, err := net.Listen("tcp", *bind)
 	if err != nil {
@@ -108,7 +132,24 @@ func (m Main) Run(ctx context.Context, args, environ []string) int {
 	srv := &http.Server{
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: 30 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		// Generous: a large allocation-candidates query may take a while.
+		WriteTimeout: 5 * time.Minute,
+		IdleTimeout:  120 * time.Second,
+		ErrorLog:     slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	servers := []*http.Server{srv}
+	if *metricsBind != "" {
+		mln, err := net.Listen("tcp", *metricsBind)
+		if err != nil {
+			return fail("listen on %s: %v", *metricsBind, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", reg.Handler())
+		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+		servers = append(servers, msrv)
+		logger.Info("placement-api metrics listening", "address", mln.Addr().String())
+		go msrv.Serve(mln)
 	}
 	logger.Info("placement-api listening", "address", ln.Addr().String())
 	if *dev {
@@ -121,10 +162,15 @@ func (m Main) Run(ctx context.Context, args, environ []string) int {
 		return fail("serve: %v", err)
 	case <-ctx.Done():
 	}
+	// Stop accepting, let in-flight requests finish (up to 30s), then the
+	// deferred pool.Close runs.
+	logger.Info("placement-api shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fail("shutdown: %v", err)
+	for _, s := range servers {
+		if err := s.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fail("shutdown: %v", err)
+		}
 	}
 	return 0
 }

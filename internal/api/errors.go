@@ -40,6 +40,10 @@ func statusOf(kind placement.Kind) int {
 		return http.StatusUnsupportedMediaType
 	case placement.MethodNotAllowed:
 		return http.StatusMethodNotAllowed
+	case placement.TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case placement.Unavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
@@ -78,6 +82,7 @@ func detail(status int, r *http.Request, message string) string {
 // writeError renders err in the Placement error format. Internal errors are
 // logged and answered with a generic message.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	err = classifyRequest(r, err)
 	var pe *placement.Error
 	if !errors.As(err, &pe) {
 		slog.ErrorContext(r.Context(), "unexpected error", "error", err, "request_id", web.RequestID(r.Context()))
@@ -92,12 +97,10 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		Detail:    detail(status, r, pe.Message),
 		RequestID: web.RequestID(r.Context()),
 	}
-	if pe.Kind == placement.MethodNotAllowed && pe.Message == "" {
-		body.Detail = detail(status, r, "The method specified is not allowed for this resource.")
-	}
 	if microversion.Negotiated(r.Context()) && microversion.From(r.Context()).AtLeast(1, 23) {
 		body.Code = placement.CodeOf(pe)
 	}
+	countError(r, status, placement.CodeOf(pe))
 	writeErrorBody(w, r, body)
 }
 

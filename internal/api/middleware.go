@@ -21,10 +21,13 @@ import (
 
 // The middleware chain, outermost first, mirrors upstream's deploy.py:
 //
-//	recoverer → requestID → accessLog → authenticate → negotiate → checkContent → router
+//	recoverer → requestID → accessLog → instrument → CORS → operations →
+//	authenticate → limitBody → negotiate → checkContent → router
 //
 // so a request without credentials gets 401 before any microversion or
-// routing error, and microversion errors happen before routing.
+// routing error, and microversion errors happen before routing. CORS sits
+// outside authentication (preflights need no token); operations answers
+// /healthcheck without authentication and /metrics behind admin_api.
 
 // recoverer turns a panic into a 500 in the error format instead of a
 // dropped connection.
@@ -93,12 +96,13 @@ func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			rec := &statusRecorder{ResponseWriter: w}
-			next.ServeHTTP(rec, r)
+			ctx, who := auth.WithRecorder(r.Context())
+			next.ServeHTTP(rec, r.WithContext(ctx))
 			version := "-"
 			if v := rec.Header().Get(microversion.Header); v != "" {
 				version = v[len(microversion.ServiceType)+1:]
 			}
-			id := auth.From(r.Context())
+			id := who.Identity()
 			logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 				slog.String("remote", r.RemoteAddr),
 				slog.String("method", r.Method),
@@ -116,22 +120,22 @@ func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 	}
 }
 
-// noAuth401 is WebOb's default 401 body that upstream's noauth2 returns; it
-// is deliberately not in the Placement error format.
-const noAuth401 = `{"message": "This server could not verify that you are authorized to access the document you requested. Either you supplied the wrong credentials (e.g., bad password), or your browser does not understand how to supply the credentials required.<br /><br />\n\n\n", "code": "401 Unauthorized", "title": "Unauthorized"}`
-
-// authenticate applies noauth2: "/" is open, everything else needs a token.
+// authenticate applies a.Auth (noauth2 by default): "/" is open, everything
+// else needs credentials. The rejections (401, or 503 when Keystone is
+// unreachable) are the upstream middleware's, deliberately not in the
+// Placement error format.
 func (a *API) authenticate(next http.Handler) http.Handler {
+	authn := a.Auth
+	if authn == nil {
+		authn = auth.NoAuth2{}
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/" || r.URL.Path == "" {
 			next.ServeHTTP(w, r)
 			return
 		}
-		id, ok := auth.NoAuth(r)
+		id, ok := authn.Authenticate(w, r)
 		if !ok {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusUnauthorized)
-			w.Write([]byte(noAuth401))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(auth.NewContext(r.Context(), id)))

@@ -3,6 +3,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/openstack-placement-go/placement/internal/auth"
+	"github.com/openstack-placement-go/placement/internal/metrics"
 	"github.com/openstack-placement-go/placement/internal/microversion"
 	"github.com/openstack-placement-go/placement/internal/placement"
 	"github.com/openstack-placement-go/placement/internal/policy"
@@ -21,7 +23,20 @@ type API struct {
 	Handlers Handlers
 	Policy   policy.Enforcer
 	Logger   *slog.Logger
+	// Auth establishes the caller (default auth.NoAuth2{}).
+	Auth auth.Authenticator
+	// CORS is off while CORS.AllowedOrigin is empty.
+	CORS CORSOptions
+	// Metrics, when set, is fed by every request and served on /metrics.
+	Metrics *metrics.Placement
+	// Health reports whether the database answers (/healthcheck).
+	Health func(ctx context.Context) error
+	// MaxBodyBytes limits request bodies (0: DefaultMaxBodyBytes, <0: none).
+	MaxBodyBytes int64
 }
+
+// errMethodNotAllowed is the 405 of a known path with another method.
+var errMethodNotAllowed = placement.E(placement.MethodNotAllowed, "The method specified is not allowed for this resource.")
 
 // route is one line of the route table.
 type route struct {
@@ -58,14 +73,18 @@ func (a *API) Handler() http.Handler {
 		writeError(w, r, placement.E(placement.NotFound, ""))
 	})
 	mux.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, &placement.Error{Kind: placement.MethodNotAllowed})
+		writeError(w, r, errMethodNotAllowed)
 	})
 	a.mount(mux, a.routes())
 
 	var h http.Handler = mux
 	h = checkContent(h)
 	h = negotiate(h)
+	h = a.limitBody(h)
 	h = a.authenticate(h)
+	h = a.operations(h) // /healthcheck (open) and /metrics (admin_api)
+	h = a.CORS.middleware(h)
+	h = a.instrument(h)
 	h = accessLog(logger)(h)
 	h = requestID(h)
 	h = recoverer(h)
@@ -96,7 +115,7 @@ func (a *API) mount(mux chi.Router, routes []route) {
 		allow := strings.Join(methods, ", ")
 		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", allow)
-			writeError(w, r, &placement.Error{Kind: placement.MethodNotAllowed})
+			writeError(w, r, errMethodNotAllowed)
 		})
 		for _, m := range methods {
 			mux.Method(m, p, a.dispatch(byMethod[m]))
@@ -118,6 +137,7 @@ func (a *API) dispatch(routes []route) http.HandlerFunc {
 		}
 		if rt == nil {
 			if routes[0].below405 {
+				// Upstream's version gate raises a bare 405: no Allow, no message.
 				writeError(w, r, &placement.Error{Kind: placement.MethodNotAllowed})
 				return
 			}

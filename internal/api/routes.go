@@ -1,16 +1,21 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/openstack-placement-go/placement/internal/auth"
 	"github.com/openstack-placement-go/placement/internal/handler/allocation"
+	"github.com/openstack-placement-go/placement/internal/handler/candidate"
 	"github.com/openstack-placement-go/placement/internal/handler/inventory"
 	"github.com/openstack-placement-go/placement/internal/handler/provider"
+	"github.com/openstack-placement-go/placement/internal/handler/reshaper"
 	"github.com/openstack-placement-go/placement/internal/handler/resourceclass"
 	"github.com/openstack-placement-go/placement/internal/handler/trait"
 	"github.com/openstack-placement-go/placement/internal/handler/usage"
+	"github.com/openstack-placement-go/placement/internal/metrics"
 	"github.com/openstack-placement-go/placement/internal/microversion"
 	"github.com/openstack-placement-go/placement/internal/policy"
 	"github.com/openstack-placement-go/placement/internal/store"
@@ -20,8 +25,10 @@ import (
 // Handlers are the resource handlers the route table dispatches to.
 type Handlers struct {
 	Allocation    allocation.Handler
+	Candidate     candidate.Handler
 	Inventory     inventory.Handler
 	Usage         usage.Handler
+	Reshaper      reshaper.Handler
 	Provider      provider.Handler
 	ResourceClass resourceclass.Handler
 	Trait         trait.Handler
@@ -75,6 +82,8 @@ func (a *API) routes() []route {
 		{method: "PUT", pattern: "/allocations/{consumer_uuid}", policy: "placement:allocations:update", json: true, handler: h.Allocation.Update},
 		{method: "DELETE", pattern: "/allocations/{consumer_uuid}", policy: "placement:allocations:delete", handler: h.Allocation.Delete},
 		{method: "GET", pattern: "/usages", min: v(9), policy: "placement:usages", accept: true, target: usage.PolicyTarget, handler: h.Usage.List},
+		{method: "GET", pattern: "/allocation_candidates", min: v(10), policy: "placement:allocation_candidates:list", accept: true, handler: h.Candidate.List},
+		{method: "POST", pattern: "/reshaper", min: v(30), policy: "placement:reshaper:reshape", json: true, handler: h.Reshaper.Reshape},
 	}
 }
 
@@ -107,6 +116,13 @@ func root(w http.ResponseWriter, r *http.Request) error {
 type Options struct {
 	Policy policy.Enforcer // default: policy.Default()
 	Logger *slog.Logger    // default: slog.Default()
+	// Security and operations (see API): CORS, metrics, the health probe
+	// (default: ping st's pool) and the body size limit.
+	Auth         auth.Authenticator // default: auth.NoAuth2{}
+	CORS         CORSOptions
+	Metrics      *metrics.Placement
+	Health       func(ctx context.Context) error
+	MaxBodyBytes int64
 }
 
 // New wires every handler to st.
@@ -114,16 +130,26 @@ func New(st *store.Store, opts Options) *API {
 	if opts.Policy == nil {
 		opts.Policy = policy.Default()
 	}
+	if opts.Health == nil && st != nil {
+		opts.Health = func(ctx context.Context) error { return st.Pool().Ping(ctx) }
+	}
 	return &API{
 		Handlers: Handlers{
 			Allocation:    allocation.Handler{Store: st},
+			Candidate:     candidate.Handler{Store: st},
 			Inventory:     inventory.Handler{Store: st},
 			Usage:         usage.Handler{Store: st},
+			Reshaper:      reshaper.Handler{Store: st},
 			Provider:      provider.Handler{Store: st},
 			ResourceClass: resourceclass.Handler{Store: st},
 			Trait:         trait.Handler{Store: st},
 		},
-		Policy: opts.Policy,
-		Logger: opts.Logger,
+		Policy:       opts.Policy,
+		Logger:       opts.Logger,
+		Auth:         opts.Auth,
+		CORS:         opts.CORS,
+		Metrics:      opts.Metrics,
+		Health:       opts.Health,
+		MaxBodyBytes: opts.MaxBodyBytes,
 	}
 }

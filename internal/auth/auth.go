@@ -44,10 +44,33 @@ func (id Identity) HasRole(role string) bool {
 
 type ctxKey struct{}
 
-// NewContext returns ctx carrying id.
+// NewContext returns ctx carrying id. It also hands id to the Recorder of
+// ctx, if any, so outer middleware (the access log) can see who called.
 func NewContext(ctx context.Context, id Identity) context.Context {
+	if rec, ok := ctx.Value(recorderKey{}).(*Recorder); ok {
+		rec.id, rec.set = id, true
+	}
 	return context.WithValue(ctx, ctxKey{}, id)
 }
+
+type recorderKey struct{}
+
+// Recorder receives the identity that authentication establishes further
+// down the middleware chain.
+type Recorder struct {
+	id  Identity
+	set bool
+}
+
+// WithRecorder returns ctx with a fresh Recorder.
+func WithRecorder(ctx context.Context) (context.Context, *Recorder) {
+	rec := &Recorder{}
+	return context.WithValue(ctx, recorderKey{}, rec), rec
+}
+
+// Identity returns the recorded identity (zero if the request was not
+// authenticated).
+func (r *Recorder) Identity() Identity { return r.id }
 
 // From returns the identity of the request behind ctx (zero if none).
 func From(ctx context.Context) Identity {

@@ -94,6 +94,6 @@
 // flattened), `sorted` on an object yields its sorted keys, and a numeric
 // filter literal also matches numeric strings. A path matching one value
 // yields that value, several yield a list, and none fails with "JSONPath X
-// matched nothing". Other syntax (unions with |,
-// arithmetic, `parent`, `split`, script expressions) is an error.
+// matched nothing". Other syntax (unions with |, arithmetic, `parent`,
+// `split`, script expressions) is an error.
 package gabbi

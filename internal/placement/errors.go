@@ -21,6 +21,8 @@ const (
 	NotAcceptable
 	UnsupportedMedia
 	MethodNotAllowed
+	TooLarge    // 413: the request body exceeds the server's limit
+	Unavailable // 503: a dependency (the database, Keystone) cannot be reached
 )
 
 // Placement error codes, sent in error bodies from microversion 1.23 on.

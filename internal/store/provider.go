@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -211,11 +212,15 @@ func providers(ctx context.Context, tx pgx.Tx, f ProviderFilter) ([]Provider, er
 	for _, ra := range f.Resources {
 		b.addf(condResource, b.arg(classIDs[ra.Class]), b.arg(ra.Amount)+"::bigint")
 	}
-	rows, err := tx.Query(ctx, `SELECT `+providerColumns+` FROM `+providerFrom+b.where()+` ORDER BY rp.id`, b.args...)
+	// Sorting in Go is cheaper than a database sort of the joined rows,
+	// which spills to disk for large lists.
+	rows, err := tx.Query(ctx, `SELECT `+providerColumns+` FROM `+providerFrom+b.where(), b.args...)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, scanProvider)
+	out, err := pgx.CollectRows(rows, scanProvider)
+	slices.SortFunc(out, func(a, b Provider) int { return a.ID - b.ID })
+	return out, err
 }
 
 // matchesNothing reports whether no provider satisfies the conditions add

@@ -85,14 +85,20 @@ func DecodeBody(r *http.Request, s *schema.Schema, dst any) (any, error) {
 		}
 		return nil, placement.E(placement.Invalid, "Malformed JSON: %v", err)
 	}
-	doc, err := schema.DecodeJSON(data)
-	if err != nil {
-		return nil, placement.E(placement.Invalid, "Malformed JSON: %v", err)
+	var doc any
+	if s == nil {
+		doc, err = schema.DecodeJSON(data)
+	} else {
+		// ValidateJSON keeps the body's key order, which decides which of
+		// two equal errors upstream reports.
+		doc, err = s.ValidateJSON(data)
 	}
-	if s != nil {
-		if err := s.Validate(doc); err != nil {
-			return nil, placement.E(placement.Invalid, "JSON does not validate: %v", err)
-		}
+	var syntax *schema.SyntaxError
+	switch {
+	case errors.As(err, &syntax):
+		return nil, placement.E(placement.Invalid, "Malformed JSON: %v", err)
+	case err != nil:
+		return nil, placement.E(placement.Invalid, "JSON does not validate: %v", err)
 	}
 	if dst != nil {
 		if err := json.Unmarshal(data, dst); err != nil {

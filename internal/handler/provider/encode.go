@@ -62,8 +62,11 @@ func (e *encoder) appendProvider(b []byte, p *store.Provider) []byte {
 			b = append(b, ", "...)
 		}
 		b = append(b, l...)
-		b = appendString(b, e.base+p.UUID+e.sufs[i])
-		b = append(b, '}')
+		b = append(b, '"')
+		b = appendEscaped(b, e.base)
+		b = appendEscaped(b, p.UUID)
+		b = appendEscaped(b, e.sufs[i])
+		b = append(b, '"', '}')
 	}
 	b = append(b, ']')
 	if e.tree {
@@ -98,6 +101,12 @@ const hexDigits = "0123456789abcdef"
 // UTF-8 becomes U+FFFD, as encoding/json does.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
+	b = appendEscaped(b, s)
+	return append(b, '"')
+}
+
+// appendEscaped appends the JSON escaping of s without the quotes.
+func appendEscaped(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -140,8 +149,7 @@ func appendString(b []byte, s string) []byte {
 		}
 		i += size
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return append(b, s[start:]...)
 }
 
 // writeJSON sends an already encoded JSON body.

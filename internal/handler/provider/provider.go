@@ -81,7 +81,7 @@ func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	web.CacheHeaders(w, r, last)
-	return writeJSON(w, http.StatusOK, newEncoder(r).appendList(make([]byte, 0, 512*(len(ps)+1)), ps))
+	return writeJSON(w, http.StatusOK, newEncoder(r).appendList(make([]byte, 0, 900*(len(ps)+1)), ps))
 }
 
 // Show answers GET /resource_providers/{uuid}.

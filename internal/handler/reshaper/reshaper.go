@@ -102,8 +102,12 @@ func toInventory(r record) placement.Inventory {
 
 // Reshape answers POST /reshaper: 204.
 func (h Handler) Reshape(w http.ResponseWriter, r *http.Request) error {
-	data, _ := io.ReadAll(r.Body)
-	r.Body = io.NopCloser(bytes.NewReader(data))
+	data, err := io.ReadAll(r.Body)
+	var rest io.Reader = bytes.NewReader(data)
+	if err != nil { // let DecodeBody report it
+		rest = io.MultiReader(rest, errReader{err})
+	}
+	r.Body = io.NopCloser(rest)
 	v := web.Version(r)
 	var b body
 	if _, err := web.DecodeBody(r, bodySchema(v), &b); err != nil {
@@ -147,3 +151,7 @@ func reshapeError(err error) error {
 	}
 	return err
 }
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }

@@ -1,0 +1,213 @@
+// Command placement-bench measures a Placement endpoint over HTTP: how fast
+// providers load, allocation candidate latency and throughput, how fast
+// concurrent schedulers claim, whether any provider ended up over capacity,
+// and the server's memory. With a reference endpoint it runs everything
+// against both and prints ours/reference ratios.
+//
+//	placement-bench [--target URL | --server-bin bin/placement-api] \
+//	    [--reference URL | --reference-script serve-upstream.sh] \
+//	    [--scenario flat,nested] [--n 1000] [--scale 1000,5000,...] [--requests 30]
+//
+// Without --target it starts bin/placement-api on a fresh database (created
+// with pgx on --db-url) for every scenario and scale; with
+// --reference-script it restarts the Python reference (which recreates its
+// database) the same way. Servers given by URL are shared: the bench uses new
+// uuids and names and deletes what it created afterwards (unless --keep).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(Bench{Stdout: os.Stdout, Stderr: os.Stderr}.Run(ctx, os.Args[1:]))
+}
+
+// Bench is the placement-bench program.
+type Bench struct {
+	Stdout, Stderr io.Writer
+}
+
+// Options are the command-line settings.
+type Options struct {
+	Target, PIDFile                      string
+	PID                                  int
+	Reference, RefPIDFile, RefScript     string
+	RefPID, RefPort                      int
+	ServerBin, DBURL, ExtraConf, WorkDir string
+	Token                                string
+	Scenarios                            []string
+	N                                    int
+	Scales                               []int
+	Requests, ScaleRequests, Warmups     int
+	Concurrency, Claimers, Claims        int
+	Workers                              int
+	Duration                             time.Duration
+	Keep                                 bool
+}
+
+// side is one of the two endpoints under test.
+type side struct {
+	label   string
+	ref     bool
+	url     string
+	pid     int
+	pidFile string
+	start   func(context.Context) (*Server, error) // nil: use url
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Run parses args, runs the benchmark and prints the table; it returns the
+// exit code (1 if any measurement failed or a provider is over capacity).
+func (b Bench) Run(ctx context.Context, args []string) int {
+	var o Options
+	fs := flag.NewFlagSet("placement-bench", flag.ContinueOnError)
+	fs.SetOutput(b.Stderr)
+	fs.StringVar(&o.Target, "target", "", "URL of the Placement service to measure; empty: start --server-bin on a fresh database per run")
+	fs.IntVar(&o.PID, "pid", 0, "pid of the --target server, for its RSS")
+	fs.StringVar(&o.PIDFile, "pid-file", "", "pid file of the --target server, for its RSS")
+	fs.StringVar(&o.Reference, "reference", "", "URL of a reference Placement service to compare with")
+	fs.IntVar(&o.RefPID, "reference-pid", 0, "pid of the --reference server")
+	fs.StringVar(&o.RefPIDFile, "reference-pid-file", "", "pid file of the --reference server")
+	fs.StringVar(&o.RefScript, "reference-script", "", "serve-upstream.sh: start a fresh reference per run instead of --reference")
+	fs.IntVar(&o.RefPort, "reference-port", 18190, "port for the reference started by --reference-script")
+	fs.StringVar(&o.ServerBin, "server-bin", "bin/placement-api", "placement-api binary to start when --target is empty (built if missing)")
+	defDB := os.Getenv("TEST_DATABASE_URL")
+	if defDB == "" {
+		defDB = "postgres://postgres@127.0.0.1:55433/postgres"
+	}
+	fs.StringVar(&o.DBURL, "db-url", defDB, "PostgreSQL URL where the bench may create databases for its own servers")
+	fs.StringVar(&o.ExtraConf, "server-conf", "", "file appended to the generated placement.conf (e.g. pool sizes)")
+	fs.StringVar(&o.Token, "token", "admin", "X-Auth-Token (noauth2: admin)")
+	scenarios := fs.String("scenario", "flat,nested", "scenarios to run: flat, nested (empty for none)")
+	fs.IntVar(&o.N, "n", 1000, "compute nodes (flat) and trees of 7 providers (nested)")
+	scales := fs.String("scale", "", "flat sizes for the latency-vs-size series, e.g. 1000,5000,10000,50000 (empty: skip)")
+	fs.IntVar(&o.Requests, "requests", 30, "sequential requests per latency measurement")
+	fs.IntVar(&o.ScaleRequests, "scale-requests", 10, "sequential requests per latency measurement of the --scale series")
+	fs.IntVar(&o.Warmups, "warmups", 3, "unmeasured requests before each latency measurement")
+	fs.IntVar(&o.Concurrency, "concurrency", 10, "clients of the throughput measurement")
+	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "length of the throughput measurement")
+	fs.IntVar(&o.Claimers, "claimers", 10, "concurrent claimers")
+	fs.IntVar(&o.Claims, "claims", 200, "claims to make in total")
+	fs.IntVar(&o.Workers, "workers", 16, "concurrent requests while loading, checking and cleaning up")
+	fs.BoolVar(&o.Keep, "keep", false, "leave the created data on servers given by URL")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	o.Scenarios = splitList(*scenarios)
+	for _, s := range o.Scenarios {
+		if s != "flat" && s != "nested" {
+			fmt.Fprintf(b.Stderr, "placement-bench: unknown scenario %q (flat, nested)\n", s)
+			return 2
+		}
+	}
+	for _, s := range splitList(*scales) {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			fmt.Fprintf(b.Stderr, "placement-bench: bad --scale entry %q\n", s)
+			return 2
+		}
+		o.Scales = append(o.Scales, n)
+	}
+	if o.Reference != "" && o.RefScript != "" {
+		fmt.Fprintln(b.Stderr, "placement-bench: --reference and --reference-script exclude each other")
+		return 2
+	}
+	work, err := os.MkdirTemp("", "placement-bench-")
+	if err != nil {
+		fmt.Fprintln(b.Stderr, "placement-bench:", err)
+		return 1
+	}
+	defer os.RemoveAll(work)
+	o.WorkDir = work
+	sides, err := b.sides(ctx, &o)
+	if err != nil {
+		fmt.Fprintln(b.Stderr, "placement-bench:", err)
+		return 1
+	}
+	r := &runner{o: o, log: b.Stderr, res: &Results{}}
+	for _, sc := range o.Scenarios {
+		for _, sd := range sides {
+			r.scenario(ctx, sd, sc)
+		}
+	}
+	for _, n := range o.Scales {
+		if n == o.N && contains(o.Scenarios, "flat") {
+			continue // the flat scenario measured this size already
+		}
+		for _, sd := range sides {
+			r.scale(ctx, sd, n)
+		}
+	}
+	fmt.Fprintln(b.Stdout)
+	fmt.Fprintf(b.Stdout, "placement-bench: n=%d, %d requests after %d warm-ups, throughput c=%d for %s, %d claims by %d claimers, microversion %s\n\n",
+		o.N, o.Requests, o.Warmups, o.Concurrency, o.Duration, o.Claims, o.Claimers, version)
+	Render(b.Stdout, r.res, len(sides) > 1)
+	if len(r.failures) > 0 {
+		fmt.Fprintln(b.Stdout, "\nFailures:")
+		for _, f := range r.failures {
+			fmt.Fprintln(b.Stdout, "  -", f)
+		}
+		return 1
+	}
+	return 0
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// sides builds "ours" and, if asked, "reference"; it builds the server
+// binary when it has to start our server and the binary is missing.
+func (b Bench) sides(ctx context.Context, o *Options) ([]side, error) {
+	ours := side{label: "ours", url: o.Target, pid: o.PID, pidFile: o.PIDFile}
+	if o.Target == "" {
+		bin := o.ServerBin
+		if _, err := os.Stat(bin); err != nil {
+			bin = o.WorkDir + "/placement-api"
+			fmt.Fprintf(b.Stderr, "building %s\n", bin)
+			cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/placement-api")
+			cmd.Stdout, cmd.Stderr = b.Stderr, b.Stderr
+			if err := cmd.Run(); err != nil {
+				return nil, fmt.Errorf("building placement-api (run from the repository root or pass --server-bin): %w", err)
+			}
+		}
+		srv := &OurServer{Bin: bin, AdminURL: o.DBURL, ExtraConf: o.ExtraConf, WorkDir: o.WorkDir}
+		ours.start = srv.Start
+	}
+	sides := []side{ours}
+	switch {
+	case o.Reference != "":
+		sides = append(sides, side{label: "reference", ref: true, url: o.Reference, pid: o.RefPID, pidFile: o.RefPIDFile})
+	case o.RefScript != "":
+		rs := &ReferenceServer{Script: o.RefScript, Port: o.RefPort}
+		sides = append(sides, side{label: "reference", ref: true, start: rs.Start})
+	}
+	return sides, nil
+}

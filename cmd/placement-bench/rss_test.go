@@ -1,0 +1,36 @@
+package main
+
+import (
+	"os"
+	"testing"
+)
+
+func TestParseVmRSS(t *testing.T) {
+	t.Parallel()
+	got, err := parseVmRSS([]byte("Name:\tplacement-api\nVmPeak:\t  900 kB\nVmRSS:\t   27412 kB\nThreads:\t9\n"))
+	if err != nil || got != 27412 {
+		t.Errorf("parseVmRSS = %d, %v; want 27412", got, err)
+	}
+	if _, err := parseVmRSS([]byte("Name:\tkthreadd\n")); err == nil {
+		t.Error("parseVmRSS without a VmRSS line succeeded")
+	}
+}
+
+func TestParsePPID(t *testing.T) {
+	t.Parallel()
+	got, err := parsePPID([]byte("4242 (uwsgi (x) y) S 17 4242 4242 0 -1\n"))
+	if err != nil || got != 17 {
+		t.Errorf("parsePPID = %d, %v; want 17", got, err)
+	}
+}
+
+func TestTreeRSS_ofThisProcess(t *testing.T) {
+	t.Parallel()
+	kib, err := TreeRSS(os.Getpid())
+	if err != nil {
+		t.Skipf("no /proc here: %v", err)
+	}
+	if kib <= 0 {
+		t.Errorf("TreeRSS(self) = %d KiB", kib)
+	}
+}

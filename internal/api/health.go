@@ -1,0 +1,157 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/openstack-placement-go/placement/internal/placement"
+	"github.com/openstack-placement-go/placement/internal/web"
+)
+
+// DefaultMaxBodyBytes is the default request body limit (1 MiB); the
+// largest real bodies (POST /reshaper, POST /allocations for a big
+// migration) are a few tens of KiB.
+const DefaultMaxBodyBytes = 1 << 20
+
+// healthTimeout bounds the database ping of /healthcheck.
+const healthTimeout = 3 * time.Second
+
+// Messages of the operational errors; API like every other message.
+const (
+	msgDatabaseUnavailable = "The database is unavailable. Please try again later."
+	msgBodyTooLarge        = "The request body is larger than the %d bytes this service accepts."
+)
+
+// operations serves /healthcheck (no authentication) and /metrics (behind
+// the admin_api rule) ahead of the API proper.
+func (a *API) operations(next http.Handler) http.Handler {
+	metrics := a.authenticate(http.HandlerFunc(a.serveMetrics))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/healthcheck":
+			a.serveHealth(w, r)
+		case "/metrics":
+			if a.Metrics == nil {
+				next.ServeHTTP(w, r)
+				return
+			}
+			metrics.ServeHTTP(w, r)
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+// serveHealth answers GET and HEAD /healthcheck: 200 "OK" when the
+// database answers a ping, 503 with the reason otherwise.
+func (a *API) serveHealth(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeError(w, r, errMethodNotAllowed)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	status, body := http.StatusOK, "OK\n"
+	if a.Health != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
+		err := a.Health(ctx)
+		cancel()
+		if err != nil {
+			a.logger().WarnContext(r.Context(), "health check failed", "error", err, "request_id", web.RequestID(r.Context()))
+			status, body = http.StatusServiceUnavailable, "database unavailable\n"
+		}
+	}
+	w.WriteHeader(status)
+	if r.Method == http.MethodGet {
+		io.WriteString(w, body)
+	}
+}
+
+// limitBody caps the request body: a declared Content-Length over the limit
+// is refused at once, a longer chunked body fails when read and the
+// renderer answers 413.
+func (a *API) limitBody(next http.Handler) http.Handler {
+	limit := a.MaxBodyBytes
+	if limit == 0 {
+		limit = DefaultMaxBodyBytes
+	}
+	if limit < 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > limit {
+			writeError(w, r, placement.E(placement.TooLarge, msgBodyTooLarge, limit))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// classifyRequest is classify for the renderer: a database outage is
+// logged (as a warning: it is not a bug of ours) with the request id.
+func classifyRequest(r *http.Request, err error) error {
+	c := classify(err)
+	if placement.KindOf(c) == placement.Unavailable {
+		slog.WarnContext(r.Context(), "database unavailable", "error", err, "request_id", web.RequestID(r.Context()))
+	}
+	return c
+}
+
+// classify turns errors the handlers did not classify into the kinds the
+// client should see: an over-long body is 413, a database that cannot be
+// reached is 503 (the pool reconnects by itself, so the service recovers
+// without a restart once the database is back).
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return &placement.Error{Kind: placement.TooLarge, Message: fmt.Sprintf(msgBodyTooLarge, tooBig.Limit), Err: err}
+	}
+	var pe *placement.Error
+	if errors.As(err, &pe) && pe.Kind != placement.Internal {
+		return err
+	}
+	if databaseUnavailable(err) {
+		return &placement.Error{Kind: placement.Unavailable, Message: msgDatabaseUnavailable, Err: err}
+	}
+	return err
+}
+
+// databaseUnavailable recognises connection failures: no connection could
+// be made, the connection broke, the server is shutting down or starting,
+// or the pool could not hand out a connection in time.
+func databaseUnavailable(err error) bool {
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return true
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		// Class 08: connection exception; 57P01-57P03: admin/crash
+		// shutdown, cannot connect now.
+		return strings.HasPrefix(pg.Code, "08") || pg.Code == "57P01" || pg.Code == "57P02" || pg.Code == "57P03"
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "failed to connect") || strings.Contains(msg, "closed pool")
+}

@@ -1,0 +1,118 @@
+package candidate
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// flatWorld has n flat compute hosts (VCPU, MEMORY_MB, DISK_GB) and, when
+// shared, a disk pool in the aggregate of every host.
+func flatWorld(tb testing.TB, n int, shared bool) *Snapshot {
+	var ps []ProviderData
+	for i := 1; i <= n; i++ {
+		d := ProviderData{ID: int64(i), UUID: fmt.Sprintf("%08x-0000-4000-8000-000000000000", i), RootID: int64(i),
+			Traits:      []string{"HW_CPU_X86_AVX2", "COMPUTE_NODE"},
+			Inventories: []Inventory{iv("VCPU", 32), iv("MEMORY_MB", 131072), iv("DISK_GB", 2000)}}
+		if shared {
+			d.Aggregates = []string{aggUUID("POOL")}
+		}
+		ps = append(ps, d)
+	}
+	if shared {
+		ps = append(ps, ProviderData{ID: int64(n + 1), UUID: "ffffffff-0000-4000-8000-000000000000", RootID: int64(n + 1),
+			Traits: []string{SharingTrait}, Aggregates: []string{aggUUID("POOL")}, Inventories: []Inventory{iv("DISK_GB", 100000)}})
+	}
+	s, err := NewSnapshot(ps, false)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+// nestedWorld has n trees of 7 providers: compute root, two NUMA nodes
+// (VCPU, MEMORY_MB), a GPU under each NUMA and two PFs under the root.
+func nestedWorld(tb testing.TB, n int) *Snapshot {
+	var ps []ProviderData
+	id := int64(0)
+	add := func(parent, root int64, invs []Inventory, traits ...string) int64 {
+		id++
+		if root == 0 {
+			root = id
+		}
+		ps = append(ps, ProviderData{ID: id, UUID: fmt.Sprintf("%08x-1111-4000-8000-000000000000", id), ParentID: parent, RootID: root, Traits: traits, Inventories: invs})
+		return id
+	}
+	for i := 0; i < n; i++ {
+		r := add(0, 0, []Inventory{iv("DISK_GB", 1000)}, "COMPUTE_NODE")
+		for k := 0; k < 2; k++ {
+			numa := add(r, r, []Inventory{iv("VCPU", 16), iv("MEMORY_MB", 65536)}, "HW_NUMA_ROOT")
+			add(numa, r, []Inventory{iv("VGPU", 4)})
+			add(r, r, []Inventory{iv("SRIOV_NET_VF", 8)}, fmt.Sprintf("CUSTOM_PHYSNET%d", k))
+		}
+	}
+	s, err := NewSnapshot(ps, true)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+func benchQuery(b *testing.B, s *Snapshot, minor int, query string, wantMin int) {
+	req, err := Parse(query, ver(minor))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if res := Generate(s, req, Options{}); len(res.Requests) < wantMin {
+			b.Fatalf("%d candidates, want >= %d", len(res.Requests), wantMin)
+		}
+	}
+}
+
+func BenchmarkGenerate(b *testing.B) {
+	flat := flatWorld(b, 50000, false)
+	shared := flatWorld(b, 50000, true)
+	nested := nestedWorld(b, 1000)
+	const q = "resources=VCPU:2,MEMORY_MB:4096,DISK_GB:20"
+	b.Run("flat50k-limit5", func(b *testing.B) { benchQuery(b, flat, 39, q+"&limit=5", 5) })
+	b.Run("flat50k-all", func(b *testing.B) { benchQuery(b, flat, 39, q, 50000) })
+	b.Run("shared50k-all", func(b *testing.B) { benchQuery(b, shared, 39, q, 100000) })
+	b.Run("nested1k-all", func(b *testing.B) {
+		benchQuery(b, nested, 39, "resources=VCPU:2,MEMORY_MB:4096,DISK_GB:20&resources_G=VGPU:1&resources_N=SRIOV_NET_VF:1&required_N=CUSTOM_PHYSNET0&group_policy=none", 1000)
+	})
+	b.Run("nested1k-limit5", func(b *testing.B) {
+		benchQuery(b, nested, 39, "resources=VCPU:2,MEMORY_MB:4096&resources1=VGPU:1&group_policy=none&limit=5", 5)
+	})
+}
+
+// TestGenerate_Fast guards the issue 7 budgets for the generator alone,
+// with generous head-room for slow, -race CI machines.
+func TestGenerate_Fast(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds 50,000 providers")
+	}
+	flat := flatWorld(t, 50000, false)
+	for _, c := range []struct {
+		query  string
+		budget time.Duration
+	}{
+		{"resources=VCPU:2,MEMORY_MB:4096,DISK_GB:20&limit=5", 50 * time.Millisecond},
+		{"resources=VCPU:2,MEMORY_MB:4096,DISK_GB:20", 500 * time.Millisecond},
+	} {
+		req, err := Parse(c.query, ver(39))
+		if err != nil {
+			t.Fatal(err)
+		}
+		best := time.Hour
+		for i := 0; i < 3; i++ {
+			start := time.Now()
+			Generate(flat, req, Options{})
+			best = min(best, time.Since(start))
+		}
+		if best > c.budget*4 {
+			t.Errorf("%s took %v, budget %v", c.query, best, c.budget)
+		}
+	}
+}

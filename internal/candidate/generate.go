@@ -1,0 +1,747 @@
+package candidate
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Options are the configuration knobs of the generator.
+type Options struct {
+	// Randomize is [placement] randomize_allocation_candidates: with a
+	// limit, return a uniform random sample instead of the first ones; the
+	// list is shuffled in any case.
+	Randomize bool
+	// MaxCandidates is [placement] max_allocation_candidates: generation
+	// stops once that many distinct candidates exist. Zero or negative
+	// means unlimited.
+	MaxCandidates int
+	// Rand is the random source for Randomize; nil uses the global one.
+	Rand *rand.Rand
+}
+
+// Allocation is an amount of one class on one provider.
+type Allocation struct {
+	Provider int32 // index in Snapshot.Providers
+	Class    string
+	Amount   int64
+}
+
+// Mapping lists the providers that satisfied one request group.
+type Mapping struct {
+	Suffix    string
+	Providers []int32 // ascending index
+}
+
+// AllocationRequest is one candidate: allocations sorted by provider and
+// then class, and one mapping per request group in group order.
+type AllocationRequest struct {
+	Allocations []Allocation
+	Mappings    []Mapping
+}
+
+// Result is the outcome of Generate.
+type Result struct {
+	Requests []AllocationRequest
+	// Summaries lists the providers that get a provider summary, ascending
+	// index (spec 07 §6.7).
+	Summaries []int32
+}
+
+// pair is a provider usable for a group under an anchor (a root).
+type pair struct{ anchor, prov int32 }
+
+func cmpPair(a, b pair) int {
+	if a.anchor != b.anchor {
+		return int(a.anchor - b.anchor)
+	}
+	return int(a.prov - b.prov)
+}
+
+// rgroup is a Group resolved against a snapshot.
+type rgroup struct {
+	suffix    string
+	suffixed  bool
+	classes   []int32
+	amounts   []int64
+	required  [][]int32
+	forbidden []int32
+	memberOf  [][]int32
+	forbAggs  []int32
+	inTree    int32 // root index, -1 for none
+	// shared holds per slot (one per class for the unsuffixed group, one
+	// for a suffixed group) the sharing providers usable under other trees;
+	// spos is the walk's position in each.
+	shared [][]pair
+	spos   []int
+	// per-anchor options, rebuilt for each anchor
+	cand    [][]int32 // per slot
+	opts    []int32   // suffixed: providers; unsuffixed: rows of len(classes) providers
+	nopts   int
+	subtree []int // same_subtree constraints to check once this group is placed
+}
+
+type contrib struct {
+	prov, class int32
+	amount      int64
+}
+
+type generator struct {
+	s       *Snapshot
+	req     *Request
+	opt     Options
+	groups  []rgroup
+	allowed []bool // nil: every root
+	legacy  bool
+
+	stack   []contrib
+	chosen  []int32 // suffixed: provider; unsuffixed: option index
+	seen    map[string]struct{}
+	count   int
+	stop    bool
+	results []AllocationRequest
+
+	allocArena []Allocation
+	provArena  []int32
+	mapArena   []Mapping
+	keyBuf     []byte
+	idx        []int
+}
+
+// Generate returns the allocation candidates for req over s (spec 07 §6).
+// Names unknown to the snapshot simply match nothing: the caller has
+// already rejected names unknown to the database.
+func Generate(s *Snapshot, req *Request, opt Options) *Result {
+	g := &generator{s: s, req: req, opt: opt, legacy: !req.NestedAware && s.Nested}
+	if !g.resolve() {
+		return &Result{}
+	}
+	for i := range g.groups {
+		if !g.prepare(&g.groups[i]) {
+			return &Result{}
+		}
+	}
+	g.walk()
+	return g.finish()
+}
+
+func (g *generator) ids(m map[string]int32, names []string) []int32 {
+	var out []int32
+	for _, n := range names {
+		if id, ok := m[n]; ok {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// resolve maps names to snapshot ids; false means nothing can match.
+func (g *generator) resolve() bool {
+	s, req := g.s, g.req
+	if len(req.RootRequired) > 0 || len(req.RootForbidden) > 0 {
+		required := g.ids(s.traits, req.RootRequired)
+		if len(required) < len(req.RootRequired) {
+			return false
+		}
+		forbidden := g.ids(s.traits, req.RootForbidden)
+		g.allowed = make([]bool, len(s.Providers))
+		any := false
+		for i := range s.Providers {
+			p := &s.Providers[i]
+			if p.Parent >= 0 || hasAny(p.traits, forbidden) {
+				continue
+			}
+			ok := true
+			for _, t := range required {
+				if _, found := slices.BinarySearch(p.traits, t); !found {
+					ok = false
+					break
+				}
+			}
+			g.allowed[i] = ok
+			any = any || ok
+		}
+		if !any {
+			return false
+		}
+	}
+	g.groups = make([]rgroup, len(req.Groups))
+	for i, grp := range req.Groups {
+		rg := &g.groups[i]
+		rg.suffix, rg.suffixed, rg.inTree = grp.Suffix, grp.Suffix != "", -1
+		for _, r := range grp.Resources {
+			c, ok := s.classes[r.Class]
+			if !ok {
+				return false
+			}
+			rg.classes = append(rg.classes, c)
+			rg.amounts = append(rg.amounts, r.Amount)
+		}
+		for _, set := range grp.Required {
+			ids := g.ids(s.traits, set)
+			if len(ids) == 0 {
+				return false
+			}
+			rg.required = append(rg.required, ids)
+		}
+		rg.forbidden = g.ids(s.traits, grp.Forbidden)
+		for _, set := range grp.MemberOf {
+			ids := g.ids(s.aggs, set)
+			if len(ids) == 0 {
+				return false
+			}
+			rg.memberOf = append(rg.memberOf, ids)
+		}
+		rg.forbAggs = g.ids(s.aggs, grp.ForbiddenAggs)
+		if grp.InTree != "" {
+			p, ok := s.byUUID[grp.InTree]
+			if !ok {
+				return false // an unknown in_tree empties the whole result
+			}
+			rg.inTree = s.Providers[p].Root
+		}
+	}
+	for k, set := range req.SameSubtree {
+		last := -1
+		for i := range g.groups {
+			if slices.Contains(set, g.groups[i].suffix) {
+				last = i
+			}
+		}
+		if last >= 0 {
+			g.groups[last].subtree = append(g.groups[last].subtree, k)
+		}
+	}
+	g.chosen = make([]int32, len(g.groups))
+	return true
+}
+
+func (g *generator) rootAllowed(r int32) bool { return g.allowed == nil || g.allowed[r] }
+
+func traitsOK(traits []int32, required [][]int32) bool {
+	for _, set := range required {
+		if !hasAny(traits, set) {
+			return false
+		}
+	}
+	return true
+}
+
+// individually reports whether p itself passes the group's trait and
+// aggregate filters (suffixed groups judge the provider alone).
+func (rg *rgroup) individually(p *Provider) bool {
+	return traitsOK(p.traits, rg.required) && !hasAny(p.traits, rg.forbidden) &&
+		traitsOK(p.aggs, rg.memberOf) && !hasAny(p.aggs, rg.forbAggs)
+}
+
+// sharedPairs lists, for one slot of a group, the sharing providers usable
+// under anchors other than their own root (spec 07 §6.3, §6.4), sorted by
+// anchor then provider. Own-tree providers are found per anchor in walk.
+func (g *generator) sharedPairs(ok func(s *Provider, anchor int32) bool, provider func(s *Provider) bool) []pair {
+	var list []pair
+	for i := range g.s.Providers {
+		sp := &g.s.Providers[i]
+		if !sp.Sharing || !provider(sp) {
+			continue
+		}
+		for _, a := range g.s.anchors[i] {
+			if a != sp.Root && g.rootAllowed(a) && ok(sp, a) {
+				list = append(list, pair{a, int32(i)})
+			}
+		}
+	}
+	slices.SortFunc(list, cmpPair)
+	return list
+}
+
+// prepare resolves each group's sharing options; false means a group can
+// never be satisfied.
+func (g *generator) prepare(rg *rgroup) bool {
+	anyAnchor := func(*Provider, int32) bool { return true }
+	switch {
+	case rg.suffixed && len(rg.classes) > 0:
+		for _, c := range rg.classes {
+			if len(g.s.byClass[c]) == 0 {
+				return false
+			}
+		}
+		rg.shared = [][]pair{g.sharedPairs(anyAnchor, func(p *Provider) bool { return g.suffixedFits(rg, p) })}
+	case rg.suffixed:
+		// A resourceless group (1.36+). Quirks A1 and A2: without a
+		// positive constraint it matches nothing, and in_tree is ignored.
+		if len(rg.required) == 0 && len(rg.memberOf) == 0 {
+			return false
+		}
+		rg.shared = [][]pair{g.sharedPairs(anyAnchor, rg.individually)}
+	default:
+		rg.shared = make([][]pair, len(rg.classes))
+		for k, c := range rg.classes {
+			if len(g.s.byClass[c]) == 0 {
+				return false
+			}
+			if rg.inTree >= 0 {
+				continue // in_tree excludes sharing providers of other trees
+			}
+			rg.shared[k] = g.sharedPairs(
+				func(p *Provider, a int32) bool { return g.unsuffixedAggsOK(rg, p, a) },
+				func(p *Provider) bool {
+					return p.fits(c, rg.amounts[k]) && !hasAny(p.traits, rg.forbidden) && traitsOK(p.aggs, rg.memberOf)
+				})
+		}
+	}
+	rg.spos = make([]int, len(rg.shared))
+	rg.cand = make([][]int32, len(rg.shared))
+	return true
+}
+
+// suffixedFits: p alone satisfies a suffixed group with resources.
+func (g *generator) suffixedFits(rg *rgroup, p *Provider) bool {
+	if rg.inTree >= 0 && p.Root != rg.inTree {
+		return false
+	}
+	for k, c := range rg.classes {
+		if !p.fits(c, rg.amounts[k]) {
+			return false
+		}
+	}
+	return rg.individually(p)
+}
+
+// ownOK: p of anchor a's own tree may serve slot k of group rg.
+func (g *generator) ownOK(rg *rgroup, k int, p *Provider, a int32) bool {
+	switch {
+	case rg.suffixed && len(rg.classes) > 0:
+		return g.suffixedFits(rg, p)
+	case rg.suffixed:
+		return rg.individually(p)
+	}
+	if rg.inTree >= 0 && a != rg.inTree {
+		return false
+	}
+	// Forbidden traits are judged on each contributing provider.
+	return p.fits(rg.classes[k], rg.amounts[k]) && !hasAny(p.traits, rg.forbidden) && g.unsuffixedAggsOK(rg, p, a)
+}
+
+// unsuffixedAggsOK: a provider passes member_of if it or its anchor is in
+// the aggregates; forbidden aggregates exclude it if either is in one.
+func (g *generator) unsuffixedAggsOK(rg *rgroup, p *Provider, anchor int32) bool {
+	a := &g.s.Providers[anchor]
+	if len(rg.memberOf) > 0 && !traitsOK(p.aggs, rg.memberOf) && !traitsOK(a.aggs, rg.memberOf) {
+		return false
+	}
+	return !hasAny(p.aggs, rg.forbAggs) && !hasAny(a.aggs, rg.forbAggs)
+}
+
+// walk visits the allowed roots in ascending order as anchors and combines
+// the groups' options under each (spec 07 §6.5). Stopping early at the
+// limit is what keeps limit=N fast on large clouds.
+func (g *generator) walk() {
+	for _, a := range g.s.roots {
+		if g.stop {
+			return
+		}
+		if g.rootAllowed(a) && g.options(a) {
+			g.place(0)
+		}
+	}
+}
+
+// options builds every group's options under anchor a; false if a group
+// has none.
+func (g *generator) options(a int32) bool {
+	tree := g.s.tree(a)
+	for gi := range g.groups {
+		rg := &g.groups[gi]
+		for k := range rg.shared {
+			own := rg.cand[k][:0]
+			for _, p := range tree {
+				if g.ownOK(rg, k, &g.s.Providers[p], a) {
+					own = append(own, p)
+				}
+			}
+			// Merge in the sharing providers of other trees, keeping
+			// ascending provider order.
+			sh := rg.shared[k]
+			i := rg.spos[k]
+			for i < len(sh) && sh[i].anchor < a {
+				i++
+			}
+			from := len(own)
+			for i < len(sh) && sh[i].anchor == a {
+				own = append(own, sh[i].prov)
+				i++
+			}
+			rg.spos[k] = i
+			if from > 0 && from < len(own) {
+				slices.Sort(own)
+			}
+			rg.cand[k] = own
+			if len(own) == 0 {
+				return false
+			}
+		}
+		rg.opts, rg.nopts = rg.opts[:0], 0
+		if rg.suffixed {
+			rg.opts = append(rg.opts, rg.cand[0]...)
+			rg.nopts = len(rg.opts)
+			continue
+		}
+		// Odometer over the classes, first class slowest.
+		n := len(rg.classes)
+		idx := g.idx[:0]
+		for k := 0; k < n; k++ {
+			idx = append(idx, 0)
+		}
+		g.idx = idx
+		for {
+			row := len(rg.opts)
+			for k := 0; k < n; k++ {
+				rg.opts = append(rg.opts, rg.cand[k][idx[k]])
+			}
+			if g.collectiveTraitsOK(rg, rg.opts[row:]) {
+				rg.nopts++
+			} else {
+				rg.opts = rg.opts[:row]
+			}
+			k := n - 1
+			for ; k >= 0; k-- {
+				idx[k]++
+				if idx[k] < len(rg.cand[k]) {
+					break
+				}
+				idx[k] = 0
+			}
+			if k < 0 {
+				break
+			}
+		}
+		if rg.nopts == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// collectiveTraitsOK: the unsuffixed group's required traits may come from
+// any of its contributing providers.
+func (g *generator) collectiveTraitsOK(rg *rgroup, row []int32) bool {
+	for _, set := range rg.required {
+		ok := false
+		for _, p := range row {
+			if hasAny(g.s.Providers[p].traits, set) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// push adds the contributions and reports whether the merged amounts still
+// fit: the write path's rule applied to the sums (spec 07 §6.5).
+func (g *generator) push(rg *rgroup, provs []int32) bool {
+	ok := true
+	for k, c := range rg.classes {
+		p := provs[0]
+		if !rg.suffixed {
+			p = provs[k]
+		}
+		n := rg.amounts[k]
+		total, shared := n, false
+		for _, x := range g.stack {
+			if x.prov == p && x.class == c {
+				total += x.amount
+				shared = true
+			}
+		}
+		g.stack = append(g.stack, contrib{p, c, n})
+		if shared && ok {
+			prov := &g.s.Providers[p]
+			inv := &prov.Inventories[prov.inv(c)]
+			ok = total <= int64(maxInt) && inv.FitsUnits(int(total)) && inv.FitsCapacity(inv.Used, total)
+		}
+	}
+	return ok
+}
+
+// place chooses an option for group gi and recurses (depth-first,
+// lexicographic order, pruning as soon as a partial product cannot fit).
+func (g *generator) place(gi int) {
+	if gi == len(g.groups) {
+		g.leaf()
+		return
+	}
+	rg := &g.groups[gi]
+	depth := len(g.stack)
+	for o := 0; o < rg.nopts && !g.stop; o++ {
+		var provs []int32
+		if rg.suffixed {
+			provs = rg.opts[o : o+1]
+			if g.req.Isolate() && g.usedBySuffixed(gi, provs[0]) {
+				continue
+			}
+			g.chosen[gi] = provs[0]
+		} else {
+			n := len(rg.classes)
+			provs = rg.opts[o*n : o*n+n]
+			g.chosen[gi] = int32(o)
+		}
+		if g.push(rg, provs) && g.subtreesOK(rg) {
+			g.place(gi + 1)
+		}
+		g.stack = g.stack[:depth]
+	}
+}
+
+func (g *generator) usedBySuffixed(gi int, p int32) bool {
+	for i := 0; i < gi; i++ {
+		if g.groups[i].suffixed && g.chosen[i] == p {
+			return true
+		}
+	}
+	return false
+}
+
+// subtreesOK checks the same_subtree constraints completed by this group:
+// one of the mapped providers must be an ancestor-or-self of all others.
+func (g *generator) subtreesOK(rg *rgroup) bool {
+	for _, k := range rg.subtree {
+		set := g.req.SameSubtree[k]
+		var provs [8]int32
+		u := provs[:0]
+		for i := range g.groups {
+			if g.groups[i].suffixed && slices.Contains(set, g.groups[i].suffix) {
+				if !slices.Contains(u, g.chosen[i]) {
+					u = append(u, g.chosen[i])
+				}
+			}
+		}
+		if len(u) <= 1 {
+			continue
+		}
+		found := false
+		for _, cand := range u {
+			all := true
+			for _, v := range u {
+				if !g.isAncestorOrSelf(cand, v) {
+					all = false
+					break
+				}
+			}
+			if all {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+func (g *generator) isAncestorOrSelf(a, v int32) bool {
+	for v >= 0 {
+		if v == a {
+			return true
+		}
+		v = g.s.Providers[v].Parent
+	}
+	return false
+}
+
+// leaf turns the current combination into a candidate.
+func (g *generator) leaf() {
+	s := g.s
+	g.reserve()
+	// Consolidate the stack into allocations sorted by provider, class.
+	start := len(g.allocArena)
+	for _, x := range g.stack {
+		merged := false
+		for i := start; i < len(g.allocArena); i++ {
+			a := &g.allocArena[i]
+			if a.Provider == x.prov && a.Class == s.classNames[x.class] {
+				a.Amount += x.amount
+				merged = true
+				break
+			}
+		}
+		if !merged {
+			g.allocArena = append(g.allocArena, Allocation{x.prov, s.classNames[x.class], x.amount})
+		}
+	}
+	allocs := g.allocArena[start:len(g.allocArena):len(g.allocArena)]
+	slices.SortFunc(allocs, func(a, b Allocation) int {
+		if a.Provider != b.Provider {
+			return int(a.Provider - b.Provider)
+		}
+		return strings.Compare(a.Class, b.Class)
+	})
+	mstart := len(g.mapArena)
+	allSharing := true
+	for _, a := range allocs {
+		allSharing = allSharing && s.Providers[a.Provider].Sharing
+	}
+	for gi := range g.groups {
+		rg := &g.groups[gi]
+		pstart := len(g.provArena)
+		if rg.suffixed {
+			g.provArena = append(g.provArena, g.chosen[gi])
+		} else {
+			n := len(rg.classes)
+			row := rg.opts[int(g.chosen[gi])*n : int(g.chosen[gi])*n+n]
+			for _, p := range row {
+				if !slices.Contains(g.provArena[pstart:], p) {
+					g.provArena = append(g.provArena, p)
+				}
+			}
+			slices.Sort(g.provArena[pstart:])
+		}
+		provs := g.provArena[pstart:len(g.provArena):len(g.provArena)]
+		for _, p := range provs {
+			allSharing = allSharing && s.Providers[p].Sharing
+		}
+		g.mapArena = append(g.mapArena, Mapping{rg.suffix, provs})
+	}
+	maps := g.mapArena[mstart:len(g.mapArena):len(g.mapArena)]
+	// Only a candidate made of sharing providers alone can be produced
+	// under several anchors; every other one is unique by construction.
+	if allSharing {
+		key := g.key(allocs, maps)
+		if g.seen == nil {
+			g.seen = map[string]struct{}{}
+		}
+		if _, dup := g.seen[key]; dup {
+			g.allocArena, g.mapArena = g.allocArena[:start], g.mapArena[:mstart]
+			return
+		}
+		g.seen[key] = struct{}{}
+	}
+	g.count++
+	if g.opt.MaxCandidates > 0 && g.count >= g.opt.MaxCandidates {
+		g.stop = true
+	}
+	if g.legacy && multiProviderTree(s, allocs) {
+		return
+	}
+	g.results = append(g.results, AllocationRequest{Allocations: allocs, Mappings: maps})
+	if g.req.Limit > 0 && !g.opt.Randomize && len(g.results) >= g.req.Limit {
+		g.stop = true
+	}
+}
+
+// reserve makes room in the arenas for one more candidate. Full arenas are
+// replaced, not grown: earlier candidates keep pointing into the old chunk,
+// and nothing is ever copied.
+func (g *generator) reserve() {
+	const chunk = 4096
+	if n := len(g.stack); cap(g.allocArena)-len(g.allocArena) < n {
+		g.allocArena = make([]Allocation, 0, max(chunk, n))
+	}
+	n := 0
+	for i := range g.groups {
+		n += max(1, len(g.groups[i].classes))
+	}
+	if cap(g.provArena)-len(g.provArena) < n {
+		g.provArena = make([]int32, 0, max(chunk, n))
+	}
+	if n := len(g.groups); cap(g.mapArena)-len(g.mapArena) < n {
+		g.mapArena = make([]Mapping, 0, max(chunk, n))
+	}
+}
+
+func (g *generator) key(allocs []Allocation, maps []Mapping) string {
+	b := g.keyBuf[:0]
+	for _, a := range allocs {
+		b = strconv.AppendInt(b, int64(a.Provider), 10)
+		b = append(b, ':')
+		b = append(b, a.Class...)
+		b = append(b, ':')
+		b = strconv.AppendInt(b, a.Amount, 10)
+		b = append(b, ',')
+	}
+	for _, m := range maps {
+		b = append(b, '|')
+		b = append(b, m.Suffix...)
+		for _, p := range m.Providers {
+			b = append(b, ':')
+			b = strconv.AppendInt(b, int64(p), 10)
+		}
+	}
+	g.keyBuf = b
+	return string(b)
+}
+
+// multiProviderTree reports whether two different providers of one tree
+// appear in allocs (hidden below 1.29 when nested providers exist).
+func multiProviderTree(s *Snapshot, allocs []Allocation) bool {
+	for i, a := range allocs {
+		for _, b := range allocs[i+1:] {
+			if a.Provider != b.Provider && s.Providers[a.Provider].Root == s.Providers[b.Provider].Root {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// finish applies randomisation and limit and computes the summaries.
+func (g *generator) finish() *Result {
+	res := g.results
+	if g.opt.Randomize && len(res) > 1 {
+		n := len(res)
+		k := n
+		if g.req.Limit > 0 && g.req.Limit < n {
+			k = g.req.Limit
+		}
+		for i := 0; i < k; i++ {
+			j := i + g.intN(n-i)
+			res[i], res[j] = res[j], res[i]
+		}
+		res = res[:k]
+	} else if g.req.Limit > 0 && len(res) > g.req.Limit {
+		res = res[:g.req.Limit]
+	}
+	out := &Result{Requests: res}
+	s := g.s
+	if len(res) == 0 {
+		return out
+	}
+	if g.req.NestedAware {
+		seen := map[int32]bool{}
+		for _, r := range res {
+			for _, a := range r.Allocations {
+				root := s.Providers[a.Provider].Root
+				if !seen[root] {
+					seen[root] = true
+					out.Summaries = append(out.Summaries, s.tree(root)...)
+				}
+			}
+		}
+		slices.Sort(out.Summaries)
+		return out
+	}
+	in := map[int32]bool{}
+	for _, r := range res {
+		for _, a := range r.Allocations {
+			in[a.Provider] = true
+		}
+	}
+	for p := range in {
+		out.Summaries = append(out.Summaries, p)
+	}
+	slices.Sort(out.Summaries)
+	return out
+}
+
+func (g *generator) intN(n int) int {
+	if g.opt.Rand != nil {
+		return g.opt.Rand.IntN(n)
+	}
+	return rand.IntN(n)
+}

@@ -1,0 +1,575 @@
+package candidate
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/openstack-placement-go/placement/internal/placement"
+)
+
+// The brute-force oracle below reads the raw ProviderData and the Request
+// and enumerates, for every root as anchor, every assignment of every
+// requested class of every group to every provider — no indexes, no
+// pruning, no shared code with the generator except the capacity rule of
+// placement.Inventory. It states spec 07 §5–§6 as directly as possible.
+
+type bfWorld struct {
+	ps    []ProviderData
+	byID  map[int64]*ProviderData
+	req   *Request
+	snapN bool // any provider has a parent
+}
+
+func (b *bfWorld) has(p *ProviderData, trait string) bool { return slices.Contains(p.Traits, trait) }
+func (b *bfWorld) inAgg(p *ProviderData, agg string) bool { return slices.Contains(p.Aggregates, agg) }
+func (b *bfWorld) sharing(p *ProviderData) bool           { return b.has(p, SharingTrait) }
+
+func (b *bfWorld) root(p *ProviderData) *ProviderData { return b.byID[p.RootID] }
+
+// anchorsOf is spec §5 anchors(s).
+func (b *bfWorld) anchorsOf(s *ProviderData) []int64 {
+	var out []int64
+	for i := range b.ps {
+		q := &b.ps[i]
+		for _, a := range q.Aggregates {
+			if b.inAgg(s, a) && !slices.Contains(out, q.RootID) {
+				out = append(out, q.RootID)
+			}
+		}
+	}
+	return out
+}
+
+func (b *bfWorld) fits(p *ProviderData, class string, n int64) bool {
+	for _, inv := range p.Inventories {
+		if inv.Class == class {
+			return inv.FitsUnits(int(n)) && inv.FitsCapacity(inv.Used, n)
+		}
+	}
+	return false
+}
+
+// anyOfOK: every set has a member in have.
+func anyOfOK(have func(string) bool, sets [][]string) bool {
+	for _, set := range sets {
+		ok := false
+		for _, x := range set {
+			ok = ok || have(x)
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func noneOf(have func(string) bool, names []string) bool {
+	for _, x := range names {
+		if have(x) {
+			return false
+		}
+	}
+	return true
+}
+
+// usable: p may serve a group under anchor a (its own tree or sharing).
+func (b *bfWorld) usable(p *ProviderData, a int64) bool {
+	return p.RootID == a || b.sharing(p) && slices.Contains(b.anchorsOf(p), a)
+}
+
+type bfAlloc struct {
+	prov  *ProviderData
+	class string
+	n     int64
+}
+
+type bfOption struct {
+	allocs []bfAlloc
+	mapped []*ProviderData
+}
+
+func (b *bfWorld) options(g *Group, a int64) []bfOption {
+	var out []bfOption
+	traitsOf := func(p *ProviderData) func(string) bool { return func(t string) bool { return b.has(p, t) } }
+	aggsOf := func(p *ProviderData) func(string) bool { return func(x string) bool { return b.inAgg(p, x) } }
+	var inTreeRoot int64 = -1
+	if g.InTree != "" {
+		for i := range b.ps {
+			if b.ps[i].UUID == g.InTree {
+				inTreeRoot = b.ps[i].RootID
+			}
+		}
+	}
+	if g.Suffix != "" {
+		for i := range b.ps {
+			p := &b.ps[i]
+			if !b.usable(p, a) {
+				continue
+			}
+			if !anyOfOK(traitsOf(p), g.Required) || !noneOf(traitsOf(p), g.Forbidden) ||
+				!anyOfOK(aggsOf(p), g.MemberOf) || !noneOf(aggsOf(p), g.ForbiddenAggs) {
+				continue
+			}
+			if len(g.Resources) == 0 {
+				if len(g.Required) == 0 && len(g.MemberOf) == 0 {
+					continue
+				}
+				out = append(out, bfOption{mapped: []*ProviderData{p}})
+				continue
+			}
+			if g.InTree != "" && p.RootID != inTreeRoot {
+				continue
+			}
+			ok := true
+			var allocs []bfAlloc
+			for _, r := range g.Resources {
+				ok = ok && b.fits(p, r.Class, r.Amount)
+				allocs = append(allocs, bfAlloc{p, r.Class, r.Amount})
+			}
+			if ok {
+				out = append(out, bfOption{allocs: allocs, mapped: []*ProviderData{p}})
+			}
+		}
+		return out
+	}
+	anchor := b.byID[a]
+	// every assignment of classes to providers
+	var rec func(k int, allocs []bfAlloc)
+	rec = func(k int, allocs []bfAlloc) {
+		if k == len(g.Resources) {
+			var used []*ProviderData
+			for _, x := range allocs {
+				if !slices.Contains(used, x.prov) {
+					used = append(used, x.prov)
+				}
+			}
+			have := func(t string) bool {
+				for _, p := range used {
+					if b.has(p, t) {
+						return true
+					}
+				}
+				return false
+			}
+			if anyOfOK(have, g.Required) {
+				out = append(out, bfOption{allocs: slices.Clone(allocs), mapped: used})
+			}
+			return
+		}
+		r := g.Resources[k]
+		for i := range b.ps {
+			p := &b.ps[i]
+			tree := p.RootID == a && (g.InTree == "" || p.RootID == inTreeRoot)
+			shared := g.InTree == "" && b.sharing(p) && anyOfOK(aggsOf(p), g.MemberOf) && slices.Contains(b.anchorsOf(p), a)
+			if !tree && !shared {
+				continue
+			}
+			if !b.fits(p, r.Class, r.Amount) || !noneOf(traitsOf(p), g.Forbidden) {
+				continue
+			}
+			if len(g.MemberOf) > 0 && !anyOfOK(aggsOf(p), g.MemberOf) && !anyOfOK(aggsOf(anchor), g.MemberOf) {
+				continue
+			}
+			if !noneOf(aggsOf(p), g.ForbiddenAggs) || !noneOf(aggsOf(anchor), g.ForbiddenAggs) {
+				continue
+			}
+			rec(k+1, append(allocs, bfAlloc{p, r.Class, r.Amount}))
+		}
+	}
+	rec(0, nil)
+	return out
+}
+
+func (b *bfWorld) ancestorOrSelf(u, v *ProviderData) bool {
+	for {
+		if u == v {
+			return true
+		}
+		if v.ParentID == 0 {
+			return false
+		}
+		v = b.byID[v.ParentID]
+	}
+}
+
+// enumerate returns the set of valid candidates, rendered by render.
+func (b *bfWorld) enumerate(render func([]bfAlloc, [][]*ProviderData) string) []string {
+	req := b.req
+	for _, g := range req.Groups {
+		if g.InTree == "" {
+			continue
+		}
+		found := false
+		for i := range b.ps {
+			found = found || b.ps[i].UUID == g.InTree
+		}
+		if !found {
+			return []string{}
+		}
+	}
+	set := map[string]bool{}
+	for i := range b.ps {
+		anchor := &b.ps[i]
+		if anchor.ParentID != 0 {
+			continue
+		}
+		have := func(t string) bool { return b.has(anchor, t) }
+		if !noneOf(have, req.RootForbidden) || !anyOfOK(have, wrap(req.RootRequired)) {
+			continue
+		}
+		per := make([][]bfOption, len(req.Groups))
+		for gi := range req.Groups {
+			per[gi] = b.options(&req.Groups[gi], anchor.ID)
+		}
+		combo := make([]bfOption, len(req.Groups))
+		var rec func(gi int)
+		rec = func(gi int) {
+			if gi < len(req.Groups) {
+				for _, o := range per[gi] {
+					combo[gi] = o
+					rec(gi + 1)
+				}
+				return
+			}
+			if req.Isolate() {
+				var ps []*ProviderData
+				for gi, g := range req.Groups {
+					if g.Suffix != "" {
+						if slices.Contains(ps, combo[gi].mapped[0]) {
+							return
+						}
+						ps = append(ps, combo[gi].mapped[0])
+					}
+				}
+			}
+			for _, st := range req.SameSubtree {
+				var u []*ProviderData
+				for gi, g := range req.Groups {
+					if slices.Contains(st, g.Suffix) {
+						u = append(u, combo[gi].mapped...)
+					}
+				}
+				ok := false
+				for _, x := range u {
+					all := true
+					for _, y := range u {
+						all = all && b.ancestorOrSelf(x, y)
+					}
+					ok = ok || all
+				}
+				if len(u) > 0 && !ok {
+					return
+				}
+			}
+			var allocs []bfAlloc
+			var maps [][]*ProviderData
+			for _, o := range combo {
+				allocs = append(allocs, o.allocs...)
+				maps = append(maps, o.mapped)
+			}
+			// merged capacity
+			totals := map[[2]string]int64{}
+			for _, x := range allocs {
+				totals[[2]string{x.prov.UUID, x.class}] += x.n
+			}
+			for _, x := range allocs {
+				t := totals[[2]string{x.prov.UUID, x.class}]
+				if !b.fits(x.prov, x.class, t) {
+					return
+				}
+			}
+			if !req.NestedAware && b.snapN {
+				for _, x := range allocs {
+					for _, y := range allocs {
+						if x.prov != y.prov && x.prov.RootID == y.prov.RootID {
+							return
+						}
+					}
+				}
+			}
+			set[render(allocs, maps)] = true
+		}
+		rec(0)
+	}
+	out := []string{}
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func wrap(names []string) [][]string {
+	var out [][]string
+	for _, n := range names {
+		out = append(out, []string{n})
+	}
+	return out
+}
+
+func bfRender(w *world) func([]bfAlloc, [][]*ProviderData) string {
+	return func(allocs []bfAlloc, maps [][]*ProviderData) string {
+		per := map[string]map[string]int64{}
+		for _, x := range allocs {
+			n := w.names[x.prov.UUID]
+			if per[n] == nil {
+				per[n] = map[string]int64{}
+			}
+			per[n][x.class] += x.n
+		}
+		var parts []string
+		for n, rs := range per {
+			var items []string
+			for c, a := range rs {
+				items = append(items, fmt.Sprintf("%s:%d", c, a))
+			}
+			sort.Strings(items)
+			parts = append(parts, n+"{"+strings.Join(items, ",")+"}")
+		}
+		sort.Strings(parts)
+		var ms []string
+		for gi, m := range maps {
+			var ns []string
+			for _, p := range m {
+				ns = append(ns, w.names[p.UUID])
+			}
+			sort.Strings(ns)
+			ms = append(ms, fmt.Sprintf("%s=%s", w.suffixes[gi], strings.Join(ns, ",")))
+		}
+		sort.Strings(ms)
+		return strings.Join(parts, " ") + " map " + strings.Join(ms, " ")
+	}
+}
+
+// randomWorld builds 1–3 trees of 1–4 providers plus 0–2 sharing roots.
+func randomWorld(t testing.TB, r *rand.Rand) *world {
+	classes := []string{"VCPU", "MEMORY_MB", "DISK_GB"}
+	traits := []string{"CUSTOM_T1", "CUSTOM_T2", "CUSTOM_T3"}
+	aggs := []string{"G1", "G2"}
+	var provs []tp
+	pick := func(from []string, p float64) []string {
+		var out []string
+		for _, x := range from {
+			if r.Float64() < p {
+				out = append(out, x)
+			}
+		}
+		return out
+	}
+	randInv := func() []Inventory {
+		var out []Inventory
+		for _, c := range classes {
+			if r.Float64() < 0.55 {
+				total := 2 + r.IntN(8)
+				inv := Inventory{Class: c, Inventory: placement.Inventory{
+					Total: total, Reserved: []int{0, 0, 0, 1}[r.IntN(4)], MinUnit: []int{1, 1, 1, 2}[r.IntN(4)],
+					MaxUnit: total - r.IntN(2)*r.IntN(total), StepSize: []int{1, 1, 1, 2}[r.IntN(4)],
+					AllocationRatio: []float64{1, 1, 1.5}[r.IntN(3)],
+				}, Used: int64(r.IntN(2) * r.IntN(3))}
+				out = append(out, inv)
+			}
+		}
+		return out
+	}
+	n := 0
+	name := func() string { n++; return fmt.Sprintf("P%d", n) }
+	for tree := 0; tree < 1+r.IntN(3); tree++ {
+		var members []string
+		size := 1 + r.IntN(4)
+		for i := 0; i < size; i++ {
+			p := tp{name: name(), inv: randInv(), traits: pick(traits, 0.3), aggs: pick(aggs, 0.25)}
+			if i > 0 {
+				p.parent = members[r.IntN(len(members))]
+			}
+			if r.Float64() < 0.1 {
+				p.traits = append(p.traits, SharingTrait)
+			}
+			members = append(members, p.name)
+			provs = append(provs, p)
+		}
+	}
+	for i := 0; i < r.IntN(3); i++ {
+		p := tp{name: name(), inv: randInv(), traits: append(pick(traits, 0.3), SharingTrait), aggs: pick(aggs, 0.6)}
+		provs = append(provs, p)
+	}
+	return newWorld(t, provs...)
+}
+
+// randomRequest builds a request directly (the parser is tested apart).
+func randomRequest(r *rand.Rand, w *world) *Request {
+	classes := []string{"VCPU", "MEMORY_MB", "DISK_GB"}
+	traits := []string{"CUSTOM_T1", "CUSTOM_T2", "CUSTOM_T3", SharingTrait}
+	aggs := []string{aggUUID("G1"), aggUUID("G2")}
+	req := &Request{NestedAware: r.Float64() < 0.7}
+	resources := func() []Resource {
+		var out []Resource
+		for _, c := range classes {
+			if r.Float64() < 0.4 {
+				out = append(out, Resource{c, int64(1 + r.IntN(3))})
+			}
+		}
+		if len(out) == 0 {
+			out = append(out, Resource{classes[r.IntN(3)], int64(1 + r.IntN(2))})
+		}
+		return out
+	}
+	filters := func(g *Group) {
+		if r.Float64() < 0.3 {
+			set := []string{traits[r.IntN(len(traits))]}
+			if r.Float64() < 0.4 {
+				set = append(set, traits[r.IntN(len(traits))])
+			}
+			g.Required = append(g.Required, set)
+		}
+		if r.Float64() < 0.2 {
+			g.Forbidden = []string{traits[r.IntN(len(traits))]}
+		}
+		if r.Float64() < 0.2 {
+			g.MemberOf = [][]string{{aggs[r.IntN(2)]}}
+			if r.Float64() < 0.3 {
+				g.MemberOf[0] = aggs
+			}
+		}
+		if r.Float64() < 0.15 {
+			g.ForbiddenAggs = []string{aggs[r.IntN(2)]}
+		}
+		if r.Float64() < 0.1 {
+			g.InTree = w.snap.Providers[r.IntN(len(w.snap.Providers))].UUID
+		}
+	}
+	if r.Float64() < 0.7 {
+		g := Group{Resources: resources()}
+		filters(&g)
+		req.Groups = append(req.Groups, g)
+	}
+	nsuff := r.IntN(3)
+	if len(req.Groups) == 0 && nsuff == 0 {
+		nsuff = 1
+	}
+	var suffixes []string
+	for i := 0; i < nsuff; i++ {
+		g := Group{Suffix: fmt.Sprint(i + 1), Resources: resources()}
+		filters(&g)
+		req.Groups = append(req.Groups, g)
+		suffixes = append(suffixes, g.Suffix)
+	}
+	// a resourceless group tied by same_subtree
+	if len(suffixes) > 0 && r.Float64() < 0.25 {
+		g := Group{Suffix: "X"}
+		filters(&g)
+		if r.Float64() < 0.7 {
+			g.Required = append(g.Required, []string{traits[r.IntN(len(traits))]})
+		}
+		req.Groups = append(req.Groups, g)
+		req.SameSubtree = append(req.SameSubtree, []string{"X", suffixes[r.IntN(len(suffixes))]})
+	}
+	if len(suffixes) > 1 && r.Float64() < 0.4 {
+		req.SameSubtree = append(req.SameSubtree, suffixes)
+	}
+	req.GroupPolicy = []string{"none", "isolate", ""}[r.IntN(3)]
+	if r.Float64() < 0.15 {
+		req.RootRequired = []string{traits[r.IntN(len(traits))]}
+	}
+	if r.Float64() < 0.15 {
+		req.RootForbidden = []string{traits[r.IntN(len(traits))]}
+	}
+	return req
+}
+
+func TestGenerate_MatchesBruteForce(t *testing.T) {
+	t.Parallel()
+	iterations := 3000
+	if testing.Short() {
+		iterations = 300
+	}
+	nonEmpty := 0
+	for seed := 0; seed < iterations; seed++ {
+		r := rand.New(rand.NewPCG(uint64(seed), 42))
+		w := randomWorld(t, r)
+		req := randomRequest(r, w)
+		w.suffixes = nil
+		for _, g := range req.Groups {
+			w.suffixes = append(w.suffixes, g.Suffix)
+		}
+		res := Generate(w.snap, req, Options{})
+		got := w.shows(res, true)
+		b := &bfWorld{ps: w.data, byID: map[int64]*ProviderData{}, req: req, snapN: w.snap.Nested}
+		for i := range b.ps {
+			b.byID[b.ps[i].ID] = &b.ps[i]
+		}
+		want := b.enumerate(bfRender(w))
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("seed %d: world %+v\nrequest %+v\n got %q\nwant %q", seed, w.data, *req, got, want)
+		}
+		checkInvariants(t, w, req, res)
+		if len(got) > 0 {
+			nonEmpty++
+		}
+	}
+	if nonEmpty < iterations/5 {
+		t.Errorf("only %d of %d random cases had candidates: generator of cases too strict", nonEmpty, iterations)
+	}
+}
+
+// checkInvariants: every provider of an allocation has a summary; every
+// suffixed group maps exactly one provider; summaries below 1.29 are the
+// allocated providers only.
+func checkInvariants(t *testing.T, w *world, req *Request, res *Result) {
+	t.Helper()
+	inSummary := map[int32]bool{}
+	for _, p := range res.Summaries {
+		inSummary[p] = true
+	}
+	allocated := map[int32]bool{}
+	for _, ar := range res.Requests {
+		for _, a := range ar.Allocations {
+			allocated[a.Provider] = true
+			if !inSummary[a.Provider] {
+				t.Fatalf("provider %s allocated but not summarised", w.snap.Providers[a.Provider].UUID)
+			}
+		}
+		if len(ar.Mappings) != len(req.Groups) {
+			t.Fatalf("mappings %v for %d groups", ar.Mappings, len(req.Groups))
+		}
+		for i, m := range ar.Mappings {
+			if m.Suffix != req.Groups[i].Suffix || (m.Suffix != "" && len(m.Providers) != 1) {
+				t.Fatalf("bad mapping %+v", m)
+			}
+		}
+	}
+	if !req.NestedAware && len(allocated) != len(inSummary) {
+		t.Fatalf("below 1.29 summaries %v != allocated %v", inSummary, allocated)
+	}
+}
+
+// TestGenerate_LimitIsPrefix: with a limit and no randomisation the result
+// is the prefix of the unlimited one, and the cap counts distinct results.
+func TestGenerate_LimitIsPrefix(t *testing.T) {
+	t.Parallel()
+	for seed := 0; seed < 500; seed++ {
+		r := rand.New(rand.NewPCG(uint64(seed), 7))
+		w := randomWorld(t, r)
+		req := randomRequest(r, w)
+		all := Generate(w.snap, req, Options{})
+		if len(all.Requests) < 2 {
+			continue
+		}
+		lim := *req
+		lim.Limit = 1 + r.IntN(len(all.Requests))
+		got := Generate(w.snap, &lim, Options{})
+		if !reflect.DeepEqual(got.Requests, all.Requests[:lim.Limit]) {
+			t.Fatalf("seed %d: limit %d is not a prefix", seed, lim.Limit)
+		}
+		if req.NestedAware || !w.snap.Nested {
+			capped := Generate(w.snap, req, Options{MaxCandidates: lim.Limit})
+			if !reflect.DeepEqual(capped.Requests, all.Requests[:lim.Limit]) {
+				t.Fatalf("seed %d: cap %d is not a prefix", seed, lim.Limit)
+			}
+		}
+	}
+}

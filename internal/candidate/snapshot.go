@@ -1,0 +1,258 @@
+package candidate
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/openstack-placement-go/placement/internal/placement"
+)
+
+// SharingTrait marks a provider whose inventory is shared with every tree
+// that has a provider in one of its aggregates.
+const SharingTrait = "MISC_SHARES_VIA_AGGREGATE"
+
+// Inventory is a provider's inventory of one class plus its current usage.
+type Inventory struct {
+	Class string
+	placement.Inventory
+	Used int64
+}
+
+// ProviderData describes one provider for NewSnapshot.
+type ProviderData struct {
+	ID          int64 // internal id: orders anchors and partials
+	UUID        string
+	ParentID    int64 // 0 for a root
+	RootID      int64 // the provider's own ID for a root
+	Traits      []string
+	Aggregates  []string
+	Inventories []Inventory
+}
+
+// Provider is a provider of a Snapshot.
+type Provider struct {
+	ID          int64
+	UUID        string
+	Parent      int32    // index in Snapshot.Providers, -1 for a root
+	Root        int32    // index in Snapshot.Providers
+	Traits      []string // sorted
+	Aggregates  []string // sorted
+	Inventories []Inventory
+	Sharing     bool
+
+	invClass []int32 // class id per Inventories entry
+	traits   []int32 // sorted trait ids
+	aggs     []int32 // sorted aggregate ids
+}
+
+// Snapshot is the read-only, in-memory view of the providers relevant to one
+// request: whole provider trees plus the sharing providers that may serve
+// them. It is safe for concurrent use once built.
+type Snapshot struct {
+	Providers []Provider // ascending ID
+	// Nested reports whether any provider in the whole database (not only
+	// in this snapshot) has a parent; below 1.29 it hides multi-provider
+	// candidates of one tree (spec 07 §6.6).
+	Nested bool
+
+	byUUID     map[string]int32
+	classes    map[string]int32
+	traits     map[string]int32
+	aggs       map[string]int32
+	classNames []string
+	byClass    [][]int32 // class id -> providers with an inventory of it, ascending
+	members    [][]int32 // aggregate id -> providers in it, ascending
+	anchors    [][]int32 // provider -> anchors(p) when sharing, ascending
+	roots      []int32   // root providers, ascending
+	treeOff    []int32   // tree(r) = treeMem[treeOff[r]:treeOff[r+1]]
+	treeMem    []int32   // tree members grouped by root, ascending
+}
+
+// tree returns the members of the tree rooted at r, ascending.
+func (s *Snapshot) tree(r int32) []int32 { return s.treeMem[s.treeOff[r]:s.treeOff[r+1]] }
+
+// NewSnapshot indexes providers. Every parent and root must be among them
+// (snapshots hold whole trees).
+func NewSnapshot(providers []ProviderData, nested bool) (*Snapshot, error) {
+	ps := slices.Clone(providers)
+	slices.SortFunc(ps, func(a, b ProviderData) int { return cmpInt64(a.ID, b.ID) })
+	s := &Snapshot{
+		Providers: make([]Provider, len(ps)),
+		Nested:    nested,
+		byUUID:    make(map[string]int32, len(ps)),
+		classes:   map[string]int32{},
+		traits:    map[string]int32{},
+		aggs:      map[string]int32{},
+	}
+	byID := make(map[int64]int32, len(ps))
+	for i, d := range ps {
+		if _, dup := byID[d.ID]; dup {
+			return nil, fmt.Errorf("candidate: duplicate provider id %d", d.ID)
+		}
+		byID[d.ID] = int32(i)
+		s.byUUID[d.UUID] = int32(i)
+	}
+	for i, d := range ps {
+		p := &s.Providers[i]
+		p.ID, p.UUID, p.Parent = d.ID, d.UUID, -1
+		if d.ParentID != 0 {
+			pi, ok := byID[d.ParentID]
+			if !ok {
+				return nil, fmt.Errorf("candidate: parent %d of provider %s not in snapshot", d.ParentID, d.UUID)
+			}
+			p.Parent = pi
+		}
+		root := d.RootID
+		if root == 0 {
+			root = d.ID
+		}
+		ri, ok := byID[root]
+		if !ok {
+			return nil, fmt.Errorf("candidate: root %d of provider %s not in snapshot", root, d.UUID)
+		}
+		p.Root = ri
+		p.Traits = sortedUnique(d.Traits)
+		p.Aggregates = sortedUnique(d.Aggregates)
+		for _, t := range p.Traits {
+			p.traits = append(p.traits, intern(s.traits, t))
+			if t == SharingTrait {
+				p.Sharing = true
+			}
+		}
+		slices.Sort(p.traits)
+		for _, a := range p.Aggregates {
+			id := intern(s.aggs, a)
+			p.aggs = append(p.aggs, id)
+			if int(id) >= len(s.members) {
+				s.members = append(s.members, nil)
+			}
+			s.members[id] = append(s.members[id], int32(i))
+		}
+		slices.Sort(p.aggs)
+		p.Inventories = slices.Clone(d.Inventories)
+		for _, inv := range p.Inventories {
+			id := intern(s.classes, inv.Class)
+			if int(id) == len(s.classNames) {
+				s.classNames = append(s.classNames, inv.Class)
+			}
+			p.invClass = append(p.invClass, id)
+			if int(id) >= len(s.byClass) {
+				s.byClass = append(s.byClass, nil)
+			}
+			s.byClass[id] = append(s.byClass[id], int32(i))
+		}
+	}
+	s.treeOff = make([]int32, len(ps)+1)
+	for i := range s.Providers {
+		s.treeOff[s.Providers[i].Root+1]++
+		if s.Providers[i].Root == int32(i) {
+			s.roots = append(s.roots, int32(i))
+		}
+	}
+	for i := 1; i <= len(ps); i++ {
+		s.treeOff[i] += s.treeOff[i-1]
+	}
+	s.treeMem = make([]int32, len(ps))
+	fill := slices.Clone(s.treeOff[:len(ps)])
+	for i := range s.Providers {
+		r := s.Providers[i].Root
+		s.treeMem[fill[r]] = int32(i)
+		fill[r]++
+	}
+	s.anchors = make([][]int32, len(ps))
+	seen := make([]bool, len(ps))
+	for i := range s.Providers {
+		p := &s.Providers[i]
+		if !p.Sharing {
+			continue
+		}
+		var out []int32
+		for _, a := range p.aggs {
+			for _, q := range s.members[a] {
+				r := s.Providers[q].Root
+				if !seen[r] {
+					seen[r] = true
+					out = append(out, r)
+				}
+			}
+		}
+		for _, r := range out {
+			seen[r] = false
+		}
+		slices.Sort(out)
+		s.anchors[i] = out
+	}
+	return s, nil
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func intern(m map[string]int32, name string) int32 {
+	id, ok := m[name]
+	if !ok {
+		id = int32(len(m))
+		m[name] = id
+	}
+	return id
+}
+
+func sortedUnique(in []string) []string {
+	out := slices.Clone(in)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// inv returns the index of p's inventory of class c, or -1.
+func (p *Provider) inv(c int32) int {
+	for i, x := range p.invClass {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// fits is spec 07 §5 fits(p, c, n): the one capacity rule of the write path.
+func (p *Provider) fits(c int32, n int64) bool {
+	i := p.inv(c)
+	if i < 0 {
+		return false
+	}
+	inv := &p.Inventories[i]
+	return n <= int64(maxInt) && inv.FitsUnits(int(n)) && inv.FitsCapacity(inv.Used, n)
+}
+
+const maxInt = int(^uint(0) >> 1)
+
+func hasAny(sorted []int32, set []int32) bool {
+	for _, x := range set {
+		if _, ok := slices.BinarySearch(sorted, x); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// ProviderByUUID returns the index of the provider with that exact uuid.
+func (s *Snapshot) ProviderByUUID(uuid string) (int32, bool) {
+	i, ok := s.byUUID[uuid]
+	return i, ok
+}
+
+// SummaryCapacity is the capacity shown in provider summaries:
+// floor((total - reserved) * allocation_ratio).
+func (inv Inventory) SummaryCapacity() int64 {
+	return int64(math.Floor(inv.Capacity()))
+}
+
+// className returns the name of an interned class id.
+func (s *Snapshot) className(id int32) string { return s.classNames[id] }

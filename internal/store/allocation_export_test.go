@@ -1,0 +1,15 @@
+package store
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// RetryAllocations exposes the allocation retry loop to store_test.
+func (s *Store) RetryAllocations(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return s.retryAllocations(ctx, fn)
+}
+
+// ErrRetryable is the provider-conflict signal of the retry loop.
+var ErrRetryable = errRetryable

@@ -1,0 +1,62 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/openstack-placement-go/placement/internal/placement"
+	"github.com/openstack-placement-go/placement/internal/store"
+	"github.com/openstack-placement-go/placement/internal/testdb"
+)
+
+func TestRetryAllocations(t *testing.T) {
+	pool, err := store.Open(context.Background(), testdb.New(t), store.PoolOptions{MaxConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	s := store.New(pool)
+	s.ConflictRetries = 4
+	consumerConflict := &placement.Error{Kind: placement.Conflict, Code: placement.CodeConcurrentUpdate, Message: "consumer generation conflict - expected 1 but got None"}
+
+	tests := []struct {
+		name      string
+		failures  []error // returned by the first attempts, then nil
+		wantCalls int
+		wantErr   error
+	}{
+		{name: "provider conflicts are retried until success", failures: []error{store.ErrRetryable, store.ErrRetryable}, wantCalls: 3},
+		{name: "serialization failures and deadlocks are retried",
+			failures:  []error{&pgconn.PgError{Code: "40001"}, &pgconn.PgError{Code: "40P01"}},
+			wantCalls: 3},
+		{name: "provider conflicts give up after the configured attempts",
+			failures:  []error{store.ErrRetryable, store.ErrRetryable, store.ErrRetryable, store.ErrRetryable, store.ErrRetryable},
+			wantCalls: 4, wantErr: store.ErrAllocationConcurrentUpdate},
+		{name: "a consumer generation conflict is never retried", failures: []error{consumerConflict}, wantCalls: 1, wantErr: consumerConflict},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			calls := 0
+			err := s.RetryAllocations(context.Background(), func(pgx.Tx) error {
+				calls++
+				if calls <= len(tt.failures) {
+					return tt.failures[calls-1]
+				}
+				return nil
+			})
+			if calls != tt.wantCalls {
+				t.Errorf("attempts = %d, want %d", calls, tt.wantCalls)
+			}
+			if !errors.Is(err, tt.wantErr) && !(err == nil && tt.wantErr == nil) {
+				t.Errorf("err = %v, want %v", err, tt.wantErr)
+			}
+			if tt.wantErr == store.ErrAllocationConcurrentUpdate && err.Error() != store.MsgConcurrentUpdate {
+				t.Errorf("message = %q", err.Error())
+			}
+		})
+	}
+}

@@ -1,0 +1,255 @@
+package store_test
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/openstack-placement-go/placement/internal/placement"
+	"github.com/openstack-placement-go/placement/internal/store"
+	"github.com/openstack-placement-go/placement/internal/testdb"
+)
+
+func rpStore(t *testing.T) (*store.Store, *pgxpool.Pool) {
+	t.Helper()
+	pool, err := store.Open(context.Background(), testdb.New(t), store.PoolOptions{MaxConns: 16})
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	if err := store.SeedStandard(context.Background(), pool); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	return store.New(pool), pool
+}
+
+func createRP(t *testing.T, s *store.Store, parent *string) store.Provider {
+	t.Helper()
+	u := uuid.NewString()
+	p, err := s.CreateProvider(context.Background(), store.NewProvider{UUID: u, Name: u, ParentUUID: parent})
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	return p
+}
+
+// scaleSQL builds n root providers: each has 16 VCPU (max_unit 16); every
+// even one has 10 VCPU used; every third has HW_CPU_X86_AVX; provider i is
+// in aggregate i % 100.
+const scaleSQL = `
+INSERT INTO resource_providers (id, uuid, name, generation, root_provider_id, created_at)
+SELECT i, md5(i::text)::uuid::text, 'rp' || i, 0, i, now() AT TIME ZONE 'UTC' FROM generate_series(1, $1) i;
+SELECT setval(pg_get_serial_sequence('resource_providers', 'id'), $1);
+INSERT INTO inventories (resource_provider_id, resource_class_id, total, reserved, min_unit, max_unit, step_size, allocation_ratio, created_at)
+SELECT i, 0, 16, 0, 1, 16, 1, 1.0, now() AT TIME ZONE 'UTC' FROM generate_series(1, $1) i;
+INSERT INTO allocations (resource_provider_id, consumer_id, resource_class_id, used, created_at)
+SELECT i, md5('c' || i)::uuid::text, 0, 10, now() AT TIME ZONE 'UTC' FROM generate_series(2, $1, 2) i;
+INSERT INTO resource_provider_traits (trait_id, resource_provider_id, created_at)
+SELECT t.id, i, now() AT TIME ZONE 'UTC' FROM generate_series(3, $1, 3) i, traits t WHERE t.name = 'HW_CPU_X86_AVX';
+INSERT INTO placement_aggregates (id, uuid, created_at)
+SELECT a, md5('agg' || a)::uuid::text, now() AT TIME ZONE 'UTC' FROM generate_series(0, 99) a;
+INSERT INTO resource_provider_aggregates (resource_provider_id, aggregate_id, created_at)
+SELECT i, i % 100, now() AT TIME ZONE 'UTC' FROM generate_series(1, $1) i;
+ANALYZE;`
+
+// TestProvidersAtScale checks the list filters against many providers
+// (5,000 by default, PLACEMENT_SCALE_PROVIDERS to change) and logs how long
+// each took; speed is measured by placement-bench, not asserted here.
+func TestProvidersAtScale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	s, pool := rpStore(t)
+	ctx := context.Background()
+	n := 5000
+	if v, err := strconv.Atoi(os.Getenv("PLACEMENT_SCALE_PROVIDERS")); err == nil && v >= 100 {
+		n = v - v%300
+	}
+	for _, stmt := range splitSQL(scaleSQL) {
+		if _, err := pool.Exec(ctx, stmt, n); err != nil {
+			if _, err2 := pool.Exec(ctx, stmt); err2 != nil {
+				t.Fatalf("%s: %v / %v", stmt, err, err2)
+			}
+		}
+	}
+	var agg7, agg8 string
+	if err := pool.QueryRow(ctx, `SELECT md5('agg7')::uuid::text, md5('agg8')::uuid::text`).Scan(&agg7, &agg8); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		f    store.ProviderFilter
+		want int
+	}{
+		{"all", store.ProviderFilter{}, n},
+		{"resources fit only unused", store.ProviderFilter{Resources: []store.ResourceAmount{{Class: "VCPU", Amount: 7}}}, n / 2},
+		{"resources fit all", store.ProviderFilter{Resources: []store.ResourceAmount{{Class: "VCPU", Amount: 6}}}, n},
+		{"required trait", store.ProviderFilter{Required: []string{"HW_CPU_X86_AVX"}}, n / 3},
+		{"forbidden trait", store.ProviderFilter{Forbidden: []string{"HW_CPU_X86_AVX"}}, n - n/3},
+		{"any-of", store.ProviderFilter{AnyOf: [][]string{{"HW_CPU_X86_AVX", "HW_CPU_X86_AVX2"}}}, n / 3},
+		{"member_of", store.ProviderFilter{MemberOf: [][]string{{agg7, agg8}}}, n / 50},
+		{"not member_of", store.ProviderFilter{NotMemberOf: []string{agg7}}, n - n/100},
+		{"everything", store.ProviderFilter{
+			MemberOf:  [][]string{{agg7, agg8}},
+			Forbidden: []string{"HW_CPU_X86_AVX2"},
+			Resources: []store.ResourceAmount{{Class: "VCPU", Amount: 7}},
+		}, n / 100},
+	}
+	for _, tt := range tests {
+		start := time.Now()
+		ps, err := s.Providers(ctx, tt.f)
+		took := time.Since(start)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if len(ps) != tt.want {
+			t.Errorf("%s: %d providers, want %d", tt.name, len(ps), tt.want)
+		}
+		t.Logf("%s: %d providers in %v", tt.name, len(ps), took)
+	}
+}
+
+func splitSQL(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == ';' {
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return out
+}
+
+// TestConcurrentReparentingNeverLoops moves two roots under each other at
+// the same time, many times: never both may succeed.
+func TestConcurrentReparentingNeverLoops(t *testing.T) {
+	s, _ := rpStore(t)
+	ctx := context.Background()
+	for round := 0; round < 20; round++ {
+		a, b := createRP(t, s, nil), createRP(t, s, nil)
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, pair := range [][2]store.Provider{{a, b}, {b, a}} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				parent := pair[1].UUID
+				_, errs[i] = s.UpdateProvider(ctx, pair[0].UUID, store.ProviderUpdate{
+					Name: pair[0].Name, SetParent: true, ParentUUID: &parent, AllowReparent: true})
+			}()
+		}
+		wg.Wait()
+		if errs[0] == nil && errs[1] == nil {
+			t.Fatalf("round %d: both moves succeeded: a cycle", round)
+		}
+		for _, err := range errs {
+			if err != nil && placement.KindOf(err) != placement.Invalid {
+				t.Fatalf("round %d: unexpected error %v", round, err)
+			}
+		}
+		ra, _ := s.ProviderByUUID(ctx, a.UUID)
+		rb, _ := s.ProviderByUUID(ctx, b.UUID)
+		if ra.RootUUID != rb.RootUUID {
+			t.Fatalf("round %d: different roots %s %s", round, ra.RootUUID, rb.RootUUID)
+		}
+	}
+}
+
+// TestReparentUpdatesSubtreeRoots moves a middle node to another tree.
+func TestReparentUpdatesSubtreeRoots(t *testing.T) {
+	s, _ := rpStore(t)
+	ctx := context.Background()
+	root := createRP(t, s, nil)
+	mid := createRP(t, s, &root.UUID)
+	leaf := createRP(t, s, &mid.UUID)
+	other := createRP(t, s, nil)
+	if _, err := s.UpdateProvider(ctx, mid.UUID, store.ProviderUpdate{Name: mid.Name, SetParent: true, ParentUUID: &other.UUID, AllowReparent: true}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.ProviderByUUID(ctx, leaf.UUID)
+	if got.RootUUID != other.UUID {
+		t.Fatalf("leaf root %s, want %s", got.RootUUID, other.UUID)
+	}
+	// Without 1.37 the same move back is refused.
+	_, err := s.UpdateProvider(ctx, mid.UUID, store.ProviderUpdate{Name: mid.Name, SetParent: true, ParentUUID: &root.UUID})
+	if placement.KindOf(err) != placement.Invalid {
+		t.Fatalf("re-parenting without permission: %v", err)
+	}
+}
+
+// TestConcurrentTraitWritesOneWins sends the same generation from several
+// writers: exactly one changes the set and bumps the generation once.
+func TestConcurrentTraitWritesOneWins(t *testing.T) {
+	s, _ := rpStore(t)
+	ctx := context.Background()
+	p := createRP(t, s, nil)
+	sets := [][]string{{"HW_CPU_X86_AVX"}, {"HW_CPU_X86_AVX2"}, {"HW_CPU_X86_SSE"}, {"HW_CPU_X86_SSE2"}, {"HW_CPU_X86_VMX"}, {"HW_CPU_X86_MMX"}}
+	var wg sync.WaitGroup
+	errs := make([]error, len(sets))
+	for i, set := range sets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = s.SetProviderTraits(ctx, p.UUID, 0, set)
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case placement.CodeOf(err) != placement.CodeConcurrentUpdate:
+			t.Fatalf("unexpected error: %v", err)
+		}
+	}
+	got, err := s.ProviderTraits(ctx, p.UUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok != 1 || got.Generation != 1 || len(got.Traits) != 1 {
+		t.Fatalf("%d winners, generation %d, traits %v", ok, got.Generation, got.Traits)
+	}
+}
+
+// TestConcurrentAggregateWritesOneWins does the same for 1.19 aggregates.
+func TestConcurrentAggregateWritesOneWins(t *testing.T) {
+	s, _ := rpStore(t)
+	ctx := context.Background()
+	p := createRP(t, s, nil)
+	shared := uuid.NewString()
+	var wg sync.WaitGroup
+	errs := make([]error, 6)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			gen := 0
+			_, errs[i] = s.SetProviderAggregates(ctx, p.UUID, []string{shared, uuid.NewString()}, &gen)
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case placement.CodeOf(err) != placement.CodeConcurrentUpdate:
+			t.Fatalf("unexpected error: %v", err)
+		}
+	}
+	gen, aggs, err := s.ProviderAggregates(ctx, p.UUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok != 1 || gen != 1 || len(aggs) != 2 {
+		t.Fatalf("%d winners, generation %d, aggregates %v", ok, gen, aggs)
+	}
+}
