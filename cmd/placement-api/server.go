@@ -111,6 +111,12 @@ func (m Main) Run(ctx context.Context, args, environ []string) int {
 	reg := metrics.NewRegistry()
 	metrics.RegisterPool(reg, pool.Stat)
 	a := api.New(st, api.Options{
+		Placement: api.PlacementOptions{
+			IncompleteConsumerProjectID:   cfg.Placement.IncompleteConsumerProjectID,
+			IncompleteConsumerUserID:      cfg.Placement.IncompleteConsumerUserID,
+			RandomizeAllocationCandidates: cfg.Placement.RandomizeAllocationCandidates,
+			MaxAllocationCandidates:       cfg.Placement.MaxAllocationCandidates,
+		},
 		Policy: enforcer,
 		Logger: logger,
 		Auth:   authn,

@@ -45,7 +45,7 @@ type Options struct {
 	Target, PIDFile                      string
 	PID                                  int
 	Reference, RefPIDFile, RefScript     string
-	RefPID, RefPort                      int
+	RefPID, RefPort, RefMaxScale         int
 	ServerBin, DBURL, ExtraConf, WorkDir string
 	Token                                string
 	Scenarios                            []string
@@ -104,6 +104,7 @@ func (b Bench) Run(ctx context.Context, args []string) int {
 	fs.IntVar(&o.N, "n", 1000, "compute nodes (flat) and trees of 7 providers (nested)")
 	scales := fs.String("scale", "", "flat sizes for the latency-vs-size series, e.g. 1000,5000,10000,50000 (empty: skip)")
 	fs.IntVar(&o.Requests, "requests", 30, "sequential requests per latency measurement")
+	fs.IntVar(&o.RefMaxScale, "reference-max-scale", 0, "skip the reference for --scale sizes above this (0: no limit): the Python service loads large sizes slowly")
 	fs.IntVar(&o.ScaleRequests, "scale-requests", 10, "sequential requests per latency measurement of the --scale series")
 	fs.IntVar(&o.Warmups, "warmups", 3, "unmeasured requests before each latency measurement")
 	fs.IntVar(&o.Concurrency, "concurrency", 10, "clients of the throughput measurement")
@@ -157,6 +158,10 @@ func (b Bench) Run(ctx context.Context, args []string) int {
 			continue // the flat scenario measured this size already
 		}
 		for _, sd := range sides {
+			if sd.ref && o.RefMaxScale > 0 && n > o.RefMaxScale {
+				r.logf("reference: skipping N=%d (--reference-max-scale %d)", n, o.RefMaxScale)
+				continue
+			}
 			r.scale(ctx, sd, n)
 		}
 	}

@@ -123,6 +123,17 @@ type Options struct {
 	Metrics      *metrics.Placement
 	Health       func(ctx context.Context) error
 	MaxBodyBytes int64
+	// Placement holds the [placement] options the handlers need.
+	Placement PlacementOptions
+}
+
+// PlacementOptions are the [placement] configuration options that change
+// handler behaviour.
+type PlacementOptions struct {
+	IncompleteConsumerProjectID   string // allocations written below 1.8
+	IncompleteConsumerUserID      string
+	RandomizeAllocationCandidates bool
+	MaxAllocationCandidates       int // -1 or 0: no cap
 }
 
 // New wires every handler to st.
@@ -135,8 +146,12 @@ func New(st *store.Store, opts Options) *API {
 	}
 	return &API{
 		Handlers: Handlers{
-			Allocation:    allocation.Handler{Store: st},
-			Candidate:     candidate.Handler{Store: st},
+			Allocation: allocation.Handler{Store: st,
+				IncompleteProjectID: opts.Placement.IncompleteConsumerProjectID,
+				IncompleteUserID:    opts.Placement.IncompleteConsumerUserID},
+			Candidate: candidate.Handler{Store: st,
+				Randomize:     opts.Placement.RandomizeAllocationCandidates,
+				MaxCandidates: opts.Placement.MaxAllocationCandidates},
 			Inventory:     inventory.Handler{Store: st},
 			Usage:         usage.Handler{Store: st},
 			Reshaper:      reshaper.Handler{Store: st},

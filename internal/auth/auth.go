@@ -1,6 +1,6 @@
 // Package auth authenticates requests and puts the caller's Identity in the
-// request context. noauth2 is the development mode of upstream; keystone
-// validation arrives with the security issue (issue 6).
+// request context: NoAuth2 is upstream's development mode, Keystone
+// validates tokens against Keystone v3 as keystonemiddleware does.
 package auth
 
 import (

@@ -103,6 +103,11 @@ func (s *Store) CandidateSnapshot(ctx context.Context, req *candidate.Request) (
 		return nil, err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
+	// The unnest joins are badly estimated; JIT compilation would cost more
+	// than the queries themselves.
+	if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
+		return nil, err
+	}
 
 	classIDs, err := checkCandidateNames(ctx, tx, req)
 	if err != nil {

@@ -1,0 +1,46 @@
+package api
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/openstack-placement-go/placement/internal/metrics"
+)
+
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	reg := metrics.NewRegistry()
+	h := testAPI(Options{Metrics: metrics.NewPlacement(reg)})
+	admin := map[string]string{"X-Auth-Token": "admin", "OpenStack-API-Version": "placement 1.20"}
+	serve(h, "GET", "/", map[string]string{"OpenStack-API-Version": "placement 1.20"})
+	serve(h, "GET", "/resource_providers/"+strings.Repeat("a", 8), map[string]string{"X-Auth-Token": "nobody", "OpenStack-API-Version": "placement 1.20"})
+	serve(h, "GET", "/no/such/thing", admin)
+
+	if rec := serve(h, "GET", "/metrics", nil); rec.Code != 401 {
+		t.Fatalf("/metrics without a token = %d, want 401", rec.Code)
+	}
+	if rec := serve(h, "GET", "/metrics", map[string]string{"X-Auth-Token": "nobody"}); rec.Code != 403 || !strings.Contains(rec.Body.String(), "Policy does not allow admin_api to be performed.") {
+		t.Fatalf("/metrics for a non-admin = %d %s, want 403", rec.Code, rec.Body)
+	}
+	rec := serve(h, "GET", "/metrics", admin)
+	if rec.Code != 200 || rec.Header().Get("Content-Type") != metrics.ContentType {
+		t.Fatalf("/metrics = %d %s", rec.Code, rec.Header().Get("Content-Type"))
+	}
+	body := rec.Body.String()
+	for _, want := range []string{
+		`placement_http_requests_total{route="/",method="GET",microversion="1.20",status="200"} 1`,
+		`placement_http_requests_total{route="/resource_providers/{uuid}",method="GET",microversion="1.20",status="403"} 1`,
+		`placement_http_requests_total{route="unmatched",method="GET",microversion="1.20",status="404"} 1`,
+		`placement_http_requests_total{route="/metrics",method="GET",microversion="-",status="401"} 1`,
+		`placement_http_request_duration_seconds_bucket{route="/",method="GET",microversion="1.20",status="200",le="+Inf"} 1`,
+		`placement_http_errors_total{status="403",code="placement.undefined_code"} 2`,
+		"# TYPE placement_allocation_candidates_duration_seconds histogram",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "aaaaaaaa") {
+		t.Error("a raw path leaked into the labels")
+	}
+}
