@@ -46,6 +46,7 @@ func (m Main) Run(ctx context.Context, args, environ []string) int {
 	fs := flag.NewFlagSet("placement-api", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
 	bind := fs.String("bind", "127.0.0.1:8778", "listen address HOST:PORT")
+	urlPrefix := fs.String("url-prefix", "", "serve the API under this path, e.g. /placement (links and Location include it)")
 	policyDefaults := fs.String("policy-defaults", policy.SetMaster, "registered policy defaults: master (upstream 2023.1+) or zed (placement 8.0.0)")
 	metricsBind := fs.String("metrics-bind", "", "serve /metrics without authentication on this HOST:PORT as well (on the API address it needs the admin_api rule)")
 	maxBody := fs.Int64("max-body-bytes", api.DefaultMaxBodyBytes, "largest request body accepted (413 beyond; negative: no limit)")
@@ -107,10 +108,13 @@ func (m Main) Run(ctx context.Context, args, environ []string) int {
 	}
 	st := store.New(pool)
 	st.ConflictRetries = cfg.Placement.AllocationConflictRetryCount
+	st.CandidateCache = cfg.Placement.CandidateCache
 
 	reg := metrics.NewRegistry()
 	metrics.RegisterPool(reg, pool.Stat)
 	a := api.New(st, api.Options{
+		URLPrefix:    *urlPrefix,
+		ProxyHeaders: cfg.Middleware.EnableProxyHeadersParsing,
 		Placement: api.PlacementOptions{
 			IncompleteConsumerProjectID:   cfg.Placement.IncompleteConsumerProjectID,
 			IncompleteConsumerUserID:      cfg.Placement.IncompleteConsumerUserID,

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -29,8 +28,8 @@ type Dataset struct {
 
 // parallel runs fn(i) for i in [0,n) on workers goroutines and returns the
 // first error, after which the remaining items are skipped.
-func parallel(ctx context.Context, n, workers int, fn func(ctx context.Context, i int) error) error {
-	ctx, cancel := context.WithCancel(ctx)
+func parallel(parent context.Context, n, workers int, fn func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	var (
 		next     atomic.Int64
@@ -55,8 +54,8 @@ func parallel(ctx context.Context, n, workers int, fn func(ctx context.Context, 
 		}()
 	}
 	wg.Wait()
-	if firstErr == nil && ctx.Err() != nil && !errors.Is(ctx.Err(), context.Canceled) {
-		return ctx.Err()
+	if firstErr == nil {
+		return parent.Err() // interrupted: the work is incomplete
 	}
 	return firstErr
 }

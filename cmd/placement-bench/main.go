@@ -166,8 +166,15 @@ func (b Bench) Run(ctx context.Context, args []string) int {
 		}
 	}
 	fmt.Fprintln(b.Stdout)
-	fmt.Fprintf(b.Stdout, "placement-bench: n=%d, %d requests after %d warm-ups, throughput c=%d for %s, %d claims by %d claimers, microversion %s\n\n",
-		o.N, o.Requests, o.Warmups, o.Concurrency, o.Duration, o.Claims, o.Claimers, version)
+	fmt.Fprintf(b.Stdout, "placement-bench, microversion %s", version)
+	if len(o.Scenarios) > 0 {
+		fmt.Fprintf(b.Stdout, "; %s at n=%d: %d requests after %d warm-ups, throughput c=%d for %s, %d claims by %d claimers",
+			strings.Join(o.Scenarios, "+"), o.N, o.Requests, o.Warmups, o.Concurrency, o.Duration, o.Claims, o.Claimers)
+	}
+	if len(o.Scales) > 0 {
+		fmt.Fprintf(b.Stdout, "; scale %v: %d requests after %d warm-ups", o.Scales, o.ScaleRequests, o.Warmups)
+	}
+	fmt.Fprint(b.Stdout, "\n\n")
 	Render(b.Stdout, r.res, len(sides) > 1)
 	if len(r.failures) > 0 {
 		fmt.Fprintln(b.Stdout, "\nFailures:")

@@ -3,7 +3,6 @@ package api
 import (
 	"errors"
 	"fmt"
-	"html"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -57,6 +56,8 @@ type errorBody struct {
 	RequestID  string `json:"request_id"`
 	MaxVersion string `json:"max_version,omitempty"`
 	MinVersion string `json:"min_version,omitempty"`
+	// message is the handler's text, for the HTML page.
+	message string
 }
 
 // detail lays out the message the way upstream's WebOb templates do; the
@@ -79,6 +80,27 @@ func detail(status int, r *http.Request, message string) string {
 	return explanations[status] + "\n\n " + message + "  "
 }
 
+// htmlDetail is the body of WebOb's HTML error page: the class's template
+// with the message HTML-escaped as Python's html.escape does.
+func htmlDetail(status int, r *http.Request, message string) string {
+	message = pyHTMLEscaper.Replace(message)
+	switch status {
+	case http.StatusMethodNotAllowed:
+		return fmt.Sprintf("The method %s is not allowed for this resource. <br /><br />\n%s", pyHTMLEscaper.Replace(r.Method), message)
+	case http.StatusNotAcceptable:
+		return fmt.Sprintf("The resource could not be generated that was acceptable to your browser\n(content of type %s. <br /><br />\n%s", pyHTMLEscaper.Replace(r.Header.Get("Accept")), message)
+	case http.StatusUnsupportedMediaType:
+		ct := r.Header.Get("Content-Type")
+		if ct == "" {
+			ct = "None"
+		}
+		return fmt.Sprintf("The request media type %s is not supported by this server.\n<br /><br />\n%s", pyHTMLEscaper.Replace(ct), message)
+	}
+	return explanations[status] + "<br /><br />\n" + message + "\n\n"
+}
+
+var pyHTMLEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#x27;")
+
 // writeError renders err in the Placement error format. Internal errors are
 // logged and answered with a generic message.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
@@ -96,6 +118,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		Title:     http.StatusText(status),
 		Detail:    detail(status, r, pe.Message),
 		RequestID: web.RequestID(r.Context()),
+		message:   pe.Message,
 	}
 	if microversion.Negotiated(r.Context()) && microversion.From(r.Context()).AtLeast(1, 23) {
 		body.Code = placement.CodeOf(pe)
@@ -120,8 +143,8 @@ func writeErrorBody(w http.ResponseWriter, r *http.Request, body errorBody) {
 		h.Set("Content-Type", "text/html; charset=UTF-8")
 		w.WriteHeader(body.Status)
 		line := fmt.Sprintf("%d %s", body.Status, body.Title)
-		fmt.Fprintf(w, "<html>\n <head>\n  <title>%s</title>\n </head>\n <body>\n  <h1>%s</h1>\n  %s<br /><br />\n\n\n\n </body>\n</html>",
-			line, line, strings.ReplaceAll(html.EscapeString(body.Detail), "\n", "<br />"))
+		fmt.Fprintf(w, "<html>\n <head>\n  <title>%s</title>\n </head>\n <body>\n  <h1>%s</h1>\n  %s\n </body>\n</html>",
+			line, line, htmlDetail(body.Status, r, body.message))
 	default:
 		h.Set("Content-Type", "text/plain; charset=UTF-8")
 		w.WriteHeader(body.Status)

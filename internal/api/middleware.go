@@ -157,7 +157,8 @@ func negotiate(next http.Handler) http.Handler {
 				body.Status = http.StatusBadRequest
 			}
 			body.Title = http.StatusText(body.Status)
-			body.Detail = detail(body.Status, r, "Invalid microversion: "+err.Error())
+			body.message = "Invalid microversion: " + err.Error()
+			body.Detail = detail(body.Status, r, body.message)
 			writeErrorBody(w, r, body)
 			return
 		}

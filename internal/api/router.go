@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
@@ -33,6 +34,11 @@ type API struct {
 	Health func(ctx context.Context) error
 	// MaxBodyBytes limits request bodies (0: DefaultMaxBodyBytes, <0: none).
 	MaxBodyBytes int64
+	// URLPrefix mounts the API under a path (e.g. "/placement").
+	URLPrefix string
+	// ProxyHeaders trusts Forwarded / X-Forwarded-* headers
+	// ([oslo_middleware] enable_proxy_headers_parsing).
+	ProxyHeaders bool
 }
 
 // errMethodNotAllowed is the 405 of a known path with another method.
@@ -49,6 +55,9 @@ type route struct {
 	json    bool                 // 415 unless the body is application/json
 	// below405 answers 405 instead of 404 below min (DELETE inventories < 1.5).
 	below405 bool
+	// mediaFirst runs the accept/json checks before the microversion gate
+	// (upstream's decorator order on the provider aggregates handlers).
+	mediaFirst bool
 	// target overrides the policy target (GET /usages checks the queried project).
 	target  func(r *http.Request) map[string]string
 	handler web.HandlerFunc
@@ -78,6 +87,7 @@ func (a *API) Handler() http.Handler {
 	a.mount(mux, a.routes())
 
 	var h http.Handler = mux
+	h = latin1Path(h)
 	h = checkContent(h)
 	h = negotiate(h)
 	h = a.limitBody(h)
@@ -87,8 +97,32 @@ func (a *API) Handler() http.Handler {
 	h = a.instrument(h)
 	h = accessLog(logger)(h)
 	h = requestID(h)
+	h = mountPrefix(a.URLPrefix, h)
+	if a.ProxyHeaders {
+		h = proxyHeaders(h)
+	}
 	h = recoverer(h)
 	return h
+}
+
+// latin1Path gives a request path that is not valid UTF-8 the meaning WSGI
+// gives it upstream (every byte one Latin-1 character), so that such a path
+// segment is just an unknown name (404) and never text the database refuses.
+func latin1Path(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if utf8.ValidString(r.URL.Path) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		runes := make([]rune, len(r.URL.Path))
+		for i := 0; i < len(r.URL.Path); i++ {
+			runes[i] = rune(r.URL.Path[i])
+		}
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = string(runes)
+		r2.URL.RawPath = ""
+		next.ServeHTTP(w, r2)
+	})
 }
 
 // mount registers the table. For every pattern a catch-all answering 405
@@ -123,6 +157,21 @@ func (a *API) mount(mux chi.Router, routes []route) {
 	}
 }
 
+// mediaGate is the Accept (406) and media type (415) check of a route.
+func mediaGate(rt *route, r *http.Request) error {
+	if rt.accept && !acceptsJSON(r.Header.Get("Accept")) {
+		return placement.E(placement.NotAcceptable, "Only application/json is provided")
+	}
+	if rt.json && !web.IsJSONMedia(r.Header.Get("Content-Type")) {
+		ct := r.Header.Get("Content-Type")
+		if ct == "" {
+			ct = "None"
+		}
+		return placement.E(placement.UnsupportedMedia, "The media type %s is not supported, use application/json", ct)
+	}
+	return nil
+}
+
 // dispatch picks the route for the negotiated microversion and runs the
 // gates in upstream's order: version → Accept / media type → policy → handler.
 func (a *API) dispatch(routes []route) http.HandlerFunc {
@@ -136,6 +185,12 @@ func (a *API) dispatch(routes []route) http.HandlerFunc {
 			}
 		}
 		if rt == nil {
+			if routes[0].mediaFirst {
+				if err := mediaGate(&routes[0], r); err != nil {
+					writeError(w, r, err)
+					return
+				}
+			}
 			if routes[0].below405 {
 				// Upstream's version gate raises a bare 405: no Allow, no message.
 				writeError(w, r, &placement.Error{Kind: placement.MethodNotAllowed})
@@ -155,15 +210,8 @@ func (a *API) dispatch(routes []route) http.HandlerFunc {
 }
 
 func (a *API) gate(rt *route, r *http.Request) error {
-	if rt.accept && !acceptsJSON(r.Header.Get("Accept")) {
-		return placement.E(placement.NotAcceptable, "Only application/json is provided")
-	}
-	if rt.json && !web.IsJSONMedia(r.Header.Get("Content-Type")) {
-		ct := r.Header.Get("Content-Type")
-		if ct == "" {
-			ct = "None"
-		}
-		return placement.E(placement.UnsupportedMedia, "The media type %s is not supported, use application/json", ct)
+	if err := mediaGate(rt, r); err != nil {
+		return err
 	}
 	if rt.policy == "" {
 		return nil

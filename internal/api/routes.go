@@ -58,8 +58,8 @@ func (a *API) routes() []route {
 		{method: "PUT", pattern: "/resource_providers/{uuid}/inventories/{resource_class}", policy: "placement:resource_providers:inventories:update", json: true, handler: h.Inventory.Update},
 		{method: "DELETE", pattern: "/resource_providers/{uuid}/inventories/{resource_class}", policy: "placement:resource_providers:inventories:delete", handler: h.Inventory.Delete},
 		{method: "GET", pattern: "/resource_providers/{uuid}/usages", policy: "placement:resource_providers:usages", accept: true, handler: h.Provider.Usages},
-		{method: "GET", pattern: "/resource_providers/{uuid}/aggregates", min: v(1), policy: "placement:resource_providers:aggregates:list", accept: true, handler: h.Provider.Aggregates},
-		{method: "PUT", pattern: "/resource_providers/{uuid}/aggregates", min: v(1), policy: "placement:resource_providers:aggregates:update", json: true, handler: h.Provider.SetAggregates},
+		{method: "GET", pattern: "/resource_providers/{uuid}/aggregates", min: v(1), policy: "placement:resource_providers:aggregates:list", accept: true, mediaFirst: true, handler: h.Provider.Aggregates},
+		{method: "PUT", pattern: "/resource_providers/{uuid}/aggregates", min: v(1), policy: "placement:resource_providers:aggregates:update", json: true, mediaFirst: true, handler: h.Provider.SetAggregates},
 		{method: "GET", pattern: "/resource_providers/{uuid}/traits", min: v(6), policy: "placement:resource_providers:traits:list", accept: true, handler: h.Provider.Traits},
 		{method: "PUT", pattern: "/resource_providers/{uuid}/traits", min: v(6), policy: "placement:resource_providers:traits:update", json: true, handler: h.Provider.SetTraits},
 		{method: "DELETE", pattern: "/resource_providers/{uuid}/traits", min: v(6), policy: "placement:resource_providers:traits:delete", handler: h.Provider.DeleteTraits},
@@ -125,6 +125,9 @@ type Options struct {
 	MaxBodyBytes int64
 	// Placement holds the [placement] options the handlers need.
 	Placement PlacementOptions
+	// URLPrefix and ProxyHeaders: see API.
+	URLPrefix    string
+	ProxyHeaders bool
 }
 
 // PlacementOptions are the [placement] configuration options that change
@@ -166,5 +169,7 @@ func New(st *store.Store, opts Options) *API {
 		Metrics:      opts.Metrics,
 		Health:       opts.Health,
 		MaxBodyBytes: opts.MaxBodyBytes,
+		URLPrefix:    opts.URLPrefix,
+		ProxyHeaders: opts.ProxyHeaders,
 	}
 }

@@ -256,3 +256,46 @@ func (inv Inventory) SummaryCapacity() int64 {
 
 // className returns the name of an interned class id.
 func (s *Snapshot) className(id int32) string { return s.classNames[id] }
+
+// Update returns a copy of s in which the providers of changed have their
+// inventories (and usage) replaced, sharing everything else with s. It
+// reports false, and returns nil, when a change is more than that: an
+// unknown provider or a different uuid, parent, root, trait set, aggregate
+// set or list of inventory classes (the caller then builds a new snapshot
+// with NewSnapshot). s itself is never modified, so readers of s need no
+// lock.
+func (s *Snapshot) Update(changed []ProviderData) (*Snapshot, bool) {
+	if len(changed) == 0 {
+		return s, true
+	}
+	providers := slices.Clone(s.Providers)
+	for _, d := range changed {
+		i, ok := slices.BinarySearchFunc(providers, d.ID, func(p Provider, id int64) int { return cmpInt64(p.ID, id) })
+		if !ok {
+			return nil, false
+		}
+		p := &providers[i]
+		parent := int64(0)
+		if p.Parent >= 0 {
+			parent = s.Providers[p.Parent].ID
+		}
+		root := d.RootID
+		if root == 0 {
+			root = d.ID
+		}
+		if p.UUID != d.UUID || parent != d.ParentID || s.Providers[p.Root].ID != root ||
+			!slices.Equal(p.Traits, sortedUnique(d.Traits)) || !slices.Equal(p.Aggregates, sortedUnique(d.Aggregates)) ||
+			len(p.Inventories) != len(d.Inventories) {
+			return nil, false
+		}
+		for k, inv := range d.Inventories {
+			if p.Inventories[k].Class != inv.Class {
+				return nil, false
+			}
+		}
+		p.Inventories = slices.Clone(d.Inventories)
+	}
+	out := *s
+	out.Providers = providers
+	return &out, true
+}

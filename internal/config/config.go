@@ -48,6 +48,11 @@ type Config struct {
 		AllocationConflictRetryCount           int    // default 10
 		IncompleteConsumerProjectID            string // default DefaultIncompleteConsumerID
 		IncompleteConsumerUserID               string // default DefaultIncompleteConsumerID
+		// CandidateCache (ours, not upstream's): serve allocation candidates
+		// from the in-process cache kept consistent by the placement_changes
+		// log; turn it off when the Python service also writes to the
+		// database (it does not log changes). Default true.
+		CandidateCache bool
 	}
 	Workarounds struct {
 		OptimizeForWideProviderTrees bool // [workarounds] optimize_for_wide_provider_trees
@@ -92,6 +97,7 @@ func Defaults() *Config {
 	c.Placement.AllocationConflictRetryCount = 10
 	c.Placement.IncompleteConsumerProjectID = DefaultIncompleteConsumerID
 	c.Placement.IncompleteConsumerUserID = DefaultIncompleteConsumerID
+	c.Placement.CandidateCache = true
 	c.CORS.AllowCredentials = true
 	c.CORS.ExposeHeaders = []string{"X-Auth-Token", "X-Openstack-Request-Id", "X-Subject-Token", "X-Service-Token", "OpenStack-API-Version"}
 	c.CORS.MaxAge = 3600

@@ -79,6 +79,7 @@ var groups = map[string]group{
 		"allocation_conflict_retry_count":           intOpt(func(c *Config) *int { return &c.Placement.AllocationConflictRetryCount }),
 		"incomplete_consumer_project_id":            strOpt(func(c *Config) *string { return &c.Placement.IncompleteConsumerProjectID }),
 		"incomplete_consumer_user_id":               strOpt(func(c *Config) *string { return &c.Placement.IncompleteConsumerUserID }),
+		"candidate_cache":                           boolOpt(func(c *Config) *bool { return &c.Placement.CandidateCache }),
 	}},
 	"workarounds": {options: map[string]option{
 		"optimize_for_wide_provider_trees": boolOpt(func(c *Config) *bool { return &c.Workarounds.OptimizeForWideProviderTrees }),

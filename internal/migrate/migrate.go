@@ -64,16 +64,31 @@ var versionRevisions = map[uint]string{
 
 // LatestVersion is the golang-migrate version of the newest migration. Its
 // schema is upstream's 422ece571366, the head of the reference release
-// (8.0.0), so that the 8.0.0 service can share a database with us.
-const LatestVersion uint = 1
+// (8.0.0), plus our own tables (version 2: placement_changes), which
+// upstream tolerates, so that the 8.0.0 service can share a database with
+// us.
+const LatestVersion uint = 2
+
+// alembicRevision returns the upstream revision equivalent to version v:
+// that of the newest version up to v with an equivalent (versions after 1
+// only add our own tables), or "" for none.
+func alembicRevision(v uint) string {
+	for ; v > 0; v-- {
+		if rev, ok := versionRevisions[v]; ok {
+			return rev
+		}
+	}
+	return ""
+}
 
 // syncLockKey is the advisory lock that serialises Sync and Stamp across
 // processes ("placemnt"). golang-migrate takes its own lock only around
 // single steps; ours also covers adopting an upstream database.
 const syncLockKey int64 = 0x706c6163656d6e74
 
-// Sync brings the database at dsn (a pgx URL) to the latest schema, version
-// 1 (alembic 422ece571366). It never moves a database to a082b8bb98d0. If the
+// Sync brings the database at dsn (a pgx URL) to the latest schema,
+// LatestVersion (alembic 422ece571366 plus our own tables). It never moves a
+// database to a082b8bb98d0. If the
 // database was created by the original service (alembic_version present, no
 // golang-migrate version): at 422ece571366 or a082b8bb98d0 it marks version 1
 // as applied (force) without running DDL and leaves the alembic_version row
@@ -162,16 +177,17 @@ func Revision(ctx context.Context, dsn string) (string, error) {
 	if err != nil || alembic != "" {
 		return alembic, err
 	}
-	return versionRevisions[v], nil
+	return alembicRevision(v), nil
 }
 
 // Stamp records rev as the database's schema version without running any
 // DDL, like upstream's "placement-manage db stamp". rev is an alembic
-// revision, "head" (= version 1 = 422ece571366, the 8.0.0 head), "base" or
-// a golang-migrate version number. The golang-migrate version and the
-// alembic_version row are both set (to their equivalents): 422ece571366 and
-// a082b8bb98d0 both record version 1, with the alembic row holding the
-// revision given, as Sync leaves an adopted database; a revision older than
+// revision, "head" (= LatestVersion, alembic 422ece571366, the 8.0.0 head),
+// "base" or a golang-migrate version number. The golang-migrate version and
+// the alembic_version row are both set (to their equivalents): 422ece571366
+// and a082b8bb98d0 both record version 1 (the next Sync adds our own
+// tables), with the alembic row holding the revision given, as Sync leaves
+// an adopted database; a revision older than
 // 422ece571366 clears the golang-migrate version so that the next Sync
 // adopts the database from there.
 func Stamp(ctx context.Context, dsn, rev string) error {
@@ -204,7 +220,7 @@ func Stamp(ctx context.Context, dsn, rev string) error {
 func resolveRevision(rev string) (version int, alembic string, err error) {
 	switch rev {
 	case "head", "heads":
-		return int(LatestVersion), versionRevisions[LatestVersion], nil
+		return int(LatestVersion), alembicRevision(LatestVersion), nil
 	case "base":
 		return database.NilVersion, "", nil
 	}
@@ -212,8 +228,8 @@ func resolveRevision(rev string) (version int, alembic string, err error) {
 		if n == 0 {
 			return database.NilVersion, "", nil
 		}
-		if alembic, ok := versionRevisions[uint(n)]; ok {
-			return int(n), alembic, nil
+		if n <= uint64(LatestVersion) {
+			return int(n), alembicRevision(uint(n)), nil
 		}
 		return 0, "", fmt.Errorf("unknown schema version %d (latest is %d)", n, LatestVersion)
 	}

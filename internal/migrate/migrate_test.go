@@ -210,12 +210,13 @@ func withoutRedundantIndexes(t *testing.T, sig []string) []string {
 var migrationFile = regexp.MustCompile(`^(\d+)_\w+\.(up|down)\.sql$`)
 
 // TestLatestVersion_MatchesEmbeddedMigrations guards the policy that our head
-// is version 1 (= 422ece571366, the head of 8.0.0): the embedded migrations
-// stop at LatestVersion, each with an up and a down file.
+// is version 2 (= 422ece571366, the head of 8.0.0, plus our own
+// placement_changes table): the embedded migrations stop at LatestVersion,
+// each with an up and a down file.
 func TestLatestVersion_MatchesEmbeddedMigrations(t *testing.T) {
 	t.Parallel()
-	if migrate.LatestVersion != 1 {
-		t.Errorf("LatestVersion = %d, want 1 (alembic %s)", migrate.LatestVersion, migrate.RevisionConsumerTypes)
+	if migrate.LatestVersion != 2 {
+		t.Errorf("LatestVersion = %d, want 2 (alembic %s)", migrate.LatestVersion, migrate.RevisionConsumerTypes)
 	}
 	entries, err := fs.ReadDir(migrations.FS, ".")
 	if err != nil {
@@ -264,7 +265,7 @@ func TestSync_FreshDatabase(t *testing.T) {
 	if err := migrate.Sync(ctx, dsn); err != nil {
 		t.Fatalf("Sync: %v", err)
 	}
-	wantVersion(t, dsn, 1, migrate.RevisionConsumerTypes)
+	wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionConsumerTypes)
 	if rev, err := migrate.Revision(ctx, dsn); err != nil || rev != migrate.RevisionConsumerTypes {
 		t.Errorf("Revision = %q, %v; want %q", rev, err, migrate.RevisionConsumerTypes)
 	}
@@ -273,8 +274,8 @@ func TestSync_FreshDatabase(t *testing.T) {
 		t.Errorf("%d redundant indexes, want 5 (schema of 422ece571366)", n)
 	}
 	n := queryInt(t, dsn, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename NOT IN ('schema_migrations', 'alembic_version')`)
-	if n != 12 {
-		t.Errorf("%d application tables, want 12", n)
+	if n != 13 {
+		t.Errorf("%d application tables, want 13 (12 upstream + placement_changes)", n)
 	}
 	n = queryInt(t, dsn, `SELECT count(*) FROM pg_sequences WHERE schemaname = 'public' AND data_type = 'integer'::regtype AND sequencename LIKE '%\_id\_seq'`)
 	if n != 10 {
@@ -297,7 +298,7 @@ func TestSync_TwiceIsNoOp(t *testing.T) {
 	if d := diffLines(before, schemaSignature(t, dsn)); d != "" {
 		t.Errorf("second Sync changed the schema:\n%s", d)
 	}
-	wantVersion(t, dsn, 1, migrate.RevisionConsumerTypes)
+	wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionConsumerTypes)
 	if n := queryInt(t, dsn, `SELECT count(*) FROM traits WHERE name = 'CUSTOM_KEEP'`); n != 1 {
 		t.Errorf("second Sync lost data")
 	}
@@ -318,7 +319,7 @@ func TestSync_ConcurrentStarters(t *testing.T) {
 			t.Errorf("Sync %d: %v", i, err)
 		}
 	}
-	wantVersion(t, dsn, 1, migrate.RevisionConsumerTypes)
+	wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionConsumerTypes)
 }
 
 // upstreamData inserts a few rows the way upstream would have.
@@ -421,7 +422,7 @@ func TestSync_AdoptsUpstreamDatabase(t *testing.T) {
 				if err := migrate.Sync(ctx, dsn); err != nil {
 					t.Fatalf("Sync %d: %v", i+1, err)
 				}
-				wantVersion(t, dsn, 1, tt.rev)
+				wantVersion(t, dsn, migrate.LatestVersion, tt.rev)
 				if rev, err := migrate.Revision(ctx, dsn); err != nil || rev != tt.rev {
 					t.Errorf("Revision = %q, %v; want %q", rev, err, tt.rev)
 				}
@@ -433,7 +434,7 @@ func TestSync_AdoptsUpstreamDatabase(t *testing.T) {
 				}
 			}
 			results, ok, err := migrate.Check(ctx, dsn)
-			want := "Schema: up to date (version 1, alembic " + tt.rev + ")"
+			want := "Schema: up to date (version 2, alembic " + tt.rev + ")"
 			if err != nil || !ok || !slices.Contains(results, want) {
 				t.Errorf("Check = %q, %v, %v; want ok with %q", results, ok, err, want)
 			}
@@ -485,7 +486,7 @@ func TestSync_LegacyRevisions(t *testing.T) {
 			if err := migrate.Sync(ctx, dsn); err != nil {
 				t.Fatalf("Sync: %v", err)
 			}
-			wantVersion(t, dsn, 1, migrate.RevisionConsumerTypes)
+			wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionConsumerTypes)
 			after := dataDump(t, dsn)
 			// The consumers row text gains the new NULL consumer_type_id.
 			for i := range before {
@@ -564,7 +565,7 @@ func TestSync_LegacyRevisions(t *testing.T) {
 		if err := migrate.Sync(ctx, dsn); err != nil {
 			t.Fatalf("Sync after online migrations: %v", err)
 		}
-		wantVersion(t, dsn, 1, migrate.RevisionConsumerTypes)
+		wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionConsumerTypes)
 	})
 }
 
@@ -597,17 +598,17 @@ func TestSync_RefusesUnknownState(t *testing.T) {
 	})
 	t.Run("a golang-migrate version beyond LatestVersion is refused", func(t *testing.T) {
 		t.Parallel()
-		// What a build that still had 0002 (dropping the indexes) left.
+		// What a newer build would leave.
 		dsn := masterDatabase(t)
 		adminExec(t, dsn, `CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);
-INSERT INTO schema_migrations VALUES (2, false)`)
+INSERT INTO schema_migrations VALUES (3, false)`)
 		err := migrate.Sync(ctx, dsn)
-		if err == nil || !strings.Contains(err.Error(), "version 2 is newer than this release knows (1)") {
+		if err == nil || !strings.Contains(err.Error(), "version 3 is newer than this release knows (2)") {
 			t.Fatalf("Sync = %v, want a newer-version error", err)
 		}
-		wantVersion(t, dsn, 2, migrate.RevisionDropIndexes)
+		wantVersion(t, dsn, 3, migrate.RevisionDropIndexes)
 		results, ok, err := migrate.Check(ctx, dsn)
-		want := "Schema: Failure: newer than this release knows (version 2, alembic a082b8bb98d0)"
+		want := "Schema: Failure: newer than this release knows (version 3, alembic a082b8bb98d0)"
 		if err != nil || ok || !slices.Contains(results, want) {
 			t.Errorf("Check = %q, %v, %v; want a failure with %q", results, ok, err, want)
 		}
@@ -625,8 +626,8 @@ func TestStamp(t *testing.T) {
 			t.Errorf("Stamp accepted unknown revision %q", rev)
 		}
 	}
-	if err := migrate.Stamp(ctx, dsn, "2"); err == nil || !strings.Contains(err.Error(), "unknown schema version 2 (latest is 1)") {
-		t.Errorf("Stamp 2 = %v, want an unknown version error", err)
+	if err := migrate.Stamp(ctx, dsn, "3"); err == nil || !strings.Contains(err.Error(), "unknown schema version 3 (latest is 2)") {
+		t.Errorf("Stamp 3 = %v, want an unknown version error", err)
 	}
 	wantVersion(t, dsn, 0, "")
 
@@ -637,12 +638,13 @@ func TestStamp(t *testing.T) {
 	}{
 		{migrate.RevisionConsumerTypes, 1, migrate.RevisionConsumerTypes},
 		{migrate.RevisionIncompleteConsumers, 0, migrate.RevisionIncompleteConsumers},
-		{"head", 1, migrate.RevisionConsumerTypes},
+		{"head", 2, migrate.RevisionConsumerTypes},
 		// Recorded as given, like Sync leaves an adopted master database.
 		{migrate.RevisionDropIndexes, 1, migrate.RevisionDropIndexes},
 		{"1", 1, migrate.RevisionConsumerTypes},
+		{"2", 2, migrate.RevisionConsumerTypes},
 		{"base", 0, ""},
-		{"heads", 1, migrate.RevisionConsumerTypes},
+		{"heads", 2, migrate.RevisionConsumerTypes},
 	}
 	for _, st := range steps {
 		if err := migrate.Stamp(ctx, dsn, st.rev); err != nil {
@@ -654,16 +656,17 @@ func TestStamp(t *testing.T) {
 		}
 	}
 
-	// Sync after stamping a082b8bb98d0 keeps it there and runs no DDL.
+	// Sync after stamping a082b8bb98d0 keeps it there and only adds our own
+	// table.
 	if err := migrate.Stamp(ctx, dsn, migrate.RevisionDropIndexes); err != nil {
 		t.Fatalf("Stamp: %v", err)
 	}
 	if err := migrate.Sync(ctx, dsn); err != nil {
 		t.Fatalf("Sync: %v", err)
 	}
-	wantVersion(t, dsn, 1, migrate.RevisionDropIndexes)
+	wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionDropIndexes)
 	if n := countRedundantIndexes(t, dsn); n != 5 {
-		t.Errorf("Sync ran DDL: %d redundant indexes, want 5", n)
+		t.Errorf("Sync touched upstream's indexes: %d redundant indexes, want 5", n)
 	}
 }
 
@@ -695,7 +698,7 @@ func TestCheck(t *testing.T) {
 		want := []string{
 			"Missing Root Provider IDs: Success",
 			"Incomplete Consumers: Success",
-			"Schema: up to date (version 1, alembic 422ece571366)",
+			"Schema: up to date (version 2, alembic 422ece571366)",
 		}
 		if !slices.Equal(results, want) {
 			t.Errorf("Check = %q, want %q", results, want)
@@ -735,6 +738,7 @@ func TestMigrations_DownAndUpAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := schemaSignature(t, dsn)
+	adminExec(t, dsn, migrationSQL(t, "0002_placement_changes.down.sql"))
 	adminExec(t, dsn, migrationSQL(t, "0001_initial.down.sql"))
 	if n := queryInt(t, dsn, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'`); n != 0 {
 		t.Errorf("0001 down left %d tables", n)
@@ -747,7 +751,7 @@ func TestMigrations_DownAndUpAgain(t *testing.T) {
 	if err := migrate.Sync(ctx, dsn); err != nil {
 		t.Fatal(err)
 	}
-	wantVersion(t, dsn, 1, migrate.RevisionConsumerTypes)
+	wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionConsumerTypes)
 	if d := diffLines(want, schemaSignature(t, dsn)); d != "" {
 		t.Errorf("schema after down and up differs:\n%s", d)
 	}

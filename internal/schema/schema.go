@@ -130,7 +130,7 @@ func (s *Schema) ValidateJSON(data []byte) (any, error) {
 }
 
 func (s *Schema) validate(doc, ordered any) error {
-	err := s.compiled.Validate(doc)
+	err := s.compiled.Validate(pyFloats(doc))
 	if err == nil {
 		return nil
 	}

@@ -596,7 +596,7 @@ func TestValidate_UUIDFormatIsAsserted(t *testing.T) {
 func TestValidate_IntegersAcceptIntegralFloats(t *testing.T) {
 	t.Parallel()
 	s := MustCompile("int", `{"type": "integer", "minimum": 1}`)
-	for _, body := range []string{"16", "16.0", "1E2", "123456789012345678901234567890"} {
+	for _, body := range []string{"16", "16.0", "1E2", "123456789012345678901234567890", "16.00000000000000001"} {
 		if _, err := s.ValidateJSON([]byte(body)); err != nil {
 			t.Errorf("ValidateJSON(%s) = %v, want nil", body, err)
 		}

@@ -62,6 +62,32 @@ func toGeneric(v any) any {
 	return v
 }
 
+// pyFloats rewrites every finite float literal (one with a fraction or an
+// exponent) as the float64 Python reads it, so that the library judges
+// 16.00000000000000001 to be the integer 16 as upstream does, instead of
+// by its exact decimal value.
+func pyFloats(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = pyFloats(e)
+		}
+		return m
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = pyFloats(e)
+		}
+		return out
+	case json.Number:
+		if n, ok := parseNumber(string(x)); ok && n.isFloat && !math.IsInf(n.f, 0) && !math.IsNaN(n.f) {
+			return json.Number(strconv.FormatFloat(n.f, 'g', -1, 64))
+		}
+	}
+	return v
+}
+
 // fromGeneric converts a generic JSON value into the ordered form. Map keys
 // are sorted because their document order is unknown.
 func fromGeneric(v any) (any, error) {

@@ -55,6 +55,8 @@ func (s *Store) SetProviderAggregates(ctx context.Context, uuid string, aggs []s
 			if gen, err = bumpGeneration(ctx, tx, p.ID, p.Generation, "Update conflict: "+MsgConcurrentUpdate); err != nil {
 				return err
 			}
+		} else if err := logChanges(ctx, tx, []int{p.ID}); err != nil {
+			return err
 		}
 		// ON CONFLICT makes concurrent creation of the same aggregate safe.
 		if _, err := tx.Exec(ctx, `INSERT INTO placement_aggregates (uuid, created_at)

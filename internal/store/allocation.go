@@ -38,9 +38,53 @@ var errRetryable = errors.New("retryable allocation conflict")
 // The whole write runs in one transaction which is retried from scratch, up
 // to s.ConflictRetries times, on a provider generation conflict and on
 // SQLSTATE 40001/40P01. A consumer generation mismatch is never retried. A
-// failed write changes nothing.
+// failed write changes nothing, except that a write naming a provider that
+// does not exist leaves its new consumers behind (leaveGhostConsumers).
 func (s *Store) SetAllocations(ctx context.Context, set placement.AllocationSet) error {
-	return s.retryAllocations(ctx, func(tx pgx.Tx) error { return setAllocationsTx(ctx, tx, set) })
+	err := s.retryAllocations(ctx, func(tx pgx.Tx) error { return setAllocationsTx(ctx, tx, set) })
+	if errors.Is(err, errUnknownProvider) {
+		return s.leaveGhostConsumers(ctx, set, err)
+	}
+	return err
+}
+
+// errUnknownProvider marks the 400 of a write naming a provider that does
+// not exist.
+var errUnknownProvider = errors.New("unknown provider")
+
+// leaveGhostConsumers reproduces upstream quirk Q1 (spec 06 §13) after a
+// write failed with cause, the "provider does not exist" 400: upstream has
+// already committed the consumers (and projects, users, types) of the
+// write and does not remove them on this path, so a new consumer is left
+// at generation 0 without allocations and the next 1.28+ write must send
+// consumer_generation 0. Existing consumers are left unchanged. Returns
+// cause unless the database fails.
+func (s *Store) leaveGhostConsumers(ctx context.Context, set placement.AllocationSet, cause error) error {
+	err := s.withTx(ctx, func(tx pgx.Tx) error {
+		for _, w := range set {
+			var attrs consumerAttrs
+			var err error
+			if attrs.ProjectID, err = ensureID(ctx, tx, insertProject, selectProject, w.ProjectID); err != nil {
+				return err
+			}
+			if attrs.UserID, err = ensureID(ctx, tx, insertUser, selectUser, w.UserID); err != nil {
+				return err
+			}
+			if err := ensureType(ctx, tx, w, &attrs); err != nil {
+				return err
+			}
+			var id int
+			err = tx.QueryRow(ctx, insertConsumer, w.ConsumerUUID, attrs.ProjectID, attrs.UserID, attrs.TypeID).Scan(&id)
+			if err != nil && !isNoRows(err) {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return cause
 }
 
 // retryAllocations runs fn in a transaction, retrying as SetAllocations
@@ -110,15 +154,16 @@ func writeAllocationsTx(ctx context.Context, tx pgx.Tx, set placement.Allocation
 			rows = append(rows, old...)
 			continue
 		}
-		for _, rpUUID := range placement.SortedKeys(w.Allocations) {
-			rp, err := providerIDByUUID(ctx, tx, rpUUID)
-			if err != nil {
-				return err
+		rp, rpUUID := 0, ""
+		for _, k := range w.Rows() { // body order: the first failing row names the error
+			if k.Provider != rpUUID {
+				rpUUID = k.Provider
+				var err error
+				if rp, err = providerIDByUUID(ctx, tx, rpUUID); err != nil {
+					return err
+				}
 			}
-			res := w.Allocations[rpUUID]
-			for _, rc := range placement.SortedKeys(res) {
-				rows = append(rows, allocRow{consumer: i, rpID: rp, rpUUID: rpUUID, rc: rc, used: res[rc]})
-			}
+			rows = append(rows, allocRow{consumer: i, rpID: rp, rpUUID: rpUUID, rc: k.Class, used: w.Allocations[rpUUID][k.Class]})
 		}
 	}
 
@@ -140,7 +185,8 @@ func providerIDByUUID(ctx context.Context, tx pgx.Tx, uuid string) (int, error) 
 	var id int
 	err := tx.QueryRow(ctx, `SELECT id FROM resource_providers WHERE uuid = $1`, uuid).Scan(&id)
 	if isNoRows(err) {
-		return 0, placement.E(placement.Invalid, "Allocation for resource provider '%s' that does not exist.", uuid)
+		return 0, &placement.Error{Kind: placement.Invalid, Err: errUnknownProvider,
+			Message: "Allocation for resource provider '" + uuid + "' that does not exist."}
 	}
 	return id, err
 }
@@ -197,22 +243,9 @@ func replaceAllocations(ctx context.Context, tx pgx.Tx, set placement.Allocation
 		}
 	}
 
-	classIDs := map[string]int{}
-	for i := range rows {
-		r := &rows[i]
-		if id, ok := classIDs[r.rc]; ok {
-			r.rcID = id
-			continue
-		}
-		rc, err := resourceClassByName(ctx, tx, r.rc)
-		if err != nil {
-			var pe *placement.Error
-			if errors.As(err, &pe) && pe.Kind == placement.NotFound {
-				return &placement.Error{Kind: placement.Invalid, Message: pe.Message, Err: ErrAllocationUnknownClass}
-			}
-			return err
-		}
-		classIDs[r.rc], r.rcID = rc.ID, rc.ID
+	classIDs, err := allocationClassIDs(ctx, tx, rows)
+	if err != nil {
+		return err
 	}
 
 	invs, usage, err := inventoriesAndUsage(ctx, tx, rpIDs, classIDs)
@@ -223,13 +256,21 @@ func replaceAllocations(ctx context.Context, tx pgx.Tx, set placement.Allocation
 		return err
 	}
 
+	var insRP, insRC, insUsed []int
+	var insConsumer []string
 	for _, r := range rows {
 		if r.used == 0 {
 			continue
 		}
+		insRP, insRC, insUsed = append(insRP, r.rpID), append(insRC, r.rcID), append(insUsed, r.used)
+		insConsumer = append(insConsumer, set[r.consumer].ConsumerUUID)
+	}
+	if len(insRP) > 0 {
 		if _, err := tx.Exec(ctx, `
 INSERT INTO allocations (created_at, updated_at, resource_provider_id, resource_class_id, consumer_id, used)
-VALUES (`+now+`, `+now+`, $1, $2, $3, $4)`, r.rpID, r.rcID, set[r.consumer].ConsumerUUID, r.used); err != nil {
+SELECT `+now+`, `+now+`, r.rp, r.rc, r.consumer, r.used
+FROM unnest($1::int4[], $2::int4[], $3::text[], $4::int4[]) AS r(rp, rc, consumer, used)`,
+			insRP, insRC, insConsumer, insUsed); err != nil {
 			return err
 		}
 	}
@@ -261,6 +302,38 @@ VALUES (`+now+`, `+now+`, $1, $2, $3, $4)`, r.rpID, r.rcID, set[r.consumer].Cons
 		}
 	}
 	return deleteConsumersWithoutAllocations(ctx, tx, emptied)
+}
+
+// allocationClassIDs resolves the classes of rows in one query and sets
+// their rcID; the first unknown class, in row order, is an Invalid error
+// wrapping ErrAllocationUnknownClass with resourceClassByName's message.
+func allocationClassIDs(ctx context.Context, tx pgx.Tx, rows []allocRow) (map[string]int, error) {
+	var names []string
+	for _, r := range rows {
+		names = append(names, r.rc)
+	}
+	classIDs, err := idsByName(ctx, tx, `SELECT name, id FROM resource_classes WHERE name = ANY($1)`, names)
+	if err != nil {
+		return nil, err
+	}
+	used := map[string]int{}
+	for i := range rows {
+		r := &rows[i]
+		id, ok := classIDs[r.rc]
+		if !ok {
+			_, err := resourceClassByName(ctx, tx, r.rc)
+			var pe *placement.Error
+			if errors.As(err, &pe) && pe.Kind == placement.NotFound {
+				return nil, &placement.Error{Kind: placement.Invalid, Message: pe.Message, Err: ErrAllocationUnknownClass}
+			}
+			if err == nil {
+				err = errRetryable // created since the query above
+			}
+			return nil, err
+		}
+		r.rcID, used[r.rc] = id, id
+	}
+	return used, nil
 }
 
 func distinctProviders(rows []allocRow) []int {
@@ -351,8 +424,7 @@ func checkRows(rows []allocRow, classIDs map[string]int, invs map[invKey]placeme
 		}
 	}
 	if len(missing) > 0 {
-		names := placement.SortedKeys(classIDs)
-		sort.Slice(names, func(i, j int) bool { return classIDs[names[i]] < classIDs[names[j]] })
+		names := classesInSetOrder(rows, classIDs)
 		return invalidAllocation("Inventory for '%s' on resource provider '%s' invalid.",
 			strings.Join(names, ", "), strings.Join(missing, ", "))
 	}
@@ -377,6 +449,89 @@ func checkRows(rows []allocRow, classIDs map[string]int, invs map[invKey]placeme
 	return nil
 }
 
+// classesInSetOrder lists the classes of rows in the order upstream names
+// them in the "Inventory for '<classes>' … invalid." message: it iterates
+// a Python set of the class ids, built in row order.
+func classesInSetOrder(rows []allocRow, classIDs map[string]int) []string {
+	var ids []int
+	for _, r := range rows {
+		ids = append(ids, classIDs[r.rc])
+	}
+	names := make(map[int]string, len(classIDs))
+	for n, id := range classIDs {
+		names[id] = n
+	}
+	var out []string
+	for _, id := range pythonIntSetOrder(ids) {
+		out = append(out, names[id])
+	}
+	return out
+}
+
+// pythonIntSetOrder returns the distinct non-negative ints of ids in the
+// iteration order of CPython's set(ids): open addressing on hash(i) = i,
+// linear probes only when they fit before the end of the table, perturbed
+// probing otherwise, growth to 4×used once the table is 3/5 full.
+func pythonIntSetOrder(ids []int) []int {
+	const linearProbes, perturbShift = 9, 5
+	table := make([]int, 8)
+	for i := range table {
+		table[i] = -1
+	}
+	fill := 0
+	insert := func(table []int, key int) bool {
+		mask := len(table) - 1
+		i, perturb := key&mask, uint(key)
+		for {
+			probes := 0
+			if i+linearProbes <= mask {
+				probes = linearProbes
+			}
+			for j := i; j <= i+probes; j++ {
+				switch table[j] {
+				case key:
+					return false
+				case -1:
+					table[j] = key
+					return true
+				}
+			}
+			perturb >>= perturbShift
+			i = (i*5 + 1 + int(perturb)) & mask
+		}
+	}
+	for _, id := range ids {
+		if id < 0 || !insert(table, id) {
+			continue
+		}
+		fill++
+		if fill*5 < (len(table)-1)*3 {
+			continue
+		}
+		size := 8
+		for size <= fill*4 {
+			size <<= 1
+		}
+		grown := make([]int, size)
+		for i := range grown {
+			grown[i] = -1
+		}
+		for _, k := range table {
+			if k >= 0 {
+				insert(grown, k)
+			}
+		}
+		table = grown
+	}
+	out := make([]int, 0, fill)
+	for _, k := range table {
+		if k >= 0 {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 func invalidAllocation(format string, args ...any) error {
 	e := placement.E(placement.Conflict, format, args...)
 	e.Err = ErrAllocationInvalid
@@ -388,12 +543,19 @@ func invalidAllocation(format string, args ...any) error {
 // is NotFound "No allocations for consumer '<uuid>'".
 func (s *Store) DeleteAllocations(ctx context.Context, consumerUUID string) error {
 	return s.withTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM allocations WHERE consumer_id = $1`, consumerUUID)
+		rows, err := tx.Query(ctx, `DELETE FROM allocations WHERE consumer_id = $1 RETURNING resource_provider_id`, consumerUUID)
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
+		rpIDs, err := pgx.CollectRows(rows, pgx.RowTo[int])
+		if err != nil {
+			return err
+		}
+		if len(rpIDs) == 0 {
 			return notFound("No allocations for consumer '%s'", consumerUUID)
+		}
+		if err := logChanges(ctx, tx, rpIDs); err != nil {
+			return err
 		}
 		return deleteConsumersWithoutAllocations(ctx, tx, []string{consumerUUID})
 	})

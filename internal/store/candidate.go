@@ -54,50 +54,29 @@ WITH sharing AS (
 SELECT DISTINCT COALESCE(rp.root_provider_id, rp.id)
 FROM resource_providers rp JOIN members m ON m.id = rp.id`
 
-// The per-tree loads, run as one batch over the root ids ($1). The ids are
-// joined through unnest (a hash join): "= ANY(array)" would compare every
-// row with every element.
-const (
-	candidateProvidersSQL = `
-SELECT rp.id, rp.uuid, COALESCE(rp.parent_provider_id, 0), COALESCE(rp.root_provider_id, rp.id)
-FROM unnest($1::int4[]) AS r(id)
-JOIN resource_providers rp ON COALESCE(rp.root_provider_id, rp.id) = r.id`
-	candidateInventoriesSQL = `
-WITH provs AS (
-	SELECT rp.id FROM unnest($1::int4[]) AS r(id)
-	JOIN resource_providers rp ON COALESCE(rp.root_provider_id, rp.id) = r.id
-), used AS (
-	SELECT a.resource_provider_id, a.resource_class_id, SUM(a.used) AS used
-	FROM provs JOIN allocations a ON a.resource_provider_id = provs.id
-	GROUP BY a.resource_provider_id, a.resource_class_id
-)
-SELECT i.resource_provider_id, rc.name, i.total, i.reserved, i.min_unit, i.max_unit, i.step_size,
-	i.allocation_ratio, COALESCE(u.used, 0)
-FROM provs
-JOIN inventories i ON i.resource_provider_id = provs.id
-JOIN resource_classes rc ON rc.id = i.resource_class_id
-LEFT JOIN used u ON u.resource_provider_id = i.resource_provider_id AND u.resource_class_id = i.resource_class_id`
-	candidateTraitRowsSQL = `
-SELECT rpt.resource_provider_id, t.name
-FROM unnest($1::int4[]) AS r(id)
-JOIN resource_providers rp ON COALESCE(rp.root_provider_id, rp.id) = r.id
-JOIN resource_provider_traits rpt ON rpt.resource_provider_id = rp.id
-JOIN traits t ON t.id = rpt.trait_id`
-	candidateAggregateRowsSQL = `
-SELECT rpa.resource_provider_id, pa.uuid
-FROM unnest($1::int4[]) AS r(id)
-JOIN resource_providers rp ON COALESCE(rp.root_provider_id, rp.id) = r.id
-JOIN resource_provider_aggregates rpa ON rpa.resource_provider_id = rp.id
-JOIN placement_aggregates pa ON pa.id = rpa.aggregate_id
-WHERE pa.uuid IS NOT NULL`
-)
-
-// CandidateSnapshot checks the names the request uses and loads, in one
-// read-only repeatable-read transaction and a fixed number of set-based
-// queries, the provider trees relevant to it (see candidateRootsSQL) with
-// their inventories, usage, traits and aggregates. Unknown classes and
-// traits are 400 errors with upstream's messages.
+// CandidateSnapshot checks the names the request uses (unknown classes and
+// traits are 400 errors with upstream's messages) and returns a snapshot
+// that reflects every write committed before the call: with CandidateCache
+// the shared in-process snapshot of every provider tree (changes.go),
+// else the provider trees relevant to the request (see candidateRootsSQL)
+// with their inventories, usage, traits and aggregates, loaded in one
+// read-only repeatable-read transaction with a fixed number of set-based
+// queries.
 func (s *Store) CandidateSnapshot(ctx context.Context, req *candidate.Request) (*candidate.Snapshot, error) {
+	if s.CandidateCache {
+		snap, classes, traits, err := s.candidates.snapshot(ctx, s, req.Classes(), req.Traits())
+		if err != nil {
+			return nil, err
+		}
+		if err := checkNames(req, classes, traits); err != nil {
+			return nil, err
+		}
+		return snap, nil
+	}
+	return s.loadCandidateSnapshot(ctx, req)
+}
+
+func (s *Store) loadCandidateSnapshot(ctx context.Context, req *candidate.Request) (*candidate.Snapshot, error) {
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, err
@@ -136,7 +115,7 @@ func (s *Store) CandidateSnapshot(ctx context.Context, req *candidate.Request) (
 	if len(roots) == 0 {
 		return candidate.NewSnapshot(nil, nested)
 	}
-	data, err := loadCandidateTrees(ctx, tx, roots)
+	data, err := loadProviderData(ctx, tx, &treeSelection{roots: roots})
 	if err != nil {
 		return nil, err
 	}
@@ -168,6 +147,26 @@ func checkCandidateNames(ctx context.Context, tx pgx.Tx, req *candidate.Request)
 	if err != nil {
 		return nil, err
 	}
+	names := make([]string, 0, len(classes))
+	for n := range classes {
+		names = append(names, n)
+	}
+	if err := checkNames(req, names, traits); err != nil {
+		return nil, err
+	}
+	var ids []int32
+	for _, g := range req.Groups {
+		for _, r := range g.Resources {
+			ids = append(ids, classes[r.Class])
+		}
+	}
+	return ids, nil
+}
+
+// checkNames reports the first class or trait of req missing from the
+// existing ones, in upstream's order: root_required traits, then per
+// group its classes and then its traits.
+func checkNames(req *candidate.Request, classes, traits []string) error {
 	checkTraits := func(names []string) error {
 		for _, n := range names {
 			if !slices.Contains(traits, n) {
@@ -177,101 +176,25 @@ func checkCandidateNames(ctx context.Context, tx pgx.Tx, req *candidate.Request)
 		return nil
 	}
 	if err := checkTraits(req.RootRequired); err != nil {
-		return nil, err
+		return err
 	}
 	if err := checkTraits(req.RootForbidden); err != nil {
-		return nil, err
+		return err
 	}
-	var ids []int32
 	for _, g := range req.Groups {
 		for _, r := range g.Resources {
-			id, ok := classes[r.Class]
-			if !ok {
-				return nil, placement.E(placement.Invalid, msgCandidateNoClass, r.Class)
+			if !slices.Contains(classes, r.Class) {
+				return placement.E(placement.Invalid, msgCandidateNoClass, r.Class)
 			}
-			ids = append(ids, id)
 		}
 		for _, set := range g.Required {
 			if err := checkTraits(set); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		if err := checkTraits(g.Forbidden); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return ids, nil
-}
-
-// loadCandidateTrees reads whole trees by root id in one batch (one round
-// trip, four set-based queries).
-func loadCandidateTrees(ctx context.Context, tx pgx.Tx, roots []int32) ([]candidate.ProviderData, error) {
-	b := &pgx.Batch{}
-	b.Queue(candidateProvidersSQL, roots)
-	b.Queue(candidateInventoriesSQL, roots)
-	b.Queue(candidateTraitRowsSQL, roots)
-	b.Queue(candidateAggregateRowsSQL, roots)
-	br := tx.SendBatch(ctx, b)
-	defer br.Close()
-
-	var data []candidate.ProviderData
-	index := map[int32]int{}
-	rows, err := br.Query()
-	if err != nil {
-		return nil, err
-	}
-	var id, parent, root int32
-	var uuid string
-	if _, err := pgx.ForEachRow(rows, []any{&id, &uuid, &parent, &root}, func() error {
-		index[id] = len(data)
-		data = append(data, candidate.ProviderData{ID: int64(id), UUID: uuid, ParentID: int64(parent), RootID: int64(root)})
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-
-	rows, err = br.Query()
-	if err != nil {
-		return nil, err
-	}
-	var inv candidate.Inventory
-	var used int64
-	if _, err := pgx.ForEachRow(rows, []any{&id, &inv.Class, &inv.Total, &inv.Reserved, &inv.MinUnit, &inv.MaxUnit,
-		&inv.StepSize, &inv.AllocationRatio, &used}, func() error {
-		if i, ok := index[id]; ok {
-			inv.Used = used
-			data[i].Inventories = append(data[i].Inventories, inv)
-		}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-
-	var name string
-	rows, err = br.Query()
-	if err != nil {
-		return nil, err
-	}
-	if _, err := pgx.ForEachRow(rows, []any{&id, &name}, func() error {
-		if i, ok := index[id]; ok {
-			data[i].Traits = append(data[i].Traits, name)
-		}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-
-	rows, err = br.Query()
-	if err != nil {
-		return nil, err
-	}
-	if _, err := pgx.ForEachRow(rows, []any{&id, &name}, func() error {
-		if i, ok := index[id]; ok {
-			data[i].Aggregates = append(data[i].Aggregates, name)
-		}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	return data, br.Close()
+	return nil
 }

@@ -34,8 +34,14 @@ const (
 
 // ensureID returns the id of the row named key, inserting it if absent.
 func ensureID(ctx context.Context, tx pgx.Tx, insert, sel, key string) (int, error) {
+	// The row usually exists: look first (one round trip), insert only
+	// when missing, and look again if a concurrent writer inserted it.
 	var id int
-	err := tx.QueryRow(ctx, insert, key).Scan(&id)
+	err := tx.QueryRow(ctx, sel, key).Scan(&id)
+	if !isNoRows(err) {
+		return id, err
+	}
+	err = tx.QueryRow(ctx, insert, key).Scan(&id)
 	if isNoRows(err) {
 		err = tx.QueryRow(ctx, sel, key).Scan(&id)
 	}

@@ -342,8 +342,10 @@ func (s *Store) CreateProvider(ctx context.Context, np NewProvider) (Provider, e
 		case err != nil:
 			return err
 		}
-		out, err = providerByUUID(ctx, tx, np.UUID)
-		return err
+		if out, err = providerByUUID(ctx, tx, np.UUID); err != nil {
+			return err
+		}
+		return logChanges(ctx, tx, []int{out.ID})
 	})
 	return out, err
 }
@@ -509,7 +511,10 @@ func reparent(ctx context.Context, tx pgx.Tx, p Provider, u ProviderUpdate) erro
 		}
 		_, err = tx.Exec(ctx, `UPDATE resource_providers SET root_provider_id = $2, updated_at = `+now+`
 			WHERE id = ANY($1) AND root_provider_id IS DISTINCT FROM $2`, subtree, newRoot)
-		return err
+		if err != nil {
+			return err
+		}
+		return logChanges(ctx, tx, subtree)
 	}
 }
 
@@ -561,6 +566,6 @@ func (s *Store) DeleteProvider(ctx context.Context, uuid string) error {
 				return err
 			}
 		}
-		return nil
+		return logChanges(ctx, tx, []int{id})
 	})
 }

@@ -79,13 +79,14 @@ func (s *Store) ProviderByUUID(ctx context.Context, uuid string) (Provider, erro
 // provider since gen was read: a Conflict with placement.concurrent_update
 // carrying msg.
 func bumpGeneration(ctx context.Context, tx pgx.Tx, id, gen int, msg string) (int, error) {
-	tag, err := tx.Exec(ctx,
-		`UPDATE resource_providers SET generation = generation + 1, updated_at = `+now+` WHERE id = $1 AND generation = $2`,
-		id, gen)
-	if err != nil {
+	// A bump means the provider changed: it also appends the provider to
+	// the change log of the candidate cache (changes.go, logChanges), in the
+	// same statement.
+	var bumped int
+	if err := tx.QueryRow(ctx, bumpGenerationSQL, id, gen).Scan(&bumped); err != nil {
 		return 0, err
 	}
-	if tag.RowsAffected() == 0 {
+	if bumped == 0 {
 		return 0, placement.E(placement.Conflict, "%s", msg).WithCode(placement.CodeConcurrentUpdate)
 	}
 	return gen + 1, nil
@@ -98,3 +99,14 @@ const (
 	// MsgConcurrentUpdate answers a change detected while writing.
 	MsgConcurrentUpdate = "Another thread concurrently updated the resource provider data. Please retry your update"
 )
+
+// bumpGenerationSQL is the compare-and-swap of bumpGeneration plus its
+// placement_changes row; it returns the number of providers bumped (0 or 1).
+const bumpGenerationSQL = `
+WITH bumped AS (
+	UPDATE resource_providers SET generation = generation + 1, updated_at = ` + now + `
+	WHERE id = $1 AND generation = $2 RETURNING id
+), logged AS (
+	INSERT INTO placement_changes (resource_provider_id, created_at) SELECT id, ` + now + ` FROM bumped
+)
+SELECT count(*) FROM bumped`

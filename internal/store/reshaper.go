@@ -78,6 +78,8 @@ func (s *Store) Reshape(ctx context.Context, invs []ReshapeInventory, set placem
 		return nil
 	})
 	switch {
+	case errors.Is(err, errUnknownProvider):
+		return s.leaveGhostConsumers(ctx, set, err)
 	case errors.Is(err, errRetryable):
 		return &placement.Error{Kind: placement.Conflict, Code: placement.CodeConcurrentUpdate,
 			Message: MsgConcurrentUpdate, Err: ErrAllocationConcurrentUpdate}

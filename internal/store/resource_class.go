@@ -112,8 +112,12 @@ func (s *Store) RenameResourceClass(ctx context.Context, from, to string) (Resou
 		if pgCode(err) == uniqueViolation {
 			return placement.E(placement.Conflict, "Resource class already exists: %s", to)
 		}
+		if err != nil {
+			return err
+		}
 		out = ResourceClass{ID: rc.ID, Name: to}
-		return err
+		// Cached inventories carry class names.
+		return logInvalidateAll(ctx, tx)
 	})
 	return out, err
 }

@@ -20,10 +20,18 @@ type Store struct {
 	// ConflictRetries bounds the retry loop around allocation writes
 	// ([placement] allocation_conflict_retry_count).
 	ConflictRetries int
+	// CandidateCache is [placement] candidate_cache: serve allocation
+	// candidates from the in-process cache kept consistent through the
+	// placement_changes log (changes.go) rather than loading per request.
+	CandidateCache bool
+
+	candidates *candidateCache
 }
 
 // New returns a Store over pool.
-func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool, ConflictRetries: 10} }
+func New(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool, ConflictRetries: 10, CandidateCache: true, candidates: newCandidateCache()}
+}
 
 // Pool returns the underlying pool (health checks, tests).
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }

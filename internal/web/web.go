@@ -147,6 +147,9 @@ func ValidateQuery(r *http.Request, s *schema.Schema) (url.Values, error) {
 	if err != nil {
 		return nil, placement.E(placement.Invalid, "Invalid query string parameters: %v", err)
 	}
+	if msg := queryUTF8Error(r.URL.RawQuery); msg != "" {
+		return nil, placement.E(placement.Invalid, "Invalid query string parameters: %s", msg)
+	}
 	if s == nil {
 		return q, nil
 	}

@@ -76,6 +76,7 @@ func (h Handler) Update(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return placement.E(placement.Invalid, "Malformed consumer_uuid: %s", raw)
 	}
+	data := peekBody(r)
 	v := web.Version(r)
 	var write placement.ConsumerAllocations
 	if v.AtLeast(1, 12) {
@@ -90,6 +91,12 @@ func (h Handler) Update(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		write = fromList(consumerUUID, body, h.incomplete())
+	}
+	_, top := objectMembers(data)
+	if v.AtLeast(1, 12) {
+		write.Order = dictOrder(top["allocations"])
+	} else {
+		write.Order = listOrder(top["allocations"])
 	}
 	err := h.Store.SetAllocations(r.Context(), placement.AllocationSet{write})
 	if err != nil {
@@ -107,6 +114,7 @@ func (h Handler) Create(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	set := FromEntries(v, body, ObjectKeys(data))
+	WithBodyOrder(set, data)
 	if err := h.Store.SetAllocations(r.Context(), set); err != nil {
 		return WriteError(err, "Unable to allocate inventory ")
 	}

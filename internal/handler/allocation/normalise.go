@@ -92,28 +92,92 @@ func FromEntries(v microversion.Version, entries map[string]Entry, keys []string
 // ObjectKeys returns the keys of the top-level JSON object in data in
 // document order, each once; nil if data is not an object.
 func ObjectKeys(data []byte) []string {
+	keys, _ := objectMembers(data)
+	return keys
+}
+
+// objectMembers returns the keys of the JSON object in data in document
+// order (first occurrence) and each key's last value, as Python's json
+// module keeps them; nil if data is not an object.
+func objectMembers(data []byte) ([]string, map[string]json.RawMessage) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil
+		return nil, nil
 	}
 	var keys []string
-	seen := map[string]bool{}
+	vals := map[string]json.RawMessage{}
 	for dec.More() {
 		t, err := dec.Token()
 		if err != nil {
-			return nil
+			return nil, nil
 		}
 		k, _ := t.(string)
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return nil
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, nil
 		}
-		if !seen[k] {
-			seen[k] = true
+		if _, seen := vals[k]; !seen {
 			keys = append(keys, k)
 		}
+		vals[k] = v
 	}
-	return keys
+	return keys, vals
+}
+
+// dictOrder returns the (provider, class) pairs of a dict-form
+// "allocations" object in body order.
+func dictOrder(data []byte) []placement.AllocationKey {
+	var order []placement.AllocationKey
+	rps, vals := objectMembers(data)
+	for _, rp := range rps {
+		_, entry := objectMembers(vals[rp])
+		classes, _ := objectMembers(entry["resources"])
+		for _, rc := range classes {
+			order = append(order, placement.AllocationKey{Provider: rp, Class: rc})
+		}
+	}
+	return order
+}
+
+// listOrder returns the pairs of a 1.0–1.11 "allocations" list in body
+// order: a provider named twice keeps its first position and the classes
+// of its last item (fromList keeps the last item's resources).
+func listOrder(data []byte) []placement.AllocationKey {
+	var items []json.RawMessage
+	if json.Unmarshal(data, &items) != nil {
+		return nil
+	}
+	var rps []string
+	last := map[string]json.RawMessage{}
+	for _, it := range items {
+		_, item := objectMembers(it)
+		_, rp := objectMembers(item["resource_provider"])
+		var uuid string
+		_ = json.Unmarshal(rp["uuid"], &uuid)
+		if _, seen := last[uuid]; !seen {
+			rps = append(rps, uuid)
+		}
+		last[uuid] = item["resources"]
+	}
+	var order []placement.AllocationKey
+	for _, rp := range rps {
+		classes, _ := objectMembers(last[rp])
+		for _, rc := range classes {
+			order = append(order, placement.AllocationKey{Provider: rp, Class: rc})
+		}
+	}
+	return order
+}
+
+// WithBodyOrder records in each write of set the body order of its
+// allocations, read from consumers: the raw POST body or the reshaper's
+// "allocations" object (consumer uuid → entry).
+func WithBodyOrder(set placement.AllocationSet, consumers []byte) {
+	_, entries := objectMembers(consumers)
+	for i := range set {
+		_, e := objectMembers(entries[set[i].ConsumerUUID])
+		set[i].Order = dictOrder(e["allocations"])
+	}
 }
 
 // canonicalUUID returns the 8-4-4-4-12 lower-case form of a UUID-like

@@ -122,3 +122,27 @@ func TestCanonicalUUID(t *testing.T) {
 		}
 	}
 }
+
+func TestBodyOrder(t *testing.T) {
+	t.Parallel()
+	k := func(rp, rc string) placement.AllocationKey { return placement.AllocationKey{Provider: rp, Class: rc} }
+	dict := `{"rp2": {"resources": {"VCPU": 1, "DISK_GB": 2}, "generation": 3}, "rp1": {"resources": {"MEMORY_MB": 3}}}`
+	if got, want := dictOrder([]byte(dict)), []placement.AllocationKey{k("rp2", "VCPU"), k("rp2", "DISK_GB"), k("rp1", "MEMORY_MB")}; !reflect.DeepEqual(got, want) {
+		t.Errorf("dictOrder = %v, want %v", got, want)
+	}
+	// A provider named twice keeps its first position and its last item's classes.
+	list := `[{"resource_provider": {"uuid": "rp2"}, "resources": {"VCPU": 1}},
+	          {"resource_provider": {"uuid": "rp1"}, "resources": {"MEMORY_MB": 3}},
+	          {"resource_provider": {"uuid": "rp2"}, "resources": {"DISK_GB": 2, "PCPU": 1}}]`
+	if got, want := listOrder([]byte(list)), []placement.AllocationKey{k("rp2", "DISK_GB"), k("rp2", "PCPU"), k("rp1", "MEMORY_MB")}; !reflect.DeepEqual(got, want) {
+		t.Errorf("listOrder = %v, want %v", got, want)
+	}
+	set := placement.AllocationSet{{ConsumerUUID: "c2"}, {ConsumerUUID: "c1"}}
+	WithBodyOrder(set, []byte(`{"c1": {"allocations": {}}, "c2": {"allocations": `+dict+`}}`))
+	if set[1].Order != nil || len(set[0].Order) != 3 {
+		t.Errorf("WithBodyOrder: %v", set)
+	}
+	if dictOrder([]byte(`[]`)) != nil || listOrder([]byte(`{}`)) != nil {
+		t.Error("non-matching JSON must give no order")
+	}
+}

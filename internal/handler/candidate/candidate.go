@@ -5,8 +5,9 @@
 package candidate
 
 import (
-	"bytes"
+	"bufio"
 	"encoding/json"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -41,20 +42,20 @@ func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	res := candidate.Generate(snap, req, candidate.Options{Randomize: h.Randomize, MaxCandidates: h.MaxCandidates})
-	body := Encode(snap, req, res, v)
 	web.CacheHeaders(w, r, time.Time{})
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
-	_, err = w.Write(body)
-	return err
+	// Once the status is sent a write error can only be a gone client.
+	_ = Encode(w, snap, req, res, v)
+	return nil
 }
 
-// Encode renders the response body for microversion v (spec 07 §4). It
-// writes JSON by hand: a large cloud yields tens of thousands of
-// candidates and reflection-based encoding of nested maps would dominate
-// the request.
-func Encode(snap *candidate.Snapshot, req *candidate.Request, res *candidate.Result, v microversion.Version) []byte {
-	var b bytes.Buffer
+// Encode streams the response body for microversion v (spec 07 §4) to w.
+// It writes JSON by hand through a buffer: a large cloud yields tens of
+// thousands of candidates (tens of megabytes), and reflection-based
+// encoding of nested maps would dominate the request.
+func Encode(w io.Writer, snap *candidate.Snapshot, req *candidate.Request, res *candidate.Result, v microversion.Version) error {
+	b := bufio.NewWriterSize(w, 64<<10)
 	b.WriteString(`{"allocation_requests": [`)
 	for i, ar := range res.Requests {
 		if i > 0 {
@@ -62,17 +63,17 @@ func Encode(snap *candidate.Snapshot, req *candidate.Request, res *candidate.Res
 		}
 		switch {
 		case v.AtLeast(1, 34):
-			writeRequestDict(&b, snap, ar, true)
+			writeRequestDict(b, snap, ar, true)
 		case v.AtLeast(1, 12):
-			writeRequestDict(&b, snap, ar, false)
+			writeRequestDict(b, snap, ar, false)
 		default:
-			writeRequestList(&b, snap, ar)
+			writeRequestList(b, snap, ar)
 		}
 	}
 	b.WriteString(`], "provider_summaries": {`)
-	writeSummaries(&b, snap, req, res, v)
+	writeSummaries(b, snap, req, res, v)
 	b.WriteString("}}")
-	return b.Bytes()
+	return b.Flush()
 }
 
 // byProvider groups the (provider-sorted) allocations of ar.
@@ -88,7 +89,7 @@ func byProvider(ar candidate.AllocationRequest, each func(p int32, allocs []cand
 	}
 }
 
-func writeResources(b *bytes.Buffer, allocs []candidate.Allocation) {
+func writeResources(b *bufio.Writer, allocs []candidate.Allocation) {
 	b.WriteByte('{')
 	for i, a := range allocs {
 		if i > 0 {
@@ -102,7 +103,7 @@ func writeResources(b *bytes.Buffer, allocs []candidate.Allocation) {
 }
 
 // writeRequestList is the 1.10–1.11 shape: the pre-1.12 PUT list form.
-func writeRequestList(b *bytes.Buffer, snap *candidate.Snapshot, ar candidate.AllocationRequest) {
+func writeRequestList(b *bufio.Writer, snap *candidate.Snapshot, ar candidate.AllocationRequest) {
 	b.WriteString(`{"allocations": [`)
 	first := true
 	byProvider(ar, func(p int32, allocs []candidate.Allocation) {
@@ -120,7 +121,7 @@ func writeRequestList(b *bytes.Buffer, snap *candidate.Snapshot, ar candidate.Al
 }
 
 // writeRequestDict is the 1.12+ shape, with mappings from 1.34.
-func writeRequestDict(b *bytes.Buffer, snap *candidate.Snapshot, ar candidate.AllocationRequest, mappings bool) {
+func writeRequestDict(b *bufio.Writer, snap *candidate.Snapshot, ar candidate.AllocationRequest, mappings bool) {
 	b.WriteString(`{"allocations": {`)
 	first := true
 	byProvider(ar, func(p int32, allocs []candidate.Allocation) {
@@ -156,7 +157,7 @@ func writeRequestDict(b *bytes.Buffer, snap *candidate.Snapshot, ar candidate.Al
 
 // writeSummaries: resources of requested classes only below 1.27, every
 // inventory from 1.27; traits from 1.17; parent and root from 1.29.
-func writeSummaries(b *bytes.Buffer, snap *candidate.Snapshot, req *candidate.Request, res *candidate.Result, v microversion.Version) {
+func writeSummaries(b *bufio.Writer, snap *candidate.Snapshot, req *candidate.Request, res *candidate.Result, v microversion.Version) {
 	allResources := v.AtLeast(1, 27)
 	requested := req.Classes()
 	for i, idx := range res.Summaries {
@@ -201,7 +202,7 @@ func writeSummaries(b *bytes.Buffer, snap *candidate.Snapshot, req *candidate.Re
 	}
 }
 
-func writeStrings(b *bytes.Buffer, ss []string) {
+func writeStrings(b *bufio.Writer, ss []string) {
 	b.WriteByte('[')
 	for i, s := range ss {
 		if i > 0 {
@@ -214,7 +215,7 @@ func writeStrings(b *bytes.Buffer, ss []string) {
 
 // writeString writes s as a JSON string; names and uuids are plain ASCII
 // in practice, anything else goes through encoding/json.
-func writeString(b *bytes.Buffer, s string) {
+func writeString(b *bufio.Writer, s string) {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
 			enc, _ := json.Marshal(s)

@@ -129,6 +129,7 @@ func (h Handler) Reshape(w http.ResponseWriter, r *http.Request) error {
 		invs = append(invs, ri)
 	}
 	set := allocation.FromEntries(v, b.Allocations, allocation.ObjectKeys(top["allocations"]))
+	allocation.WithBodyOrder(set, top["allocations"])
 	if err := h.Store.Reshape(r.Context(), invs, set); err != nil {
 		return reshapeError(err)
 	}

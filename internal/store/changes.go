@@ -1,0 +1,505 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/openstack-placement-go/placement/internal/candidate"
+)
+
+// The change log and the in-process candidate cache.
+//
+// Every store write that changes what an allocation-candidates snapshot
+// holds (providers and their parentage, inventories, usage, traits,
+// aggregates) calls logChanges in its own transaction, which appends one
+// placement_changes row per touched provider; txid defaults to
+// pg_current_xact_id(), the writer's transaction id. A row with a NULL
+// provider id (resource class rename) invalidates the whole cache.
+//
+// candidateCache holds the data of every provider tree and the Snapshot
+// built from it, and records the PostgreSQL snapshot S it reflects.
+//
+// Claim: after a refresh in snapshot S, the cache equals the database as S
+// sees it. Proof sketch, by induction over refreshes. A full load reads
+// every table in S. Otherwise the cache equals the database in the previous
+// refresh's snapshot P. A transaction T changes what S sees of some
+// provider only if T is visible to S and invisible to P. Every transaction
+// with an id below xmin(P) had ended when P was taken, so a T invisible to
+// P has txid >= xmin(P), and it is selected by "txid >= xmin(P) AND NOT
+// pg_visible_in_snapshot(txid, P)" (the index bounds the scan by xmin).
+// T logged its providers in the same transaction, so its rows are visible
+// to S exactly when its other effects are. The refresh reloads, in S, the
+// whole trees of every logged provider: the tree the cache had it in and
+// the tree S has it in (a moved subtree logs all its providers), so no
+// provider is left in a stale tree. Providers no such T touched are the
+// same in P and S. Re-reading an already applied change is harmless.
+//
+// Pruning must never delete a row a later refresh needs. The pruner
+// deletes rows with txid < X, where X = xmin of a snapshot taken at a
+// database time T_X with T_X <= statement_timestamp() - horizon of the
+// DELETE (checked in the DELETE itself). Snapshot xmins never decrease
+// over time. A reader uses P incrementally only if the clock_timestamp()
+// of its own first statement, which is after its snapshot, is less than
+// horizon after now() of P's transaction, which is before P. So any DELETE
+// visible to the reader committed before its snapshot, hence T_X < time of
+// P, X <= xmin(P), and every row the reader selects survived. An older
+// cache does a full reload.
+//
+// A published snapshot is never modified: a refresh builds a new one
+// (candidate.Snapshot.Update shares the unchanged parts) and swaps the
+// pointer, so concurrent requests read without locks.
+
+// logChanges records that the providers ids changed in tx's transaction
+// (one multi-row INSERT).
+func logChanges(ctx context.Context, tx pgx.Tx, ids []int) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO placement_changes (resource_provider_id, created_at)
+SELECT unnest($1::int4[]), `+now, ids)
+	return err
+}
+
+// logInvalidateAll makes every cache reload everything (a row with a NULL
+// provider id).
+func logInvalidateAll(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, `INSERT INTO placement_changes (resource_provider_id, created_at) VALUES (NULL, `+now+`)`)
+	return err
+}
+
+// Cache tuning.
+const (
+	// changeHorizon is how long change rows are kept; a cache refreshed
+	// longer ago reloads everything.
+	changeHorizon = 15 * time.Minute
+	// pruneEvery spaces the pruner's samples and deletes.
+	pruneEvery = time.Minute
+)
+
+// cacheView is one published, immutable state of the cache.
+type cacheView struct {
+	snap    *candidate.Snapshot
+	pgSnap  string    // pg_current_snapshot() of the refresh, as text
+	txStart time.Time // now() of the refresh transaction (before its snapshot)
+	clock   time.Time // clock_timestamp() right after the snapshot was taken
+	began   time.Time // local clock before the refresh began
+}
+
+// pruneSample is an xmin and a database time after the snapshot it came
+// from was taken.
+type pruneSample struct {
+	xmin string
+	at   time.Time
+}
+
+// candidateCache is the in-process cache of candidate snapshot data; see
+// the comment at the top of this file.
+type candidateCache struct {
+	cur     atomic.Pointer[cacheView] // the published view; nil before the first load
+	horizon time.Duration
+
+	mu     sync.Mutex                         // serialises refreshes; guards trees and rootOf
+	trees  map[int32][]candidate.ProviderData // root id -> the tree, ascending id
+	rootOf map[int32]int32                    // provider id -> root id
+
+	pruneMu sync.Mutex // guards samples and pruned
+	samples []pruneSample
+	pruned  time.Time // local clock of the last sample
+}
+
+func newCandidateCache() *candidateCache {
+	return &candidateCache{horizon: changeHorizon}
+}
+
+// checkSQL is the one query of an unchanged cache: the name checks of the
+// request, and whether any transaction invisible to the cache's snapshot
+// ($1) logged a change, in one statement (one snapshot).
+const checkSQL = `
+SELECT pg_current_snapshot()::text, clock_timestamp(),
+	EXISTS (SELECT 1 FROM placement_changes
+	        WHERE txid >= pg_snapshot_xmin($1::text::pg_snapshot)
+	          AND NOT pg_visible_in_snapshot(txid, $1::text::pg_snapshot)),
+	ARRAY(SELECT name FROM resource_classes WHERE name = ANY($2)),
+	ARRAY(SELECT name FROM traits WHERE name = ANY($3))`
+
+// refreshSQL starts a refresh transaction: its snapshot, times, and the
+// providers logged by transactions invisible to the previous snapshot ($1;
+// NULL for none: then nothing is selected and the caller loads everything).
+const refreshSQL = `
+SELECT pg_current_snapshot()::text, now(), clock_timestamp(),
+	COALESCE((SELECT bool_or(resource_provider_id IS NULL) FROM placement_changes
+	          WHERE txid >= pg_snapshot_xmin($1::text::pg_snapshot)
+	            AND NOT pg_visible_in_snapshot(txid, $1::text::pg_snapshot)), false),
+	ARRAY(SELECT DISTINCT resource_provider_id FROM placement_changes
+	      WHERE txid >= pg_snapshot_xmin($1::text::pg_snapshot)
+	        AND NOT pg_visible_in_snapshot(txid, $1::text::pg_snapshot)
+	        AND resource_provider_id IS NOT NULL)`
+
+// snapshot returns a candidate snapshot that reflects every transaction
+// committed before the call, and the names among classes and traits that
+// exist.
+func (c *candidateCache) snapshot(ctx context.Context, s *Store, classes, traits []string) (*candidate.Snapshot, []string, []string, error) {
+	start := time.Now()
+	cur := c.cur.Load()
+	var foundClasses, foundTraits []string
+	if cur != nil {
+		var pgSnap string
+		var clock time.Time
+		var changed bool
+		err := s.pool.QueryRow(ctx, checkSQL, cur.pgSnap, classes, traits).Scan(&pgSnap, &clock, &changed, &foundClasses, &foundTraits)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if !changed && clock.Sub(cur.txStart) < c.horizon {
+			c.maybePrune(ctx, s, pgSnap, clock)
+			return cur.snap, foundClasses, foundTraits, nil
+		}
+		cur = nil
+	} else {
+		err := s.pool.QueryRow(ctx, `SELECT ARRAY(SELECT name FROM resource_classes WHERE name = ANY($1)),
+			ARRAY(SELECT name FROM traits WHERE name = ANY($2))`, classes, traits).Scan(&foundClasses, &foundTraits)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	view, err := c.refreshed(ctx, s, start)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c.maybePrune(ctx, s, view.pgSnap, view.clock)
+	return view.snap, foundClasses, foundTraits, nil
+}
+
+// refreshed returns a view whose snapshot was taken after start, waiting
+// for a concurrent refresh or running one.
+func (c *candidateCache) refreshed(ctx context.Context, s *Store, start time.Time) (*cacheView, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// Another request may have refreshed since this one started: its view
+	// then reflects everything committed before this request.
+	if cur := c.cur.Load(); cur != nil && cur.began.After(start) {
+		return cur, nil
+	}
+	if err := c.refresh(ctx, s); err != nil {
+		return nil, err
+	}
+	return c.cur.Load(), nil
+}
+
+// refresh brings the cache to a new snapshot; c.mu is held.
+func (c *candidateCache) refresh(ctx context.Context, s *Store) error {
+	began := time.Now()
+	cur := c.cur.Load()
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	var prev *string
+	if cur != nil {
+		prev = &cur.pgSnap
+	}
+	var pgSnap string
+	var txStart, clock time.Time
+	var invalidateAll bool
+	var changed []int32
+	if err := tx.QueryRow(ctx, refreshSQL, prev).Scan(&pgSnap, &txStart, &clock, &invalidateAll, &changed); err != nil {
+		return err
+	}
+	full := cur == nil || invalidateAll || clock.Sub(cur.txStart) >= c.horizon ||
+		len(changed) > max(1000, len(c.rootOf)/4)
+	var snap *candidate.Snapshot
+	if full {
+		snap, err = c.loadAll(ctx, tx)
+	} else {
+		snap, err = c.loadChanged(ctx, tx, cur.snap, changed)
+	}
+	if err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	c.cur.Store(&cacheView{snap: snap, pgSnap: pgSnap, txStart: txStart, clock: clock, began: began})
+	return nil
+}
+
+// loadAll reads every provider tree.
+func (c *candidateCache) loadAll(ctx context.Context, tx pgx.Tx) (*candidate.Snapshot, error) {
+	data, err := loadProviderData(ctx, tx, nil)
+	if err != nil {
+		return nil, err
+	}
+	c.trees = map[int32][]candidate.ProviderData{}
+	c.rootOf = make(map[int32]int32, len(data))
+	for _, d := range data {
+		root := int32(d.RootID)
+		c.trees[root] = append(c.trees[root], d)
+		c.rootOf[int32(d.ID)] = root
+	}
+	return c.build()
+}
+
+// build indexes the whole cache into a new snapshot.
+func (c *candidateCache) build() (*candidate.Snapshot, error) {
+	all := make([]candidate.ProviderData, 0, len(c.rootOf))
+	nested := false
+	for _, tree := range c.trees {
+		all = append(all, tree...)
+		nested = nested || len(tree) > 1
+	}
+	return candidate.NewSnapshot(all, nested)
+}
+
+// loadChanged reloads the trees of the changed providers, old and new.
+func (c *candidateCache) loadChanged(ctx context.Context, tx pgx.Tx, old *candidate.Snapshot, changed []int32) (*candidate.Snapshot, error) {
+	if len(changed) == 0 {
+		return old, nil
+	}
+	var oldRoots []int32
+	for _, id := range changed {
+		if r, ok := c.rootOf[id]; ok {
+			oldRoots = append(oldRoots, r)
+		}
+	}
+	data, err := loadProviderData(ctx, tx, &treeSelection{roots: oldRoots, providers: changed})
+	if err != nil {
+		return nil, err
+	}
+	newTrees := map[int32][]candidate.ProviderData{}
+	for _, d := range data {
+		root := int32(d.RootID)
+		newTrees[root] = append(newTrees[root], d)
+	}
+	affected := map[int32]bool{}
+	for _, r := range oldRoots {
+		affected[r] = true
+	}
+	for r := range newTrees {
+		affected[r] = true
+	}
+	// The index structure survives when every affected tree keeps its
+	// members; then only inventories and usage may differ.
+	sameShape := true
+	for r := range affected {
+		if !sameMembers(c.trees[r], newTrees[r]) {
+			sameShape = false
+		}
+	}
+	for r := range affected {
+		for _, d := range c.trees[r] {
+			delete(c.rootOf, int32(d.ID))
+		}
+		delete(c.trees, r)
+	}
+	for r, tree := range newTrees {
+		c.trees[r] = tree
+		for _, d := range tree {
+			c.rootOf[int32(d.ID)] = r
+		}
+	}
+	if sameShape {
+		if snap, ok := old.Update(data); ok {
+			return snap, nil
+		}
+	}
+	return c.build()
+}
+
+func sameMembers(a, b []candidate.ProviderData) bool {
+	return slices.EqualFunc(a, b, func(x, y candidate.ProviderData) bool { return x.ID == y.ID })
+}
+
+// maybePrune records a sample (xmin of pgSnap, taken before clock) at most
+// once per pruneEvery and deletes the change rows no cache can need any
+// more: those older than the newest sample taken at least horizon ago.
+// Failures only delay pruning.
+func (c *candidateCache) maybePrune(ctx context.Context, s *Store, pgSnap string, clock time.Time) {
+	c.pruneMu.Lock()
+	if time.Since(c.pruned) < pruneEvery {
+		c.pruneMu.Unlock()
+		return
+	}
+	c.pruned = time.Now()
+	c.samples = append(c.samples, pruneSample{xmin: pgSnap, at: clock})
+	for len(c.samples) > 1 && clock.Sub(c.samples[1].at) >= c.horizon {
+		c.samples = c.samples[1:]
+	}
+	use := c.samples[0]
+	c.pruneMu.Unlock()
+	if clock.Sub(use.at) < c.horizon {
+		return
+	}
+	_, _ = s.pool.Exec(ctx, pruneSQL, use.xmin, use.at, c.horizon)
+}
+
+// pruneSQL deletes the change rows below the xmin of snapshot $1, provided
+// that snapshot was taken at least $3 before this statement ($2 is a time
+// after it was taken).
+const pruneSQL = `
+DELETE FROM placement_changes
+WHERE txid < pg_snapshot_xmin($1::text::pg_snapshot) AND statement_timestamp() >= $2::timestamptz + $3::interval`
+
+// treeSelection names the trees to load: the trees rooted at roots and the
+// trees of providers.
+type treeSelection struct {
+	roots, providers []int32
+}
+
+// The snapshot loads: everything (a whole-table pass), or the trees of a
+// selection ($1 roots, $2 providers; the roots CTE prefixes each query).
+const (
+	selectedRootsCTE = `
+WITH sel AS (
+	SELECT unnest($1::int4[]) AS id
+	UNION
+	SELECT COALESCE(root_provider_id, id) FROM resource_providers WHERE id = ANY($2::int4[])
+), provs AS (
+	SELECT rp.id FROM resource_providers rp
+	WHERE rp.root_provider_id IN (SELECT id FROM sel)
+	   OR (rp.root_provider_id IS NULL AND rp.id IN (SELECT id FROM sel))
+)`
+	loadProvidersAllSQL = `
+SELECT rp.id, rp.uuid, COALESCE(rp.parent_provider_id, 0), COALESCE(rp.root_provider_id, rp.id)
+FROM resource_providers rp`
+	loadProvidersSelSQL = selectedRootsCTE + `
+SELECT rp.id, rp.uuid, COALESCE(rp.parent_provider_id, 0), COALESCE(rp.root_provider_id, rp.id)
+FROM provs JOIN resource_providers rp ON rp.id = provs.id`
+	loadInventoriesAllSQL = `
+SELECT i.resource_provider_id, rc.name, i.total, i.reserved, i.min_unit, i.max_unit, i.step_size,
+	i.allocation_ratio, COALESCE(u.used, 0)
+FROM inventories i
+JOIN resource_classes rc ON rc.id = i.resource_class_id
+LEFT JOIN (SELECT resource_provider_id, resource_class_id, SUM(used) AS used
+           FROM allocations GROUP BY resource_provider_id, resource_class_id) u
+  ON u.resource_provider_id = i.resource_provider_id AND u.resource_class_id = i.resource_class_id`
+	loadInventoriesSelSQL = selectedRootsCTE + `
+SELECT i.resource_provider_id, rc.name, i.total, i.reserved, i.min_unit, i.max_unit, i.step_size,
+	i.allocation_ratio,
+	COALESCE((SELECT SUM(a.used) FROM allocations a
+	          WHERE a.resource_provider_id = i.resource_provider_id
+	            AND a.resource_class_id = i.resource_class_id), 0)
+FROM provs
+JOIN inventories i ON i.resource_provider_id = provs.id
+JOIN resource_classes rc ON rc.id = i.resource_class_id`
+	loadTraitsAllSQL = `
+SELECT rpt.resource_provider_id, t.name
+FROM resource_provider_traits rpt JOIN traits t ON t.id = rpt.trait_id`
+	loadTraitsSelSQL = selectedRootsCTE + `
+SELECT rpt.resource_provider_id, t.name
+FROM provs
+JOIN resource_provider_traits rpt ON rpt.resource_provider_id = provs.id
+JOIN traits t ON t.id = rpt.trait_id`
+	loadAggregatesAllSQL = `
+SELECT rpa.resource_provider_id, pa.uuid
+FROM resource_provider_aggregates rpa JOIN placement_aggregates pa ON pa.id = rpa.aggregate_id
+WHERE pa.uuid IS NOT NULL`
+	loadAggregatesSelSQL = selectedRootsCTE + `
+SELECT rpa.resource_provider_id, pa.uuid
+FROM provs
+JOIN resource_provider_aggregates rpa ON rpa.resource_provider_id = provs.id
+JOIN placement_aggregates pa ON pa.id = rpa.aggregate_id
+WHERE pa.uuid IS NOT NULL`
+)
+
+// loadProviderData reads the providers of sel (nil: all) with their
+// inventories (sorted by class), usage, traits and aggregates, in one
+// round trip; the result is sorted by id.
+func loadProviderData(ctx context.Context, tx pgx.Tx, sel *treeSelection) ([]candidate.ProviderData, error) {
+	b := &pgx.Batch{}
+	if sel == nil {
+		b.Queue(loadProvidersAllSQL)
+		b.Queue(loadInventoriesAllSQL)
+		b.Queue(loadTraitsAllSQL)
+		b.Queue(loadAggregatesAllSQL)
+	} else {
+		for _, q := range []string{loadProvidersSelSQL, loadInventoriesSelSQL, loadTraitsSelSQL, loadAggregatesSelSQL} {
+			b.Queue(q, sel.roots, sel.providers)
+		}
+	}
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+
+	var data []candidate.ProviderData
+	rows, err := br.Query()
+	if err != nil {
+		return nil, err
+	}
+	var id, parent, root int32
+	var uuid string
+	if _, err := pgx.ForEachRow(rows, []any{&id, &uuid, &parent, &root}, func() error {
+		data = append(data, candidate.ProviderData{ID: int64(id), UUID: uuid, ParentID: int64(parent), RootID: int64(root)})
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(data, func(a, b candidate.ProviderData) int { return int(a.ID - b.ID) })
+	at := func(id int32) *candidate.ProviderData {
+		i, ok := slices.BinarySearchFunc(data, int64(id), func(d candidate.ProviderData, id int64) int { return int(d.ID - id) })
+		if !ok {
+			return nil
+		}
+		return &data[i]
+	}
+
+	rows, err = br.Query()
+	if err != nil {
+		return nil, err
+	}
+	var inv candidate.Inventory
+	var used int64
+	if _, err := pgx.ForEachRow(rows, []any{&id, &inv.Class, &inv.Total, &inv.Reserved, &inv.MinUnit, &inv.MaxUnit,
+		&inv.StepSize, &inv.AllocationRatio, &used}, func() error {
+		if d := at(id); d != nil {
+			inv.Used = used
+			d.Inventories = append(d.Inventories, inv)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+
+	var name string
+	rows, err = br.Query()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := pgx.ForEachRow(rows, []any{&id, &name}, func() error {
+		if d := at(id); d != nil {
+			d.Traits = append(d.Traits, name)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+
+	rows, err = br.Query()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := pgx.ForEachRow(rows, []any{&id, &name}, func() error {
+		if d := at(id); d != nil {
+			d.Aggregates = append(d.Aggregates, name)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	for i := range data {
+		slices.SortFunc(data[i].Inventories, func(a, b candidate.Inventory) int {
+			switch {
+			case a.Class < b.Class:
+				return -1
+			case a.Class > b.Class:
+				return 1
+			}
+			return 0
+		})
+	}
+	return data, br.Close()
+}

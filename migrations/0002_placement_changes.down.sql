@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS placement_changes;
