@@ -112,6 +112,8 @@ func (m Main) Run(ctx context.Context, args, environ []string) int {
 
 	reg := metrics.NewRegistry()
 	metrics.RegisterPool(reg, pool.Stat)
+	pm := metrics.NewPlacement(reg)
+	st.OnRetry = func(reason string) { pm.ConflictRetries.With(reason).Inc() }
 	a := api.New(st, api.Options{
 		URLPrefix:    *urlPrefix,
 		ProxyHeaders: cfg.Middleware.EnableProxyHeadersParsing,
@@ -132,7 +134,7 @@ func (m Main) Run(ctx context.Context, args, environ []string) int {
 			AllowMethods:     cfg.CORS.AllowMethods,
 			AllowHeaders:     cfg.CORS.AllowHeaders,
 		},
-		Metrics:      metrics.NewPlacement(reg),
+		Metrics:      pm,
 		MaxBodyBytes: *maxBody,
 	})
 	ln, err := net.Listen("tcp", *bind)

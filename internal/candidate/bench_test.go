@@ -3,7 +3,6 @@ package candidate
 import (
 	"fmt"
 	"testing"
-	"time"
 )
 
 // flatWorld has n flat compute hosts (VCPU, MEMORY_MB, DISK_GB) and, when
@@ -85,34 +84,4 @@ func BenchmarkGenerate(b *testing.B) {
 	b.Run("nested1k-limit5", func(b *testing.B) {
 		benchQuery(b, nested, 39, "resources=VCPU:2,MEMORY_MB:4096&resources1=VGPU:1&group_policy=none&limit=5", 5)
 	})
-}
-
-// TestGenerate_Fast guards the issue 7 budgets for the generator alone,
-// with generous head-room for slow, -race CI machines.
-func TestGenerate_Fast(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds 50,000 providers")
-	}
-	flat := flatWorld(t, 50000, false)
-	for _, c := range []struct {
-		query  string
-		budget time.Duration
-	}{
-		{"resources=VCPU:2,MEMORY_MB:4096,DISK_GB:20&limit=5", 50 * time.Millisecond},
-		{"resources=VCPU:2,MEMORY_MB:4096,DISK_GB:20", 500 * time.Millisecond},
-	} {
-		req, err := Parse(c.query, ver(39))
-		if err != nil {
-			t.Fatal(err)
-		}
-		best := time.Hour
-		for i := 0; i < 3; i++ {
-			start := time.Now()
-			Generate(flat, req, Options{})
-			best = min(best, time.Since(start))
-		}
-		if best > c.budget*4 {
-			t.Errorf("%s took %v, budget %v", c.query, best, c.budget)
-		}
-	}
 }

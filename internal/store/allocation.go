@@ -91,24 +91,33 @@ func (s *Store) leaveGhostConsumers(ctx context.Context, set placement.Allocatio
 // describes.
 func (s *Store) retryAllocations(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	attempts := max(s.ConflictRetries, 1)
-	var err error
-	for range attempts {
-		err = s.withTx(ctx, fn)
+	for attempt := 1; ; attempt++ {
+		err := s.withTx(ctx, fn)
+		reason := ""
 		switch {
 		case err == nil:
 			return nil
 		case errors.Is(err, errRetryable):
 			err = &placement.Error{Kind: placement.Conflict, Code: placement.CodeConcurrentUpdate,
 				Message: MsgConcurrentUpdate, Err: ErrAllocationConcurrentUpdate}
+			reason = "generation"
 		case pgCode(err) == serializationFailure || pgCode(err) == deadlockDetected:
+			reason = pgCode(err)
 		default:
 			return err
 		}
-		if ctx.Err() != nil {
+		if attempt >= attempts || ctx.Err() != nil {
 			return err
 		}
+		s.retried(reason)
 	}
-	return err
+}
+
+// retried reports one restart of the write transaction to OnRetry.
+func (s *Store) retried(reason string) {
+	if s.OnRetry != nil {
+		s.OnRetry(reason)
+	}
 }
 
 // allocRow is one (provider, class, amount) of the write; Used 0 marks the

@@ -21,6 +21,8 @@ func TestRetryAllocations(t *testing.T) {
 	t.Cleanup(pool.Close)
 	s := store.New(pool)
 	s.ConflictRetries = 4
+	var retries []string
+	s.OnRetry = func(reason string) { retries = append(retries, reason) }
 	consumerConflict := &placement.Error{Kind: placement.Conflict, Code: placement.CodeConcurrentUpdate, Message: "consumer generation conflict - expected 1 but got None"}
 
 	tests := []struct {
@@ -40,6 +42,7 @@ func TestRetryAllocations(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			retries = nil
 			calls := 0
 			err := s.RetryAllocations(context.Background(), func(pgx.Tx) error {
 				calls++
@@ -50,6 +53,9 @@ func TestRetryAllocations(t *testing.T) {
 			})
 			if calls != tt.wantCalls {
 				t.Errorf("attempts = %d, want %d", calls, tt.wantCalls)
+			}
+			if len(retries) != tt.wantCalls-1 {
+				t.Errorf("OnRetry heard %v, want %d restarts", retries, tt.wantCalls-1)
 			}
 			if !errors.Is(err, tt.wantErr) && !(err == nil && tt.wantErr == nil) {
 				t.Errorf("err = %v, want %v", err, tt.wantErr)

@@ -20,6 +20,10 @@ type Store struct {
 	// ConflictRetries bounds the retry loop around allocation writes
 	// ([placement] allocation_conflict_retry_count).
 	ConflictRetries int
+	// OnRetry, when set, hears of every restart of the allocation write
+	// transaction: "generation" for a provider generation conflict, or the
+	// SQLSTATE (40001, 40P01). It feeds the retry metric.
+	OnRetry func(reason string)
 	// CandidateCache is [placement] candidate_cache: serve allocation
 	// candidates from the in-process cache kept consistent through the
 	// placement_changes log (changes.go) rather than loading per request.
