@@ -30,8 +30,9 @@ import (
 // refresh's snapshot P. A transaction T changes what S sees of some
 // provider only if T is visible to S and invisible to P. Every transaction
 // with an id below xmin(P) had ended when P was taken, so a T invisible to
-// P has txid >= xmin(P), and it is selected by "txid >= xmin(P) AND NOT
-// pg_visible_in_snapshot(txid, P)" (the index bounds the scan by xmin).
+// P has txid >= xmin(P); precisely, it is in progress at P (txid in
+// xip(P)) or began later (txid >= xmax(P)), and the refresh selects the
+// rows of exactly those transactions (two index lookups on txid).
 // T logged its providers in the same transaction, so its rows are visible
 // to S exactly when its other effects are. The refresh reloads, in S, the
 // whole trees of every logged provider: the tree the cache had it in and
@@ -118,12 +119,17 @@ func newCandidateCache() *candidateCache {
 
 // checkSQL is the one query of an unchanged cache: the name checks of the
 // request, and whether any transaction invisible to the cache's snapshot
-// ($1) logged a change, in one statement (one snapshot).
+// ($1) logged a change, in one statement (one snapshot). The transactions
+// invisible to a snapshot are exactly those in progress when it was taken
+// (xip) and those from xmax on; both are index lookups on txid, so the
+// cost does not depend on how far a long transaction elsewhere holds xmin
+// back. (max() is an index lookup whatever the plan; "txid >= $x" in a
+// cached generic plan would be a sequential scan.)
 const checkSQL = `
 SELECT pg_current_snapshot()::text, clock_timestamp(),
-	EXISTS (SELECT 1 FROM placement_changes
-	        WHERE txid >= pg_snapshot_xmin($1::text::pg_snapshot)
-	          AND NOT pg_visible_in_snapshot(txid, $1::text::pg_snapshot)),
+	COALESCE((SELECT max(txid) FROM placement_changes) >= pg_snapshot_xmax($1::text::pg_snapshot), false)
+	OR EXISTS (SELECT 1 FROM placement_changes
+	           WHERE txid = ANY(ARRAY(SELECT pg_snapshot_xip($1::text::pg_snapshot)))),
 	ARRAY(SELECT name FROM resource_classes WHERE name = ANY($2)),
 	ARRAY(SELECT name FROM traits WHERE name = ANY($3))`
 
@@ -131,14 +137,15 @@ SELECT pg_current_snapshot()::text, clock_timestamp(),
 // providers logged by transactions invisible to the previous snapshot ($1;
 // NULL for none: then nothing is selected and the caller loads everything).
 const refreshSQL = `
+WITH unseen AS (
+	SELECT resource_provider_id FROM placement_changes WHERE txid >= pg_snapshot_xmax($1::text::pg_snapshot)
+	UNION ALL
+	SELECT resource_provider_id FROM placement_changes
+	WHERE txid = ANY(ARRAY(SELECT pg_snapshot_xip($1::text::pg_snapshot)))
+)
 SELECT pg_current_snapshot()::text, now(), clock_timestamp(),
-	COALESCE((SELECT bool_or(resource_provider_id IS NULL) FROM placement_changes
-	          WHERE txid >= pg_snapshot_xmin($1::text::pg_snapshot)
-	            AND NOT pg_visible_in_snapshot(txid, $1::text::pg_snapshot)), false),
-	ARRAY(SELECT DISTINCT resource_provider_id FROM placement_changes
-	      WHERE txid >= pg_snapshot_xmin($1::text::pg_snapshot)
-	        AND NOT pg_visible_in_snapshot(txid, $1::text::pg_snapshot)
-	        AND resource_provider_id IS NOT NULL)`
+	COALESCE((SELECT bool_or(resource_provider_id IS NULL) FROM unseen), false),
+	ARRAY(SELECT DISTINCT resource_provider_id FROM unseen WHERE resource_provider_id IS NOT NULL)`
 
 // snapshot returns a candidate snapshot that reflects every transaction
 // committed before the call, and the names among classes and traits that
@@ -208,7 +215,9 @@ func (c *candidateCache) refresh(ctx context.Context, s *Store) error {
 	var txStart, clock time.Time
 	var invalidateAll bool
 	var changed []int32
-	if err := tx.QueryRow(ctx, refreshSQL, prev).Scan(&pgSnap, &txStart, &clock, &invalidateAll, &changed); err != nil {
+	// A custom plan (QueryExecModeExec): with the snapshot's xmax known the
+	// planner uses the txid index.
+	if err := tx.QueryRow(ctx, refreshSQL, pgx.QueryExecModeExec, prev).Scan(&pgSnap, &txStart, &clock, &invalidateAll, &changed); err != nil {
 		return err
 	}
 	full := cur == nil || invalidateAll || clock.Sub(cur.txStart) >= c.horizon ||
