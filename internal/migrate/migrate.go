@@ -146,6 +146,16 @@ func Sync(ctx context.Context, dsn string) error {
 	if err := m.Up(); err != nil && !errors.Is(err, gomigrate.ErrNoChange) {
 		return fmt.Errorf("migrate database: %w", flatten(err))
 	}
+	// Development builds before the change log recorded version 2 for a
+	// migration that only dropped indexes; the change-log migration is
+	// idempotent, so re-applying it mends such a database.
+	ddl, err := migrations.FS.ReadFile("0002_placement_changes.up.sql")
+	if err != nil {
+		return err
+	}
+	if _, err := conn.Exec(ctx, string(ddl)); err != nil {
+		return fmt.Errorf("ensure placement_changes: %w", err)
+	}
 	return nil
 }
 
