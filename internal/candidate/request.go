@@ -190,25 +190,10 @@ var (
 )
 
 func schemaFor(v microversion.Version) *schema.Schema {
-	switch {
-	case v.AtLeast(1, 36):
-		return schema136
-	case v.AtLeast(1, 35):
-		return schema135
-	case v.AtLeast(1, 33):
-		return schema133
-	case v.AtLeast(1, 31):
-		return schema131
-	case v.AtLeast(1, 25):
-		return schema125
-	case v.AtLeast(1, 21):
-		return schema121
-	case v.AtLeast(1, 17):
-		return schema117
-	case v.AtLeast(1, 16):
-		return schema116
-	}
-	return schema110
+	return microversion.Pick(v, microversion.At(10, schema110), microversion.At(16, schema116),
+		microversion.At(17, schema117), microversion.At(21, schema121), microversion.At(25, schema125),
+		microversion.At(31, schema131), microversion.At(33, schema133), microversion.At(35, schema135),
+		microversion.At(36, schema136))
 }
 
 // param is one key=value pair of the query string, in order.

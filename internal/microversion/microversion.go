@@ -126,3 +126,29 @@ func Negotiated(ctx context.Context) bool {
 	_, ok := ctx.Value(ctxKey{}).(Version)
 	return ok
 }
+
+// Step is a value that applies from microversion Since on.
+type Step[T any] struct {
+	Since Version
+	Value T
+}
+
+// Pick returns the value of the newest step whose Since is at or below v;
+// steps are in ascending order and the first one applies to anything older.
+// Handlers use it for per-version schemas instead of a switch each.
+func Pick[T any](v Version, steps ...Step[T]) T {
+	picked := steps[0].Value
+	for _, s := range steps[1:] {
+		if v.Less(s.Since) {
+			break
+		}
+		picked = s.Value
+	}
+	return picked
+}
+
+// V1 returns version 1.minor, for step tables.
+func V1(minor int) Version { return Version{1, minor} }
+
+// At returns the step for value from version 1.minor on.
+func At[T any](minor int, value T) Step[T] { return Step[T]{Since: V1(minor), Value: value} }

@@ -74,3 +74,16 @@ func TestVersionOrdering(t *testing.T) {
 		t.Fatalf("Max = %v, want 1.39 (one history line per version)", Max)
 	}
 }
+
+func TestPick(t *testing.T) {
+	t.Parallel()
+	steps := []Step[string]{{V1(0), "a"}, {V1(8), "b"}, {V1(12), "c"}}
+	for _, tt := range []struct {
+		v    Version
+		want string
+	}{{V1(0), "a"}, {V1(7), "a"}, {V1(8), "b"}, {V1(11), "b"}, {V1(12), "c"}, {V1(39), "c"}} {
+		if got := Pick(tt.v, steps...); got != tt.want {
+			t.Errorf("Pick(%v) = %q, want %q", tt.v, got, tt.want)
+		}
+	}
+}

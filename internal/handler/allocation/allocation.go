@@ -42,31 +42,13 @@ func (h Handler) incomplete() Incomplete {
 
 // putSchema returns the PUT body schema of microversion v.
 func putSchema(v microversion.Version) *schema.Schema {
-	switch {
-	case v.AtLeast(1, 38):
-		return put138
-	case v.AtLeast(1, 34):
-		return put134
-	case v.AtLeast(1, 28):
-		return put128
-	case v.AtLeast(1, 12):
-		return put112
-	case v.AtLeast(1, 8):
-		return put18
-	}
-	return put10
+	return microversion.Pick(v,
+		microversion.At(0, put10), microversion.At(8, put18), microversion.At(12, put112), microversion.At(28, put128), microversion.At(34, put134), microversion.At(38, put138))
 }
 
+// postSchema returns the POST body schema of microversion v (1.13+).
 func postSchema(v microversion.Version) *schema.Schema {
-	switch {
-	case v.AtLeast(1, 38):
-		return post138
-	case v.AtLeast(1, 34):
-		return post134
-	case v.AtLeast(1, 28):
-		return post128
-	}
-	return post113
+	return microversion.Pick(v, microversion.At(13, post113), microversion.At(28, post128), microversion.At(34, post134), microversion.At(38, post138))
 }
 
 // Update answers PUT /allocations/{consumer_uuid}: 204.

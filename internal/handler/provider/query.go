@@ -15,17 +15,8 @@ import (
 // listSchema returns the query schema of GET /resource_providers at v
 // (spec 02 Appendix A): parameters appear at 1.3, 1.4, 1.14 and 1.18.
 func listSchema(v microversion.Version) *schema.Schema {
-	switch {
-	case v.AtLeast(1, 18):
-		return listQuery118
-	case v.AtLeast(1, 14):
-		return listQuery114
-	case v.AtLeast(1, 4):
-		return listQuery14
-	case v.AtLeast(1, 3):
-		return listQuery13
-	}
-	return listQuery10
+	return microversion.Pick(v, microversion.At(0, listQuery10), microversion.At(3, listQuery13),
+		microversion.At(4, listQuery14), microversion.At(14, listQuery114), microversion.At(18, listQuery118))
 }
 
 func listQuerySchema(name string, extra string) *schema.Schema {
