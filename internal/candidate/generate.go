@@ -241,14 +241,14 @@ func (rg *rgroup) individually(p *Provider) bool {
 // anchor then provider. Own-tree providers are found per anchor in walk.
 func (g *generator) sharedPairs(ok func(s *Provider, anchor int32) bool, provider func(s *Provider) bool) []pair {
 	var list []pair
-	for i := range g.s.Providers {
+	for _, i := range g.s.sharing {
 		sp := &g.s.Providers[i]
-		if !sp.Sharing || !provider(sp) {
+		if !provider(sp) {
 			continue
 		}
 		for _, a := range g.s.anchors[i] {
 			if a != sp.Root && g.rootAllowed(a) && ok(sp, a) {
-				list = append(list, pair{a, int32(i)})
+				list = append(list, pair{a, i})
 			}
 		}
 	}
@@ -637,22 +637,28 @@ func (g *generator) leaf() {
 
 // reserve makes room in the arenas for one more candidate. Full arenas are
 // replaced, not grown: earlier candidates keep pointing into the old chunk,
-// and nothing is ever copied.
+// and nothing is ever copied. Chunks start small and double, so a request
+// with a small limit allocates little.
 func (g *generator) reserve() {
-	const chunk = 4096
 	if n := len(g.stack); cap(g.allocArena)-len(g.allocArena) < n {
-		g.allocArena = make([]Allocation, 0, max(chunk, n))
+		g.allocArena = make([]Allocation, 0, nextChunk(cap(g.allocArena), n))
 	}
 	n := 0
 	for i := range g.groups {
 		n += max(1, len(g.groups[i].classes))
 	}
 	if cap(g.provArena)-len(g.provArena) < n {
-		g.provArena = make([]int32, 0, max(chunk, n))
+		g.provArena = make([]int32, 0, nextChunk(cap(g.provArena), n))
 	}
 	if n := len(g.groups); cap(g.mapArena)-len(g.mapArena) < n {
-		g.mapArena = make([]Mapping, 0, max(chunk, n))
+		g.mapArena = make([]Mapping, 0, nextChunk(cap(g.mapArena), n))
 	}
+}
+
+// nextChunk is the capacity of the arena chunk after one of capacity prev,
+// at least need: 32 elements at first, doubling up to 4096.
+func nextChunk(prev, need int) int {
+	return max(need, min(max(32, 2*prev), 4096))
 }
 
 func (g *generator) key(allocs []Allocation, maps []Mapping) string {
@@ -712,28 +718,24 @@ func (g *generator) finish() *Result {
 	if len(res) == 0 {
 		return out
 	}
-	if g.req.NestedAware {
-		seen := map[int32]bool{}
-		for _, r := range res {
-			for _, a := range r.Allocations {
-				root := s.Providers[a.Provider].Root
-				if !seen[root] {
-					seen[root] = true
-					out.Summaries = append(out.Summaries, s.tree(root)...)
-				}
-			}
-		}
-		slices.Sort(out.Summaries)
-		return out
-	}
-	in := map[int32]bool{}
+	var ids []int32 // providers (below 1.29) or roots (from 1.29) used
 	for _, r := range res {
 		for _, a := range r.Allocations {
-			in[a.Provider] = true
+			if g.req.NestedAware {
+				ids = append(ids, s.Providers[a.Provider].Root)
+			} else {
+				ids = append(ids, a.Provider)
+			}
 		}
 	}
-	for p := range in {
-		out.Summaries = append(out.Summaries, p)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	if !g.req.NestedAware {
+		out.Summaries = ids
+		return out
+	}
+	for _, root := range ids {
+		out.Summaries = append(out.Summaries, s.tree(root)...)
 	}
 	slices.Sort(out.Summaries)
 	return out

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync/atomic"
 
 	"github.com/openstack-placement-go/placement/internal/placement"
 )
@@ -61,12 +62,14 @@ type Snapshot struct {
 	traits     map[string]int32
 	aggs       map[string]int32
 	classNames []string
-	byClass    [][]int32 // class id -> providers with an inventory of it, ascending
-	members    [][]int32 // aggregate id -> providers in it, ascending
-	anchors    [][]int32 // provider -> anchors(p) when sharing, ascending
-	roots      []int32   // root providers, ascending
-	treeOff    []int32   // tree(r) = treeMem[treeOff[r]:treeOff[r+1]]
-	treeMem    []int32   // tree members grouped by root, ascending
+	byClass    [][]int32             // class id -> providers with an inventory of it, ascending
+	members    [][]int32             // aggregate id -> providers in it, ascending
+	anchors    [][]int32             // provider -> anchors(p) when sharing, ascending
+	sharing    []int32               // the sharing providers, ascending
+	memo       []atomic.Pointer[any] // per provider, see Memo
+	roots      []int32               // root providers, ascending
+	treeOff    []int32               // tree(r) = treeMem[treeOff[r]:treeOff[r+1]]
+	treeMem    []int32               // tree members grouped by root, ascending
 }
 
 // tree returns the members of the tree rooted at r, ascending.
@@ -81,6 +84,7 @@ func NewSnapshot(providers []ProviderData, nested bool) (*Snapshot, error) {
 		Providers: make([]Provider, len(ps)),
 		Nested:    nested,
 		byUUID:    make(map[string]int32, len(ps)),
+		memo:      make([]atomic.Pointer[any], len(ps)),
 		classes:   map[string]int32{},
 		traits:    map[string]int32{},
 		aggs:      map[string]int32{},
@@ -167,6 +171,7 @@ func NewSnapshot(providers []ProviderData, nested bool) (*Snapshot, error) {
 		if !p.Sharing {
 			continue
 		}
+		s.sharing = append(s.sharing, int32(i))
 		var out []int32
 		for _, a := range p.aggs {
 			for _, q := range s.members[a] {
@@ -269,6 +274,10 @@ func (s *Snapshot) Update(changed []ProviderData) (*Snapshot, bool) {
 		return s, true
 	}
 	providers := slices.Clone(s.Providers)
+	memo := make([]atomic.Pointer[any], len(s.memo))
+	for i := range memo {
+		memo[i].Store(s.memo[i].Load())
+	}
 	for _, d := range changed {
 		i, ok := slices.BinarySearchFunc(providers, d.ID, func(p Provider, id int64) int { return cmpInt64(p.ID, id) })
 		if !ok {
@@ -294,8 +303,24 @@ func (s *Snapshot) Update(changed []ProviderData) (*Snapshot, bool) {
 			}
 		}
 		p.Inventories = slices.Clone(d.Inventories)
+		memo[i].Store(nil)
 	}
 	out := *s
-	out.Providers = providers
+	out.Providers, out.memo = providers, memo
 	return &out, true
+}
+
+// Memo returns build(&s.Providers[i]), computed at most once per provider
+// and snapshot (callers racing on the first use may each compute it; one
+// result is kept). The response encoder keeps here the JSON of a provider
+// that is the same in every response of this snapshot. Every caller must
+// pass an equivalent build: the slot has one owner. A snapshot made by
+// Update keeps the values of the providers it did not change.
+func (s *Snapshot) Memo(i int32, build func(p *Provider) any) any {
+	if v := s.memo[i].Load(); v != nil {
+		return *v
+	}
+	v := build(&s.Providers[i])
+	s.memo[i].Store(&v)
+	return v
 }

@@ -76,6 +76,21 @@ func (s *Store) CandidateSnapshot(ctx context.Context, req *candidate.Request) (
 	return s.loadCandidateSnapshot(ctx, req)
 }
 
+// CachedSnapshot returns the candidate cache's current snapshot without
+// asking the database whether it is still current: nil without the cache
+// or before its first load. A caller may compute with it while
+// CandidateSnapshot checks it, and keep the result if CandidateSnapshot
+// then returns this very snapshot.
+func (s *Store) CachedSnapshot() *candidate.Snapshot {
+	if !s.CandidateCache {
+		return nil
+	}
+	if v := s.candidates.cur.Load(); v != nil {
+		return v.snap
+	}
+	return nil
+}
+
 func (s *Store) loadCandidateSnapshot(ctx context.Context, req *candidate.Request) (*candidate.Snapshot, error) {
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {

@@ -6,11 +6,13 @@ package candidate
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/openstack-placement-go/placement/internal/candidate"
@@ -37,11 +39,27 @@ func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	opts := candidate.Options{Randomize: h.Randomize, MaxCandidates: h.MaxCandidates}
+	// While the store asks the database whether its cached snapshot is
+	// still current, generate from that snapshot; the result is used only
+	// if the snapshot is confirmed.
+	var (
+		guess    = h.Store.CachedSnapshot()
+		guessRes *candidate.Result
+		wg       sync.WaitGroup
+	)
+	if guess != nil {
+		wg.Go(func() { guessRes = candidate.Generate(guess, req, opts) })
+	}
 	snap, err := h.Store.CandidateSnapshot(r.Context(), req)
+	wg.Wait()
 	if err != nil {
 		return err
 	}
-	res := candidate.Generate(snap, req, candidate.Options{Randomize: h.Randomize, MaxCandidates: h.MaxCandidates})
+	res := guessRes
+	if snap != guess {
+		res = candidate.Generate(snap, req, opts)
+	}
 	web.CacheHeaders(w, r, time.Time{})
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
@@ -55,7 +73,12 @@ func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
 // thousands of candidates (tens of megabytes), and reflection-based
 // encoding of nested maps would dominate the request.
 func Encode(w io.Writer, snap *candidate.Snapshot, req *candidate.Request, res *candidate.Result, v microversion.Version) error {
-	b := bufio.NewWriterSize(w, 64<<10)
+	b := writers.Get().(*bufio.Writer)
+	b.Reset(w)
+	defer func() {
+		b.Reset(nil) // drop w
+		writers.Put(b)
+	}()
 	b.WriteString(`{"allocation_requests": [`)
 	for i, ar := range res.Requests {
 		if i > 0 {
@@ -74,6 +97,17 @@ func Encode(w io.Writer, snap *candidate.Snapshot, req *candidate.Request, res *
 	writeSummaries(b, snap, req, res, v)
 	b.WriteString("}}")
 	return b.Flush()
+}
+
+// writers recycles the encoder's 64 KiB buffers.
+var writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
+
+// writeInt writes n in decimal without allocating.
+func writeInt(b *bufio.Writer, n int64) {
+	if b.Available() < 20 {
+		b.Flush() // a write error sticks to b and is reported by the last Flush
+	}
+	b.Write(strconv.AppendInt(b.AvailableBuffer(), n, 10))
 }
 
 // byProvider groups the (provider-sorted) allocations of ar.
@@ -97,7 +131,7 @@ func writeResources(b *bufio.Writer, allocs []candidate.Allocation) {
 		}
 		writeString(b, a.Class)
 		b.WriteString(": ")
-		b.WriteString(strconv.FormatInt(a.Amount, 10))
+		writeInt(b, a.Amount)
 	}
 	b.WriteByte('}')
 }
@@ -129,7 +163,7 @@ func writeRequestDict(b *bufio.Writer, snap *candidate.Snapshot, ar candidate.Al
 			b.WriteString(", ")
 		}
 		first = false
-		writeString(b, snap.Providers[p].UUID)
+		b.Write(encoded(snap, p).uuid)
 		b.WriteString(`: {"resources": `)
 		writeResources(b, allocs)
 		b.WriteByte('}')
@@ -143,9 +177,10 @@ func writeRequestDict(b *bufio.Writer, snap *candidate.Snapshot, ar candidate.Al
 			}
 			writeString(b, m.Suffix)
 			b.WriteString(": ")
-			uuids := make([]string, len(m.Providers))
-			for k, p := range m.Providers {
-				uuids[k] = snap.Providers[p].UUID
+			var buf [4]string
+			uuids := buf[:0]
+			for _, p := range m.Providers {
+				uuids = append(uuids, snap.Providers[p].UUID)
 			}
 			slices.Sort(uuids)
 			writeStrings(b, uuids)
@@ -158,47 +193,86 @@ func writeRequestDict(b *bufio.Writer, snap *candidate.Snapshot, ar candidate.Al
 // writeSummaries: resources of requested classes only below 1.27, every
 // inventory from 1.27; traits from 1.17; parent and root from 1.29.
 func writeSummaries(b *bufio.Writer, snap *candidate.Snapshot, req *candidate.Request, res *candidate.Result, v microversion.Version) {
-	allResources := v.AtLeast(1, 27)
 	requested := req.Classes()
 	for i, idx := range res.Summaries {
-		p := &snap.Providers[idx]
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		writeString(b, p.UUID)
-		b.WriteString(`: {"resources": {`)
-		first := true
-		for _, inv := range p.Inventories {
-			if !allResources && !slices.Contains(requested, inv.Class) {
-				continue
-			}
-			if !first {
-				b.WriteString(", ")
-			}
-			first = false
-			writeString(b, inv.Class)
-			b.WriteString(`: {"capacity": `)
-			b.WriteString(strconv.FormatInt(inv.SummaryCapacity(), 10))
-			b.WriteString(`, "used": `)
-			b.WriteString(strconv.FormatInt(inv.Used, 10))
+		if !v.AtLeast(1, 27) {
+			p := &snap.Providers[idx]
+			writeString(b, p.UUID)
+			b.WriteString(": ")
+			writeSummary(b, p, requested, false, v.AtLeast(1, 17))
 			b.WriteByte('}')
+			continue
 		}
-		b.WriteByte('}')
-		if v.AtLeast(1, 17) {
-			b.WriteString(`, "traits": `)
-			writeStrings(b, p.Traits)
-		}
+		// From 1.27 the summary does not depend on the request: it is
+		// encoded once per snapshot.
+		e := encoded(snap, idx)
+		b.Write(e.uuid)
+		b.WriteString(": ")
+		b.Write(e.summary)
 		if v.AtLeast(1, 29) {
+			p := &snap.Providers[idx]
 			b.WriteString(`, "parent_provider_uuid": `)
 			if p.Parent >= 0 {
-				writeString(b, snap.Providers[p.Parent].UUID)
+				b.Write(encoded(snap, p.Parent).uuid)
 			} else {
 				b.WriteString("null")
 			}
 			b.WriteString(`, "root_provider_uuid": `)
-			writeString(b, snap.Providers[p.Root].UUID)
+			b.Write(encoded(snap, p.Root).uuid)
 		}
 		b.WriteByte('}')
+	}
+}
+
+// encodedProvider is the JSON of a provider that the responses of one
+// snapshot repeat: its quoted uuid, and its 1.27+ summary up to the
+// traits, without the closing brace.
+type encodedProvider struct {
+	uuid, summary []byte
+}
+
+func encoded(snap *candidate.Snapshot, i int32) *encodedProvider {
+	return snap.Memo(i, func(p *candidate.Provider) any {
+		var buf bytes.Buffer
+		b := bufio.NewWriterSize(&buf, 512)
+		writeString(b, p.UUID)
+		b.Flush()
+		n := buf.Len()
+		writeSummary(b, p, nil, true, true)
+		b.Flush()
+		out := buf.Bytes()
+		return &encodedProvider{uuid: out[:n:n], summary: out[n:]}
+	}).(*encodedProvider)
+}
+
+// writeSummary writes p's summary up to the traits, without the closing
+// brace: resources of every class (all) or of those in requested, traits
+// if asked for.
+func writeSummary(b *bufio.Writer, p *candidate.Provider, requested []string, all, traits bool) {
+	b.WriteString(`{"resources": {`)
+	first := true
+	for _, inv := range p.Inventories {
+		if !all && !slices.Contains(requested, inv.Class) {
+			continue
+		}
+		if !first {
+			b.WriteString(", ")
+		}
+		first = false
+		writeString(b, inv.Class)
+		b.WriteString(`: {"capacity": `)
+		writeInt(b, inv.SummaryCapacity())
+		b.WriteString(`, "used": `)
+		writeInt(b, inv.Used)
+		b.WriteByte('}')
+	}
+	b.WriteByte('}')
+	if traits {
+		b.WriteString(`, "traits": `)
+		writeStrings(b, p.Traits)
 	}
 }
 

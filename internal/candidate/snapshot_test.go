@@ -1,0 +1,47 @@
+package candidate
+
+import (
+	"fmt"
+	"testing"
+)
+
+// TestUpdateKeepsMemo: Update replaces the inventories of the changed
+// providers, shares everything else, forgets the memo of exactly the
+// changed providers, and leaves the original snapshot as it was.
+func TestUpdateKeepsMemo(t *testing.T) {
+	data := []ProviderData{
+		{ID: 1, UUID: "u1", RootID: 1, Inventories: []Inventory{iv("VCPU", 4)}},
+		{ID: 2, UUID: "u2", RootID: 2, Inventories: []Inventory{iv("VCPU", 8)}},
+	}
+	s, err := NewSnapshot(data, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	builds := 0
+	total := func(p *Provider) any { builds++; return fmt.Sprint(p.Inventories[0].Total) }
+	if s.Memo(0, total) != "4" || s.Memo(1, total) != "8" || s.Memo(0, total) != "4" || builds != 2 {
+		t.Fatalf("memo computed %d times", builds)
+	}
+
+	changed := data[1]
+	changed.Inventories = []Inventory{iv("VCPU", 16)}
+	u, ok := s.Update([]ProviderData{changed})
+	if !ok {
+		t.Fatal("Update refused an inventory change")
+	}
+	if got := u.Memo(1, total); got != "16" {
+		t.Errorf("changed provider: memo %v, want 16", got)
+	}
+	if got := u.Memo(0, total); got != "4" || builds != 3 {
+		t.Errorf("unchanged provider: memo %v after %d builds, want 4 after 3", got, builds)
+	}
+	if got := s.Memo(1, total); got != "8" || s.Providers[1].Inventories[0].Total != 8 {
+		t.Errorf("original snapshot changed: memo %v, total %d", got, s.Providers[1].Inventories[0].Total)
+	}
+
+	moved := data[1]
+	moved.Traits = []string{"CUSTOM_X"}
+	if _, ok := s.Update([]ProviderData{moved}); ok {
+		t.Error("Update accepted a trait change")
+	}
+}
