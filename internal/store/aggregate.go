@@ -43,37 +43,61 @@ func (s *Store) ProviderAggregates(ctx context.Context, uuid string) (int, []str
 func (s *Store) SetProviderAggregates(ctx context.Context, uuid string, aggs []string, generation *int) (int, error) {
 	var gen int
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
+		// One round trip: the change (generation bump or change-log row)
+		// and the writes. The writes find the provider by uuid and do
+		// nothing without it; a failed bump rolls them back.
+		var (
+			b  pgx.Batch
+			id *int
+		)
+		if generation != nil {
+			b.Queue(bumpGenerationByUUIDSQL, uuid, *generation).Query(func(rows pgx.Rows) error {
+				var err error
+				id, err = pgx.CollectExactlyOneRow(rows, pgx.RowTo[*int])
+				if isNoRows(err) {
+					return nil
+				}
+				return err
+			})
+		} else {
+			b.Queue(`WITH p AS (SELECT id, generation FROM resource_providers WHERE uuid = $1),
+				logged AS (INSERT INTO placement_changes (resource_provider_id, created_at) SELECT id, `+now+` FROM p)
+				SELECT id, generation FROM p`, uuid).Query(func(rows pgx.Rows) error {
+				_, err := pgx.ForEachRow(rows, []any{&id, &gen}, func() error { return nil })
+				return err
+			})
+		}
+		// ON CONFLICT makes concurrent creation of the same aggregate safe.
+		b.Queue(`INSERT INTO placement_aggregates (uuid, created_at)
+			SELECT a.uuid, `+now+` FROM unnest($1::text[]) a(uuid)
+			WHERE NOT EXISTS (SELECT 1 FROM placement_aggregates pa WHERE pa.uuid = a.uuid)
+			ON CONFLICT (uuid) DO NOTHING`, aggs)
+		b.Queue(`DELETE FROM resource_provider_aggregates rpa
+			USING resource_providers rp
+			WHERE rp.uuid = $1 AND rpa.resource_provider_id = rp.id AND NOT EXISTS (
+				SELECT 1 FROM placement_aggregates pa WHERE pa.id = rpa.aggregate_id AND pa.uuid = ANY($2))`, uuid, aggs)
+		b.Queue(`INSERT INTO resource_provider_aggregates (resource_provider_id, aggregate_id, created_at)
+			SELECT rp.id, pa.id, `+now+` FROM resource_providers rp, placement_aggregates pa
+			WHERE rp.uuid = $1 AND pa.uuid = ANY($2)
+			ON CONFLICT DO NOTHING`, uuid, aggs)
+		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+			return err
+		}
+		if id != nil {
+			if generation != nil {
+				gen = *generation + 1
+			}
+			return nil
+		}
+		// Nothing was bumped: no such provider, or a stale generation.
 		p, err := providerByUUID(ctx, tx, uuid)
 		if err != nil {
 			return err
 		}
-		gen = p.Generation
-		if generation != nil {
-			if *generation != p.Generation {
-				return placement.E(placement.Conflict, "%s", MsgGenerationChanged).WithCode(placement.CodeConcurrentUpdate)
-			}
-			if gen, err = bumpGeneration(ctx, tx, p.ID, p.Generation, "Update conflict: "+MsgConcurrentUpdate); err != nil {
-				return err
-			}
-		} else if err := logChanges(ctx, tx, []int{p.ID}); err != nil {
-			return err
+		if *generation != p.Generation {
+			return placement.E(placement.Conflict, "%s", MsgGenerationChanged).WithCode(placement.CodeConcurrentUpdate)
 		}
-		// ON CONFLICT makes concurrent creation of the same aggregate safe.
-		if _, err := tx.Exec(ctx, `INSERT INTO placement_aggregates (uuid, created_at)
-			SELECT a.uuid, `+now+` FROM unnest($1::text[]) a(uuid)
-			WHERE NOT EXISTS (SELECT 1 FROM placement_aggregates pa WHERE pa.uuid = a.uuid)
-			ON CONFLICT (uuid) DO NOTHING`, aggs); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM resource_provider_aggregates rpa
-			WHERE rpa.resource_provider_id = $1 AND NOT EXISTS (
-				SELECT 1 FROM placement_aggregates pa WHERE pa.id = rpa.aggregate_id AND pa.uuid = ANY($2))`, p.ID, aggs); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO resource_provider_aggregates (resource_provider_id, aggregate_id, created_at)
-			SELECT $1, pa.id, `+now+` FROM placement_aggregates pa WHERE pa.uuid = ANY($2)
-			ON CONFLICT DO NOTHING`, p.ID, aggs)
-		return err
+		return placement.E(placement.Conflict, "%s", "Update conflict: "+MsgConcurrentUpdate).WithCode(placement.CodeConcurrentUpdate)
 	})
 	return gen, err
 }

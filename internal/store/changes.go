@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -119,19 +120,41 @@ func newCandidateCache() *candidateCache {
 
 // checkSQL is the one query of an unchanged cache: the name checks of the
 // request, and whether any transaction invisible to the cache's snapshot
-// ($1) logged a change, in one statement (one snapshot). The transactions
-// invisible to a snapshot are exactly those in progress when it was taken
-// (xip) and those from xmax on; both are index lookups on txid, so the
-// cost does not depend on how far a long transaction elsewhere holds xmin
-// back. (max() is an index lookup whatever the plan; "txid >= $x" in a
-// cached generic plan would be a sequential scan.)
-const checkSQL = `
+// logged a change, in one statement (one snapshot). The transactions
+// invisible to a snapshot are exactly those from its xmax on ($1) and
+// those in progress when it was taken (its xip list, $4, usually empty:
+// then checkSQL leaves that test out). Both tests are index lookups on
+// txid whatever the plan, so the cost depends neither on the size of the
+// change log nor on how far a long transaction elsewhere holds xmin back.
+// (max() is an index lookup in any plan; "txid >= $x" in a cached generic
+// plan would be a sequential scan.)
+const (
+	checkSQL = `
 SELECT pg_current_snapshot()::text, clock_timestamp(),
-	COALESCE((SELECT max(txid) FROM placement_changes) >= pg_snapshot_xmax($1::text::pg_snapshot), false)
-	OR EXISTS (SELECT 1 FROM placement_changes
-	           WHERE txid = ANY(ARRAY(SELECT pg_snapshot_xip($1::text::pg_snapshot)))),
+	COALESCE((SELECT max(txid) FROM placement_changes) >= $1::text::xid8, false),
 	ARRAY(SELECT name FROM resource_classes WHERE name = ANY($2)),
 	ARRAY(SELECT name FROM traits WHERE name = ANY($3))`
+	checkInProgressSQL = `
+SELECT pg_current_snapshot()::text, clock_timestamp(),
+	COALESCE((SELECT max(txid) FROM placement_changes) >= $1::text::xid8, false)
+	OR EXISTS (SELECT 1 FROM unnest($4::text[]::xid8[]) x(txid)
+	           WHERE EXISTS (SELECT 1 FROM placement_changes c WHERE c.txid = x.txid)),
+	ARRAY(SELECT name FROM resource_classes WHERE name = ANY($2)),
+	ARRAY(SELECT name FROM traits WHERE name = ANY($3))`
+)
+
+// splitSnapshot returns the xmax and the xip list of a pg_snapshot in its
+// text form "xmin:xmax:xip,xip,...".
+func splitSnapshot(snap string) (xmax string, xip []string) {
+	parts := strings.SplitN(snap, ":", 3)
+	if len(parts) != 3 {
+		return snap, nil // not a snapshot: the cast in SQL reports it
+	}
+	if parts[2] != "" {
+		xip = strings.Split(parts[2], ",")
+	}
+	return parts[1], xip
+}
 
 // refreshSQL starts a refresh transaction: its snapshot, times, and the
 // providers logged by transactions invisible to the previous snapshot ($1;
@@ -158,7 +181,14 @@ func (c *candidateCache) snapshot(ctx context.Context, s *Store, classes, traits
 		var pgSnap string
 		var clock time.Time
 		var changed bool
-		err := s.pool.QueryRow(ctx, checkSQL, cur.pgSnap, classes, traits).Scan(&pgSnap, &clock, &changed, &foundClasses, &foundTraits)
+		xmax, xip := splitSnapshot(cur.pgSnap)
+		var row pgx.Row
+		if len(xip) == 0 {
+			row = s.pool.QueryRow(ctx, checkSQL, xmax, classes, traits)
+		} else {
+			row = s.pool.QueryRow(ctx, checkInProgressSQL, xmax, classes, traits, xip)
+		}
+		err := row.Scan(&pgSnap, &clock, &changed, &foundClasses, &foundTraits)
 		if err != nil {
 			return nil, nil, nil, err
 		}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -112,16 +113,14 @@ func (s *Store) CreateInventory(ctx context.Context, uuid, class string, inv pla
 func (s *Store) SetInventories(ctx context.Context, uuid string, generation int, invs map[string]placement.Inventory) (int, error) {
 	var gen int
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
-		p, err := providerByUUID(ctx, tx, uuid)
+		// Bumping first takes the provider's row lock, so concurrent
+		// inventory and allocation writers queue behind this transaction.
+		id, err := bumpGenerationByUUID(ctx, tx, uuid, generation, "update conflict: "+MsgConcurrentUpdate)
 		if err != nil {
 			return err
 		}
-		// Bumping first takes the provider's row lock, so concurrent
-		// inventory and allocation writers queue behind this transaction.
-		if gen, err = bumpGeneration(ctx, tx, p.ID, generation, "update conflict: "+MsgConcurrentUpdate); err != nil {
-			return err
-		}
-		err = replaceInventories(ctx, tx, p, invs)
+		gen = generation + 1
+		err = replaceInventories(ctx, tx, Provider{ID: id, UUID: uuid}, invs)
 		if placement.KindOf(err) == placement.NotFound {
 			return placement.E(placement.Invalid, "Unknown resource class in inventory for resource provider %s: %s", uuid, err)
 		}
@@ -250,22 +249,34 @@ func replaceInventories(ctx context.Context, tx pgx.Tx, p Provider, invs map[str
 		names = append(names, name)
 	}
 	slices.Sort(names) // deterministic: the first unknown name in sorted order is reported
+
+	// One round trip reads the class ids and locks the existing records.
+	var (
+		b        pgx.Batch
+		ids      = make(map[string]int, len(names))
+		existing []int
+	)
+	b.Queue(`SELECT name, id FROM resource_classes WHERE name = ANY($1)`, names).Query(func(rows pgx.Rows) error {
+		var name string
+		var id int
+		_, err := pgx.ForEachRow(rows, []any{&name, &id}, func() error { ids[name] = id; return nil })
+		return err
+	})
+	b.Queue(`SELECT resource_class_id FROM inventories WHERE resource_provider_id = $1 ORDER BY resource_class_id FOR UPDATE`, p.ID).Query(func(rows pgx.Rows) error {
+		var err error
+		existing, err = pgx.CollectRows(rows, pgx.RowTo[int])
+		return err
+	})
+	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+		return err
+	}
 	wanted := make(map[int]placement.Inventory, len(invs))
 	for _, name := range names {
-		rc, err := resourceClassByName(ctx, tx, name)
-		if err != nil {
-			return err
+		id, ok := ids[name]
+		if !ok {
+			return notFound("No such resource class %s.", name)
 		}
-		wanted[rc.ID] = invs[name]
-	}
-
-	rows, err := tx.Query(ctx, `SELECT resource_class_id FROM inventories WHERE resource_provider_id = $1 ORDER BY resource_class_id FOR UPDATE`, p.ID)
-	if err != nil {
-		return err
-	}
-	existing, err := pgx.CollectRows(rows, pgx.RowTo[int])
-	if err != nil {
-		return err
+		wanted[id] = invs[name]
 	}
 
 	var toDelete, toUpdate []int
@@ -284,36 +295,64 @@ func replaceInventories(ctx context.Context, tx pgx.Tx, p Provider, invs map[str
 		if len(inUse) > 0 {
 			return placement.E(placement.Conflict, "update conflict: %s", inUseMessage(p.UUID, inUse)).WithCode(placement.CodeInventoryInUse)
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM inventories WHERE resource_provider_id = $1 AND resource_class_id = ANY($2)`, p.ID, toDelete); err != nil {
-			return err
-		}
+	}
+
+	// One more round trip writes everything.
+	b = pgx.Batch{}
+	if len(toDelete) > 0 {
+		b.Queue(`DELETE FROM inventories WHERE resource_provider_id = $1 AND resource_class_id = ANY($2)`, p.ID, toDelete)
 	}
 	for _, id := range toUpdate {
-		found, err := updateInventory(ctx, tx, p.ID, id, wanted[id])
-		if err != nil {
-			return err
-		}
-		if !found { // cannot happen under FOR UPDATE; upstream words the race like this
-			return placement.E(placement.Conflict,
-				"Race condition detected when setting inventory. No inventory record with resource class for resource provider %s: No inventory of class id %d found.", p.UUID, id)
-		}
+		inv := wanted[id]
+		b.Queue(updateInventorySQL, p.ID, id, inv.Total, inv.Reserved, inv.MinUnit, inv.MaxUnit, inv.StepSize, inv.AllocationRatio).
+			Exec(func(tag pgconn.CommandTag) error {
+				if tag.RowsAffected() == 0 { // cannot happen under FOR UPDATE; upstream words the race like this
+					return placement.E(placement.Conflict,
+						"Race condition detected when setting inventory. No inventory record with resource class for resource provider %s: No inventory of class id %d found.", p.UUID, id)
+				}
+				return nil
+			})
 		delete(wanted, id)
 	}
-	newIDs := make([]int, 0, len(wanted))
-	for id := range wanted {
-		newIDs = append(newIDs, id)
-	}
-	slices.Sort(newIDs)
-	for _, id := range newIDs {
-		err := insertInventory(ctx, tx, p.ID, id, wanted[id])
-		if pgCode(err) == uniqueViolation {
-			return placement.E(placement.Conflict, "update conflict: %s", dbDetail(err)).WithCode(placement.CodeConcurrentUpdate)
+	if len(wanted) > 0 {
+		var cols insertColumns
+		for _, id := range slices.Sorted(maps.Keys(wanted)) {
+			cols.add(id, wanted[id])
 		}
-		if err != nil {
-			return err
-		}
+		b.Queue(insertInventoriesSQL, p.ID, cols.class, cols.total, cols.reserved, cols.minUnit, cols.maxUnit, cols.stepSize, cols.ratio)
 	}
-	return nil
+	err := tx.SendBatch(ctx, &b).Close()
+	if pgCode(err) == uniqueViolation {
+		return placement.E(placement.Conflict, "update conflict: %s", dbDetail(err)).WithCode(placement.CodeConcurrentUpdate)
+	}
+	return err
+}
+
+// insertInventoriesSQL inserts the records of provider $1 given column by
+// column, in array order.
+const insertInventoriesSQL = `
+INSERT INTO inventories (created_at, resource_provider_id, resource_class_id,
+	total, reserved, min_unit, max_unit, step_size, allocation_ratio)
+SELECT ` + now + `, $1, r.class, r.total, r.reserved, r.min_unit, r.max_unit, r.step_size, r.ratio
+FROM unnest($2::integer[], $3::integer[], $4::integer[], $5::integer[], $6::integer[], $7::integer[], $8::float8[])
+	WITH ORDINALITY r(class, total, reserved, min_unit, max_unit, step_size, ratio, n)
+ORDER BY r.n`
+
+// insertColumns holds inventory records column by column for
+// insertInventoriesSQL.
+type insertColumns struct {
+	class, total, reserved, minUnit, maxUnit, stepSize []int
+	ratio                                              []float64
+}
+
+func (c *insertColumns) add(classID int, inv placement.Inventory) {
+	c.class = append(c.class, classID)
+	c.total = append(c.total, inv.Total)
+	c.reserved = append(c.reserved, inv.Reserved)
+	c.minUnit = append(c.minUnit, inv.MinUnit)
+	c.maxUnit = append(c.maxUnit, inv.MaxUnit)
+	c.stepSize = append(c.stepSize, inv.StepSize)
+	c.ratio = append(c.ratio, inv.AllocationRatio)
 }
 
 func insertInventory(ctx context.Context, tx pgx.Tx, providerID, classID int, inv placement.Inventory) error {
@@ -325,13 +364,15 @@ VALUES (`+now+`, $1, $2, $3, $4, $5, $6, $7, $8)`,
 	return err
 }
 
+const updateInventorySQL = `
+UPDATE inventories SET total = $3, reserved = $4, min_unit = $5, max_unit = $6, step_size = $7,
+	allocation_ratio = $8, updated_at = ` + now + `
+WHERE resource_provider_id = $1 AND resource_class_id = $2`
+
 // updateInventory overwrites all six value columns of one row and reports
 // whether the row existed.
 func updateInventory(ctx context.Context, tx pgx.Tx, providerID, classID int, inv placement.Inventory) (bool, error) {
-	tag, err := tx.Exec(ctx, `
-UPDATE inventories SET total = $3, reserved = $4, min_unit = $5, max_unit = $6, step_size = $7,
-	allocation_ratio = $8, updated_at = `+now+`
-WHERE resource_provider_id = $1 AND resource_class_id = $2`,
+	tag, err := tx.Exec(ctx, updateInventorySQL,
 		providerID, classID, inv.Total, inv.Reserved, inv.MinUnit, inv.MaxUnit, inv.StepSize, inv.AllocationRatio)
 	return tag.RowsAffected() > 0, err
 }

@@ -298,16 +298,30 @@ type NewProvider struct {
 	ParentUUID *string // compared verbatim
 }
 
-// insertProviderSQL creates a provider with generation 0. A root refers to
-// itself as root and gets updated_at at once (upstream inserts, then sets
-// root_provider_id); a child keeps updated_at NULL (spec 09 §2.1).
+// insertProviderSQL creates a provider with generation 0, logs it for the
+// candidate cache and returns it (providerColumns; the new row itself is
+// not visible to the joins, hence the COALESCE for a root's own uuid). A
+// root refers to itself as root and gets updated_at at once (upstream
+// inserts, then sets root_provider_id); a child keeps updated_at NULL
+// (spec 09 §2.1).
 const insertProviderSQL = `
-INSERT INTO resource_providers (id, uuid, name, generation, root_provider_id, parent_provider_id, created_at, updated_at)
-SELECT n.id, $1, $2, 0, COALESCE($3::integer, n.id), $4::integer, ` + now + `,
-	CASE WHEN $4::integer IS NULL THEN ` + now + ` END
-FROM (SELECT nextval(pg_get_serial_sequence('resource_providers', 'id'))::integer AS id) n`
+WITH ins AS (
+	INSERT INTO resource_providers (id, uuid, name, generation, root_provider_id, parent_provider_id, created_at, updated_at)
+	SELECT n.id, $1, $2, 0, COALESCE($3::integer, n.id), $4::integer, ` + now + `,
+		CASE WHEN $4::integer IS NULL THEN ` + now + ` END
+	FROM (SELECT nextval(pg_get_serial_sequence('resource_providers', 'id'))::integer AS id) n
+	RETURNING *
+), logged AS (
+	INSERT INTO placement_changes (resource_provider_id, created_at) SELECT id, ` + now + ` FROM ins
+)
+SELECT rp.id, rp.uuid, rp.name, rp.generation, rp.parent_provider_id,
+	rp.root_provider_id, pp.uuid, COALESCE(rr.uuid, rp.uuid), rp.created_at, rp.updated_at
+FROM ins rp
+	LEFT JOIN resource_providers pp ON pp.id = rp.parent_provider_id
+	LEFT JOIN resource_providers rr ON rr.id = rp.root_provider_id`
 
-// CreateProvider inserts a provider (spec 02 §3.2) and returns it.
+// CreateProvider inserts a provider (spec 02 §3.2) and returns it. A root
+// takes one statement; a child first locks its parent's tree.
 func (s *Store) CreateProvider(ctx context.Context, np NewProvider) (Provider, error) {
 	fail := func(kind placement.Kind, why string) error {
 		return placement.E(kind, msgCreateFailed, np.Name, np.UUID, why)
@@ -318,34 +332,36 @@ func (s *Store) CreateProvider(ctx context.Context, np NewProvider) (Provider, e
 	if np.ParentUUID != nil && *np.ParentUUID == np.UUID {
 		return Provider{}, fail(placement.Invalid, msgParentIsSelf)
 	}
-	var out Provider
-	err := s.withTx(ctx, func(tx pgx.Tx) error {
-		var rootID, parentID *int
-		if np.ParentUUID != nil {
-			id, root, err := lockTreeOf(ctx, tx, *np.ParentUUID)
-			if isNoRows(err) {
-				return fail(placement.Invalid, msgParentMissing)
-			}
-			if err != nil {
-				return err
-			}
-			parentID, rootID = &id, &root
+	insert := func(q querier, rootID, parentID *int) (Provider, error) {
+		rows, err := q.Query(ctx, insertProviderSQL, np.UUID, np.Name, rootID, parentID)
+		if err != nil {
+			return Provider{}, err
 		}
-		_, err := tx.Exec(ctx, insertProviderSQL, np.UUID, np.Name, rootID, parentID)
+		p, err := pgx.CollectExactlyOneRow(rows, scanProvider)
 		switch {
 		case pgCode(err) == uniqueViolation && pgConstraint(err) == "uniq_resource_providers0uuid":
-			return placement.E(placement.Conflict, msgDuplicateUUID, np.UUID).WithCode(placement.CodeDuplicateName)
+			return p, placement.E(placement.Conflict, msgDuplicateUUID, np.UUID).WithCode(placement.CodeDuplicateName)
 		case pgCode(err) == uniqueViolation:
-			return placement.E(placement.Conflict, msgDuplicateName, np.Name).WithCode(placement.CodeDuplicateName)
+			return p, placement.E(placement.Conflict, msgDuplicateName, np.Name).WithCode(placement.CodeDuplicateName)
 		case pgCode(err) == foreignKeyViolation:
+			return p, fail(placement.Invalid, msgParentMissing)
+		}
+		return p, err
+	}
+	if np.ParentUUID == nil {
+		return insert(s.pool, nil, nil)
+	}
+	var out Provider
+	err := s.withTx(ctx, func(tx pgx.Tx) error {
+		id, root, err := lockTreeOf(ctx, tx, *np.ParentUUID)
+		if isNoRows(err) {
 			return fail(placement.Invalid, msgParentMissing)
-		case err != nil:
+		}
+		if err != nil {
 			return err
 		}
-		if out, err = providerByUUID(ctx, tx, np.UUID); err != nil {
-			return err
-		}
-		return logChanges(ctx, tx, []int{out.ID})
+		out, err = insert(tx, &root, &id)
+		return err
 	})
 	return out, err
 }

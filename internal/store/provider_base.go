@@ -92,6 +92,25 @@ func bumpGeneration(ctx context.Context, tx pgx.Tx, id, gen int, msg string) (in
 	return gen + 1, nil
 }
 
+// bumpGenerationByUUID is bumpGeneration for a provider known by uuid,
+// without reading it first; it returns the provider's id. NotFound if there
+// is no such provider.
+func bumpGenerationByUUID(ctx context.Context, tx pgx.Tx, uuid string, gen int, msg string) (int, error) {
+	var id int
+	err := tx.QueryRow(ctx, bumpGenerationByUUIDSQL, uuid, gen).Scan(&id)
+	if !isNoRows(err) {
+		return id, err
+	}
+	var exists bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM resource_providers WHERE uuid = $1)`, uuid).Scan(&exists); err != nil {
+		return 0, err
+	}
+	if !exists {
+		return 0, providerNotFound(uuid)
+	}
+	return 0, placement.E(placement.Conflict, "%s", msg).WithCode(placement.CodeConcurrentUpdate)
+}
+
 // Messages for generation conflicts, as upstream words them.
 const (
 	// MsgGenerationChanged answers a stale generation sent by the client.
@@ -110,3 +129,14 @@ WITH bumped AS (
 	INSERT INTO placement_changes (resource_provider_id, created_at) SELECT id, ` + now + ` FROM bumped
 )
 SELECT count(*) FROM bumped`
+
+// bumpGenerationByUUIDSQL is bumpGenerationSQL by uuid, returning the id
+// (no row when nothing was bumped).
+const bumpGenerationByUUIDSQL = `
+WITH bumped AS (
+	UPDATE resource_providers SET generation = generation + 1, updated_at = ` + now + `
+	WHERE uuid = $1 AND generation = $2 RETURNING id
+), logged AS (
+	INSERT INTO placement_changes (resource_provider_id, created_at) SELECT id, ` + now + ` FROM bumped
+)
+SELECT id FROM bumped`

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,16 +61,50 @@ func (s *Store) ProviderTraits(ctx context.Context, uuid string) (ProviderTraitS
 func (s *Store) SetProviderTraits(ctx context.Context, uuid string, generation int, names []string) (ProviderTraitSet, error) {
 	var out ProviderTraitSet
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
-		p, err := providerByUUID(ctx, tx, uuid)
-		if err != nil {
+		// One round trip reads the provider, the named traits (the new set,
+		// in the order providerTraits lists it) and the current trait ids.
+		var (
+			b       pgx.Batch
+			p       Provider
+			found   bool
+			ids     = make(map[string]int, len(names))
+			current []int
+		)
+		out = ProviderTraitSet{Traits: []string{}}
+		b.Queue(`SELECT id, generation FROM resource_providers WHERE uuid = $1`, uuid).QueryRow(func(row pgx.Row) error {
+			err := row.Scan(&p.ID, &p.Generation)
+			if isNoRows(err) {
+				return nil
+			}
+			found = err == nil
 			return err
+		})
+		b.Queue(`SELECT name, id, created_at, updated_at FROM traits WHERE name = ANY($1) ORDER BY name`, names).Query(func(rows pgx.Rows) error {
+			var name string
+			var id int
+			var created, updated *time.Time
+			_, err := pgx.ForEachRow(rows, []any{&name, &id, &created, &updated}, func() error {
+				ids[name] = id
+				out.Traits = append(out.Traits, name)
+				out.LastModified = latest(out.LastModified, stamp(created, updated))
+				return nil
+			})
+			return err
+		})
+		b.Queue(`SELECT rpt.trait_id FROM resource_provider_traits rpt
+			JOIN resource_providers rp ON rp.id = rpt.resource_provider_id WHERE rp.uuid = $1`, uuid).Query(func(rows pgx.Rows) error {
+			var err error
+			current, err = pgx.CollectRows(rows, pgx.RowTo[int])
+			return err
+		})
+		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+			return err
+		}
+		if !found {
+			return providerNotFound(uuid)
 		}
 		if p.Generation != generation {
 			return placement.E(placement.Conflict, "%s", MsgGenerationChanged).WithCode(placement.CodeConcurrentUpdate)
-		}
-		ids, err := idsByName(ctx, tx, `SELECT name, id FROM traits WHERE name = ANY($1)`, names)
-		if err != nil {
-			return err
 		}
 		var missing []string
 		want := make([]int, 0, len(names))
@@ -89,34 +124,29 @@ func (s *Store) SetProviderTraits(ctx context.Context, uuid string, generation i
 		if len(missing) > 0 {
 			return placement.E(placement.Invalid, "No such trait %s", strings.Join(missing, ", "))
 		}
-		// One statement removes what is not wanted and adds what is missing;
-		// the CAS bump happens first so that a concurrent writer with the
+		out.Generation = p.Generation
+		slices.Sort(want)
+		slices.Sort(current)
+		if slices.Equal(want, current) {
+			return nil
+		}
+		// The CAS bump comes first so that a concurrent writer with the
 		// same generation blocks on the row and then fails.
-		var changed bool
-		err = tx.QueryRow(ctx, `SELECT
-			EXISTS (SELECT 1 FROM resource_provider_traits WHERE resource_provider_id = $1 AND NOT trait_id = ANY($2))
-			OR EXISTS (SELECT 1 FROM unnest($2::integer[]) w(id)
-				WHERE NOT EXISTS (SELECT 1 FROM resource_provider_traits WHERE resource_provider_id = $1 AND trait_id = w.id))`,
-			p.ID, want).Scan(&changed)
-		if err != nil {
+		var bumped int
+		b = pgx.Batch{}
+		b.Queue(bumpGenerationSQL, p.ID, p.Generation).QueryRow(func(row pgx.Row) error { return row.Scan(&bumped) })
+		b.Queue(`DELETE FROM resource_provider_traits WHERE resource_provider_id = $1 AND NOT trait_id = ANY($2)`, p.ID, want)
+		b.Queue(`INSERT INTO resource_provider_traits (trait_id, resource_provider_id, created_at)
+			SELECT w.id, $1, `+now+` FROM unnest($2::integer[]) w(id)
+			ON CONFLICT DO NOTHING`, p.ID, want)
+		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 			return err
 		}
-		if changed {
-			if p.Generation, err = bumpGeneration(ctx, tx, p.ID, p.Generation, MsgConcurrentUpdate); err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `DELETE FROM resource_provider_traits WHERE resource_provider_id = $1 AND NOT trait_id = ANY($2)`, p.ID, want); err != nil {
-				return err
-			}
-			_, err := tx.Exec(ctx, `INSERT INTO resource_provider_traits (trait_id, resource_provider_id, created_at)
-				SELECT w.id, $1, `+now+` FROM unnest($2::integer[]) w(id)
-				ON CONFLICT DO NOTHING`, p.ID, want)
-			if err != nil {
-				return err
-			}
+		if bumped == 0 {
+			return placement.E(placement.Conflict, "%s", MsgConcurrentUpdate).WithCode(placement.CodeConcurrentUpdate)
 		}
-		out, err = providerTraits(ctx, tx, p)
-		return err
+		out.Generation++
+		return nil
 	})
 	return out, err
 }
