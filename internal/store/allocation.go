@@ -61,16 +61,17 @@ var errUnknownProvider = errors.New("unknown provider")
 // cause unless the database fails.
 func (s *Store) leaveGhostConsumers(ctx context.Context, set placement.AllocationSet, cause error) error {
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
+		k := newKnown()
 		for _, w := range set {
 			var attrs consumerAttrs
 			var err error
-			if attrs.ProjectID, err = ensureID(ctx, tx, insertProject, selectProject, w.ProjectID); err != nil {
+			if attrs.ProjectID, err = ensureID(ctx, tx, k.projects, insertProject, selectProject, w.ProjectID); err != nil {
 				return err
 			}
-			if attrs.UserID, err = ensureID(ctx, tx, insertUser, selectUser, w.UserID); err != nil {
+			if attrs.UserID, err = ensureID(ctx, tx, k.users, insertUser, selectUser, w.UserID); err != nil {
 				return err
 			}
-			if err := ensureType(ctx, tx, w, &attrs); err != nil {
+			if err := ensureType(ctx, tx, k, w, &attrs); err != nil {
 				return err
 			}
 			var id int
@@ -143,10 +144,14 @@ func setAllocationsTx(ctx context.Context, tx pgx.Tx, set placement.AllocationSe
 // consumers are updated and right before the replacement: the reshaper's
 // interim inventory step (spec 08 §2).
 func writeAllocationsTx(ctx context.Context, tx pgx.Tx, set placement.AllocationSet, beforeReplace func() error) error {
+	k, err := prefetch(ctx, tx, set)
+	if err != nil {
+		return err
+	}
 	consumers := make([]consumer, len(set))
 	attrs := make([]consumerAttrs, len(set))
 	for i, w := range set {
-		c, a, err := ensureConsumer(ctx, tx, w)
+		c, a, err := ensureConsumer(ctx, tx, k, w)
 		if err != nil {
 			return err
 		}
@@ -160,19 +165,19 @@ func writeAllocationsTx(ctx context.Context, tx pgx.Tx, set placement.Allocation
 			if err != nil {
 				return err
 			}
+			for _, r := range old {
+				k.classes[r.rc] = r.rcID
+			}
 			rows = append(rows, old...)
 			continue
 		}
-		rp, rpUUID := 0, ""
-		for _, k := range w.Rows() { // body order: the first failing row names the error
-			if k.Provider != rpUUID {
-				rpUUID = k.Provider
-				var err error
-				if rp, err = providerIDByUUID(ctx, tx, rpUUID); err != nil {
-					return err
-				}
+		for _, r := range w.Rows() { // body order: the first failing row names the error
+			rp, ok := k.providers[r.Provider]
+			if !ok {
+				return &placement.Error{Kind: placement.Invalid, Err: errUnknownProvider,
+					Message: "Allocation for resource provider '" + r.Provider + "' that does not exist."}
 			}
-			rows = append(rows, allocRow{consumer: i, rpID: rp, rpUUID: rpUUID, rc: k.Class, used: w.Allocations[rpUUID][k.Class]})
+			rows = append(rows, allocRow{consumer: i, rpID: rp, rpUUID: r.Provider, rc: r.Class, used: w.Allocations[r.Provider][r.Class]})
 		}
 	}
 
@@ -186,18 +191,63 @@ func writeAllocationsTx(ctx context.Context, tx pgx.Tx, set placement.Allocation
 			return err
 		}
 	}
-	return replaceAllocations(ctx, tx, set, consumers, rows)
+	return replaceAllocations(ctx, tx, set, consumers, rows, k.classes)
 }
 
-// providerIDByUUID resolves a provider named in an allocation body.
-func providerIDByUUID(ctx context.Context, tx pgx.Tx, uuid string) (int, error) {
-	var id int
-	err := tx.QueryRow(ctx, `SELECT id FROM resource_providers WHERE uuid = $1`, uuid).Scan(&id)
-	if isNoRows(err) {
-		return 0, &placement.Error{Kind: placement.Invalid, Err: errUnknownProvider,
-			Message: "Allocation for resource provider '" + uuid + "' that does not exist."}
+// known is what a write's prefetch found: ids of projects and users (by
+// external id), consumer types, providers (by uuid) and resource classes
+// (by name), and the existing consumers. Absent keys did not exist.
+type known struct {
+	projects, users, types, providers, classes map[string]int
+	consumers                                  map[string]consumer
+}
+
+func newKnown() *known {
+	return &known{projects: map[string]int{}, users: map[string]int{}, types: map[string]int{},
+		providers: map[string]int{}, classes: map[string]int{}, consumers: map[string]consumer{}}
+}
+
+// prefetch reads, in one round trip, every existing row the write refers
+// to by name. These reads have no side effects, so the write still makes
+// its checks and inserts in the order the spec gives.
+func prefetch(ctx context.Context, tx pgx.Tx, set placement.AllocationSet) (*known, error) {
+	k := newKnown()
+	var projects, users, types, consumers, providers, classes []string
+	for _, w := range set {
+		projects, users, consumers = append(projects, w.ProjectID), append(users, w.UserID), append(consumers, w.ConsumerUUID)
+		if w.ConsumerType != nil {
+			types = append(types, *w.ConsumerType)
+		}
+		for _, r := range w.Rows() {
+			providers, classes = append(providers, r.Provider), append(classes, r.Class)
+		}
 	}
-	return id, err
+	var b pgx.Batch
+	queueIDs := func(sql string, keys []string, into map[string]int) {
+		if len(keys) == 0 {
+			return
+		}
+		b.Queue(sql, keys).Query(func(rows pgx.Rows) error {
+			var key string
+			var id int
+			_, err := pgx.ForEachRow(rows, []any{&key, &id}, func() error { into[key] = id; return nil })
+			return err
+		})
+	}
+	queueIDs(`SELECT external_id, id FROM projects WHERE external_id = ANY($1)`, projects, k.projects)
+	queueIDs(`SELECT external_id, id FROM users WHERE external_id = ANY($1)`, users, k.users)
+	queueIDs(`SELECT name, id FROM consumer_types WHERE name = ANY($1)`, types, k.types)
+	queueIDs(`SELECT uuid, id FROM resource_providers WHERE uuid = ANY($1)`, providers, k.providers)
+	queueIDs(`SELECT name, id FROM resource_classes WHERE name = ANY($1)`, classes, k.classes)
+	b.Queue(`SELECT id, uuid, project_id, user_id, generation, consumer_type_id FROM consumers WHERE uuid = ANY($1)`, consumers).Query(func(rows pgx.Rows) error {
+		var c consumer
+		_, err := pgx.ForEachRow(rows, []any{&c.ID, &c.UUID, &c.ProjectID, &c.UserID, &c.Generation, &c.TypeID}, func() error {
+			k.consumers[c.UUID] = c
+			return nil
+		})
+		return err
+	})
+	return k, tx.SendBatch(ctx, &b).Close()
 }
 
 // currentRows returns a consumer's allocations as removal rows (used 0).
@@ -223,19 +273,21 @@ type invKey struct{ rp, rc int }
 
 // replaceAllocations deletes the old rows of the consumers in rows, checks
 // the new rows against inventory and the usage of everybody else, inserts
-// them and bumps provider and consumer generations.
+// them and bumps provider and consumer generations. known maps class names
+// to ids as the prefetch found them.
 //
 // The providers are locked (in id order, to avoid deadlocks) before usage
 // is read, so concurrent claims on one provider queue up instead of failing
 // each other's generation compare-and-swap; the CAS stays as the guard that
 // makes a write without the lock (inventory changes) surface as a retry.
-func replaceAllocations(ctx context.Context, tx pgx.Tx, set placement.AllocationSet, consumers []consumer, rows []allocRow) error {
-	rpIDs := distinctProviders(rows)
-	gens, err := lockProviders(ctx, tx, rpIDs)
+// While the locks are held there are two round trips (lock and read, then
+// all the writes) and the commit.
+func replaceAllocations(ctx context.Context, tx pgx.Tx, set placement.AllocationSet, consumers []consumer, rows []allocRow, known map[string]int) error {
+	classIDs, err := allocationClassIDs(ctx, tx, rows, known)
 	if err != nil {
 		return err
 	}
-
+	rpIDs := distinctProviders(rows)
 	inRows := make([]bool, len(set))
 	for _, r := range rows {
 		inRows[r.consumer] = true
@@ -246,25 +298,33 @@ func replaceAllocations(ctx context.Context, tx pgx.Tx, set placement.Allocation
 			touched = append(touched, set[i].ConsumerUUID)
 		}
 	}
+
+	// Lock, delete the written consumers' rows, read inventory and the
+	// remaining usage: one round trip.
+	var (
+		b     pgx.Batch
+		gens  map[int]int
+		invs  map[invKey]placement.Inventory
+		usage map[invKey]int64
+	)
+	queueLockProviders(&b, rpIDs, &gens)
 	if len(touched) > 0 {
-		if _, err := tx.Exec(ctx, `DELETE FROM allocations WHERE consumer_id = ANY($1)`, touched); err != nil {
-			return err
-		}
+		b.Queue(`DELETE FROM allocations WHERE consumer_id = ANY($1)`, touched)
 	}
-
-	classIDs, err := allocationClassIDs(ctx, tx, rows)
-	if err != nil {
+	queueInventoriesAndUsage(&b, rpIDs, classIDs, &invs, &usage)
+	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 		return err
 	}
-
-	invs, usage, err := inventoriesAndUsage(ctx, tx, rpIDs, classIDs)
-	if err != nil {
-		return err
+	if len(gens) != len(rpIDs) {
+		return errRetryable // a provider was deleted since the prefetch
 	}
 	if err := checkRows(rows, classIDs, invs, usage); err != nil {
 		return err
 	}
 
+	// Every write: one round trip. A failed compare-and-swap is reported
+	// after the batch and rolls all of it back.
+	b = pgx.Batch{}
 	var insRP, insRC, insUsed []int
 	var insConsumer []string
 	for _, r := range rows {
@@ -275,22 +335,20 @@ func replaceAllocations(ctx context.Context, tx pgx.Tx, set placement.Allocation
 		insConsumer = append(insConsumer, set[r.consumer].ConsumerUUID)
 	}
 	if len(insRP) > 0 {
-		if _, err := tx.Exec(ctx, `
+		b.Queue(`
 INSERT INTO allocations (created_at, updated_at, resource_provider_id, resource_class_id, consumer_id, used)
 SELECT `+now+`, `+now+`, r.rp, r.rc, r.consumer, r.used
 FROM unnest($1::int4[], $2::int4[], $3::text[], $4::int4[]) AS r(rp, rc, consumer, used)`,
-			insRP, insRC, insConsumer, insUsed); err != nil {
-			return err
-		}
+			insRP, insRC, insConsumer, insUsed)
 	}
-
+	providerMissed := false
 	for _, id := range rpIDs {
-		if _, err := bumpGeneration(ctx, tx, id, gens[id], MsgConcurrentUpdate); err != nil {
-			if placement.KindOf(err) == placement.Conflict {
-				return errRetryable
-			}
+		b.Queue(bumpGenerationSQL, id, gens[id]).QueryRow(func(row pgx.Row) error {
+			var bumped int
+			err := row.Scan(&bumped)
+			providerMissed = providerMissed || bumped == 0
 			return err
-		}
+		})
 	}
 	hasRows := make([]bool, len(set))
 	for _, r := range rows {
@@ -298,37 +356,39 @@ FROM unnest($1::int4[], $2::int4[], $3::text[], $4::int4[]) AS r(rp, rc, consume
 			hasRows[r.consumer] = true
 		}
 	}
+	consumerMissed := false
 	var emptied []string
 	for i, ok := range inRows {
 		if !ok {
 			continue
 		}
-		if err := bumpConsumer(ctx, tx, consumers[i]); err != nil {
-			return err
-		}
+		queueBumpConsumer(&b, consumers[i], &consumerMissed)
 		if !hasRows[i] {
 			emptied = append(emptied, set[i].ConsumerUUID)
 		}
 	}
-	return deleteConsumersWithoutAllocations(ctx, tx, emptied)
+	queueDeleteConsumersWithoutAllocations(&b, emptied)
+	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+		return err
+	}
+	switch {
+	case providerMissed:
+		return errRetryable
+	case consumerMissed:
+		return errConsumerChanged()
+	}
+	return nil
 }
 
-// allocationClassIDs resolves the classes of rows in one query and sets
-// their rcID; the first unknown class, in row order, is an Invalid error
-// wrapping ErrAllocationUnknownClass with resourceClassByName's message.
-func allocationClassIDs(ctx context.Context, tx pgx.Tx, rows []allocRow) (map[string]int, error) {
-	var names []string
-	for _, r := range rows {
-		names = append(names, r.rc)
-	}
-	classIDs, err := idsByName(ctx, tx, `SELECT name, id FROM resource_classes WHERE name = ANY($1)`, names)
-	if err != nil {
-		return nil, err
-	}
+// allocationClassIDs sets the rcID of rows from known (class name → id)
+// and returns the map of the classes used; the first unknown class, in
+// row order, is an Invalid error wrapping ErrAllocationUnknownClass with
+// resourceClassByName's message.
+func allocationClassIDs(ctx context.Context, tx pgx.Tx, rows []allocRow, known map[string]int) (map[string]int, error) {
 	used := map[string]int{}
 	for i := range rows {
 		r := &rows[i]
-		id, ok := classIDs[r.rc]
+		id, ok := known[r.rc]
 		if !ok {
 			_, err := resourceClassByName(ctx, tx, r.rc)
 			var pe *placement.Error
@@ -336,7 +396,7 @@ func allocationClassIDs(ctx context.Context, tx pgx.Tx, rows []allocRow) (map[st
 				return nil, &placement.Error{Kind: placement.Invalid, Message: pe.Message, Err: ErrAllocationUnknownClass}
 			}
 			if err == nil {
-				err = errRetryable // created since the query above
+				err = errRetryable // created since the prefetch
 			}
 			return nil, err
 		}
@@ -358,62 +418,53 @@ func distinctProviders(rows []allocRow) []int {
 	return ids
 }
 
-// lockProviders locks the providers and returns their current generations.
-func lockProviders(ctx context.Context, tx pgx.Tx, ids []int) (map[int]int, error) {
-	gens := make(map[int]int, len(ids))
+// queueLockProviders queues the locking of the providers; *gens gets their
+// current generations.
+func queueLockProviders(b *pgx.Batch, ids []int, gens *map[int]int) {
+	*gens = make(map[int]int, len(ids))
 	if len(ids) == 0 {
-		return gens, nil
+		return
 	}
-	rows, err := tx.Query(ctx,
-		`SELECT id, generation FROM resource_providers WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, ids)
-	if err != nil {
-		return nil, err
-	}
-	var id, gen int
-	_, err = pgx.ForEachRow(rows, []any{&id, &gen}, func() error {
-		gens[id] = gen
-		return nil
+	b.Queue(`SELECT id, generation FROM resource_providers WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, ids).Query(func(rows pgx.Rows) error {
+		var id, gen int
+		_, err := pgx.ForEachRow(rows, []any{&id, &gen}, func() error {
+			(*gens)[id] = gen
+			return nil
+		})
+		return err
 	})
-	if err == nil && len(gens) != len(ids) {
-		// A provider was deleted since Phase B resolved it.
-		return nil, errRetryable
-	}
-	return gens, err
 }
 
-// inventoriesAndUsage reads the inventory of every (provider, class) pair of
-// the write and the usage of all other consumers (the written consumers'
-// rows are already deleted).
-func inventoriesAndUsage(ctx context.Context, tx pgx.Tx, rpIDs []int, classIDs map[string]int) (map[invKey]placement.Inventory, map[invKey]int64, error) {
-	invs := map[invKey]placement.Inventory{}
-	usage := map[invKey]int64{}
+// queueInventoriesAndUsage queues the read of the inventory of every
+// (provider, class) pair of the write and of the usage of all other
+// consumers (queued after the deletion of the written consumers' rows).
+func queueInventoriesAndUsage(b *pgx.Batch, rpIDs []int, classIDs map[string]int, invs *map[invKey]placement.Inventory, usage *map[invKey]int64) {
+	*invs, *usage = map[invKey]placement.Inventory{}, map[invKey]int64{}
 	if len(rpIDs) == 0 {
-		return invs, usage, nil
+		return
 	}
 	rcIDs := make([]int, 0, len(classIDs))
 	for _, id := range classIDs {
 		rcIDs = append(rcIDs, id)
 	}
-	rows, err := tx.Query(ctx, `
+	b.Queue(`
 SELECT i.resource_provider_id, i.resource_class_id, i.total, i.reserved, i.min_unit, i.max_unit,
        i.step_size, i.allocation_ratio,
        COALESCE((SELECT SUM(a.used) FROM allocations a
                  WHERE a.resource_provider_id = i.resource_provider_id
                    AND a.resource_class_id = i.resource_class_id), 0)
 FROM inventories i
-WHERE i.resource_provider_id = ANY($1) AND i.resource_class_id = ANY($2)`, rpIDs, rcIDs)
-	if err != nil {
-		return nil, nil, err
-	}
-	var k invKey
-	var inv placement.Inventory
-	var used int64
-	_, err = pgx.ForEachRow(rows, []any{&k.rp, &k.rc, &inv.Total, &inv.Reserved, &inv.MinUnit, &inv.MaxUnit,
-		&inv.StepSize, &inv.AllocationRatio, &used}, func() error {
-		invs[k], usage[k] = inv, used
-		return nil
+WHERE i.resource_provider_id = ANY($1) AND i.resource_class_id = ANY($2)`, rpIDs, rcIDs).Query(func(rows pgx.Rows) error {
+		var k invKey
+		var inv placement.Inventory
+		var used int64
+		_, err := pgx.ForEachRow(rows, []any{&k.rp, &k.rc, &inv.Total, &inv.Reserved, &inv.MinUnit, &inv.MaxUnit,
+			&inv.StepSize, &inv.AllocationRatio, &used}, func() error {
+			(*invs)[k], (*usage)[k] = inv, used
+			return nil
+		})
+		return err
 	})
-	return invs, usage, err
 }
 
 // checkRows applies the capacity rule to the rows in order; the first

@@ -399,9 +399,9 @@ WITH sel AS (
 	UNION
 	SELECT COALESCE(root_provider_id, id) FROM resource_providers WHERE id = ANY($2::int4[])
 ), provs AS (
-	SELECT rp.id FROM resource_providers rp
-	WHERE rp.root_provider_id IN (SELECT id FROM sel)
-	   OR (rp.root_provider_id IS NULL AND rp.id IN (SELECT id FROM sel))
+	SELECT rp.id FROM sel JOIN resource_providers rp ON rp.root_provider_id = sel.id
+	UNION
+	SELECT rp.id FROM sel JOIN resource_providers rp ON rp.id = sel.id WHERE rp.root_provider_id IS NULL
 )`
 	loadProvidersAllSQL = `
 SELECT rp.id, rp.uuid, COALESCE(rp.parent_provider_id, 0), COALESCE(rp.root_provider_id, rp.id)
@@ -457,12 +457,22 @@ func loadProviderData(ctx context.Context, tx pgx.Tx, sel *treeSelection) ([]can
 		b.Queue(loadTraitsAllSQL)
 		b.Queue(loadAggregatesAllSQL)
 	} else {
+		// Custom plans (the default for the first executions, and often
+		// after) would plan these four queries on every refresh, which
+		// costs more than running them; generic plans are made once per
+		// connection.
+		b.Queue(`SET LOCAL plan_cache_mode = force_generic_plan`)
 		for _, q := range []string{loadProvidersSelSQL, loadInventoriesSelSQL, loadTraitsSelSQL, loadAggregatesSelSQL} {
 			b.Queue(q, sel.roots, sel.providers)
 		}
 	}
 	br := tx.SendBatch(ctx, b)
 	defer br.Close()
+	if sel != nil {
+		if _, err := br.Exec(); err != nil {
+			return nil, err
+		}
+	}
 
 	var data []candidate.ProviderData
 	rows, err := br.Query()

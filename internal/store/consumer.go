@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/openstack-placement-go/placement/internal/placement"
 )
@@ -33,17 +34,20 @@ const (
 )
 
 // ensureID returns the id of the row named key, inserting it if absent.
-func ensureID(ctx context.Context, tx pgx.Tx, insert, sel, key string) (int, error) {
-	// The row usually exists: look first (one round trip), insert only
-	// when missing, and look again if a concurrent writer inserted it.
-	var id int
-	err := tx.QueryRow(ctx, sel, key).Scan(&id)
-	if !isNoRows(err) {
-		return id, err
+// ids holds the rows the write's prefetch found (and ensureID adds the
+// ones it creates), so a known row costs no round trip.
+func ensureID(ctx context.Context, tx pgx.Tx, ids map[string]int, insert, sel, key string) (int, error) {
+	if id, ok := ids[key]; ok {
+		return id, nil
 	}
-	err = tx.QueryRow(ctx, insert, key).Scan(&id)
+	// Insert, and look again if a concurrent writer inserted it first.
+	var id int
+	err := tx.QueryRow(ctx, insert, key).Scan(&id)
 	if isNoRows(err) {
 		err = tx.QueryRow(ctx, sel, key).Scan(&id)
+	}
+	if err == nil {
+		ids[key] = id
 	}
 	return id, err
 }
@@ -74,31 +78,29 @@ type consumerAttrs struct {
 // ensureConsumer is Phase A of the write path for one consumer write:
 // project, user and type exist afterwards, the consumer's generation matches
 // what the client expects (1.28+), and the consumer exists (created at
-// generation 0 if new).
-func ensureConsumer(ctx context.Context, tx pgx.Tx, w placement.ConsumerAllocations) (consumer, consumerAttrs, error) {
+// generation 0 if new). k holds what the write's prefetch found.
+func ensureConsumer(ctx context.Context, tx pgx.Tx, k *known, w placement.ConsumerAllocations) (consumer, consumerAttrs, error) {
 	var attrs consumerAttrs
 	var err error
-	if attrs.ProjectID, err = ensureID(ctx, tx, insertProject, selectProject, w.ProjectID); err != nil {
+	if attrs.ProjectID, err = ensureID(ctx, tx, k.projects, insertProject, selectProject, w.ProjectID); err != nil {
 		return consumer{}, attrs, err
 	}
-	if attrs.UserID, err = ensureID(ctx, tx, insertUser, selectUser, w.UserID); err != nil {
+	if attrs.UserID, err = ensureID(ctx, tx, k.users, insertUser, selectUser, w.UserID); err != nil {
 		return consumer{}, attrs, err
 	}
-	c, found, err := consumerByUUID(ctx, tx, w.ConsumerUUID)
-	if err != nil {
-		return c, attrs, err
-	}
+	c, found := k.consumers[w.ConsumerUUID]
 	if !found {
 		// Since 1.28 a null consumer_generation means "a brand-new consumer".
 		if w.CheckGeneration && w.Generation != nil {
 			return c, attrs, consumerGenerationConflict("null", w.Generation)
 		}
-		if err := ensureType(ctx, tx, w, &attrs); err != nil {
+		if err := ensureType(ctx, tx, k, w, &attrs); err != nil {
 			return c, attrs, err
 		}
 		err = tx.QueryRow(ctx, insertConsumer, w.ConsumerUUID, attrs.ProjectID, attrs.UserID, attrs.TypeID).Scan(&c.ID)
 		if err == nil {
 			c = consumer{ID: c.ID, UUID: w.ConsumerUUID, ProjectID: attrs.ProjectID, UserID: attrs.UserID, TypeID: attrs.TypeID}
+			k.consumers[w.ConsumerUUID] = c
 			return c, attrs, nil
 		}
 		if !isNoRows(err) {
@@ -111,18 +113,19 @@ func ensureConsumer(ctx context.Context, tx pgx.Tx, w placement.ConsumerAllocati
 		if !found {
 			return c, attrs, errRetryable
 		}
+		k.consumers[w.ConsumerUUID] = c
 	}
 	if w.CheckGeneration && (w.Generation == nil || *w.Generation != c.Generation) {
 		return c, attrs, consumerGenerationConflict(itoa(c.Generation), w.Generation)
 	}
-	return c, attrs, ensureType(ctx, tx, w, &attrs)
+	return c, attrs, ensureType(ctx, tx, k, w, &attrs)
 }
 
-func ensureType(ctx context.Context, tx pgx.Tx, w placement.ConsumerAllocations, attrs *consumerAttrs) error {
+func ensureType(ctx context.Context, tx pgx.Tx, k *known, w placement.ConsumerAllocations, attrs *consumerAttrs) error {
 	if w.ConsumerType == nil {
 		return nil
 	}
-	id, err := ensureID(ctx, tx, insertConsumerType, selectConsumerType, *w.ConsumerType)
+	id, err := ensureID(ctx, tx, k.types, insertConsumerType, selectConsumerType, *w.ConsumerType)
 	attrs.TypeID = &id
 	return err
 }
@@ -162,21 +165,20 @@ func sameTypeID(a, b *int) bool {
 	return *a == *b
 }
 
-// bumpConsumer is the consumer generation compare-and-swap. A miss means a
-// racing write changed the consumer after we read it; it is never retried
-// server-side.
-func bumpConsumer(ctx context.Context, tx pgx.Tx, c consumer) error {
-	tag, err := tx.Exec(ctx,
-		`UPDATE consumers SET generation = generation + 1, updated_at = `+now+` WHERE id = $1 AND generation = $2`,
-		c.ID, c.Generation)
-	if err != nil {
-		return err
-	}
-	if tag.RowsAffected() == 0 {
-		return &placement.Error{Kind: placement.Conflict, Code: placement.CodeConcurrentUpdate,
-			Message: MsgConsumerConcurrentUpdate, Err: ErrAllocationConcurrentUpdate}
-	}
-	return nil
+// queueBumpConsumer queues the consumer generation compare-and-swap; a
+// miss (*missed) means a racing write changed the consumer after we read
+// it, which is never retried server-side (errConsumerChanged).
+func queueBumpConsumer(b *pgx.Batch, c consumer, missed *bool) {
+	b.Queue(`UPDATE consumers SET generation = generation + 1, updated_at = `+now+` WHERE id = $1 AND generation = $2`,
+		c.ID, c.Generation).Exec(func(tag pgconn.CommandTag) error {
+		*missed = *missed || tag.RowsAffected() == 0
+		return nil
+	})
+}
+
+func errConsumerChanged() error {
+	return &placement.Error{Kind: placement.Conflict, Code: placement.CodeConcurrentUpdate,
+		Message: MsgConsumerConcurrentUpdate, Err: ErrAllocationConcurrentUpdate}
 }
 
 // MsgConsumerConcurrentUpdate is upstream's text for a consumer changed
@@ -186,14 +188,19 @@ const MsgConsumerConcurrentUpdate = "Another thread concurrently updated the dat
 // deleteConsumersWithoutAllocations removes the consumers among uuids that
 // hold no allocation rows.
 func deleteConsumersWithoutAllocations(ctx context.Context, tx pgx.Tx, uuids []string) error {
-	if len(uuids) == 0 {
-		return nil
-	}
-	_, err := tx.Exec(ctx, `
-DELETE FROM consumers c WHERE c.uuid = ANY($1)
-AND NOT EXISTS (SELECT 1 FROM allocations a WHERE a.consumer_id = c.uuid)`, uuids)
-	if err != nil {
+	var b pgx.Batch
+	queueDeleteConsumersWithoutAllocations(&b, uuids)
+	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 		return fmt.Errorf("delete empty consumers: %w", err)
 	}
 	return nil
+}
+
+func queueDeleteConsumersWithoutAllocations(b *pgx.Batch, uuids []string) {
+	if len(uuids) == 0 {
+		return
+	}
+	b.Queue(`
+DELETE FROM consumers c WHERE c.uuid = ANY($1)
+AND NOT EXISTS (SELECT 1 FROM allocations a WHERE a.consumer_id = c.uuid)`, uuids)
 }

@@ -42,14 +42,23 @@ func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
 	opts := candidate.Options{Randomize: h.Randomize, MaxCandidates: h.MaxCandidates}
 	// While the store asks the database whether its cached snapshot is
 	// still current, generate from that snapshot; the result is used only
-	// if the snapshot is confirmed.
+	// if the snapshot is confirmed. (A panic there is dropped: generating
+	// again below on this goroutine repeats it where the recoverer
+	// middleware turns it into a 500.)
 	var (
 		guess    = h.Store.CachedSnapshot()
 		guessRes *candidate.Result
 		wg       sync.WaitGroup
 	)
 	if guess != nil {
-		wg.Go(func() { guessRes = candidate.Generate(guess, req, opts) })
+		wg.Go(func() {
+			defer func() {
+				if recover() != nil {
+					guessRes = nil
+				}
+			}()
+			guessRes = candidate.Generate(guess, req, opts)
+		})
 	}
 	snap, err := h.Store.CandidateSnapshot(r.Context(), req)
 	wg.Wait()
@@ -57,7 +66,7 @@ func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	res := guessRes
-	if snap != guess {
+	if snap != guess || res == nil {
 		res = candidate.Generate(snap, req, opts)
 	}
 	web.CacheHeaders(w, r, time.Time{})
