@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -182,13 +183,21 @@ func (c *candidateCache) snapshot(ctx context.Context, s *Store, classes, traits
 		var clock time.Time
 		var changed bool
 		xmax, xip := splitSnapshot(cur.pgSnap)
-		var row pgx.Row
-		if len(xip) == 0 {
-			row = s.pool.QueryRow(ctx, checkSQL, xmax, classes, traits)
-		} else {
-			row = s.pool.QueryRow(ctx, checkInProgressSQL, xmax, classes, traits, xip)
+		// One generic plan per connection: the check is an index lookup
+		// whatever the values, and planning it on every call (which
+		// PostgreSQL does for at least the first five) would cost more
+		// than running it. SET LOCAL lasts for this round trip only.
+		var b pgx.Batch
+		b.Queue(`SET LOCAL plan_cache_mode = force_generic_plan`)
+		scan := func(row pgx.Row) error {
+			return row.Scan(&pgSnap, &clock, &changed, &foundClasses, &foundTraits)
 		}
-		err := row.Scan(&pgSnap, &clock, &changed, &foundClasses, &foundTraits)
+		if len(xip) == 0 {
+			b.Queue(checkSQL, xmax, classes, traits).QueryRow(scan)
+		} else {
+			b.Queue(checkInProgressSQL, xmax, classes, traits, xip).QueryRow(scan)
+		}
+		err := s.pool.SendBatch(ctx, &b).Close()
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -228,49 +237,62 @@ func (c *candidateCache) refreshed(ctx context.Context, s *Store, start time.Tim
 	return c.cur.Load(), nil
 }
 
-// refresh brings the cache to a new snapshot; c.mu is held.
+// refresh brings the cache to a new snapshot; c.mu is held. It takes two
+// round trips: BEGIN with the change query, then the loads with COMMIT.
+// (On an error the connection is left inside the transaction, and the
+// pool closes rather than reuses it.)
 func (c *candidateCache) refresh(ctx context.Context, s *Store) error {
 	began := time.Now()
 	cur := c.cur.Load()
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
+	defer conn.Release()
 	var prev *string
 	if cur != nil {
 		prev = &cur.pgSnap
 	}
-	var pgSnap string
-	var txStart, clock time.Time
-	var invalidateAll bool
-	var changed []int32
-	// A custom plan (QueryExecModeExec): with the snapshot's xmax known the
-	// planner uses the txid index.
-	if err := tx.QueryRow(ctx, refreshSQL, pgx.QueryExecModeExec, prev).Scan(&pgSnap, &txStart, &clock, &invalidateAll, &changed); err != nil {
+	var (
+		pgSnap         string
+		txStart, clock time.Time
+		invalidateAll  bool
+		changed        []int32
+		b              pgx.Batch
+	)
+	b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
+	// A custom plan: with the snapshot's xmax known the planner uses the
+	// txid index.
+	b.Queue(`SET LOCAL plan_cache_mode = force_custom_plan`)
+	b.Queue(refreshSQL, prev).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&pgSnap, &txStart, &clock, &invalidateAll, &changed)
+	})
+	if err := conn.SendBatch(ctx, &b).Close(); err != nil {
 		return err
 	}
 	full := cur == nil || invalidateAll || clock.Sub(cur.txStart) >= c.horizon ||
 		len(changed) > max(1000, len(c.rootOf)/4)
 	var snap *candidate.Snapshot
-	if full {
-		snap, err = c.loadAll(ctx, tx)
-	} else {
-		snap, err = c.loadChanged(ctx, tx, cur.snap, changed)
+	switch {
+	case full:
+		snap, err = c.loadAll(ctx, conn, "COMMIT")
+	case len(changed) > 0:
+		snap, err = c.loadChanged(ctx, conn, cur.snap, changed, "COMMIT")
+	default:
+		snap = cur.snap
+		_, err = conn.Exec(ctx, "COMMIT")
 	}
 	if err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
 		return err
 	}
 	c.cur.Store(&cacheView{snap: snap, pgSnap: pgSnap, txStart: txStart, clock: clock, began: began})
 	return nil
 }
 
-// loadAll reads every provider tree.
-func (c *candidateCache) loadAll(ctx context.Context, tx pgx.Tx) (*candidate.Snapshot, error) {
-	data, err := loadProviderData(ctx, tx, nil)
+// loadAll reads every provider tree (then: statements for the same round
+// trip, see loadProviderData).
+func (c *candidateCache) loadAll(ctx context.Context, q batcher, then ...string) (*candidate.Snapshot, error) {
+	data, err := loadProviderData(ctx, q, nil, then...)
 	if err != nil {
 		return nil, err
 	}
@@ -295,18 +317,16 @@ func (c *candidateCache) build() (*candidate.Snapshot, error) {
 	return candidate.NewSnapshot(all, nested)
 }
 
-// loadChanged reloads the trees of the changed providers, old and new.
-func (c *candidateCache) loadChanged(ctx context.Context, tx pgx.Tx, old *candidate.Snapshot, changed []int32) (*candidate.Snapshot, error) {
-	if len(changed) == 0 {
-		return old, nil
-	}
+// loadChanged reloads the trees of the changed providers, old and new
+// (then: statements for the same round trip, see loadProviderData).
+func (c *candidateCache) loadChanged(ctx context.Context, q batcher, old *candidate.Snapshot, changed []int32, then ...string) (*candidate.Snapshot, error) {
 	var oldRoots []int32
 	for _, id := range changed {
 		if r, ok := c.rootOf[id]; ok {
 			oldRoots = append(oldRoots, r)
 		}
 	}
-	data, err := loadProviderData(ctx, tx, &treeSelection{roots: oldRoots, providers: changed})
+	data, err := loadProviderData(ctx, q, &treeSelection{roots: oldRoots, providers: changed}, then...)
 	if err != nil {
 		return nil, err
 	}
@@ -446,10 +466,16 @@ JOIN placement_aggregates pa ON pa.id = rpa.aggregate_id
 WHERE pa.uuid IS NOT NULL`
 )
 
+// batcher sends batches: a pgx.Tx or a pooled connection.
+type batcher interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
 // loadProviderData reads the providers of sel (nil: all) with their
 // inventories (sorted by class), usage, traits and aggregates, in one
+// round trip, followed by the statements then (e.g. COMMIT) in that same
 // round trip; the result is sorted by id.
-func loadProviderData(ctx context.Context, tx pgx.Tx, sel *treeSelection) ([]candidate.ProviderData, error) {
+func loadProviderData(ctx context.Context, tx batcher, sel *treeSelection, then ...string) ([]candidate.ProviderData, error) {
 	b := &pgx.Batch{}
 	if sel == nil {
 		b.Queue(loadProvidersAllSQL)
@@ -465,6 +491,9 @@ func loadProviderData(ctx context.Context, tx pgx.Tx, sel *treeSelection) ([]can
 		for _, q := range []string{loadProvidersSelSQL, loadInventoriesSelSQL, loadTraitsSelSQL, loadAggregatesSelSQL} {
 			b.Queue(q, sel.roots, sel.providers)
 		}
+	}
+	for _, stmt := range then {
+		b.Queue(stmt)
 	}
 	br := tx.SendBatch(ctx, b)
 	defer br.Close()
@@ -538,6 +567,11 @@ func loadProviderData(ctx context.Context, tx pgx.Tx, sel *treeSelection) ([]can
 		return nil
 	}); err != nil {
 		return nil, err
+	}
+	for _, stmt := range then {
+		if _, err := br.Exec(); err != nil {
+			return nil, fmt.Errorf("%s: %w", stmt, err)
+		}
 	}
 	for i := range data {
 		slices.SortFunc(data[i].Inventories, func(a, b candidate.Inventory) int {

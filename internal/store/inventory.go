@@ -120,7 +120,7 @@ func (s *Store) SetInventories(ctx context.Context, uuid string, generation int,
 			return err
 		}
 		gen = generation + 1
-		err = replaceInventories(ctx, tx, Provider{ID: id, UUID: uuid}, invs)
+		err = replaceInventories(ctx, tx, Provider{ID: id, UUID: uuid}, invs, true)
 		if placement.KindOf(err) == placement.NotFound {
 			return placement.E(placement.Invalid, "Unknown resource class in inventory for resource provider %s: %s", uuid, err)
 		}
@@ -233,7 +233,8 @@ func (s *Store) DeleteAllInventories(ctx context.Context, uuid string) error {
 // inventory of provider p inside tx: records of classes not in invs are
 // deleted, existing ones are updated in place (row ids kept), new ones
 // inserted. It does not touch the provider generation; the caller bumps it
-// once in the same transaction.
+// once in the same transaction. With last, its final batch also commits the
+// transaction (see commitWithNextBatch).
 //
 // Errors: NotFound "No such resource class <name>." for an unknown class
 // (callers add their own prefix and usually turn it into a 400); Conflict
@@ -243,7 +244,7 @@ func (s *Store) DeleteAllInventories(ctx context.Context, uuid string) error {
 // on a concurrent insert of the same class. Capacity is not checked here:
 // the inventory endpoints validate it per microversion, the reshaper not at
 // all. Shrinking an inventory below its current usage is allowed.
-func replaceInventories(ctx context.Context, tx pgx.Tx, p Provider, invs map[string]placement.Inventory) error {
+func replaceInventories(ctx context.Context, tx pgx.Tx, p Provider, invs map[string]placement.Inventory, last bool) error {
 	names := make([]string, 0, len(invs))
 	for name := range invs {
 		names = append(names, name)
@@ -320,6 +321,11 @@ func replaceInventories(ctx context.Context, tx pgx.Tx, p Provider, invs map[str
 			cols.add(id, wanted[id])
 		}
 		b.Queue(insertInventoriesSQL, p.ID, cols.class, cols.total, cols.reserved, cols.minUnit, cols.maxUnit, cols.stepSize, cols.ratio)
+	}
+	if last {
+		// Every failure of this batch is an SQL error (the update check
+		// above cannot fail under FOR UPDATE), so it may carry the COMMIT.
+		commitWithNextBatch(tx)
 	}
 	err := tx.SendBatch(ctx, &b).Close()
 	if pgCode(err) == uniqueViolation {

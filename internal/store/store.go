@@ -72,11 +72,15 @@ func Open(ctx context.Context, dsn string, opts PoolOptions) (*pgxpool.Pool, err
 // withTx runs fn in a transaction and commits it. The rollback after a
 // failure ignores ctx cancellation so a timed-out request never leaves a
 // transaction open.
+//
+// The transaction is a pipeTx: BEGIN travels with the first statements.
 func (s *Store) withTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	tx, err := s.pool.Begin(ctx)
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
+	defer conn.Release() // closed instead of reused if still in a transaction
+	tx := &pipeTx{conn: conn}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	if err := fn(tx); err != nil {
 		return err

@@ -41,40 +41,70 @@ func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
 	}
 	opts := candidate.Options{Randomize: h.Randomize, MaxCandidates: h.MaxCandidates}
 	// While the store asks the database whether its cached snapshot is
-	// still current, generate from that snapshot; the result is used only
-	// if the snapshot is confirmed. (A panic there is dropped: generating
-	// again below on this goroutine repeats it where the recoverer
-	// middleware turns it into a 500.)
+	// still current, generate from that snapshot and, for answers of
+	// moderate size, encode the body too; both are used only if the
+	// snapshot is confirmed. (A panic there is dropped: generating again
+	// below on this goroutine repeats it where the recoverer middleware
+	// turns it into a 500.)
 	var (
-		guess    = h.Store.CachedSnapshot()
-		guessRes *candidate.Result
-		wg       sync.WaitGroup
+		guess     = h.Store.CachedSnapshot()
+		guessRes  *candidate.Result
+		guessBody *bytes.Buffer
+		wg        sync.WaitGroup
 	)
 	if guess != nil {
 		wg.Go(func() {
 			defer func() {
 				if recover() != nil {
-					guessRes = nil
+					guessRes, guessBody = nil, nil
 				}
 			}()
 			guessRes = candidate.Generate(guess, req, opts)
+			if len(guessRes.Requests) <= maxBufferedCandidates {
+				guessBody = bodies.Get().(*bytes.Buffer)
+				_ = Encode(guessBody, guess, req, guessRes, v) // a bytes.Buffer does not fail
+			}
 		})
 	}
 	snap, err := h.Store.CandidateSnapshot(r.Context(), req)
 	wg.Wait()
+	if guessBody != nil {
+		defer putBody(guessBody)
+	}
 	if err != nil {
 		return err
+	}
+	web.CacheHeaders(w, r, time.Time{})
+	w.Header().Set("Content-Type", "application/json")
+	if snap == guess && guessBody != nil {
+		w.Header().Set("Content-Length", strconv.Itoa(guessBody.Len()))
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(guessBody.Bytes())
+		return nil
 	}
 	res := guessRes
 	if snap != guess || res == nil {
 		res = candidate.Generate(snap, req, opts)
 	}
-	web.CacheHeaders(w, r, time.Time{})
-	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	// Once the status is sent a write error can only be a gone client.
 	_ = Encode(w, snap, req, res, v)
 	return nil
+}
+
+// maxBufferedCandidates bounds the answers encoded ahead into memory
+// (about 500 bytes each); larger ones are streamed.
+const maxBufferedCandidates = 4096
+
+// bodies recycles the buffers of answers encoded ahead.
+var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func putBody(b *bytes.Buffer) {
+	if b.Cap() > 4<<20 {
+		return // an unusually large answer: let it go
+	}
+	b.Reset()
+	bodies.Put(b)
 }
 
 // Encode streams the response body for microversion v (spec 07 §4) to w.

@@ -1,0 +1,231 @@
+package store
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// pipeTx is the pgx.Tx of withTx. It saves the round trips of BEGIN and,
+// where the caller allows it, of COMMIT: BEGIN is sent in the same round
+// trip as the transaction's first statements, and a batch sent after
+// commitWithNextBatch carries the COMMIT. Nothing is sent for a
+// transaction that runs no statement.
+//
+// Errors leave the connection inside the transaction; withTx's Rollback
+// ends it, or the pool closes the connection on release.
+type pipeTx struct {
+	conn  *pgxpool.Conn
+	state txState
+	// commitNext makes the next SendBatch end with COMMIT.
+	commitNext bool
+}
+
+type txState int
+
+const (
+	txIdle      txState = iota // BEGIN not sent yet
+	txOpen                     // BEGIN sent
+	txCommitted                // COMMIT sent (with a batch or by Commit)
+	txClosed                   // rolled back
+)
+
+var _ pgx.Tx = (*pipeTx)(nil)
+
+var errTxDone = errors.New("store: transaction already ended")
+
+// commitWithNextBatch makes the next batch sent on tx also commit the
+// transaction, when tx is a pipeTx (a no-op otherwise). Only for a batch
+// whose every failure is an SQL error (which makes the server skip the
+// COMMIT): a condition checked in Go after the batch would come too late.
+// The caller must not use tx after that batch.
+func commitWithNextBatch(tx pgx.Tx) {
+	if p, ok := tx.(*pipeTx); ok {
+		p.commitNext = true
+	}
+}
+
+// SendBatch sends b, preceded by BEGIN on the first use and followed by
+// COMMIT after commitWithNextBatch.
+func (t *pipeTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	if t.state >= txCommitted {
+		return &failedBatch{err: errTxDone}
+	}
+	begin := t.state == txIdle
+	if begin {
+		b.QueuedQueries = append([]*pgx.QueuedQuery{{SQL: "BEGIN"}}, b.QueuedQueries...)
+		t.state = txOpen
+	}
+	commit := t.commitNext
+	if commit {
+		b.Queue("COMMIT")
+		t.commitNext = false
+		t.state = txCommitted
+	}
+	br := t.conn.SendBatch(ctx, b)
+	if begin {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			t.state = txOpen // for Rollback
+			return &failedBatch{err: err}
+		}
+	}
+	if commit {
+		return &committingBatch{BatchResults: br, tx: t}
+	}
+	return br
+}
+
+// committingBatch reopens its transaction for Rollback when the batch that
+// was to commit it failed (the server skipped the COMMIT).
+type committingBatch struct {
+	pgx.BatchResults
+	tx *pipeTx
+}
+
+func (c *committingBatch) Close() error {
+	err := c.BatchResults.Close()
+	if err != nil {
+		c.tx.state = txOpen
+	}
+	return err
+}
+
+// Exec runs one statement (with BEGIN in the same round trip if needed).
+func (t *pipeTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	if t.state != txIdle {
+		if t.state != txOpen {
+			return pgconn.CommandTag{}, errTxDone
+		}
+		return t.conn.Exec(ctx, sql, args...)
+	}
+	var b pgx.Batch
+	b.Queue(sql, args...)
+	br := t.SendBatch(ctx, &b)
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return tag, err
+}
+
+// Query runs one query (with BEGIN in the same round trip if needed).
+func (t *pipeTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	if t.state != txIdle {
+		if t.state != txOpen {
+			return nil, errTxDone
+		}
+		return t.conn.Query(ctx, sql, args...)
+	}
+	var b pgx.Batch
+	b.Queue(sql, args...)
+	br := t.SendBatch(ctx, &b)
+	rows, err := br.Query()
+	if err != nil {
+		br.Close()
+		return nil, err
+	}
+	return &batchRows{Rows: rows, br: br}, nil
+}
+
+// QueryRow is Query for at most one row.
+func (t *pipeTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	rows, err := t.Query(ctx, sql, args...)
+	return &oneRow{rows: rows, err: err}
+}
+
+// Commit sends COMMIT unless it was sent already or nothing was begun.
+func (t *pipeTx) Commit(ctx context.Context) error {
+	switch t.state {
+	case txIdle, txCommitted:
+		t.state = txCommitted
+		return nil
+	case txClosed:
+		return pgx.ErrTxClosed
+	}
+	t.state = txCommitted
+	_, err := t.conn.Exec(ctx, "COMMIT")
+	return err
+}
+
+// Rollback ends an open transaction; after Commit it does nothing.
+func (t *pipeTx) Rollback(ctx context.Context) error {
+	if t.state != txOpen {
+		if t.state == txIdle {
+			t.state = txClosed
+		}
+		return pgx.ErrTxClosed
+	}
+	t.state = txClosed
+	_, err := t.conn.Exec(ctx, "ROLLBACK")
+	return err
+}
+
+// Begin would start a savepoint; the store never nests transactions.
+func (t *pipeTx) Begin(context.Context) (pgx.Tx, error) {
+	return nil, errors.New("store: nested transactions are not supported")
+}
+
+func (t *pipeTx) CopyFrom(ctx context.Context, table pgx.Identifier, cols []string, src pgx.CopyFromSource) (int64, error) {
+	if t.state == txIdle {
+		if _, err := t.Exec(ctx, "SELECT 1"); err != nil {
+			return 0, err
+		}
+	}
+	return t.conn.CopyFrom(ctx, table, cols, src)
+}
+
+func (t *pipeTx) LargeObjects() pgx.LargeObjects { return pgx.LargeObjects{} }
+
+func (t *pipeTx) Prepare(ctx context.Context, name, sql string) (*pgconn.StatementDescription, error) {
+	return t.conn.Conn().Prepare(ctx, name, sql)
+}
+
+func (t *pipeTx) Conn() *pgx.Conn { return t.conn.Conn() }
+
+// batchRows closes the batch that carried the query with the rows.
+type batchRows struct {
+	pgx.Rows
+	br pgx.BatchResults
+}
+
+func (r *batchRows) Close() {
+	r.Rows.Close()
+	r.br.Close()
+}
+
+// oneRow is pgx's Row over a Query result.
+type oneRow struct {
+	rows pgx.Rows
+	err  error
+}
+
+func (r *oneRow) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	defer r.rows.Close()
+	if !r.rows.Next() {
+		if err := r.rows.Err(); err != nil {
+			return err
+		}
+		return pgx.ErrNoRows
+	}
+	if err := r.rows.Scan(dest...); err != nil {
+		return err
+	}
+	r.rows.Close()
+	return r.rows.Err()
+}
+
+// failedBatch reports err for every result.
+type failedBatch struct{ err error }
+
+func (f *failedBatch) Exec() (pgconn.CommandTag, error) { return pgconn.CommandTag{}, f.err }
+func (f *failedBatch) Query() (pgx.Rows, error)         { return nil, f.err }
+func (f *failedBatch) QueryRow() pgx.Row                { return &oneRow{err: f.err} }
+func (f *failedBatch) Close() error                     { return f.err }
+func (f *failedBatch) Tx() pgx.Tx                       { return nil }
