@@ -192,6 +192,16 @@ type batchRows struct {
 	br pgx.BatchResults
 }
 
+// Next also ends the batch once the rows are exhausted, so that a caller
+// that reads to the end without closing leaves the connection usable.
+func (r *batchRows) Next() bool {
+	if r.Rows.Next() {
+		return true
+	}
+	r.br.Close()
+	return false
+}
+
 func (r *batchRows) Close() {
 	r.Rows.Close()
 	r.br.Close()

@@ -1,0 +1,119 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/openstack-placement-go/placement/internal/store"
+	"github.com/openstack-placement-go/placement/internal/testdb"
+)
+
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// TestPipeTx checks the transaction of withTx: BEGIN travels with the first
+// statement whatever its kind, a batch after commitWithNextBatch commits,
+// a failure in that batch commits nothing, and the connection is usable
+// (and outside any transaction) afterwards.
+func TestPipeTx(t *testing.T) {
+	ctx := context.Background()
+	pool, err := store.Open(ctx, testdb.New(t), store.PoolOptions{MaxConns: 1}) // one connection: reuse is certain
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	s := store.New(pool)
+	if _, err := pool.Exec(ctx, `CREATE TABLE pipe_test (n integer PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		var n int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM pipe_test`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	inTx := func(tx pgx.Tx) bool { return tx.Conn().PgConn().TxStatus() == 'T' }
+
+	for name, first := range map[string]func(tx pgx.Tx) error{
+		"Exec": func(tx pgx.Tx) error { _, err := tx.Exec(ctx, `INSERT INTO pipe_test VALUES (1)`); return err },
+		"Query": func(tx pgx.Tx) error {
+			rows, err := tx.Query(ctx, `INSERT INTO pipe_test VALUES (1) RETURNING n`)
+			if err != nil {
+				return err
+			}
+			_, err = pgx.CollectRows(rows, pgx.RowTo[int])
+			return err
+		},
+		"QueryRow": func(tx pgx.Tx) error {
+			var n int
+			return tx.QueryRow(ctx, `INSERT INTO pipe_test VALUES (1) RETURNING n`).Scan(&n)
+		},
+		"SendBatch": func(tx pgx.Tx) error {
+			var b pgx.Batch
+			b.Queue(`INSERT INTO pipe_test VALUES (1)`)
+			return tx.SendBatch(ctx, &b).Close()
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := pool.Exec(ctx, `DELETE FROM pipe_test`); err != nil {
+				t.Fatal(err)
+			}
+			// The first statement opens the transaction; a failure then
+			// rolls everything back.
+			errBoom := errors.New("boom")
+			err := store.WithTxForTest(s, ctx, func(tx pgx.Tx) error {
+				if err := first(tx); err != nil {
+					return err
+				}
+				if !inTx(tx) {
+					t.Error("first statement did not open a transaction")
+				}
+				return errBoom
+			})
+			if !errors.Is(err, errBoom) || count() != 0 {
+				t.Fatalf("rolled back write: err %v, %d rows", err, count())
+			}
+			// A commit with the last batch.
+			err = store.WithTxForTest(s, ctx, func(tx pgx.Tx) error {
+				if err := first(tx); err != nil {
+					return err
+				}
+				var b pgx.Batch
+				b.Queue(`INSERT INTO pipe_test VALUES (2)`)
+				store.CommitWithNextBatchForTest(tx)
+				return tx.SendBatch(ctx, &b).Close()
+			})
+			if err != nil || count() != 2 {
+				t.Fatalf("committed write: err %v, %d rows", err, count())
+			}
+			// A failing statement in the committing batch: nothing is kept.
+			err = store.WithTxForTest(s, ctx, func(tx pgx.Tx) error {
+				if _, err := tx.Exec(ctx, `INSERT INTO pipe_test VALUES (3)`); err != nil {
+					return err
+				}
+				var b pgx.Batch
+				b.Queue(`INSERT INTO pipe_test VALUES (1)`) // duplicate key
+				store.CommitWithNextBatchForTest(tx)
+				return tx.SendBatch(ctx, &b).Close()
+			})
+			if !isUniqueViolation(err) || count() != 2 {
+				t.Fatalf("failed commit batch: err %v, %d rows", err, count())
+			}
+			if st := pool.Stat(); st.TotalConns() != 1 {
+				t.Errorf("%d connections: one was dropped instead of reused", st.TotalConns())
+			}
+		})
+	}
+
+	// A transaction that runs nothing sends nothing and succeeds.
+	if err := store.WithTxForTest(s, ctx, func(pgx.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+}
