@@ -119,24 +119,24 @@ const (
 	MsgConcurrentUpdate = "Another thread concurrently updated the resource provider data. Please retry your update"
 )
 
-// bumpGenerationSQL is the compare-and-swap of bumpGeneration plus its
-// placement_changes row; it returns the number of providers bumped (0 or 1).
-const bumpGenerationSQL = `
-WITH bumped AS (
-	UPDATE resource_providers SET generation = generation + 1, updated_at = ` + now + `
-	WHERE id = $1 AND generation = $2 RETURNING id
-), logged AS (
-	INSERT INTO placement_changes (resource_provider_id, created_at) SELECT id, ` + now + ` FROM bumped
+// The compare-and-swap of the provider generation plus its
+// placement_changes row: bumpGenerationSQL (by id) returns the number of
+// providers bumped (0 or 1), bumpGenerationByUUIDSQL the id (no row when
+// nothing was bumped).
+var (
+	bumpGenerationSQL       = bumpStatement("id", "SELECT count(*) FROM bumped")
+	bumpGenerationByUUIDSQL = bumpStatement("uuid", "SELECT id FROM bumped")
 )
-SELECT count(*) FROM bumped`
 
-// bumpGenerationByUUIDSQL is bumpGenerationSQL by uuid, returning the id
-// (no row when nothing was bumped).
-const bumpGenerationByUUIDSQL = `
+// bumpStatement bumps the provider whose column key is $1 from generation
+// $2 and ends with the query result.
+func bumpStatement(key, result string) string {
+	return `
 WITH bumped AS (
 	UPDATE resource_providers SET generation = generation + 1, updated_at = ` + now + `
-	WHERE uuid = $1 AND generation = $2 RETURNING id
+	WHERE ` + key + ` = $1 AND generation = $2 RETURNING id
 ), logged AS (
 	INSERT INTO placement_changes (resource_provider_id, created_at) SELECT id, ` + now + ` FROM bumped
 )
-SELECT id FROM bumped`
+` + result
+}
