@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -94,22 +95,31 @@ func bumpGeneration(ctx context.Context, tx pgx.Tx, id, gen int, msg string) (in
 
 // bumpGenerationByUUID is bumpGeneration for a provider known by uuid,
 // without reading it first; it returns the provider's id. NotFound if there
-// is no such provider.
+// is no such provider; a Conflict wrapping ErrStaleGeneration if its
+// generation is not gen.
 func bumpGenerationByUUID(ctx context.Context, tx pgx.Tx, uuid string, gen int, msg string) (int, error) {
 	var id int
 	err := tx.QueryRow(ctx, bumpGenerationByUUIDSQL, uuid, gen).Scan(&id)
 	if !isNoRows(err) {
 		return id, err
 	}
-	var exists bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM resource_providers WHERE uuid = $1)`, uuid).Scan(&exists); err != nil {
-		return 0, err
-	}
-	if !exists {
+	var current int
+	err = tx.QueryRow(ctx, `SELECT COALESCE(generation, 0) FROM resource_providers WHERE uuid = $1`, uuid).Scan(&current)
+	switch {
+	case isNoRows(err):
 		return 0, providerNotFound(uuid)
+	case err != nil:
+		return 0, err
+	case current != gen:
+		return 0, &placement.Error{Kind: placement.Conflict, Code: placement.CodeConcurrentUpdate, Message: msg, Err: ErrStaleGeneration}
 	}
 	return 0, placement.E(placement.Conflict, "%s", msg).WithCode(placement.CodeConcurrentUpdate)
 }
+
+// ErrStaleGeneration marks the conflict of a write that named a provider
+// generation other than the provider's (rather than one that lost a race);
+// endpoints that word the two differently test for it with errors.Is.
+var ErrStaleGeneration = errors.New("stale provider generation")
 
 // Messages for generation conflicts, as upstream words them.
 const (

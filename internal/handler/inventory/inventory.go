@@ -4,6 +4,7 @@ package inventory
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"time"
@@ -38,7 +39,7 @@ func (h Handler) provider(r *http.Request, doubled bool) (store.Provider, error)
 func generation(n json.Number, p store.Provider) (int, error) {
 	gen := toInt(n)
 	if !isIntegral(n) || gen != p.Generation {
-		return 0, placement.E(placement.Conflict, msgGenerationConflict).WithCode(placement.CodeConcurrentUpdate)
+		return 0, errGenerationConflict()
 	}
 	return gen, nil
 }
@@ -99,31 +100,34 @@ func (h Handler) Create(w http.ResponseWriter, r *http.Request) error {
 
 // ReplaceAll answers PUT …/inventories: the body's map becomes the
 // provider's complete inventory.
+//
+// The provider is not read up front (loading a cloud makes this call once
+// per provider): the store's generation compare-and-swap finds it. A check
+// that fails before the store is reached reads it then (failedBefore), so
+// the answer follows upstream's order: missing provider (404), body (400),
+// generation (409), capacity (400).
 func (h Handler) ReplaceAll(w http.ResponseWriter, r *http.Request) error {
-	p, err := h.provider(r, false)
-	if err != nil {
-		return err
-	}
+	uuid := chi.URLParam(r, "uuid")
 	var b struct {
 		Generation  json.Number     `json:"resource_provider_generation"`
 		Inventories map[string]body `json:"inventories"`
 	}
 	doc, err := web.DecodeBody(r, putAllSchema, nil)
 	if err != nil {
-		return err
+		return h.failedBefore(r, err, nil)
 	}
 	if err := putAllStrictSchema.Validate(doc); err != nil {
-		return placement.E(placement.Invalid, "JSON does not validate: %v", err)
+		return h.failedBefore(r, placement.E(placement.Invalid, "JSON does not validate: %v", err), nil)
 	}
 	// The generic document keeps number tokens as json.Number, so this
 	// round trip preserves them for the echo.
 	if raw, err := json.Marshal(doc); err != nil || json.Unmarshal(raw, &b) != nil {
-		return placement.E(placement.Invalid, "JSON does not validate: %s", "undecodable body")
+		return h.failedBefore(r, placement.E(placement.Invalid, "JSON does not validate: %s", "undecodable body"), nil)
 	}
-	gen, err := generation(b.Generation, p)
-	if err != nil {
-		return err
+	if !isIntegral(b.Generation) {
+		return h.failedBefore(r, errGenerationConflict(), nil)
 	}
+	gen := toInt(b.Generation)
 	// Capacity is checked for every record before anything is written;
 	// classes are taken in sorted order so the report is deterministic.
 	classes := make([]string, 0, len(b.Inventories))
@@ -135,12 +139,16 @@ func (h Handler) ReplaceAll(w http.ResponseWriter, r *http.Request) error {
 	out := collection{Inventories: make(map[string]record, len(classes))}
 	for _, class := range classes {
 		inv, rec := fromBody(b.Inventories[class])
-		if err := capacityError(web.Version(r), p.UUID, class, inv); err != nil {
-			return placement.E(placement.Invalid, "Unable to update inventory for resource provider %s: %s", p.UUID, err)
+		if err := capacityError(web.Version(r), uuid, class, inv); err != nil {
+			return h.failedBefore(r, placement.E(placement.Invalid, "Unable to update inventory for resource provider %s: %s", uuid, err), &gen)
 		}
 		invs[class], out.Inventories[class] = inv, rec
 	}
-	if out.Generation, err = h.Store.SetInventories(r.Context(), p.UUID, gen, invs); err != nil {
+	out.Generation, err = h.Store.SetInventories(r.Context(), uuid, gen, invs)
+	if errors.Is(err, store.ErrStaleGeneration) {
+		return errGenerationConflict()
+	}
+	if err != nil {
 		return err
 	}
 	if len(invs) == 0 {
@@ -149,6 +157,25 @@ func (h Handler) ReplaceAll(w http.ResponseWriter, r *http.Request) error {
 		web.CacheHeaders(w, r, time.Time{})
 	}
 	return web.JSON(w, http.StatusOK, out)
+}
+
+// failedBefore answers a request to a provider's inventory that failed a
+// check (cause) before the provider was read: a missing provider first,
+// then, when gen is given, a generation other than the provider's, then
+// cause.
+func (h Handler) failedBefore(r *http.Request, cause error, gen *int) error {
+	p, err := h.provider(r, false)
+	if err != nil {
+		return err
+	}
+	if gen != nil && *gen != p.Generation {
+		return errGenerationConflict()
+	}
+	return cause
+}
+
+func errGenerationConflict() error {
+	return placement.E(placement.Conflict, msgGenerationConflict).WithCode(placement.CodeConcurrentUpdate)
 }
 
 // DeleteAll answers DELETE …/inventories (1.5+): 204.

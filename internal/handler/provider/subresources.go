@@ -110,25 +110,31 @@ func (h Handler) Aggregates(w http.ResponseWriter, r *http.Request) error {
 }
 
 // SetAggregates answers PUT /resource_providers/{uuid}/aggregates (1.1+).
-// The provider is looked up before the body is validated.
+// The provider is not read up front (loading a cloud makes this call once
+// per provider): the store finds it, or reports it missing. A bad body is
+// checked against the provider afterwards, so a missing provider is still
+// 404 before the body's 400.
 func (h Handler) SetAggregates(w http.ResponseWriter, r *http.Request) error {
 	v := version(r)
-	p, err := h.Store.ProviderByUUID(r.Context(), chi.URLParam(r, "uuid"))
-	if err != nil {
-		return err
-	}
+	uuid := chi.URLParam(r, "uuid")
 	aggs := []string{}
 	var gen *int
+	var err error
 	if v.AtLeast(1, 19) {
 		var body aggregatesGenDoc
-		if _, err := web.DecodeBody(r, aggregatesBody119, &body); err != nil {
-			return err
+		if _, err = web.DecodeBody(r, aggregatesBody119, &body); err == nil {
+			aggs, gen = body.Aggregates, &body.Generation
 		}
-		aggs, gen = body.Aggregates, &body.Generation
-	} else if _, err := web.DecodeBody(r, aggregatesBody11, &aggs); err != nil {
+	} else {
+		_, err = web.DecodeBody(r, aggregatesBody11, &aggs)
+	}
+	if err != nil {
+		if _, perr := h.Store.ProviderByUUID(r.Context(), uuid); perr != nil {
+			return perr
+		}
 		return err
 	}
-	newGen, err := h.Store.SetProviderAggregates(r.Context(), p.UUID, aggs, gen)
+	newGen, err := h.Store.SetProviderAggregates(r.Context(), uuid, aggs, gen)
 	if err != nil {
 		return err
 	}
