@@ -14,12 +14,7 @@ import (
 )
 
 func TestRetryAllocations(t *testing.T) {
-	pool, err := store.Open(context.Background(), testdb.New(t), store.PoolOptions{MaxConns: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	s := store.New(pool)
+	s := store.New(testdb.Pool(t, 2))
 	s.ConflictRetries = 4
 	var retries []string
 	s.OnRetry = func(reason string) { retries = append(retries, reason) }

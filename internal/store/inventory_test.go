@@ -19,16 +19,10 @@ import (
 
 // invStore returns a store on a fresh seeded database.
 func invStore(t *testing.T) (*store.Store, *pgxpool.Pool) {
-	t.Helper()
-	pool, err := store.Open(context.Background(), testdb.New(t), store.PoolOptions{MaxConns: 8})
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	t.Cleanup(pool.Close)
+	pool := testdb.Pool(t, 8)
 	return store.New(pool), pool
 }
 
-// newProvider inserts a root provider with generation 0 and returns its uuid.
 func newProvider(t *testing.T, pool *pgxpool.Pool) string {
 	t.Helper()
 	u := uuid.NewString()

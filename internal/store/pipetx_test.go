@@ -23,11 +23,7 @@ func isUniqueViolation(err error) bool {
 // (and outside any transaction) afterwards.
 func TestPipeTx(t *testing.T) {
 	ctx := context.Background()
-	pool, err := store.Open(ctx, testdb.New(t), store.PoolOptions{MaxConns: 1}) // one connection: reuse is certain
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool := testdb.Pool(t, 1) // one connection: reuse is certain
 	s := store.New(pool)
 	if _, err := pool.Exec(ctx, `CREATE TABLE pipe_test (n integer PRIMARY KEY)`); err != nil {
 		t.Fatal(err)

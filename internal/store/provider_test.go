@@ -17,15 +17,7 @@ import (
 )
 
 func rpStore(t *testing.T) (*store.Store, *pgxpool.Pool) {
-	t.Helper()
-	pool, err := store.Open(context.Background(), testdb.New(t), store.PoolOptions{MaxConns: 16})
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	t.Cleanup(pool.Close)
-	if err := store.SeedStandard(context.Background(), pool); err != nil {
-		t.Fatalf("seed: %v", err)
-	}
+	pool := testdb.Pool(t, 16)
 	return store.New(pool), pool
 }
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/openstack-placement-go/placement/internal/migrate"
 	"github.com/openstack-placement-go/placement/internal/store"
@@ -76,6 +77,18 @@ func New(t testing.TB) string {
 		exec(ctx, server, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name))
 	})
 	return WithDatabase(server, name)
+}
+
+// Pool opens a pool of at most maxConns connections on a fresh database
+// (New) and closes it when the test ends.
+func Pool(t testing.TB, maxConns int32) *pgxpool.Pool {
+	t.Helper()
+	pool, err := store.Open(context.Background(), New(t), store.PoolOptions{MaxConns: maxConns})
+	if err != nil {
+		t.Fatalf("testdb: opening a pool: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
 }
 
 // Cleanup drops the template of this process; call it from TestMain.
