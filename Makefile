@@ -36,7 +36,7 @@ lint: ## gofmt and go vet must be clean
 build: ## build the commands into ./bin
 	$(GO) build -o bin/ ./cmd/...
 
-REFERENCE_SCRIPT ?= /work/shared/reference/serve-upstream.sh
+REFERENCE_SCRIPT ?= ../shared/reference/serve-upstream.sh
 
 .PHONY: bench
 bench: ## benchmark against the Python reference: make bench [N=1000] [SCALE=1000,5000,10000,50000] [REFERENCE=0|1] [ARGS=…]

@@ -107,6 +107,7 @@ func (m Main) Run(ctx context.Context, args, environ []string) int {
 		return fail("synchronising standard resource classes and traits: %v", err)
 	}
 	st := store.New(pool)
+	st.Logger = logger
 	st.ConflictRetries = cfg.Placement.AllocationConflictRetryCount
 	st.CandidateCache = cfg.Placement.CandidateCache
 

@@ -148,7 +148,7 @@ func TestRun_DatabaseCommands(t *testing.T) {
 	want(cmd("db", "version"), 0, "422ece571366\n")
 
 	got := cmd("status")
-	if got.code != 0 || !strings.Contains(got.stdout, "| Check: Missing Root Provider IDs") || !strings.Contains(got.stdout, "| Details: up to date (version 2, alembic 422ece571366)") {
+	if got.code != 0 || !strings.Contains(got.stdout, "| Check: Missing Root Provider IDs") || !strings.Contains(got.stdout, "| Details: up to date (version 3, alembic 422ece571366)") {
 		t.Fatalf("status = %d\n%s%s", got.code, got.stdout, got.stderr)
 	}
 
@@ -189,7 +189,7 @@ func TestRun_DatabaseCommands(t *testing.T) {
 	want(cmd("db", "sync"), 0, "")
 	want(cmd("db", "version"), 0, "a082b8bb98d0\n")
 	got = cmd("status")
-	if got.code != 0 || !strings.Contains(got.stdout, "| Details: up to date (version 2, alembic a082b8bb98d0)") {
+	if got.code != 0 || !strings.Contains(got.stdout, "| Details: up to date (version 3, alembic a082b8bb98d0)") {
 		t.Fatalf("status at a082b8bb98d0 = %d\n%s%s", got.code, got.stdout, got.stderr)
 	}
 
@@ -199,9 +199,9 @@ func TestRun_DatabaseCommands(t *testing.T) {
 	if got.code != 1 || !strings.Contains(got.stderr, `unknown revision "nope"`) {
 		t.Fatalf("stamp nope = %+v", got)
 	}
-	got = cmd("db", "stamp", "3")
-	if got.code != 1 || !strings.Contains(got.stderr, "unknown schema version 3 (latest is 2)") {
-		t.Fatalf("stamp 3 = %+v", got)
+	got = cmd("db", "stamp", "4")
+	if got.code != 1 || !strings.Contains(got.stderr, "unknown schema version 4 (latest is 3)") {
+		t.Fatalf("stamp 4 = %+v", got)
 	}
 	want(cmd("db", "stamp", "base"), 0, "")
 	want(cmd("db", "version"), 0, "None\n")

@@ -64,10 +64,11 @@ var versionRevisions = map[uint]string{
 
 // LatestVersion is the golang-migrate version of the newest migration. Its
 // schema is upstream's 422ece571366, the head of the reference release
-// (8.0.0), plus our own tables (version 2: placement_changes), which
-// upstream tolerates, so that the 8.0.0 service can share a database with
-// us.
-const LatestVersion uint = 2
+// (8.0.0), plus our own objects, which upstream tolerates, so that the
+// 8.0.0 service can share a database with us: version 2 the
+// placement_changes table, version 3 the triggers that fill it (change
+// capture).
+const LatestVersion uint = 3
 
 // alembicRevision returns the upstream revision equivalent to version v:
 // that of the newest version up to v with an equivalent (versions after 1
@@ -155,6 +156,32 @@ func Sync(ctx context.Context, dsn string) error {
 	}
 	if _, err := conn.Exec(ctx, string(ddl)); err != nil {
 		return fmt.Errorf("ensure placement_changes: %w", err)
+	}
+	return ensureCapture(ctx, conn)
+}
+
+// captureTriggers is the number of placement_capture_* triggers that
+// 0003_change_capture.up.sql creates (store.captureTriggers).
+const captureTriggers = 29
+
+// ensureCapture re-applies the change capture migration when any of its
+// triggers is missing or disabled (dropped or disabled by hand, or lost in
+// a dump and restore). It is idempotent and ends by making every candidate
+// cache reload. An intact capture is left alone: re-creating triggers
+// would lock the tables.
+func ensureCapture(ctx context.Context, conn *pgx.Conn) error {
+	var n int
+	err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_trigger
+		WHERE tgname LIKE 'placement\_capture\_%' AND tgenabled IN ('O', 'A')`).Scan(&n)
+	if err != nil || n == captureTriggers {
+		return err
+	}
+	ddl, err := migrations.FS.ReadFile("0003_change_capture.up.sql")
+	if err != nil {
+		return err
+	}
+	if _, err := conn.Exec(ctx, string(ddl)); err != nil {
+		return fmt.Errorf("restore change capture: %w", err)
 	}
 	return nil
 }

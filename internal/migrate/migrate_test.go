@@ -210,13 +210,13 @@ func withoutRedundantIndexes(t *testing.T, sig []string) []string {
 var migrationFile = regexp.MustCompile(`^(\d+)_\w+\.(up|down)\.sql$`)
 
 // TestLatestVersion_MatchesEmbeddedMigrations guards the policy that our head
-// is version 2 (= 422ece571366, the head of 8.0.0, plus our own
-// placement_changes table): the embedded migrations stop at LatestVersion,
+// is version 3 (= 422ece571366, the head of 8.0.0, plus our own
+// placement_changes table and its capture triggers): the embedded migrations stop at LatestVersion,
 // each with an up and a down file.
 func TestLatestVersion_MatchesEmbeddedMigrations(t *testing.T) {
 	t.Parallel()
-	if migrate.LatestVersion != 2 {
-		t.Errorf("LatestVersion = %d, want 2 (alembic %s)", migrate.LatestVersion, migrate.RevisionConsumerTypes)
+	if migrate.LatestVersion != 3 {
+		t.Errorf("LatestVersion = %d, want 3 (alembic %s)", migrate.LatestVersion, migrate.RevisionConsumerTypes)
 	}
 	entries, err := fs.ReadDir(migrations.FS, ".")
 	if err != nil {
@@ -274,8 +274,8 @@ func TestSync_FreshDatabase(t *testing.T) {
 		t.Errorf("%d redundant indexes, want 5 (schema of 422ece571366)", n)
 	}
 	n := queryInt(t, dsn, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename NOT IN ('schema_migrations', 'alembic_version')`)
-	if n != 13 {
-		t.Errorf("%d application tables, want 13 (12 upstream + placement_changes)", n)
+	if n != 14 {
+		t.Errorf("%d application tables, want 14 (12 upstream + placement_changes and its marks)", n)
 	}
 	n = queryInt(t, dsn, `SELECT count(*) FROM pg_sequences WHERE schemaname = 'public' AND data_type = 'integer'::regtype AND sequencename LIKE '%\_id\_seq'`)
 	if n != 10 {
@@ -434,7 +434,7 @@ func TestSync_AdoptsUpstreamDatabase(t *testing.T) {
 				}
 			}
 			results, ok, err := migrate.Check(ctx, dsn)
-			want := "Schema: up to date (version 2, alembic " + tt.rev + ")"
+			want := "Schema: up to date (version 3, alembic " + tt.rev + ")"
 			if err != nil || !ok || !slices.Contains(results, want) {
 				t.Errorf("Check = %q, %v, %v; want ok with %q", results, ok, err, want)
 			}
@@ -601,14 +601,14 @@ func TestSync_RefusesUnknownState(t *testing.T) {
 		// What a newer build would leave.
 		dsn := masterDatabase(t)
 		adminExec(t, dsn, `CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);
-INSERT INTO schema_migrations VALUES (3, false)`)
+INSERT INTO schema_migrations VALUES (4, false)`)
 		err := migrate.Sync(ctx, dsn)
-		if err == nil || !strings.Contains(err.Error(), "version 3 is newer than this release knows (2)") {
+		if err == nil || !strings.Contains(err.Error(), "version 4 is newer than this release knows (3)") {
 			t.Fatalf("Sync = %v, want a newer-version error", err)
 		}
-		wantVersion(t, dsn, 3, migrate.RevisionDropIndexes)
+		wantVersion(t, dsn, 4, migrate.RevisionDropIndexes)
 		results, ok, err := migrate.Check(ctx, dsn)
-		want := "Schema: Failure: newer than this release knows (version 3, alembic a082b8bb98d0)"
+		want := "Schema: Failure: newer than this release knows (version 4, alembic a082b8bb98d0)"
 		if err != nil || ok || !slices.Contains(results, want) {
 			t.Errorf("Check = %q, %v, %v; want a failure with %q", results, ok, err, want)
 		}
@@ -626,8 +626,8 @@ func TestStamp(t *testing.T) {
 			t.Errorf("Stamp accepted unknown revision %q", rev)
 		}
 	}
-	if err := migrate.Stamp(ctx, dsn, "3"); err == nil || !strings.Contains(err.Error(), "unknown schema version 3 (latest is 2)") {
-		t.Errorf("Stamp 3 = %v, want an unknown version error", err)
+	if err := migrate.Stamp(ctx, dsn, "4"); err == nil || !strings.Contains(err.Error(), "unknown schema version 4 (latest is 3)") {
+		t.Errorf("Stamp 4 = %v, want an unknown version error", err)
 	}
 	wantVersion(t, dsn, 0, "")
 
@@ -638,13 +638,14 @@ func TestStamp(t *testing.T) {
 	}{
 		{migrate.RevisionConsumerTypes, 1, migrate.RevisionConsumerTypes},
 		{migrate.RevisionIncompleteConsumers, 0, migrate.RevisionIncompleteConsumers},
-		{"head", 2, migrate.RevisionConsumerTypes},
+		{"head", 3, migrate.RevisionConsumerTypes},
 		// Recorded as given, like Sync leaves an adopted master database.
 		{migrate.RevisionDropIndexes, 1, migrate.RevisionDropIndexes},
 		{"1", 1, migrate.RevisionConsumerTypes},
 		{"2", 2, migrate.RevisionConsumerTypes},
+		{"3", 3, migrate.RevisionConsumerTypes},
 		{"base", 0, ""},
-		{"heads", 2, migrate.RevisionConsumerTypes},
+		{"heads", 3, migrate.RevisionConsumerTypes},
 	}
 	for _, st := range steps {
 		if err := migrate.Stamp(ctx, dsn, st.rev); err != nil {
@@ -698,7 +699,7 @@ func TestCheck(t *testing.T) {
 		want := []string{
 			"Missing Root Provider IDs: Success",
 			"Incomplete Consumers: Success",
-			"Schema: up to date (version 2, alembic 422ece571366)",
+			"Schema: up to date (version 3, alembic 422ece571366)",
 		}
 		if !slices.Equal(results, want) {
 			t.Errorf("Check = %q, want %q", results, want)
@@ -738,6 +739,7 @@ func TestMigrations_DownAndUpAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := schemaSignature(t, dsn)
+	adminExec(t, dsn, migrationSQL(t, "0003_change_capture.down.sql"))
 	adminExec(t, dsn, migrationSQL(t, "0002_placement_changes.down.sql"))
 	adminExec(t, dsn, migrationSQL(t, "0001_initial.down.sql"))
 	if n := queryInt(t, dsn, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'`); n != 0 {
@@ -754,5 +756,35 @@ func TestMigrations_DownAndUpAgain(t *testing.T) {
 	wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionConsumerTypes)
 	if d := diffLines(want, schemaSignature(t, dsn)); d != "" {
 		t.Errorf("schema after down and up differs:\n%s", d)
+	}
+}
+
+// TestSync_RestoresCapture: db sync puts back a capture trigger dropped or
+// disabled by hand, and makes every candidate cache reload.
+func TestSync_RestoresCapture(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dsn := newDB(t)
+	if err := migrate.Sync(ctx, dsn); err != nil {
+		t.Fatal(err)
+	}
+	const enabled = `SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'placement\_capture\_%' AND tgenabled IN ('O', 'A')`
+	if n := queryInt(t, dsn, enabled); n != 29 {
+		t.Fatalf("%d capture triggers after sync, want 29", n)
+	}
+	adminExec(t, dsn, `DROP TRIGGER placement_capture_delete ON allocations;
+ALTER TABLE inventories DISABLE TRIGGER placement_capture_update;
+DELETE FROM placement_changes`)
+	if n := queryInt(t, dsn, enabled); n != 27 {
+		t.Fatalf("%d capture triggers after dropping and disabling one, want 27", n)
+	}
+	if err := migrate.Sync(ctx, dsn); err != nil {
+		t.Fatal(err)
+	}
+	if n := queryInt(t, dsn, enabled); n != 29 {
+		t.Errorf("%d capture triggers after the second sync, want 29", n)
+	}
+	if n := queryInt(t, dsn, `SELECT count(*) FROM placement_changes WHERE resource_provider_id IS NULL`); n != 1 {
+		t.Errorf("%d invalidate-all rows, want 1", n)
 	}
 }

@@ -60,9 +60,7 @@ func (s *Store) SetProviderAggregates(ctx context.Context, uuid string, aggs []s
 				return err
 			})
 		} else {
-			b.Queue(`WITH p AS (SELECT id, generation FROM resource_providers WHERE uuid = $1),
-				logged AS (INSERT INTO placement_changes (resource_provider_id, created_at) SELECT id, `+now+` FROM p)
-				SELECT id, generation FROM p`, uuid).Query(func(rows pgx.Rows) error {
+			b.Queue(`SELECT id, generation FROM resource_providers WHERE uuid = $1`, uuid).Query(func(rows pgx.Rows) error {
 				_, err := pgx.ForEachRow(rows, []any{&id, &gen}, func() error { return nil })
 				return err
 			})

@@ -614,9 +614,6 @@ func (s *Store) DeleteAllocations(ctx context.Context, consumerUUID string) erro
 		if len(rpIDs) == 0 {
 			return notFound("No allocations for consumer '%s'", consumerUUID)
 		}
-		if err := logChanges(ctx, tx, rpIDs); err != nil {
-			return err
-		}
 		return deleteConsumersWithoutAllocations(ctx, tx, []string{consumerUUID})
 	})
 }

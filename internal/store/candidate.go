@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"slices"
 
 	"github.com/jackc/pgx/v5"
@@ -57,14 +58,17 @@ FROM resource_providers rp JOIN members m ON m.id = rp.id`
 // CandidateSnapshot checks the names the request uses (unknown classes and
 // traits are 400 errors with upstream's messages) and returns a snapshot
 // that reflects every write committed before the call: with CandidateCache
-// the shared in-process snapshot of every provider tree (changes.go),
-// else the provider trees relevant to the request (see candidateRootsSQL)
+// the shared in-process snapshot of every provider tree (changes.go) while
+// the database's change capture is in place, else the provider trees relevant to the request (see candidateRootsSQL)
 // with their inventories, usage, traits and aggregates, loaded in one
 // read-only repeatable-read transaction with a fixed number of set-based
 // queries.
 func (s *Store) CandidateSnapshot(ctx context.Context, req *candidate.Request) (*candidate.Snapshot, error) {
 	if s.CandidateCache {
 		snap, classes, traits, err := s.candidates.snapshot(ctx, s, req.Classes(), req.Traits())
+		if errors.Is(err, errNoCapture) {
+			return s.loadCandidateSnapshot(ctx, req)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -16,12 +17,16 @@ import (
 
 // The change log and the in-process candidate cache.
 //
-// Every store write that changes what an allocation-candidates snapshot
-// holds (providers and their parentage, inventories, usage, traits,
-// aggregates) calls logChanges in its own transaction, which appends one
-// placement_changes row per touched provider; txid defaults to
+// The database captures its own changes (migrations/0003_change_capture):
+// triggers on every table a candidate snapshot reads (providers and their
+// parentage, inventories, allocations, provider traits and aggregates)
+// append one placement_changes row per touched provider, in the writer's
+// own transaction, whoever the writer is: this service, the Python service
+// on the same database, or SQL typed by hand. txid defaults to
 // pg_current_xact_id(), the writer's transaction id. A row with a NULL
-// provider id (resource class rename) invalidates the whole cache.
+// provider id (a class, trait or aggregate renamed or deleted, a table
+// truncated) invalidates the whole cache. The database also prunes the
+// log (placement_changes_prune, with the same horizon as changeHorizon).
 //
 // candidateCache holds the data of every provider tree and the Snapshot
 // built from it, and records the PostgreSQL snapshot S it reflects.
@@ -35,12 +40,20 @@ import (
 // P has txid >= xmin(P); precisely, it is in progress at P (txid in
 // xip(P)) or began later (txid >= xmax(P)), and the refresh selects the
 // rows of exactly those transactions (two index lookups on txid).
-// T logged its providers in the same transaction, so its rows are visible
-// to S exactly when its other effects are. The refresh reloads, in S, the
-// whole trees of every logged provider: the tree the cache had it in and
-// the tree S has it in (a moved subtree logs all its providers), so no
-// provider is left in a stale tree. Providers no such T touched are the
-// same in P and S. Re-reading an already applied change is harmless.
+// T's triggers logged its providers in the same transaction, so its rows
+// are visible to S exactly when its other effects are. The refresh
+// reloads, in S, the whole trees of every logged provider: the tree the
+// cache had it in and the tree S has it in (a moved subtree logs all its
+// providers), so no provider is left in a stale tree. Providers no such T
+// touched are the same in P and S. Re-reading an already applied change is
+// harmless.
+//
+// The claim needs the capture: every statement that asks whether the
+// cache is current also counts the capture triggers, in the same snapshot.
+// When one is missing or disabled the cache is dropped, the problem is
+// logged once, and candidates are loaded from the database per request
+// (loadCandidateSnapshot) until the triggers are back; the first refresh
+// after that is a full load.
 //
 // Pruning must never delete a row a later refresh needs. The pruner
 // deletes rows with txid < X, where X = xmin of a snapshot taken at a
@@ -57,47 +70,25 @@ import (
 // (candidate.Snapshot.Update shares the unchanged parts) and swaps the
 // pointer, so concurrent requests read without locks.
 
-// logChanges records that the providers ids changed in tx's transaction
-// (one multi-row INSERT).
-func logChanges(ctx context.Context, tx pgx.Tx, ids []int) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	_, err := tx.Exec(ctx, `INSERT INTO placement_changes (resource_provider_id, created_at)
-SELECT unnest($1::int4[]), `+now, ids)
-	return err
-}
+// changeHorizon is how long the database keeps change rows (the interval
+// in placement_changes_prune); a cache refreshed longer ago reloads
+// everything.
+const changeHorizon = 15 * time.Minute
 
-// logInvalidateAll makes every cache reload everything (a row with a NULL
-// provider id).
-func logInvalidateAll(ctx context.Context, tx pgx.Tx) error {
-	_, err := tx.Exec(ctx, `INSERT INTO placement_changes (resource_provider_id, created_at) VALUES (NULL, `+now+`)`)
-	return err
-}
+// captureTriggers is the number of placement_capture_* triggers that
+// migrations/0003_change_capture.up.sql creates.
+const captureTriggers = 29
 
-// Cache tuning.
-const (
-	// changeHorizon is how long change rows are kept; a cache refreshed
-	// longer ago reloads everything.
-	changeHorizon = 15 * time.Minute
-	// pruneEvery spaces the pruner's samples and deletes.
-	pruneEvery = time.Minute
-)
+// errNoCapture says the change capture is missing or disabled: the cache
+// cannot be trusted.
+var errNoCapture = errors.New("change capture triggers missing or disabled")
 
 // cacheView is one published, immutable state of the cache.
 type cacheView struct {
 	snap    *candidate.Snapshot
 	pgSnap  string    // pg_current_snapshot() of the refresh, as text
 	txStart time.Time // now() of the refresh transaction (before its snapshot)
-	clock   time.Time // clock_timestamp() right after the snapshot was taken
 	began   time.Time // local clock before the refresh began
-}
-
-// pruneSample is an xmin and a database time after the snapshot it came
-// from was taken.
-type pruneSample struct {
-	xmin string
-	at   time.Time
 }
 
 // candidateCache is the in-process cache of candidate snapshot data; see
@@ -110,33 +101,41 @@ type candidateCache struct {
 	trees  map[int32][]candidate.ProviderData // root id -> the tree, ascending id
 	rootOf map[int32]int32                    // provider id -> root id
 
-	pruneMu sync.Mutex // guards samples and pruned
-	samples []pruneSample
-	pruned  time.Time // local clock of the last sample
+	// lost counts the times the capture was found missing; a refresh
+	// that began before the latest publishes nothing.
+	lost atomic.Int64
+	// broken is whether the capture was last seen missing (for logging
+	// each change of state once).
+	broken atomic.Bool
 }
 
 func newCandidateCache() *candidateCache {
 	return &candidateCache{horizon: changeHorizon}
 }
 
+// captureSQL counts the enabled capture triggers (a catalog scan of a few
+// dozen rows).
+const captureSQL = `(SELECT count(*) FROM pg_trigger
+	WHERE tgname LIKE 'placement\_capture\_%' AND tgenabled IN ('O', 'A'))`
+
 // checkSQL is the one query of an unchanged cache: the name checks of the
-// request, and whether any transaction invisible to the cache's snapshot
-// logged a change, in one statement (one snapshot). The transactions
-// invisible to a snapshot are exactly those from its xmax on ($1) and
-// those in progress when it was taken (its xip list, $4, usually empty:
-// then checkSQL leaves that test out). Both tests are index lookups on
-// txid whatever the plan, so the cost depends neither on the size of the
-// change log nor on how far a long transaction elsewhere holds xmin back.
-// (max() is an index lookup in any plan; "txid >= $x" in a cached generic
-// plan would be a sequential scan.)
+// request, whether the capture is in place, and whether any transaction
+// invisible to the cache's snapshot logged a change, in one statement (one
+// snapshot). The transactions invisible to a snapshot are exactly those
+// from its xmax on ($1) and those in progress when it was taken (its xip
+// list, $4, usually empty: then checkSQL leaves that test out). Both tests
+// are index lookups on txid whatever the plan, so the cost depends neither
+// on the size of the change log nor on how far a long transaction
+// elsewhere holds xmin back. (max() is an index lookup in any plan;
+// "txid >= $x" in a cached generic plan would be a sequential scan.)
 const (
 	checkSQL = `
-SELECT pg_current_snapshot()::text, clock_timestamp(),
+SELECT clock_timestamp(), ` + captureSQL + `,
 	COALESCE((SELECT max(txid) FROM placement_changes) >= $1::text::xid8, false),
 	ARRAY(SELECT name FROM resource_classes WHERE name = ANY($2)),
 	ARRAY(SELECT name FROM traits WHERE name = ANY($3))`
 	checkInProgressSQL = `
-SELECT pg_current_snapshot()::text, clock_timestamp(),
+SELECT clock_timestamp(), ` + captureSQL + `,
 	COALESCE((SELECT max(txid) FROM placement_changes) >= $1::text::xid8, false)
 	OR EXISTS (SELECT 1 FROM unnest($4::text[]::xid8[]) x(txid)
 	           WHERE EXISTS (SELECT 1 FROM placement_changes c WHERE c.txid = x.txid)),
@@ -157,9 +156,10 @@ func splitSnapshot(snap string) (xmax string, xip []string) {
 	return parts[1], xip
 }
 
-// refreshSQL starts a refresh transaction: its snapshot, times, and the
-// providers logged by transactions invisible to the previous snapshot ($1;
-// NULL for none: then nothing is selected and the caller loads everything).
+// refreshSQL starts a refresh transaction: its snapshot, times, whether
+// the capture is in place, and the providers logged by transactions
+// invisible to the previous snapshot ($1; NULL for none: then nothing is
+// selected and the caller loads everything).
 const refreshSQL = `
 WITH unseen AS (
 	SELECT resource_provider_id FROM placement_changes WHERE txid >= pg_snapshot_xmax($1::text::pg_snapshot)
@@ -167,45 +167,37 @@ WITH unseen AS (
 	SELECT resource_provider_id FROM placement_changes
 	WHERE txid = ANY(ARRAY(SELECT pg_snapshot_xip($1::text::pg_snapshot)))
 )
-SELECT pg_current_snapshot()::text, now(), clock_timestamp(),
+SELECT pg_current_snapshot()::text, now(), clock_timestamp(), ` + captureSQL + `,
 	COALESCE((SELECT bool_or(resource_provider_id IS NULL) FROM unseen), false),
 	ARRAY(SELECT DISTINCT resource_provider_id FROM unseen WHERE resource_provider_id IS NOT NULL)`
 
 // snapshot returns a candidate snapshot that reflects every transaction
 // committed before the call, and the names among classes and traits that
-// exist.
+// exist; errNoCapture when the change capture is not in place.
 func (c *candidateCache) snapshot(ctx context.Context, s *Store, classes, traits []string) (*candidate.Snapshot, []string, []string, error) {
 	start := time.Now()
 	cur := c.cur.Load()
 	var foundClasses, foundTraits []string
 	if cur != nil {
-		var pgSnap string
 		var clock time.Time
+		var captured int
 		var changed bool
-		xmax, xip := splitSnapshot(cur.pgSnap)
-		// One generic plan per connection: the check is an index lookup
-		// whatever the values, and planning it on every call (which
-		// PostgreSQL does for at least the first five) would cost more
-		// than running it. SET LOCAL lasts for this round trip only.
-		var b pgx.Batch
-		b.Queue(`SET LOCAL plan_cache_mode = force_generic_plan`)
-		scan := func(row pgx.Row) error {
-			return row.Scan(&pgSnap, &clock, &changed, &foundClasses, &foundTraits)
-		}
-		if len(xip) == 0 {
-			b.Queue(checkSQL, xmax, classes, traits).QueryRow(scan)
+		scan := []any{&clock, &captured, &changed, &foundClasses, &foundTraits}
+		var err error
+		if xmax, xip := splitSnapshot(cur.pgSnap); len(xip) == 0 {
+			err = s.pool.QueryRow(ctx, checkSQL, xmax, classes, traits).Scan(scan...)
 		} else {
-			b.Queue(checkInProgressSQL, xmax, classes, traits, xip).QueryRow(scan)
+			err = s.pool.QueryRow(ctx, checkInProgressSQL, xmax, classes, traits, xip).Scan(scan...)
 		}
-		err := s.pool.SendBatch(ctx, &b).Close()
 		if err != nil {
 			return nil, nil, nil, err
 		}
+		if !c.captureOK(s, captured) {
+			return nil, nil, nil, errNoCapture
+		}
 		if !changed && clock.Sub(cur.txStart) < c.horizon {
-			c.maybePrune(ctx, s, pgSnap, clock)
 			return cur.snap, foundClasses, foundTraits, nil
 		}
-		cur = nil
 	} else {
 		err := s.pool.QueryRow(ctx, `SELECT ARRAY(SELECT name FROM resource_classes WHERE name = ANY($1)),
 			ARRAY(SELECT name FROM traits WHERE name = ANY($2))`, classes, traits).Scan(&foundClasses, &foundTraits)
@@ -217,8 +209,26 @@ func (c *candidateCache) snapshot(ctx context.Context, s *Store, classes, traits
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	c.maybePrune(ctx, s, view.pgSnap, view.clock)
 	return view.snap, foundClasses, foundTraits, nil
+}
+
+// captureOK reports whether captured is the full set of capture triggers.
+// When it is not, it drops the cache; either way it logs a change of
+// state once.
+func (c *candidateCache) captureOK(s *Store, captured int) bool {
+	if captured == captureTriggers {
+		if c.broken.CompareAndSwap(true, false) {
+			s.logger().Warn("candidate cache: change capture is back; the cache reloads from the database")
+		}
+		return true
+	}
+	c.lost.Add(1)
+	c.cur.Store(nil)
+	if c.broken.CompareAndSwap(false, true) {
+		s.logger().Error("candidate cache: change capture triggers are missing or disabled; allocation candidates are loaded from the database on every request until `placement-manage db sync` restores them",
+			"enabled", captured, "expected", captureTriggers)
+	}
+	return false
 }
 
 // refreshed returns a view whose snapshot was taken after start, waiting
@@ -231,22 +241,24 @@ func (c *candidateCache) refreshed(ctx context.Context, s *Store, start time.Tim
 	if cur := c.cur.Load(); cur != nil && cur.began.After(start) {
 		return cur, nil
 	}
-	if err := c.refresh(ctx, s); err != nil {
+	view, err := c.refresh(ctx, s)
+	if err != nil {
 		return nil, err
 	}
-	return c.cur.Load(), nil
+	return view, nil
 }
 
-// refresh brings the cache to a new snapshot; c.mu is held. It takes two
-// round trips: BEGIN with the change query, then the loads with COMMIT.
-// (On an error the connection is left inside the transaction, and the
-// pool closes rather than reuses it.)
-func (c *candidateCache) refresh(ctx context.Context, s *Store) error {
+// refresh brings the cache to a new snapshot and returns it; c.mu is held.
+// It takes two round trips: BEGIN with the change query, then the loads
+// with COMMIT. (On an error the connection is left inside the
+// transaction, and the pool closes rather than reuses it.)
+func (c *candidateCache) refresh(ctx context.Context, s *Store) (*cacheView, error) {
 	began := time.Now()
+	lost := c.lost.Load()
 	cur := c.cur.Load()
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer conn.Release()
 	var prev *string
@@ -256,6 +268,7 @@ func (c *candidateCache) refresh(ctx context.Context, s *Store) error {
 	var (
 		pgSnap         string
 		txStart, clock time.Time
+		captured       int
 		invalidateAll  bool
 		changed        []int32
 		b              pgx.Batch
@@ -265,10 +278,14 @@ func (c *candidateCache) refresh(ctx context.Context, s *Store) error {
 	// txid index.
 	b.Queue(`SET LOCAL plan_cache_mode = force_custom_plan`)
 	b.Queue(refreshSQL, prev).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&pgSnap, &txStart, &clock, &invalidateAll, &changed)
+		return row.Scan(&pgSnap, &txStart, &clock, &captured, &invalidateAll, &changed)
 	})
 	if err := conn.SendBatch(ctx, &b).Close(); err != nil {
-		return err
+		return nil, err
+	}
+	if !c.captureOK(s, captured) {
+		_, _ = conn.Exec(ctx, "ROLLBACK")
+		return nil, errNoCapture
 	}
 	full := cur == nil || invalidateAll || clock.Sub(cur.txStart) >= c.horizon ||
 		len(changed) > max(1000, len(c.rootOf)/4)
@@ -283,10 +300,17 @@ func (c *candidateCache) refresh(ctx context.Context, s *Store) error {
 		_, err = conn.Exec(ctx, "COMMIT")
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	c.cur.Store(&cacheView{snap: snap, pgSnap: pgSnap, txStart: txStart, clock: clock, began: began})
-	return nil
+	view := &cacheView{snap: snap, pgSnap: pgSnap, txStart: txStart, began: began}
+	// A request that found the capture missing while this refresh ran
+	// dropped the cache; publishing would bring back a view that changes
+	// made meanwhile may have missed. (The answer itself is still sound:
+	// its snapshot saw the capture in place.)
+	if c.lost.Load() == lost {
+		c.cur.Store(view)
+	}
+	return view, nil
 }
 
 // loadAll reads every provider tree (then: statements for the same round
@@ -373,36 +397,6 @@ func (c *candidateCache) loadChanged(ctx context.Context, q batcher, old *candid
 func sameMembers(a, b []candidate.ProviderData) bool {
 	return slices.EqualFunc(a, b, func(x, y candidate.ProviderData) bool { return x.ID == y.ID })
 }
-
-// maybePrune records a sample (xmin of pgSnap, taken before clock) at most
-// once per pruneEvery and deletes the change rows no cache can need any
-// more: those older than the newest sample taken at least horizon ago.
-// Failures only delay pruning.
-func (c *candidateCache) maybePrune(ctx context.Context, s *Store, pgSnap string, clock time.Time) {
-	c.pruneMu.Lock()
-	if time.Since(c.pruned) < pruneEvery {
-		c.pruneMu.Unlock()
-		return
-	}
-	c.pruned = time.Now()
-	c.samples = append(c.samples, pruneSample{xmin: pgSnap, at: clock})
-	for len(c.samples) > 1 && clock.Sub(c.samples[1].at) >= c.horizon {
-		c.samples = c.samples[1:]
-	}
-	use := c.samples[0]
-	c.pruneMu.Unlock()
-	if clock.Sub(use.at) < c.horizon {
-		return
-	}
-	_, _ = s.pool.Exec(ctx, pruneSQL, use.xmin, use.at, c.horizon)
-}
-
-// pruneSQL deletes the change rows below the xmin of snapshot $1, provided
-// that snapshot was taken at least $3 before this statement ($2 is a time
-// after it was taken).
-const pruneSQL = `
-DELETE FROM placement_changes
-WHERE txid < pg_snapshot_xmin($1::text::pg_snapshot) AND statement_timestamp() >= $2::timestamptz + $3::interval`
 
 // treeSelection names the trees to load: the trees rooted at roots and the
 // trees of providers.

@@ -298,8 +298,7 @@ type NewProvider struct {
 	ParentUUID *string // compared verbatim
 }
 
-// insertProviderSQL creates a provider with generation 0, logs it for the
-// candidate cache and returns it (providerColumns; the new row itself is
+// insertProviderSQL creates a provider with generation 0 and returns it (providerColumns; the new row itself is
 // not visible to the joins, hence the COALESCE for a root's own uuid). A
 // root refers to itself as root and gets updated_at at once (upstream
 // inserts, then sets root_provider_id); a child keeps updated_at NULL
@@ -311,8 +310,6 @@ WITH ins AS (
 		CASE WHEN $4::integer IS NULL THEN ` + now + ` END
 	FROM (SELECT nextval(pg_get_serial_sequence('resource_providers', 'id'))::integer AS id) n
 	RETURNING *
-), logged AS (
-	INSERT INTO placement_changes (resource_provider_id, created_at) SELECT id, ` + now + ` FROM ins
 )
 SELECT rp.id, rp.uuid, rp.name, rp.generation, rp.parent_provider_id,
 	rp.root_provider_id, pp.uuid, COALESCE(rr.uuid, rp.uuid), rp.created_at, rp.updated_at
@@ -527,10 +524,7 @@ func reparent(ctx context.Context, tx pgx.Tx, p Provider, u ProviderUpdate) erro
 		}
 		_, err = tx.Exec(ctx, `UPDATE resource_providers SET root_provider_id = $2, updated_at = `+now+`
 			WHERE id = ANY($1) AND root_provider_id IS DISTINCT FROM $2`, subtree, newRoot)
-		if err != nil {
-			return err
-		}
-		return logChanges(ctx, tx, subtree)
+		return err
 	}
 }
 
@@ -582,6 +576,6 @@ func (s *Store) DeleteProvider(ctx context.Context, uuid string) error {
 				return err
 			}
 		}
-		return logChanges(ctx, tx, []int{id})
+		return nil
 	})
 }

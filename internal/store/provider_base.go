@@ -80,9 +80,6 @@ func (s *Store) ProviderByUUID(ctx context.Context, uuid string) (Provider, erro
 // provider since gen was read: a Conflict with placement.concurrent_update
 // carrying msg.
 func bumpGeneration(ctx context.Context, tx pgx.Tx, id, gen int, msg string) (int, error) {
-	// A bump means the provider changed: it also appends the provider to
-	// the change log of the candidate cache (changes.go, logChanges), in the
-	// same statement.
 	var bumped int
 	if err := tx.QueryRow(ctx, bumpGenerationSQL, id, gen).Scan(&bumped); err != nil {
 		return 0, err
@@ -129,8 +126,7 @@ const (
 	MsgConcurrentUpdate = "Another thread concurrently updated the resource provider data. Please retry your update"
 )
 
-// The compare-and-swap of the provider generation plus its
-// placement_changes row: bumpGenerationSQL (by id) returns the number of
+// The compare-and-swap of the provider generation: bumpGenerationSQL (by id) returns the number of
 // providers bumped (0 or 1), bumpGenerationByUUIDSQL the id (no row when
 // nothing was bumped).
 var (
@@ -145,8 +141,6 @@ func bumpStatement(key, result string) string {
 WITH bumped AS (
 	UPDATE resource_providers SET generation = generation + 1, updated_at = ` + now + `
 	WHERE ` + key + ` = $1 AND generation = $2 RETURNING id
-), logged AS (
-	INSERT INTO placement_changes (resource_provider_id, created_at) SELECT id, ` + now + ` FROM bumped
 )
 ` + result
 }

@@ -116,8 +116,7 @@ func (s *Store) RenameResourceClass(ctx context.Context, from, to string) (Resou
 			return err
 		}
 		out = ResourceClass{ID: rc.ID, Name: to}
-		// Cached inventories carry class names.
-		return logInvalidateAll(ctx, tx)
+		return nil
 	})
 	return out, err
 }

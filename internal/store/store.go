@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -28,6 +29,9 @@ type Store struct {
 	// candidates from the in-process cache kept consistent through the
 	// placement_changes log (changes.go) rather than loading per request.
 	CandidateCache bool
+	// Logger hears what the store cannot report through an error (nil:
+	// slog.Default()).
+	Logger *slog.Logger
 
 	candidates *candidateCache
 }
@@ -35,6 +39,13 @@ type Store struct {
 // New returns a Store over pool.
 func New(pool *pgxpool.Pool) *Store {
 	return &Store{pool: pool, ConflictRetries: 10, CandidateCache: true, candidates: newCandidateCache()}
+}
+
+func (s *Store) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
 }
 
 // Pool returns the underlying pool (health checks, tests).

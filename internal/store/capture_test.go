@@ -1,0 +1,346 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/openstack-placement-go/placement/internal/api"
+	"github.com/openstack-placement-go/placement/internal/store"
+	"github.com/openstack-placement-go/placement/internal/testdb"
+)
+
+// fleet is a few service instances on one database: cached ones with
+// their own pools, stores and caches, an oracle that loads candidates per
+// request, and a pool for writing behind their backs.
+type fleet struct {
+	client
+	cached []*httptest.Server
+	oracle *httptest.Server
+	db     *pgxpool.Pool
+	logs   *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func newFleet(t *testing.T) *fleet {
+	t.Helper()
+	dsn := testdb.New(t)
+	f := &fleet{client: client{t, &http.Client{}}, logs: &syncBuffer{}}
+	for i := range 3 {
+		pool, err := store.Open(context.Background(), dsn, store.PoolOptions{MaxConns: 8})
+		if err != nil {
+			t.Fatalf("open database: %v", err)
+		}
+		st := store.New(pool)
+		st.CandidateCache = i < 2
+		logger := slog.New(slog.NewTextHandler(f.logs, nil))
+		st.Logger = logger
+		srv := httptest.NewServer(api.New(st, api.Options{Logger: logger}).Handler())
+		t.Cleanup(func() {
+			srv.Close()
+			pool.Close()
+		})
+		if i < 2 {
+			f.cached = append(f.cached, srv)
+		} else {
+			f.oracle = srv
+		}
+	}
+	pool, err := store.Open(context.Background(), dsn, store.PoolOptions{MaxConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	f.db = pool
+	return f
+}
+
+// sql runs statements as a writer other than this service.
+func (f *fleet) sql(stmts ...string) {
+	f.t.Helper()
+	for _, s := range stmts {
+		if _, err := f.db.Exec(context.Background(), s); err != nil {
+			f.t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// agree checks that every cached instance answers query exactly as the
+// per-request loader does, and returns the number of candidates.
+func (f *fleet) agree(query string) int {
+	f.t.Helper()
+	n, want := f.candidates(f.oracle, query)
+	for i, srv := range f.cached {
+		m, got := f.candidates(srv, query)
+		if m != n || fmt.Sprint(got) != fmt.Sprint(want) {
+			f.t.Fatalf("%s: instance %d has %d candidates %v, the database %d %v", query, i, m, got, n, want)
+		}
+	}
+	return n
+}
+
+// warm makes every cached instance load query's answer.
+func (f *fleet) warm(query string) {
+	f.t.Helper()
+	for _, srv := range f.cached {
+		f.candidates(srv, query)
+	}
+}
+
+// TestCandidateCache_MoveFreesSource: a consumer moved from A to B frees
+// A at once, on the instance that wrote and on another one.
+func TestCandidateCache_MoveFreesSource(t *testing.T) {
+	f := newFleet(t)
+	a, b := f.cached[0], f.cached[1]
+	var rps []string
+	for range 2 {
+		rp := uuid.NewString()
+		rps = append(rps, rp)
+		f.must(a, 200, "POST", "/resource_providers", map[string]any{"name": rp, "uuid": rp})
+		f.must(a, 200, "PUT", "/resource_providers/"+rp+"/inventories", map[string]any{
+			"resource_provider_generation": 0,
+			"inventories":                  map[string]any{"VCPU": map[string]any{"total": 16}}})
+	}
+	consumer := uuid.NewString()
+	put := func(rp string, gen any) {
+		f.must(a, 204, "PUT", "/allocations/"+consumer, map[string]any{
+			"allocations": map[string]any{rp: map[string]any{"resources": map[string]int{"VCPU": 16}}},
+			"project_id":  "p", "user_id": "u", "consumer_generation": gen, "consumer_type": "INSTANCE"})
+	}
+	put(rps[0], nil)
+	inA := "resources=VCPU:1&in_tree=" + rps[0]
+	f.warm(inA)
+	if n := f.agree(inA); n != 0 {
+		t.Fatalf("A full: %d candidates", n)
+	}
+	put(rps[1], 1)
+	for i, srv := range []*httptest.Server{b, a} {
+		if n, _ := f.candidates(srv, inA); n != 1 {
+			t.Fatalf("instance %d after the move: %d candidates in A's tree, want 1", i, n)
+		}
+	}
+	if n := f.agree("resources=VCPU:1&in_tree=" + rps[1]); n != 0 {
+		t.Fatalf("B after the move: %d candidates, want 0", n)
+	}
+}
+
+// TestCandidateCache_ForeignWriters changes the database with plain SQL in
+// the shapes the Python service writes, and checks that the next
+// candidates request on every instance reflects each change.
+func TestCandidateCache_ForeignWriters(t *testing.T) {
+	f := newFleet(t)
+	rp, agg := uuid.NewString(), uuid.NewString()
+	const q = "resources=VCPU:1,MEMORY_MB:512"
+	f.warm(q)
+	if n := f.agree(q); n != 0 {
+		t.Fatalf("empty: %d candidates", n)
+	}
+
+	// Create a provider as upstream does: insert, then set its root.
+	f.sql(fmt.Sprintf(`INSERT INTO resource_providers (uuid, name, generation, created_at) VALUES ('%s', 'foreign', 0, now())`, rp),
+		fmt.Sprintf(`UPDATE resource_providers SET root_provider_id = id WHERE uuid = '%s'`, rp))
+	if n := f.agree(q); n != 0 {
+		t.Fatalf("provider without inventory: %d candidates", n)
+	}
+	rpID := fmt.Sprintf(`(SELECT id FROM resource_providers WHERE uuid = '%s')`, rp)
+	class := func(name string) string {
+		return fmt.Sprintf(`(SELECT id FROM resource_classes WHERE name = '%s')`, name)
+	}
+	f.sql(`BEGIN`,
+		fmt.Sprintf(`INSERT INTO inventories (resource_provider_id, resource_class_id, total, reserved, min_unit, max_unit, step_size, allocation_ratio, created_at)
+			VALUES (%s, %s, 8, 0, 1, 8, 1, 1.0, now()), (%s, %s, 4096, 0, 1, 4096, 1, 1.0, now())`, rpID, class("VCPU"), rpID, class("MEMORY_MB")),
+		fmt.Sprintf(`UPDATE resource_providers SET generation = generation + 1 WHERE uuid = '%s'`, rp),
+		`COMMIT`)
+	if n := f.agree(q); n != 1 {
+		t.Fatalf("after inventory: %d candidates, want 1", n)
+	}
+
+	// A consumer with allocations (projects, users, consumers, allocations).
+	consumer := uuid.NewString()
+	f.sql(`INSERT INTO projects (external_id) VALUES ('fp') ON CONFLICT DO NOTHING`,
+		`INSERT INTO users (external_id) VALUES ('fu') ON CONFLICT DO NOTHING`,
+		fmt.Sprintf(`INSERT INTO consumers (uuid, project_id, user_id, generation) SELECT '%s', p.id, u.id, 0
+			FROM projects p, users u WHERE p.external_id = 'fp' AND u.external_id = 'fu'`, consumer),
+		fmt.Sprintf(`INSERT INTO allocations (resource_provider_id, consumer_id, resource_class_id, used, created_at)
+			VALUES (%s, '%s', %s, 8, now())`, rpID, consumer, class("VCPU")))
+	if n := f.agree(q); n != 0 {
+		t.Fatalf("after a foreign allocation of every VCPU: %d candidates, want 0", n)
+	}
+	f.sql(fmt.Sprintf(`DELETE FROM allocations WHERE consumer_id = '%s'`, consumer))
+	if n := f.agree(q); n != 1 {
+		t.Fatalf("after deleting it: %d candidates, want 1", n)
+	}
+	// An operator's hand fix.
+	f.sql(fmt.Sprintf(`UPDATE inventories SET reserved = 8 WHERE resource_provider_id = %s AND resource_class_id = %s`, rpID, class("VCPU")))
+	if n := f.agree(q); n != 0 {
+		t.Fatalf("after reserving every VCPU: %d candidates, want 0", n)
+	}
+	f.sql(fmt.Sprintf(`UPDATE inventories SET reserved = 0 WHERE resource_provider_id = %s`, rpID))
+
+	// Traits and aggregates.
+	f.sql(fmt.Sprintf(`INSERT INTO resource_provider_traits (trait_id, resource_provider_id, created_at)
+		SELECT id, %s, now() FROM traits WHERE name = 'HW_CPU_X86_AVX2'`, rpID))
+	if n := f.agree(q + "&required=HW_CPU_X86_AVX2"); n != 1 {
+		t.Fatalf("after adding a trait: %d candidates, want 1", n)
+	}
+	f.sql(fmt.Sprintf(`DELETE FROM resource_provider_traits WHERE resource_provider_id = %s`, rpID))
+	if n := f.agree(q + "&required=HW_CPU_X86_AVX2"); n != 0 {
+		t.Fatalf("after removing it: %d candidates, want 0", n)
+	}
+	f.sql(fmt.Sprintf(`INSERT INTO placement_aggregates (uuid, created_at) VALUES ('%s', now())`, agg),
+		fmt.Sprintf(`INSERT INTO resource_provider_aggregates (resource_provider_id, aggregate_id, created_at)
+			SELECT %s, id, now() FROM placement_aggregates WHERE uuid = '%s'`, rpID, agg))
+	if n := f.agree(q + "&member_of=" + agg); n != 1 {
+		t.Fatalf("after joining an aggregate: %d candidates, want 1", n)
+	}
+	// Renaming an aggregate's uuid by hand invalidates everything.
+	other := uuid.NewString()
+	f.sql(fmt.Sprintf(`UPDATE placement_aggregates SET uuid = '%s' WHERE uuid = '%s'`, other, agg))
+	if n := f.agree(q + "&member_of=" + other); n != 1 {
+		t.Fatalf("after renaming the aggregate: %d candidates, want 1", n)
+	}
+
+	// A child provider, re-parented away by hand.
+	child := uuid.NewString()
+	f.sql(fmt.Sprintf(`INSERT INTO resource_providers (uuid, name, generation, root_provider_id, parent_provider_id, created_at)
+		SELECT '%s', 'foreign child', 0, id, id, now() FROM resource_providers WHERE uuid = '%s'`, child, rp),
+		fmt.Sprintf(`INSERT INTO inventories (resource_provider_id, resource_class_id, total, reserved, min_unit, max_unit, step_size, allocation_ratio)
+			SELECT id, %s, 4, 0, 1, 4, 1, 1.0 FROM resource_providers WHERE uuid = '%s'`, class("SRIOV_NET_VF"), child))
+	if n := f.agree(q + ",SRIOV_NET_VF:1"); n != 1 {
+		t.Fatalf("after adding a child: %d candidates, want 1", n)
+	}
+	f.sql(fmt.Sprintf(`UPDATE resource_providers SET parent_provider_id = NULL, root_provider_id = id WHERE uuid = '%s'`, child))
+	if n := f.agree(q + ",SRIOV_NET_VF:1"); n != 0 {
+		t.Fatalf("after moving the child out: %d candidates, want 0", n)
+	}
+
+	// Delete the provider as upstream does.
+	f.sql(`BEGIN`,
+		fmt.Sprintf(`DELETE FROM inventories WHERE resource_provider_id = %s`, rpID),
+		fmt.Sprintf(`DELETE FROM resource_provider_aggregates WHERE resource_provider_id = %s`, rpID),
+		fmt.Sprintf(`DELETE FROM resource_provider_traits WHERE resource_provider_id = %s`, rpID),
+		fmt.Sprintf(`DELETE FROM resource_providers WHERE uuid = '%s'`, rp),
+		`COMMIT`)
+	if n := f.agree(q); n != 0 {
+		t.Fatalf("after deleting the provider: %d candidates, want 0", n)
+	}
+	// A truncate invalidates everything.
+	if n := f.agree("resources=SRIOV_NET_VF:1"); n != 1 {
+		t.Fatalf("the moved child: %d candidates, want 1", n)
+	}
+	f.sql(`TRUNCATE inventories`)
+	if n := f.agree("resources=SRIOV_NET_VF:1"); n != 0 {
+		t.Fatalf("after TRUNCATE: %d candidates, want 0", n)
+	}
+	if strings.Contains(f.logs.String(), "capture") {
+		t.Errorf("capture complaints with the capture in place:\n%s", f.logs)
+	}
+}
+
+// TestCandidateCache_WithoutCapture: with a capture trigger disabled, the
+// instances answer from the database (never stale), say so once, and
+// trust their cache again once the capture is back.
+func TestCandidateCache_WithoutCapture(t *testing.T) {
+	f := newFleet(t)
+	a := f.cached[0]
+	rp := uuid.NewString()
+	f.must(a, 200, "POST", "/resource_providers", map[string]any{"name": rp, "uuid": rp})
+	f.must(a, 200, "PUT", "/resource_providers/"+rp+"/inventories", map[string]any{
+		"resource_provider_generation": 0,
+		"inventories":                  map[string]any{"VCPU": map[string]any{"total": 4}}})
+	const q = "resources=VCPU:4"
+	f.warm(q)
+	if n := f.agree(q); n != 1 {
+		t.Fatalf("before: %d candidates", n)
+	}
+	f.sql(`ALTER TABLE allocations DISABLE TRIGGER placement_capture_insert`)
+	f.sql(fmt.Sprintf(`INSERT INTO allocations (resource_provider_id, consumer_id, resource_class_id, used)
+		SELECT rp.id, 'c1', rc.id, 1 FROM resource_providers rp, resource_classes rc WHERE rp.uuid = '%s' AND rc.name = 'VCPU'`, rp))
+	for range 3 {
+		if n := f.agree(q); n != 0 {
+			t.Fatalf("capture disabled: %d candidates, want 0 (stale cache)", n)
+		}
+	}
+	if got := strings.Count(f.logs.String(), "change capture triggers are missing"); got != len(f.cached) {
+		t.Errorf("%d complaints, want one per instance:\n%s", got, f.logs)
+	}
+	f.sql(`ALTER TABLE allocations ENABLE ALWAYS TRIGGER placement_capture_insert`)
+	f.sql(`DELETE FROM allocations WHERE consumer_id = 'c1'`)
+	if n := f.agree(q); n != 1 {
+		t.Fatalf("capture back: %d candidates, want 1", n)
+	}
+	if got := strings.Count(f.logs.String(), "change capture is back"); got != len(f.cached) {
+		t.Errorf("%d recoveries logged, want one per instance:\n%s", got, f.logs)
+	}
+}
+
+// TestChangeLogPrune drives the database's own pruner: rows older than a
+// mark taken at least the horizon ago go, newer rows stay, and a new mark
+// is taken.
+func TestChangeLogPrune(t *testing.T) {
+	pool := testdb.Pool(t, 2)
+	ctx := context.Background()
+	exec := func(sql string) {
+		t.Helper()
+		if _, err := pool.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	count := func(sql string) int {
+		t.Helper()
+		var n int
+		if err := pool.QueryRow(ctx, sql).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		return n
+	}
+	exec(`DELETE FROM placement_changes`)
+	exec(`INSERT INTO placement_changes (resource_provider_id) VALUES (1), (2)`)
+	// Marks name the first transaction after rows 1 and 2 (a snapshot's
+	// xmin would also see other tests' transactions on the server).
+	exec(`INSERT INTO placement_changes_marks
+		SELECT (max(txid)::text::bigint + 1)::text::xid8, now() - interval '16 minutes' FROM placement_changes`)
+	exec(`INSERT INTO placement_changes_marks
+		SELECT min(txid), now() - interval '20 minutes' FROM placement_changes`)
+	exec(`INSERT INTO placement_changes (resource_provider_id) VALUES (3)`)
+	exec(`SELECT placement_changes_prune()`)
+	if n := count(`SELECT count(*) FROM placement_changes`); n != 1 {
+		t.Errorf("%d change rows after pruning, want 1 (the one after the mark)", n)
+	}
+	if n := count(`SELECT count(*) FROM placement_changes_marks`); n != 2 {
+		t.Errorf("%d marks, want 2 (the one used and a new one)", n)
+	}
+	// A mark younger than the horizon prunes nothing.
+	exec(`DELETE FROM placement_changes_marks`)
+	exec(`INSERT INTO placement_changes_marks
+		SELECT (max(txid)::text::bigint + 1)::text::xid8, now() - interval '14 minutes' FROM placement_changes`)
+	exec(`SELECT placement_changes_prune()`)
+	if n := count(`SELECT count(*) FROM placement_changes`); n != 1 {
+		t.Errorf("%d change rows after pruning with a young mark, want 1", n)
+	}
+}
