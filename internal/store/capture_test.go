@@ -80,11 +80,18 @@ func newFleet(t *testing.T) *fleet {
 	return f
 }
 
-// sql runs statements as a writer other than this service.
+// sql runs statements, on one connection, as a writer other than this
+// service.
 func (f *fleet) sql(stmts ...string) {
 	f.t.Helper()
+	ctx := context.Background()
+	conn, err := f.db.Acquire(ctx)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer conn.Release()
 	for _, s := range stmts {
-		if _, err := f.db.Exec(context.Background(), s); err != nil {
+		if _, err := conn.Exec(ctx, s); err != nil {
 			f.t.Fatalf("%s: %v", s, err)
 		}
 	}
