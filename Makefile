@@ -21,6 +21,16 @@ test: ## go vet, unit tests and gabbits with the race detector, on a real Postgr
 	$(GO) vet ./...; \
 	$(GO) test -race -count=1 $(TESTFLAGS) ./...
 
+.PHONY: e2e
+e2e: ## end-to-end tests with the real Python service writing to the same database (installs python3-placement)
+	@set -e; need=; for p in python3-placement python3-psycopg2 uwsgi-core uwsgi-plugin-python3; do \
+		dpkg -s $$p >/dev/null 2>&1 || need="$$need $$p"; done; \
+	if [ -n "$$need" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "make e2e needs:$$need (apt-get install as root)"; exit 1; fi; \
+		apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null; fi; \
+	url=$(TEST_DB); export TEST_DATABASE_URL="$$url"; \
+	PLACEMENT_E2E=1 $(GO) test -count=1 -v ./internal/e2e/
+
 .PHONY: gabbi
 gabbi: ## run one gabbit file: make gabbi FILE=gabbits/traits.yaml
 	@set -e; url=$(TEST_DB); export TEST_DATABASE_URL="$$url"; \

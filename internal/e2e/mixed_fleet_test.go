@@ -1,0 +1,283 @@
+// Package e2e holds end-to-end tests against the real Python Placement
+// service (Debian's python3-placement under uwsgi). They run under
+// `make e2e`, which installs the packages; `go test` alone skips them
+// unless PLACEMENT_E2E=1.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/openstack-placement-go/placement/internal/api"
+	"github.com/openstack-placement-go/placement/internal/store"
+	"github.com/openstack-placement-go/placement/internal/testdb"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testdb.Cleanup()
+	os.Exit(code)
+}
+
+// requireE2E skips the test unless PLACEMENT_E2E=1.
+func requireE2E(t *testing.T) {
+	t.Helper()
+	if os.Getenv("PLACEMENT_E2E") != "1" {
+		t.Skip("PLACEMENT_E2E=1 runs the end-to-end tests (make e2e)")
+	}
+}
+
+// python starts the Python service on dsn's database and returns its URL.
+func python(t *testing.T, dsn string) string {
+	t.Helper()
+	for _, f := range []string{"/usr/bin/placement-api", "/usr/bin/uwsgi"} {
+		if _, err := os.Stat(f); err != nil {
+			t.Fatalf("%s missing: make e2e installs python3-placement and uwsgi", f)
+		}
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	conf := fmt.Sprintf("[api]\nauth_strategy = noauth2\n[placement_database]\nconnection = postgresql+psycopg2://%s@%s%s\n",
+		u.User.Username(), u.Host, u.Path)
+	if err := os.WriteFile(filepath.Join(dir, "placement.conf"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	cmd := exec.Command("uwsgi", "--plugin", "python3", "--http-socket", addr,
+		"--wsgi-file", "/usr/bin/placement-api", "--processes", "2", "--threads", "4",
+		"--master", "--die-on-term", "--add-header", "Connection: close")
+	cmd.Env = append(os.Environ(), "OS_PLACEMENT_CONFIG_DIR="+dir)
+	logFile, err := os.Create(filepath.Join(dir, "uwsgi.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+		if t.Failed() {
+			data, _ := os.ReadFile(filepath.Join(dir, "uwsgi.log"))
+			t.Logf("uwsgi log:\n%s", data)
+		}
+	})
+	base := "http://" + addr
+	for range 150 {
+		if resp, err := http.Get(base + "/"); err == nil {
+			resp.Body.Close()
+			return base
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("the Python service did not start on %s", addr)
+	return ""
+}
+
+// ours starts an instance of this service on dsn.
+func ours(t *testing.T, dsn string, cached bool) string {
+	t.Helper()
+	pool, err := store.Open(context.Background(), dsn, store.PoolOptions{MaxConns: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(pool)
+	st.CandidateCache = cached
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st.Logger = logger
+	srv := httptest.NewServer(api.New(st, api.Options{Logger: logger}).Handler())
+	t.Cleanup(func() {
+		srv.Close()
+		pool.Close()
+	})
+	return srv.URL
+}
+
+type client struct {
+	t *testing.T
+}
+
+func (c client) call(base, method, path string, body any) (int, map[string]any) {
+	c.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		data, _ := json.Marshal(body)
+		rd = bytes.NewReader(data)
+	}
+	req, _ := http.NewRequest(method, base+path, rd)
+	req.Header.Set("x-auth-token", "admin")
+	req.Header.Set("openstack-api-version", "placement 1.39")
+	req.Header.Set("accept", "application/json")
+	if body != nil {
+		req.Header.Set("content-type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s%s: %v", method, base, path, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	_ = json.Unmarshal(data, &out)
+	return resp.StatusCode, out
+}
+
+func (c client) must(base string, want int, method, path string, body any) map[string]any {
+	c.t.Helper()
+	st, out := c.call(base, method, path, body)
+	if st != want {
+		c.t.Fatalf("%s %s%s = %d %v, want %d", method, base, path, st, out, want)
+	}
+	return out
+}
+
+// TestMixedFleet writes through the Python service while two cached
+// instances of ours answer candidates: after every write, their answers
+// equal the per-request loader's and the Python service's own.
+func TestMixedFleet(t *testing.T) {
+	requireE2E(t)
+	dsn := testdb.New(t)
+	py := python(t, dsn)
+	cached := []string{ours(t, dsn, true), ours(t, dsn, true)}
+	oracle := ours(t, dsn, false)
+	c := client{t}
+
+	// agree compares the candidates of query on every server and returns
+	// their number.
+	agree := func(step, query string) int {
+		t.Helper()
+		path := "/allocation_candidates?" + query
+		want := c.must(oracle, 200, "GET", path, nil)
+		n := len(want["allocation_requests"].([]any))
+		pyOut := c.must(py, 200, "GET", path, nil)
+		if m := len(pyOut["allocation_requests"].([]any)); m != n {
+			t.Fatalf("%s: the Python service has %d candidates, our loader %d", step, m, n)
+		}
+		if g, w := fmt.Sprint(pyOut["provider_summaries"]), fmt.Sprint(want["provider_summaries"]); g != w {
+			t.Fatalf("%s: provider summaries differ:\nPython %s\nours   %s", step, g, w)
+		}
+		for i, srv := range cached {
+			got := c.must(srv, 200, "GET", path, nil)
+			if g, w := fmt.Sprint(got), fmt.Sprint(want); g != w {
+				t.Fatalf("%s: cached instance %d is stale:\n got %s\nwant %s", step, i, g, w)
+			}
+		}
+		return n
+	}
+	const q = "resources=VCPU:1,MEMORY_MB:256"
+	agree("empty", q)
+
+	var rps []string
+	for i := range 3 {
+		rp := uuid.NewString()
+		rps = append(rps, rp)
+		c.must(py, 200, "POST", "/resource_providers", map[string]any{"name": fmt.Sprintf("py-%d", i), "uuid": rp})
+		c.must(py, 200, "PUT", "/resource_providers/"+rp+"/inventories", map[string]any{
+			"resource_provider_generation": 0,
+			"inventories": map[string]any{
+				"VCPU":      map[string]any{"total": 4},
+				"MEMORY_MB": map[string]any{"total": 1024}}})
+	}
+	if n := agree("providers created by Python", q); n != 3 {
+		t.Fatalf("%d candidates, want 3", n)
+	}
+
+	consumer := uuid.NewString()
+	claim := func(rp string, gen any) {
+		c.must(py, 204, "PUT", "/allocations/"+consumer, map[string]any{
+			"allocations": map[string]any{rp: map[string]any{"resources": map[string]int{"VCPU": 4, "MEMORY_MB": 256}}},
+			"project_id":  uuid.NewString(), "user_id": uuid.NewString(), "consumer_generation": gen,
+			"consumer_type": "INSTANCE"})
+	}
+	claim(rps[0], nil)
+	if n := agree("claim by Python", q); n != 2 {
+		t.Fatalf("%d candidates after filling one provider, want 2", n)
+	}
+	claim(rps[1], 1)
+	agree("move by Python", "resources=VCPU:1&in_tree="+rps[0])
+	if n := agree("move by Python", q); n != 2 {
+		t.Fatalf("%d candidates after the move, want 2", n)
+	}
+
+	// Our write, Python's view, then Python's writes again.
+	other := uuid.NewString()
+	c.must(cached[0], 204, "PUT", "/allocations/"+other, map[string]any{
+		"allocations": map[string]any{rps[2]: map[string]any{"resources": map[string]int{"VCPU": 4}}},
+		"project_id":  uuid.NewString(), "user_id": uuid.NewString(), "consumer_generation": nil,
+		"consumer_type": "INSTANCE"})
+	if n := agree("claim by us", q); n != 1 {
+		t.Fatalf("%d candidates after our claim, want 1", n)
+	}
+
+	c.must(py, 201, "PUT", "/traits/CUSTOM_MIXED", nil)
+	gen := c.must(py, 200, "GET", "/resource_providers/"+rps[0], nil)["generation"]
+	c.must(py, 200, "PUT", "/resource_providers/"+rps[0]+"/traits", map[string]any{
+		"resource_provider_generation": gen, "traits": []string{"CUSTOM_MIXED"}})
+	if n := agree("traits by Python", q+"&required=CUSTOM_MIXED"); n != 1 {
+		t.Fatalf("%d candidates with the trait, want 1", n)
+	}
+	agg := uuid.NewString()
+	gen = c.must(py, 200, "GET", "/resource_providers/"+rps[0], nil)["generation"]
+	c.must(py, 200, "PUT", "/resource_providers/"+rps[0]+"/aggregates", map[string]any{
+		"resource_provider_generation": gen, "aggregates": []string{agg}})
+	if n := agree("aggregates by Python", q+"&member_of="+agg); n != 1 {
+		t.Fatalf("%d candidates in the aggregate, want 1", n)
+	}
+
+	child := uuid.NewString()
+	c.must(py, 200, "POST", "/resource_providers", map[string]any{"name": "py-child", "uuid": child, "parent_provider_uuid": rps[0]})
+	c.must(py, 200, "PUT", "/resource_providers/"+child+"/inventories", map[string]any{
+		"resource_provider_generation": 0,
+		"inventories":                  map[string]any{"SRIOV_NET_VF": map[string]any{"total": 8}}})
+	if n := agree("child by Python", q+",SRIOV_NET_VF:1"); n != 1 {
+		t.Fatalf("%d candidates with a VF, want 1", n)
+	}
+	c.must(py, 200, "PUT", "/resource_providers/"+child, map[string]any{"name": "py-child", "parent_provider_uuid": nil})
+	if n := agree("child un-parented by Python", q+",SRIOV_NET_VF:1"); n != 0 {
+		t.Fatalf("%d candidates after un-parenting, want 0", n)
+	}
+
+	c.must(py, 204, "DELETE", "/allocations/"+consumer, nil)
+	c.must(py, 204, "DELETE", "/resource_providers/"+child, nil)
+	c.must(py, 204, "DELETE", "/resource_providers/"+rps[0], nil)
+	if n := agree("deletes by Python", q); n != 1 {
+		t.Fatalf("%d candidates after the deletes, want 1", n)
+	}
+	if st, _ := c.call(cached[1], "GET", "/resource_providers/"+rps[0], nil); st != 404 {
+		t.Fatalf("deleted provider: %d", st)
+	}
+	if strings.Contains(fmt.Sprint(c.must(cached[1], 200, "GET", "/allocation_candidates?resources=VCPU:1", nil)), rps[0]) {
+		t.Fatal("a provider deleted by the Python service is still offered")
+	}
+}
