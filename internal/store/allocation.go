@@ -306,10 +306,20 @@ func replaceAllocations(ctx context.Context, tx pgx.Tx, set placement.Allocation
 		gens  map[int]int
 		invs  map[invKey]placement.Inventory
 		usage map[invKey]int64
+		freed = map[invKey]int64{}
 	)
 	queueLockProviders(&b, rpIDs, &gens)
 	if len(touched) > 0 {
-		b.Queue(`DELETE FROM allocations WHERE consumer_id = ANY($1)`, touched)
+		b.Queue(`DELETE FROM allocations WHERE consumer_id = ANY($1)
+			RETURNING resource_provider_id, resource_class_id, used`, touched).Query(func(rows pgx.Rows) error {
+			var k invKey
+			var used int64
+			_, err := pgx.ForEachRow(rows, []any{&k.rp, &k.rc, &used}, func() error {
+				freed[k] += used
+				return nil
+			})
+			return err
+		})
 	}
 	queueInventoriesAndUsage(&b, rpIDs, classIDs, &invs, &usage)
 	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
@@ -318,7 +328,7 @@ func replaceAllocations(ctx context.Context, tx pgx.Tx, set placement.Allocation
 	if len(gens) != len(rpIDs) {
 		return errRetryable // a provider was deleted since the prefetch
 	}
-	if err := checkRows(rows, classIDs, invs, usage); err != nil {
+	if err := checkRows(rows, classIDs, invs, usage, freed); err != nil {
 		return err
 	}
 
@@ -470,7 +480,15 @@ WHERE i.resource_provider_id = ANY($1) AND i.resource_class_id = ANY($2)`, rpIDs
 // checkRows applies the capacity rule to the rows in order; the first
 // failing row decides the message. Removal rows (used 0) are never checked
 // but their provider still needs some inventory of the write's classes.
-func checkRows(rows []allocRow, classIDs map[string]int, invs map[invKey]placement.Inventory, usage map[invKey]int64) error {
+//
+// usage is what other consumers use; freed is what the written consumers
+// used before this write. Over-capacity relief (spec 06 §7, upstream
+// master since 14.0.0): a provider/class already over its capacity (its
+// inventory shrunk below its usage, or reserved or the ratio changed) still
+// accepts a write that leaves its usage no larger than before
+// (usage + running <= usage + freed): keeping, shrinking or moving away.
+// Growing it, or a consumer new to it, still fails.
+func checkRows(rows []allocRow, classIDs map[string]int, invs map[invKey]placement.Inventory, usage, freed map[invKey]int64) error {
 	withInv := map[int]bool{}
 	for k := range invs {
 		withInv[k.rp] = true
@@ -502,7 +520,7 @@ func checkRows(rows []allocRow, classIDs map[string]int, invs map[invKey]placeme
 		if !inv.FitsUnits(r.used) {
 			return invalidAllocation("Unable to create allocation for '%s' on resource provider '%s'. The requested amount would violate inventory constraints.", r.rc, r.rpUUID)
 		}
-		if !inv.FitsCapacity(usage[k], running[k]) {
+		if !inv.FitsCapacity(usage[k], running[k]) && running[k] > freed[k] {
 			return invalidAllocation("Unable to create allocation for '%s' on resource provider '%s'. The requested amount would exceed the capacity.", r.rc, r.rpUUID)
 		}
 	}
