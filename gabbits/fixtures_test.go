@@ -10,8 +10,11 @@ import (
 
 // fixtures are the named set-ups a gabbit file may list under `fixtures:`.
 var fixtures = map[string]gabbi.Fixture{
-	"APIFixture":       apiFixture,
-	"CandidateFixture": candidateFixture,
+	"APIFixture": apiFixture,
+	// The server of a file with this fixture runs with the shipped policy
+	// defaults (see policyFor).
+	"SecureRBACPolicyFixture": apiFixture,
+	"CandidateFixture":        candidateFixture,
 }
 
 // candidateFixture names the providers and aggregates of the allocation

@@ -14,6 +14,7 @@ import (
 
 	"github.com/openstack-placement-go/placement/internal/api"
 	"github.com/openstack-placement-go/placement/internal/gabbi"
+	"github.com/openstack-placement-go/placement/internal/policy"
 	"github.com/openstack-placement-go/placement/internal/store"
 	"github.com/openstack-placement-go/placement/internal/testdb"
 )
@@ -41,14 +42,35 @@ func TestGabbits(t *testing.T) {
 				return
 			}
 			t.Parallel()
-			srv := startServer(t)
+			srv := startServer(t, policyFor(t, file))
 			gabbi.RunFile(t, file, gabbi.Options{BaseURL: srv.URL, Fixtures: fixtures})
 		})
 	}
 }
 
+// policyFor returns the policy enforcer a gabbit file runs under, as
+// upstream master's functional tests configure it: files with the
+// SecureRBACPolicyFixture run with the defaults this service ships (both
+// [oslo_policy] switches on); all others are legacy-RBAC tests, run with
+// enforce_new_defaults = false and scope enforced.
+func policyFor(t *testing.T, file string) policy.Enforcer {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "- SecureRBACPolicyFixture") {
+		return policy.Default()
+	}
+	e, err := policy.New(policy.Options{ReloadInterval: -1, EnforceScope: true, EnforceNewDefaults: false})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
 // startServer starts an in-process service on a fresh database.
-func startServer(t *testing.T) *httptest.Server {
+func startServer(t *testing.T, enforcer policy.Enforcer) *httptest.Server {
 	t.Helper()
 	dsn := testdb.New(t)
 	pool, err := store.Open(context.Background(), dsn, store.PoolOptions{MaxConns: 8})
@@ -59,7 +81,7 @@ func startServer(t *testing.T) *httptest.Server {
 	if testing.Verbose() && os.Getenv("GABBI_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	srv := httptest.NewServer(api.New(store.New(pool), api.Options{Logger: logger}).Handler())
+	srv := httptest.NewServer(api.New(store.New(pool), api.Options{Logger: logger, Policy: enforcer}).Handler())
 	t.Cleanup(func() {
 		srv.Close()
 		pool.Close()

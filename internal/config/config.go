@@ -69,8 +69,8 @@ type Config struct {
 		PolicyFile         string   // default "policy.yaml", relative to ConfigDirs
 		PolicyDirs         []string // default ["policy.d"]; every occurrence in every file adds to the list
 		PolicyDefaultRule  string   // default "default"
-		EnforceScope       bool     // default false, as the reference server (oslo.policy 4.0) runs
-		EnforceNewDefaults bool     // default false, as the reference server runs
+		EnforceScope       bool     // default true, as upstream master runs (oslo.policy >= 4.4.0); false is deprecated
+		EnforceNewDefaults bool     // default true, as upstream master runs (oslo.policy >= 4.4.0)
 	}
 	Middleware struct {
 		EnableProxyHeadersParsing bool // [oslo_middleware] enable_proxy_headers_parsing
@@ -106,8 +106,8 @@ func Defaults() *Config {
 	c.Policy.PolicyFile = "policy.yaml"
 	c.Policy.PolicyDirs = []string{"policy.d"}
 	c.Policy.PolicyDefaultRule = "default"
-	c.Policy.EnforceScope = false
-	c.Policy.EnforceNewDefaults = false
+	c.Policy.EnforceScope = true
+	c.Policy.EnforceNewDefaults = true
 	c.KeystoneAuthtoken = map[string]string{}
 	return c
 }
@@ -155,6 +155,10 @@ func load(files, environ []string, etc string) (*Config, []string, error) {
 	}
 	c.Files = append([]string(nil), files...)
 	c.ConfigDirs = configDirs(files)
+	if !c.Policy.EnforceScope {
+		m.warnings = append(m.warnings, "[oslo_policy] enforce_scope = false is deprecated: "+
+			"upstream is removing the option and will always enforce scope; it is honoured for now")
+	}
 	return c, m.warnings, nil
 }
 

@@ -58,8 +58,8 @@ func TestDefaults(t *testing.T) {
 		{"policy_file", c.Policy.PolicyFile, "policy.yaml"},
 		{"policy_dirs", c.Policy.PolicyDirs, []string{"policy.d"}},
 		{"policy_default_rule", c.Policy.PolicyDefaultRule, "default"},
-		{"enforce_scope", c.Policy.EnforceScope, false},
-		{"enforce_new_defaults", c.Policy.EnforceNewDefaults, false},
+		{"enforce_scope", c.Policy.EnforceScope, true},
+		{"enforce_new_defaults", c.Policy.EnforceNewDefaults, true},
 		{"keystone_authtoken", c.KeystoneAuthtoken, map[string]string{}},
 	}
 	for _, tc := range checks {
@@ -172,6 +172,7 @@ Password = pw
 				c.Middleware.EnableProxyHeadersParsing = true
 				c.KeystoneAuthtoken = map[string]string{"auth_url": "http://keystone:5000", "Password": "pw"}
 			},
+			warnings: []string{"[oslo_policy] enforce_scope = false is deprecated: upstream is removing the option and will always enforce scope; it is honoured for now"},
 		},
 		{
 			name: "a later file wins option by option",

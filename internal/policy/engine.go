@@ -102,10 +102,11 @@ func New(opts Options) (*Engine, error) {
 	return e, nil
 }
 
-// Default returns an Engine with master's defaults, both switches off and no
-// policy file: what the API uses when it is given no Enforcer.
+// Default returns an Engine as the service ships: master's defaults, both
+// switches on ([oslo_policy] enforce_scope and enforce_new_defaults) and
+// no policy file. It is what the API uses when given no Enforcer.
 func Default() *Engine {
-	e, err := New(Options{ReloadInterval: -1})
+	e, err := New(Options{ReloadInterval: -1, EnforceScope: true, EnforceNewDefaults: true})
 	if err != nil {
 		panic(err) // the built-in defaults always parse; TestDefaultsParse proves it
 	}

@@ -24,8 +24,8 @@ const sampleHeader = `# policy.yaml: the rules placement-api enforces, with thei
 # the project_id query parameter of GET /usages.
 #
 # Overriding a rule drops its deprecated fallback. With
-# enforce_new_defaults = false (the default) a base rule that is not
-# overridden is "(<default>) or (role:admin)".
+# enforce_new_defaults = false (the default is true) a base rule that is
+# not overridden is "(<default>) or (role:admin)".
 #
 # A malformed rule, a reference to an undefined rule or a cycle stops
 # placement-api at start-up (and is logged and ignored when the file is
