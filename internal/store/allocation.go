@@ -694,6 +694,7 @@ func (s *Store) AllocationsForProvider(ctx context.Context, rpUUID string) (Prov
 	var out []Allocation
 	var rp Provider
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
+		out = nil // withTx may run this again
 		var err error
 		rp, err = providerByUUID(ctx, tx, rpUUID)
 		if placement.KindOf(err) == placement.NotFound {

@@ -69,6 +69,7 @@ func Open(ctx context.Context, dsn string, opts PoolOptions) (*pgxpool.Pool, err
 	if opts.MaxConnLifetime > 0 {
 		cfg.MaxConnLifetime = opts.MaxConnLifetime
 	}
+	cfg.PrepareConn = idleConnAlive
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -85,18 +86,37 @@ func Open(ctx context.Context, dsn string, opts PoolOptions) (*pgxpool.Pool, err
 // transaction open.
 //
 // The transaction is a pipeTx: BEGIN travels with the first statements.
+//
+// A transaction whose connection broke before COMMIT was sent (its backend
+// terminated, the database restarted) changed nothing: it runs again, at
+// most connRetries times, on a new connection. fn must therefore be safe
+// to run again, as it is for the conflict retries of the write path.
 func (s *Store) withTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	for attempt := 0; ; attempt++ {
+		committing, err := s.tryTx(ctx, fn)
+		if err == nil || committing || !connLost(err) || attempt == connRetries || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+// connRetries bounds the re-runs of a transaction that lost its connection.
+const connRetries = 2
+
+// tryTx runs fn in one transaction; committing reports whether COMMIT had
+// been sent when it failed (then the outcome is unknown).
+func (s *Store) tryTx(ctx context.Context, fn func(tx pgx.Tx) error) (committing bool, err error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer conn.Release() // closed instead of reused if still in a transaction
 	tx := &pipeTx{conn: conn}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	if err := fn(tx); err != nil {
-		return err
+		return tx.state >= txCommitted, err
 	}
-	return tx.Commit(ctx)
+	return true, tx.Commit(ctx)
 }
 
 // SQLSTATE codes the store interprets.

@@ -1,0 +1,83 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"syscall"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Dead pooled connections.
+//
+// When a backend is terminated (pg_terminate_backend, a restart, a
+// failover) while its connection sits idle in the pool, PostgreSQL sends a
+// FATAL message and closes the socket; the client learns of it only when it
+// next reads. pgxpool pings only connections idle for more than a second,
+// so under load such a connection is handed to a request whose first query
+// then fails. Two defences:
+//
+//   - idleConnAlive, run on every acquire, peeks at the socket without
+//     blocking (one system call, no round trip): an idle connection has
+//     nothing to read, so pending bytes or end of file mean the backend is
+//     gone, and the pool replaces the connection;
+//   - withTx runs a transaction again on a fresh connection when the
+//     connection was lost before COMMIT was sent (connLost).
+
+// idleConnAlive reports whether conn's socket looks usable: false when the
+// server has sent something (a FATAL message) or closed it. A connection
+// whose socket cannot be inspected (TLS) counts as alive.
+func idleConnAlive(_ context.Context, conn *pgx.Conn) (bool, error) {
+	if conn.PgConn().IsClosed() {
+		return false, nil
+	}
+	sc, ok := conn.PgConn().Conn().(syscall.Conn)
+	if !ok {
+		return true, nil
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return true, nil
+	}
+	alive := true
+	var buf [1]byte
+	err = raw.Read(func(fd uintptr) bool {
+		n, _, err := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		switch {
+		case errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK):
+			// Nothing pending: the normal state of an idle connection.
+		case err != nil || n >= 0:
+			// Bytes nobody asked for, end of file, or a socket error.
+			alive = false
+		}
+		return true // never wait for readiness
+	})
+	if err != nil {
+		return false, nil
+	}
+	return alive, nil
+}
+
+// connLost reports whether err means the connection to the server broke
+// (rather than a statement failing on a healthy connection).
+func connLost(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "57P01", "57P02", "57P03": // admin shutdown, crash shutdown, cannot connect now
+			return true
+		}
+		return false
+	}
+	var ne net.Error
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || (errors.As(err, &ne) && !ne.Timeout()) ||
+		pgconn.SafeToRetry(err)
+}
