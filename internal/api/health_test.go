@@ -96,6 +96,8 @@ func TestClassify(t *testing.T) {
 		{"an admin shutdown", &pgconn.PgError{Code: "57P01"}, placement.Unavailable},
 		{"an internal error with a connection cause", &placement.Error{Kind: placement.Internal, Err: errors.New("conn closed")}, placement.Unavailable},
 		{"a constraint violation stays internal", &pgconn.PgError{Code: "23503"}, placement.Internal},
+		{"a NUL byte the database refused", fmt.Errorf("creating: %w", &pgconn.PgError{Code: "22021"}), placement.Invalid},
+		{"an internal error with an untranslatable character", &placement.Error{Kind: placement.Internal, Err: &pgconn.PgError{Code: "22P05"}}, placement.Invalid},
 		{"a placement error keeps its kind", placement.E(placement.NotFound, "x"), placement.NotFound},
 		{"an over-long body", fmt.Errorf("reading: %w", &http.MaxBytesError{Limit: 5}), placement.TooLarge},
 		{"anything else", errors.New("boom"), placement.Internal},
