@@ -22,10 +22,12 @@ import (
 // The middleware chain, outermost first, mirrors upstream's deploy.py:
 //
 //	recoverer → requestID → accessLog → instrument → CORS → operations →
-//	authenticate → limitBody → negotiate → checkContent → router
+//	authenticate → negotiate → limitBody → checkContent → router
 //
 // so a request without credentials gets 401 before any microversion or
-// routing error, and microversion errors happen before routing. CORS sits
+// routing error, and microversion errors happen before routing. The body
+// limit comes after negotiate so that its 413 carries a code from 1.23 on,
+// like every other error. CORS sits
 // outside authentication (preflights need no token); operations answers
 // /healthcheck without authentication and /metrics behind admin_api.
 
