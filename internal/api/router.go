@@ -89,6 +89,7 @@ func (a *API) Handler() http.Handler {
 	var h http.Handler = mux
 	h = latin1Path(h)
 	h = checkContent(h)
+	h = rejectNUL(h)
 	h = a.limitBody(h)
 	h = negotiate(h)
 	h = a.authenticate(h)
