@@ -206,8 +206,9 @@ var errInvalidToken = errors.New("invalid token")
 const MaxTokenBytes = 8 << 10
 
 // singleToken returns the one value of header h. ok is false when the
-// header is repeated (which value would count is ambiguous) or longer than
-// MaxTokenBytes; a missing header is "" and ok.
+// header is repeated (which value would count is ambiguous), longer than
+// MaxTokenBytes, or holds a control character (no token does, and an HTTP
+// client cannot send one on to Keystone); a missing header is "" and ok.
 func singleToken(r *http.Request, h string) (token string, ok bool) {
 	vs := r.Header.Values(h)
 	switch {
@@ -217,14 +218,22 @@ func singleToken(r *http.Request, h string) (token string, ok bool) {
 		return "", false
 	}
 	token = strings.TrimSpace(vs[0])
-	return token, len(token) <= MaxTokenBytes
+	if len(token) > MaxTokenBytes {
+		return "", false
+	}
+	for i := 0; i < len(token); i++ {
+		if token[i] < ' ' || token[i] == 0x7f {
+			return "", false
+		}
+	}
+	return token, true
 }
 
 // Authenticate implements Authenticator.
 func (k *Keystone) Authenticate(w http.ResponseWriter, r *http.Request) (Identity, bool) {
 	userToken, ok := singleToken(r, "X-Auth-Token")
 	if !ok {
-		k.logger.InfoContext(r.Context(), "repeated or over-long X-Auth-Token refused", "max_bytes", MaxTokenBytes)
+		k.logger.InfoContext(r.Context(), "repeated, over-long or malformed X-Auth-Token refused", "max_bytes", MaxTokenBytes)
 	}
 	if !ok || userToken == "" {
 		k.reject(w)
@@ -232,7 +241,7 @@ func (k *Keystone) Authenticate(w http.ResponseWriter, r *http.Request) (Identit
 	}
 	st, ok := singleToken(r, "X-Service-Token")
 	if !ok {
-		k.logger.InfoContext(r.Context(), "repeated or over-long X-Service-Token refused", "max_bytes", MaxTokenBytes)
+		k.logger.InfoContext(r.Context(), "repeated, over-long or malformed X-Service-Token refused", "max_bytes", MaxTokenBytes)
 		k.reject(w)
 		return Identity{}, false
 	}

@@ -388,6 +388,8 @@ func TestKeystone_AmbiguousOrOverlongTokens(t *testing.T) {
 		{"two X-Service-Token headers", http.Header{"X-Auth-Token": {"user-admin"}, "X-Service-Token": {"nova-service", "nova-service"}}},
 		{"an X-Auth-Token longer than MaxTokenBytes", http.Header{"X-Auth-Token": {longest + "a"}}},
 		{"an X-Service-Token longer than MaxTokenBytes", http.Header{"X-Auth-Token": {"user-admin"}, "X-Service-Token": {longest + "a"}}},
+		{"a NUL in X-Auth-Token", http.Header{"X-Auth-Token": {"user\x00admin"}}},
+		{"a control character in X-Service-Token", http.Header{"X-Auth-Token": {"user-admin"}, "X-Service-Token": {"nova\x01service"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
