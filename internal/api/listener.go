@@ -1,0 +1,265 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Listener wraps ln so that two requests net/http refuses before any
+// handler runs reach h after all, and are answered in the Placement error
+// format instead of net/http's plain-text "400 Bad Request": a
+// Content-Length that is not an integer (upstream answers "content-length
+// header must be an integer") and a header value holding a NUL byte. Serve
+// the API with http.Server.Serve(api.Listener(ln, handler)).
+//
+// net/http has no hook for this: it parses the request head and writes its
+// canned answer straight to the connection. So each connection remembers
+// the bytes read since its last response; when net/http writes the canned
+// 400, the head is parsed again leniently and, if one of those two headers
+// is its only fault, h serves the request with an empty body and the
+// connection closes, as it would have. Anything else (another malformed
+// head, a head too large to remember, pipelined requests) keeps net/http's
+// answer.
+func Listener(ln net.Listener, h http.Handler) net.Listener {
+	return &salvageListener{Listener: ln, h: h}
+}
+
+type salvageListener struct {
+	net.Listener
+	h http.Handler
+}
+
+func (l *salvageListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &salvageConn{Conn: c, h: l.h}, nil
+}
+
+// maxSalvageHead bounds what a connection remembers of a request head; a
+// longer head keeps net/http's answer.
+const maxSalvageHead = 64 << 10
+
+// salvageTimeout bounds the handler run for a salvaged request (it has no
+// body, and the API refuses it before any database work).
+const salvageTimeout = 30 * time.Second
+
+// cannedBadRequest is the start of every 400 net/http writes itself
+// (server.go, conn.serve); the handlers' responses always carry more
+// headers (Date, X-Openstack-Request-Id) between these lines.
+var cannedBadRequest = []byte("HTTP/1.1 400 Bad Request")
+
+const cannedHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
+
+type salvageConn struct {
+	net.Conn
+	h http.Handler
+
+	mu       sync.Mutex
+	head     []byte // bytes read since the last write
+	overflow bool   // head was cut at maxSalvageHead
+	wrote    bool   // a write happened since the last read
+}
+
+func (c *salvageConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.mu.Lock()
+		if c.wrote {
+			c.head, c.overflow, c.wrote = c.head[:0], false, false
+		}
+		if len(c.head)+n <= maxSalvageHead {
+			c.head = append(c.head, p[:n]...)
+		} else {
+			c.overflow = true
+		}
+		c.mu.Unlock()
+	}
+	return n, err
+}
+
+func (c *salvageConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	c.wrote = true
+	var head []byte
+	if !c.overflow && isCanned400(p) {
+		head = bytes.Clone(c.head)
+	}
+	c.mu.Unlock()
+	if head != nil {
+		if req := salvageRequest(head); req != nil {
+			req.RemoteAddr = c.RemoteAddr().String()
+			if err := c.serve(req); err != nil {
+				return 0, err
+			}
+			return len(p), nil
+		}
+	}
+	return c.Conn.Write(p)
+}
+
+// isCanned400 recognises net/http's own "400 Bad Request" (with or without
+// a ": reason").
+func isCanned400(p []byte) bool {
+	if !bytes.HasPrefix(p, cannedBadRequest) {
+		return false
+	}
+	rest := p[len(cannedBadRequest):]
+	if i := bytes.Index(rest, []byte(cannedHeaders)); i >= 0 {
+		line := rest[:i]
+		return len(line) == 0 || bytes.HasPrefix(line, []byte(": "))
+	}
+	return false
+}
+
+// serve runs h on req and writes its response, closing the exchange.
+func (c *salvageConn) serve(req *http.Request) error {
+	ctx, cancel := context.WithTimeout(context.Background(), salvageTimeout)
+	defer cancel()
+	w := &bufferedResponse{header: http.Header{}}
+	c.h.ServeHTTP(w, req.WithContext(ctx))
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	var out bytes.Buffer
+	fmt.Fprintf(&out, "HTTP/1.1 %03d %s\r\n", w.status, http.StatusText(w.status))
+	w.header.Set("Content-Length", strconv.Itoa(w.body.Len()))
+	w.header.Set("Connection", "close")
+	if w.header.Get("Date") == "" {
+		w.header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	}
+	w.header.Write(&out)
+	out.WriteString("\r\n")
+	if req.Method != http.MethodHead {
+		out.Write(w.body.Bytes())
+	}
+	_, err := c.Conn.Write(out.Bytes())
+	return err
+}
+
+// bufferedResponse collects a handler's response.
+type bufferedResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedResponse) Header() http.Header { return b.header }
+
+func (b *bufferedResponse) WriteHeader(code int) {
+	if b.status == 0 {
+		b.status = code
+	}
+}
+
+func (b *bufferedResponse) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	return b.body.Write(p)
+}
+
+// salvageRequest parses head (the bytes of one request, possibly followed
+// by part of its body) and returns the request, without a body, when its
+// only faults are ones the API answers itself: one Content-Length that is
+// not a non-negative integer, and header values holding NUL bytes. It
+// returns nil for anything else.
+func salvageRequest(head []byte) *http.Request {
+	text := string(head)
+	end := strings.Index(text, "\r\n\r\n")
+	if end < 0 {
+		return nil
+	}
+	lines := strings.Split(text[:end], "\r\n")
+	method, target, proto, ok := parseRequestLine(lines[0])
+	if !ok {
+		return nil
+	}
+	major, minor, ok := http.ParseHTTPVersion(proto)
+	if !ok || major != 1 {
+		return nil
+	}
+	u, err := url.ParseRequestURI(target)
+	if err != nil || !strings.HasPrefix(target, "/") {
+		return nil
+	}
+	header := http.Header{}
+	fault := false
+	for _, line := range lines[1:] {
+		name, value, found := strings.Cut(line, ":")
+		if !found || !isToken(name) {
+			return nil
+		}
+		value = strings.Trim(value, " \t")
+		for i := 0; i < len(value); i++ {
+			switch b := value[i]; {
+			case b == 0:
+				fault = true
+			case b < ' ' && b != '\t' || b == 0x7f:
+				return nil
+			}
+		}
+		header.Add(name, value)
+	}
+	if _, chunked := header["Transfer-Encoding"]; chunked {
+		return nil
+	}
+	switch cl := header.Values("Content-Length"); {
+	case len(cl) > 1:
+		return nil
+	case len(cl) == 1:
+		if _, err := strconv.ParseUint(cl[0], 10, 63); err != nil {
+			fault = true
+		}
+	}
+	host := header.Get("Host")
+	if !fault || len(header["Host"]) > 1 || (minor == 1 && len(header["Host"]) == 0) || strings.IndexByte(host, 0) >= 0 {
+		return nil
+	}
+	header.Del("Host")
+	return &http.Request{
+		Method:     method,
+		URL:        u,
+		Proto:      proto,
+		ProtoMajor: major,
+		ProtoMinor: minor,
+		Header:     header,
+		Host:       host,
+		RequestURI: target,
+		Body:       http.NoBody,
+		Close:      true,
+	}
+}
+
+func parseRequestLine(line string) (method, target, proto string, ok bool) {
+	method, rest, ok1 := strings.Cut(line, " ")
+	target, proto, ok2 := strings.Cut(rest, " ")
+	if !ok1 || !ok2 || !isToken(method) || target == "" {
+		return "", "", "", false
+	}
+	return method, target, proto, true
+}
+
+// isToken reports whether s is an RFC 9110 token (a method or header name).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0 {
+			continue
+		}
+		return false
+	}
+	return true
+}
