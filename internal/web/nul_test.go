@@ -75,3 +75,13 @@ func TestDecodeBody_NUL(t *testing.T) {
 		})
 	}
 }
+
+func TestDecodeBody_NotUTF8(t *testing.T) {
+	t.Parallel()
+	r := httptest.NewRequest("POST", "/", strings.NewReader("{\"name\": \"a\xff\"}"))
+	_, err := DecodeBody(r, nil, nil)
+	want := "Malformed JSON: 'utf-8' codec can't decode byte 0xff in position 11: invalid start byte"
+	if placement.KindOf(err) != placement.Invalid || err.Error() != want {
+		t.Fatalf("DecodeBody = %v, want Invalid %q", err, want)
+	}
+}
