@@ -46,8 +46,11 @@ func (l *salvageListener) Accept() (net.Conn, error) {
 }
 
 // maxSalvageHead bounds what a connection remembers of a request head; a
-// longer head keeps net/http's answer.
-const maxSalvageHead = 64 << 10
+// longer head keeps net/http's answer. Real heads are a few hundred bytes
+// (a Keystone token is at most auth.MaxTokenBytes).
+const maxSalvageHead = 32 << 10
+
+var endOfHead = []byte("\r\n\r\n")
 
 // salvageTimeout bounds the handler run for a salvaged request (it has no
 // body, and the API refuses it before any database work).
@@ -65,7 +68,8 @@ type salvageConn struct {
 	h http.Handler
 
 	mu       sync.Mutex
-	head     []byte // bytes read since the last write
+	head     []byte // bytes read since the last write, up to the end of the head
+	complete bool   // head holds a whole head; what follows is body
 	overflow bool   // head was cut at maxSalvageHead
 	wrote    bool   // a write happened since the last read
 }
@@ -75,16 +79,29 @@ func (c *salvageConn) Read(p []byte) (int, error) {
 	if n > 0 {
 		c.mu.Lock()
 		if c.wrote {
-			c.head, c.overflow, c.wrote = c.head[:0], false, false
+			c.head, c.complete, c.overflow, c.wrote = c.head[:0], false, false, false
 		}
-		if len(c.head)+n <= maxSalvageHead {
+		switch {
+		case c.complete || c.overflow:
+		case len(c.head)+n <= maxSalvageHead:
 			c.head = append(c.head, p[:n]...)
-		} else {
+			c.complete = bytes.Contains(c.head, endOfHead)
+		default:
 			c.overflow = true
 		}
 		c.mu.Unlock()
 	}
 	return n, err
+}
+
+// CloseWrite lets net/http half-close the connection before closing it, as
+// it does on a bare TCP connection so that the client reads the answer to
+// a request whose body was not read (a 413) instead of a reset.
+func (c *salvageConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
 }
 
 func (c *salvageConn) Write(p []byte) (int, error) {

@@ -114,6 +114,10 @@ func TestListener(t *testing.T) {
 	}
 }
 
+// net/http half-closes a *net.TCPConn before closing it; the wrapper must
+// keep that ability.
+var _ interface{ CloseWrite() error } = (*salvageConn)(nil)
+
 func TestIsCanned400(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -130,5 +134,28 @@ func TestIsCanned400(t *testing.T) {
 		if got := isCanned400([]byte(tt.in)); got != tt.want {
 			t.Errorf("isCanned400(%q) = %v, want %v", tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestListener_TooLargeBodyStillAnswered(t *testing.T) {
+	t.Parallel()
+	addr := rawServer(t)
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	const size = 2 << 20
+	go func() {
+		io.WriteString(conn, "POST /resource_classes HTTP/1.1\r\n"+authed+"Content-Type: application/json\r\nContent-Length: 2097152\r\n\r\n")
+		conn.Write(make([]byte, size)) // fails once the server closes; that is fine
+	}()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer: %v", err)
+	}
+	if body := bodyOf(resp); resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(body, `"code":"placement.undefined_code"`) {
+		t.Fatalf("status %d body %s, want the 413 in the error format", resp.StatusCode, body)
 	}
 }
