@@ -1,12 +1,14 @@
 package api
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
+	"net/textproto"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,11 +25,11 @@ import (
 // net/http has no hook for this: it parses the request head and writes its
 // canned answer straight to the connection. So each connection remembers
 // the bytes read since its last response; when net/http writes the canned
-// 400, the head is parsed again leniently and, if one of those two headers
-// is its only fault, h serves the request with an empty body and the
-// connection closes, as it would have. Anything else (another malformed
-// head, a head too large to remember, pipelined requests) keeps net/http's
-// answer.
+// 400, the head is parsed again with those header values swapped for
+// harmless ones and, if that parse succeeds, h serves the request (original
+// values, empty body) and the connection closes, as it would have. Anything
+// else (another malformed head, a head too large to remember, pipelined
+// requests) keeps net/http's answer.
 func Listener(ln net.Listener, h http.Handler) net.Listener {
 	return &salvageListener{Listener: ln, h: h}
 }
@@ -187,96 +189,69 @@ func (b *bufferedResponse) Write(p []byte) (int, error) {
 
 // salvageRequest parses head (the bytes of one request, possibly followed
 // by part of its body) and returns the request, without a body, when its
-// only faults are ones the API answers itself: one Content-Length that is
-// not a non-negative integer, and header values holding NUL bytes. It
-// returns nil for anything else.
+// only faults are ones the API answers itself: a Content-Length that is not
+// a non-negative integer, and header values holding NUL bytes. Those values
+// are replaced by harmless ones, net/http parses the head (so every other
+// rule still applies), and the originals are put back. It returns nil for
+// anything else.
 func salvageRequest(head []byte) *http.Request {
-	text := string(head)
-	end := strings.Index(text, "\r\n\r\n")
+	end := bytes.Index(head, endOfHead)
 	if end < 0 {
 		return nil
 	}
-	lines := strings.Split(text[:end], "\r\n")
-	method, target, proto, ok := parseRequestLine(lines[0])
-	if !ok {
-		return nil
-	}
-	major, minor, ok := http.ParseHTTPVersion(proto)
-	if !ok || major != 1 {
-		return nil
-	}
-	u, err := url.ParseRequestURI(target)
-	if err != nil || !strings.HasPrefix(target, "/") {
-		return nil
-	}
-	header := http.Header{}
-	fault := false
-	for _, line := range lines[1:] {
-		name, value, found := strings.Cut(line, ":")
-		if !found || !isToken(name) {
+	lines := strings.Split(string(head[:end]), "\r\n")
+	type original struct{ name, placeholder, value string }
+	var faulty []original
+	lengths := 0
+	for i, line := range lines[1:] {
+		name, value, ok := strings.Cut(line, ":")
+		if !ok {
 			return nil
 		}
 		value = strings.Trim(value, " \t")
-		for i := 0; i < len(value); i++ {
-			switch b := value[i]; {
-			case b == 0:
-				fault = true
-			case b < ' ' && b != '\t' || b == 0x7f:
-				return nil
+		name = textproto.CanonicalMIMEHeaderKey(name)
+		placeholder := ""
+		switch {
+		case strings.IndexByte(value, 0) >= 0:
+			for j := 0; j < len(value); j++ {
+				if b := value[j]; b != 0 && b != '\t' && b < ' ' || b == 0x7f {
+					return nil // net/http's refusal stands
+				}
+			}
+			placeholder = "salvaged-" + strconv.Itoa(i)
+		case name == "Content-Length":
+			if lengths++; lengths > 1 {
+				return nil // net/http's rules on repeated lengths stand
+			}
+			if _, err := strconv.ParseUint(value, 10, 63); err != nil {
+				placeholder = "0"
 			}
 		}
-		header.Add(name, value)
-	}
-	if _, chunked := header["Transfer-Encoding"]; chunked {
-		return nil
-	}
-	switch cl := header.Values("Content-Length"); {
-	case len(cl) > 1:
-		return nil
-	case len(cl) == 1:
-		if _, err := strconv.ParseUint(cl[0], 10, 63); err != nil {
-			fault = true
+		if placeholder != "" {
+			faulty = append(faulty, original{name, placeholder, value})
+			lines[i+1] = name + ": " + placeholder
 		}
 	}
-	host := header.Get("Host")
-	if !fault || len(header["Host"]) > 1 || (minor == 1 && len(header["Host"]) == 0) || strings.IndexByte(host, 0) >= 0 {
+	if len(faulty) == 0 {
 		return nil
 	}
-	header.Del("Host")
-	return &http.Request{
-		Method:     method,
-		URL:        u,
-		Proto:      proto,
-		ProtoMajor: major,
-		ProtoMinor: minor,
-		Header:     header,
-		Host:       host,
-		RequestURI: target,
-		Body:       http.NoBody,
-		Close:      true,
+	req, err := http.ReadRequest(bufio.NewReader(strings.NewReader(strings.Join(lines, "\r\n") + "\r\n\r\n")))
+	if err != nil || req.TransferEncoding != nil {
+		return nil
 	}
-}
-
-func parseRequestLine(line string) (method, target, proto string, ok bool) {
-	method, rest, ok1 := strings.Cut(line, " ")
-	target, proto, ok2 := strings.Cut(rest, " ")
-	if !ok1 || !ok2 || !isToken(method) || target == "" {
-		return "", "", "", false
+	// The server's rule beyond ReadRequest's: HTTP/1.1 needs a Host.
+	if req.Host == "" && req.ProtoAtLeast(1, 1) {
+		return nil
 	}
-	return method, target, proto, true
-}
-
-// isToken reports whether s is an RFC 9110 token (a method or header name).
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0 {
-			continue
+	for _, f := range faulty {
+		if f.name == "Host" {
+			return nil
 		}
-		return false
+		vs := req.Header[f.name]
+		if k := slices.Index(vs, f.placeholder); k >= 0 {
+			vs[k] = f.value
+		}
 	}
-	return true
+	req.Body, req.ContentLength, req.Close = http.NoBody, 0, true
+	return req
 }

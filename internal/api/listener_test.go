@@ -83,6 +83,15 @@ func TestListener(t *testing.T) {
 		{"another malformed head keeps net/http's answer",
 			[]string{"GET / HTTP/1.1\r\nContent-Length: abc\r\n\r\n"},
 			400, []string{"400 Bad Request"}},
+		{"a NUL in Host keeps net/http's answer",
+			[]string{"GET / HTTP/1.1\r\nHost: a\x00b\r\n\r\n"},
+			400, []string{"400 Bad Request"}},
+		{"two Content-Length headers keep net/http's answer",
+			[]string{"GET / HTTP/1.1\r\nHost: placement\r\nContent-Length: abc\r\nContent-Length: 0\r\n\r\n"},
+			400, []string{"400 Bad Request"}},
+		{"another control character beside a NUL keeps net/http's answer",
+			[]string{"GET / HTTP/1.1\r\nHost: placement\r\nX-Project-Id: a\x00\x01\r\n\r\n"},
+			400, []string{"400 Bad Request"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
