@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"net/url"
 	"sort"
 	"strings"
 
@@ -29,12 +28,12 @@ func CheckNUL(r *http.Request) error {
 		return placement.E(placement.Invalid, MsgNULInPath)
 	}
 	if strings.Contains(r.URL.RawQuery, "%00") || strings.IndexByte(r.URL.RawQuery, 0) >= 0 {
-		for _, pair := range strings.Split(r.URL.RawQuery, "&") {
-			key, value, _ := strings.Cut(pair, "=")
-			k, kerr := url.QueryUnescape(key)
-			v, verr := url.QueryUnescape(value)
-			if kerr == nil && strings.IndexByte(k, 0) >= 0 || kerr == nil && verr == nil && strings.IndexByte(v, 0) >= 0 {
-				return placement.E(placement.Invalid, msgNULInQuery, schema.PyRepr(k))
+		for _, p := range queryParts(r.URL.RawQuery) {
+			if p.key == nil {
+				continue
+			}
+			if strings.IndexByte(*p.key, 0) >= 0 || p.value != nil && strings.IndexByte(*p.value, 0) >= 0 {
+				return placement.E(placement.Invalid, msgNULInQuery, schema.PyRepr(*p.key))
 			}
 		}
 	}
