@@ -169,7 +169,8 @@ func (m Main) Run(ctx context.Context, args, environ []string) int {
 		fmt.Fprintf(m.Stdout, "\nPlacement is up. Try:\n  curl -s http://%s/ -H 'OpenStack-API-Version: placement latest'\n  curl -s http://%s/resource_providers -H 'X-Auth-Token: admin' -H 'OpenStack-API-Version: placement latest'\n\n", ln.Addr(), ln.Addr())
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	// api.Listener answers a malformed Content-Length in the API's error format.
+	go func() { errc <- srv.Serve(api.Listener(ln, srv.Handler)) }()
 	select {
 	case err := <-errc:
 		return fail("serve: %v", err)

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/openstack-placement-go/placement/internal/placement"
+	"github.com/openstack-placement-go/placement/internal/store"
 	"github.com/openstack-placement-go/placement/internal/web"
 )
 
@@ -112,7 +113,8 @@ func classifyRequest(r *http.Request, err error) error {
 // classify turns errors the handlers did not classify into the kinds the
 // client should see: an over-long body is 413, a database that cannot be
 // reached is 503 (the pool reconnects by itself, so the service recovers
-// without a restart once the database is back).
+// without a restart once the database is back), and the store names the
+// database errors the client caused (text it cannot store is a 400).
 func classify(err error) error {
 	if err == nil {
 		return nil
@@ -128,7 +130,7 @@ func classify(err error) error {
 	if databaseUnavailable(err) {
 		return &placement.Error{Kind: placement.Unavailable, Message: msgDatabaseUnavailable, Err: err}
 	}
-	return err
+	return store.Classify(err)
 }
 
 // databaseUnavailable recognises connection failures: no connection could

@@ -70,10 +70,31 @@ func TestBodyLimit(t *testing.T) {
 	if rec.Code != http.StatusRequestEntityTooLarge {
 		t.Fatalf("status = %d, want 413; body %s", rec.Code, rec.Body)
 	}
-	for _, want := range []string{`"status":413`, `"title":"Request Entity Too Large"`, "larger than the 10 bytes this service accepts", `"request_id":"req-`} {
+	for _, want := range []string{`"status":413`, `"title":"Request Entity Too Large"`, "larger than the 10 bytes this service accepts", `"request_id":"req-`, `"code":"placement.undefined_code"`} {
 		if !strings.Contains(rec.Body.String(), want) {
 			t.Errorf("body %s lacks %s", rec.Body, want)
 		}
+	}
+	// A chunked body (no Content-Length) fails when read: the same 413.
+	req = httptest.NewRequest("POST", "/resource_classes", io.MultiReader(strings.NewReader(`{"name": "CUSTOM_TOO_LONG_FOR_THE_LIMIT"}`)))
+	req.ContentLength = -1
+	req.Header.Set("X-Auth-Token", "admin")
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("OpenStack-API-Version", "placement 1.39")
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), `"code":"placement.undefined_code"`) {
+		t.Fatalf("chunked: status = %d, body %s; want 413 with a code", rec.Code, rec.Body)
+	}
+	// Before 1.23 there is no code.
+	req = httptest.NewRequest("POST", "/resource_classes", strings.NewReader(`{"name": "CUSTOM_TOO_LONG_FOR_THE_LIMIT"}`))
+	req.Header.Set("X-Auth-Token", "admin")
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("OpenStack-API-Version", "placement 1.22")
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusRequestEntityTooLarge || strings.Contains(rec.Body.String(), `"code"`) {
+		t.Fatalf("1.22: status = %d, body %s; want 413 without a code", rec.Code, rec.Body)
 	}
 	// Without authentication, 401 comes first.
 	req = httptest.NewRequest("POST", "/resource_classes", strings.NewReader(`{"name": "CUSTOM_TOO_LONG_FOR_THE_LIMIT"}`))
@@ -96,6 +117,8 @@ func TestClassify(t *testing.T) {
 		{"an admin shutdown", &pgconn.PgError{Code: "57P01"}, placement.Unavailable},
 		{"an internal error with a connection cause", &placement.Error{Kind: placement.Internal, Err: errors.New("conn closed")}, placement.Unavailable},
 		{"a constraint violation stays internal", &pgconn.PgError{Code: "23503"}, placement.Internal},
+		{"a NUL byte the database refused", fmt.Errorf("creating: %w", &pgconn.PgError{Code: "22021"}), placement.Invalid},
+		{"an internal error with an untranslatable character", &placement.Error{Kind: placement.Internal, Err: &pgconn.PgError{Code: "22P05"}}, placement.Invalid},
 		{"a placement error keeps its kind", placement.E(placement.NotFound, "x"), placement.NotFound},
 		{"an over-long body", fmt.Errorf("reading: %w", &http.MaxBytesError{Limit: 5}), placement.TooLarge},
 		{"anything else", errors.New("boom"), placement.Internal},

@@ -22,10 +22,12 @@ import (
 // The middleware chain, outermost first, mirrors upstream's deploy.py:
 //
 //	recoverer → requestID → accessLog → instrument → CORS → operations →
-//	authenticate → limitBody → negotiate → checkContent → router
+//	authenticate → negotiate → limitBody → rejectNUL → checkContent → router
 //
 // so a request without credentials gets 401 before any microversion or
-// routing error, and microversion errors happen before routing. CORS sits
+// routing error, and microversion errors happen before routing. The body
+// limit and the NUL check come after negotiate so that their errors carry
+// a code from 1.23 on, like every other error. CORS sits
 // outside authentication (preflights need no token); operations answers
 // /healthcheck without authentication and /metrics behind admin_api.
 
@@ -165,6 +167,19 @@ func negotiate(next http.Handler) http.Handler {
 		w.Header().Set(microversion.Header, microversion.ServiceType+" "+v.String())
 		w.Header().Add("Vary", "openstack-api-version")
 		next.ServeHTTP(w, r.WithContext(microversion.NewContext(r.Context(), v)))
+	})
+}
+
+// rejectNUL answers 400 when the path, the query string or a header carries
+// a NUL byte (web.CheckNUL), which the database could not store. It runs
+// after negotiate so that the error carries a code from 1.23 on.
+func rejectNUL(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := web.CheckNUL(r); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 

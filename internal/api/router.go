@@ -89,8 +89,9 @@ func (a *API) Handler() http.Handler {
 	var h http.Handler = mux
 	h = latin1Path(h)
 	h = checkContent(h)
-	h = negotiate(h)
+	h = rejectNUL(h)
 	h = a.limitBody(h)
+	h = negotiate(h)
 	h = a.authenticate(h)
 	h = a.operations(h) // /healthcheck (open) and /metrics (admin_api)
 	h = a.CORS.middleware(h)

@@ -196,15 +196,57 @@ const keystone503 = `{"message": "The server is currently unavailable. Please tr
 // expired.
 var errInvalidToken = errors.New("invalid token")
 
+// MaxTokenBytes is the longest token sent to Keystone; a longer one is
+// refused with 401 at once. Fernet tokens are under 300 bytes and JWS tokens
+// about 800; the PKI tokens that reached several KiB were removed in Ocata.
+// 8 KiB is also what Keystone's usual front ends accept for a whole header
+// line (Apache's LimitRequestFieldSize 8190, nginx's 8k header buffers), so
+// a longer token could never be validated: asking would only earn a dropped
+// connection or a 400, which look like a Keystone outage (503).
+const MaxTokenBytes = 8 << 10
+
+// singleToken returns the one value of header h. ok is false when the
+// header is repeated (which value would count is ambiguous), longer than
+// MaxTokenBytes, or holds a control character (no token does, and an HTTP
+// client cannot send one on to Keystone); a missing header is "" and ok.
+func singleToken(r *http.Request, h string) (token string, ok bool) {
+	vs := r.Header.Values(h)
+	switch {
+	case len(vs) == 0:
+		return "", true
+	case len(vs) > 1:
+		return "", false
+	}
+	token = strings.TrimSpace(vs[0])
+	if len(token) > MaxTokenBytes {
+		return "", false
+	}
+	for i := 0; i < len(token); i++ {
+		if token[i] < ' ' || token[i] == 0x7f {
+			return "", false
+		}
+	}
+	return token, true
+}
+
 // Authenticate implements Authenticator.
 func (k *Keystone) Authenticate(w http.ResponseWriter, r *http.Request) (Identity, bool) {
-	userToken := strings.TrimSpace(r.Header.Get("X-Auth-Token"))
-	if userToken == "" {
+	userToken, ok := singleToken(r, "X-Auth-Token")
+	if !ok {
+		k.logger.InfoContext(r.Context(), "repeated, over-long or malformed X-Auth-Token refused", "max_bytes", MaxTokenBytes)
+	}
+	if !ok || userToken == "" {
+		k.reject(w)
+		return Identity{}, false
+	}
+	st, ok := singleToken(r, "X-Service-Token")
+	if !ok {
+		k.logger.InfoContext(r.Context(), "repeated, over-long or malformed X-Service-Token refused", "max_bytes", MaxTokenBytes)
 		k.reject(w)
 		return Identity{}, false
 	}
 	var id Identity
-	if st := strings.TrimSpace(r.Header.Get("X-Service-Token")); st != "" {
+	if st != "" {
 		svc, err := k.validate(r.Context(), st)
 		if err != nil {
 			if k.unavailable(w, r, err) {

@@ -353,3 +353,56 @@ func TestNewKeystone_Errors(t *testing.T) {
 		})
 	}
 }
+
+func TestKeystone_AmbiguousOrOverlongTokens(t *testing.T) {
+	t.Parallel()
+	f, srv := newFakeKeystone(t)
+	f.add("user-admin", projectToken("u1", "p1", "admin"))
+	f.add("nova-service", projectToken("nova", "service-project", "service"))
+	longest := strings.Repeat("a", MaxTokenBytes)
+	f.add(longest, projectToken("u2", "p2", "admin"))
+	k := newTestKeystone(t, srv, map[string]string{"token_cache_time": "-1"})
+
+	send := func(h http.Header) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", "/resource_providers", nil)
+		req.Header = h
+		rec := httptest.NewRecorder()
+		if _, ok := k.Authenticate(rec, req); ok {
+			rec.Code = http.StatusOK
+		}
+		return rec
+	}
+	if rec := send(http.Header{"X-Auth-Token": {longest}}); rec.Code != http.StatusOK {
+		t.Fatalf("a token of MaxTokenBytes: status %d, want it validated", rec.Code)
+	}
+
+	// Keystone is down, so anything that asks it answers 503: a 401 shows
+	// the token was refused without asking.
+	f.down.Store(true)
+	before := f.validations.Load()
+	tests := []struct {
+		name   string
+		header http.Header
+	}{
+		{"two X-Auth-Token headers", http.Header{"X-Auth-Token": {"user-admin", "user-admin"}}},
+		{"two X-Service-Token headers", http.Header{"X-Auth-Token": {"user-admin"}, "X-Service-Token": {"nova-service", "nova-service"}}},
+		{"an X-Auth-Token longer than MaxTokenBytes", http.Header{"X-Auth-Token": {longest + "a"}}},
+		{"an X-Service-Token longer than MaxTokenBytes", http.Header{"X-Auth-Token": {"user-admin"}, "X-Service-Token": {longest + "a"}}},
+		{"a NUL in X-Auth-Token", http.Header{"X-Auth-Token": {"user\x00admin"}}},
+		{"a control character in X-Service-Token", http.Header{"X-Auth-Token": {"user-admin"}, "X-Service-Token": {"nova\x01service"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := send(tt.header)
+			if rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), "requires authentication") {
+				t.Fatalf("status %d body %s, want keystonemiddleware's 401", rec.Code, rec.Body)
+			}
+			if rec.Header().Get("WWW-Authenticate") == "" {
+				t.Fatal("no WWW-Authenticate")
+			}
+		})
+	}
+	if n := f.validations.Load() - before; n != 0 {
+		t.Fatalf("keystone asked %d times, want 0", n)
+	}
+}

@@ -11,22 +11,42 @@ import (
 // "'utf-8' codec can't decode byte 0xff in position 0: invalid start byte".
 // It returns "" when the whole query decodes.
 func queryUTF8Error(rawQuery string) string {
-	for _, pair := range strings.Split(rawQuery, "&") {
-		if pair == "" {
-			continue
-		}
-		key, value, _ := strings.Cut(pair, "=")
-		for _, part := range []string{key, value} {
-			s, err := url.QueryUnescape(part)
-			if err != nil {
+	for _, p := range queryParts(rawQuery) {
+		for _, part := range []*string{p.key, p.value} {
+			if part == nil {
 				continue
 			}
-			if msg := pyUTF8Error([]byte(s)); msg != "" {
+			if msg := pyUTF8Error([]byte(*part)); msg != "" {
 				return msg
 			}
 		}
 	}
 	return ""
+}
+
+// queryPart is one name=value pair of a raw query string, each side
+// percent-decoded, or nil when it does not decode.
+type queryPart struct{ key, value *string }
+
+// queryParts splits rawQuery into its pairs without url.ParseQuery's
+// refusals, so each check can look at every part that decodes.
+func queryParts(rawQuery string) []queryPart {
+	var out []queryPart
+	for _, pair := range strings.Split(rawQuery, "&") {
+		if pair == "" {
+			continue
+		}
+		key, value, _ := strings.Cut(pair, "=")
+		var p queryPart
+		if k, err := url.QueryUnescape(key); err == nil {
+			p.key = &k
+		}
+		if v, err := url.QueryUnescape(value); err == nil {
+			p.value = &v
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // pyUTF8Error describes the first invalid UTF-8 sequence of b the way

@@ -75,7 +75,8 @@ func Version(r *http.Request) microversion.Version { return microversion.From(r.
 // DecodeBody reads r's body, checks it against s and decodes it into dst
 // (which may be nil when the generic form is enough). It returns the generic
 // decoded document. Errors carry upstream's messages: "Malformed JSON: …" and
-// "JSON does not validate: …".
+// "JSON does not validate: …"; a string or key holding a NUL byte, which
+// the database cannot store, is refused with MsgNULInBody.
 func DecodeBody(r *http.Request, s *schema.Schema, dst any) (any, error) {
 	data, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -99,6 +100,10 @@ func DecodeBody(r *http.Request, s *schema.Schema, dst any) (any, error) {
 		return nil, placement.E(placement.Invalid, "Malformed JSON: %v", err)
 	case err != nil:
 		return nil, placement.E(placement.Invalid, "JSON does not validate: %v", err)
+	}
+	// A NUL can only be written as \u0000 in JSON; look further only then.
+	if bytes.Contains(data, []byte(`\u0000`)) && hasNUL(doc) {
+		return nil, placement.E(placement.Invalid, MsgNULInBody)
 	}
 	if dst != nil {
 		if err := json.Unmarshal(data, dst); err != nil {
