@@ -23,9 +23,11 @@ const DefaultIncompleteConsumerID = "00000000-0000-0000-0000-000000000000"
 // and option names follow upstream; the field comments give the defaults.
 type Config struct {
 	Default struct {
-		Debug   bool   // [DEFAULT] debug
-		LogFile string // [DEFAULT] log_file
-		LogDir  string // [DEFAULT] log_dir
+		Debug     bool   // [DEFAULT] debug
+		LogFile   string // [DEFAULT] log_file
+		LogDir    string // [DEFAULT] log_dir
+		UseStderr bool   // [DEFAULT] use_stderr (default false): with a log file, also log to stderr
+		UseJSON   bool   // [DEFAULT] use_json (default false): JSON lines
 	}
 	API struct {
 		AuthStrategy string // [api] auth_strategy: "keystone" (default) or "noauth2"
@@ -49,9 +51,8 @@ type Config struct {
 		IncompleteConsumerProjectID            string // default DefaultIncompleteConsumerID
 		IncompleteConsumerUserID               string // default DefaultIncompleteConsumerID
 		// CandidateCache (ours, not upstream's): serve allocation candidates
-		// from the in-process cache kept consistent by the placement_changes
-		// log; turn it off when the Python service also writes to the
-		// database (it does not log changes). Default true.
+		// from the in-process cache kept exact by the database's change
+		// capture (placement_changes), whoever writes. Default true.
 		CandidateCache bool
 	}
 	Workarounds struct {

@@ -36,13 +36,15 @@ var groups = map[string]group{
 		"logfile":       {alias: "DEFAULT.log_file"},
 		"log_dir":       strOpt(func(c *Config) *string { return &c.Default.LogDir }),
 		"logdir":        {alias: "DEFAULT.log_dir"},
+		"use_stderr":    boolOpt(func(c *Config) *bool { return &c.Default.UseStderr }),
+		"use_json":      boolOpt(func(c *Config) *bool { return &c.Default.UseJSON }),
 		"auth_strategy": {alias: "api.auth_strategy"},
 	},
 		// placement's own DEFAULT options without effect here.
 		"log_options", "tempdir", "pybasedir", "state_path",
 		// oslo.log.
 		"log_config_append", "log_config", "log_date_format", "watch_log_file",
-		"use_syslog", "use_journal", "syslog_log_facility", "use_json", "use_stderr",
+		"use_syslog", "use_journal", "syslog_log_facility",
 		"use_eventlog", "log_color", "log_rotate_interval", "log_rotate_interval_type",
 		"max_logfile_count", "max_logfile_size_mb", "log_rotation_type",
 		"logging_context_format_string", "logging_default_format_string",

@@ -661,7 +661,7 @@ type ConsumerAllocationList struct {
 // is exactly consumerUUID; an unknown consumer has none.
 func (s *Store) AllocationsForConsumer(ctx context.Context, consumerUUID string) (ConsumerAllocationList, error) {
 	var out ConsumerAllocationList
-	rows, err := s.pool.Query(ctx, `
+	rows, err := s.db.Query(ctx, `
 SELECT rp.uuid, rp.generation, rc.name, a.used, COALESCE(a.created_at, `+now+`),
        c.generation, p.external_id, u.external_id, ct.name
 FROM allocations a

@@ -96,7 +96,7 @@ func (s *Store) CachedSnapshot() *candidate.Snapshot {
 }
 
 func (s *Store) loadCandidateSnapshot(ctx context.Context, req *candidate.Request) (*candidate.Snapshot, error) {
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	tx, err := s.db.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, err
 	}

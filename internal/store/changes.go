@@ -185,9 +185,9 @@ func (c *candidateCache) snapshot(ctx context.Context, s *Store, classes, traits
 		scan := []any{&clock, &captured, &changed, &foundClasses, &foundTraits}
 		var err error
 		if xmax, xip := splitSnapshot(cur.pgSnap); len(xip) == 0 {
-			err = s.pool.QueryRow(ctx, checkSQL, xmax, classes, traits).Scan(scan...)
+			err = s.db.QueryRow(ctx, checkSQL, xmax, classes, traits).Scan(scan...)
 		} else {
-			err = s.pool.QueryRow(ctx, checkInProgressSQL, xmax, classes, traits, xip).Scan(scan...)
+			err = s.db.QueryRow(ctx, checkInProgressSQL, xmax, classes, traits, xip).Scan(scan...)
 		}
 		if err != nil {
 			return nil, nil, nil, err
@@ -199,7 +199,7 @@ func (c *candidateCache) snapshot(ctx context.Context, s *Store, classes, traits
 			return cur.snap, foundClasses, foundTraits, nil
 		}
 	} else {
-		err := s.pool.QueryRow(ctx, `SELECT ARRAY(SELECT name FROM resource_classes WHERE name = ANY($1)),
+		err := s.db.QueryRow(ctx, `SELECT ARRAY(SELECT name FROM resource_classes WHERE name = ANY($1)),
 			ARRAY(SELECT name FROM traits WHERE name = ANY($2))`, classes, traits).Scan(&foundClasses, &foundTraits)
 		if err != nil {
 			return nil, nil, nil, err
@@ -256,7 +256,7 @@ func (c *candidateCache) refresh(ctx context.Context, s *Store) (*cacheView, err
 	began := time.Now()
 	lost := c.lost.Load()
 	cur := c.cur.Load()
-	conn, err := s.pool.Acquire(ctx)
+	conn, err := s.db.Acquire(ctx)
 	if err != nil {
 		return nil, err
 	}

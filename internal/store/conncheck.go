@@ -44,7 +44,10 @@ func idleConnAlive(_ context.Context, conn *pgx.Conn) (bool, error) {
 	}
 	alive := true
 	var buf [1]byte
-	err = raw.Read(func(fd uintptr) bool {
+	// Control, not Read: pgconn's background reader may sit in a blocking
+	// read of this socket, holding the read lock; a non-blocking peek
+	// needs no lock and consumes nothing.
+	err = raw.Control(func(fd uintptr) {
 		n, _, err := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 		switch {
 		case errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK):
@@ -53,7 +56,6 @@ func idleConnAlive(_ context.Context, conn *pgx.Conn) (bool, error) {
 			// Bytes nobody asked for, end of file, or a socket error.
 			alive = false
 		}
-		return true // never wait for readiness
 	})
 	if err != nil {
 		return false, nil

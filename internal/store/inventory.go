@@ -32,7 +32,7 @@ func scanInventory(row pgx.Row, inv *placement.Inventory, lastModified *time.Tim
 // Inventories returns the inventory of provider p by resource class name and
 // the latest updated_at/created_at among the rows (zero when there are none).
 func (s *Store) Inventories(ctx context.Context, p Provider) (map[string]placement.Inventory, time.Time, error) {
-	rows, err := s.pool.Query(ctx, `
+	rows, err := s.db.Query(ctx, `
 SELECT rc.name, `+inventoryColumns+`, i.created_at, i.updated_at
 FROM inventories i JOIN resource_classes rc ON rc.id = i.resource_class_id
 WHERE i.resource_provider_id = $1`, p.ID)
@@ -61,7 +61,7 @@ WHERE i.resource_provider_id = $1`, p.ID)
 func (s *Store) Inventory(ctx context.Context, p Provider, class string) (placement.Inventory, time.Time, error) {
 	var inv placement.Inventory
 	var lm time.Time
-	err := scanInventory(s.pool.QueryRow(ctx, `
+	err := scanInventory(s.db.QueryRow(ctx, `
 SELECT `+inventoryColumns+`, i.created_at, i.updated_at
 FROM inventories i JOIN resource_classes rc ON rc.id = i.resource_class_id
 WHERE i.resource_provider_id = $1 AND rc.name = $2`, p.ID, class), &inv, &lm)

@@ -346,7 +346,7 @@ func (s *Store) CreateProvider(ctx context.Context, np NewProvider) (Provider, e
 		return p, err
 	}
 	if np.ParentUUID == nil {
-		return insert(s.pool, nil, nil)
+		return insert(s.db, nil, nil)
 	}
 	var out Provider
 	err := s.withTx(ctx, func(tx pgx.Tx) error {

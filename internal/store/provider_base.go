@@ -72,7 +72,7 @@ func providerByUUID(ctx context.Context, q querier, uuid string) (Provider, erro
 // ProviderByUUID returns the provider with the given uuid, or NotFound
 // "No resource provider with uuid <uuid> found".
 func (s *Store) ProviderByUUID(ctx context.Context, uuid string) (Provider, error) {
-	return providerByUUID(ctx, s.pool, uuid)
+	return providerByUUID(ctx, s.db, uuid)
 }
 
 // bumpGeneration increments the generation of provider id from gen to

@@ -21,7 +21,7 @@ func (rc ResourceClass) Standard() bool { return rc.ID < placement.CustomResourc
 
 // ResourceClasses returns every class ordered by id.
 func (s *Store) ResourceClasses(ctx context.Context) ([]ResourceClass, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, name, created_at, updated_at FROM resource_classes ORDER BY id`)
+	rows, err := s.db.Query(ctx, `SELECT id, name, created_at, updated_at FROM resource_classes ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +39,7 @@ func scanResourceClass(row pgx.CollectableRow) (ResourceClass, error) {
 // ResourceClassByName returns the class called name, or NotFound
 // "No such resource class <name>.".
 func (s *Store) ResourceClassByName(ctx context.Context, name string) (ResourceClass, error) {
-	return resourceClassByName(ctx, s.pool, name)
+	return resourceClassByName(ctx, s.db, name)
 }
 
 type querier interface {
@@ -82,7 +82,7 @@ func (s *Store) insertResourceClass(ctx context.Context, name string) (bool, err
 INSERT INTO resource_classes (created_at, id, name)
 SELECT ` + now + `, GREATEST(COALESCE(MAX(id) + 1, 0), $2), $1 FROM resource_classes`
 	for attempt := 0; attempt < 100; attempt++ {
-		_, err := s.pool.Exec(ctx, q, name, placement.CustomResourceClassMinID)
+		_, err := s.db.Exec(ctx, q, name, placement.CustomResourceClassMinID)
 		if err == nil {
 			return true, nil
 		}

@@ -34,11 +34,17 @@ type Store struct {
 	Logger *slog.Logger
 
 	candidates *candidateCache
+	db         pooled
 }
+
+// SetPoolTimeout bounds the wait for a free database connection
+// ([placement_database] pool_timeout); a request that waits longer gets a
+// 503. Zero waits as long as the request lasts.
+func (s *Store) SetPoolTimeout(d time.Duration) { s.db.timeout = d }
 
 // New returns a Store over pool.
 func New(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool, ConflictRetries: 10, CandidateCache: true, candidates: newCandidateCache()}
+	return &Store{pool: pool, db: pooled{pool: pool}, ConflictRetries: 10, CandidateCache: true, candidates: newCandidateCache()}
 }
 
 func (s *Store) logger() *slog.Logger {
@@ -106,7 +112,7 @@ const connRetries = 2
 // tryTx runs fn in one transaction; committing reports whether COMMIT had
 // been sent when it failed (then the outcome is unknown).
 func (s *Store) tryTx(ctx context.Context, fn func(tx pgx.Tx) error) (committing bool, err error) {
-	conn, err := s.pool.Acquire(ctx)
+	conn, err := s.db.Acquire(ctx)
 	if err != nil {
 		return false, err
 	}

@@ -42,7 +42,7 @@ func (s *Store) Traits(ctx context.Context, f TraitFilter) ([]string, time.Time,
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += " ORDER BY t.name"
-	rows, err := s.pool.Query(ctx, q, args...)
+	rows, err := s.db.Query(ctx, q, args...)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
@@ -65,7 +65,7 @@ func (s *Store) Traits(ctx context.Context, f TraitFilter) ([]string, time.Time,
 // "No such trait(s): <name>.".
 func (s *Store) TraitCreatedAt(ctx context.Context, name string) (time.Time, error) {
 	var created *time.Time
-	err := s.pool.QueryRow(ctx, `SELECT created_at FROM traits WHERE name = $1`, name).Scan(&created)
+	err := s.db.QueryRow(ctx, `SELECT created_at FROM traits WHERE name = $1`, name).Scan(&created)
 	if isNoRows(err) {
 		return time.Time{}, notFound("No such trait(s): %s.", name)
 	}
@@ -80,7 +80,7 @@ func (s *Store) TraitCreatedAt(ctx context.Context, name string) (time.Time, err
 // created it).
 func (s *Store) EnsureTrait(ctx context.Context, name string) (bool, time.Time, error) {
 	var created time.Time
-	err := s.pool.QueryRow(ctx,
+	err := s.db.QueryRow(ctx,
 		`INSERT INTO traits (created_at, name) VALUES (`+now+`, $1) ON CONFLICT (name) DO NOTHING RETURNING created_at`,
 		name).Scan(&created)
 	if err == nil {

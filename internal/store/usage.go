@@ -36,7 +36,7 @@ GROUP BY rc.name`
 // Usages returns the usage of the project (and user) by resource class,
 // ignoring consumer types (GET /usages 1.9–1.37).
 func (s *Store) Usages(ctx context.Context, f UsageFilter) (map[string]int64, error) {
-	rows, err := s.pool.Query(ctx, usagesByClass, f.ProjectID, f.UserID)
+	rows, err := s.db.Query(ctx, usagesByClass, f.ProjectID, f.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +83,7 @@ func (s *Store) UsagesByConsumerType(ctx context.Context, f UsageFilter) (map[st
 			only = f.ConsumerType
 		}
 	}
-	rows, err := s.pool.Query(ctx, usagesByType, f.ProjectID, f.UserID, all, only)
+	rows, err := s.db.Query(ctx, usagesByType, f.ProjectID, f.UserID, all, only)
 	if err != nil {
 		return nil, err
 	}

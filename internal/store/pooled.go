@@ -1,0 +1,154 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/openstack-placement-go/placement/internal/placement"
+)
+
+// pooled runs statements on connections of a pool, waiting at most
+// timeout for a free connection ([placement_database] pool_timeout; 0: as
+// long as the request lasts). Every statement of the store goes through it.
+type pooled struct {
+	pool    *pgxpool.Pool
+	timeout time.Duration
+}
+
+// MsgPoolTimeout is the 503 of a request that found no free database
+// connection within pool_timeout.
+const MsgPoolTimeout = "No database connection became free in time. Please try again later."
+
+// Acquire returns a connection of the pool; the caller releases it.
+func (p pooled) Acquire(ctx context.Context) (*pgxpool.Conn, error) {
+	if p.timeout <= 0 {
+		return p.pool.Acquire(ctx)
+	}
+	actx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	conn, err := p.pool.Acquire(actx)
+	if err != nil && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
+		return nil, &placement.Error{Kind: placement.Unavailable, Message: MsgPoolTimeout, Err: err}
+	}
+	return conn, err
+}
+
+// Query runs sql on a connection that goes back to the pool when the rows
+// are closed.
+func (p pooled) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	conn, err := p.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := conn.Query(ctx, sql, args...)
+	if err != nil {
+		conn.Release()
+		return nil, err
+	}
+	return &releasingRows{Rows: rows, conn: conn}, nil
+}
+
+// QueryRow is Query for at most one row, with pgx's QueryRow semantics.
+func (p pooled) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	rows, err := p.Query(ctx, sql, args...)
+	return &row{rows: rows, err: err}
+}
+
+// Exec runs sql on a connection of the pool.
+func (p pooled) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	conn, err := p.Acquire(ctx)
+	if err != nil {
+		return pgconn.CommandTag{}, err
+	}
+	defer conn.Release()
+	return conn.Exec(ctx, sql, args...)
+}
+
+// BeginTx starts a transaction on a connection that goes back to the pool
+// when the transaction ends.
+func (p pooled) BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error) {
+	conn, err := p.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := conn.BeginTx(ctx, opts)
+	if err != nil {
+		conn.Release()
+		return nil, err
+	}
+	return &releasingTx{Tx: tx, conn: conn}, nil
+}
+
+type releasingRows struct {
+	pgx.Rows
+	conn *pgxpool.Conn
+}
+
+func (r *releasingRows) Close() {
+	r.Rows.Close()
+	if r.conn != nil {
+		r.conn.Release()
+		r.conn = nil
+	}
+}
+
+func (r *releasingRows) Next() bool {
+	if r.Rows.Next() {
+		return true
+	}
+	r.Close()
+	return false
+}
+
+// row is the pgx.Row of pooled.QueryRow.
+type row struct {
+	rows pgx.Rows
+	err  error
+}
+
+func (r *row) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	defer r.rows.Close()
+	if !r.rows.Next() {
+		if err := r.rows.Err(); err != nil {
+			return err
+		}
+		return pgx.ErrNoRows
+	}
+	if err := r.rows.Scan(dest...); err != nil {
+		return err
+	}
+	r.rows.Close()
+	return r.rows.Err()
+}
+
+type releasingTx struct {
+	pgx.Tx
+	conn *pgxpool.Conn
+}
+
+func (t *releasingTx) Commit(ctx context.Context) error {
+	err := t.Tx.Commit(ctx)
+	t.release()
+	return err
+}
+
+func (t *releasingTx) Rollback(ctx context.Context) error {
+	err := t.Tx.Rollback(ctx)
+	t.release()
+	return err
+}
+
+func (t *releasingTx) release() {
+	if t.conn != nil {
+		t.conn.Release()
+		t.conn = nil
+	}
+}
