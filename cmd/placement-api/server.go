@@ -93,16 +93,14 @@ func (m Main) Run(ctx context.Context, args, environ []string) int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	if cfg.Database.SyncOnStartup {
-		if err := migrate.Sync(ctx, dsn); err != nil {
-			return fail("database sync: %v", err)
-		}
-	}
 	pool, err := openWithRetry(ctx, dsn, cfg, logger)
 	if err != nil {
 		return fail("connecting to the database ([placement_database] connection): %v", err)
 	}
 	defer pool.Close()
+	if err := prepareSchema(ctx, dsn, cfg.Database.SyncOnStartup, logger); err != nil {
+		return fail("%v", err)
+	}
 	if err := store.SeedStandard(ctx, pool); err != nil {
 		return fail("synchronising standard resource classes and traits: %v", err)
 	}
@@ -187,6 +185,42 @@ func (m Main) Run(ctx context.Context, args, environ []string) int {
 		}
 	}
 	return 0
+}
+
+// prepareSchema makes sure this binary can serve on the database's schema.
+// A current schema passes. An empty or older one (including one only the
+// Python service's "db sync" created) is migrated when sync is set
+// ([placement_database] sync_on_startup) and otherwise refused with one line
+// naming placement-manage db sync, rather than answering 500 to every
+// request that touches a missing table. A schema a newer release migrated
+// is served with a warning: during a rolling upgrade the database is synced
+// first and older processes keep serving (and restarting) until they are
+// replaced, which works because migrations only add. Dirty and unknown
+// schemas are refused.
+func prepareSchema(ctx context.Context, dsn string, sync bool, logger *slog.Logger) error {
+	st, err := migrate.CheckSchema(ctx, dsn)
+	if err != nil {
+		return fmt.Errorf("checking the database schema: %w", err)
+	}
+	switch st.State {
+	case migrate.SchemaCurrent:
+		return nil
+	case migrate.SchemaAhead:
+		logger.Warn("database schema is newer than this release; serving anyway (rolling upgrade?): upgrade this placement-api, and do not run this release's placement-manage db sync",
+			"schema", st.String(), "release_schema_version", st.Latest)
+		return nil
+	case migrate.SchemaEmpty, migrate.SchemaBehind:
+		if !sync {
+			return st.Err()
+		}
+		logger.Info("migrating the database schema ([placement_database] sync_on_startup = true)",
+			"schema", st.String(), "target_version", st.Latest)
+		if err := migrate.Sync(ctx, dsn); err != nil {
+			return fmt.Errorf("database sync: %w", err)
+		}
+		return nil
+	}
+	return st.Err()
 }
 
 // devDefaults fills in what `make run` needs on a fresh machine.

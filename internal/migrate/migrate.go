@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"slices"
 	"strconv"
@@ -21,6 +22,7 @@ import (
 	gomigrate "github.com/golang-migrate/migrate/v4"
 	"github.com/golang-migrate/migrate/v4/database"
 	_ "github.com/golang-migrate/migrate/v4/database/pgx/v5" // registers the pgx5 driver
+	"github.com/golang-migrate/migrate/v4/source"
 	"github.com/golang-migrate/migrate/v4/source/iofs"
 	"github.com/jackc/pgx/v5"
 
@@ -62,13 +64,33 @@ var versionRevisions = map[uint]string{
 	1: RevisionConsumerTypes,
 }
 
-// LatestVersion is the golang-migrate version of the newest migration. Its
-// schema is upstream's 422ece571366, the head of the reference release
-// (8.0.0), plus our own objects, which upstream tolerates, so that the
-// 8.0.0 service can share a database with us: version 2 the
-// placement_changes table, version 3 the triggers that fill it (change
-// capture).
-const LatestVersion uint = 3
+// LatestVersion is the golang-migrate version of the newest migration
+// embedded in package migrations, read from the file names so that a new
+// NNNN_*.up.sql file moves it without further edits. Its schema is
+// upstream's 422ece571366, the head of the reference release (8.0.0), plus
+// our own additions, which upstream tolerates, so that the 8.0.0 service
+// can share a database with us: version 2 the placement_changes table,
+// version 3 the triggers that fill it (change capture). It is a variable only because it is computed; nothing assigns it.
+var LatestVersion = embeddedLatest()
+
+// embeddedLatest returns the highest version among the embedded up
+// migrations, parsed as golang-migrate's iofs source parses them (files it
+// cannot parse are skipped by both).
+func embeddedLatest() uint {
+	entries, err := fs.ReadDir(migrations.FS, ".")
+	if err != nil {
+		panic("migrate: reading embedded migrations: " + err.Error())
+	}
+	var latest uint
+	for _, e := range entries {
+		m, err := source.DefaultParse(e.Name())
+		if err != nil || m.Direction != source.Up {
+			continue
+		}
+		latest = max(latest, m.Version)
+	}
+	return latest
+}
 
 // alembicRevision returns the upstream revision equivalent to version v:
 // that of the newest version up to v with an equivalent (versions after 1
@@ -126,7 +148,7 @@ func Sync(ctx context.Context, dsn string) error {
 		}
 		if exists {
 			// Running 0001 would fail and leave version 1 marked dirty.
-			return errors.New("database has Placement tables but no recorded schema version (no alembic_version or schema_migrations row); run 'placement-manage db stamp <revision>' first")
+			return errNoVersion
 		}
 	}
 	m, err := newMigrate(dsn)
@@ -320,8 +342,7 @@ func adopt(ctx context.Context, conn *pgx.Conn, rev string) (uint, error) {
 	}
 	i := slices.Index(alembicRevisions, rev)
 	if i < 0 {
-		return 0, fmt.Errorf("database is at unknown alembic revision %q (newer upstream Placement?); known revisions: %s",
-			rev, strings.Join(alembicRevisions, ", "))
+		return 0, errUnknownRevision(rev)
 	}
 	problems, err := legacyProblems(ctx, conn, rev)
 	if err != nil {

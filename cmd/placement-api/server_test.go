@@ -1,0 +1,305 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/openstack-placement-go/placement/internal/migrate"
+	"github.com/openstack-placement-go/placement/internal/testdb"
+	"github.com/openstack-placement-go/placement/migrations"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine to write while
+// the test reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+var dbCounter struct {
+	sync.Mutex
+	n int
+}
+
+// newDatabase creates an empty database, dropped when the test ends, and
+// returns its URL. (testdb.New would hand out a migrated one.)
+func newDatabase(t *testing.T) string {
+	t.Helper()
+	server := testdb.ServerURL(t)
+	dbCounter.Lock()
+	dbCounter.n++
+	name := fmt.Sprintf("placement_api_test_%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000, dbCounter.n)
+	dbCounter.Unlock()
+	execSQL(t, server, `CREATE DATABASE `+name)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, server)
+		if err != nil {
+			t.Errorf("drop %s: %v", name, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
+			t.Errorf("drop %s: %v", name, err)
+		}
+	})
+	return testdb.WithDatabase(server, name)
+}
+
+func execSQL(t *testing.T, dsn, sql string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, sql); err != nil {
+		t.Fatalf("exec: %v", err)
+	}
+}
+
+// pythonDatabase builds what the Python service's "placement-manage db sync"
+// leaves: upstream's schema at alembic 422ece571366 (0001's SQL, which keeps
+// alembic_version) and no golang-migrate table.
+func pythonDatabase(t *testing.T) string {
+	t.Helper()
+	dsn := newDatabase(t)
+	ddl, err := migrations.FS.ReadFile("0001_initial.up.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	execSQL(t, dsn, string(ddl))
+	execSQL(t, dsn, `DROP TABLE IF EXISTS schema_migrations`)
+	return dsn
+}
+
+func syncedDatabase(t *testing.T) string {
+	t.Helper()
+	dsn := newDatabase(t)
+	if err := migrate.Sync(context.Background(), dsn); err != nil {
+		t.Fatalf("Sync: %v", err)
+	}
+	return dsn
+}
+
+// started is a placement-api running in the test process.
+type started struct {
+	base   string // http://HOST:PORT
+	stderr *syncBuffer
+	stop   func() int // cancels Run and returns its exit code; idempotent
+}
+
+var listening = regexp.MustCompile(`msg="placement-api listening" address=(\S+)`)
+
+// start runs placement-api against dsn with extra lines appended to
+// [placement_database]. If it exits before listening, start returns its
+// exit code and stderr with base "".
+func start(t *testing.T, dsn, extra string) (started, int) {
+	t.Helper()
+	conf := filepath.Join(t.TempDir(), "placement.conf")
+	text := "[api]\nauth_strategy = noauth2\n[placement_database]\nconnection = " + dsn + "\nmax_retries = 0\n" + extra
+	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stderr := &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- Main{Stdout: io.Discard, Stderr: stderr}.Run(ctx, []string{"--config-file", conf, "--bind", "127.0.0.1:0"}, nil)
+	}()
+	var code int
+	var once sync.Once
+	s := started{stderr: stderr, stop: func() int {
+		once.Do(func() { cancel(); code = <-done })
+		return code
+	}}
+	deadline := time.After(60 * time.Second)
+	for {
+		if m := listening.FindStringSubmatch(stderr.String()); m != nil {
+			s.base = "http://" + m[1]
+			t.Cleanup(func() { s.stop() })
+			return s, 0
+		}
+		select {
+		case c := <-done:
+			cancel()
+			return s, c
+		case <-deadline:
+			cancel()
+			t.Fatalf("placement-api neither listened nor exited within 60s; stderr:\n%s", stderr)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// call sends one admin request at the latest microversion and returns the
+// status and body.
+func call(t *testing.T, method, url, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Auth-Token", "admin")
+	req.Header.Set("OpenStack-API-Version", "placement latest")
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// wantServes checks that the writes and the candidates query that answered
+// 500 on an unsynced schema work.
+func wantServes(t *testing.T, base string) {
+	t.Helper()
+	const rp = "11111111-2222-3333-4444-555555555555"
+	steps := []struct {
+		method, path, body string
+		status             int
+		contains           string
+	}{
+		{"GET", "/resource_providers", "", 200, `"resource_providers": []`},
+		{"POST", "/resource_providers", `{"name": "cn1", "uuid": "` + rp + `"}`, 200, rp},
+		{"PUT", "/resource_providers/" + rp + "/inventories", `{"resource_provider_generation": 0, "inventories": {"VCPU": {"total": 8}}}`, 200, `"VCPU"`},
+		{"GET", "/allocation_candidates?resources=VCPU:2", "", 200, rp},
+	}
+	for _, s := range steps {
+		status, body := call(t, s.method, base+s.path, s.body)
+		if status != s.status || !strings.Contains(body, s.contains) {
+			t.Fatalf("%s %s = %d %s; want %d containing %q", s.method, s.path, status, body, s.status, s.contains)
+		}
+	}
+}
+
+// refusal returns the lines placement-api itself printed (not the logger's).
+func refusal(stderr string) []string {
+	var lines []string
+	for _, l := range strings.Split(stderr, "\n") {
+		if strings.HasPrefix(l, "placement-api: ") {
+			lines = append(lines, l)
+		}
+	}
+	return lines
+}
+
+func TestRun_SchemaCheck(t *testing.T) {
+	t.Parallel()
+	refusalBehind := fmt.Sprintf("placement-api: database schema is behind this release (version none, alembic 422ece571366; this release needs version %d): run 'placement-manage db sync' (or set [placement_database] sync_on_startup = true)", migrate.LatestVersion)
+
+	t.Run("a database only the Python service synced is refused with one line", func(t *testing.T) {
+		t.Parallel()
+		dsn := pythonDatabase(t)
+		s, code := start(t, dsn, "")
+		if s.base != "" || code != 1 {
+			t.Fatalf("placement-api started (%q) or exited %d; want exit 1", s.base, code)
+		}
+		if got := refusal(s.stderr.String()); len(got) != 1 || got[0] != refusalBehind {
+			t.Errorf("refusal lines = %q\nwant one: %q", got, refusalBehind)
+		}
+		st, err := migrate.CheckSchema(context.Background(), dsn)
+		if err != nil || st.State != migrate.SchemaBehind {
+			t.Errorf("after the refusal CheckSchema = %+v, %v; want still behind", st, err)
+		}
+	})
+	t.Run("an empty database is refused with one line", func(t *testing.T) {
+		t.Parallel()
+		s, code := start(t, newDatabase(t), "sync_on_startup = false\n")
+		want := "placement-api: database has no Placement schema yet: run 'placement-manage db sync' (or set [placement_database] sync_on_startup = true)"
+		if got := refusal(s.stderr.String()); s.base != "" || code != 1 || len(got) != 1 || got[0] != want {
+			t.Errorf("placement-api = %q, exit %d, refusal %q; want exit 1 and %q", s.base, code, got, want)
+		}
+	})
+	t.Run("a dirty database is refused even with sync_on_startup", func(t *testing.T) {
+		t.Parallel()
+		dsn := syncedDatabase(t)
+		execSQL(t, dsn, `UPDATE schema_migrations SET dirty = true`)
+		s, code := start(t, dsn, "sync_on_startup = true\n")
+		if got := refusal(s.stderr.String()); s.base != "" || code != 1 || len(got) != 1 || !strings.Contains(got[0], "marked dirty") {
+			t.Errorf("placement-api = %q, exit %d, refusal %q; want exit 1 naming the dirty flag", s.base, code, got)
+		}
+	})
+	t.Run("with sync_on_startup a Python-only database is migrated and served", func(t *testing.T) {
+		t.Parallel()
+		dsn := pythonDatabase(t)
+		s, code := start(t, dsn, "sync_on_startup = true\n")
+		if s.base == "" {
+			t.Fatalf("placement-api exited %d:\n%s", code, s.stderr)
+		}
+		wantServes(t, s.base)
+		st, err := migrate.CheckSchema(context.Background(), dsn)
+		if err != nil || st.State != migrate.SchemaCurrent || st.Alembic != migrate.RevisionConsumerTypes {
+			t.Errorf("CheckSchema = %+v, %v; want current with the alembic row kept", st, err)
+		}
+		if code := s.stop(); code != 0 {
+			t.Errorf("exit code after shutdown = %d", code)
+		}
+	})
+	t.Run("with sync_on_startup an empty database is migrated and served", func(t *testing.T) {
+		t.Parallel()
+		s, code := start(t, newDatabase(t), "sync_on_startup = true\n")
+		if s.base == "" {
+			t.Fatalf("placement-api exited %d:\n%s", code, s.stderr)
+		}
+		wantServes(t, s.base)
+	})
+	t.Run("a current database is served without sync_on_startup", func(t *testing.T) {
+		t.Parallel()
+		s, code := start(t, syncedDatabase(t), "")
+		if s.base == "" {
+			t.Fatalf("placement-api exited %d:\n%s", code, s.stderr)
+		}
+		wantServes(t, s.base)
+		if strings.Contains(s.stderr.String(), "migrating the database schema") {
+			t.Errorf("placement-api migrated a current database:\n%s", s.stderr)
+		}
+	})
+	t.Run("a schema a newer release migrated is served with a warning, and not synced", func(t *testing.T) {
+		t.Parallel()
+		dsn := syncedDatabase(t)
+		execSQL(t, dsn, `UPDATE schema_migrations SET version = version + 1`)
+		s, code := start(t, dsn, "sync_on_startup = true\n")
+		if s.base == "" {
+			t.Fatalf("placement-api exited %d:\n%s", code, s.stderr)
+		}
+		if !strings.Contains(s.stderr.String(), `level=WARN msg="database schema is newer than this release`) {
+			t.Errorf("no warning about the newer schema:\n%s", s.stderr)
+		}
+		wantServes(t, s.base)
+		st, err := migrate.CheckSchema(context.Background(), dsn)
+		if err != nil || st.State != migrate.SchemaAhead || st.Version != int(migrate.LatestVersion)+1 {
+			t.Errorf("CheckSchema = %+v, %v; want the newer version left as it was", st, err)
+		}
+	})
+}
