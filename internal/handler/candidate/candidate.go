@@ -129,13 +129,20 @@ func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// msgClientGone is what the access log records (as a 503) for a client
+// that closed its connection before the answer was ready; nobody reads it.
+const msgClientGone = "The client closed the connection before the allocation candidates were ready."
+
 // bounded turns the end of ctx into the client's error: past the handler's
-// own timeout a 503 with CodeCandidatesTimeout. A client that went away
-// gets whatever error reached here; nobody reads it.
+// own timeout a 503 with CodeCandidatesTimeout; for a client that went
+// away a 503 that is not logged as an unexpected error.
 func (h Handler) bounded(ctx context.Context, err error) error {
-	if h.Timeout > 0 && (errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded)) {
+	switch cause := ctx.Err(); {
+	case h.Timeout > 0 && (errors.Is(err, context.DeadlineExceeded) || errors.Is(cause, context.DeadlineExceeded)):
 		return &placement.Error{Kind: placement.Unavailable, Code: placement.CodeCandidatesTimeout,
 			Message: fmt.Sprintf(msgTimeout, h.Timeout.Seconds()), Err: err}
+	case errors.Is(cause, context.Canceled):
+		return &placement.Error{Kind: placement.Unavailable, Message: msgClientGone, Err: err}
 	}
 	return err
 }
