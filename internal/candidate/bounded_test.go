@@ -181,3 +181,57 @@ func TestGenerate_BudgetDoesNotChangeAnswers(t *testing.T) {
 		}
 	}
 }
+
+func TestGenerate_RandomSampleIsBounded(t *testing.T) {
+	t.Parallel()
+	wide := wideWorld(t, 12)
+
+	t.Run("randomize with a limit keeps only the sample in memory", func(t *testing.T) {
+		t.Parallel()
+		// 12^5 = 248832 candidates need over 100 MiB when all are kept.
+		req := parse(t, wide, wideQuery(5)+"&limit=10")
+		opt := Options{Randomize: true, MemoryLimit: 1 << 20, Rand: rand.New(rand.NewPCG(1, 2))}
+		res, err := Generate(context.Background(), wide.snap, req, opt)
+		if err != nil || len(res.Requests) != 10 {
+			t.Fatalf("Generate = %v, %v; want 10 candidates", res, err)
+		}
+		if _, err := Generate(context.Background(), wide.snap, parse(t, wide, wideQuery(5)), opt); placement.CodeOf(err) != placement.CodeCandidatesMemoryLimit {
+			t.Errorf("without a limit: error %v, want the memory limit", err)
+		}
+	})
+
+	t.Run("the sample is uniform over all candidates", func(t *testing.T) {
+		t.Parallel()
+		all := wide.shows(generate(t, wide.snap, parse(t, wide, wideQuery(2)), Options{}), true)
+		if len(all) != 144 {
+			t.Fatalf("%d candidates, want 144", len(all))
+		}
+		req := parse(t, wide, wideQuery(2)+"&limit=3")
+		picks := map[string]int{}
+		firsts := map[string]int{}
+		const runs = 3000
+		for i := 0; i < runs; i++ {
+			res := generate(t, wide.snap, req, Options{Randomize: true, Rand: rand.New(rand.NewPCG(uint64(i), 3))})
+			got := wide.shows(res, true)
+			if len(got) != 3 || got[0] == got[1] || got[1] == got[2] {
+				t.Fatalf("run %d: sample %q, want 3 distinct candidates", i, got)
+			}
+			for _, c := range got {
+				picks[c]++
+			}
+			firsts[wide.show(res.Requests[0], true)]++
+		}
+		// Each candidate is expected runs*3/144 = 62.5 times; with these
+		// seeds every count lies well inside [30, 100] for a uniform
+		// sample, and a sampler biased towards the first or last
+		// candidates would leave some near zero.
+		for _, c := range all {
+			if n := picks[c]; n < 30 || n > 100 {
+				t.Errorf("candidate %s picked %d times in %d samples of 3, want about 62", c, n, runs)
+			}
+		}
+		if len(firsts) < 130 {
+			t.Errorf("only %d distinct candidates came first: the sample is not shuffled", len(firsts))
+		}
+	})
+}

@@ -119,6 +119,7 @@ type generator struct {
 	chosen  []int32 // suffixed: provider; unsuffixed: option index
 	seen    map[string]struct{}
 	count   int
+	offered int // candidates offered to the sample (Randomize with a limit)
 	stop    bool
 	results []AllocationRequest
 
@@ -665,7 +666,7 @@ func (g *generator) leaf() {
 		}
 		return strings.Compare(a.Class, b.Class)
 	})
-	mstart := len(g.mapArena)
+	mstart, pstart := len(g.mapArena), len(g.provArena)
 	allSharing := true
 	for _, a := range allocs {
 		allSharing = allSharing && s.Providers[a.Provider].Sharing
@@ -713,6 +714,11 @@ func (g *generator) leaf() {
 	if g.legacy && multiProviderTree(s, allocs) {
 		return
 	}
+	if g.opt.Randomize && g.req.Limit > 0 {
+		g.sample(AllocationRequest{Allocations: allocs, Mappings: maps})
+		g.allocArena, g.mapArena, g.provArena = g.allocArena[:start], g.mapArena[:mstart], g.provArena[:pstart]
+		return
+	}
 	if c := cap(g.results); len(g.results) == c {
 		g.results = slices.Grow(g.results, 1)
 		g.charge(sizeRequest * (cap(g.results) - c))
@@ -721,6 +727,41 @@ func (g *generator) leaf() {
 	if g.req.Limit > 0 && !g.opt.Randomize && len(g.results) >= g.req.Limit {
 		g.stop = true
 	}
+}
+
+// sample offers ar to a uniform random sample of req.Limit candidates
+// (reservoir sampling, Knuth's Algorithm R), so that randomize with a
+// limit holds that many candidates rather than all of them; finish then
+// shuffles the sample, which makes it a uniform random ordered sample as
+// before. A kept candidate is copied out of the arenas, which the caller
+// rewinds, so one that is later replaced is garbage rather than pinning
+// an arena chunk.
+func (g *generator) sample(ar AllocationRequest) {
+	n := g.offered
+	g.offered++
+	slot := n
+	if n >= g.req.Limit {
+		if slot = g.intN(n + 1); slot >= g.req.Limit {
+			return
+		}
+	}
+	np := 0
+	for _, m := range ar.Mappings {
+		np += len(m.Providers)
+	}
+	provs := make([]int32, 0, np)
+	kept := AllocationRequest{Allocations: slices.Clone(ar.Allocations), Mappings: make([]Mapping, len(ar.Mappings))}
+	for i, m := range ar.Mappings {
+		from := len(provs)
+		provs = append(provs, m.Providers...)
+		kept.Mappings[i] = Mapping{Suffix: m.Suffix, Providers: provs[from:len(provs):len(provs)]}
+	}
+	if slot < len(g.results) {
+		g.results[slot] = kept // the replaced one's memory is released
+		return
+	}
+	g.charge(sizeRequest + sizeAllocation*len(kept.Allocations) + sizeMapping*len(kept.Mappings) + 4*np)
+	g.results = append(g.results, kept)
 }
 
 // reserve makes room in the arenas for one more candidate. Full arenas are
