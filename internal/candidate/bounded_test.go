@@ -149,6 +149,20 @@ func TestGenerate_MemoryLimit(t *testing.T) {
 		}
 	})
 
+	t.Run("candidates hidden below 1.29 do not count against the budget", func(t *testing.T) {
+		t.Parallel()
+		// Every one of the 12^4 candidates uses the root and a child, so
+		// below 1.29 all are hidden: the answer is empty, not an error.
+		req, err := Parse(wideQuery(4), ver(28))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Generate(context.Background(), wide.snap, req, Options{MemoryLimit: 1 << 20})
+		if err != nil || len(res.Requests) != 0 {
+			t.Fatalf("Generate = %v, %v; want no candidates", res, err)
+		}
+	})
+
 	t.Run("max_allocation_candidates keeps a wide request within budget", func(t *testing.T) {
 		t.Parallel()
 		res, err := Generate(context.Background(), wide.snap, parse(t, wide, wideQuery(8)), Options{MemoryLimit: 1 << 20, MaxCandidates: 500})

@@ -712,6 +712,9 @@ func (g *generator) leaf() {
 		g.stop = true
 	}
 	if g.legacy && multiProviderTree(s, allocs) {
+		// Hidden (though counted by the cap above): its arena space is
+		// reused, so hidden candidates do not add up in memory.
+		g.allocArena, g.mapArena, g.provArena = g.allocArena[:start], g.mapArena[:mstart], g.provArena[:pstart]
 		return
 	}
 	if g.opt.Randomize && g.req.Limit > 0 {
