@@ -170,12 +170,16 @@ func Generate(ctx context.Context, s *Snapshot, req *Request, opt Options) (*Res
 // generation should stop.
 func (g *generator) tick() bool {
 	g.steps++
-	if g.steps%checkEvery == 0 && g.err == nil {
-		if err := g.ctx.Err(); err != nil {
-			g.fail(err)
-		}
+	if g.steps%checkEvery == 0 {
+		g.checkContext() // kept out of tick so that tick inlines
 	}
 	return g.stop
+}
+
+func (g *generator) checkContext() {
+	if err := g.ctx.Err(); err != nil && g.err == nil {
+		g.fail(err)
+	}
 }
 
 // charge adds n bytes to the memory estimate and stops generation once it
