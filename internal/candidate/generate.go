@@ -705,7 +705,7 @@ func (g *generator) leaf() {
 			g.seen = map[string]struct{}{}
 		}
 		if _, dup := g.seen[key]; dup {
-			g.allocArena, g.mapArena = g.allocArena[:start], g.mapArena[:mstart]
+			g.allocArena, g.mapArena, g.provArena = g.allocArena[:start], g.mapArena[:mstart], g.provArena[:pstart]
 			return
 		}
 		g.seen[key] = struct{}{}
