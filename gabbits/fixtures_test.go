@@ -24,6 +24,7 @@ func candidateFixture(t testing.TB, baseURL string, env map[string]string) error
 		"CN_A", "CN_B", "CN_C", "NFS", "AGG1", "AGG2",
 		"HOST", "NUMA0", "NUMA1", "GPU0", "GPU1", "NIC", "PF_A", "PF_B",
 		"CN1", "PF1", "PF2", "CN2", "SS", "AGG_A", "CONSUMER",
+		"WIDE", "WIDE_GPU1", "WIDE_GPU2", "WIDE_GPU3", "WIDE_GPU4",
 	} {
 		env[k+"_UUID"] = uuid.NewString()
 	}

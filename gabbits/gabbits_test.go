@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/openstack-placement-go/placement/internal/api"
 	"github.com/openstack-placement-go/placement/internal/gabbi"
@@ -42,7 +43,7 @@ func TestGabbits(t *testing.T) {
 				return
 			}
 			t.Parallel()
-			srv := startServer(t, policyFor(t, file))
+			srv := startServer(t, policyFor(t, file), serverOptions[name])
 			gabbi.RunFile(t, file, gabbi.Options{BaseURL: srv.URL, Fixtures: fixtures})
 		})
 	}
@@ -69,8 +70,17 @@ func policyFor(t *testing.T, file string) policy.Enforcer {
 	return e
 }
 
-// startServer starts an in-process service on a fresh database.
-func startServer(t *testing.T, enforcer policy.Enforcer) *httptest.Server {
+// serverOptions configures the service of the files that test a
+// non-default option, by file name.
+var serverOptions = map[string]func(*api.Options){
+	"allocation-candidates-bounded": func(o *api.Options) { o.Placement.AllocationCandidatesMemoryLimitMB = 1 },
+	// Every request is past a deadline of a nanosecond.
+	"allocation-candidates-timeout": func(o *api.Options) { o.Placement.AllocationCandidatesTimeout = time.Nanosecond },
+}
+
+// startServer starts an in-process service on a fresh database, under
+// enforcer, with configure (if not nil) applied to its options.
+func startServer(t *testing.T, enforcer policy.Enforcer, configure func(*api.Options)) *httptest.Server {
 	t.Helper()
 	dsn := testdb.New(t)
 	pool, err := store.Open(context.Background(), dsn, store.PoolOptions{MaxConns: 8})
@@ -81,7 +91,11 @@ func startServer(t *testing.T, enforcer policy.Enforcer) *httptest.Server {
 	if testing.Verbose() && os.Getenv("GABBI_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	srv := httptest.NewServer(api.New(store.New(pool), api.Options{Logger: logger, Policy: enforcer}).Handler())
+	opts := api.Options{Logger: logger, Policy: enforcer}
+	if configure != nil {
+		configure(&opts)
+	}
+	srv := httptest.NewServer(api.New(store.New(pool), opts).Handler())
 	t.Cleanup(func() {
 		srv.Close()
 		pool.Close()

@@ -104,7 +104,8 @@ func (a *API) limitBody(next http.Handler) http.Handler {
 // logged (as a warning: it is not a bug of ours) with the request id.
 func classifyRequest(r *http.Request, err error) error {
 	c := classify(err)
-	if placement.KindOf(c) == placement.Unavailable {
+	var pe *placement.Error
+	if errors.As(c, &pe) && pe.Kind == placement.Unavailable && pe.Message == msgDatabaseUnavailable {
 		slog.WarnContext(r.Context(), "database unavailable", "error", err, "request_id", web.RequestID(r.Context()))
 	}
 	return c

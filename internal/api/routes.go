@@ -137,6 +137,11 @@ type PlacementOptions struct {
 	IncompleteConsumerUserID      string
 	RandomizeAllocationCandidates bool
 	MaxAllocationCandidates       int // -1 or 0: no cap
+	// AllocationCandidatesMemoryLimitMB and AllocationCandidatesTimeout
+	// bound one GET /allocation_candidates (MiB, seconds; zero or
+	// negative: no bound). The zero Options leave both off.
+	AllocationCandidatesMemoryLimitMB int
+	AllocationCandidatesTimeout       time.Duration
 }
 
 // New wires every handler to st.
@@ -154,7 +159,9 @@ func New(st *store.Store, opts Options) *API {
 				IncompleteUserID:    opts.Placement.IncompleteConsumerUserID},
 			Candidate: candidate.Handler{Store: st,
 				Randomize:     opts.Placement.RandomizeAllocationCandidates,
-				MaxCandidates: opts.Placement.MaxAllocationCandidates},
+				MaxCandidates: opts.Placement.MaxAllocationCandidates,
+				MemoryLimit:   int64(max(opts.Placement.AllocationCandidatesMemoryLimitMB, 0)) << 20,
+				Timeout:       opts.Placement.AllocationCandidatesTimeout},
 			Inventory:     inventory.Handler{Store: st},
 			Usage:         usage.Handler{Store: st},
 			Reshaper:      reshaper.Handler{Store: st},

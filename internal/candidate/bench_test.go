@@ -64,7 +64,7 @@ func benchQuery(b *testing.B, s *Snapshot, minor int, query string, wantMin int)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if res := Generate(s, req, Options{}); len(res.Requests) < wantMin {
+		if res := generate(b, s, req, Options{}); len(res.Requests) < wantMin {
 			b.Fatalf("%d candidates, want >= %d", len(res.Requests), wantMin)
 		}
 	}

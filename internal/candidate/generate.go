@@ -1,10 +1,14 @@
 package candidate
 
 import (
+	"context"
 	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
+
+	"github.com/openstack-placement-go/placement/internal/placement"
 )
 
 // Options are the configuration knobs of the generator.
@@ -19,7 +23,23 @@ type Options struct {
 	MaxCandidates int
 	// Rand is the random source for Randomize; nil uses the global one.
 	Rand *rand.Rand
+	// MemoryLimit is [placement] allocation_candidates_memory_limit_mb in
+	// bytes: the most memory one generation may accumulate (candidates,
+	// their allocations and mappings, duplicate keys, per-group option
+	// rows), as estimated by Generate. Zero or negative means unlimited.
+	MemoryLimit int64
 }
+
+// MsgMemoryLimit is the message of the error Generate returns when the
+// candidates would need more memory than Options.MemoryLimit allows.
+const MsgMemoryLimit = "The allocation candidates for this request would need more than the %d MiB " +
+	"one request may use ([placement] allocation_candidates_memory_limit_mb). " +
+	"Narrow the request or pass a limit."
+
+// checkEvery is how many steps of the walk pass between two looks at the
+// context: often enough to stop within a millisecond or so, rarely enough
+// not to show in the hot loops.
+const checkEvery = 4096
 
 // Allocation is an amount of one class on one provider.
 type Allocation struct {
@@ -99,8 +119,14 @@ type generator struct {
 	chosen  []int32 // suffixed: provider; unsuffixed: option index
 	seen    map[string]struct{}
 	count   int
+	offered int // candidates offered to the sample (Randomize with a limit)
 	stop    bool
 	results []AllocationRequest
+
+	ctx   context.Context
+	steps uint32
+	mem   int64 // estimated bytes accumulated so far
+	err   error // why generation stopped early, if it did
 
 	allocArena []Allocation
 	provArena  []int32
@@ -112,19 +138,73 @@ type generator struct {
 // Generate returns the allocation candidates for req over s (spec 07 §6).
 // Names unknown to the snapshot simply match nothing: the caller has
 // already rejected names unknown to the database.
-func Generate(s *Snapshot, req *Request, opt Options) *Result {
-	g := &generator{s: s, req: req, opt: opt, legacy: !req.NestedAware && s.Nested}
+//
+// Generation is bounded: it stops with ctx.Err() once ctx is done, and
+// with an Invalid *placement.Error coded CodeCandidatesMemoryLimit once
+// the estimated memory of what it has accumulated exceeds
+// opt.MemoryLimit. The estimate counts the arrays the generator allocates
+// (exact sizes of its arenas and result slice, and of each group's option
+// rows) plus the duplicate-detection keys, so it is deterministic.
+func Generate(ctx context.Context, s *Snapshot, req *Request, opt Options) (*Result, error) {
+	g := &generator{s: s, req: req, opt: opt, legacy: !req.NestedAware && s.Nested, ctx: ctx}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if !g.resolve() {
-		return &Result{}
+		return &Result{}, nil
 	}
 	for i := range g.groups {
 		if !g.prepare(&g.groups[i]) {
-			return &Result{}
+			return &Result{}, nil
 		}
 	}
 	g.walk()
-	return g.finish()
+	if g.err != nil {
+		return nil, g.err
+	}
+	return g.finish(), nil
 }
+
+// tick counts one step of the walk and, every checkEvery steps, stops
+// generation if the request's context is done. It reports whether
+// generation should stop.
+func (g *generator) tick() bool {
+	g.steps++
+	if g.steps%checkEvery == 0 {
+		g.checkContext() // kept out of tick so that tick inlines
+	}
+	return g.stop
+}
+
+func (g *generator) checkContext() {
+	if err := g.ctx.Err(); err != nil && g.err == nil {
+		g.fail(err)
+	}
+}
+
+// charge adds n bytes to the memory estimate and stops generation once it
+// exceeds the budget.
+func (g *generator) charge(n int) {
+	g.mem += int64(n)
+	if g.opt.MemoryLimit > 0 && g.mem > g.opt.MemoryLimit && g.err == nil {
+		g.fail(placement.E(placement.Invalid, MsgMemoryLimit, g.opt.MemoryLimit>>20).WithCode(placement.CodeCandidatesMemoryLimit))
+	}
+}
+
+func (g *generator) fail(err error) {
+	g.err, g.stop = err, true
+}
+
+// Sizes of what the generator accumulates, for the memory estimate.
+const (
+	sizeAllocation = int(unsafe.Sizeof(Allocation{}))
+	sizeMapping    = int(unsafe.Sizeof(Mapping{}))
+	sizeRequest    = int(unsafe.Sizeof(AllocationRequest{}))
+	// sizeSeenEntry is the map's own share of one duplicate key (slot,
+	// control byte, string header, load-factor slack); the key's bytes
+	// are counted on top.
+	sizeSeenEntry = 48
+)
 
 func (g *generator) ids(m map[string]int32, names []string) []int32 {
 	var out []int32
@@ -388,7 +468,8 @@ func (g *generator) options(a int32) bool {
 			rg.nopts = len(rg.opts)
 			continue
 		}
-		// Odometer over the classes, first class slowest.
+		// Odometer over the classes, first class slowest. The rows are a
+		// product, so they count against the budget and the context.
 		n := len(rg.classes)
 		idx := g.idx[:0]
 		for k := 0; k < n; k++ {
@@ -396,7 +477,14 @@ func (g *generator) options(a int32) bool {
 		}
 		g.idx = idx
 		for {
+			if g.tick() {
+				return false
+			}
 			row := len(rg.opts)
+			if c := cap(rg.opts); c-row < n {
+				rg.opts = slices.Grow(rg.opts, n)
+				g.charge(4 * (cap(rg.opts) - c))
+			}
 			for k := 0; k < n; k++ {
 				rg.opts = append(rg.opts, rg.cand[k][idx[k]])
 			}
@@ -478,7 +566,7 @@ func (g *generator) place(gi int) {
 	}
 	rg := &g.groups[gi]
 	depth := len(g.stack)
-	for o := 0; o < rg.nopts && !g.stop; o++ {
+	for o := 0; o < rg.nopts && !g.tick(); o++ {
 		var provs []int32
 		if rg.suffixed {
 			provs = rg.opts[o : o+1]
@@ -582,7 +670,7 @@ func (g *generator) leaf() {
 		}
 		return strings.Compare(a.Class, b.Class)
 	})
-	mstart := len(g.mapArena)
+	mstart, pstart := len(g.mapArena), len(g.provArena)
 	allSharing := true
 	for _, a := range allocs {
 		allSharing = allSharing && s.Providers[a.Provider].Sharing
@@ -617,17 +705,30 @@ func (g *generator) leaf() {
 			g.seen = map[string]struct{}{}
 		}
 		if _, dup := g.seen[key]; dup {
-			g.allocArena, g.mapArena = g.allocArena[:start], g.mapArena[:mstart]
+			g.allocArena, g.mapArena, g.provArena = g.allocArena[:start], g.mapArena[:mstart], g.provArena[:pstart]
 			return
 		}
 		g.seen[key] = struct{}{}
+		g.charge(sizeSeenEntry + len(key))
 	}
 	g.count++
 	if g.opt.MaxCandidates > 0 && g.count >= g.opt.MaxCandidates {
 		g.stop = true
 	}
 	if g.legacy && multiProviderTree(s, allocs) {
+		// Hidden (though counted by the cap above): its arena space is
+		// reused, so hidden candidates do not add up in memory.
+		g.allocArena, g.mapArena, g.provArena = g.allocArena[:start], g.mapArena[:mstart], g.provArena[:pstart]
 		return
+	}
+	if g.opt.Randomize && g.req.Limit > 0 {
+		g.sample(AllocationRequest{Allocations: allocs, Mappings: maps})
+		g.allocArena, g.mapArena, g.provArena = g.allocArena[:start], g.mapArena[:mstart], g.provArena[:pstart]
+		return
+	}
+	if c := cap(g.results); len(g.results) == c {
+		g.results = slices.Grow(g.results, 1)
+		g.charge(sizeRequest * (cap(g.results) - c))
 	}
 	g.results = append(g.results, AllocationRequest{Allocations: allocs, Mappings: maps})
 	if g.req.Limit > 0 && !g.opt.Randomize && len(g.results) >= g.req.Limit {
@@ -635,13 +736,50 @@ func (g *generator) leaf() {
 	}
 }
 
+// sample offers ar to a uniform random sample of req.Limit candidates
+// (reservoir sampling, Knuth's Algorithm R), so that randomize with a
+// limit holds that many candidates rather than all of them; finish then
+// shuffles the sample, which makes it a uniform random ordered sample as
+// before. A kept candidate is copied out of the arenas, which the caller
+// rewinds, so one that is later replaced is garbage rather than pinning
+// an arena chunk.
+func (g *generator) sample(ar AllocationRequest) {
+	n := g.offered
+	g.offered++
+	slot := n
+	if n >= g.req.Limit {
+		if slot = g.intN(n + 1); slot >= g.req.Limit {
+			return
+		}
+	}
+	np := 0
+	for _, m := range ar.Mappings {
+		np += len(m.Providers)
+	}
+	provs := make([]int32, 0, np)
+	kept := AllocationRequest{Allocations: slices.Clone(ar.Allocations), Mappings: make([]Mapping, len(ar.Mappings))}
+	for i, m := range ar.Mappings {
+		from := len(provs)
+		provs = append(provs, m.Providers...)
+		kept.Mappings[i] = Mapping{Suffix: m.Suffix, Providers: provs[from:len(provs):len(provs)]}
+	}
+	if slot < len(g.results) {
+		g.results[slot] = kept // the replaced one's memory is released
+		return
+	}
+	g.charge(sizeRequest + sizeAllocation*len(kept.Allocations) + sizeMapping*len(kept.Mappings) + 4*np)
+	g.results = append(g.results, kept)
+}
+
 // reserve makes room in the arenas for one more candidate. Full arenas are
 // replaced, not grown: earlier candidates keep pointing into the old chunk,
 // and nothing is ever copied. Chunks start small and double, so a request
 // with a small limit allocates little.
+// Every chunk counts against the memory budget.
 func (g *generator) reserve() {
 	if n := len(g.stack); cap(g.allocArena)-len(g.allocArena) < n {
 		g.allocArena = make([]Allocation, 0, nextChunk(cap(g.allocArena), n))
+		g.charge(sizeAllocation * cap(g.allocArena))
 	}
 	n := 0
 	for i := range g.groups {
@@ -649,9 +787,11 @@ func (g *generator) reserve() {
 	}
 	if cap(g.provArena)-len(g.provArena) < n {
 		g.provArena = make([]int32, 0, nextChunk(cap(g.provArena), n))
+		g.charge(4 * cap(g.provArena))
 	}
 	if n := len(g.groups); cap(g.mapArena)-len(g.mapArena) < n {
 		g.mapArena = make([]Mapping, 0, nextChunk(cap(g.mapArena), n))
+		g.charge(sizeMapping * cap(g.mapArena))
 	}
 }
 
@@ -718,18 +858,44 @@ func (g *generator) finish() *Result {
 	if len(res) == 0 {
 		return out
 	}
-	var ids []int32 // providers (below 1.29) or roots (from 1.29) used
+	// The providers (below 1.29) or roots (from 1.29) used.
+	used := func(a Allocation) int32 {
+		if g.req.NestedAware {
+			return s.Providers[a.Provider].Root
+		}
+		return a.Provider
+	}
+	n := 0
 	for _, r := range res {
-		for _, a := range r.Allocations {
-			if g.req.NestedAware {
-				ids = append(ids, s.Providers[a.Provider].Root)
-			} else {
-				ids = append(ids, a.Provider)
+		n += len(r.Allocations)
+	}
+	var ids []int32
+	if 4*n <= len(s.Providers) {
+		// Few candidates: list, sort and compact, without touching the
+		// whole snapshot.
+		ids = make([]int32, 0, n)
+		for _, r := range res {
+			for _, a := range r.Allocations {
+				ids = append(ids, used(a))
+			}
+		}
+		slices.Sort(ids)
+		ids = slices.Compact(ids)
+	} else {
+		// Many: mark, so the extra memory is bounded by the snapshot
+		// rather than growing with the candidates.
+		marks := make([]bool, len(s.Providers))
+		for _, r := range res {
+			for _, a := range r.Allocations {
+				marks[used(a)] = true
+			}
+		}
+		for i, m := range marks {
+			if m {
+				ids = append(ids, int32(i))
 			}
 		}
 	}
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
 	if !g.req.NestedAware {
 		out.Summaries = ids
 		return out

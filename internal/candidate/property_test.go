@@ -496,7 +496,7 @@ func TestGenerate_MatchesBruteForce(t *testing.T) {
 		for _, g := range req.Groups {
 			w.suffixes = append(w.suffixes, g.Suffix)
 		}
-		res := Generate(w.snap, req, Options{})
+		res := generate(t, w.snap, req, Options{})
 		got := w.shows(res, true)
 		b := &bfWorld{ps: w.data, byID: map[int64]*ProviderData{}, req: req, snapN: w.snap.Nested}
 		for i := range b.ps {
@@ -555,18 +555,18 @@ func TestGenerate_LimitIsPrefix(t *testing.T) {
 		r := rand.New(rand.NewPCG(uint64(seed), 7))
 		w := randomWorld(t, r)
 		req := randomRequest(r, w)
-		all := Generate(w.snap, req, Options{})
+		all := generate(t, w.snap, req, Options{})
 		if len(all.Requests) < 2 {
 			continue
 		}
 		lim := *req
 		lim.Limit = 1 + r.IntN(len(all.Requests))
-		got := Generate(w.snap, &lim, Options{})
+		got := generate(t, w.snap, &lim, Options{})
 		if !reflect.DeepEqual(got.Requests, all.Requests[:lim.Limit]) {
 			t.Fatalf("seed %d: limit %d is not a prefix", seed, lim.Limit)
 		}
 		if req.NestedAware || !w.snap.Nested {
-			capped := Generate(w.snap, req, Options{MaxCandidates: lim.Limit})
+			capped := generate(t, w.snap, req, Options{MaxCandidates: lim.Limit})
 			if !reflect.DeepEqual(capped.Requests, all.Requests[:lim.Limit]) {
 				t.Fatalf("seed %d: cap %d is not a prefix", seed, lim.Limit)
 			}

@@ -1,6 +1,7 @@
 package candidate
 
 import (
+	"context"
 	"fmt"
 	"hash/crc32"
 	"regexp"
@@ -95,7 +96,17 @@ func (w *world) run(t testing.TB, minor int, query string, opt Options) *Result 
 	if err != nil {
 		t.Fatalf("Parse(%q): %v", query, err)
 	}
-	return Generate(w.snap, req, opt)
+	return generate(t, w.snap, req, opt)
+}
+
+// generate is Generate without a deadline; any error fails the test.
+func generate(tb testing.TB, s *Snapshot, req *Request, opt Options) *Result {
+	tb.Helper()
+	res, err := Generate(context.Background(), s, req, opt)
+	if err != nil {
+		tb.Fatalf("Generate: %v", err)
+	}
+	return res
 }
 
 // show renders a candidate as "A{RC:n,RC:n} B{RC:n}" (providers by name).

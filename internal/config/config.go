@@ -54,6 +54,15 @@ type Config struct {
 		// from the in-process cache kept exact by the database's change
 		// capture (placement_changes), whoever writes. Default true.
 		CandidateCache bool
+		// AllocationCandidatesMemoryLimitMB (ours): the memory one
+		// GET /allocation_candidates may accumulate while generating, in
+		// MiB; over it the request fails with a 400. Default 256; zero or
+		// negative: no limit.
+		AllocationCandidatesMemoryLimitMB int
+		// AllocationCandidatesTimeout (ours): seconds one
+		// GET /allocation_candidates may run before it fails with a 503.
+		// Default 60; zero or negative: no limit.
+		AllocationCandidatesTimeout int
 	}
 	Workarounds struct {
 		OptimizeForWideProviderTrees bool // [workarounds] optimize_for_wide_provider_trees
@@ -99,6 +108,8 @@ func Defaults() *Config {
 	c.Placement.IncompleteConsumerProjectID = DefaultIncompleteConsumerID
 	c.Placement.IncompleteConsumerUserID = DefaultIncompleteConsumerID
 	c.Placement.CandidateCache = true
+	c.Placement.AllocationCandidatesMemoryLimitMB = 256
+	c.Placement.AllocationCandidatesTimeout = 60
 	c.CORS.AllowCredentials = true
 	c.CORS.ExposeHeaders = []string{"X-Auth-Token", "X-Openstack-Request-Id", "X-Subject-Token", "X-Service-Token", "OpenStack-API-Version"}
 	c.CORS.MaxAge = 3600

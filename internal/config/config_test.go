@@ -45,6 +45,8 @@ func TestDefaults(t *testing.T) {
 		{"retry_interval", c.Database.RetryInterval, 10},
 		{"sync_on_startup", c.Database.SyncOnStartup, false},
 		{"max_allocation_candidates", c.Placement.MaxAllocationCandidates, -1},
+		{"allocation_candidates_memory_limit_mb", c.Placement.AllocationCandidatesMemoryLimitMB, 256},
+		{"allocation_candidates_timeout", c.Placement.AllocationCandidatesTimeout, 60},
 		{"generation strategy", c.Placement.AllocationCandidatesGenerationStrategy, "depth-first"},
 		{"allocation_conflict_retry_count", c.Placement.AllocationConflictRetryCount, 10},
 		{"incomplete_consumer_project_id", c.Placement.IncompleteConsumerProjectID, "00000000-0000-0000-0000-000000000000"},
@@ -107,6 +109,8 @@ retry_interval = 2
 [placement]
 randomize_allocation_candidates = on
 max_allocation_candidates = 1000
+allocation_candidates_memory_limit_mb = 64
+allocation_candidates_timeout = 5
 allocation_candidates_generation_strategy = breadth-first
 allocation_conflict_retry_count = 3
 incomplete_consumer_project_id = p
@@ -153,6 +157,8 @@ Password = pw
 				c.Database.RetryInterval = 2
 				c.Placement.RandomizeAllocationCandidates = true
 				c.Placement.MaxAllocationCandidates = 1000
+				c.Placement.AllocationCandidatesMemoryLimitMB = 64
+				c.Placement.AllocationCandidatesTimeout = 5
 				c.Placement.AllocationCandidatesGenerationStrategy = "breadth-first"
 				c.Placement.AllocationConflictRetryCount = 3
 				c.Placement.IncompleteConsumerProjectID = "p"

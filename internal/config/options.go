@@ -82,6 +82,8 @@ var groups = map[string]group{
 		"incomplete_consumer_project_id":            strOpt(func(c *Config) *string { return &c.Placement.IncompleteConsumerProjectID }),
 		"incomplete_consumer_user_id":               strOpt(func(c *Config) *string { return &c.Placement.IncompleteConsumerUserID }),
 		"candidate_cache":                           boolOpt(func(c *Config) *bool { return &c.Placement.CandidateCache }),
+		"allocation_candidates_memory_limit_mb":     intOpt(func(c *Config) *int { return &c.Placement.AllocationCandidatesMemoryLimitMB }),
+		"allocation_candidates_timeout":             intOpt(func(c *Config) *int { return &c.Placement.AllocationCandidatesTimeout }),
 	}},
 	"workarounds": {options: map[string]option{
 		"optimize_for_wide_provider_trees": boolOpt(func(c *Config) *bool { return &c.Workarounds.OptimizeForWideProviderTrees }),

@@ -28,16 +28,23 @@ const (
 // Placement error codes, sent in error bodies from microversion 1.23 on.
 // The values are API: never change them.
 const (
-	CodeUndefined           = "placement.undefined_code"
-	CodeInventoryInUse      = "placement.inventory.inuse"
-	CodeConcurrentUpdate    = "placement.concurrent_update"
-	CodeDuplicateName       = "placement.duplicate_name"
-	CodeProviderInUse       = "placement.resource_provider.inuse"
-	CodeCannotDeleteParent  = "placement.resource_provider.cannot_delete_parent"
-	CodeProviderNotFound    = "placement.resource_provider.not_found"
-	CodeQueryDuplicateKey   = "placement.query.duplicate_key"
-	CodeQueryBadValue       = "placement.query.bad_value"
-	CodeQueryMissingValue   = "placement.query.missing_value"
+	CodeUndefined          = "placement.undefined_code"
+	CodeInventoryInUse     = "placement.inventory.inuse"
+	CodeConcurrentUpdate   = "placement.concurrent_update"
+	CodeDuplicateName      = "placement.duplicate_name"
+	CodeProviderInUse      = "placement.resource_provider.inuse"
+	CodeCannotDeleteParent = "placement.resource_provider.cannot_delete_parent"
+	CodeProviderNotFound   = "placement.resource_provider.not_found"
+	CodeQueryDuplicateKey  = "placement.query.duplicate_key"
+	CodeQueryBadValue      = "placement.query.bad_value"
+	CodeQueryMissingValue  = "placement.query.missing_value"
+	// CodeCandidatesMemoryLimit (ours): GET /allocation_candidates would
+	// need more memory than [placement]
+	// allocation_candidates_memory_limit_mb allows one request.
+	CodeCandidatesMemoryLimit = "placement.allocation_candidates.memory_limit"
+	// CodeCandidatesTimeout (ours): GET /allocation_candidates did not
+	// finish within [placement] allocation_candidates_timeout.
+	CodeCandidatesTimeout   = "placement.allocation_candidates.timeout"
 	codeEmptyMeansUndefined = ""
 )
 

@@ -48,7 +48,7 @@ func BenchmarkCandidateSnapshot(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				candidate.Generate(snap, req, candidate.Options{})
+				candidate.Generate(ctx, snap, req, candidate.Options{})
 			}
 		})
 	}

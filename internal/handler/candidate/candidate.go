@@ -7,7 +7,10 @@ package candidate
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -17,29 +20,48 @@ import (
 
 	"github.com/openstack-placement-go/placement/internal/candidate"
 	"github.com/openstack-placement-go/placement/internal/microversion"
+	"github.com/openstack-placement-go/placement/internal/placement"
 	"github.com/openstack-placement-go/placement/internal/store"
 	"github.com/openstack-placement-go/placement/internal/web"
 )
 
 // Handler serves the allocation candidates endpoint. Randomize and
 // MaxCandidates are [placement] randomize_allocation_candidates and
-// max_allocation_candidates (zero or negative: unlimited).
+// max_allocation_candidates (zero or negative: unlimited); MemoryLimit and
+// Timeout are [placement] allocation_candidates_memory_limit_mb (in bytes
+// here) and allocation_candidates_timeout (zero or negative: none).
 type Handler struct {
 	Store         *store.Store
 	Randomize     bool
 	MaxCandidates int
+	MemoryLimit   int64
+	Timeout       time.Duration
 }
 
+// msgTimeout is the message of the 503 for a request that outlived
+// [placement] allocation_candidates_timeout.
+const msgTimeout = "The allocation candidates for this request took longer than the %g seconds " +
+	"one request may take ([placement] allocation_candidates_timeout). Narrow the request or pass a limit."
+
 // List answers GET /allocation_candidates: 200 with allocation_requests
-// and provider_summaries, possibly empty; 400 for a bad query or an
-// unknown class or trait.
+// and provider_summaries, possibly empty; 400 for a bad query, an unknown
+// class or trait, or an answer over the memory budget
+// (CodeCandidatesMemoryLimit); 503 past the timeout
+// (CodeCandidatesTimeout). Generation stops as soon as the client goes
+// away.
 func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
 	v := web.Version(r)
 	req, err := candidate.Parse(r.URL.RawQuery, v)
 	if err != nil {
 		return err
 	}
-	opts := candidate.Options{Randomize: h.Randomize, MaxCandidates: h.MaxCandidates}
+	ctx := r.Context()
+	if h.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.Timeout)
+		defer cancel()
+	}
+	opts := candidate.Options{Randomize: h.Randomize, MaxCandidates: h.MaxCandidates, MemoryLimit: h.MemoryLimit}
 	// While the store asks the database whether its cached snapshot is
 	// still current, generate from that snapshot and, for answers of
 	// moderate size, encode the body too; both are used only if the
@@ -48,7 +70,9 @@ func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
 	// turns it into a 500.)
 	var (
 		guess     = h.Store.CachedSnapshot()
+		guessOK   bool
 		guessRes  *candidate.Result
+		guessErr  error
 		guessBody *bytes.Buffer
 		wg        sync.WaitGroup
 	)
@@ -56,23 +80,38 @@ func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
 		wg.Go(func() {
 			defer func() {
 				if recover() != nil {
-					guessRes, guessBody = nil, nil
+					guessOK, guessRes, guessBody = false, nil, nil
 				}
 			}()
-			guessRes = candidate.Generate(guess, req, opts)
-			if len(guessRes.Requests) <= maxBufferedCandidates {
+			guessRes, guessErr = candidate.Generate(ctx, guess, req, opts)
+			guessOK = true
+			if guessErr == nil && len(guessRes.Requests) <= maxBufferedCandidates {
 				guessBody = bodies.Get().(*bytes.Buffer)
 				_ = Encode(guessBody, guess, req, guessRes, v) // a bytes.Buffer does not fail
 			}
 		})
 	}
-	snap, err := h.Store.CandidateSnapshot(r.Context(), req)
+	snap, err := h.Store.CandidateSnapshot(ctx, req)
 	wg.Wait()
 	if guessBody != nil {
 		defer putBody(guessBody)
 	}
 	if err != nil {
-		return err
+		return h.bounded(ctx, err)
+	}
+	var res *candidate.Result
+	if snap == guess && guessOK {
+		if guessErr != nil {
+			return h.bounded(ctx, guessErr)
+		}
+		res = guessRes
+	} else {
+		// Let a stale guess go before generating again, so that one
+		// request never holds two results.
+		guessRes = nil
+		if res, err = candidate.Generate(ctx, snap, req, opts); err != nil {
+			return h.bounded(ctx, err)
+		}
 	}
 	web.CacheHeaders(w, r, time.Time{})
 	w.Header().Set("Content-Type", "application/json")
@@ -82,14 +121,30 @@ func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
 		_, _ = w.Write(guessBody.Bytes())
 		return nil
 	}
-	res := guessRes
-	if snap != guess || res == nil {
-		res = candidate.Generate(snap, req, opts)
-	}
 	w.WriteHeader(http.StatusOK)
 	// Once the status is sent a write error can only be a gone client.
+	// Encode streams: the body is never held whole, so it adds a fixed
+	// buffer, not a second copy of the result.
 	_ = Encode(w, snap, req, res, v)
 	return nil
+}
+
+// msgClientGone is what the access log records (as a 503) for a client
+// that closed its connection before the answer was ready; nobody reads it.
+const msgClientGone = "The client closed the connection before the allocation candidates were ready."
+
+// bounded turns the end of ctx into the client's error: past the handler's
+// own timeout a 503 with CodeCandidatesTimeout; for a client that went
+// away a 503 that is not logged as an unexpected error.
+func (h Handler) bounded(ctx context.Context, err error) error {
+	switch cause := ctx.Err(); {
+	case h.Timeout > 0 && (errors.Is(err, context.DeadlineExceeded) || errors.Is(cause, context.DeadlineExceeded)):
+		return &placement.Error{Kind: placement.Unavailable, Code: placement.CodeCandidatesTimeout,
+			Message: fmt.Sprintf(msgTimeout, h.Timeout.Seconds()), Err: err}
+	case errors.Is(cause, context.Canceled):
+		return &placement.Error{Kind: placement.Unavailable, Message: msgClientGone, Err: err}
+	}
+	return err
 }
 
 // maxBufferedCandidates bounds the answers encoded ahead into memory

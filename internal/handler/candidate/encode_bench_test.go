@@ -1,6 +1,7 @@
 package candidate
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"testing"
@@ -46,7 +47,10 @@ func BenchmarkFlat(b *testing.B) {
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				res := candidate.Generate(snap, req, candidate.Options{})
+				res, err := candidate.Generate(context.Background(), snap, req, candidate.Options{MemoryLimit: 256 << 20})
+				if err != nil {
+					b.Fatal(err)
+				}
 				if err := Encode(io.Discard, snap, req, res, v); err != nil {
 					b.Fatal(err)
 				}

@@ -1,0 +1,212 @@
+package gabbits
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/openstack-placement-go/placement/internal/api"
+	"github.com/openstack-placement-go/placement/internal/policy"
+)
+
+// TestAllocationCandidates_WideTreeIsBounded is issue 11's reproduction:
+// one root with VCPU and 12 children with CUSTOM_GPU 6, asked for eight
+// granular groups of CUSTOM_GPU:1 (about 430 million candidates). The
+// request must end in the budget's 400 within seconds while GET / keeps
+// answering.
+// wideClient talks to srv as admin at the latest microversion.
+type wideClient struct {
+	t   *testing.T
+	srv *httptest.Server
+}
+
+func (c wideClient) do(ctx context.Context, method, path string, body any) (int, []byte, error) {
+	var r io.Reader
+	if body != nil {
+		data, _ := json.Marshal(body)
+		r = bytes.NewReader(data)
+	}
+	req, _ := http.NewRequestWithContext(ctx, method, c.srv.URL+path, r)
+	req.Header.Set("X-Auth-Token", "admin")
+	req.Header.Set("OpenStack-API-Version", "placement latest")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, data, err
+}
+
+func (c wideClient) must(want int, method, path string, body any) {
+	c.t.Helper()
+	got, data, err := c.do(context.Background(), method, path, body)
+	if err != nil || got != want {
+		c.t.Fatalf("%s %s: %d %s %v, want %d", method, path, got, data, err, want)
+	}
+}
+
+// wideTree creates issue 11's tree: a root with VCPU 64 and 12 children
+// with CUSTOM_GPU 6. It returns the query of eight granular groups of
+// CUSTOM_GPU:1 (12^8, about 430 million candidates).
+func (c wideClient) wideTree() string {
+	c.must(201, "PUT", "/resource_classes/CUSTOM_GPU", nil)
+	root := uuid.NewString()
+	c.must(200, "POST", "/resource_providers", map[string]any{"name": "root", "uuid": root})
+	c.must(200, "PUT", "/resource_providers/"+root+"/inventories", map[string]any{
+		"resource_provider_generation": 0, "inventories": map[string]any{"VCPU": map[string]int{"total": 64}}})
+	for i := 0; i < 12; i++ {
+		child := uuid.NewString()
+		c.must(200, "POST", "/resource_providers", map[string]any{"name": fmt.Sprintf("gpu%d", i), "uuid": child, "parent_provider_uuid": root})
+		c.must(200, "PUT", "/resource_providers/"+child+"/inventories", map[string]any{
+			"resource_provider_generation": 0, "inventories": map[string]any{"CUSTOM_GPU": map[string]int{"total": 6}}})
+	}
+	q := "/allocation_candidates?resources=VCPU:1&group_policy=none"
+	for i := 1; i <= 8; i++ {
+		q += fmt.Sprintf("&resources%d=CUSTOM_GPU:1", i)
+	}
+	return q
+}
+
+// TestAllocationCandidates_WideTreeIsBounded is issue 11's reproduction.
+// The request must end in the budget's 400 within seconds while GET /
+// keeps answering.
+func TestAllocationCandidates_WideTreeIsBounded(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, policy.Default(), func(o *api.Options) {
+		o.Placement.AllocationCandidatesMemoryLimitMB = 64
+		o.Placement.AllocationCandidatesTimeout = time.Minute
+	})
+	c := wideClient{t, srv}
+	q := c.wideTree()
+
+	// GET / every 20 ms while the wide request runs.
+	done := make(chan struct{})
+	var (
+		wg       sync.WaitGroup
+		slowest  time.Duration
+		failures []string
+		pings    int
+	)
+	wg.Go(func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			start := time.Now()
+			resp, err := http.Get(srv.URL + "/")
+			took := time.Since(start)
+			pings++
+			slowest = max(slowest, took)
+			if err != nil {
+				failures = append(failures, err.Error())
+				continue
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				failures = append(failures, resp.Status)
+			}
+		}
+	})
+
+	start := time.Now()
+	status, body, err := c.do(context.Background(), "GET", q, nil)
+	took := time.Since(start)
+	close(done)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e struct {
+		Errors []struct{ Code, Detail string }
+	}
+	if err := json.Unmarshal(body, &e); status != 400 || err != nil || len(e.Errors) != 1 ||
+		e.Errors[0].Code != "placement.allocation_candidates.memory_limit" ||
+		!strings.Contains(e.Errors[0].Detail, "would need more than the 64 MiB") {
+		t.Errorf("wide request: %d %.300s, want 400 coded placement.allocation_candidates.memory_limit", status, body)
+	}
+	// Reaching 64 MiB takes well under a second; leave room for the race
+	// detector and a busy machine.
+	if took > 20*time.Second {
+		t.Errorf("wide request took %v", took)
+	}
+	if len(failures) > 0 {
+		t.Errorf("GET / failed during the wide request: %v", failures)
+	}
+	t.Logf("wide request: %d in %v; GET / answered %d times, slowest %v", status, took, pings, slowest)
+	c.must(200, "GET", "/allocation_candidates?resources=VCPU:1&resources1=CUSTOM_GPU:1&group_policy=none&limit=1", nil)
+}
+
+// lockedBuffer is a log destination the test can read while the server
+// writes.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestAllocationCandidates_StopsWhenClientGoesAway: a client that gives
+// up ends the wide request's generation, which the access log shows as
+// the request finishing (503) shortly after. The 1 GiB budget only keeps a
+// regression from eating the machine: reaching it would log a 400.
+func TestAllocationCandidates_StopsWhenClientGoesAway(t *testing.T) {
+	t.Parallel()
+	var log lockedBuffer
+	srv := startServer(t, policy.Default(), func(o *api.Options) {
+		o.Placement.AllocationCandidatesMemoryLimitMB = 1024
+		o.Logger = slog.New(slog.NewTextHandler(&log, nil))
+	})
+	c := wideClient{t, srv}
+	q := c.wideTree()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if _, _, err := c.do(ctx, "GET", q, nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("wide request: %v, want the client's deadline", err)
+	}
+	gaveUp := time.Now()
+	line := regexp.MustCompile(`msg=request .*path="/allocation_candidates\?[^"]*resources8=[^"]*" status=(\d+) .*duration=(\S+)`)
+	for {
+		if m := line.FindStringSubmatch(log.String()); m != nil {
+			if m[1] != "503" {
+				t.Errorf("wide request logged status %s, want 503 (client gone)", m[1])
+			}
+			t.Logf("server finished the wide request %v after the client gave up (duration %s)", time.Since(gaveUp), m[2])
+			break
+		}
+		if time.Since(gaveUp) > 10*time.Second {
+			t.Fatalf("the server was still generating 10s after the client gave up")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if strings.Contains(log.String(), "level=ERROR") {
+		t.Errorf("a client going away was logged as an error:\n%s", log.String())
+	}
+}
