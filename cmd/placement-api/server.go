@@ -9,7 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -18,6 +21,7 @@ import (
 	"github.com/openstack-placement-go/placement/internal/auth"
 	"github.com/openstack-placement-go/placement/internal/config"
 	"github.com/openstack-placement-go/placement/internal/devdb"
+	"github.com/openstack-placement-go/placement/internal/logging"
 	"github.com/openstack-placement-go/placement/internal/metrics"
 	"github.com/openstack-placement-go/placement/internal/migrate"
 	"github.com/openstack-placement-go/placement/internal/policy"
@@ -58,6 +62,18 @@ func (m Main) Run(ctx context.Context, args, environ []string) int {
 	if err != nil {
 		return fail("%v", err)
 	}
+	logs, err := logging.Open(logging.Options{
+		Debug: cfg.Default.Debug, File: cfg.Default.LogFile, Dir: cfg.Default.LogDir,
+		UseStderr: cfg.Default.UseStderr, JSON: cfg.Default.UseJSON, Program: "placement-api",
+	}, m.Stderr)
+	if err != nil {
+		return fail("%v", err)
+	}
+	defer logs.Close()
+	logger = logs.Logger
+	slog.SetDefault(logger)
+	stopReopen := reopenOnHangup(logs)
+	defer stopReopen()
 	for _, w := range warnings {
 		logger.Warn(w)
 	}
@@ -108,6 +124,12 @@ func (m Main) Run(ctx context.Context, args, environ []string) int {
 	st.Logger = logger
 	st.ConflictRetries = cfg.Placement.AllocationConflictRetryCount
 	st.CandidateCache = cfg.Placement.CandidateCache
+	// pool_timeout unset waits 30 s, as SQLAlchemy's pool does under oslo.db.
+	poolTimeout := cfg.Database.PoolTimeout
+	if poolTimeout == 0 {
+		poolTimeout = 30
+	}
+	st.SetPoolTimeout(time.Duration(poolTimeout) * time.Second)
 
 	reg := metrics.NewRegistry()
 	metrics.RegisterPool(reg, pool.Stat)
@@ -276,5 +298,31 @@ func openWithRetry(ctx context.Context, dsn string, cfg *config.Config, logger *
 			return nil, ctx.Err()
 		case <-time.After(time.Duration(cfg.Database.RetryInterval) * time.Second):
 		}
+	}
+}
+
+// reopenOnHangup reopens the log file on every SIGHUP (logrotate's
+// postrotate signal) until the returned function is called.
+func reopenOnHangup(logs *logging.Logger) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-hup:
+				if err := logs.Reopen(); err != nil {
+					fmt.Fprintln(os.Stderr, "placement-api: reopening the log file:", err)
+				} else {
+					logs.Info("log file reopened")
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		close(done)
 	}
 }

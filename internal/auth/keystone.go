@@ -21,13 +21,17 @@ import (
 
 // Keystone validates X-Auth-Token (and X-Service-Token) against the Keystone
 // v3 API the way keystonemiddleware's auth_token does: with a service token
-// of its own obtained by password authentication, a bounded cache of
+// of its own obtained by password or application-credential
+// authentication, a bounded cache of
 // validated tokens, 401 with WWW-Authenticate for missing or invalid
 // tokens, and 503 when Keystone cannot be reached.
 type Keystone struct {
-	identityURL          string // ends in /v3
-	wwwAuth              string
-	creds                passwordAuth
+	identityURL string // ends in /v3; where the service authenticates
+	wwwAuth     string
+	creds       credentials
+	// With region_name or interface set, tokens are validated at the
+	// identity endpoint of the service catalog that matches them.
+	region, iface        string
 	client               *http.Client
 	cacheTTL             time.Duration
 	cacheSize            int
@@ -38,6 +42,7 @@ type Keystone struct {
 	mu           sync.Mutex // guards the service token
 	serviceToken string
 	serviceUntil time.Time
+	validateURL  string // ends in /v3; identityURL unless the catalog names another
 
 	cacheMu sync.Mutex
 	cache   map[[32]byte]cacheEntry
@@ -59,18 +64,24 @@ type passwordAuth struct {
 //
 //	auth_url             Keystone endpoint for validation (required), with or without /v3
 //	www_authenticate_uri public endpoint named in WWW-Authenticate (default auth_url)
-//	auth_type            must be "password" (the default here)
-//	username, password   the service user (required)
+//	auth_type            password (default), v3password or v3applicationcredential
+//	username, password   the service user (required for password)
 //	user_domain_name / user_domain_id       (default domain "Default")
-//	project_name / project_id               the service project (required)
+//	project_name / project_id               the service project (required for password)
 //	project_domain_name / project_domain_id (default domain "Default")
+//	application_credential_id, or _name with username or user_id,
+//	application_credential_secret           (v3applicationcredential)
+//	region_name, interface                  pick the identity endpoint of the
+//	                                        service catalog that validates tokens
+//	                                        (default: auth_url itself)
 //	token_cache_time     seconds a validated token is cached (default 300; -1: no cache)
 //	service_token_roles  roles a service token must have (default "service")
 //	service_token_roles_required (default false)
 //	http_connect_timeout seconds (default 10)
 //	cafile, insecure     TLS trust
 //
-// Other keys (memcached_servers, region_name, …) are accepted and ignored.
+// Other keys (memcached_servers, memcache_*, …) are accepted and ignored:
+// the token cache is in process memory, so no memcached is needed.
 func NewKeystone(opts map[string]string, logger *slog.Logger) (*Keystone, error) {
 	get := func(k string) string { return strings.TrimSpace(opts[k]) }
 	if logger == nil {
@@ -80,18 +91,16 @@ func NewKeystone(opts map[string]string, logger *slog.Logger) (*Keystone, error)
 	if authURL == "" {
 		return nil, errors.New("[keystone_authtoken] auth_url is required with auth_strategy = keystone")
 	}
-	if t := get("auth_type"); t != "" && t != "password" && t != "v3password" {
-		return nil, fmt.Errorf("[keystone_authtoken] auth_type = %s is not supported (use password)", t)
+	creds, err := credentialsFrom(get, opts)
+	if err != nil {
+		return nil, err
 	}
 	k := &Keystone{
-		identityURL: identityV3(authURL),
-		wwwAuth:     get("www_authenticate_uri"),
-		creds: passwordAuth{
-			username: get("username"), password: opts["password"],
-			userDomainName: get("user_domain_name"), userDomainID: get("user_domain_id"),
-			projectName: get("project_name"), projectID: get("project_id"),
-			projectDomainName: get("project_domain_name"), projectDomainID: get("project_domain_id"),
-		},
+		identityURL:  identityV3(authURL),
+		wwwAuth:      get("www_authenticate_uri"),
+		creds:        creds,
+		region:       get("region_name"),
+		iface:        get("interface"),
 		cacheTTL:     300 * time.Second,
 		cacheSize:    10000,
 		serviceRoles: []string{"service"},
@@ -103,15 +112,6 @@ func NewKeystone(opts map[string]string, logger *slog.Logger) (*Keystone, error)
 	}
 	if k.wwwAuth == "" {
 		k.wwwAuth = authURL
-	}
-	if k.creds.username == "" || k.creds.password == "" || (k.creds.projectName == "" && k.creds.projectID == "") {
-		return nil, errors.New("[keystone_authtoken] username, password and project_name are required with auth_strategy = keystone")
-	}
-	if k.creds.userDomainName == "" && k.creds.userDomainID == "" {
-		k.creds.userDomainName = "Default"
-	}
-	if k.creds.projectDomainName == "" && k.creds.projectDomainID == "" {
-		k.creds.projectDomainName = "Default"
 	}
 	if v := get("token_cache_time"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -333,6 +333,36 @@ type v3Token struct {
 	System         map[string]bool         `json:"system"`
 	Roles          []struct{ Name string } `json:"roles"`
 	IsAdminProject *bool                   `json:"is_admin_project"`
+	Catalog        []struct {
+		Type      string `json:"type"`
+		Endpoints []struct {
+			Interface string `json:"interface"`
+			Region    string `json:"region"`
+			RegionID  string `json:"region_id"`
+			URL       string `json:"url"`
+		} `json:"endpoints"`
+	} `json:"catalog"`
+}
+
+// identityEndpoint returns the URL of the catalog's identity endpoint with
+// interface iface (default "internal", as keystonemiddleware) in region
+// (any when empty), or "".
+func (t *v3Token) identityEndpoint(region, iface string) string {
+	if iface == "" {
+		iface = "internal"
+	}
+	iface = strings.TrimSuffix(iface, "URL") // publicURL, internalURL, adminURL
+	for _, svc := range t.Catalog {
+		if svc.Type != "identity" {
+			continue
+		}
+		for _, e := range svc.Endpoints {
+			if e.Interface == iface && (region == "" || e.Region == region || e.RegionID == region) {
+				return e.URL
+			}
+		}
+	}
+	return ""
 }
 
 type v3Ref struct {
@@ -410,7 +440,7 @@ func (k *Keystone) fetch(ctx context.Context, token string) (*v3Token, error) {
 		if err != nil {
 			return nil, err
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.identityURL+"/auth/tokens?nocatalog", nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.validationURL()+"/auth/tokens?nocatalog", nil)
 		if err != nil {
 			return nil, err
 		}
@@ -455,7 +485,11 @@ func (k *Keystone) service(ctx context.Context, renew bool) (string, error) {
 		return k.serviceToken, nil
 	}
 	body, _ := json.Marshal(k.creds.request())
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, k.identityURL+"/auth/tokens?nocatalog", bytes.NewReader(body))
+	query := "?nocatalog"
+	if k.region != "" || k.iface != "" {
+		query = "" // the catalog names the endpoint that validates tokens
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, k.identityURL+"/auth/tokens"+query, bytes.NewReader(body))
 	if err != nil {
 		return "", err
 	}
@@ -478,36 +512,127 @@ func (k *Keystone) service(ctx context.Context, renew bool) (string, error) {
 		return "", errors.New("authenticating the placement service user with keystone: malformed response")
 	}
 	k.serviceToken, k.serviceUntil = tok, doc.Token.ExpiresAt
+	k.validateURL = k.identityURL
+	if k.region != "" || k.iface != "" {
+		if u := doc.Token.identityEndpoint(k.region, k.iface); u != "" {
+			k.validateURL = identityV3(u)
+		} else {
+			k.logger.Warn("[keystone_authtoken] no identity endpoint in the service catalog matches region_name and interface; validating tokens at auth_url",
+				"region_name", k.region, "interface", k.iface)
+		}
+	}
 	if k.serviceUntil.IsZero() {
 		k.serviceUntil = time.Now().Add(time.Hour)
 	}
 	return tok, nil
 }
 
+// credentials authenticate the service user.
+type credentials interface {
+	request() any // the POST /v3/auth/tokens body
+}
+
+// credentialsFrom reads the service user's credentials of auth_type.
+func credentialsFrom(get func(string) string, opts map[string]string) (credentials, error) {
+	switch t := get("auth_type"); t {
+	case "", "password", "v3password":
+		p := passwordAuth{
+			username: get("username"), password: opts["password"],
+			userDomainName: get("user_domain_name"), userDomainID: get("user_domain_id"),
+			projectName: get("project_name"), projectID: get("project_id"),
+			projectDomainName: get("project_domain_name"), projectDomainID: get("project_domain_id"),
+		}
+		if p.username == "" || p.password == "" || (p.projectName == "" && p.projectID == "") {
+			return nil, errors.New("[keystone_authtoken] username, password and project_name are required with auth_strategy = keystone")
+		}
+		if p.userDomainName == "" && p.userDomainID == "" {
+			p.userDomainName = "Default"
+		}
+		if p.projectDomainName == "" && p.projectDomainID == "" {
+			p.projectDomainName = "Default"
+		}
+		return p, nil
+	case "v3applicationcredential":
+		a := appCredentialAuth{
+			id: get("application_credential_id"), name: get("application_credential_name"),
+			secret:   opts["application_credential_secret"],
+			username: get("username"), userID: get("user_id"),
+			userDomainName: get("user_domain_name"), userDomainID: get("user_domain_id"),
+		}
+		if a.secret == "" || (a.id == "" && (a.name == "" || (a.username == "" && a.userID == ""))) {
+			return nil, errors.New("[keystone_authtoken] auth_type = v3applicationcredential needs application_credential_secret and application_credential_id (or application_credential_name with username or user_id)")
+		}
+		if a.username != "" && a.userDomainName == "" && a.userDomainID == "" {
+			a.userDomainName = "Default"
+		}
+		return a, nil
+	default:
+		return nil, fmt.Errorf("[keystone_authtoken] auth_type = %s is not supported (use password, v3password or v3applicationcredential)", t)
+	}
+}
+
+func domainRef(id, name string) map[string]string {
+	if id != "" {
+		return map[string]string{"id": id}
+	}
+	return map[string]string{"name": name}
+}
+
 // request is the v3 password authentication body.
 func (p passwordAuth) request() any {
-	domain := func(id, name string) map[string]string {
-		if id != "" {
-			return map[string]string{"id": id}
-		}
-		return map[string]string{"name": name}
-	}
 	project := map[string]any{}
 	if p.projectID != "" {
 		project["id"] = p.projectID
 	} else {
 		project["name"] = p.projectName
-		project["domain"] = domain(p.projectDomainID, p.projectDomainName)
+		project["domain"] = domainRef(p.projectDomainID, p.projectDomainName)
 	}
 	return map[string]any{"auth": map[string]any{
 		"identity": map[string]any{
 			"methods": []string{"password"},
 			"password": map[string]any{"user": map[string]any{
 				"name":     p.username,
-				"domain":   domain(p.userDomainID, p.userDomainName),
+				"domain":   domainRef(p.userDomainID, p.userDomainName),
 				"password": p.password,
 			}},
 		},
 		"scope": map[string]any{"project": project},
 	}}
+}
+
+// appCredentialAuth is a v3 application credential: by id, or by name
+// with its user. Its scope is the credential's own, so the body has none.
+type appCredentialAuth struct {
+	id, name, secret                               string
+	username, userID, userDomainName, userDomainID string
+}
+
+func (a appCredentialAuth) request() any {
+	cred := map[string]any{"secret": a.secret}
+	if a.id != "" {
+		cred["id"] = a.id
+	} else {
+		cred["name"] = a.name
+		if a.userID != "" {
+			cred["user"] = map[string]any{"id": a.userID}
+		} else {
+			cred["user"] = map[string]any{"name": a.username, "domain": domainRef(a.userDomainID, a.userDomainName)}
+		}
+	}
+	return map[string]any{"auth": map[string]any{
+		"identity": map[string]any{
+			"methods":                []string{"application_credential"},
+			"application_credential": cred,
+		},
+	}}
+}
+
+// validationURL is where tokens are validated (ends in /v3).
+func (k *Keystone) validationURL() string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.validateURL != "" {
+		return k.validateURL
+	}
+	return k.identityURL
 }

@@ -24,11 +24,16 @@ type fakeKeystone struct {
 	validations atomic.Int32
 	issued      atomic.Int32
 	down        atomic.Bool
+	// validatedAt counts validations by path prefix ("/identity",
+	// "/internal-identity").
+	validatedAt sync.Map
+	baseURL     string
 }
 
 func newFakeKeystone(t *testing.T) (*fakeKeystone, *httptest.Server) {
 	f := &fakeKeystone{t: t, tokens: map[string]map[string]any{}}
 	srv := httptest.NewServer(f)
+	f.baseURL = srv.URL
 	t.Cleanup(srv.Close)
 	return f, srv
 }
@@ -55,7 +60,8 @@ func (f *fakeKeystone) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "down", http.StatusBadGateway)
 		return
 	}
-	if r.URL.Path != "/identity/v3/auth/tokens" {
+	prefix, ok := strings.CutSuffix(r.URL.Path, "/v3/auth/tokens")
+	if !ok || (prefix != "/identity" && prefix != "/internal-identity") {
 		http.NotFound(w, r)
 		return
 	}
@@ -65,6 +71,11 @@ func (f *fakeKeystone) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Auth struct {
 				Identity struct {
+					Methods               []string `json:"methods"`
+					ApplicationCredential struct {
+						ID     string `json:"id"`
+						Secret string `json:"secret"`
+					} `json:"application_credential"`
 					Password struct {
 						User struct {
 							Name     string            `json:"name"`
@@ -83,8 +94,12 @@ func (f *fakeKeystone) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		json.NewDecoder(r.Body).Decode(&req)
 		u := req.Auth.Identity.Password.User
-		if u.Name != "placement" || u.Password != "secret" || u.Domain["name"] != "Default" ||
-			req.Auth.Scope.Project.Name != "service" || req.Auth.Scope.Project.Domain["name"] != "Default" {
+		passwordOK := u.Name == "placement" && u.Password == "secret" && u.Domain["name"] == "Default" &&
+			req.Auth.Scope.Project.Name == "service" && req.Auth.Scope.Project.Domain["name"] == "Default"
+		ac := req.Auth.Identity.ApplicationCredential
+		appCredOK := len(req.Auth.Identity.Methods) == 1 && req.Auth.Identity.Methods[0] == "application_credential" &&
+			ac.ID == "appcred-id" && ac.Secret == "appsecret"
+		if !passwordOK && !appCredOK {
 			w.WriteHeader(http.StatusUnauthorized)
 			io.WriteString(w, `{"error": {"code": 401, "message": "The request you have made requires authentication.", "title": "Unauthorized"}}`)
 			return
@@ -94,9 +109,22 @@ func (f *fakeKeystone) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.add(tok, body)
 		w.Header().Set("X-Subject-Token", tok)
 		w.WriteHeader(http.StatusCreated)
-		json.NewEncoder(w).Encode(map[string]any{"token": body})
+		out := map[string]any{}
+		for k, v := range body {
+			out[k] = v
+		}
+		if _, nocatalog := r.URL.Query()["nocatalog"]; !nocatalog {
+			out["catalog"] = []map[string]any{{"type": "identity", "endpoints": []map[string]string{
+				{"interface": "public", "region": "RegionOne", "url": f.baseURL + "/public-identity"},
+				{"interface": "internal", "region": "RegionTwo", "url": f.baseURL + "/elsewhere"},
+				{"interface": "internal", "region": "RegionOne", "url": f.baseURL + "/internal-identity/v3"},
+			}}}
+		}
+		json.NewEncoder(w).Encode(map[string]any{"token": out})
 	case http.MethodGet:
 		f.validations.Add(1)
+		n, _ := f.validatedAt.LoadOrStore(prefix, new(atomic.Int32))
+		n.(*atomic.Int32).Add(1)
 		f.mu.Lock()
 		_, authOK := f.tokens[r.Header.Get("X-Auth-Token")]
 		body, ok := f.tokens[r.Header.Get("X-Subject-Token")]
@@ -341,6 +369,8 @@ func TestNewKeystone_Errors(t *testing.T) {
 		{"no auth_url", map[string]string{"username": "u", "password": "p", "project_name": "s"}, "auth_url is required"},
 		{"no credentials", map[string]string{"auth_url": "http://k"}, "username, password and project_name are required"},
 		{"another plugin", map[string]string{"auth_url": "http://k", "auth_type": "token"}, "not supported"},
+		{"an application credential without a secret", map[string]string{"auth_url": "http://k", "auth_type": "v3applicationcredential", "application_credential_id": "x"}, "needs application_credential_secret"},
+		{"an application credential by name without its user", map[string]string{"auth_url": "http://k", "auth_type": "v3applicationcredential", "application_credential_name": "x", "application_credential_secret": "s"}, "needs application_credential_secret"},
 		{"a bad cache time", map[string]string{"auth_url": "http://k", "username": "u", "password": "p", "project_name": "s", "token_cache_time": "x"}, "token_cache_time"},
 	}
 	for _, tt := range tests {
@@ -404,5 +434,48 @@ func TestKeystone_AmbiguousOrOverlongTokens(t *testing.T) {
 	}
 	if n := f.validations.Load() - before; n != 0 {
 		t.Fatalf("keystone asked %d times, want 0", n)
+	}
+}
+
+// TestKeystone_ApplicationCredentialAndCatalogEndpoint: the service
+// authenticates with an application credential, and with interface and
+// region_name set it validates tokens at the matching catalog endpoint.
+func TestKeystone_ApplicationCredentialAndCatalogEndpoint(t *testing.T) {
+	t.Parallel()
+	f, srv := newFakeKeystone(t)
+	f.add("user-admin", projectToken("u1", "p1", "admin"))
+	k, err := NewKeystone(map[string]string{
+		"auth_url": srv.URL + "/identity", "auth_type": "v3applicationcredential",
+		"application_credential_id": "appcred-id", "application_credential_secret": "appsecret",
+		"interface": "internal", "region_name": "RegionOne",
+	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, rec, ok := authenticate(k, map[string]string{"X-Auth-Token": "user-admin"})
+	if !ok || id.ProjectID != "p1" {
+		t.Fatalf("authenticate = %v, %v (%d %s)", id, ok, rec.Code, rec.Body)
+	}
+	at := func(prefix string) int32 {
+		if n, ok := f.validatedAt.Load(prefix); ok {
+			return n.(*atomic.Int32).Load()
+		}
+		return 0
+	}
+	if at("/internal-identity") != 1 || at("/identity") != 0 {
+		t.Errorf("validations: %d at the internal endpoint, %d at auth_url; want 1 and 0", at("/internal-identity"), at("/identity"))
+	}
+
+	// A wrong secret is refused by Keystone: 503, as for any service
+	// authentication failure.
+	bad, err := NewKeystone(map[string]string{
+		"auth_url": srv.URL + "/identity", "auth_type": "v3applicationcredential",
+		"application_credential_id": "appcred-id", "application_credential_secret": "wrong",
+	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, rec, ok := authenticate(bad, map[string]string{"X-Auth-Token": "user-admin"}); ok || rec.Code != 503 {
+		t.Errorf("wrong secret: ok=%v status %d, want 503", ok, rec.Code)
 	}
 }
