@@ -31,6 +31,15 @@ e2e: ## end-to-end tests with the real Python service writing to the same databa
 	url=$(TEST_DB); export TEST_DATABASE_URL="$$url"; \
 	PLACEMENT_E2E=1 $(GO) test -count=1 -v ./internal/e2e/
 
+FUZZ_TARGETS = internal/candidate:FuzzParseAndGenerate internal/handler/allocation:FuzzDecodeAllocations \
+	internal/handler/provider:FuzzListQuery internal/microversion:FuzzFromHeader internal/schema:FuzzDecodeJSON
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target (seeded from the gabbits) for FUZZTIME each (default 10s)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t#*:} ($(or $(FUZZTIME),10s))"; \
+		$(GO) test ./$${t%%:*} -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(or $(FUZZTIME),10s); done
+
 .PHONY: gabbi
 gabbi: ## run one gabbit file: make gabbi FILE=gabbits/traits.yaml
 	@set -e; url=$(TEST_DB); export TEST_DATABASE_URL="$$url"; \

@@ -58,19 +58,33 @@ func (h Handler) Update(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return placement.E(placement.Invalid, "Malformed consumer_uuid: %s", raw)
 	}
+	write, err := h.decodePut(r, consumerUUID)
+	if err != nil {
+		return err
+	}
+	err = h.Store.SetAllocations(r.Context(), placement.AllocationSet{write})
+	if err != nil {
+		return WriteError(err, "Unable to allocate inventory for consumer "+consumerUUID+": ")
+	}
+	return web.NoContent(w, http.StatusNoContent)
+}
+
+// decodePut validates and normalises a PUT /allocations/{consumer} body
+// of the request's microversion.
+func (h Handler) decodePut(r *http.Request, consumerUUID string) (placement.ConsumerAllocations, error) {
 	data := peekBody(r)
 	v := web.Version(r)
 	var write placement.ConsumerAllocations
 	if v.AtLeast(1, 12) {
 		var body Entry
 		if _, err := web.DecodeBody(r, putSchema(v), &body); err != nil {
-			return err
+			return write, err
 		}
 		write = FromEntry(v, consumerUUID, body)
 	} else {
 		var body listBody
 		if _, err := web.DecodeBody(r, putSchema(v), &body); err != nil {
-			return err
+			return write, err
 		}
 		write = fromList(consumerUUID, body, h.incomplete())
 	}
@@ -80,27 +94,33 @@ func (h Handler) Update(w http.ResponseWriter, r *http.Request) error {
 	} else {
 		write.Order = listOrder(top["allocations"])
 	}
-	err := h.Store.SetAllocations(r.Context(), placement.AllocationSet{write})
-	if err != nil {
-		return WriteError(err, "Unable to allocate inventory for consumer "+consumerUUID+": ")
-	}
-	return web.NoContent(w, http.StatusNoContent)
+	return write, nil
 }
 
 // Create answers POST /allocations (1.13+): 204.
 func (h Handler) Create(w http.ResponseWriter, r *http.Request) error {
-	data := peekBody(r)
-	v := web.Version(r)
-	var body map[string]Entry
-	if _, err := web.DecodeBody(r, postSchema(v), &body); err != nil {
+	set, err := decodePost(r)
+	if err != nil {
 		return err
 	}
-	set := FromEntries(v, body, ObjectKeys(data))
-	WithBodyOrder(set, data)
 	if err := h.Store.SetAllocations(r.Context(), set); err != nil {
 		return WriteError(err, "Unable to allocate inventory ")
 	}
 	return web.NoContent(w, http.StatusNoContent)
+}
+
+// decodePost validates and normalises a POST /allocations body of the
+// request's microversion.
+func decodePost(r *http.Request) (placement.AllocationSet, error) {
+	data := peekBody(r)
+	v := web.Version(r)
+	var body map[string]Entry
+	if _, err := web.DecodeBody(r, postSchema(v), &body); err != nil {
+		return nil, err
+	}
+	set := FromEntries(v, body, ObjectKeys(data))
+	WithBodyOrder(set, data)
+	return set, nil
 }
 
 // peekBody reads the request body and puts it back (followed by any read
