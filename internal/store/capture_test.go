@@ -47,7 +47,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newFleet(t *testing.T) *fleet {
+func newFleet(t testing.TB) *fleet {
 	t.Helper()
 	dsn := testdb.New(t)
 	f := &fleet{client: client{t, &http.Client{}}, logs: &syncBuffer{}}
@@ -78,6 +78,18 @@ func newFleet(t *testing.T) *fleet {
 	t.Cleanup(pool.Close)
 	f.db = pool
 	return f
+}
+
+// vcpuProvider creates a root provider with total VCPU through srv and
+// returns its uuid.
+func (f *fleet) vcpuProvider(srv *httptest.Server, total int) string {
+	f.t.Helper()
+	rp := uuid.NewString()
+	f.must(srv, 200, "POST", "/resource_providers", map[string]any{"name": rp, "uuid": rp})
+	f.must(srv, 200, "PUT", "/resource_providers/"+rp+"/inventories", map[string]any{
+		"resource_provider_generation": 0,
+		"inventories":                  map[string]any{"VCPU": map[string]any{"total": total}}})
+	return rp
 }
 
 // sql runs statements, on one connection, as a writer other than this
@@ -124,15 +136,7 @@ func (f *fleet) warm(query string) {
 func TestCandidateCache_MoveFreesSource(t *testing.T) {
 	f := newFleet(t)
 	a, b := f.cached[0], f.cached[1]
-	var rps []string
-	for range 2 {
-		rp := uuid.NewString()
-		rps = append(rps, rp)
-		f.must(a, 200, "POST", "/resource_providers", map[string]any{"name": rp, "uuid": rp})
-		f.must(a, 200, "PUT", "/resource_providers/"+rp+"/inventories", map[string]any{
-			"resource_provider_generation": 0,
-			"inventories":                  map[string]any{"VCPU": map[string]any{"total": 16}}})
-	}
+	rps := []string{f.vcpuProvider(a, 16), f.vcpuProvider(a, 16)}
 	consumer := uuid.NewString()
 	put := func(rp string, gen any) {
 		f.must(a, 204, "PUT", "/allocations/"+consumer, map[string]any{
@@ -274,12 +278,7 @@ func TestCandidateCache_ForeignWriters(t *testing.T) {
 // trust their cache again once the capture is back.
 func TestCandidateCache_WithoutCapture(t *testing.T) {
 	f := newFleet(t)
-	a := f.cached[0]
-	rp := uuid.NewString()
-	f.must(a, 200, "POST", "/resource_providers", map[string]any{"name": rp, "uuid": rp})
-	f.must(a, 200, "PUT", "/resource_providers/"+rp+"/inventories", map[string]any{
-		"resource_provider_generation": 0,
-		"inventories":                  map[string]any{"VCPU": map[string]any{"total": 4}}})
+	rp := f.vcpuProvider(f.cached[0], 4)
 	const q = "resources=VCPU:4"
 	f.warm(q)
 	if n := f.agree(q); n != 1 {

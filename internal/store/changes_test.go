@@ -2,46 +2,24 @@ package store_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
 
 	"github.com/google/uuid"
-
-	"github.com/openstack-placement-go/placement/internal/api"
-	"github.com/openstack-placement-go/placement/internal/store"
-	"github.com/openstack-placement-go/placement/internal/testdb"
 )
 
-// twoServers starts two service instances (own pool, own store, own
-// candidate cache) on one fresh database, plus a third that loads
-// candidates per request (candidate_cache = false) as the oracle.
+// twoServers starts two service instances with their own candidate caches
+// and a per-request loader as the oracle, on one fresh database (see
+// newFleet).
 func twoServers(t testing.TB) (a, b, oracle *httptest.Server) {
 	t.Helper()
-	dsn := testdb.New(t)
-	var out []*httptest.Server
-	for i := range 3 {
-		pool, err := store.Open(context.Background(), dsn, store.PoolOptions{MaxConns: 8})
-		if err != nil {
-			t.Fatalf("open database: %v", err)
-		}
-		st := store.New(pool)
-		st.CandidateCache = i < 2
-		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-		srv := httptest.NewServer(api.New(st, api.Options{Logger: logger}).Handler())
-		t.Cleanup(func() {
-			srv.Close()
-			pool.Close()
-		})
-		out = append(out, srv)
-	}
-	return out[0], out[1], out[2]
+	f := newFleet(t)
+	return f.cached[0], f.cached[1], f.oracle
 }
 
 type client struct {

@@ -16,11 +16,7 @@ import (
 func TestTerminatedBackendsCostNoRequest(t *testing.T) {
 	f := newFleet(t)
 	a := f.cached[0]
-	rp := uuid.NewString()
-	f.must(a, 200, "POST", "/resource_providers", map[string]any{"name": rp, "uuid": rp})
-	f.must(a, 200, "PUT", "/resource_providers/"+rp+"/inventories", map[string]any{
-		"resource_provider_generation": 0,
-		"inventories":                  map[string]any{"VCPU": map[string]any{"total": 1000}}})
+	rp := f.vcpuProvider(a, 1000)
 	c := client{t, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}}
 	load := func(round int) {
 		var wg sync.WaitGroup

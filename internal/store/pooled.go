@@ -56,7 +56,7 @@ func (p pooled) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, e
 // QueryRow is Query for at most one row, with pgx's QueryRow semantics.
 func (p pooled) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
 	rows, err := p.Query(ctx, sql, args...)
-	return &row{rows: rows, err: err}
+	return &oneRow{rows: rows, err: err}
 }
 
 // Exec runs sql on a connection of the pool.
@@ -103,30 +103,6 @@ func (r *releasingRows) Next() bool {
 	}
 	r.Close()
 	return false
-}
-
-// row is the pgx.Row of pooled.QueryRow.
-type row struct {
-	rows pgx.Rows
-	err  error
-}
-
-func (r *row) Scan(dest ...any) error {
-	if r.err != nil {
-		return r.err
-	}
-	defer r.rows.Close()
-	if !r.rows.Next() {
-		if err := r.rows.Err(); err != nil {
-			return err
-		}
-		return pgx.ErrNoRows
-	}
-	if err := r.rows.Scan(dest...); err != nil {
-		return err
-	}
-	r.rows.Close()
-	return r.rows.Err()
 }
 
 type releasingTx struct {
