@@ -160,20 +160,20 @@ func TestRun_DatabaseCommands(t *testing.T) {
 
 	want(cmd("db", "online_data_migrations", "--max-count", "1"), 1,
 		"1 rows matched query set_root_provider_ids, 1 migrated\n"+
-			"+-----------------------+-------------+------+\n"+
-			"|       Migration       | Total Found | Done |\n"+
-			"+-----------------------+-------------+------+\n"+
-			"| set_root_provider_ids |      1      |  1   |\n"+
-			"+-----------------------+-------------+------+\n")
+			"+-----------------------+-------------+-----------+\n"+
+			"|       Migration       | Total Found | Completed |\n"+
+			"+-----------------------+-------------+-----------+\n"+
+			"| set_root_provider_ids |      1      |     1     |\n"+
+			"+-----------------------+-------------+-----------+\n")
 	want(cmd("db", "online_data_migrations"), 0,
 		"Running batches of 50 until complete\n"+
 			"1 rows matched query set_root_provider_ids, 1 migrated\n"+
-			"+-----------------------------+-------------+------+\n"+
-			"|          Migration          | Total Found | Done |\n"+
-			"+-----------------------------+-------------+------+\n"+
-			"| set_root_provider_ids       |      1      |  1   |\n"+
-			"| create_incomplete_consumers |      0      |  0   |\n"+
-			"+-----------------------------+-------------+------+\n")
+			"+-----------------------------+-------------+-----------+\n"+
+			"|          Migration          | Total Found | Completed |\n"+
+			"+-----------------------------+-------------+-----------+\n"+
+			"|    set_root_provider_ids    |      1      |     1     |\n"+
+			"| create_incomplete_consumers |      0      |     0     |\n"+
+			"+-----------------------------+-------------+-----------+\n")
 	if got := cmd("status"); got.code != 0 {
 		t.Fatalf("status after online migrations = %d\n%s", got.code, got.stdout)
 	}
@@ -208,4 +208,22 @@ func TestRun_DatabaseCommands(t *testing.T) {
 	want(cmd("db", "stamp", "422ece571366"), 0, "")
 	want(cmd("db", "sync"), 0, "")
 	want(cmd("db", "version"), 0, "422ece571366\n")
+}
+
+// TestPrintTable compares with prettytable 3.6's output for the same rows:
+// an odd leftover space goes right of odd-length text, left of even-length
+// text.
+func TestPrintTable(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	printTable(&b, []string{"ab", "Total"}, [][]string{{"abc", "7"}, {"abcd", "12"}})
+	want := "+------+-------+\n" +
+		"|  ab  | Total |\n" +
+		"+------+-------+\n" +
+		"| abc  |   7   |\n" +
+		"| abcd |   12  |\n" +
+		"+------+-------+\n"
+	if b.String() != want {
+		t.Errorf("printTable =\n%swant\n%s", b.String(), want)
+	}
 }

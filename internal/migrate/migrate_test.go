@@ -433,8 +433,8 @@ func TestSync_AdoptsUpstreamDatabase(t *testing.T) {
 					t.Errorf("Sync changed the adopted schema:\n%s", d)
 				}
 			}
-			results, ok, err := migrate.Check(ctx, dsn)
-			want := "Schema: up to date (version 3, alembic " + tt.rev + ")"
+			results, ok, err := check(ctx, dsn)
+			want := "Database Schema: Success: up to date (version 3, alembic " + tt.rev + ")"
 			if err != nil || !ok || !slices.Contains(results, want) {
 				t.Errorf("Check = %q, %v, %v; want ok with %q", results, ok, err, want)
 			}
@@ -520,9 +520,14 @@ func TestSync_LegacyRevisions(t *testing.T) {
 		}
 		wantVersion(t, dsn, 0, migrate.RevisionInitial)
 
-		results, ok, err := migrate.Check(ctx, dsn)
-		if err != nil || ok {
-			t.Fatalf("Check = %q, %v, %v; want failures", results, ok, err)
+		results, ok, err := check(ctx, dsn)
+		wantResults := []string{
+			`Missing Root Provider IDs: Failure: There is at least one resource provider table record which misses its root provider id. Run the "placement-manage db online_data_migrations" command.`,
+			`Incomplete Consumers: Warning: There are 2 incomplete consumers table records for existing allocations. Run the "placement-manage db online_data_migrations" command.`,
+			`Database Schema: Warning: needs 'placement-manage db sync' (version none, alembic b4ed3a175331; this release needs version 3)`,
+		}
+		if err != nil || ok || !slices.Equal(results, wantResults) {
+			t.Fatalf("Check = %q, %v, %v; want %q", results, ok, err, wantResults)
 		}
 
 		res, ran, failed, err := migrate.OnlineDataMigrations(ctx, dsn, migrate.OnlineOptions{
@@ -559,7 +564,7 @@ func TestSync_LegacyRevisions(t *testing.T) {
 			t.Errorf("root provider id not set")
 		}
 
-		if results, ok, err := migrate.Check(ctx, dsn); err != nil || !ok {
+		if results, ok, err := check(ctx, dsn); err != nil || !ok {
 			t.Fatalf("Check after online migrations = %q, %v, %v", results, ok, err)
 		}
 		if err := migrate.Sync(ctx, dsn); err != nil {
@@ -581,7 +586,7 @@ func TestSync_RefusesUnknownState(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), `unknown alembic revision "ffffffffffff"`) {
 			t.Fatalf("Sync = %v, want unknown revision error", err)
 		}
-		results, ok, err := migrate.Check(ctx, dsn)
+		results, ok, err := check(ctx, dsn)
 		if err != nil || ok {
 			t.Errorf("Check = %q, %v, %v; want a failure", results, ok, err)
 		}
@@ -607,8 +612,8 @@ INSERT INTO schema_migrations VALUES (4, false)`)
 			t.Fatalf("Sync = %v, want a newer-version error", err)
 		}
 		wantVersion(t, dsn, 4, migrate.RevisionDropIndexes)
-		results, ok, err := migrate.Check(ctx, dsn)
-		want := "Schema: Failure: newer than this release knows (version 4, alembic a082b8bb98d0)"
+		results, ok, err := check(ctx, dsn)
+		want := "Database Schema: Failure: newer than this release knows (version 4, alembic a082b8bb98d0)"
 		if err != nil || ok || !slices.Contains(results, want) {
 			t.Errorf("Check = %q, %v, %v; want a failure with %q", results, ok, err, want)
 		}
@@ -671,6 +676,26 @@ func TestStamp(t *testing.T) {
 	}
 }
 
+// check runs migrate.Check and returns its results as "<name>: <code>" or
+// "<name>: <code>: <details>" lines, and whether none is a failure.
+func check(ctx context.Context, dsn string) ([]string, bool, error) {
+	results, err := migrate.Check(ctx, dsn)
+	if err != nil {
+		return nil, false, err
+	}
+	var lines []string
+	ok := true
+	for _, r := range results {
+		l := r.Name + ": " + r.Code.String()
+		if r.Details != "" {
+			l += ": " + r.Details
+		}
+		lines = append(lines, l)
+		ok = ok && r.Code != migrate.CheckFailure
+	}
+	return lines, ok, nil
+}
+
 func TestCheck(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -678,11 +703,11 @@ func TestCheck(t *testing.T) {
 	t.Run("an empty database has nothing to fix", func(t *testing.T) {
 		t.Parallel()
 		dsn := newDB(t)
-		results, ok, err := migrate.Check(ctx, dsn)
+		results, ok, err := check(ctx, dsn)
 		if err != nil || !ok {
 			t.Fatalf("Check = %q, %v, %v", results, ok, err)
 		}
-		if want := "Schema: needs 'placement-manage db sync' (version none, alembic none)"; !slices.Contains(results, want) {
+		if want := "Database Schema: Warning: needs 'placement-manage db sync' (version none, alembic none; this release needs version 3)"; !slices.Contains(results, want) {
 			t.Errorf("Check results %q lack %q", results, want)
 		}
 	})
@@ -692,14 +717,14 @@ func TestCheck(t *testing.T) {
 		if err := migrate.Sync(ctx, dsn); err != nil {
 			t.Fatal(err)
 		}
-		results, ok, err := migrate.Check(ctx, dsn)
+		results, ok, err := check(ctx, dsn)
 		if err != nil || !ok {
 			t.Fatalf("Check = %q, %v, %v", results, ok, err)
 		}
 		want := []string{
 			"Missing Root Provider IDs: Success",
 			"Incomplete Consumers: Success",
-			"Schema: up to date (version 3, alembic 422ece571366)",
+			"Database Schema: Success: up to date (version 3, alembic 422ece571366)",
 		}
 		if !slices.Equal(results, want) {
 			t.Errorf("Check = %q, want %q", results, want)
@@ -712,19 +737,19 @@ func TestCheck(t *testing.T) {
 			t.Fatal(err)
 		}
 		adminExec(t, dsn, `INSERT INTO resource_providers (uuid, name, generation) VALUES ('11111111-1111-1111-1111-111111111111', 'old', 0)`)
-		results, ok, err := migrate.Check(ctx, dsn)
+		results, ok, err := check(ctx, dsn)
 		if err != nil || ok {
 			t.Fatalf("Check = %q, %v, %v; want a failure", results, ok, err)
 		}
-		if !strings.HasPrefix(results[0], "Missing Root Provider IDs: Failure: 1 resource providers") {
+		if !strings.HasPrefix(results[0], "Missing Root Provider IDs: Failure: There is at least one resource provider") {
 			t.Errorf("Check[0] = %q", results[0])
 		}
 	})
 	t.Run("a database at a082b8bb98d0 only needs a sync", func(t *testing.T) {
 		t.Parallel()
 		dsn := masterDatabase(t)
-		results, ok, err := migrate.Check(ctx, dsn)
-		want := "Schema: needs 'placement-manage db sync' (version none, alembic a082b8bb98d0)"
+		results, ok, err := check(ctx, dsn)
+		want := "Database Schema: Warning: needs 'placement-manage db sync' (version none, alembic a082b8bb98d0; this release needs version 3)"
 		if err != nil || !ok || !slices.Contains(results, want) {
 			t.Errorf("Check = %q, %v, %v; want ok with %q", results, ok, err, want)
 		}
