@@ -29,7 +29,7 @@ const usage = `usage: placement-manage [--config-file FILE ...] [--config-dir DI
 
 commands:
   db sync                                  migrate the database schema to the latest version
-                                           (alembic 422ece571366, the head of Placement 8.0.0)
+                                           (alembic a082b8bb98d0, upstream master's head)
   db version                               print the schema's (alembic-equivalent) revision
   db stamp REVISION                        record REVISION (alembic revision, head, base or
                                            schema version) as applied without running DDL

@@ -143,12 +143,12 @@ func TestRun_DatabaseCommands(t *testing.T) {
 
 	want(cmd("db", "version"), 0, "None\n")
 	want(cmd("db", "sync"), 0, "")
-	want(cmd("db", "version"), 0, "422ece571366\n")
+	want(cmd("db", "version"), 0, "a082b8bb98d0\n")
 	want(cmd("db", "sync"), 0, "")
-	want(cmd("db", "version"), 0, "422ece571366\n")
+	want(cmd("db", "version"), 0, "a082b8bb98d0\n")
 
 	got := cmd("status")
-	if got.code != 0 || !strings.Contains(got.stdout, "| Check: Missing Root Provider IDs") || !strings.Contains(got.stdout, "| Details: up to date (version 3, alembic 422ece571366)") {
+	if got.code != 0 || !strings.Contains(got.stdout, "| Check: Missing Root Provider IDs") || !strings.Contains(got.stdout, "| Details: up to date (version 4, alembic a082b8bb98d0)") {
 		t.Fatalf("status = %d\n%s%s", got.code, got.stdout, got.stderr)
 	}
 
@@ -178,10 +178,10 @@ func TestRun_DatabaseCommands(t *testing.T) {
 		t.Fatalf("status after online migrations = %d\n%s", got.code, got.stdout)
 	}
 
-	// A database at upstream master's head stays there: stamp records it as
-	// version 1, and sync adopts it as version 1 without moving
-	// alembic_version (the golang-migrate table is dropped to look like a
-	// database the Python service created).
+	// A database at upstream master's head: stamp records it as version 1,
+	// and sync adopts it as version 1 and runs our migrations (the
+	// golang-migrate table is dropped to look like a database the Python
+	// service created).
 	want(cmd("db", "stamp", "a082b8bb98d0"), 0, "")
 	want(cmd("db", "version"), 0, "a082b8bb98d0\n")
 	sql(`DROP TABLE schema_migrations`)
@@ -189,25 +189,28 @@ func TestRun_DatabaseCommands(t *testing.T) {
 	want(cmd("db", "sync"), 0, "")
 	want(cmd("db", "version"), 0, "a082b8bb98d0\n")
 	got = cmd("status")
-	if got.code != 0 || !strings.Contains(got.stdout, "| Details: up to date (version 3, alembic a082b8bb98d0)") {
+	if got.code != 0 || !strings.Contains(got.stdout, "| Details: up to date (version 4, alembic a082b8bb98d0)") {
 		t.Fatalf("status at a082b8bb98d0 = %d\n%s%s", got.code, got.stdout, got.stderr)
 	}
 
-	want(cmd("db", "stamp", "head"), 0, "")
+	// Going back to 8.0.0: its alembic needs 422ece571366.
+	want(cmd("db", "stamp", "422ece571366"), 0, "")
 	want(cmd("db", "version"), 0, "422ece571366\n")
+	want(cmd("db", "stamp", "head"), 0, "")
+	want(cmd("db", "version"), 0, "a082b8bb98d0\n")
 	got = cmd("db", "stamp", "nope")
 	if got.code != 1 || !strings.Contains(got.stderr, `unknown revision "nope"`) {
 		t.Fatalf("stamp nope = %+v", got)
 	}
-	got = cmd("db", "stamp", "4")
-	if got.code != 1 || !strings.Contains(got.stderr, "unknown schema version 4 (latest is 3)") {
-		t.Fatalf("stamp 4 = %+v", got)
+	got = cmd("db", "stamp", "5")
+	if got.code != 1 || !strings.Contains(got.stderr, "unknown schema version 5 (latest is 4)") {
+		t.Fatalf("stamp 5 = %+v", got)
 	}
 	want(cmd("db", "stamp", "base"), 0, "")
 	want(cmd("db", "version"), 0, "None\n")
 	want(cmd("db", "stamp", "422ece571366"), 0, "")
 	want(cmd("db", "sync"), 0, "")
-	want(cmd("db", "version"), 0, "422ece571366\n")
+	want(cmd("db", "version"), 0, "a082b8bb98d0\n")
 }
 
 // TestPrintTable compares with prettytable 3.6's output for the same rows:

@@ -102,7 +102,7 @@ func successTable() string {
 +-------------------------------------------------------+
 | Check: Database Schema                                |
 | Result: Success                                       |
-| Details: up to date (version 3, alembic 422ece571366) |
+| Details: up to date (version 4, alembic a082b8bb98d0) |
 +-------------------------------------------------------+
 `
 }
@@ -143,7 +143,7 @@ SELECT id, c, 0, 1 FROM resource_providers, unnest(ARRAY['orphan-a', 'orphan-b',
 			`{"check": "Missing Root Provider IDs", "result": 0, "details": null}, ` +
 			`{"check": "Incomplete Consumers", "result": 1, "details": "There are 3 incomplete consumers table records for existing allocations. Run the \"placement-manage db online_data_migrations\" command."}, ` +
 			`{"check": "Policy File JSON to YAML Migration", "result": 0, "details": null}, ` +
-			`{"check": "Database Schema", "result": 0, "details": "up to date (version 3, alembic 422ece571366)"}]}` + "\n"
+			`{"check": "Database Schema", "result": 0, "details": "up to date (version 4, alembic a082b8bb98d0)"}]}` + "\n"
 		if got.code != 1 || got.stdout != want || got.stderr != "" {
 			t.Errorf("upgrade check --json = %d\n%s%s\nwant 1\n%s", got.code, got.stdout, got.stderr, want)
 		}
@@ -189,7 +189,7 @@ SELECT id, c, 0, 1 FROM resource_providers, unnest(ARRAY['orphan-a', 'orphan-b',
 		sql(`DELETE FROM allocations; UPDATE resource_providers SET root_provider_id = id; DROP TABLE schema_migrations`)
 		f := writeConfig(t, conf, "")
 		got := runCmd("--config-file", f, "upgrade", "check")
-		want := "| Details: needs 'placement-manage db sync' (version none, alembic |\n|   422ece571366; this release needs version 3)"
+		want := "| Details: needs 'placement-manage db sync' (version none, alembic |\n|   a082b8bb98d0; this release needs version 4)"
 		if got.code != 1 || !strings.Contains(got.stdout, "| Result: Warning ") || !strings.Contains(got.stdout, want) {
 			t.Errorf("upgrade check = %d\n%s%s\nwant 1 with %q", got.code, got.stdout, got.stderr, want)
 		}
