@@ -1,7 +1,7 @@
 -- The upstream schema at alembic revision 422ece571366 (spec 09 §2, §7),
--- including the five indexes that duplicate unique constraints (upstream
--- master drops them in a082b8bb98d0; we keep them so that 8.0.0's alembic
--- still recognises the database). Sequences come from serial: <table>_id_seq, AS integer, owned by id.
+-- including the five indexes that duplicate unique constraints, which
+-- upstream master drops in a082b8bb98d0 and we in 0004.
+-- Sequences come from serial: <table>_id_seq, AS integer, owned by id.
 -- Timestamps have no server defaults on purpose: the application sets them.
 
 CREATE TABLE resource_classes (

@@ -5,7 +5,7 @@
 //	placement-manage ... db version
 //	placement-manage ... db stamp <revision>
 //	placement-manage ... db online_data_migrations [--max-count N]
-//	placement-manage ... status            (alias: upgrade check)
+//	placement-manage ... status            (alias: upgrade check; same as placement-status upgrade check)
 package main
 
 import (
@@ -18,6 +18,7 @@ import (
 
 	"github.com/openstack-placement-go/placement/internal/config"
 	"github.com/openstack-placement-go/placement/internal/migrate"
+	"github.com/openstack-placement-go/placement/internal/upgradecheck"
 )
 
 func main() {
@@ -28,21 +29,21 @@ const usage = `usage: placement-manage [--config-file FILE ...] [--config-dir DI
 
 commands:
   db sync                                  migrate the database schema to the latest version
-                                           (alembic 422ece571366, the head of Placement 8.0.0)
+                                           (alembic a082b8bb98d0, upstream master's head)
   db version                               print the schema's (alembic-equivalent) revision
   db stamp REVISION                        record REVISION (alembic revision, head, base or
                                            schema version) as applied without running DDL
   db online_data_migrations [--max-count N]
                                            fix legacy data (exit 0 done, 1 more left, 2 errors, 127 bad input)
-  status | upgrade check                   report problems to fix before upgrading (exit 0 ok, 2 failure)
+  status | upgrade check                   placement-status upgrade check: report problems to fix
+                                           before upgrading (exit 0 ok, 1 warning, 2 failure)
 `
 
 // Exit codes of online_data_migrations, as upstream.
 const (
-	exitMore       = 1
-	exitFailed     = 2
-	exitBadInput   = 127
-	exitCheckError = 2
+	exitMore     = 1
+	exitFailed   = 2
+	exitBadInput = 127
 )
 
 // command is a parsed command line, minus the config options.
@@ -112,14 +113,8 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 	case "online":
 		return onlineDataMigrations(ctx, dsn, cmd.maxCount, cfg, stdout, fail)
 	case "status":
-		results, ok, err := migrate.Check(ctx, dsn)
-		if err != nil {
-			return fail(err)
-		}
-		printCheckResults(stdout, results)
-		if !ok {
-			return exitCheckError
-		}
+		// The same checks and table as placement-status upgrade check.
+		return upgradecheck.Command(ctx, cfg, false, stdout)
 	}
 	return 0
 }
@@ -191,7 +186,7 @@ func onlineDataMigrations(ctx context.Context, dsn string, maxCount int, cfg *co
 	for _, r := range results {
 		rows = append(rows, []string{r.Name, strconv.Itoa(r.Found), strconv.Itoa(r.Done)})
 	}
-	printTable(stdout, []string{"Migration", "Total Found", "Done"}, rows)
+	printTable(stdout, []string{"Migration", "Total Found", "Completed"}, rows)
 	// With --max-count, rows migrated in this batch outweigh errors: the
 	// remaining work may unblock the failing migration (upstream's rule).
 	if failed && !(maxCount > 0 && ran > 0) {
@@ -204,46 +199,9 @@ func onlineDataMigrations(ctx context.Context, dsn string, maxCount int, cfg *co
 	return 0
 }
 
-// printCheckResults renders migrate.Check's "<check>: <outcome>" lines in
-// the layout of upstream's placement-status (oslo.upgradecheck).
-func printCheckResults(w io.Writer, results []string) {
-	var lines []string
-	for i, r := range results {
-		name, outcome, _ := strings.Cut(r, ": ")
-		result, details := "Success", outcome
-		switch {
-		case outcome == "Success":
-			details = "None"
-		case strings.HasPrefix(outcome, "Failure: "):
-			result, details = "Failure", strings.TrimPrefix(outcome, "Failure: ")
-		case strings.HasPrefix(outcome, "needs "):
-			result = "Warning"
-		}
-		if i > 0 {
-			lines = append(lines, "")
-		}
-		lines = append(lines, "Check: "+name, "Result: "+result, "Details: "+details)
-	}
-	width := len("Upgrade Check Results")
-	for _, l := range lines {
-		width = max(width, len(l))
-	}
-	border := "+" + strings.Repeat("-", width+2) + "+"
-	fmt.Fprintln(w, border)
-	fmt.Fprintf(w, "| %-*s |\n", width, "Upgrade Check Results")
-	fmt.Fprintln(w, border)
-	for _, l := range lines {
-		if l == "" {
-			fmt.Fprintln(w, border)
-			continue
-		}
-		fmt.Fprintf(w, "| %-*s |\n", width, l)
-	}
-	fmt.Fprintln(w, border)
-}
-
-// printTable draws a prettytable-style box: centred header, left-aligned
-// first column and centred others.
+// printTable draws a box as prettytable does by default: every cell
+// centred, an odd leftover space going right of odd-length text and left of
+// even-length text.
 func printTable(w io.Writer, header []string, rows [][]string) {
 	widths := make([]int, len(header))
 	for i, h := range header {
@@ -259,24 +217,24 @@ func printTable(w io.Writer, header []string, rows [][]string) {
 	for _, n := range widths {
 		border.WriteString(strings.Repeat("-", n+2) + "+")
 	}
-	line := func(cells []string, left bool) {
+	line := func(cells []string) {
 		var b strings.Builder
 		b.WriteString("|")
 		for i, c := range cells {
 			pad := widths[i] - len(c)
 			l := pad / 2
-			if left && i == 0 {
-				l = 0
+			if pad%2 == 1 && len(c)%2 == 0 {
+				l++
 			}
 			b.WriteString(" " + strings.Repeat(" ", l) + c + strings.Repeat(" ", pad-l) + " |")
 		}
 		fmt.Fprintln(w, b.String())
 	}
 	fmt.Fprintln(w, border.String())
-	line(header, false)
+	line(header)
 	fmt.Fprintln(w, border.String())
 	for _, r := range rows {
-		line(r, true)
+		line(r)
 	}
 	fmt.Fprintln(w, border.String())
 }

@@ -143,12 +143,12 @@ func TestRun_DatabaseCommands(t *testing.T) {
 
 	want(cmd("db", "version"), 0, "None\n")
 	want(cmd("db", "sync"), 0, "")
-	want(cmd("db", "version"), 0, "422ece571366\n")
+	want(cmd("db", "version"), 0, "a082b8bb98d0\n")
 	want(cmd("db", "sync"), 0, "")
-	want(cmd("db", "version"), 0, "422ece571366\n")
+	want(cmd("db", "version"), 0, "a082b8bb98d0\n")
 
 	got := cmd("status")
-	if got.code != 0 || !strings.Contains(got.stdout, "| Check: Missing Root Provider IDs") || !strings.Contains(got.stdout, "| Details: up to date (version 3, alembic 422ece571366)") {
+	if got.code != 0 || !strings.Contains(got.stdout, "| Check: Missing Root Provider IDs") || !strings.Contains(got.stdout, "| Details: up to date (version 4, alembic a082b8bb98d0)") {
 		t.Fatalf("status = %d\n%s%s", got.code, got.stdout, got.stderr)
 	}
 
@@ -160,28 +160,28 @@ func TestRun_DatabaseCommands(t *testing.T) {
 
 	want(cmd("db", "online_data_migrations", "--max-count", "1"), 1,
 		"1 rows matched query set_root_provider_ids, 1 migrated\n"+
-			"+-----------------------+-------------+------+\n"+
-			"|       Migration       | Total Found | Done |\n"+
-			"+-----------------------+-------------+------+\n"+
-			"| set_root_provider_ids |      1      |  1   |\n"+
-			"+-----------------------+-------------+------+\n")
+			"+-----------------------+-------------+-----------+\n"+
+			"|       Migration       | Total Found | Completed |\n"+
+			"+-----------------------+-------------+-----------+\n"+
+			"| set_root_provider_ids |      1      |     1     |\n"+
+			"+-----------------------+-------------+-----------+\n")
 	want(cmd("db", "online_data_migrations"), 0,
 		"Running batches of 50 until complete\n"+
 			"1 rows matched query set_root_provider_ids, 1 migrated\n"+
-			"+-----------------------------+-------------+------+\n"+
-			"|          Migration          | Total Found | Done |\n"+
-			"+-----------------------------+-------------+------+\n"+
-			"| set_root_provider_ids       |      1      |  1   |\n"+
-			"| create_incomplete_consumers |      0      |  0   |\n"+
-			"+-----------------------------+-------------+------+\n")
+			"+-----------------------------+-------------+-----------+\n"+
+			"|          Migration          | Total Found | Completed |\n"+
+			"+-----------------------------+-------------+-----------+\n"+
+			"|    set_root_provider_ids    |      1      |     1     |\n"+
+			"| create_incomplete_consumers |      0      |     0     |\n"+
+			"+-----------------------------+-------------+-----------+\n")
 	if got := cmd("status"); got.code != 0 {
 		t.Fatalf("status after online migrations = %d\n%s", got.code, got.stdout)
 	}
 
-	// A database at upstream master's head stays there: stamp records it as
-	// version 1, and sync adopts it as version 1 without moving
-	// alembic_version (the golang-migrate table is dropped to look like a
-	// database the Python service created).
+	// A database at upstream master's head: stamp records it as version 1,
+	// and sync adopts it as version 1 and runs our migrations (the
+	// golang-migrate table is dropped to look like a database the Python
+	// service created).
 	want(cmd("db", "stamp", "a082b8bb98d0"), 0, "")
 	want(cmd("db", "version"), 0, "a082b8bb98d0\n")
 	sql(`DROP TABLE schema_migrations`)
@@ -189,23 +189,44 @@ func TestRun_DatabaseCommands(t *testing.T) {
 	want(cmd("db", "sync"), 0, "")
 	want(cmd("db", "version"), 0, "a082b8bb98d0\n")
 	got = cmd("status")
-	if got.code != 0 || !strings.Contains(got.stdout, "| Details: up to date (version 3, alembic a082b8bb98d0)") {
+	if got.code != 0 || !strings.Contains(got.stdout, "| Details: up to date (version 4, alembic a082b8bb98d0)") {
 		t.Fatalf("status at a082b8bb98d0 = %d\n%s%s", got.code, got.stdout, got.stderr)
 	}
 
-	want(cmd("db", "stamp", "head"), 0, "")
+	// Going back to 8.0.0: its alembic needs 422ece571366.
+	want(cmd("db", "stamp", "422ece571366"), 0, "")
 	want(cmd("db", "version"), 0, "422ece571366\n")
+	want(cmd("db", "stamp", "head"), 0, "")
+	want(cmd("db", "version"), 0, "a082b8bb98d0\n")
 	got = cmd("db", "stamp", "nope")
 	if got.code != 1 || !strings.Contains(got.stderr, `unknown revision "nope"`) {
 		t.Fatalf("stamp nope = %+v", got)
 	}
-	got = cmd("db", "stamp", "4")
-	if got.code != 1 || !strings.Contains(got.stderr, "unknown schema version 4 (latest is 3)") {
-		t.Fatalf("stamp 4 = %+v", got)
+	got = cmd("db", "stamp", "5")
+	if got.code != 1 || !strings.Contains(got.stderr, "unknown schema version 5 (latest is 4)") {
+		t.Fatalf("stamp 5 = %+v", got)
 	}
 	want(cmd("db", "stamp", "base"), 0, "")
 	want(cmd("db", "version"), 0, "None\n")
 	want(cmd("db", "stamp", "422ece571366"), 0, "")
 	want(cmd("db", "sync"), 0, "")
-	want(cmd("db", "version"), 0, "422ece571366\n")
+	want(cmd("db", "version"), 0, "a082b8bb98d0\n")
+}
+
+// TestPrintTable compares with prettytable 3.6's output for the same rows:
+// an odd leftover space goes right of odd-length text, left of even-length
+// text.
+func TestPrintTable(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	printTable(&b, []string{"ab", "Total"}, [][]string{{"abc", "7"}, {"abcd", "12"}})
+	want := "+------+-------+\n" +
+		"|  ab  | Total |\n" +
+		"+------+-------+\n" +
+		"| abc  |   7   |\n" +
+		"| abcd |   12  |\n" +
+		"+------+-------+\n"
+	if b.String() != want {
+		t.Errorf("printTable =\n%swant\n%s", b.String(), want)
+	}
 }

@@ -6,11 +6,18 @@ import (
 	"slices"
 )
 
-// Names of the upgrade checks, as upstream's placement-status prints them.
+// Names of the upgrade checks, as upstream's placement-status prints them;
+// the schema check is ours.
 const (
-	checkRootProviderIDs     = "Missing Root Provider IDs"
-	checkIncompleteConsumers = "Incomplete Consumers"
-	checkSchema              = "Schema"
+	CheckRootProviderIDs     = "Missing Root Provider IDs"
+	CheckIncompleteConsumers = "Incomplete Consumers"
+	CheckDatabaseSchema      = "Database Schema"
+)
+
+// Details of the data checks, upstream's text.
+const (
+	missingRootsDetails        = `There is at least one resource provider table record which misses its root provider id. Run the "placement-manage db online_data_migrations" command.`
+	incompleteConsumersDetails = `There are %d incomplete consumers table records for existing allocations. Run the "placement-manage db online_data_migrations" command.`
 )
 
 const (
@@ -25,63 +32,105 @@ LEFT JOIN consumers c ON c.uuid = a.consumer_id
 WHERE c.id IS NULL`
 )
 
-// Check reports problems an operator must fix before upgrading, like
-// upstream's "placement-status upgrade check". Each result reads
-// "<check>: <outcome>", where outcome is "Success", "Failure: <details>" or,
-// for the schema, a description of its version, e.g.
-// "Schema: up to date (version 1, alembic 422ece571366)". ok is false if
-// any check failed; a schema that merely needs "db sync" is not a failure.
-// err is set only when the checks could not run.
-func Check(ctx context.Context, dsn string) (results []string, ok bool, err error) {
+// CheckCode is the outcome of an upgrade check, with oslo.upgradecheck's
+// values, which are also placement-status's exit codes.
+type CheckCode int
+
+const (
+	CheckSuccess CheckCode = 0
+	CheckWarning CheckCode = 1
+	CheckFailure CheckCode = 2
+)
+
+// String returns "Success", "Warning" or "Failure".
+func (c CheckCode) String() string {
+	switch c {
+	case CheckSuccess:
+		return "Success"
+	case CheckWarning:
+		return "Warning"
+	case CheckFailure:
+		return "Failure"
+	}
+	return fmt.Sprintf("CheckCode(%d)", int(c))
+}
+
+// CheckResult is the outcome of one upgrade check. Details is "" when there
+// is nothing to say (upstream's None).
+type CheckResult struct {
+	Name    string
+	Code    CheckCode
+	Details string
+}
+
+// Check runs the database checks of "placement-status upgrade check" in
+// order: CheckData's, then CheckSchemaResult. err is set only when the
+// checks could not run.
+func Check(ctx context.Context, dsn string) ([]CheckResult, error) {
+	results, err := CheckData(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	r, err := CheckSchemaResult(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	return append(results, r), nil
+}
+
+// CheckData runs upstream's two data checks, with upstream's names,
+// severities and details: a provider without root provider id is a
+// Failure, allocations whose consumer has no consumers row a Warning. Both
+// pass on a database without the tables.
+func CheckData(ctx context.Context, dsn string) ([]CheckResult, error) {
 	conn, err := connect(ctx, dsn)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 
-	ok = true
-	fail := func(name, details string) {
-		results = append(results, name+": Failure: "+details)
-		ok = false
-	}
-
+	roots := CheckResult{Name: CheckRootProviderIDs}
 	n, err := countIfTable(ctx, conn, "resource_providers", countMissingRootsSQL)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	if n > 0 {
-		fail(checkRootProviderIDs, fmt.Sprintf("%d resource providers have no root provider id; run 'placement-manage db online_data_migrations' to fix them", n))
-	} else {
-		results = append(results, checkRootProviderIDs+": Success")
+		roots.Code, roots.Details = CheckFailure, missingRootsDetails
 	}
-
+	consumers := CheckResult{Name: CheckIncompleteConsumers}
 	n, err = countIfTable(ctx, conn, "allocations", countMissingConsumersSQL)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	if n > 0 {
-		fail(checkIncompleteConsumers, fmt.Sprintf("%d consumers of existing allocations have no consumers table record; run 'placement-manage db online_data_migrations' to create them", n))
-	} else {
-		results = append(results, checkIncompleteConsumers+": Success")
+		consumers.Code, consumers.Details = CheckWarning, fmt.Sprintf(incompleteConsumersDetails, n)
 	}
+	return []CheckResult{roots, consumers}, nil
+}
 
-	st, err := readState(ctx, conn)
+// CheckSchemaResult is our own check of the schema version (CheckSchema):
+// Success when current, a Warning when "placement-manage db sync" would
+// bring it up (an empty database included), and a Failure when sync would
+// refuse it (dirty, newer than this release, unknown revision, no recorded
+// version). A warning, not a failure, because deployment tools run the
+// check before "db sync" and stop on failures only.
+func CheckSchemaResult(ctx context.Context, dsn string) (CheckResult, error) {
+	s, err := CheckSchema(ctx, dsn)
 	if err != nil {
-		return nil, false, err
+		return CheckResult{}, err
 	}
-	switch {
-	case st.dirty:
-		fail(checkSchema, errDirty(st).Error())
-	case st.version > int(LatestVersion):
-		fail(checkSchema, fmt.Sprintf("newer than this release knows (%s)", st))
-	case st.version == int(LatestVersion):
-		results = append(results, fmt.Sprintf("%s: up to date (%s)", checkSchema, st))
-	case st.version < 0 && st.alembic != "" && !slices.Contains(alembicRevisions, st.alembic):
-		fail(checkSchema, fmt.Sprintf("unknown alembic revision %q (%s)", st.alembic, st))
+	r := CheckResult{Name: CheckDatabaseSchema}
+	switch s.State {
+	case SchemaCurrent:
+		r.Details = fmt.Sprintf("up to date (%s)", s)
+	case SchemaEmpty, SchemaBehind:
+		r.Code, r.Details = CheckWarning, fmt.Sprintf("needs 'placement-manage db sync' (%s; this release needs version %d)", s, s.Latest)
+	case SchemaAhead:
+		r.Code, r.Details = CheckFailure, fmt.Sprintf("newer than this release knows (%s)", s)
 	default:
-		results = append(results, fmt.Sprintf("%s: needs 'placement-manage db sync' (%s)", checkSchema, st))
+		r.Code, r.Details = CheckFailure, s.Err().Error()
 	}
-	return results, ok, nil
+	return r, nil
 }
 
 // legacyProblems returns the legacy data conditions (spec 09 §5.3) that

@@ -41,11 +41,10 @@ const (
 	// RevisionConsumerTypes adds consumer types; our version 1, and the head
 	// of the reference release (8.0.0).
 	RevisionConsumerTypes = "422ece571366"
-	// RevisionDropIndexes (upstream master) only drops five redundant
-	// indexes. We adopt a database at this revision as our version 1 and
-	// leave it there, but never move a database to it ourselves: 8.0.0's
-	// alembic does not know the revision and its "db sync" would then fail
-	// on a database we share with it.
+	// RevisionDropIndexes is upstream master's head, which only drops
+	// five redundant indexes; our version 4. 8.0.0's alembic does not know
+	// it: an operator going back to the 8.0.0 service stamps 422ece571366
+	// first (api-ref/operations.md).
 	RevisionDropIndexes = "a082b8bb98d0"
 )
 
@@ -62,15 +61,18 @@ var alembicRevisions = []string{
 // revision. Versions absent here have no upstream equivalent.
 var versionRevisions = map[uint]string{
 	1: RevisionConsumerTypes,
+	4: RevisionDropIndexes,
 }
 
 // LatestVersion is the golang-migrate version of the newest migration
 // embedded in package migrations, read from the file names so that a new
-// NNNN_*.up.sql file moves it without further edits. Its schema is
-// upstream's 422ece571366, the head of the reference release (8.0.0), plus
-// our own additions, which upstream tolerates, so that the 8.0.0 service
-// can share a database with us: version 2 the placement_changes table,
-// version 3 the triggers that fill it (change capture). It is a variable only because it is computed; nothing assigns it.
+// NNNN_*.up.sql file moves it without further edits. Version 1 is
+// upstream's 422ece571366 (the head of 8.0.0), version 2 adds our
+// placement_changes table, version 3 the triggers that fill it (change
+// capture), and version 4 drops five redundant indexes as upstream master's
+// head a082b8bb98d0 does. Upstream tolerates our additions, so the Python
+// service can share the database. It is a variable only because it is
+// computed; nothing assigns it.
 var LatestVersion = embeddedLatest()
 
 // embeddedLatest returns the highest version among the embedded up
@@ -110,13 +112,13 @@ func alembicRevision(v uint) string {
 const syncLockKey int64 = 0x706c6163656d6e74
 
 // Sync brings the database at dsn (a pgx URL) to the latest schema,
-// LatestVersion (alembic 422ece571366 plus our own tables). It never moves a
-// database to a082b8bb98d0. If the
-// database was created by the original service (alembic_version present, no
-// golang-migrate version): at 422ece571366 or a082b8bb98d0 it marks version 1
-// as applied (force) without running DDL and leaves the alembic_version row
-// as it is (a database at a082b8bb98d0 keeps lacking the five redundant
-// indexes, which the application does not need); at an older alembic revision
+// LatestVersion (alembic a082b8bb98d0, upstream master's head, plus our own
+// tables). If the database was created by the original service
+// (alembic_version present, no golang-migrate version): at 422ece571366 or
+// a082b8bb98d0 it marks version 1 as applied (force) without running DDL
+// and then migrates up from there (version 4 drops the redundant indexes if
+// they are still there and moves alembic_version to a082b8bb98d0); at an
+// older alembic revision
 // (b4ed3a175331, 611cd6dffd7b, b5c396305c25) it checks the legacy data
 // conditions (spec 09 §5.3), failing with a message telling the operator to
 // run online data migrations, and otherwise applies the consumer_types step
@@ -241,12 +243,12 @@ func Revision(ctx context.Context, dsn string) (string, error) {
 
 // Stamp records rev as the database's schema version without running any
 // DDL, like upstream's "placement-manage db stamp". rev is an alembic
-// revision, "head" (= LatestVersion, alembic 422ece571366, the 8.0.0 head),
+// revision, "head" (= LatestVersion, alembic a082b8bb98d0),
 // "base" or a golang-migrate version number. The golang-migrate version and
 // the alembic_version row are both set (to their equivalents): 422ece571366
 // and a082b8bb98d0 both record version 1 (the next Sync adds our own
-// tables), with the alembic row holding the revision given, as Sync leaves
-// an adopted database; a revision older than
+// tables and drops the redundant indexes), with the alembic row holding the
+// revision given; a revision older than
 // 422ece571366 clears the golang-migrate version so that the next Sync
 // adopts the database from there.
 func Stamp(ctx context.Context, dsn, rev string) error {
@@ -318,24 +320,22 @@ const createAlembicVersionSQL = `CREATE TABLE IF NOT EXISTS alembic_version (
 );
 `
 
-// revisionVersion returns the golang-migrate version whose schema the
-// alembic revision rev has, as far as the application is concerned:
-// a082b8bb98d0 differs from version 1 only by five redundant indexes.
+// revisionVersion returns the golang-migrate version to record for a
+// database at the alembic revision rev that lacks our own tables:
+// 422ece571366 and a082b8bb98d0 are both version 1, since a082b8bb98d0
+// differs from it only by five redundant indexes and version 4 drops them
+// idempotently.
 func revisionVersion(rev string) (uint, bool) {
-	if rev == RevisionDropIndexes {
+	if rev == RevisionConsumerTypes || rev == RevisionDropIndexes {
 		return 1, true
-	}
-	for v, r := range versionRevisions {
-		if r == rev {
-			return v, true
-		}
 	}
 	return 0, false
 }
 
 // adopt prepares a database created by upstream's alembic migrations and
 // returns the golang-migrate version its schema now equals. A database at
-// 422ece571366 or a082b8bb98d0 is left untouched, alembic row included.
+// 422ece571366 or a082b8bb98d0 is left untouched here (version 1); the
+// migrations after it do the rest.
 func adopt(ctx context.Context, conn *pgx.Conn, rev string) (uint, error) {
 	if v, ok := revisionVersion(rev); ok {
 		return v, nil

@@ -186,37 +186,16 @@ func countRedundantIndexes(t *testing.T, dsn string) int64 {
 	return queryInt(t, dsn, `SELECT count(*) FROM pg_indexes WHERE schemaname = 'public' AND indexname = ANY($1)`, redundantIndexes)
 }
 
-// withoutRedundantIndexes returns a schema signature minus the five indexes
-// that upstream's a082b8bb98d0 drops, failing if any of them is missing.
-func withoutRedundantIndexes(t *testing.T, sig []string) []string {
-	t.Helper()
-	var out []string
-	found := 0
-	for _, l := range sig {
-		if slices.ContainsFunc(redundantIndexes, func(name string) bool {
-			return strings.HasPrefix(l, "index CREATE INDEX "+name+" ON ")
-		}) {
-			found++
-			continue
-		}
-		out = append(out, l)
-	}
-	if found != len(redundantIndexes) {
-		t.Fatalf("schema signature holds %d of the %d redundant indexes", found, len(redundantIndexes))
-	}
-	return out
-}
-
 var migrationFile = regexp.MustCompile(`^(\d+)_\w+\.(up|down)\.sql$`)
 
 // TestLatestVersion_MatchesEmbeddedMigrations guards the policy that our head
-// is version 3 (= 422ece571366, the head of 8.0.0, plus our own
-// placement_changes table and its capture triggers): the embedded migrations stop at LatestVersion,
-// each with an up and a down file.
+// is version 4 (= a082b8bb98d0, upstream master's head, plus our own
+// placement_changes table and its capture triggers): the embedded
+// migrations stop at LatestVersion, each with an up and a down file.
 func TestLatestVersion_MatchesEmbeddedMigrations(t *testing.T) {
 	t.Parallel()
-	if migrate.LatestVersion != 3 {
-		t.Errorf("LatestVersion = %d, want 3 (alembic %s)", migrate.LatestVersion, migrate.RevisionConsumerTypes)
+	if migrate.LatestVersion != 4 {
+		t.Errorf("LatestVersion = %d, want 4 (alembic %s)", migrate.LatestVersion, migrate.RevisionDropIndexes)
 	}
 	entries, err := fs.ReadDir(migrations.FS, ".")
 	if err != nil {
@@ -265,13 +244,13 @@ func TestSync_FreshDatabase(t *testing.T) {
 	if err := migrate.Sync(ctx, dsn); err != nil {
 		t.Fatalf("Sync: %v", err)
 	}
-	wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionConsumerTypes)
-	if rev, err := migrate.Revision(ctx, dsn); err != nil || rev != migrate.RevisionConsumerTypes {
-		t.Errorf("Revision = %q, %v; want %q", rev, err, migrate.RevisionConsumerTypes)
+	wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionDropIndexes)
+	if rev, err := migrate.Revision(ctx, dsn); err != nil || rev != migrate.RevisionDropIndexes {
+		t.Errorf("Revision = %q, %v; want %q", rev, err, migrate.RevisionDropIndexes)
 	}
-	// 8.0.0's schema keeps the five redundant indexes.
-	if n := countRedundantIndexes(t, dsn); n != 5 {
-		t.Errorf("%d redundant indexes, want 5 (schema of 422ece571366)", n)
+	// Master's schema lacks the five redundant indexes.
+	if n := countRedundantIndexes(t, dsn); n != 0 {
+		t.Errorf("%d redundant indexes, want 0 (schema of a082b8bb98d0)", n)
 	}
 	n := queryInt(t, dsn, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename NOT IN ('schema_migrations', 'alembic_version')`)
 	if n != 14 {
@@ -298,7 +277,7 @@ func TestSync_TwiceIsNoOp(t *testing.T) {
 	if d := diffLines(before, schemaSignature(t, dsn)); d != "" {
 		t.Errorf("second Sync changed the schema:\n%s", d)
 	}
-	wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionConsumerTypes)
+	wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionDropIndexes)
 	if n := queryInt(t, dsn, `SELECT count(*) FROM traits WHERE name = 'CUSTOM_KEEP'`); n != 1 {
 		t.Errorf("second Sync lost data")
 	}
@@ -319,7 +298,7 @@ func TestSync_ConcurrentStarters(t *testing.T) {
 			t.Errorf("Sync %d: %v", i, err)
 		}
 	}
-	wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionConsumerTypes)
+	wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionDropIndexes)
 }
 
 // upstreamData inserts a few rows the way upstream would have.
@@ -388,6 +367,21 @@ func masterDatabase(t *testing.T) string {
 	return dsn
 }
 
+// version3Database builds what the previous release (migrations 1 to 3,
+// alembic 422ece571366) left: a synced database with 0004 undone, plus
+// upstreamData.
+func version3Database(t *testing.T) string {
+	t.Helper()
+	dsn := newDB(t)
+	if err := migrate.Sync(context.Background(), dsn); err != nil {
+		t.Fatal(err)
+	}
+	adminExec(t, dsn, migrationSQL(t, "0004_drop_redundant_indexes.down.sql"))
+	adminExec(t, dsn, `UPDATE schema_migrations SET version = 3`)
+	adminExec(t, dsn, upstreamData)
+	return dsn
+}
+
 func TestSync_AdoptsUpstreamDatabase(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -398,22 +392,24 @@ func TestSync_AdoptsUpstreamDatabase(t *testing.T) {
 	freshSchema := schemaSignature(t, fresh)
 
 	tests := []struct {
-		name       string
-		build      func(*testing.T) string
-		rev        string
-		indexes    int64
-		wantSchema []string
+		name    string
+		build   func(*testing.T) string
+		version uint // golang-migrate version before Sync
+		rev     string
+		indexes int64
 	}{
-		{"a database at 422ece571366 (8.0.0) is forced to version 1 as is",
-			upstreamDatabase, migrate.RevisionConsumerTypes, 5, freshSchema},
-		{"a database at a082b8bb98d0 (master) is forced to version 1 and left at a082b8bb98d0",
-			masterDatabase, migrate.RevisionDropIndexes, 0, withoutRedundantIndexes(t, freshSchema)},
+		{"a database at 422ece571366 (8.0.0) is adopted as version 1 and migrated to a082b8bb98d0",
+			upstreamDatabase, 0, migrate.RevisionConsumerTypes, 5},
+		{"a database at a082b8bb98d0 (master) is adopted as version 1 and gains our tables",
+			masterDatabase, 0, migrate.RevisionDropIndexes, 0},
+		{"a version 3 database of the previous release is migrated to a082b8bb98d0",
+			version3Database, 3, migrate.RevisionConsumerTypes, 5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			dsn := tt.build(t)
-			wantVersion(t, dsn, 0, tt.rev)
+			wantVersion(t, dsn, tt.version, tt.rev)
 			if n := countRedundantIndexes(t, dsn); n != tt.indexes {
 				t.Fatalf("test setup: %d redundant indexes, want %d", n, tt.indexes)
 			}
@@ -422,19 +418,19 @@ func TestSync_AdoptsUpstreamDatabase(t *testing.T) {
 				if err := migrate.Sync(ctx, dsn); err != nil {
 					t.Fatalf("Sync %d: %v", i+1, err)
 				}
-				wantVersion(t, dsn, migrate.LatestVersion, tt.rev)
-				if rev, err := migrate.Revision(ctx, dsn); err != nil || rev != tt.rev {
-					t.Errorf("Revision = %q, %v; want %q", rev, err, tt.rev)
+				wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionDropIndexes)
+				if rev, err := migrate.Revision(ctx, dsn); err != nil || rev != migrate.RevisionDropIndexes {
+					t.Errorf("Revision = %q, %v; want %q", rev, err, migrate.RevisionDropIndexes)
 				}
 				if d := diffLines(before, dataDump(t, dsn)); d != "" {
 					t.Errorf("Sync changed data:\n%s", d)
 				}
-				if d := diffLines(tt.wantSchema, schemaSignature(t, dsn)); d != "" {
-					t.Errorf("Sync changed the adopted schema:\n%s", d)
+				if d := diffLines(freshSchema, schemaSignature(t, dsn)); d != "" {
+					t.Errorf("adopted schema differs from a fresh one:\n%s", d)
 				}
 			}
-			results, ok, err := migrate.Check(ctx, dsn)
-			want := "Schema: up to date (version 3, alembic " + tt.rev + ")"
+			results, ok, err := check(ctx, dsn)
+			want := "Database Schema: Success: up to date (version 4, alembic a082b8bb98d0)"
 			if err != nil || !ok || !slices.Contains(results, want) {
 				t.Errorf("Check = %q, %v, %v; want ok with %q", results, ok, err, want)
 			}
@@ -486,7 +482,7 @@ func TestSync_LegacyRevisions(t *testing.T) {
 			if err := migrate.Sync(ctx, dsn); err != nil {
 				t.Fatalf("Sync: %v", err)
 			}
-			wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionConsumerTypes)
+			wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionDropIndexes)
 			after := dataDump(t, dsn)
 			// The consumers row text gains the new NULL consumer_type_id.
 			for i := range before {
@@ -520,9 +516,14 @@ func TestSync_LegacyRevisions(t *testing.T) {
 		}
 		wantVersion(t, dsn, 0, migrate.RevisionInitial)
 
-		results, ok, err := migrate.Check(ctx, dsn)
-		if err != nil || ok {
-			t.Fatalf("Check = %q, %v, %v; want failures", results, ok, err)
+		results, ok, err := check(ctx, dsn)
+		wantResults := []string{
+			`Missing Root Provider IDs: Failure: There is at least one resource provider table record which misses its root provider id. Run the "placement-manage db online_data_migrations" command.`,
+			`Incomplete Consumers: Warning: There are 2 incomplete consumers table records for existing allocations. Run the "placement-manage db online_data_migrations" command.`,
+			`Database Schema: Warning: needs 'placement-manage db sync' (version none, alembic b4ed3a175331; this release needs version 4)`,
+		}
+		if err != nil || ok || !slices.Equal(results, wantResults) {
+			t.Fatalf("Check = %q, %v, %v; want %q", results, ok, err, wantResults)
 		}
 
 		res, ran, failed, err := migrate.OnlineDataMigrations(ctx, dsn, migrate.OnlineOptions{
@@ -559,13 +560,13 @@ func TestSync_LegacyRevisions(t *testing.T) {
 			t.Errorf("root provider id not set")
 		}
 
-		if results, ok, err := migrate.Check(ctx, dsn); err != nil || !ok {
+		if results, ok, err := check(ctx, dsn); err != nil || !ok {
 			t.Fatalf("Check after online migrations = %q, %v, %v", results, ok, err)
 		}
 		if err := migrate.Sync(ctx, dsn); err != nil {
 			t.Fatalf("Sync after online migrations: %v", err)
 		}
-		wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionConsumerTypes)
+		wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionDropIndexes)
 	})
 }
 
@@ -581,7 +582,7 @@ func TestSync_RefusesUnknownState(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), `unknown alembic revision "ffffffffffff"`) {
 			t.Fatalf("Sync = %v, want unknown revision error", err)
 		}
-		results, ok, err := migrate.Check(ctx, dsn)
+		results, ok, err := check(ctx, dsn)
 		if err != nil || ok {
 			t.Errorf("Check = %q, %v, %v; want a failure", results, ok, err)
 		}
@@ -601,14 +602,14 @@ func TestSync_RefusesUnknownState(t *testing.T) {
 		// What a newer build would leave.
 		dsn := masterDatabase(t)
 		adminExec(t, dsn, `CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);
-INSERT INTO schema_migrations VALUES (4, false)`)
+INSERT INTO schema_migrations VALUES (5, false)`)
 		err := migrate.Sync(ctx, dsn)
-		if err == nil || !strings.Contains(err.Error(), "version 4 is newer than this release knows (3)") {
+		if err == nil || !strings.Contains(err.Error(), "version 5 is newer than this release knows (4)") {
 			t.Fatalf("Sync = %v, want a newer-version error", err)
 		}
-		wantVersion(t, dsn, 4, migrate.RevisionDropIndexes)
-		results, ok, err := migrate.Check(ctx, dsn)
-		want := "Schema: Failure: newer than this release knows (version 4, alembic a082b8bb98d0)"
+		wantVersion(t, dsn, 5, migrate.RevisionDropIndexes)
+		results, ok, err := check(ctx, dsn)
+		want := "Database Schema: Failure: newer than this release knows (version 5, alembic a082b8bb98d0)"
 		if err != nil || ok || !slices.Contains(results, want) {
 			t.Errorf("Check = %q, %v, %v; want a failure with %q", results, ok, err, want)
 		}
@@ -626,8 +627,8 @@ func TestStamp(t *testing.T) {
 			t.Errorf("Stamp accepted unknown revision %q", rev)
 		}
 	}
-	if err := migrate.Stamp(ctx, dsn, "4"); err == nil || !strings.Contains(err.Error(), "unknown schema version 4 (latest is 3)") {
-		t.Errorf("Stamp 4 = %v, want an unknown version error", err)
+	if err := migrate.Stamp(ctx, dsn, "5"); err == nil || !strings.Contains(err.Error(), "unknown schema version 5 (latest is 4)") {
+		t.Errorf("Stamp 5 = %v, want an unknown version error", err)
 	}
 	wantVersion(t, dsn, 0, "")
 
@@ -638,14 +639,16 @@ func TestStamp(t *testing.T) {
 	}{
 		{migrate.RevisionConsumerTypes, 1, migrate.RevisionConsumerTypes},
 		{migrate.RevisionIncompleteConsumers, 0, migrate.RevisionIncompleteConsumers},
-		{"head", 3, migrate.RevisionConsumerTypes},
-		// Recorded as given, like Sync leaves an adopted master database.
+		{"head", 4, migrate.RevisionDropIndexes},
+		// Version 1 with the revision as given: the next Sync runs our
+		// migrations, which 0004 ends idempotently.
 		{migrate.RevisionDropIndexes, 1, migrate.RevisionDropIndexes},
 		{"1", 1, migrate.RevisionConsumerTypes},
 		{"2", 2, migrate.RevisionConsumerTypes},
 		{"3", 3, migrate.RevisionConsumerTypes},
+		{"4", 4, migrate.RevisionDropIndexes},
 		{"base", 0, ""},
-		{"heads", 3, migrate.RevisionConsumerTypes},
+		{"heads", 4, migrate.RevisionDropIndexes},
 	}
 	for _, st := range steps {
 		if err := migrate.Stamp(ctx, dsn, st.rev); err != nil {
@@ -657,8 +660,8 @@ func TestStamp(t *testing.T) {
 		}
 	}
 
-	// Sync after stamping a082b8bb98d0 keeps it there and only adds our own
-	// table.
+	// Sync after stamping a082b8bb98d0 runs our migrations, the last of
+	// which drops the indexes the stamp claimed were gone.
 	if err := migrate.Stamp(ctx, dsn, migrate.RevisionDropIndexes); err != nil {
 		t.Fatalf("Stamp: %v", err)
 	}
@@ -666,9 +669,40 @@ func TestStamp(t *testing.T) {
 		t.Fatalf("Sync: %v", err)
 	}
 	wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionDropIndexes)
-	if n := countRedundantIndexes(t, dsn); n != 5 {
-		t.Errorf("Sync touched upstream's indexes: %d redundant indexes, want 5", n)
+	if n := countRedundantIndexes(t, dsn); n != 0 {
+		t.Errorf("%d redundant indexes after Sync, want 0", n)
 	}
+
+	// Going back to 8.0.0 (api-ref/operations.md): stamping 422ece571366
+	// runs no DDL, and a later Sync returns to the head.
+	if err := migrate.Stamp(ctx, dsn, migrate.RevisionConsumerTypes); err != nil {
+		t.Fatalf("Stamp: %v", err)
+	}
+	wantVersion(t, dsn, 1, migrate.RevisionConsumerTypes)
+	if err := migrate.Sync(ctx, dsn); err != nil {
+		t.Fatalf("Sync: %v", err)
+	}
+	wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionDropIndexes)
+}
+
+// check runs migrate.Check and returns its results as "<name>: <code>" or
+// "<name>: <code>: <details>" lines, and whether none is a failure.
+func check(ctx context.Context, dsn string) ([]string, bool, error) {
+	results, err := migrate.Check(ctx, dsn)
+	if err != nil {
+		return nil, false, err
+	}
+	var lines []string
+	ok := true
+	for _, r := range results {
+		l := r.Name + ": " + r.Code.String()
+		if r.Details != "" {
+			l += ": " + r.Details
+		}
+		lines = append(lines, l)
+		ok = ok && r.Code != migrate.CheckFailure
+	}
+	return lines, ok, nil
 }
 
 func TestCheck(t *testing.T) {
@@ -678,11 +712,11 @@ func TestCheck(t *testing.T) {
 	t.Run("an empty database has nothing to fix", func(t *testing.T) {
 		t.Parallel()
 		dsn := newDB(t)
-		results, ok, err := migrate.Check(ctx, dsn)
+		results, ok, err := check(ctx, dsn)
 		if err != nil || !ok {
 			t.Fatalf("Check = %q, %v, %v", results, ok, err)
 		}
-		if want := "Schema: needs 'placement-manage db sync' (version none, alembic none)"; !slices.Contains(results, want) {
+		if want := "Database Schema: Warning: needs 'placement-manage db sync' (version none, alembic none; this release needs version 4)"; !slices.Contains(results, want) {
 			t.Errorf("Check results %q lack %q", results, want)
 		}
 	})
@@ -692,14 +726,14 @@ func TestCheck(t *testing.T) {
 		if err := migrate.Sync(ctx, dsn); err != nil {
 			t.Fatal(err)
 		}
-		results, ok, err := migrate.Check(ctx, dsn)
+		results, ok, err := check(ctx, dsn)
 		if err != nil || !ok {
 			t.Fatalf("Check = %q, %v, %v", results, ok, err)
 		}
 		want := []string{
 			"Missing Root Provider IDs: Success",
 			"Incomplete Consumers: Success",
-			"Schema: up to date (version 3, alembic 422ece571366)",
+			"Database Schema: Success: up to date (version 4, alembic a082b8bb98d0)",
 		}
 		if !slices.Equal(results, want) {
 			t.Errorf("Check = %q, want %q", results, want)
@@ -712,19 +746,19 @@ func TestCheck(t *testing.T) {
 			t.Fatal(err)
 		}
 		adminExec(t, dsn, `INSERT INTO resource_providers (uuid, name, generation) VALUES ('11111111-1111-1111-1111-111111111111', 'old', 0)`)
-		results, ok, err := migrate.Check(ctx, dsn)
+		results, ok, err := check(ctx, dsn)
 		if err != nil || ok {
 			t.Fatalf("Check = %q, %v, %v; want a failure", results, ok, err)
 		}
-		if !strings.HasPrefix(results[0], "Missing Root Provider IDs: Failure: 1 resource providers") {
+		if !strings.HasPrefix(results[0], "Missing Root Provider IDs: Failure: There is at least one resource provider") {
 			t.Errorf("Check[0] = %q", results[0])
 		}
 	})
 	t.Run("a database at a082b8bb98d0 only needs a sync", func(t *testing.T) {
 		t.Parallel()
 		dsn := masterDatabase(t)
-		results, ok, err := migrate.Check(ctx, dsn)
-		want := "Schema: needs 'placement-manage db sync' (version none, alembic a082b8bb98d0)"
+		results, ok, err := check(ctx, dsn)
+		want := "Database Schema: Warning: needs 'placement-manage db sync' (version none, alembic a082b8bb98d0; this release needs version 4)"
 		if err != nil || !ok || !slices.Contains(results, want) {
 			t.Errorf("Check = %q, %v, %v; want ok with %q", results, ok, err, want)
 		}
@@ -739,6 +773,13 @@ func TestMigrations_DownAndUpAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := schemaSignature(t, dsn)
+	adminExec(t, dsn, migrationSQL(t, "0004_drop_redundant_indexes.down.sql"))
+	if n := countRedundantIndexes(t, dsn); n != 5 {
+		t.Errorf("0004 down recreated %d of the 5 redundant indexes", n)
+	}
+	if rev, err := migrate.Revision(ctx, dsn); err != nil || rev != migrate.RevisionConsumerTypes {
+		t.Errorf("Revision after 0004 down = %q, %v; want %q", rev, err, migrate.RevisionConsumerTypes)
+	}
 	adminExec(t, dsn, migrationSQL(t, "0003_change_capture.down.sql"))
 	adminExec(t, dsn, migrationSQL(t, "0002_placement_changes.down.sql"))
 	adminExec(t, dsn, migrationSQL(t, "0001_initial.down.sql"))
@@ -753,7 +794,7 @@ func TestMigrations_DownAndUpAgain(t *testing.T) {
 	if err := migrate.Sync(ctx, dsn); err != nil {
 		t.Fatal(err)
 	}
-	wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionConsumerTypes)
+	wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionDropIndexes)
 	if d := diffLines(want, schemaSignature(t, dsn)); d != "" {
 		t.Errorf("schema after down and up differs:\n%s", d)
 	}

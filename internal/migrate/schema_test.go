@@ -92,7 +92,7 @@ func TestCheckSchema(t *testing.T) {
 		db:      syncedDatabase,
 		state:   migrate.SchemaCurrent,
 		version: latest,
-		alembic: migrate.RevisionConsumerTypes,
+		alembic: migrate.RevisionDropIndexes,
 	}, {
 		name: "a database a newer release migrated is ahead, which is no error",
 		db: func(t *testing.T) string {
@@ -102,7 +102,7 @@ func TestCheckSchema(t *testing.T) {
 		},
 		state:   migrate.SchemaAhead,
 		version: latest + 1,
-		alembic: migrate.RevisionConsumerTypes,
+		alembic: migrate.RevisionDropIndexes,
 	}, {
 		name: "a dirty database is refused",
 		db: func(t *testing.T) string {
@@ -112,7 +112,7 @@ func TestCheckSchema(t *testing.T) {
 		},
 		state:   migrate.SchemaDirty,
 		version: latest,
-		alembic: migrate.RevisionConsumerTypes,
+		alembic: migrate.RevisionDropIndexes,
 		wantErr: fmt.Sprintf("database schema is marked dirty at version %d (a migration failed part-way); repair the schema by hand, then run 'placement-manage db stamp <revision>'", latest),
 	}, {
 		name: "an unknown alembic revision is refused",
