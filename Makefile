@@ -52,8 +52,32 @@ lint: ## gofmt and go vet must be clean
 	$(GO) vet ./...
 
 .PHONY: build
-build: ## build the commands into ./bin
-	$(GO) build -o bin/ ./cmd/...
+build: ## static, reproducible binaries in ./bin, stamped with their version (RELEASE=x.y.z for a release)
+	CGO_ENABLED=0 $(GO) build -buildvcs=true -trimpath \
+		-ldflags '-s -w -buildid= $(if $(RELEASE),-X github.com/openstack-placement-go/placement/internal/version.Release=$(RELEASE))' \
+		-o bin/ ./cmd/placement-api ./cmd/placement-manage ./cmd/placement-status
+
+.PHONY: deb
+deb: build ## Debian package bin/placement-go_<version>_<arch>.deb (binaries, systemd unit, sample conffiles)
+	@set -e; v=$$(bin/placement-api --version); arch=$$(dpkg --print-architecture); \
+	stage=bin/deb/placement-go; rm -rf bin/deb; \
+	install -d $$stage/DEBIAN $$stage/usr/bin $$stage/lib/systemd/system $$stage/usr/lib/sysusers.d \
+		$$stage/usr/lib/tmpfiles.d $$stage/etc/placement $$stage/usr/share/doc/placement-go; \
+	install -m 755 bin/placement-api bin/placement-manage bin/placement-status $$stage/usr/bin/; \
+	install -m 644 cmd/placement-api/dist/placement-api.service $$stage/lib/systemd/system/; \
+	install -m 644 cmd/placement-api/dist/placement.sysusers $$stage/usr/lib/sysusers.d/placement.conf; \
+	install -m 644 cmd/placement-api/dist/placement.tmpfiles $$stage/usr/lib/tmpfiles.d/placement.conf; \
+	install -m 640 api-ref/samples/placement.conf api-ref/samples/policy.yaml $$stage/etc/placement/; \
+	install -m 644 README.md $$stage/usr/share/doc/placement-go/; \
+	install -m 755 cmd/placement-api/dist/postinst $$stage/DEBIAN/postinst; \
+	printf '/etc/placement/placement.conf\n/etc/placement/policy.yaml\n' > $$stage/DEBIAN/conffiles; \
+	printf 'Package: placement-go\nVersion: %s\nArchitecture: %s\nMaintainer: Placement in Go <placement-go@localhost>\nSection: net\nPriority: optional\nDepends: adduser\nRecommends: postgresql\nConflicts: python3-placement\nReplaces: python3-placement\nDescription: OpenStack Placement API service in Go\n placement-api, placement-manage and placement-status, a drop-in for the\n Python Placement service on PostgreSQL, with a systemd unit.\n' "$$v" "$$arch" > $$stage/DEBIAN/control; \
+	find $$stage -exec touch -h -d @$$(git log -1 --format=%ct) {} +; \
+	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct) dpkg-deb --root-owner-group -Zxz --build $$stage bin/placement-go_$${v}_$${arch}.deb
+
+.PHONY: deb-test
+deb-test: deb ## install the package with dpkg -i (root; removes python3-placement) and serve with the installed binaries
+	@bash .ci/deb-test
 
 REFERENCE_SCRIPT ?= ../shared/reference/serve-upstream.sh
 

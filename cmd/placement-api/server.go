@@ -26,6 +26,7 @@ import (
 	"github.com/openstack-placement-go/placement/internal/migrate"
 	"github.com/openstack-placement-go/placement/internal/policy"
 	"github.com/openstack-placement-go/placement/internal/store"
+	"github.com/openstack-placement-go/placement/internal/version"
 )
 
 // Main is the placement-api program, a struct so tests can run it.
@@ -55,8 +56,13 @@ func (m Main) Run(ctx context.Context, args, environ []string) int {
 	metricsBind := fs.String("metrics-bind", "", "serve /metrics without authentication on this HOST:PORT as well (on the API address it needs the admin_api rule)")
 	maxBody := fs.Int64("max-body-bytes", api.DefaultMaxBodyBytes, "largest request body accepted (413 beyond; negative: no limit)")
 	dev := fs.Bool("dev", false, "development mode: local PostgreSQL under .data/ when no database is configured, noauth2 by default")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(rest); err != nil {
 		return 2
+	}
+	if *showVersion {
+		fmt.Fprintln(m.Stdout, version.String())
+		return 0
 	}
 	cfg, warnings, err := config.Load(files, environ)
 	if err != nil {
@@ -186,7 +192,7 @@ func (m Main) Run(ctx context.Context, args, environ []string) int {
 		logger.Info("placement-api metrics listening", "address", mln.Addr().String())
 		go msrv.Serve(mln)
 	}
-	logger.Info("placement-api listening", "address", ln.Addr().String())
+	logger.Info("placement-api listening", "address", ln.Addr().String(), "version", version.String())
 	if *dev {
 		fmt.Fprintf(m.Stdout, "\nPlacement is up. Try:\n  curl -s http://%s/ -H 'OpenStack-API-Version: placement latest'\n  curl -s http://%s/resource_providers -H 'X-Auth-Token: admin' -H 'OpenStack-API-Version: placement latest'\n\n", ln.Addr(), ln.Addr())
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/openstack-placement-go/placement/internal/config"
 	"github.com/openstack-placement-go/placement/internal/migrate"
 	"github.com/openstack-placement-go/placement/internal/upgradecheck"
+	"github.com/openstack-placement-go/placement/internal/version"
 )
 
 func main() {
@@ -68,6 +69,10 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 	}
 	if len(rest) == 1 && (rest[0] == "-h" || rest[0] == "--help" || rest[0] == "help") {
 		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	if len(rest) == 1 && rest[0] == "--version" {
+		fmt.Fprintln(stdout, version.String())
 		return 0
 	}
 	cmd, err := parseCommand(rest)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/openstack-placement-go/placement/internal/config"
 	"github.com/openstack-placement-go/placement/internal/upgradecheck"
+	"github.com/openstack-placement-go/placement/internal/version"
 )
 
 func main() {
@@ -41,6 +42,10 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 	}
 	if slices.Contains(rest, "-h") || slices.Contains(rest, "--help") {
 		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	if slices.Equal(rest, []string{"--version"}) {
+		fmt.Fprintln(stdout, version.String())
 		return 0
 	}
 	asJSON, ok := parseCommand(rest)
