@@ -165,7 +165,7 @@ type generator struct {
 
 	stack   []contrib
 	chosen  []int32 // suffixed: provider; unsuffixed: option index
-	pos     []int   // option index chosen per group
+	pos     []int32 // option index chosen per group
 	anchor  int32   // the root being walked
 	seen    map[string]struct{}
 	count   int
@@ -360,8 +360,9 @@ func (g *generator) resolve() bool {
 			g.groups[last].subtree = append(g.groups[last].subtree, k)
 		}
 	}
-	g.chosen = make([]int32, len(g.groups))
-	g.pos = make([]int, len(g.groups))
+	n := len(g.groups)
+	buf := make([]int32, 2*n)
+	g.chosen, g.pos = buf[:n:n], buf[n:]
 	return true
 }
 
@@ -502,7 +503,7 @@ type turn struct {
 	anchor int32
 	opts   [][]int32
 	nopts  []int
-	pos    []int
+	pos    []int32
 }
 
 // sizeTurn estimates a turn's memory besides its option rows.
@@ -706,10 +707,10 @@ func (g *generator) place(gi int) {
 	depth := len(g.stack)
 	o := 0
 	if g.resuming {
-		o = g.pos[gi]
+		o = int(g.pos[gi])
 	}
 	for ; o < rg.nopts && !g.tick(); o++ {
-		g.pos[gi] = o
+		g.pos[gi] = int32(o)
 		var provs []int32
 		if rg.suffixed {
 			provs = rg.opts[o : o+1]
