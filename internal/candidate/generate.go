@@ -178,8 +178,10 @@ type generator struct {
 	// continue after the candidate found there.
 	stop, done, paused, resuming bool
 	// turns pauses the walk after every new candidate (breadth-first
-	// while more than one root is in the rotation).
-	turns bool
+	// while more than one root is in the rotation); turnData keeps the
+	// rotation's roots (see turn).
+	turns    bool
+	turnData []int32
 
 	ctx   context.Context
 	steps uint32
@@ -497,18 +499,13 @@ func (g *generator) walk() {
 	}
 }
 
-// turn is a root in the breadth-first rotation: its groups' options and
-// the position of the last candidate it gave.
+// turn is a root in the breadth-first rotation. Its groups' options and
+// the position of the last candidate it gave are kept in
+// generator.turnData from offset at: per group nopts, the length of opts
+// and opts; then pos.
 type turn struct {
 	anchor int32
-	opts   [][]int32
-	nopts  []int
-	pos    []int32
-}
-
-// sizeTurn estimates a turn's memory besides its option rows.
-func (g *generator) sizeTurn() int {
-	return int(unsafe.Sizeof(turn{})) + 8 + len(g.groups)*(int(unsafe.Sizeof([]int32(nil)))+16)
+	at     int
 }
 
 // walkBreadthFirst visits the allowed roots in ascending order, taking
@@ -518,7 +515,7 @@ func (g *generator) sizeTurn() int {
 // earlier candidate never use up a root's turn. The first round builds
 // each root's options once and keeps them for the later rounds.
 func (g *generator) walkBreadthFirst() {
-	var queue []*turn
+	var queue []turn
 	g.turns = true
 	for _, a := range g.s.roots {
 		if g.done {
@@ -532,35 +529,56 @@ func (g *generator) walkBreadthFirst() {
 		if !g.paused || g.done {
 			continue // exhausted in its first turn, or generation is over
 		}
-		t := &turn{anchor: a, opts: make([][]int32, len(g.groups)), nopts: make([]int, len(g.groups)), pos: slices.Clone(g.pos)}
-		size := g.sizeTurn()
-		for gi := range g.groups {
-			rg := &g.groups[gi]
-			t.opts[gi], t.nopts[gi] = slices.Clone(rg.opts), rg.nopts
-			size += 4 * len(t.opts[gi])
-		}
-		g.charge(size)
-		queue = append(queue, t)
+		queue = append(queue, g.saveTurn(a))
 		g.paused, g.stop = false, g.done
 	}
 	for len(queue) > 0 && !g.done {
 		t := queue[0]
 		queue = queue[1:]
-		for gi := range g.groups {
-			g.groups[gi].opts, g.groups[gi].nopts = t.opts[gi], t.nopts[gi]
-		}
-		copy(g.pos, t.pos)
-		g.anchor = t.anchor
+		pos := g.loadTurn(t)
 		// The last root left runs to its end without pausing.
 		g.turns = len(queue) > 0
 		g.resuming = true
 		g.place(0)
 		if g.paused && !g.done {
-			copy(t.pos, g.pos)
+			copy(pos, g.pos)
 			queue = append(queue, t)
 			g.paused, g.stop = false, false
 		}
 	}
+}
+
+// saveTurn keeps the groups' current options and positions for anchor a's
+// later turns. Every root's share counts against the memory budget.
+func (g *generator) saveTurn(a int32) turn {
+	t := turn{anchor: a, at: len(g.turnData)}
+	c := cap(g.turnData)
+	for gi := range g.groups {
+		rg := &g.groups[gi]
+		g.turnData = append(g.turnData, int32(rg.nopts), int32(len(rg.opts)))
+		g.turnData = append(g.turnData, rg.opts...)
+	}
+	g.turnData = append(g.turnData, g.pos...)
+	g.charge(4*(cap(g.turnData)-c) + int(unsafe.Sizeof(t)))
+	return t
+}
+
+// loadTurn restores what saveTurn kept and returns where its positions
+// are kept. No turn is saved once the first round is over, so the groups'
+// options may point into turnData.
+func (g *generator) loadTurn(t turn) (pos []int32) {
+	d := g.turnData[t.at:]
+	for gi := range g.groups {
+		rg := &g.groups[gi]
+		rg.nopts = int(d[0])
+		n := int(d[1])
+		rg.opts = d[2 : 2+n : 2+n]
+		d = d[2+n:]
+	}
+	pos = d[:len(g.pos)]
+	copy(g.pos, pos)
+	g.anchor = t.anchor
+	return pos
 }
 
 // options builds every group's options under anchor a; false if a group
