@@ -75,6 +75,10 @@ func policyFor(t *testing.T, file string) policy.Enforcer {
 // non-default option, by file name.
 var serverOptions = map[string]func(*api.Options){
 	"allocation-candidates-bounded": func(o *api.Options) { o.Placement.AllocationCandidatesMemoryLimitMB = 1 },
+	// [placement] max_allocation_candidates = 0.
+	"allocation-candidates-cap-zero": func(o *api.Options) {
+		o.Placement.MaxAllocationCandidates = candidate.MaxCandidatesFromConfig(0)
+	},
 	// [placement] allocation_candidates_generation_strategy = breadth-first
 	// and max_allocation_candidates = 4.
 	"allocation-candidates-breadth-first": func(o *api.Options) {
