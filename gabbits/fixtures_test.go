@@ -25,6 +25,7 @@ func candidateFixture(t testing.TB, baseURL string, env map[string]string) error
 		"HOST", "NUMA0", "NUMA1", "GPU0", "GPU1", "NIC", "PF_A", "PF_B",
 		"CN1", "PF1", "PF2", "CN2", "SS", "AGG_A", "CONSUMER",
 		"WIDE", "WIDE_GPU1", "WIDE_GPU2", "WIDE_GPU3", "WIDE_GPU4",
+		"CN_A1", "CN_A2", "CN_A3", "CN_B1", "CN_C1", "CN_C2",
 	} {
 		env[k+"_UUID"] = uuid.NewString()
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/openstack-placement-go/placement/internal/api"
 	"github.com/openstack-placement-go/placement/internal/auth"
+	"github.com/openstack-placement-go/placement/internal/candidate"
 	"github.com/openstack-placement-go/placement/internal/config"
 	"github.com/openstack-placement-go/placement/internal/devdb"
 	"github.com/openstack-placement-go/placement/internal/logging"
@@ -144,17 +145,10 @@ func (m Main) Run(ctx context.Context, args, environ []string) int {
 	a := api.New(st, api.Options{
 		URLPrefix:    *urlPrefix,
 		ProxyHeaders: cfg.Middleware.EnableProxyHeadersParsing,
-		Placement: api.PlacementOptions{
-			IncompleteConsumerProjectID:       cfg.Placement.IncompleteConsumerProjectID,
-			IncompleteConsumerUserID:          cfg.Placement.IncompleteConsumerUserID,
-			RandomizeAllocationCandidates:     cfg.Placement.RandomizeAllocationCandidates,
-			MaxAllocationCandidates:           cfg.Placement.MaxAllocationCandidates,
-			AllocationCandidatesMemoryLimitMB: cfg.Placement.AllocationCandidatesMemoryLimitMB,
-			AllocationCandidatesTimeout:       time.Duration(cfg.Placement.AllocationCandidatesTimeout) * time.Second,
-		},
-		Policy: enforcer,
-		Logger: logger,
-		Auth:   authn,
+		Placement:    placementOptions(cfg),
+		Policy:       enforcer,
+		Logger:       logger,
+		Auth:         authn,
 		CORS: api.CORSOptions{
 			AllowedOrigin:    cfg.CORS.AllowedOrigin,
 			AllowCredentials: cfg.CORS.AllowCredentials,
@@ -227,6 +221,20 @@ func (m Main) Run(ctx context.Context, args, environ []string) int {
 // first and older processes keep serving (and restarting) until they are
 // replaced, which works because migrations only add. Dirty and unknown
 // schemas are refused.
+// placementOptions turns the [placement] options into what the handlers
+// take.
+func placementOptions(cfg *config.Config) api.PlacementOptions {
+	return api.PlacementOptions{
+		IncompleteConsumerProjectID:       cfg.Placement.IncompleteConsumerProjectID,
+		IncompleteConsumerUserID:          cfg.Placement.IncompleteConsumerUserID,
+		RandomizeAllocationCandidates:     cfg.Placement.RandomizeAllocationCandidates,
+		MaxAllocationCandidates:           candidate.MaxCandidatesFromConfig(cfg.Placement.MaxAllocationCandidates),
+		AllocationCandidatesStrategy:      candidate.StrategyFromConfig(cfg.Placement.AllocationCandidatesGenerationStrategy),
+		AllocationCandidatesMemoryLimitMB: cfg.Placement.AllocationCandidatesMemoryLimitMB,
+		AllocationCandidatesTimeout:       time.Duration(cfg.Placement.AllocationCandidatesTimeout) * time.Second,
+	}
+}
+
 func prepareSchema(ctx context.Context, dsn string, sync bool, logger *slog.Logger) error {
 	st, err := migrate.CheckSchema(ctx, dsn)
 	if err != nil {

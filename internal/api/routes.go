@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/openstack-placement-go/placement/internal/auth"
+	engine "github.com/openstack-placement-go/placement/internal/candidate"
 	"github.com/openstack-placement-go/placement/internal/handler/allocation"
 	"github.com/openstack-placement-go/placement/internal/handler/candidate"
 	"github.com/openstack-placement-go/placement/internal/handler/inventory"
@@ -136,7 +137,14 @@ type PlacementOptions struct {
 	IncompleteConsumerProjectID   string // allocations written below 1.8
 	IncompleteConsumerUserID      string
 	RandomizeAllocationCandidates bool
-	MaxAllocationCandidates       int // -1 or 0: no cap
+	// MaxAllocationCandidates caps the candidates generated (zero or
+	// negative: no cap); [placement] max_allocation_candidates goes
+	// through engine.MaxCandidatesFromConfig on its way here, because
+	// there 0 means one candidate.
+	MaxAllocationCandidates int
+	// AllocationCandidatesStrategy is [placement]
+	// allocation_candidates_generation_strategy (zero: depth-first).
+	AllocationCandidatesStrategy engine.Strategy
 	// AllocationCandidatesMemoryLimitMB and AllocationCandidatesTimeout
 	// bound one GET /allocation_candidates (MiB, seconds; zero or
 	// negative: no bound). The zero Options leave both off.
@@ -160,6 +168,7 @@ func New(st *store.Store, opts Options) *API {
 			Candidate: candidate.Handler{Store: st,
 				Randomize:     opts.Placement.RandomizeAllocationCandidates,
 				MaxCandidates: opts.Placement.MaxAllocationCandidates,
+				Strategy:      opts.Placement.AllocationCandidatesStrategy,
 				MemoryLimit:   int64(max(opts.Placement.AllocationCandidatesMemoryLimitMB, 0)) << 20,
 				Timeout:       opts.Placement.AllocationCandidatesTimeout},
 			Inventory:     inventory.Handler{Store: st},

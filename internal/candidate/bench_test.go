@@ -58,13 +58,17 @@ func nestedWorld(tb testing.TB, n int) *Snapshot {
 }
 
 func benchQuery(b *testing.B, s *Snapshot, minor int, query string, wantMin int) {
+	benchQueryOpts(b, s, minor, query, wantMin, Options{})
+}
+
+func benchQueryOpts(b *testing.B, s *Snapshot, minor int, query string, wantMin int, opt Options) {
 	req, err := Parse(query, ver(minor))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if res := generate(b, s, req, Options{}); len(res.Requests) < wantMin {
+		if res := generate(b, s, req, opt); len(res.Requests) < wantMin {
 			b.Fatalf("%d candidates, want >= %d", len(res.Requests), wantMin)
 		}
 	}
@@ -84,4 +88,19 @@ func BenchmarkGenerate(b *testing.B) {
 	b.Run("nested1k-limit5", func(b *testing.B) {
 		benchQuery(b, nested, 39, "resources=VCPU:2,MEMORY_MB:4096&resources1=VGPU:1&group_policy=none&limit=5", 5)
 	})
+}
+
+// BenchmarkGenerateBreadthFirst: the same queries taken round robin over
+// the hosts, uncapped and with a cap of 1000 candidates.
+func BenchmarkGenerateBreadthFirst(b *testing.B) {
+	flat := flatWorld(b, 50000, false)
+	nested := nestedWorld(b, 1000)
+	const q = "resources=VCPU:2,MEMORY_MB:4096,DISK_GB:20"
+	const nq = "resources=VCPU:2,MEMORY_MB:4096,DISK_GB:20&resources_G=VGPU:1&resources_N=SRIOV_NET_VF:1&required_N=CUSTOM_PHYSNET0&group_policy=none"
+	bf := Options{Strategy: BreadthFirst}
+	capped := Options{Strategy: BreadthFirst, MaxCandidates: 1000}
+	b.Run("flat50k-all", func(b *testing.B) { benchQueryOpts(b, flat, 39, q, 50000, bf) })
+	b.Run("flat50k-cap1000", func(b *testing.B) { benchQueryOpts(b, flat, 39, q, 1000, capped) })
+	b.Run("nested1k-all", func(b *testing.B) { benchQueryOpts(b, nested, 39, nq, 1000, bf) })
+	b.Run("nested1k-cap1000", func(b *testing.B) { benchQueryOpts(b, nested, 39, nq, 1000, capped) })
 }

@@ -50,6 +50,28 @@ func wideProduct(t testing.TB, children, classes int) (*world, string) {
 	return newWorld(t, provs...), "resources=" + strings.Join(res, ",")
 }
 
+// wideProducts is wideProduct's tree repeated under roots roots: a
+// breadth-first walk keeps every root's option rows at once.
+func wideProducts(t testing.TB, roots, children, classes int) (*world, string) {
+	var provs []tp
+	var res []string
+	for k := 0; k < classes; k++ {
+		res = append(res, fmt.Sprintf("CUSTOM_C%d:1", k))
+	}
+	for r := 0; r < roots; r++ {
+		root := fmt.Sprintf("ROOT%d", r)
+		provs = append(provs, tp{name: root})
+		for i := 0; i < children; i++ {
+			var invs []Inventory
+			for k := 0; k < classes; k++ {
+				invs = append(invs, iv(fmt.Sprintf("CUSTOM_C%d", k), 4))
+			}
+			provs = append(provs, tp{name: fmt.Sprintf("R%dP%d", r, i), parent: root, inv: invs})
+		}
+	}
+	return newWorld(t, provs...), "resources=" + strings.Join(res, ",")
+}
+
 func parse(t testing.TB, w *world, q string) *Request {
 	t.Helper()
 	req, err := Parse(w.subst(q), ver(39))
@@ -63,6 +85,7 @@ func TestGenerate_StopsWhenContextEnds(t *testing.T) {
 	t.Parallel()
 	wide := wideWorld(t, 12)
 	product, productQuery := wideProduct(t, 12, 8)
+	products, productsQuery := wideProducts(t, 50, 8, 5)
 	cases := []struct {
 		name string
 		w    *world
@@ -70,8 +93,23 @@ func TestGenerate_StopsWhenContextEnds(t *testing.T) {
 	}{
 		{"a wide tree with eight granular groups", wide, parse(t, wide, wideQuery(8))},
 		{"an unsuffixed group whose option rows are a huge product", product, parse(t, product, productQuery)},
+		{"fifty roots with large products", products, parse(t, products, productsQuery)},
 	}
 	for _, c := range cases {
+		t.Run(c.name+" breadth-first stops promptly once cancelled", func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(50*time.Millisecond, cancel)
+			start := time.Now()
+			res, err := Generate(ctx, c.w.snap, c.req, Options{Strategy: BreadthFirst})
+			took := time.Since(start)
+			if !errors.Is(err, context.Canceled) || res != nil {
+				t.Fatalf("Generate = %v, %v; want context.Canceled", res, err)
+			}
+			if took > time.Second {
+				t.Errorf("Generate returned %v after the cancellation", took-50*time.Millisecond)
+			}
+		})
 		t.Run(c.name+" stops promptly once cancelled", func(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithCancel(context.Background())
@@ -103,6 +141,7 @@ func TestGenerate_MemoryLimit(t *testing.T) {
 	t.Parallel()
 	wide := wideWorld(t, 12)
 	product, productQuery := wideProduct(t, 12, 8)
+	products, productsQuery := wideProducts(t, 50, 8, 5)
 	cases := []struct {
 		name string
 		w    *world
@@ -110,8 +149,16 @@ func TestGenerate_MemoryLimit(t *testing.T) {
 	}{
 		{"a wide tree with eight granular groups", wide, parse(t, wide, wideQuery(8))},
 		{"an unsuffixed group whose option rows are a huge product", product, parse(t, product, productQuery)},
+		{"fifty roots with large products", products, parse(t, products, productsQuery)},
 	}
 	for _, c := range cases {
+		t.Run(c.name+" breadth-first fails over a 1 MiB budget", func(t *testing.T) {
+			t.Parallel()
+			res, err := Generate(context.Background(), c.w.snap, c.req, Options{Strategy: BreadthFirst, MemoryLimit: 1 << 20})
+			if res != nil || placement.CodeOf(err) != placement.CodeCandidatesMemoryLimit {
+				t.Fatalf("Generate = %v, %v; want the memory limit", res, err)
+			}
+		})
 		t.Run(c.name+" fails over a 1 MiB budget", func(t *testing.T) {
 			t.Parallel()
 			start := time.Now()

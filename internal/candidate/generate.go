@@ -17,10 +17,15 @@ type Options struct {
 	// limit, return a uniform random sample instead of the first ones; the
 	// list is shuffled in any case.
 	Randomize bool
-	// MaxCandidates is [placement] max_allocation_candidates: generation
-	// stops once that many distinct candidates exist. Zero or negative
-	// means unlimited.
+	// MaxCandidates caps generation: it stops once that many distinct
+	// candidates exist, and limit and Randomize then apply to those. Zero
+	// or negative means unlimited; MaxCandidatesFromConfig turns [placement]
+	// max_allocation_candidates into this.
 	MaxCandidates int
+	// Strategy is [placement] allocation_candidates_generation_strategy:
+	// the order in which the roots' candidates are generated, which
+	// decides what a cap or a limit keeps.
+	Strategy Strategy
 	// Rand is the random source for Randomize; nil uses the global one.
 	Rand *rand.Rand
 	// MemoryLimit is [placement] allocation_candidates_memory_limit_mb in
@@ -28,6 +33,49 @@ type Options struct {
 	// their allocations and mappings, duplicate keys, per-group option
 	// rows), as estimated by Generate. Zero or negative means unlimited.
 	MemoryLimit int64
+	// trace, for tests, is told the anchor of every candidate generated,
+	// in generation order.
+	trace func(anchor int32)
+}
+
+// Strategy is the order of generation across anchors (root providers).
+type Strategy uint8
+
+const (
+	// DepthFirst generates every candidate of the first viable root, then
+	// every candidate of the next one, and so on (the default).
+	DepthFirst Strategy = iota
+	// BreadthFirst takes one candidate from each viable root in turn,
+	// round robin, in ascending root order; a root leaves the rotation
+	// once it has no candidate left. A cap then spreads the answer over
+	// as many hosts as it allows.
+	BreadthFirst
+)
+
+// StrategyFromConfig maps [placement]
+// allocation_candidates_generation_strategy ("depth-first", the default,
+// or "breadth-first") to a Strategy; anything else is DepthFirst, the
+// config loader having rejected it already.
+func StrategyFromConfig(s string) Strategy {
+	if s == "breadth-first" {
+		return BreadthFirst
+	}
+	return DepthFirst
+}
+
+// MaxCandidatesFromConfig maps [placement] max_allocation_candidates to
+// Options.MaxCandidates. Upstream master adds a candidate and then stops
+// if `max >= 0 and len(candidates) >= max` (spec 07 §6.5), so a negative
+// value (the default -1) means no cap, and 0 stops after the first
+// candidate, exactly like 1.
+func MaxCandidatesFromConfig(v int) int {
+	switch {
+	case v < 0:
+		return 0
+	case v == 0:
+		return 1
+	}
+	return v
 }
 
 // MsgMemoryLimit is the message of the error Generate returns when the
@@ -117,11 +165,23 @@ type generator struct {
 
 	stack   []contrib
 	chosen  []int32 // suffixed: provider; unsuffixed: option index
+	pos     []int32 // option index chosen per group
+	anchor  int32   // the root being walked
 	seen    map[string]struct{}
 	count   int
 	offered int // candidates offered to the sample (Randomize with a limit)
-	stop    bool
 	results []AllocationRequest
+
+	// stop unwinds the walk: set with done when generation is over, or
+	// with paused when breadth-first ends a root's turn after one
+	// candidate. resuming makes place descend along pos again and
+	// continue after the candidate found there.
+	stop, done, paused, resuming bool
+	// turns pauses the walk after every new candidate (breadth-first
+	// while more than one root is in the rotation); turnData keeps the
+	// rotation's roots (see turn).
+	turns    bool
+	turnData []int32
 
 	ctx   context.Context
 	steps uint32
@@ -158,7 +218,11 @@ func Generate(ctx context.Context, s *Snapshot, req *Request, opt Options) (*Res
 			return &Result{}, nil
 		}
 	}
-	g.walk()
+	if g.opt.Strategy == BreadthFirst {
+		g.walkBreadthFirst()
+	} else {
+		g.walk()
+	}
 	if g.err != nil {
 		return nil, g.err
 	}
@@ -192,8 +256,12 @@ func (g *generator) charge(n int) {
 }
 
 func (g *generator) fail(err error) {
-	g.err, g.stop = err, true
+	g.err = err
+	g.end()
 }
+
+// end stops generation for good.
+func (g *generator) end() { g.stop, g.done = true, true }
 
 // Sizes of what the generator accumulates, for the memory estimate.
 const (
@@ -294,7 +362,9 @@ func (g *generator) resolve() bool {
 			g.groups[last].subtree = append(g.groups[last].subtree, k)
 		}
 	}
-	g.chosen = make([]int32, len(g.groups))
+	n := len(g.groups)
+	buf := make([]int32, 2*n)
+	g.chosen, g.pos = buf[:n:n], buf[n:]
 	return true
 }
 
@@ -423,9 +493,92 @@ func (g *generator) walk() {
 			return
 		}
 		if g.rootAllowed(a) && g.options(a) {
+			g.anchor = a
 			g.place(0)
 		}
 	}
+}
+
+// turn is a root in the breadth-first rotation. Its groups' options and
+// the position of the last candidate it gave are kept in
+// generator.turnData from offset at: per group nopts, the length of opts
+// and opts; then pos.
+type turn struct {
+	anchor int32
+	at     int
+}
+
+// walkBreadthFirst visits the allowed roots in ascending order, taking
+// one candidate from each in turn until all are exhausted (spec 07 §6.8,
+// upstream master's breadth-first strategy). A turn ends at the next new
+// candidate, so combinations that fail a constraint or duplicate an
+// earlier candidate never use up a root's turn. The first round builds
+// each root's options once and keeps them for the later rounds.
+func (g *generator) walkBreadthFirst() {
+	var queue []turn
+	g.turns = true
+	for _, a := range g.s.roots {
+		if g.done {
+			return
+		}
+		if !g.rootAllowed(a) || !g.options(a) {
+			continue
+		}
+		g.anchor = a
+		g.place(0)
+		if !g.paused || g.done {
+			continue // exhausted in its first turn, or generation is over
+		}
+		queue = append(queue, g.saveTurn(a))
+		g.paused, g.stop = false, g.done
+	}
+	for len(queue) > 0 && !g.done {
+		t := queue[0]
+		queue = queue[1:]
+		pos := g.loadTurn(t)
+		// The last root left runs to its end without pausing.
+		g.turns = len(queue) > 0
+		g.resuming = true
+		g.place(0)
+		if g.paused && !g.done {
+			copy(pos, g.pos)
+			queue = append(queue, t)
+			g.paused, g.stop = false, false
+		}
+	}
+}
+
+// saveTurn keeps the groups' current options and positions for anchor a's
+// later turns. Every root's share counts against the memory budget.
+func (g *generator) saveTurn(a int32) turn {
+	t := turn{anchor: a, at: len(g.turnData)}
+	c := cap(g.turnData)
+	for gi := range g.groups {
+		rg := &g.groups[gi]
+		g.turnData = append(g.turnData, int32(rg.nopts), int32(len(rg.opts)))
+		g.turnData = append(g.turnData, rg.opts...)
+	}
+	g.turnData = append(g.turnData, g.pos...)
+	g.charge(4*(cap(g.turnData)-c) + int(unsafe.Sizeof(t)))
+	return t
+}
+
+// loadTurn restores what saveTurn kept and returns where its positions
+// are kept. No turn is saved once the first round is over, so the groups'
+// options may point into turnData.
+func (g *generator) loadTurn(t turn) (pos []int32) {
+	d := g.turnData[t.at:]
+	for gi := range g.groups {
+		rg := &g.groups[gi]
+		rg.nopts = int(d[0])
+		n := int(d[1])
+		rg.opts = d[2 : 2+n : 2+n]
+		d = d[2+n:]
+	}
+	pos = d[:len(g.pos)]
+	copy(g.pos, pos)
+	g.anchor = t.anchor
+	return pos
 }
 
 // options builds every group's options under anchor a; false if a group
@@ -561,12 +714,21 @@ func (g *generator) push(rg *rgroup, provs []int32) bool {
 // lexicographic order, pruning as soon as a partial product cannot fit).
 func (g *generator) place(gi int) {
 	if gi == len(g.groups) {
+		if g.resuming {
+			g.resuming = false // this candidate was given in an earlier turn
+			return
+		}
 		g.leaf()
 		return
 	}
 	rg := &g.groups[gi]
 	depth := len(g.stack)
-	for o := 0; o < rg.nopts && !g.tick(); o++ {
+	o := 0
+	if g.resuming {
+		o = int(g.pos[gi])
+	}
+	for ; o < rg.nopts && !g.tick(); o++ {
+		g.pos[gi] = int32(o)
 		var provs []int32
 		if rg.suffixed {
 			provs = rg.opts[o : o+1]
@@ -712,8 +874,14 @@ func (g *generator) leaf() {
 		g.charge(sizeSeenEntry + len(key))
 	}
 	g.count++
+	if g.opt.trace != nil {
+		g.opt.trace(g.anchor)
+	}
 	if g.opt.MaxCandidates > 0 && g.count >= g.opt.MaxCandidates {
-		g.stop = true
+		g.end()
+	}
+	if g.turns {
+		g.stop, g.paused = true, true
 	}
 	if g.legacy && multiProviderTree(s, allocs) {
 		// Hidden (though counted by the cap above): its arena space is
@@ -732,7 +900,7 @@ func (g *generator) leaf() {
 	}
 	g.results = append(g.results, AllocationRequest{Allocations: allocs, Mappings: maps})
 	if g.req.Limit > 0 && !g.opt.Randomize && len(g.results) >= g.req.Limit {
-		g.stop = true
+		g.end()
 	}
 }
 

@@ -573,3 +573,89 @@ func TestGenerate_LimitIsPrefix(t *testing.T) {
 		}
 	}
 }
+
+// generateTraced is generate that also returns the anchor of every
+// candidate generated (hidden ones included), in order.
+func generateTraced(tb testing.TB, s *Snapshot, req *Request, opt Options) (*Result, []int32) {
+	var anchors []int32
+	opt.trace = func(a int32) { anchors = append(anchors, a) }
+	return generate(tb, s, req, opt), anchors
+}
+
+// checkRoundRobin: the anchors come in rounds, each ascending, and every
+// round's anchors are among the previous round's (a root leaves the
+// rotation only when it is exhausted, and never comes back).
+func checkRoundRobin(anchors []int32) bool {
+	var prev, cur []int32
+	for i, a := range anchors {
+		if i > 0 && a <= anchors[i-1] {
+			prev, cur = cur, nil
+		}
+		if prev != nil && !slices.Contains(prev, a) {
+			return false
+		}
+		cur = append(cur, a)
+	}
+	return true
+}
+
+// TestGenerate_BreadthFirstMatchesDepthFirst: uncapped, breadth-first
+// gives the same candidates as depth-first (checked against the brute
+// force above) in round-robin order over the roots; capped or limited,
+// it gives the prefix of its own uncapped order.
+func TestGenerate_BreadthFirstMatchesDepthFirst(t *testing.T) {
+	t.Parallel()
+	// Most random worlds have candidates on one root only: go on until
+	// enough of them have several.
+	target := 1000
+	if testing.Short() {
+		target = 100
+	}
+	multiRoot, seed := 0, 0
+	for ; multiRoot < target && seed < 40*target; seed++ {
+		r := rand.New(rand.NewPCG(uint64(seed), 43))
+		w := randomWorld(t, r)
+		req := randomRequest(r, w)
+		df, dfAnchors := generateTraced(t, w.snap, req, Options{})
+		bf, bfAnchors := generateTraced(t, w.snap, req, Options{Strategy: BreadthFirst})
+		if got, want := w.shows(bf, true), w.shows(df, true); !reflect.DeepEqual(got, want) {
+			t.Fatalf("seed %d: request %+v\nbreadth-first %q\n  depth-first %q", seed, *req, got, want)
+		}
+		if !reflect.DeepEqual(bf.Summaries, df.Summaries) {
+			t.Fatalf("seed %d: summaries %v, depth-first %v", seed, bf.Summaries, df.Summaries)
+		}
+		if len(bfAnchors) != len(dfAnchors) || !checkRoundRobin(bfAnchors) {
+			t.Fatalf("seed %d: breadth-first anchors %v are not round robin (depth-first %v)", seed, bfAnchors, dfAnchors)
+		}
+		if !slices.IsSorted(dfAnchors) {
+			t.Fatalf("seed %d: depth-first anchors %v out of order", seed, dfAnchors)
+		}
+		if len(slices.Compact(slices.Clone(dfAnchors))) > 1 {
+			multiRoot++
+		}
+		if len(bfAnchors) < 2 {
+			continue
+		}
+		n := 1 + r.IntN(len(bfAnchors))
+		capped, cappedAnchors := generateTraced(t, w.snap, req, Options{Strategy: BreadthFirst, MaxCandidates: n})
+		if !reflect.DeepEqual(cappedAnchors, bfAnchors[:n]) {
+			t.Fatalf("seed %d: cap %d anchors %v, not a prefix of %v", seed, n, cappedAnchors, bfAnchors)
+		}
+		if req.NestedAware || !w.snap.Nested { // else hidden candidates count for the cap
+			if !reflect.DeepEqual(capped.Requests, bf.Requests[:n]) {
+				t.Fatalf("seed %d: cap %d is not a prefix", seed, n)
+			}
+		}
+		if len(bf.Requests) > 1 {
+			lim := *req
+			lim.Limit = 1 + r.IntN(len(bf.Requests))
+			got := generate(t, w.snap, &lim, Options{Strategy: BreadthFirst})
+			if !reflect.DeepEqual(got.Requests, bf.Requests[:lim.Limit]) {
+				t.Fatalf("seed %d: limit %d is not a prefix", seed, lim.Limit)
+			}
+		}
+	}
+	if multiRoot < target {
+		t.Errorf("only %d of %d random cases had candidates on several roots", multiRoot, seed)
+	}
+}

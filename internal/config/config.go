@@ -45,7 +45,7 @@ type Config struct {
 	}
 	Placement struct { // [placement]
 		RandomizeAllocationCandidates          bool   // default false
-		MaxAllocationCandidates                int    // default -1 (no cap)
+		MaxAllocationCandidates                int    // default -1 (no cap); 0 keeps one, as upstream master
 		AllocationCandidatesGenerationStrategy string // "depth-first" (default) or "breadth-first"
 		AllocationConflictRetryCount           int    // default 10
 		IncompleteConsumerProjectID            string // default DefaultIncompleteConsumerID
@@ -65,7 +65,10 @@ type Config struct {
 		AllocationCandidatesTimeout int
 	}
 	Workarounds struct {
-		OptimizeForWideProviderTrees bool // [workarounds] optimize_for_wide_provider_trees
+		// OptimizeForWideProviderTrees is [workarounds]
+		// optimize_for_wide_provider_trees: accepted, without effect, as
+		// candidate generation always prunes that way.
+		OptimizeForWideProviderTrees bool
 	}
 	CORS struct { // [cors]; CORS is off while AllowedOrigin is empty
 		AllowedOrigin    []string

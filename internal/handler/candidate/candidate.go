@@ -25,15 +25,18 @@ import (
 	"github.com/openstack-placement-go/placement/internal/web"
 )
 
-// Handler serves the allocation candidates endpoint. Randomize and
-// MaxCandidates are [placement] randomize_allocation_candidates and
-// max_allocation_candidates (zero or negative: unlimited); MemoryLimit and
-// Timeout are [placement] allocation_candidates_memory_limit_mb (in bytes
-// here) and allocation_candidates_timeout (zero or negative: none).
+// Handler serves the allocation candidates endpoint. Randomize,
+// MaxCandidates and Strategy are [placement]
+// randomize_allocation_candidates, max_allocation_candidates (as
+// candidate.MaxCandidatesFromConfig maps it: zero or negative here means
+// unlimited) and allocation_candidates_generation_strategy; MemoryLimit
+// and Timeout are [placement] allocation_candidates_memory_limit_mb (in
+// bytes here) and allocation_candidates_timeout (zero or negative: none).
 type Handler struct {
 	Store         *store.Store
 	Randomize     bool
 	MaxCandidates int
+	Strategy      candidate.Strategy
 	MemoryLimit   int64
 	Timeout       time.Duration
 }
@@ -61,7 +64,7 @@ func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
 		ctx, cancel = context.WithTimeout(ctx, h.Timeout)
 		defer cancel()
 	}
-	opts := candidate.Options{Randomize: h.Randomize, MaxCandidates: h.MaxCandidates, MemoryLimit: h.MemoryLimit}
+	opts := candidate.Options{Randomize: h.Randomize, MaxCandidates: h.MaxCandidates, Strategy: h.Strategy, MemoryLimit: h.MemoryLimit}
 	// While the store asks the database whether its cached snapshot is
 	// still current, generate from that snapshot and, for answers of
 	// moderate size, encode the body too; both are used only if the

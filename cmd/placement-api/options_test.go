@@ -1,0 +1,38 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/openstack-placement-go/placement/internal/candidate"
+	"github.com/openstack-placement-go/placement/internal/config"
+)
+
+func TestPlacementOptions_CandidateGeneration(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name     string
+		environ  []string
+		max      int
+		strategy candidate.Strategy
+	}{
+		{"the defaults neither cap nor spread", nil, 0, candidate.DepthFirst},
+		{"a cap of 0 keeps one candidate, as upstream master does",
+			[]string{"OS_PLACEMENT__MAX_ALLOCATION_CANDIDATES=0"}, 1, candidate.DepthFirst},
+		{"breadth-first with a cap",
+			[]string{"OS_PLACEMENT__MAX_ALLOCATION_CANDIDATES=50", "OS_PLACEMENT__ALLOCATION_CANDIDATES_GENERATION_STRATEGY=breadth-first"},
+			50, candidate.BreadthFirst},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, _, err := config.Load(nil, c.environ)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := placementOptions(cfg)
+			if got.MaxAllocationCandidates != c.max || got.AllocationCandidatesStrategy != c.strategy {
+				t.Errorf("cap %d, strategy %d; want %d, %d", got.MaxAllocationCandidates, got.AllocationCandidatesStrategy, c.max, c.strategy)
+			}
+		})
+	}
+}
