@@ -63,6 +63,10 @@ soak: ## 3 API processes, mixed load, faults, invariant checks (owned PostgreSQL
 	$(GO) build -o bin/ ./cmd/placement-api ./cmd/placement-soak
 	bin/placement-soak --server-bin bin/placement-api $(SOAK_ARGS)
 
+.PHONY: failover
+failover: ## PostgreSQL failover under load: primary + synchronous standby, promote, stop the old primary
+	PLACEMENT_FAILOVER=1 $(GO) test -count=1 -run TestFailover -v ./cmd/placement-soak
+
 .PHONY: db-up
 db-up: ## start the local PostgreSQL under .data/ and print its URL
 	@$(DEVDB) start
