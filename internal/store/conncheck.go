@@ -30,8 +30,17 @@ import (
 // idleConnAlive reports whether conn's socket looks usable: false when the
 // server has sent something (a FATAL message) or closed it. A connection
 // whose socket cannot be inspected (TLS) counts as alive.
-func idleConnAlive(_ context.Context, conn *pgx.Conn) (bool, error) {
+func idleConnAlive(ctx context.Context, conn *pgx.Conn) (bool, error) {
 	if conn.PgConn().IsClosed() {
+		return false, nil
+	}
+	// pgconn starts a background reader when a write is slow (15 ms); once
+	// stopped, its goroutine stays blocked in a read of the socket, holding
+	// the descriptor's read lock, until bytes arrive, which on an idle
+	// connection may be never: the peek below would wait for that lock
+	// as long. SyncConn returns at once when no background read is
+	// pending, and otherwise drains it with a ping.
+	if err := conn.PgConn().SyncConn(ctx); err != nil {
 		return false, nil
 	}
 	sc, ok := conn.PgConn().Conn().(syscall.Conn)
