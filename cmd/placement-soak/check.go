@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -370,6 +372,12 @@ func (s *Soak) checkCandidates(ctx context.Context, conn *pgx.Conn) *Check {
 			got, _, err := s.candidatesFrom(p.URL, q)
 			if err != nil {
 				c.fail("process %d: %s: %v", p.Index, q, err)
+				if strings.Contains(err.Error(), "Client.Timeout") && p.Running() {
+					// A hung process: have the Go runtime write where
+					// every goroutine waits into its log.
+					p.signal(syscall.SIGQUIT, 10*time.Second)
+					c.fail("process %d hung: goroutine dump in %s", p.Index, filepath.Join(s.env.workDir, fmt.Sprintf("api-%d.log", p.Index)))
+				}
 			} else if got != want {
 				c.fail("process %d: %s: answer differs from a fresh process's (%d vs %d bytes)", p.Index, q, len(got), len(want))
 			}

@@ -54,7 +54,7 @@ func (st *Stats) observe(label string, took time.Duration, what string) {
 		st.failures = append(st.failures, time.Since(st.start))
 	}
 	if took > slowRequest && len(st.slow) < 20 {
-		st.slow = append(st.slow, fmt.Sprintf("at %s: %s took %s (%s)", (time.Since(st.start) - took).Round(time.Millisecond), what, took.Round(time.Millisecond), label))
+		st.slow = append(st.slow, fmt.Sprintf("at %s: %s took %s (%s)", (time.Since(st.start)-took).Round(time.Millisecond), what, took.Round(time.Millisecond), label))
 	}
 }
 

@@ -43,6 +43,8 @@ type Soak struct {
 
 	Roots, Children, Aggregates []string
 	FirstGen                    int // a new consumer's generation
+	// StuckSessions are database sessions seen busy for seconds.
+	StuckSessions []string
 
 	mu         sync.Mutex
 	violations []string

@@ -96,10 +96,13 @@ func Run(ctx context.Context, o Options, out *os.File) (bool, error) {
 		}
 		faultsDone <- env.RunFaults(loadCtx, s, start)
 	}()
+	sessions := make(chan []string, 1)
+	go func() { sessions <- env.WatchSessions(loadCtx) }()
 	s.RunLoad(loadCtx)
 	elapsed := time.Since(start)
 	cancel()
 	faults := <-faultsDone
+	s.StuckSessions = <-sessions
 
 	if err := env.Recover(ctx); err != nil {
 		return false, fmt.Errorf("bringing everything back after the load: %w", err)

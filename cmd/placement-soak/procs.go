@@ -288,3 +288,49 @@ func randHex(n int) string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// WatchSessions samples pg_stat_activity every second until ctx ends and
+// returns the sessions seen busy or idle in a transaction for more than
+// three seconds: what a slow request waited for.
+func (e *Env) WatchSessions(ctx context.Context) []string {
+	var seen []string
+	known := map[string]bool{}
+	for {
+		select {
+		case <-ctx.Done():
+			return seen
+		case <-time.After(time.Second):
+		}
+		qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		conn, err := pgx.Connect(qctx, e.adminURL)
+		if err != nil {
+			cancel()
+			continue
+		}
+		rows, err := conn.Query(qctx, `
+			SELECT pid, state, coalesce(wait_event_type || ':' || wait_event, ''),
+			       round(extract(epoch FROM now() - state_change)::numeric, 1),
+			       pg_blocking_pids(pid)::text, left(regexp_replace(query, '\s+', ' ', 'g'), 160)
+			FROM pg_stat_activity
+			WHERE datname = $1 AND pid <> pg_backend_pid() AND state <> 'idle'
+			  AND now() - state_change > interval '3 seconds'`, e.dbName)
+		if err == nil {
+			for rows.Next() {
+				var pid int
+				var state, wait, blockers, query string
+				var secs float64
+				if rows.Scan(&pid, &state, &wait, &secs, &blockers, &query) != nil {
+					continue
+				}
+				key := fmt.Sprintf("%d %s", pid, query)
+				if !known[key] && len(seen) < 30 {
+					known[key] = true
+					seen = append(seen, fmt.Sprintf("pid %d %s %.1fs wait=%s blocked by %s: %s", pid, state, secs, wait, blockers, query))
+				}
+			}
+			rows.Close()
+		}
+		conn.Close(context.WithoutCancel(qctx))
+		cancel()
+	}
+}

@@ -61,6 +61,10 @@ func Report(out io.Writer, s *Soak, faults []*Fault, checks []*Check, elapsed ti
 	}
 	s.Stats.mu.Unlock()
 
+	if len(s.StuckSessions) > 0 {
+		fmt.Fprintf(out, "\nDatabase sessions busy for over 3 s:\n  %s\n", strings.Join(s.StuckSessions, "\n  "))
+	}
+
 	if len(faults) > 0 {
 		fmt.Fprintf(out, "\nFaults (recovery: from the end of the fault to the first successful request, per process)\n")
 		fmt.Fprintf(tw, "at\tfault\tdetail\tlasted\trecovery\tfailed requests\tresult\t\n")
