@@ -59,7 +59,7 @@ bench: ## benchmark against the Python reference: make bench [N=1000] [SCALE=100
 		--n $(or $(N),1000) --scale "$(SCALE)" $(ARGS)
 
 .PHONY: soak
-soak: ## 3 API processes, mixed load, faults, invariant checks (owned PostgreSQL on port 55450): make soak [SOAK_ARGS='--duration 60s']
+soak: ## 3 API processes, mixed load, faults, invariant checks (owned PostgreSQL on port 25450): make soak [SOAK_ARGS='--duration 60s']
 	$(GO) build -o bin/ ./cmd/placement-api ./cmd/placement-soak
 	bin/placement-soak --server-bin bin/placement-api $(SOAK_ARGS)
 

@@ -87,7 +87,7 @@ func (e *Env) inject(_ context.Context, f *Fault, i int) error {
 		f.Detail = fmt.Sprintf("process %d", p.Index)
 		p.Kill()
 		time.Sleep(killedFor)
-		return p.Start(ctx, false)
+		return retry(ctx, func() error { return p.Start(ctx, false) })
 	case faultRestartDB:
 		if err := e.StopDB(ctx); err != nil {
 			return err

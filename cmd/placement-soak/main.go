@@ -6,7 +6,7 @@
 // provider is over capacity and the candidate caches are current.
 //
 //	placement-soak [--duration 180s] [--processes 3] [--clients 24] [--seed 1]
-//	               [--server-bin bin/placement-api] [--data-dir .data/soak --port 55450 | --db-url URL]
+//	               [--server-bin bin/placement-api] [--data-dir .data/soak --port 25450 | --db-url URL]
 //	               [--no-faults]
 //
 // By default it creates and owns a throwaway PostgreSQL cluster, so that it
@@ -47,7 +47,9 @@ func main() {
 	flag.Int64Var(&o.Seed, "seed", 1, "seed of the load's random choices")
 	flag.StringVar(&o.ServerBin, "server-bin", "bin/placement-api", "the placement-api binary")
 	flag.StringVar(&o.DataDir, "data-dir", ".data/soak", "directory of the owned PostgreSQL cluster, configs and logs")
-	flag.IntVar(&o.Port, "port", 55450, "port of the owned PostgreSQL cluster")
+	// Below Linux's ephemeral range (32768-60999): while the server is
+	// stopped, an outgoing connection could take its port.
+	flag.IntVar(&o.Port, "port", 25450, "port of the owned PostgreSQL cluster")
 	flag.StringVar(&o.DBURL, "db-url", "", "use this PostgreSQL server (a user that may create databases) instead of an owned cluster; no restart faults")
 	flag.BoolVar(&o.NoFaults, "no-faults", false, "inject no faults (throughput measurement)")
 	flag.BoolVar(&o.Keep, "keep", false, "leave the database and the owned cluster running afterwards")

@@ -115,8 +115,27 @@ func (e *Env) OwnsCluster() bool { return e.cluster != nil }
 // StopDB stops the owned cluster (pg_ctl stop -m fast).
 func (e *Env) StopDB(ctx context.Context) error { return e.cluster.Stop(ctx) }
 
-// StartDB starts the owned cluster and waits until it accepts connections.
-func (e *Env) StartDB(ctx context.Context) error { return e.cluster.Ensure(ctx) }
+// StartDB starts the owned cluster and waits until it accepts
+// connections, trying again for a few seconds (a port briefly taken).
+func (e *Env) StartDB(ctx context.Context) error {
+	return retry(ctx, func() error { return e.cluster.Ensure(ctx) })
+}
+
+// retry runs fn up to five times, a second apart, until it succeeds.
+func retry(ctx context.Context, fn func() error) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		if err = fn(); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Second):
+		}
+	}
+	return err
+}
 
 // TerminateBackends ends every other session on the placement database and
 // returns how many there were.
@@ -135,13 +154,13 @@ func (e *Env) TerminateBackends(ctx context.Context) (int, error) {
 // Recover brings the database and every process back after the load.
 func (e *Env) Recover(ctx context.Context) error {
 	if e.cluster != nil {
-		if err := e.cluster.Ensure(ctx); err != nil {
+		if err := e.StartDB(ctx); err != nil {
 			return err
 		}
 	}
 	for _, p := range e.Procs {
 		if !p.Running() {
-			if err := p.Start(ctx, false); err != nil {
+			if err := retry(ctx, func() error { return p.Start(ctx, false) }); err != nil {
 				return err
 			}
 		}
