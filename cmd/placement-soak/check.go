@@ -60,6 +60,33 @@ func (s *Soak) Check(ctx context.Context) []*Check {
 	return checks
 }
 
+// ServerRetries sums, over the running processes, the restarts of the
+// allocation write transaction after a conflict, by reason, from
+// /metrics (counts of a process killed during the load are lost).
+func (s *Soak) ServerRetries() map[string]int {
+	out := map[string]int{}
+	const metric = "placement_allocation_conflict_retries_total{"
+	for _, p := range s.env.Procs {
+		r := s.client.Do(p.URL, "final", http.MethodGet, "/metrics", "1.0", nil)
+		if !r.OK() {
+			continue
+		}
+		for _, line := range strings.Split(string(r.Body), "\n") {
+			labels, ok := strings.CutPrefix(line, metric)
+			if !ok {
+				continue
+			}
+			labels, value, _ := strings.Cut(labels, "} ")
+			reason := strings.Trim(strings.TrimPrefix(labels, "reason="), `"`)
+			var n float64
+			if _, err := fmt.Sscan(value, &n); err == nil {
+				out[reason] += int(n)
+			}
+		}
+	}
+	return out
+}
+
 func (s *Soak) checkNo500() *Check {
 	c := &Check{Name: "no HTTP 500"}
 	kinds, labels := s.Stats.Kinds()

@@ -45,6 +45,8 @@ type Soak struct {
 	FirstGen                    int // a new consumer's generation
 	// StuckSessions are database sessions seen busy for seconds.
 	StuckSessions []string
+	// ServerRetried is what the processes report of their retries.
+	ServerRetried map[string]int
 
 	mu         sync.Mutex
 	violations []string

@@ -109,6 +109,7 @@ func Run(ctx context.Context, o Options, out *os.File) (bool, error) {
 	if err := env.Recover(ctx); err != nil {
 		return false, fmt.Errorf("bringing everything back after the load: %w", err)
 	}
+	s.ServerRetried = s.ServerRetries()
 	checks := s.Check(ctx)
 	return Report(out, s, faults, checks, elapsed), nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -54,6 +55,15 @@ func Report(out io.Writer, s *Soak, faults []*Fault, checks []*Check, elapsed ti
 	}
 	fmt.Fprintf(out, "\nClient retries after a conflict: %d. Writes of unknown outcome (5xx, transport error), reconciled: %d. Consumers: %d owned, %d shared.\n",
 		s.Stats.retries, unknown, len(s.owned), len(s.shared))
+	reasons := []string{}
+	for r, n := range s.ServerRetried {
+		reasons = append(reasons, fmt.Sprintf("%s %d", r, n))
+	}
+	sort.Strings(reasons)
+	if len(reasons) == 0 {
+		reasons = append(reasons, "none")
+	}
+	fmt.Fprintf(out, "Server-side retries of the allocation write (running processes' /metrics): %s.\n", strings.Join(reasons, ", "))
 
 	s.Stats.mu.Lock()
 	if len(s.Stats.slow) > 0 {
