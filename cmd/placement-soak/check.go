@@ -38,7 +38,7 @@ func (s *Soak) Check(ctx context.Context) []*Check {
 	s.mu.Unlock()
 	during.Checked = s.Stats.Count("read", "")
 	checks = append(checks, during)
-	checks = append(checks, s.checkNo500())
+	checks = append(checks, s.checkNo500(), s.checkNo400())
 
 	conn, err := pgx.Connect(ctx, s.env.DBURL)
 	if err != nil {
@@ -85,6 +85,21 @@ func (s *Soak) ServerRetries() map[string]int {
 		}
 	}
 	return out
+}
+
+// checkNo400: every request the soak sends is valid, so a 400 means the
+// service blamed the client for something else (it once answered 400
+// "parent provider UUID does not exist." when PostgreSQL shut down during
+// a re-parenting).
+func (s *Soak) checkNo400() *Check {
+	c := &Check{Name: "no HTTP 400 to a valid request", Checked: s.Stats.Count("", "")}
+	if n := s.Stats.Count("", "400"); n > 0 {
+		c.fail("%d × 400", n)
+	}
+	s.Stats.mu.Lock()
+	c.Violations = append(c.Violations, s.Stats.errors400...)
+	s.Stats.mu.Unlock()
+	return c
 }
 
 func (s *Soak) checkNo500() *Check {

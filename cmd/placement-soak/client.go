@@ -19,13 +19,14 @@ import (
 // Stats counts requests by kind and status label ("200", "503", "conn" for
 // a refused connection, "err" for any other transport error).
 type Stats struct {
-	mu       sync.Mutex
-	counts   map[string]map[string]int
-	start    time.Time
-	failures []time.Duration // since start: 5xx and transport errors
-	slow     []string        // a sample of requests that took over slowRequest
-	retries  int
-	errors5x []string // a sample of 500 responses
+	mu        sync.Mutex
+	counts    map[string]map[string]int
+	start     time.Time
+	failures  []time.Duration // since start: 5xx and transport errors
+	slow      []string        // a sample of requests that took over slowRequest
+	retries   int
+	errors5x  []string // a sample of 500 responses
+	errors400 []string // a sample of 400 responses (the soak sends only valid requests)
 }
 
 // slowRequest is a response time worth reporting.
@@ -81,6 +82,14 @@ func (st *Stats) note500(s string) {
 	defer st.mu.Unlock()
 	if len(st.errors5x) < 20 {
 		st.errors5x = append(st.errors5x, s)
+	}
+}
+
+func (st *Stats) note400(s string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if len(st.errors400) < 20 {
+		st.errors400 = append(st.errors400, s)
 	}
 }
 
@@ -199,6 +208,9 @@ func (c *Client) Do(base, kind, method, path, version string, body any) Resp {
 	c.stats.observe(strconv.Itoa(resp.StatusCode), time.Since(t0), method+" "+base+path)
 	if resp.StatusCode >= 500 && resp.StatusCode != http.StatusServiceUnavailable {
 		c.stats.note500(fmt.Sprintf("%s %s%s: %d %s", method, base, path, resp.StatusCode, strings.TrimSpace(string(data))))
+	}
+	if resp.StatusCode == http.StatusBadRequest {
+		c.stats.note400(fmt.Sprintf("%s %s%s: %s", method, base, path, strings.TrimSpace(string(data))))
 	}
 	return Resp{Status: resp.StatusCode, Body: data}
 }
