@@ -332,6 +332,7 @@ func (e *Env) WatchSessions(ctx context.Context) []string {
 			       pg_blocking_pids(pid)::text, left(regexp_replace(query, '\s+', ' ', 'g'), 160)
 			FROM pg_stat_activity
 			WHERE datname = $1 AND pid <> pg_backend_pid() AND state <> 'idle'
+			  AND backend_type = 'client backend'
 			  AND now() - state_change > interval '3 seconds'`, e.dbName)
 		if err == nil {
 			for rows.Next() {
