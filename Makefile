@@ -91,6 +91,15 @@ bench: ## benchmark against the Python reference: make bench [N=1000] [SCALE=100
 	bin/placement-bench --server-bin bin/placement-api --db-url "$$url" $$ref \
 		--n $(or $(N),1000) --scale "$(SCALE)" $(ARGS)
 
+.PHONY: soak
+soak: ## 3 API processes, mixed load, faults, invariant checks (owned PostgreSQL on port 25450): make soak [SOAK_ARGS='--duration 60s']
+	$(GO) build -o bin/ ./cmd/placement-api ./cmd/placement-soak
+	bin/placement-soak --server-bin bin/placement-api $(SOAK_ARGS)
+
+.PHONY: failover
+failover: ## PostgreSQL failover under load: primary + synchronous standby, promote, stop the old primary
+	PLACEMENT_FAILOVER=1 $(GO) test -count=1 -run TestFailover -v ./cmd/placement-soak
+
 .PHONY: db-up
 db-up: ## start the local PostgreSQL under .data/ and print its URL
 	@$(DEVDB) start

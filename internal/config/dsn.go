@@ -67,23 +67,28 @@ func (c *Config) DSN() (string, error) {
 		}
 		b.WriteByte('@')
 	}
+	netloc := host
 	if ipv6 != "" {
-		b.WriteString("[" + ipv6 + "]")
-	} else {
-		b.WriteString(host)
+		netloc = "[" + ipv6 + "]"
 	}
 	if port != "" {
-		if _, err := strconv.ParseUint(port, 10, 16); err != nil {
-			return "", errors.New("[placement_database] connection: invalid port in database URL")
-		}
-		b.WriteString(":" + port)
+		netloc += ":" + port
 	}
+	hosts, err := hostList(netloc)
+	if err != nil {
+		return "", err
+	}
+	b.WriteString(hosts)
 	if database != "" {
 		b.WriteString("/" + escapeKeep(database, pathByte))
 	}
 
 	var params []string
 	if query != "" {
+		query, err = joinHostParams(query)
+		if err != nil {
+			return "", err
+		}
 		params = append(params, escapeKeep(query, queryByte))
 	}
 	if extra := strings.Trim(strings.TrimSpace(c.Database.ConnectionParameters), "?&"); extra != "" {
@@ -102,6 +107,87 @@ func (c *Config) DSN() (string, error) {
 		return "", errors.New("[placement_database] connection: invalid database URL")
 	}
 	return dsn, nil
+}
+
+// hostList checks the host part of a URL: one host, or libpq's
+// comma-separated list of hosts for failover ("a:5432,b:5433", used with
+// target_session_attrs), each with an optional numeric port. In a list
+// where some hosts have a port, the others get 5432 written out, because
+// net/url (and so golang-migrate) reads "a:5432,b" as host "a:5432" and
+// port "5432,b".
+func hostList(netloc string) (string, error) {
+	entries := strings.Split(netloc, ",")
+	anyPort := false
+	missing := make([]bool, len(entries))
+	for i, entry := range entries {
+		_, port, hasPort := strings.Cut(entry, ":")
+		if strings.HasPrefix(entry, "[") {
+			_, rest, _ := strings.Cut(entry, "]")
+			port, hasPort = strings.CutPrefix(rest, ":")
+		}
+		if hasPort && port != "" {
+			if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+				return "", errors.New("[placement_database] connection: invalid port in database URL")
+			}
+			anyPort = true
+		}
+		missing[i] = !hasPort || port == ""
+	}
+	if len(entries) > 1 && anyPort {
+		for i, entry := range entries {
+			if missing[i] {
+				entries[i] = strings.TrimSuffix(entry, ":") + ":5432"
+			}
+		}
+	}
+	return strings.Join(entries, ","), nil
+}
+
+// joinHostParams turns SQLAlchemy's multi-host form, one host= parameter
+// per server ("?host=a:5432&host=b:5433", SQLAlchemy 2.0 with psycopg),
+// into one host= and one port= list, which pgx reads as libpq does; pgx
+// would otherwise use only the first.
+func joinHostParams(query string) (string, error) {
+	var hosts, ports, rest []string
+	hasPort := false
+	for _, part := range strings.Split(query, "&") {
+		k, v, _ := strings.Cut(part, "=")
+		switch k {
+		case "host":
+			hosts = append(hosts, v)
+		case "port":
+			hasPort = true
+			rest = append(rest, part)
+		default:
+			rest = append(rest, part)
+		}
+	}
+	if len(hosts) < 2 {
+		return query, nil
+	}
+	anyPort := false
+	for i, h := range hosts {
+		port := ""
+		if !strings.HasPrefix(h, "/") && !strings.HasPrefix(h, "%2F") && !strings.HasPrefix(h, "%2f") {
+			if name, p, ok := strings.Cut(h, ":"); ok {
+				if _, err := strconv.ParseUint(p, 10, 16); err != nil {
+					return "", errors.New("[placement_database] connection: invalid port in database URL")
+				}
+				hosts[i], port, anyPort = name, p, true
+			}
+		}
+		ports = append(ports, port)
+	}
+	joined := "host=" + strings.Join(hosts, ",")
+	if anyPort && !hasPort {
+		for i, p := range ports {
+			if p == "" {
+				ports[i] = "5432"
+			}
+		}
+		joined += "&port=" + strings.Join(ports, ",")
+	}
+	return strings.Join(append([]string{joined}, rest...), "&"), nil
 }
 
 func unsupportedScheme(scheme string) error {

@@ -1,8 +1,12 @@
 package config
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 func TestDSN(t *testing.T) {
@@ -86,6 +90,21 @@ func TestDSN(t *testing.T) {
 			want:       "postgresql://u:p@[::1]:5433/d",
 		},
 		{
+			name:       "a libpq host list for failover passes through",
+			connection: "postgresql+psycopg2://u:p@db1:5432,db2:5433,db3/d?target_session_attrs=read-write",
+			want:       "postgresql://u:p@db1:5432,db2:5433,db3:5432/d?target_session_attrs=read-write",
+		},
+		{
+			name:       "SQLAlchemy's one host= per server becomes one host and one port list",
+			connection: "postgresql+psycopg://u:p@/d?host=db1:5432&host=db2:5433&target_session_attrs=read-write",
+			want:       "postgresql://u:p@/d?host=db1,db2&port=5432,5433&target_session_attrs=read-write",
+		},
+		{
+			name:       "SQLAlchemy host= entries without a port take the default",
+			connection: "postgresql+psycopg://u@/d?host=db1&host=db2:5433",
+			want:       "postgresql://u@/d?host=db1,db2&port=5432,5433",
+		},
+		{
 			name:       "surrounding whitespace is ignored",
 			connection: "  postgresql://h/d\n",
 			want:       "postgresql://h/d",
@@ -105,6 +124,40 @@ func TestDSN(t *testing.T) {
 				t.Errorf("DSN = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestDSN_MultiHost checks that pgx reads a converted host list as
+// libpq does: the first host, then the others as fallbacks.
+func TestDSN_MultiHost(t *testing.T) {
+	t.Parallel()
+	for _, conn := range []string{
+		"postgresql://u@db1:5432,db2:5433/d?target_session_attrs=read-write",
+		"postgresql+psycopg://u@/d?host=db1:5432&host=db2:5433&target_session_attrs=read-write",
+	} {
+		c := Defaults()
+		c.Database.Connection = conn
+		dsn, err := c.DSN()
+		if err != nil {
+			t.Fatalf("DSN(%q): %v", conn, err)
+		}
+		pc, err := pgconn.ParseConfig(dsn)
+		if err != nil {
+			t.Fatalf("pgconn.ParseConfig(%q): %v", dsn, err)
+		}
+		// Each host appears twice with sslmode=prefer (TLS, then plain).
+		got := []string{fmt.Sprintf("%s:%d", pc.Host, pc.Port)}
+		for _, fb := range pc.Fallbacks {
+			if h := fmt.Sprintf("%s:%d", fb.Host, fb.Port); !slices.Contains(got, h) {
+				got = append(got, h)
+			}
+		}
+		if want := []string{"db1:5432", "db2:5433"}; !slices.Equal(got, want) {
+			t.Errorf("%q: pgx hosts %v, want %v", conn, got, want)
+		}
+		if pc.ValidateConnect == nil {
+			t.Errorf("%q: target_session_attrs=read-write was not applied", conn)
+		}
 	}
 }
 

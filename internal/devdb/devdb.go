@@ -26,6 +26,13 @@ import (
 type Cluster struct {
 	Dir  string // data root, e.g. ".data/pg"
 	Port int
+	// Settings are extra server settings ("synchronous_commit=on"), applied
+	// after the defaults.
+	Settings []string
+	// StandbyOf, when set, is the port of a primary on 127.0.0.1: a new
+	// cluster is cloned from it with pg_basebackup -R and runs as its
+	// streaming standby instead of being initialised.
+	StandbyOf int
 }
 
 // URL returns the connection URL of database db on the cluster.
@@ -58,11 +65,25 @@ func (c Cluster) Ensure(ctx context.Context) error {
 		return err
 	}
 	if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); err != nil {
-		if err := run(ctx, cred, filepath.Join(bin, "initdb"), "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C"); err != nil {
+		if c.StandbyOf != 0 {
+			err = run(ctx, cred, filepath.Join(bin, "pg_basebackup"), "-D", data, "-R", "-X", "stream", "-c", "fast",
+				"-h", "127.0.0.1", "-p", strconv.Itoa(c.StandbyOf), "-U", "postgres")
+			if err == nil {
+				// pg_basebackup creates the directory with its own mode;
+				// the server insists on 0700.
+				err = os.Chmod(data, 0o700)
+			}
+			if err != nil {
+				return fmt.Errorf("pg_basebackup: %w", err)
+			}
+		} else if err := run(ctx, cred, filepath.Join(bin, "initdb"), "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C"); err != nil {
 			return fmt.Errorf("initdb: %w", err)
 		}
 	}
 	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300", c.Port, abs)
+	for _, setting := range c.Settings {
+		opts += " -c " + setting
+	}
 	if err := run(ctx, cred, filepath.Join(bin, "pg_ctl"), "-D", data, "-o", opts, "-l", filepath.Join(abs, "log"), "-w", "-t", "60", "start"); err != nil {
 		return fmt.Errorf("pg_ctl start (see %s): %w", filepath.Join(abs, "log"), err)
 	}
@@ -81,6 +102,21 @@ func (c Cluster) Stop(ctx context.Context) error {
 		return err
 	}
 	return run(ctx, cred, filepath.Join(bin, "pg_ctl"), "-D", filepath.Join(abs, "data"), "-m", "fast", "stop")
+}
+
+// Promote turns a standby into a primary (pg_ctl promote, waiting until
+// it accepts writes).
+func (c Cluster) Promote(ctx context.Context) error {
+	bin, err := binDir(ctx)
+	if err != nil {
+		return err
+	}
+	abs, _ := filepath.Abs(c.Dir)
+	cred, err := serverUser(abs)
+	if err != nil {
+		return err
+	}
+	return run(ctx, cred, filepath.Join(bin, "pg_ctl"), "-D", filepath.Join(abs, "data"), "-w", "promote")
 }
 
 func (c Cluster) running() bool {

@@ -30,8 +30,17 @@ import (
 // idleConnAlive reports whether conn's socket looks usable: false when the
 // server has sent something (a FATAL message) or closed it. A connection
 // whose socket cannot be inspected (TLS) counts as alive.
-func idleConnAlive(_ context.Context, conn *pgx.Conn) (bool, error) {
+func idleConnAlive(ctx context.Context, conn *pgx.Conn) (bool, error) {
 	if conn.PgConn().IsClosed() {
+		return false, nil
+	}
+	// pgconn starts a background reader when a write is slow (15 ms); once
+	// stopped, its goroutine stays blocked in a read of the socket until
+	// bytes arrive, which on an idle connection may be never, and it would
+	// swallow a FATAL message before the peek below could see it.
+	// SyncConn returns at once when no background read is pending, and
+	// otherwise drains it with a ping.
+	if err := conn.PgConn().SyncConn(ctx); err != nil {
 		return false, nil
 	}
 	sc, ok := conn.PgConn().Conn().(syscall.Conn)
@@ -44,9 +53,9 @@ func idleConnAlive(_ context.Context, conn *pgx.Conn) (bool, error) {
 	}
 	alive := true
 	var buf [1]byte
-	// Control, not Read: pgconn's background reader may sit in a blocking
-	// read of this socket, holding the read lock; a non-blocking peek
-	// needs no lock and consumes nothing.
+	// Control, not Read: Read would take the descriptor's read lock, which
+	// a blocked reader may hold; a non-blocking peek needs no lock and
+	// consumes nothing.
 	err = raw.Control(func(fd uintptr) {
 		n, _, err := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 		switch {

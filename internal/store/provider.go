@@ -483,8 +483,11 @@ func reparent(ctx context.Context, tx pgx.Tx, p Provider, u ProviderUpdate) erro
 		stale := fresh.RootID != p.RootID || !sameParent(fresh.ParentID, p.ParentID)
 		if newParent != nil {
 			np, err := providerByUUID(ctx, tx, newParent.UUID)
-			if err != nil {
+			if placement.KindOf(err) == placement.NotFound {
 				return fail("create", msgParentMissing)
+			}
+			if err != nil {
+				return err
 			}
 			stale = stale || np.RootID != newParent.RootID
 			newParent = &np

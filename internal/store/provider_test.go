@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"strconv"
 	"sync"
@@ -243,5 +244,42 @@ func TestConcurrentAggregateWritesOneWins(t *testing.T) {
 	}
 	if ok != 1 || gen != 1 || len(aggs) != 2 {
 		t.Fatalf("%d winners, generation %d, aggregates %v", ok, gen, aggs)
+	}
+}
+
+// TestReparent_DatabaseErrorIsNotBadRequest: when re-reading the new
+// parent under the tree locks fails for a reason other than its absence
+// (here an injected error; in the soak, PostgreSQL shutting down), the
+// error reaches the caller as it is, not as the 400 "parent provider UUID
+// does not exist."
+func TestReparent_DatabaseErrorIsNotBadRequest(t *testing.T) {
+	ctx := context.Background()
+	s, _ := rpStore(t)
+	mk := func(parent *string) string {
+		u := uuid.NewString()
+		if _, err := s.CreateProvider(ctx, store.NewProvider{UUID: u, Name: u, ParentUUID: parent}); err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	oldRoot := mk(nil)
+	child := mk(&oldRoot)
+	newRoot := mk(nil)
+	injected := errors.New("injected database failure")
+	lookups := 0
+	err := store.ReparentInjecting(ctx, s, child, newRoot, func(sql string, args []any) error {
+		if len(args) == 1 && args[0] == newRoot {
+			lookups++
+			if lookups == 2 { // the re-read under the locks
+				return injected
+			}
+		}
+		return nil
+	})
+	if lookups < 2 {
+		t.Fatalf("the new parent was looked up %d times; the test no longer reaches the re-read", lookups)
+	}
+	if !errors.Is(err, injected) || placement.KindOf(err) == placement.Invalid {
+		t.Fatalf("reparent = %v (kind %v), want the injected error", err, placement.KindOf(err))
 	}
 }

@@ -1,0 +1,4 @@
+package store
+
+// IdleConnAlive exposes the pool's pre-use check to conncheck_test.go.
+var IdleConnAlive = idleConnAlive
