@@ -17,7 +17,7 @@ const providerAggregatesSQL = `SELECT pa.uuid FROM resource_provider_aggregates 
 func (s *Store) ProviderAggregates(ctx context.Context, uuid string) (int, []string, error) {
 	var gen int
 	var aggs []string
-	err := s.withTx(ctx, func(tx pgx.Tx) error {
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
 		p, err := providerByUUID(ctx, tx, uuid)
 		if err != nil {
 			return err

@@ -693,7 +693,7 @@ ORDER BY rp.uuid, rc.name`, consumerUUID)
 func (s *Store) AllocationsForProvider(ctx context.Context, rpUUID string) (Provider, []Allocation, error) {
 	var out []Allocation
 	var rp Provider
-	err := s.withTx(ctx, func(tx pgx.Tx) error {
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
 		out = nil // withTx may run this again
 		var err error
 		rp, err = providerByUUID(ctx, tx, rpUUID)

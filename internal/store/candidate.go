@@ -63,7 +63,19 @@ FROM resource_providers rp JOIN members m ON m.id = rp.id`
 // with their inventories, usage, traits and aggregates, loaded in one
 // read-only repeatable-read transaction with a fixed number of set-based
 // queries.
+//
+// It only reads, so a lost connection makes it start again (at most
+// connRetries times).
 func (s *Store) CandidateSnapshot(ctx context.Context, req *candidate.Request) (*candidate.Snapshot, error) {
+	for attempt := 0; ; attempt++ {
+		snap, err := s.candidateSnapshot(ctx, req)
+		if err == nil || !connLost(err) || attempt == connRetries || ctx.Err() != nil {
+			return snap, err
+		}
+	}
+}
+
+func (s *Store) candidateSnapshot(ctx context.Context, req *candidate.Request) (*candidate.Snapshot, error) {
 	if s.CandidateCache {
 		snap, classes, traits, err := s.candidates.snapshot(ctx, s, req.Classes(), req.Traits())
 		if errors.Is(err, errNoCapture) {

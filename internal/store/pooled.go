@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -39,8 +40,19 @@ func (p pooled) Acquire(ctx context.Context) (*pgxpool.Conn, error) {
 }
 
 // Query runs sql on a connection that goes back to the pool when the rows
-// are closed.
+// are closed. A SELECT whose connection broke before it answered runs
+// again on another connection (a read changed nothing); other statements
+// are never re-sent.
 func (p pooled) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	for attempt := 0; ; attempt++ {
+		rows, err := p.query(ctx, sql, args...)
+		if err == nil || !connLost(err) || !isSelect(sql) || attempt == connRetries || ctx.Err() != nil {
+			return rows, err
+		}
+	}
+}
+
+func (p pooled) query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
 	conn, err := p.Acquire(ctx)
 	if err != nil {
 		return nil, err
@@ -51,6 +63,12 @@ func (p pooled) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, e
 		return nil, err
 	}
 	return &releasingRows{Rows: rows, conn: conn}, nil
+}
+
+// isSelect reports whether sql is a plain SELECT (which our statements
+// never use for side effects).
+func isSelect(sql string) bool {
+	return strings.HasPrefix(strings.ToUpper(strings.TrimSpace(sql)), "SELECT")
 }
 
 // QueryRow is Query for at most one row, with pgx's QueryRow semantics.

@@ -125,7 +125,7 @@ func (b *sqlBuilder) memberConds(terms [][]string) {
 // member_of filters already matched nothing (spec 02 §2.8).
 func (s *Store) Providers(ctx context.Context, f ProviderFilter) ([]Provider, error) {
 	var out []Provider
-	err := s.withTx(ctx, func(tx pgx.Tx) error {
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		out, err = providers(ctx, tx, f)
 		return err

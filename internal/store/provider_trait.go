@@ -45,7 +45,7 @@ func providerTraits(ctx context.Context, q querier, p Provider) (ProviderTraitSe
 // ProviderTraits returns the provider's own traits (spec 04 §2.7).
 func (s *Store) ProviderTraits(ctx context.Context, uuid string) (ProviderTraitSet, error) {
 	var out ProviderTraitSet
-	err := s.withTx(ctx, func(tx pgx.Tx) error {
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
 		p, err := providerByUUID(ctx, tx, uuid)
 		if err != nil {
 			return err

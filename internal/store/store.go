@@ -106,6 +106,18 @@ func (s *Store) withTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	}
 }
 
+// readTx is withTx for transactions that only read: they run again after a
+// lost connection even when COMMIT was already on its way, since nothing
+// they did can have been committed.
+func (s *Store) readTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	for attempt := 0; ; attempt++ {
+		_, err := s.tryTx(ctx, fn)
+		if err == nil || !connLost(err) || attempt == connRetries || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
 // connRetries bounds the re-runs of a transaction that lost its connection.
 const connRetries = 2
 
