@@ -2,7 +2,9 @@ package transfer
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,7 +14,8 @@ import (
 // MySQLDSN converts a MySQL URL in the forms oslo.db configurations use
 // (mysql+pymysql://, mysql+mysqldb://, mysql://, with query options such as
 // charset=utf8 or unix_socket=/path) into a go-sql-driver DSN. Options the
-// driver has no use for are dropped, each with a warning. The DSN always
+// driver has no use for are dropped, each with a warning; the connection
+// always uses utf8mb4. The DSN always
 // reads timestamps as text (no parseTime) and interpolates parameters on
 // the client, so that every read uses MySQL's text protocol: a FLOAT then
 // arrives as MySQL prints it ("1.1"), as the Python service reads it.
@@ -47,15 +50,16 @@ func MySQLDSN(raw string) (dsn string, warnings []string, err error) {
 	if u.Port() == "" && u.Host != "" {
 		cfg.Addr = u.Host + ":3306"
 	}
-	// utf8mb4 reads everything utf8 (utf8mb3) holds.
-	charset := "utf8mb4"
 	q := u.Query()
-	for key, values := range q {
-		v := values[len(values)-1]
+	for _, key := range slices.Sorted(maps.Keys(q)) {
+		v := q.Get(key)
 		switch key {
 		case "charset":
+			// The server converts every column to the connection's
+			// character set, so utf8mb4 reads any schema faithfully;
+			// another one would only lose characters.
 			if v != "utf8" && v != "utf8mb4" && v != "utf8mb3" {
-				charset = v
+				warnings = append(warnings, fmt.Sprintf("MySQL URL: charset=%s ignored; values are read and written as utf8mb4", v))
 			}
 		case "unix_socket":
 			cfg.Net, cfg.Addr = "unix", v
@@ -68,7 +72,7 @@ func MySQLDSN(raw string) (dsn string, warnings []string, err error) {
 			warnings = append(warnings, fmt.Sprintf("MySQL URL: option %s ignored", key))
 		}
 	}
-	if err := cfg.Apply(mysql.Charset(charset, "")); err != nil {
+	if err := cfg.Apply(mysql.Charset("utf8mb4", "")); err != nil {
 		return "", nil, fmt.Errorf("MySQL URL: %w", err)
 	}
 	if cfg.Addr == "" {
