@@ -390,6 +390,9 @@ func TestMySQLImportExport(t *testing.T) {
 	if !strings.Contains(string(cli), "alembic revision a082b8bb98d0") || !strings.Contains(string(cli), "import complete and verified") {
 		t.Error("the command's output lacks the revision or the verification")
 	}
+	if st, err := exec.Command(bin, "--config-file", conf, "status").CombinedOutput(); err != nil {
+		t.Errorf("placement-manage status after the import: %v\n%s", err, st)
+	}
 
 	ourURL := ours(t, pgDSN, true)
 	sameAnswers(t, "this service after the import", want, answers(t, ourURL, paths()))
