@@ -1,10 +1,3 @@
-// Package transfer copies a Placement database between MySQL/MariaDB (as the
-// Python service created it) and this service's PostgreSQL, in both
-// directions, and verifies each copy with per-table checksums computed the
-// same way on both sides.
-//
-// It is a one-shot operator tool (placement-manage db import / db export);
-// the service itself only runs on PostgreSQL.
 package transfer
 
 import (
