@@ -54,6 +54,7 @@ func startMariaDB(t *testing.T) mariaDB {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { os.RemoveAll(dir) }) // runs after the server's cleanup below
 	data, sock := filepath.Join(dir, "data"), filepath.Join(dir, "sock")
 	var user []string
 	if os.Geteuid() == 0 {
@@ -92,7 +93,6 @@ func startMariaDB(t *testing.T) mariaDB {
 			log, _ := os.ReadFile(logFile)
 			t.Logf("MariaDB log:\n%s", log)
 		}
-		os.RemoveAll(dir)
 	})
 	root, err := sql.Open("mysql", "root@unix("+sock+")/")
 	if err != nil {
