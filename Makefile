@@ -31,6 +31,16 @@ e2e: ## end-to-end tests with the real Python service writing to the same databa
 	url=$(TEST_DB); export TEST_DATABASE_URL="$$url"; \
 	PLACEMENT_E2E=1 $(GO) test -count=1 -v ./internal/e2e/
 
+.PHONY: mysql-e2e
+mysql-e2e: ## db import/export against a private MariaDB populated by the Python service (installs mariadb-server)
+	@set -e; need=; for p in mariadb-server python3-pymysql python3-placement uwsgi-core uwsgi-plugin-python3; do \
+		dpkg -s $$p >/dev/null 2>&1 || need="$$need $$p"; done; \
+	if [ -n "$$need" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "make mysql-e2e needs:$$need (apt-get install as root)"; exit 1; fi; \
+		apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null; fi; \
+	url=$(TEST_DB); export TEST_DATABASE_URL="$$url"; \
+	PLACEMENT_MYSQL=1 $(GO) test -count=1 -v -run TestMySQLImportExport ./internal/e2e/
+
 FUZZ_TARGETS = internal/candidate:FuzzParseAndGenerate internal/handler/allocation:FuzzDecodeAllocations \
 	internal/handler/provider:FuzzListQuery internal/microversion:FuzzFromHeader internal/schema:FuzzDecodeJSON
 

@@ -5,6 +5,8 @@
 //	placement-manage ... db version
 //	placement-manage ... db stamp <revision>
 //	placement-manage ... db online_data_migrations [--max-count N]
+//	placement-manage ... db import --from MYSQL-URL [--force] [--dry-run]
+//	placement-manage ... db export --to MYSQL-URL [--force] [--dry-run]
 //	placement-manage ... status            (alias: upgrade check; same as placement-status upgrade check)
 package main
 
@@ -36,6 +38,10 @@ commands:
                                            schema version) as applied without running DDL
   db online_data_migrations [--max-count N]
                                            fix legacy data (exit 0 done, 1 more left, 2 errors, 127 bad input)
+  db import --from MYSQL-URL [--force] [--dry-run]
+                                           copy a MySQL/MariaDB Placement database into this one
+  db export --to MYSQL-URL [--force] [--dry-run]
+                                           copy this database into a MySQL schema made by db sync
   status | upgrade check                   placement-status upgrade check: report problems to fix
                                            before upgrading (exit 0 ok, 1 warning, 2 failure)
 `
@@ -53,6 +59,7 @@ type command struct {
 	revision string // stamp
 	maxCount int    // online; 0 = until complete
 	badCount bool   // online: --max-count was not a positive integer
+	transfer transferArgs
 }
 
 // run executes placement-manage with args (without the program name) and
@@ -115,6 +122,8 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 		if err := migrate.Stamp(ctx, dsn, cmd.revision); err != nil {
 			return fail(err)
 		}
+	case "import", "export":
+		return runTransfer(ctx, cmd, dsn, stdout, fail)
 	case "online":
 		return onlineDataMigrations(ctx, dsn, cmd.maxCount, cfg, stdout, fail)
 	case "status":
@@ -153,6 +162,8 @@ func parseCommand(args []string) (command, error) {
 			return bad("db stamp takes exactly one revision")
 		}
 		return command{name: "stamp", revision: rest[0]}, nil
+	case "import", "export":
+		return parseTransfer(sub, rest)
 	case "online_data_migrations":
 		c := command{name: "online"}
 		for i := 0; i < len(rest); i++ {

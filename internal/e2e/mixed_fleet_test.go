@@ -46,18 +46,24 @@ func requireE2E(t *testing.T) {
 // python starts the Python service on dsn's database and returns its URL.
 func python(t *testing.T, dsn string) string {
 	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pythonOn(t, fmt.Sprintf("postgresql+psycopg2://%s@%s%s", u.User.Username(), u.Host, u.Path))
+}
+
+// pythonOn starts the Python service on an oslo.db connection URL and
+// returns its URL.
+func pythonOn(t *testing.T, connection string) string {
+	t.Helper()
 	for _, f := range []string{"/usr/bin/placement-api", "/usr/bin/uwsgi"} {
 		if _, err := os.Stat(f); err != nil {
 			t.Fatalf("%s missing: make e2e installs python3-placement and uwsgi", f)
 		}
 	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
-	conf := fmt.Sprintf("[api]\nauth_strategy = noauth2\n[placement_database]\nconnection = postgresql+psycopg2://%s@%s%s\n",
-		u.User.Username(), u.Host, u.Path)
+	conf := fmt.Sprintf("[api]\nauth_strategy = noauth2\n[placement_database]\nconnection = %s\n", connection)
 	if err := os.WriteFile(filepath.Join(dir, "placement.conf"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}

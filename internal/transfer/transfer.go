@@ -1,0 +1,319 @@
+package transfer
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/openstack-placement-go/placement/internal/migrate"
+)
+
+// Options control Import and Export.
+type Options struct {
+	// Force copies into a target that already holds data, replacing it.
+	Force bool
+	// DryRun reads and checksums the source and inspects the target,
+	// changing nothing.
+	DryRun bool
+	// Out receives progress lines and the verification table.
+	Out io.Writer
+	// ProgressEvery is the row interval of progress lines within a table
+	// (default 10,000).
+	ProgressEvery int64
+}
+
+// ErrNotEmpty is returned when the target holds data and Force is not set.
+var ErrNotEmpty = errors.New("target is not empty")
+
+// ErrMismatch is returned when the copy does not verify.
+var ErrMismatch = errors.New("verification failed: the copy differs from the source")
+
+// supportedRevisions are the upstream alembic revisions whose tables match
+// our schema version 1 column for column.
+var supportedRevisions = map[string]bool{
+	migrate.RevisionConsumerTypes: true,
+	migrate.RevisionDropIndexes:   true,
+}
+
+// result is one table's verification.
+type result struct {
+	table          string
+	source, target int64
+	sourceSum      string
+	targetSum      string
+}
+
+func (o *Options) out() io.Writer {
+	if o.Out == nil {
+		return io.Discard
+	}
+	return o.Out
+}
+
+func (o *Options) every() int64 {
+	if o.ProgressEvery <= 0 {
+		return 10000
+	}
+	return o.ProgressEvery
+}
+
+// openMySQL opens and pings the MySQL database of rawURL, printing the
+// URL conversion's warnings.
+func openMySQL(ctx context.Context, rawURL string, o *Options) (*sql.DB, error) {
+	dsn, warnings, err := MySQLDSN(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(o.out(), "warning: %s\n", w)
+	}
+	db, err := sql.Open("mysql", dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connecting to MySQL: %w", err)
+	}
+	return db, nil
+}
+
+// mysqlRevision returns the alembic revision of a MySQL Placement database
+// and refuses one the Python service's db sync has not brought to a
+// supported revision.
+func mysqlRevision(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (string, error) {
+	var rev string
+	err := q.QueryRowContext(ctx, "SELECT version_num FROM alembic_version").Scan(&rev)
+	var me *mysql.MySQLError
+	switch {
+	case errors.As(err, &me) && me.Number == 1146: // ER_NO_SUCH_TABLE
+		return "", fmt.Errorf("the MySQL database has no alembic_version table: run the Python service's `placement-manage db sync` on it first")
+	case errors.Is(err, sql.ErrNoRows):
+		return "", fmt.Errorf("the MySQL database's alembic_version is empty: run the Python service's `placement-manage db sync` on it first")
+	case err != nil:
+		return "", fmt.Errorf("reading alembic_version from MySQL: %w", err)
+	}
+	if !supportedRevisions[rev] {
+		return "", fmt.Errorf("the MySQL database is at alembic revision %s; only %s (Placement 8.0.0) and %s (later) are supported: run the Python service's `placement-manage db sync` first",
+			rev, migrate.RevisionConsumerTypes, migrate.RevisionDropIndexes)
+	}
+	return rev, nil
+}
+
+// countMySQL counts every table's rows.
+func countMySQL(ctx context.Context, tx *sql.Tx) (map[string]int64, error) {
+	counts := map[string]int64{}
+	for _, t := range tables {
+		var n int64
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+t.name).Scan(&n); err != nil {
+			return nil, fmt.Errorf("counting %s in MySQL: %w", t.name, err)
+		}
+		counts[t.name] = n
+	}
+	return counts, nil
+}
+
+// countPG counts every table's rows.
+func countPG(ctx context.Context, tx pgx.Tx) (map[string]int64, error) {
+	counts := map[string]int64{}
+	for _, t := range tables {
+		var n int64
+		if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+t.name).Scan(&n); err != nil {
+			return nil, fmt.Errorf("counting %s in PostgreSQL: %w", t.name, err)
+		}
+		counts[t.name] = n
+	}
+	return counts, nil
+}
+
+// mysqlRows streams a table from MySQL as normalised rows.
+type mysqlRows struct {
+	rows *sql.Rows
+	t    table
+	vals []sql.NullString
+	ptrs []any
+	err  error
+}
+
+func queryMySQL(ctx context.Context, tx *sql.Tx, t table) (*mysqlRows, error) {
+	// No arguments: go-sql-driver sends the text protocol.
+	rows, err := tx.QueryContext(ctx, t.selectSQL())
+	if err != nil {
+		return nil, fmt.Errorf("reading %s from MySQL: %w", t.name, err)
+	}
+	r := &mysqlRows{rows: rows, t: t, vals: make([]sql.NullString, len(t.cols))}
+	for i := range r.vals {
+		r.ptrs = append(r.ptrs, &r.vals[i])
+	}
+	return r, nil
+}
+
+func (r *mysqlRows) next() ([]any, bool) {
+	if r.err != nil || !r.rows.Next() {
+		return nil, false
+	}
+	if err := r.rows.Scan(r.ptrs...); err != nil {
+		r.err = err
+		return nil, false
+	}
+	row := make([]any, len(r.vals))
+	for i, v := range r.vals {
+		var s *string
+		if v.Valid {
+			s = &v.String
+		}
+		val, err := fromMySQL(r.t.cols[i].kind, s)
+		if err != nil {
+			r.err = fmt.Errorf("%s.%s: %w", r.t.name, r.t.cols[i].name, err)
+			return nil, false
+		}
+		row[i] = val
+	}
+	return row, true
+}
+
+func (r *mysqlRows) close() error {
+	if err := r.rows.Close(); err != nil && r.err == nil {
+		r.err = err
+	}
+	if r.err == nil {
+		r.err = r.rows.Err()
+	}
+	if r.err != nil {
+		return fmt.Errorf("reading %s from MySQL: %w", r.t.name, r.err)
+	}
+	return nil
+}
+
+// pgRows streams a table from PostgreSQL as normalised rows.
+type pgRows struct {
+	rows pgx.Rows
+	t    table
+	err  error
+}
+
+func queryPG(ctx context.Context, tx pgx.Tx, t table) (*pgRows, error) {
+	rows, err := tx.Query(ctx, t.selectSQL())
+	if err != nil {
+		return nil, fmt.Errorf("reading %s from PostgreSQL: %w", t.name, err)
+	}
+	return &pgRows{rows: rows, t: t}, nil
+}
+
+func (r *pgRows) next() ([]any, bool) {
+	if r.err != nil || !r.rows.Next() {
+		return nil, false
+	}
+	vals, err := r.rows.Values()
+	if err != nil {
+		r.err = err
+		return nil, false
+	}
+	for i, v := range vals {
+		if vals[i], err = fromPG(r.t.cols[i].kind, v); err != nil {
+			r.err = fmt.Errorf("%s.%s: %w", r.t.name, r.t.cols[i].name, err)
+			return nil, false
+		}
+	}
+	return vals, true
+}
+
+func (r *pgRows) close() error {
+	r.rows.Close()
+	if r.err == nil {
+		r.err = r.rows.Err()
+	}
+	if r.err != nil {
+		return fmt.Errorf("reading %s from PostgreSQL: %w", r.t.name, r.err)
+	}
+	return nil
+}
+
+// rowSource is a table being read from either engine.
+type rowSource interface {
+	next() ([]any, bool)
+	close() error
+}
+
+// drain reads a whole table into d.
+func drain(src rowSource, d *digest) error {
+	for {
+		row, ok := src.next()
+		if !ok {
+			return src.close()
+		}
+		d.add(row)
+	}
+}
+
+// progress prints a line every o.every() rows of a table with total rows.
+type progress struct {
+	o     *Options
+	table string
+	total int64
+	done  int64
+}
+
+func (p *progress) step() {
+	p.done++
+	if p.done%p.o.every() == 0 && p.done < p.total {
+		fmt.Fprintf(p.o.out(), "  %s: %d/%d rows\n", p.table, p.done, p.total)
+	}
+}
+
+// printResults prints the verification table and reports whether every
+// table matches.
+func printResults(w io.Writer, from, to string, results []result) bool {
+	ok := true
+	header := []string{"table", "rows " + from, "rows " + to, "checksum match"}
+	rows := [][]string{}
+	for _, r := range results {
+		match := r.source == r.target && r.sourceSum == r.targetSum
+		ok = ok && match
+		m := "yes"
+		if !match {
+			m = "NO"
+		}
+		rows = append(rows, []string{r.table, fmt.Sprint(r.source), fmt.Sprint(r.target), m})
+	}
+	widths := make([]int, len(header))
+	for i, h := range header {
+		widths[i] = len(h)
+	}
+	for _, r := range rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], len(c))
+		}
+	}
+	line := func(cells []string) {
+		var b strings.Builder
+		for i, c := range cells {
+			if i == 0 {
+				fmt.Fprintf(&b, "| %-*s ", widths[i], c)
+			} else {
+				fmt.Fprintf(&b, "| %*s ", widths[i], c)
+			}
+		}
+		fmt.Fprintln(w, b.String()+"|")
+	}
+	sep := "+"
+	for _, n := range widths {
+		sep += strings.Repeat("-", n+2) + "+"
+	}
+	fmt.Fprintln(w, sep)
+	line(header)
+	fmt.Fprintln(w, sep)
+	for _, r := range rows {
+		line(r)
+	}
+	fmt.Fprintln(w, sep)
+	return ok
+}

@@ -1,0 +1,71 @@
+package transfer
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestMySQLDSN(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		url      string
+		dsn      string
+		warnings []string
+	}{
+		{"a pymysql URL becomes a tcp DSN", "mysql+pymysql://placement:secret@db.example:3307/placement",
+			"placement:secret@tcp(db.example:3307)/placement?charset=utf8mb4&interpolateParams=true&timeout=30s", nil},
+		{"a plain mysql URL without port gets 3306", "mysql://placement:pw@db.example/placement",
+			"placement:pw@tcp(db.example:3306)/placement?charset=utf8mb4&interpolateParams=true&timeout=30s", nil},
+		{"mysqldb is accepted", "mysql+mysqldb://u:p@10.0.0.5:3306/placement?charset=utf8",
+			"u:p@tcp(10.0.0.5:3306)/placement?charset=utf8mb4&interpolateParams=true&timeout=30s", nil},
+		{"another charset is replaced by utf8mb4 with a warning", "mysql+pymysql://u:p@h:1/placement?charset=latin1",
+			"u:p@tcp(h:1)/placement?charset=utf8mb4&interpolateParams=true&timeout=30s",
+			[]string{"MySQL URL: charset=latin1 ignored; values are read and written as utf8mb4"}},
+		{"a unix socket replaces the host", "mysql+pymysql://u:p@/placement?unix_socket=/run/mysqld/mysqld.sock",
+			"u:p@unix(/run/mysqld/mysqld.sock)/placement?charset=utf8mb4&interpolateParams=true&timeout=30s", nil},
+		{"unknown options are ignored with a warning", "mysql+pymysql://u:p@h:1/placement?read_default_file=/etc/my.cnf",
+			"u:p@tcp(h:1)/placement?charset=utf8mb4&interpolateParams=true&timeout=30s",
+			[]string{"MySQL URL: option read_default_file ignored"}},
+		{"a password with reserved characters is decoded", "mysql+pymysql://u:p%40ss%2Fw@h:1/placement",
+			"u:p@ss/w@tcp(h:1)/placement?charset=utf8mb4&interpolateParams=true&timeout=30s", nil},
+		{"connect_timeout sets the dial timeout", "mysql://u@h:1/placement?connect_timeout=5",
+			"u@tcp(h:1)/placement?charset=utf8mb4&interpolateParams=true&timeout=5s", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dsn, warnings, err := MySQLDSN(tt.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if dsn != tt.dsn {
+				t.Errorf("dsn = %q, want %q", dsn, tt.dsn)
+			}
+			if !slices.Equal(warnings, tt.warnings) {
+				t.Errorf("warnings = %q, want %q", warnings, tt.warnings)
+			}
+		})
+	}
+}
+
+func TestMySQLDSN_Errors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, url, want string
+	}{
+		{"a PostgreSQL URL is refused", "postgresql://u@h/placement", "is not mysql://"},
+		{"a URL without database is refused", "mysql+pymysql://u:p@h:1/", "no database name"},
+		{"a malformed URL does not echo the password", "mysql+pymysql://u:s3cret@h:bad port/placement", "malformed URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, _, err := MySQLDSN(tt.url)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("MySQLDSN(%q) error = %v, want it to contain %q", tt.url, err, tt.want)
+			}
+		})
+	}
+}
