@@ -298,11 +298,11 @@ type NewProvider struct {
 	ParentUUID *string // compared verbatim
 }
 
-// insertProviderSQL creates a provider with generation 0 and returns it (providerColumns; the new row itself is
-// not visible to the joins, hence the COALESCE for a root's own uuid). A
-// root refers to itself as root and gets updated_at at once (upstream
-// inserts, then sets root_provider_id); a child keeps updated_at NULL
-// (spec 09 §2.1).
+// insertProviderSQL creates a provider with generation 0 and returns it
+// (providerColumns; the new row itself is not visible to the joins, hence
+// the COALESCE for a root's own uuid). A root refers to itself as root and
+// gets updated_at at once (upstream inserts, then sets root_provider_id);
+// a child keeps updated_at NULL (spec 09 §2.1).
 const insertProviderSQL = `
 WITH ins AS (
 	INSERT INTO resource_providers (id, uuid, name, generation, root_provider_id, parent_provider_id, created_at, updated_at)
