@@ -18,6 +18,5 @@ DROP FUNCTION IF EXISTS placement_capture_by_provider();
 DROP FUNCTION IF EXISTS placement_capture_providers();
 DROP FUNCTION IF EXISTS placement_capture_provider_update();
 DROP FUNCTION IF EXISTS placement_capture_everything();
-DROP FUNCTION IF EXISTS placement_capture_maybe_prune();
 DROP FUNCTION IF EXISTS placement_changes_prune();
 DROP TABLE IF EXISTS placement_changes_marks;

@@ -64,18 +64,10 @@ BEGIN
     END IF;
 END $$;
 
--- One call in a hundred also prunes: the log is pruned as long as anybody
--- writes, at a cost spread thinly over the writes.
-CREATE OR REPLACE FUNCTION placement_capture_maybe_prune() RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
-BEGIN
-    IF random() < 0.01 THEN
-        PERFORM placement_changes_prune();
-    END IF;
-END $$;
-
 -- Rows of inventories, allocations and the provider trait and aggregate
--- links name their provider in resource_provider_id.
+-- links name their provider in resource_provider_id. Here and for
+-- providers, one call in a hundred also prunes: the log is pruned as long
+-- as anybody writes, at a cost spread thinly over the writes.
 CREATE OR REPLACE FUNCTION placement_capture_by_provider() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
@@ -91,7 +83,9 @@ BEGIN
         UNION
         SELECT resource_provider_id, now() AT TIME ZONE 'UTC' FROM new_rows;
     END IF;
-    PERFORM placement_capture_maybe_prune();
+    IF random() < 0.01 THEN
+        PERFORM placement_changes_prune();
+    END IF;
     RETURN NULL;
 END $$;
 
@@ -106,7 +100,9 @@ BEGIN
         INSERT INTO placement_changes (resource_provider_id, created_at)
         SELECT id, now() AT TIME ZONE 'UTC' FROM old_rows;
     END IF;
-    PERFORM placement_capture_maybe_prune();
+    IF random() < 0.01 THEN
+        PERFORM placement_changes_prune();
+    END IF;
     RETURN NULL;
 END $$;
 
