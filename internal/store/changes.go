@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -97,9 +96,13 @@ type candidateCache struct {
 	cur     atomic.Pointer[cacheView] // the published view; nil before the first load
 	horizon time.Duration
 
-	mu     sync.Mutex                         // serialises refreshes; guards trees and rootOf
-	trees  map[int32][]candidate.ProviderData // root id -> the tree, ascending id
-	rootOf map[int32]int32                    // provider id -> root id
+	// refreshing holds a token while a refresh runs: it serialises
+	// refreshes and guards trees and rootOf. A channel rather than a
+	// mutex, so that a request whose client left or whose deadline passed
+	// stops waiting for another request's refresh.
+	refreshing chan struct{}
+	trees      map[int32][]candidate.ProviderData // root id -> the tree, ascending id
+	rootOf     map[int32]int32                    // provider id -> root id
 
 	// lost counts the times the capture was found missing; a refresh
 	// that began before the latest publishes nothing.
@@ -110,7 +113,7 @@ type candidateCache struct {
 }
 
 func newCandidateCache() *candidateCache {
-	return &candidateCache{horizon: changeHorizon}
+	return &candidateCache{horizon: changeHorizon, refreshing: make(chan struct{}, 1)}
 }
 
 // captureSQL counts the enabled capture triggers (a catalog scan of a few
@@ -234,8 +237,12 @@ func (c *candidateCache) captureOK(s *Store, captured int) bool {
 // refreshed returns a view whose snapshot was taken after start, waiting
 // for a concurrent refresh or running one.
 func (c *candidateCache) refreshed(ctx context.Context, s *Store, start time.Time) (*cacheView, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	select {
+	case c.refreshing <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-c.refreshing }()
 	// Another request may have refreshed since this one started: its view
 	// then reflects everything committed before this request.
 	if cur := c.cur.Load(); cur != nil && cur.began.After(start) {
@@ -248,7 +255,8 @@ func (c *candidateCache) refreshed(ctx context.Context, s *Store, start time.Tim
 	return view, nil
 }
 
-// refresh brings the cache to a new snapshot and returns it; c.mu is held.
+// refresh brings the cache to a new snapshot and returns it; the caller
+// holds the refreshing token.
 // It takes two round trips: BEGIN with the change query, then the loads
 // with COMMIT. (On an error the connection is left inside the
 // transaction, and the pool closes rather than reuses it.)
