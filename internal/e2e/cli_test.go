@@ -24,8 +24,13 @@ type osc struct {
 
 func (o osc) run(mv string, args ...string) (stdout, stderr string, err error) {
 	o.t.Helper()
-	// args[0] holds the command words, the rest its arguments.
-	full := append([]string{"--os-placement-api-version", mv}, strings.Fields(args[0])...)
+	// args[0] holds the command words, the rest its arguments; an empty
+	// mv lets the CLI negotiate the microversion.
+	var full []string
+	if mv != "" {
+		full = []string{"--os-placement-api-version", mv}
+	}
+	full = append(full, strings.Fields(args[0])...)
 	full = append(full, args[1:]...)
 	cmd := exec.Command("openstack", full...)
 	env := []string{"HOME=" + o.home, "OS_AUTH_TYPE=admin_token", "OS_ENDPOINT=" + o.base,
@@ -145,6 +150,12 @@ func TestRealCLI(t *testing.T) {
 	// Traits.
 	o.ok("1.6", "trait create", "CUSTOM_CLI_FAST")
 	o.ok("1.39", "trait create", "CUSTOM_CLI_SLOW")
+	var trait row
+	o.json(&trait, "1.39", "trait show", "CUSTOM_CLI_FAST")
+	if trait["name"] != "CUSTOM_CLI_FAST" {
+		t.Fatalf("trait show = %v", trait)
+	}
+	o.fails("(HTTP 404)", "1.6", "trait show", "CUSTOM_CLI_NONE")
 	var traits []row
 	o.json(&traits, "1.20", "trait list", "--name", "startswith:CUSTOM_CLI")
 	equal(t, "trait list --name startswith:CUSTOM_CLI", column(traits, "name"), sorted("CUSTOM_CLI_FAST", "CUSTOM_CLI_SLOW"))
@@ -180,6 +191,11 @@ func TestRealCLI(t *testing.T) {
 	}
 
 	var shown row
+	// Without --os-placement-api-version the CLI negotiates (1.29 here).
+	o.json(&shown, "", "resource provider show", childID)
+	if shown["name"] != "cli-child" || shown["root_provider_uuid"] != rootID {
+		t.Fatalf("resource provider show (negotiated) = %v", shown)
+	}
 	o.json(&shown, "1.39", "resource provider show", childID)
 	if shown["name"] != "cli-child" || shown["parent_provider_uuid"] != rootID {
 		t.Fatalf("resource provider show = %v", shown)
