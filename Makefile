@@ -31,6 +31,16 @@ e2e: ## end-to-end tests with the real Python service writing to the same databa
 	url=$(TEST_DB); export TEST_DATABASE_URL="$$url"; \
 	PLACEMENT_E2E=1 $(GO) test -count=1 -v ./internal/e2e/
 
+.PHONY: cli-e2e
+cli-e2e: ## the real openstack CLI (osc-placement) and openstacksdk against this service (installs them)
+	@set -e; need=; for p in python3-openstackclient python3-osc-placement python3-openstacksdk; do \
+		dpkg -s $$p >/dev/null 2>&1 || need="$$need $$p"; done; \
+	if [ -n "$$need" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "make cli-e2e needs:$$need (apt-get install as root)"; exit 1; fi; \
+		apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null; fi; \
+	url=$(TEST_DB); export TEST_DATABASE_URL="$$url"; \
+	PLACEMENT_CLI=1 $(GO) test -count=1 -v -run 'TestRealCLI|TestRealSDK' ./internal/e2e/
+
 .PHONY: mysql-e2e
 mysql-e2e: ## db import/export against a private MariaDB populated by the Python service (installs mariadb-server)
 	@set -e; need=; for p in mariadb-server python3-pymysql python3-placement uwsgi-core uwsgi-plugin-python3; do \
