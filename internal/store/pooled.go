@@ -68,7 +68,8 @@ func (p pooled) query(ctx context.Context, sql string, args ...any) (pgx.Rows, e
 // isSelect reports whether sql is a plain SELECT (which our statements
 // never use for side effects).
 func isSelect(sql string) bool {
-	return strings.HasPrefix(strings.ToUpper(strings.TrimSpace(sql)), "SELECT")
+	sql = strings.TrimSpace(sql)
+	return len(sql) >= 6 && strings.EqualFold(sql[:6], "SELECT")
 }
 
 // QueryRow is Query for at most one row, with pgx's QueryRow semantics.

@@ -213,17 +213,5 @@ func verifyMySQL(ctx context.Context, mc *sql.Conn, counts map[string]int64, sum
 		return nil, fmt.Errorf("MySQL: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only
-	var results []result
-	for _, t := range tables {
-		rows, err := queryMySQL(ctx, tx, t)
-		if err != nil {
-			return nil, err
-		}
-		d := newDigest()
-		if err := drain(rows, d); err != nil {
-			return nil, err
-		}
-		results = append(results, result{table: t.name, source: counts[t.name], target: d.rows, sourceSum: sums[t.name], targetSum: d.sum()})
-	}
-	return results, nil
+	return verifyTables(counts, sums, func(t table) (rowSource, error) { return queryMySQL(ctx, tx, t) })
 }

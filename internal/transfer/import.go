@@ -198,19 +198,7 @@ func verifyPG(ctx context.Context, conn *pgx.Conn, counts map[string]int64, sums
 		return nil, err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only
-	var results []result
-	for _, t := range tables {
-		rows, err := queryPG(ctx, tx, t)
-		if err != nil {
-			return nil, err
-		}
-		d := newDigest()
-		if err := drain(rows, d); err != nil {
-			return nil, err
-		}
-		results = append(results, result{table: t.name, source: counts[t.name], target: d.rows, sourceSum: sums[t.name], targetSum: d.sum()})
-	}
-	return results, nil
+	return verifyTables(counts, sums, func(t table) (rowSource, error) { return queryPG(ctx, tx, t) })
 }
 
 // dryRunImport reads and checksums every source table and reports the

@@ -244,6 +244,24 @@ type rowSource interface {
 }
 
 // drain reads a whole table into d.
+// verifyTables checksums every table as query reads it from the target and
+// pairs the result with the source's row counts and checksums.
+func verifyTables(counts map[string]int64, sums map[string]string, query func(table) (rowSource, error)) ([]result, error) {
+	var results []result
+	for _, t := range tables {
+		rows, err := query(t)
+		if err != nil {
+			return nil, err
+		}
+		d := newDigest()
+		if err := drain(rows, d); err != nil {
+			return nil, err
+		}
+		results = append(results, result{table: t.name, source: counts[t.name], target: d.rows, sourceSum: sums[t.name], targetSum: d.sum()})
+	}
+	return results, nil
+}
+
 func drain(src rowSource, d *digest) error {
 	for {
 		row, ok := src.next()
