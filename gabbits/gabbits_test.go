@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/openstack-placement-go/placement/internal/api"
-	"github.com/openstack-placement-go/placement/internal/candidate"
+	"github.com/openstack-placement-go/placement/internal/engine"
 	"github.com/openstack-placement-go/placement/internal/gabbi"
 	"github.com/openstack-placement-go/placement/internal/policy"
 	"github.com/openstack-placement-go/placement/internal/store"
@@ -77,13 +77,13 @@ var serverOptions = map[string]func(*api.Options){
 	"allocation-candidates-bounded": func(o *api.Options) { o.Placement.AllocationCandidatesMemoryLimitMB = 1 },
 	// [placement] max_allocation_candidates = 0.
 	"allocation-candidates-cap-zero": func(o *api.Options) {
-		o.Placement.MaxAllocationCandidates = candidate.MaxCandidatesFromConfig(0)
+		o.Placement.MaxAllocationCandidates = engine.MaxCandidatesFromConfig(0)
 	},
 	// [placement] allocation_candidates_generation_strategy = breadth-first
 	// and max_allocation_candidates = 4.
 	"allocation-candidates-breadth-first": func(o *api.Options) {
-		o.Placement.AllocationCandidatesStrategy = candidate.BreadthFirst
-		o.Placement.MaxAllocationCandidates = candidate.MaxCandidatesFromConfig(4)
+		o.Placement.AllocationCandidatesStrategy = engine.BreadthFirst
+		o.Placement.MaxAllocationCandidates = engine.MaxCandidatesFromConfig(4)
 	},
 	// Every request is past a deadline of a nanosecond.
 	"allocation-candidates-timeout": func(o *api.Options) { o.Placement.AllocationCandidatesTimeout = time.Nanosecond },

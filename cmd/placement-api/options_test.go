@@ -3,8 +3,8 @@ package main
 import (
 	"testing"
 
-	"github.com/openstack-placement-go/placement/internal/candidate"
 	"github.com/openstack-placement-go/placement/internal/config"
+	"github.com/openstack-placement-go/placement/internal/engine"
 )
 
 func TestPlacementOptions_CandidateGeneration(t *testing.T) {
@@ -13,14 +13,14 @@ func TestPlacementOptions_CandidateGeneration(t *testing.T) {
 		name     string
 		environ  []string
 		max      int
-		strategy candidate.Strategy
+		strategy engine.Strategy
 	}{
-		{"the defaults neither cap nor spread", nil, 0, candidate.DepthFirst},
+		{"the defaults neither cap nor spread", nil, 0, engine.DepthFirst},
 		{"a cap of 0 keeps one candidate, as upstream master does",
-			[]string{"OS_PLACEMENT__MAX_ALLOCATION_CANDIDATES=0"}, 1, candidate.DepthFirst},
+			[]string{"OS_PLACEMENT__MAX_ALLOCATION_CANDIDATES=0"}, 1, engine.DepthFirst},
 		{"breadth-first with a cap",
 			[]string{"OS_PLACEMENT__MAX_ALLOCATION_CANDIDATES=50", "OS_PLACEMENT__ALLOCATION_CANDIDATES_GENERATION_STRATEGY=breadth-first"},
-			50, candidate.BreadthFirst},
+			50, engine.BreadthFirst},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -19,9 +19,9 @@ import (
 
 	"github.com/openstack-placement-go/placement/internal/api"
 	"github.com/openstack-placement-go/placement/internal/auth"
-	"github.com/openstack-placement-go/placement/internal/candidate"
 	"github.com/openstack-placement-go/placement/internal/config"
 	"github.com/openstack-placement-go/placement/internal/devdb"
+	"github.com/openstack-placement-go/placement/internal/engine"
 	"github.com/openstack-placement-go/placement/internal/logging"
 	"github.com/openstack-placement-go/placement/internal/metrics"
 	"github.com/openstack-placement-go/placement/internal/migrate"
@@ -228,8 +228,8 @@ func placementOptions(cfg *config.Config) api.PlacementOptions {
 		IncompleteConsumerProjectID:       cfg.Placement.IncompleteConsumerProjectID,
 		IncompleteConsumerUserID:          cfg.Placement.IncompleteConsumerUserID,
 		RandomizeAllocationCandidates:     cfg.Placement.RandomizeAllocationCandidates,
-		MaxAllocationCandidates:           candidate.MaxCandidatesFromConfig(cfg.Placement.MaxAllocationCandidates),
-		AllocationCandidatesStrategy:      candidate.StrategyFromConfig(cfg.Placement.AllocationCandidatesGenerationStrategy),
+		MaxAllocationCandidates:           engine.MaxCandidatesFromConfig(cfg.Placement.MaxAllocationCandidates),
+		AllocationCandidatesStrategy:      engine.StrategyFromConfig(cfg.Placement.AllocationCandidatesGenerationStrategy),
 		AllocationCandidatesMemoryLimitMB: cfg.Placement.AllocationCandidatesMemoryLimitMB,
 		AllocationCandidatesTimeout:       time.Duration(cfg.Placement.AllocationCandidatesTimeout) * time.Second,
 	}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/openstack-placement-go/placement/internal/auth"
-	engine "github.com/openstack-placement-go/placement/internal/candidate"
+	"github.com/openstack-placement-go/placement/internal/engine"
 	"github.com/openstack-placement-go/placement/internal/handler/allocation"
 	"github.com/openstack-placement-go/placement/internal/handler/candidate"
 	"github.com/openstack-placement-go/placement/internal/handler/inventory"

@@ -7,7 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/openstack-placement-go/placement/internal/candidate"
+	"github.com/openstack-placement-go/placement/internal/engine"
 	"github.com/openstack-placement-go/placement/internal/placement"
 )
 
@@ -66,7 +66,7 @@ FROM resource_providers rp JOIN members m ON m.id = rp.id`
 //
 // It only reads, so a lost connection makes it start again (at most
 // connRetries times).
-func (s *Store) CandidateSnapshot(ctx context.Context, req *candidate.Request) (*candidate.Snapshot, error) {
+func (s *Store) CandidateSnapshot(ctx context.Context, req *engine.Request) (*engine.Snapshot, error) {
 	for attempt := 0; ; attempt++ {
 		snap, err := s.candidateSnapshot(ctx, req)
 		if err == nil || !connLost(err) || attempt == connRetries || ctx.Err() != nil {
@@ -75,7 +75,7 @@ func (s *Store) CandidateSnapshot(ctx context.Context, req *candidate.Request) (
 	}
 }
 
-func (s *Store) candidateSnapshot(ctx context.Context, req *candidate.Request) (*candidate.Snapshot, error) {
+func (s *Store) candidateSnapshot(ctx context.Context, req *engine.Request) (*engine.Snapshot, error) {
 	if s.CandidateCache {
 		snap, classes, traits, err := s.candidates.snapshot(ctx, s, req.Classes(), req.Traits())
 		if errors.Is(err, errNoCapture) {
@@ -97,7 +97,7 @@ func (s *Store) candidateSnapshot(ctx context.Context, req *candidate.Request) (
 // or before its first load. A caller may compute with it while
 // CandidateSnapshot checks it, and keep the result if CandidateSnapshot
 // then returns this very snapshot.
-func (s *Store) CachedSnapshot() *candidate.Snapshot {
+func (s *Store) CachedSnapshot() *engine.Snapshot {
 	if !s.CandidateCache {
 		return nil
 	}
@@ -107,7 +107,7 @@ func (s *Store) CachedSnapshot() *candidate.Snapshot {
 	return nil
 }
 
-func (s *Store) loadCandidateSnapshot(ctx context.Context, req *candidate.Request) (*candidate.Snapshot, error) {
+func (s *Store) loadCandidateSnapshot(ctx context.Context, req *engine.Request) (*engine.Snapshot, error) {
 	tx, err := s.db.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, err
@@ -144,7 +144,7 @@ func (s *Store) loadCandidateSnapshot(ctx context.Context, req *candidate.Reques
 		return nil, err
 	}
 	if len(roots) == 0 {
-		return candidate.NewSnapshot(nil, nested)
+		return engine.NewSnapshot(nil, nested)
 	}
 	data, err := loadProviderData(ctx, tx, &treeSelection{roots: roots})
 	if err != nil {
@@ -153,10 +153,10 @@ func (s *Store) loadCandidateSnapshot(ctx context.Context, req *candidate.Reques
 	if err := tx.Commit(ctx); err != nil {
 		return nil, err
 	}
-	return candidate.NewSnapshot(data, nested)
+	return engine.NewSnapshot(data, nested)
 }
 
-func checkCandidateNames(ctx context.Context, tx pgx.Tx, req *candidate.Request) ([]int32, error) {
+func checkCandidateNames(ctx context.Context, tx pgx.Tx, req *engine.Request) ([]int32, error) {
 	rows, err := tx.Query(ctx, candidateClassesSQL, req.Classes())
 	if err != nil {
 		return nil, err
@@ -197,7 +197,7 @@ func checkCandidateNames(ctx context.Context, tx pgx.Tx, req *candidate.Request)
 // checkNames reports the first class or trait of req missing from the
 // existing ones, in upstream's order: root_required traits, then per
 // group its classes and then its traits.
-func checkNames(req *candidate.Request, classes, traits []string) error {
+func checkNames(req *engine.Request, classes, traits []string) error {
 	checkTraits := func(names []string) error {
 		for _, n := range names {
 			if !slices.Contains(traits, n) {

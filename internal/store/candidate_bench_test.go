@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/openstack-placement-go/placement/internal/candidate"
+	"github.com/openstack-placement-go/placement/internal/engine"
 	"github.com/openstack-placement-go/placement/internal/microversion"
 	"github.com/openstack-placement-go/placement/internal/store"
 	"github.com/openstack-placement-go/placement/internal/testdb"
@@ -39,7 +39,7 @@ func BenchmarkCandidateSnapshot(b *testing.B) {
 	}
 	for _, q := range []string{"resources=VCPU:1", "resources=VCPU:1&limit=5"} {
 		b.Run(q, func(b *testing.B) {
-			req, err := candidate.Parse(q, microversion.Version{Major: 1, Minor: 39})
+			req, err := engine.Parse(q, microversion.Version{Major: 1, Minor: 39})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -48,7 +48,7 @@ func BenchmarkCandidateSnapshot(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				candidate.Generate(ctx, snap, req, candidate.Options{})
+				engine.Generate(ctx, snap, req, engine.Options{})
 			}
 		})
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/openstack-placement-go/placement/internal/candidate"
+	"github.com/openstack-placement-go/placement/internal/engine"
 )
 
 // The change log and the in-process candidate cache.
@@ -66,7 +66,7 @@ import (
 // cache does a full reload.
 //
 // A published snapshot is never modified: a refresh builds a new one
-// (candidate.Snapshot.Update shares the unchanged parts) and swaps the
+// (engine.Snapshot.Update shares the unchanged parts) and swaps the
 // pointer, so concurrent requests read without locks.
 
 // changeHorizon is how long the database keeps change rows (the interval
@@ -84,7 +84,7 @@ var errNoCapture = errors.New("change capture triggers missing or disabled")
 
 // cacheView is one published, immutable state of the cache.
 type cacheView struct {
-	snap    *candidate.Snapshot
+	snap    *engine.Snapshot
 	pgSnap  string    // pg_current_snapshot() of the refresh, as text
 	txStart time.Time // now() of the refresh transaction (before its snapshot)
 	began   time.Time // local clock before the refresh began
@@ -101,8 +101,8 @@ type candidateCache struct {
 	// mutex, so that a request whose client left or whose deadline passed
 	// stops waiting for another request's refresh.
 	refreshing chan struct{}
-	trees      map[int32][]candidate.ProviderData // root id -> the tree, ascending id
-	rootOf     map[int32]int32                    // provider id -> root id
+	trees      map[int32][]engine.ProviderData // root id -> the tree, ascending id
+	rootOf     map[int32]int32                 // provider id -> root id
 
 	// lost counts the times the capture was found missing; a refresh
 	// that began before the latest publishes nothing.
@@ -177,7 +177,7 @@ SELECT pg_current_snapshot()::text, now(), clock_timestamp(), ` + captureSQL + `
 // snapshot returns a candidate snapshot that reflects every transaction
 // committed before the call, and the names among classes and traits that
 // exist; errNoCapture when the change capture is not in place.
-func (c *candidateCache) snapshot(ctx context.Context, s *Store, classes, traits []string) (*candidate.Snapshot, []string, []string, error) {
+func (c *candidateCache) snapshot(ctx context.Context, s *Store, classes, traits []string) (*engine.Snapshot, []string, []string, error) {
 	start := time.Now()
 	cur := c.cur.Load()
 	var foundClasses, foundTraits []string
@@ -297,7 +297,7 @@ func (c *candidateCache) refresh(ctx context.Context, s *Store) (*cacheView, err
 	}
 	full := cur == nil || invalidateAll || clock.Sub(cur.txStart) >= c.horizon ||
 		len(changed) > max(1000, len(c.rootOf)/4)
-	var snap *candidate.Snapshot
+	var snap *engine.Snapshot
 	switch {
 	case full:
 		snap, err = c.loadAll(ctx, conn, "COMMIT")
@@ -323,12 +323,12 @@ func (c *candidateCache) refresh(ctx context.Context, s *Store) (*cacheView, err
 
 // loadAll reads every provider tree (then: statements for the same round
 // trip, see loadProviderData).
-func (c *candidateCache) loadAll(ctx context.Context, q batcher, then ...string) (*candidate.Snapshot, error) {
+func (c *candidateCache) loadAll(ctx context.Context, q batcher, then ...string) (*engine.Snapshot, error) {
 	data, err := loadProviderData(ctx, q, nil, then...)
 	if err != nil {
 		return nil, err
 	}
-	c.trees = map[int32][]candidate.ProviderData{}
+	c.trees = map[int32][]engine.ProviderData{}
 	c.rootOf = make(map[int32]int32, len(data))
 	for _, d := range data {
 		root := int32(d.RootID)
@@ -339,19 +339,19 @@ func (c *candidateCache) loadAll(ctx context.Context, q batcher, then ...string)
 }
 
 // build indexes the whole cache into a new snapshot.
-func (c *candidateCache) build() (*candidate.Snapshot, error) {
-	all := make([]candidate.ProviderData, 0, len(c.rootOf))
+func (c *candidateCache) build() (*engine.Snapshot, error) {
+	all := make([]engine.ProviderData, 0, len(c.rootOf))
 	nested := false
 	for _, tree := range c.trees {
 		all = append(all, tree...)
 		nested = nested || len(tree) > 1
 	}
-	return candidate.NewSnapshot(all, nested)
+	return engine.NewSnapshot(all, nested)
 }
 
 // loadChanged reloads the trees of the changed providers, old and new
 // (then: statements for the same round trip, see loadProviderData).
-func (c *candidateCache) loadChanged(ctx context.Context, q batcher, old *candidate.Snapshot, changed []int32, then ...string) (*candidate.Snapshot, error) {
+func (c *candidateCache) loadChanged(ctx context.Context, q batcher, old *engine.Snapshot, changed []int32, then ...string) (*engine.Snapshot, error) {
 	var oldRoots []int32
 	for _, id := range changed {
 		if r, ok := c.rootOf[id]; ok {
@@ -362,7 +362,7 @@ func (c *candidateCache) loadChanged(ctx context.Context, q batcher, old *candid
 	if err != nil {
 		return nil, err
 	}
-	newTrees := map[int32][]candidate.ProviderData{}
+	newTrees := map[int32][]engine.ProviderData{}
 	for _, d := range data {
 		root := int32(d.RootID)
 		newTrees[root] = append(newTrees[root], d)
@@ -402,8 +402,8 @@ func (c *candidateCache) loadChanged(ctx context.Context, q batcher, old *candid
 	return c.build()
 }
 
-func sameMembers(a, b []candidate.ProviderData) bool {
-	return slices.EqualFunc(a, b, func(x, y candidate.ProviderData) bool { return x.ID == y.ID })
+func sameMembers(a, b []engine.ProviderData) bool {
+	return slices.EqualFunc(a, b, func(x, y engine.ProviderData) bool { return x.ID == y.ID })
 }
 
 // treeSelection names the trees to load: the trees rooted at roots and the
@@ -477,7 +477,7 @@ type batcher interface {
 // inventories (sorted by class), usage, traits and aggregates, in one
 // round trip, followed by the statements then (e.g. COMMIT) in that same
 // round trip; the result is sorted by id.
-func loadProviderData(ctx context.Context, tx batcher, sel *treeSelection, then ...string) ([]candidate.ProviderData, error) {
+func loadProviderData(ctx context.Context, tx batcher, sel *treeSelection, then ...string) ([]engine.ProviderData, error) {
 	b := &pgx.Batch{}
 	if sel == nil {
 		b.Queue(loadProvidersAllSQL)
@@ -505,7 +505,7 @@ func loadProviderData(ctx context.Context, tx batcher, sel *treeSelection, then 
 		}
 	}
 
-	var data []candidate.ProviderData
+	var data []engine.ProviderData
 	rows, err := br.Query()
 	if err != nil {
 		return nil, err
@@ -513,14 +513,14 @@ func loadProviderData(ctx context.Context, tx batcher, sel *treeSelection, then 
 	var id, parent, root int32
 	var uuid string
 	if _, err := pgx.ForEachRow(rows, []any{&id, &uuid, &parent, &root}, func() error {
-		data = append(data, candidate.ProviderData{ID: int64(id), UUID: uuid, ParentID: int64(parent), RootID: int64(root)})
+		data = append(data, engine.ProviderData{ID: int64(id), UUID: uuid, ParentID: int64(parent), RootID: int64(root)})
 		return nil
 	}); err != nil {
 		return nil, err
 	}
-	slices.SortFunc(data, func(a, b candidate.ProviderData) int { return int(a.ID - b.ID) })
-	at := func(id int32) *candidate.ProviderData {
-		i, ok := slices.BinarySearchFunc(data, int64(id), func(d candidate.ProviderData, id int64) int { return int(d.ID - id) })
+	slices.SortFunc(data, func(a, b engine.ProviderData) int { return int(a.ID - b.ID) })
+	at := func(id int32) *engine.ProviderData {
+		i, ok := slices.BinarySearchFunc(data, int64(id), func(d engine.ProviderData, id int64) int { return int(d.ID - id) })
 		if !ok {
 			return nil
 		}
@@ -531,7 +531,7 @@ func loadProviderData(ctx context.Context, tx batcher, sel *treeSelection, then 
 	if err != nil {
 		return nil, err
 	}
-	var inv candidate.Inventory
+	var inv engine.Inventory
 	var used int64
 	if _, err := pgx.ForEachRow(rows, []any{&id, &inv.Class, &inv.Total, &inv.Reserved, &inv.MinUnit, &inv.MaxUnit,
 		&inv.StepSize, &inv.AllocationRatio, &used}, func() error {
@@ -576,7 +576,7 @@ func loadProviderData(ctx context.Context, tx batcher, sel *treeSelection, then 
 		}
 	}
 	for i := range data {
-		slices.SortFunc(data[i].Inventories, func(a, b candidate.Inventory) int {
+		slices.SortFunc(data[i].Inventories, func(a, b engine.Inventory) int {
 			switch {
 			case a.Class < b.Class:
 				return -1

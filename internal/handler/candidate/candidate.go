@@ -18,7 +18,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/openstack-placement-go/placement/internal/candidate"
+	"github.com/openstack-placement-go/placement/internal/engine"
 	"github.com/openstack-placement-go/placement/internal/microversion"
 	"github.com/openstack-placement-go/placement/internal/placement"
 	"github.com/openstack-placement-go/placement/internal/store"
@@ -28,7 +28,7 @@ import (
 // Handler serves the allocation candidates endpoint. Randomize,
 // MaxCandidates and Strategy are [placement]
 // randomize_allocation_candidates, max_allocation_candidates (as
-// candidate.MaxCandidatesFromConfig maps it: zero or negative here means
+// engine.MaxCandidatesFromConfig maps it: zero or negative here means
 // unlimited) and allocation_candidates_generation_strategy; MemoryLimit
 // and Timeout are [placement] allocation_candidates_memory_limit_mb (in
 // bytes here) and allocation_candidates_timeout (zero or negative: none).
@@ -36,7 +36,7 @@ type Handler struct {
 	Store         *store.Store
 	Randomize     bool
 	MaxCandidates int
-	Strategy      candidate.Strategy
+	Strategy      engine.Strategy
 	MemoryLimit   int64
 	Timeout       time.Duration
 }
@@ -54,7 +54,7 @@ const msgTimeout = "The allocation candidates for this request took longer than 
 // away.
 func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
 	v := web.Version(r)
-	req, err := candidate.Parse(r.URL.RawQuery, v)
+	req, err := engine.Parse(r.URL.RawQuery, v)
 	if err != nil {
 		return err
 	}
@@ -64,7 +64,7 @@ func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
 		ctx, cancel = context.WithTimeout(ctx, h.Timeout)
 		defer cancel()
 	}
-	opts := candidate.Options{Randomize: h.Randomize, MaxCandidates: h.MaxCandidates, Strategy: h.Strategy, MemoryLimit: h.MemoryLimit}
+	opts := engine.Options{Randomize: h.Randomize, MaxCandidates: h.MaxCandidates, Strategy: h.Strategy, MemoryLimit: h.MemoryLimit}
 	// While the store asks the database whether its cached snapshot is
 	// still current, generate from that snapshot and, for answers of
 	// moderate size, encode the body too; both are used only if the
@@ -74,7 +74,7 @@ func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
 	var (
 		guess     = h.Store.CachedSnapshot()
 		guessOK   bool
-		guessRes  *candidate.Result
+		guessRes  *engine.Result
 		guessErr  error
 		guessBody *bytes.Buffer
 		wg        sync.WaitGroup
@@ -86,7 +86,7 @@ func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
 					guessOK, guessRes, guessBody = false, nil, nil
 				}
 			}()
-			guessRes, guessErr = candidate.Generate(ctx, guess, req, opts)
+			guessRes, guessErr = engine.Generate(ctx, guess, req, opts)
 			guessOK = true
 			if guessErr == nil && len(guessRes.Requests) <= maxBufferedCandidates {
 				guessBody = bodies.Get().(*bytes.Buffer)
@@ -102,7 +102,7 @@ func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return h.bounded(ctx, err)
 	}
-	var res *candidate.Result
+	var res *engine.Result
 	if snap == guess && guessOK {
 		if guessErr != nil {
 			return h.bounded(ctx, guessErr)
@@ -112,7 +112,7 @@ func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
 		// Let a stale guess go before generating again, so that one
 		// request never holds two results.
 		guessRes = nil
-		if res, err = candidate.Generate(ctx, snap, req, opts); err != nil {
+		if res, err = engine.Generate(ctx, snap, req, opts); err != nil {
 			return h.bounded(ctx, err)
 		}
 	}
@@ -169,7 +169,7 @@ func putBody(b *bytes.Buffer) {
 // It writes JSON by hand through a buffer: a large cloud yields tens of
 // thousands of candidates (tens of megabytes), and reflection-based
 // encoding of nested maps would dominate the request.
-func Encode(w io.Writer, snap *candidate.Snapshot, req *candidate.Request, res *candidate.Result, v microversion.Version) error {
+func Encode(w io.Writer, snap *engine.Snapshot, req *engine.Request, res *engine.Result, v microversion.Version) error {
 	b := writers.Get().(*bufio.Writer)
 	b.Reset(w)
 	defer func() {
@@ -208,7 +208,7 @@ func writeInt(b *bufio.Writer, n int64) {
 }
 
 // byProvider groups the (provider-sorted) allocations of ar.
-func byProvider(ar candidate.AllocationRequest, each func(p int32, allocs []candidate.Allocation)) {
+func byProvider(ar engine.AllocationRequest, each func(p int32, allocs []engine.Allocation)) {
 	allocs := ar.Allocations
 	for len(allocs) > 0 {
 		n := 1
@@ -220,7 +220,7 @@ func byProvider(ar candidate.AllocationRequest, each func(p int32, allocs []cand
 	}
 }
 
-func writeResources(b *bufio.Writer, allocs []candidate.Allocation) {
+func writeResources(b *bufio.Writer, allocs []engine.Allocation) {
 	b.WriteByte('{')
 	for i, a := range allocs {
 		if i > 0 {
@@ -234,10 +234,10 @@ func writeResources(b *bufio.Writer, allocs []candidate.Allocation) {
 }
 
 // writeRequestList is the 1.10–1.11 shape: the pre-1.12 PUT list form.
-func writeRequestList(b *bufio.Writer, snap *candidate.Snapshot, ar candidate.AllocationRequest) {
+func writeRequestList(b *bufio.Writer, snap *engine.Snapshot, ar engine.AllocationRequest) {
 	b.WriteString(`{"allocations": [`)
 	first := true
-	byProvider(ar, func(p int32, allocs []candidate.Allocation) {
+	byProvider(ar, func(p int32, allocs []engine.Allocation) {
 		if !first {
 			b.WriteString(", ")
 		}
@@ -252,10 +252,10 @@ func writeRequestList(b *bufio.Writer, snap *candidate.Snapshot, ar candidate.Al
 }
 
 // writeRequestDict is the 1.12+ shape, with mappings from 1.34.
-func writeRequestDict(b *bufio.Writer, snap *candidate.Snapshot, ar candidate.AllocationRequest, mappings bool) {
+func writeRequestDict(b *bufio.Writer, snap *engine.Snapshot, ar engine.AllocationRequest, mappings bool) {
 	b.WriteString(`{"allocations": {`)
 	first := true
-	byProvider(ar, func(p int32, allocs []candidate.Allocation) {
+	byProvider(ar, func(p int32, allocs []engine.Allocation) {
 		if !first {
 			b.WriteString(", ")
 		}
@@ -289,7 +289,7 @@ func writeRequestDict(b *bufio.Writer, snap *candidate.Snapshot, ar candidate.Al
 
 // writeSummaries: resources of requested classes only below 1.27, every
 // inventory from 1.27; traits from 1.17; parent and root from 1.29.
-func writeSummaries(b *bufio.Writer, snap *candidate.Snapshot, req *candidate.Request, res *candidate.Result, v microversion.Version) {
+func writeSummaries(b *bufio.Writer, snap *engine.Snapshot, req *engine.Request, res *engine.Result, v microversion.Version) {
 	requested := req.Classes()
 	for i, idx := range res.Summaries {
 		if i > 0 {
@@ -331,8 +331,8 @@ type encodedProvider struct {
 	uuid, summary []byte
 }
 
-func encoded(snap *candidate.Snapshot, i int32) *encodedProvider {
-	return snap.Memo(i, func(p *candidate.Provider) any {
+func encoded(snap *engine.Snapshot, i int32) *encodedProvider {
+	return snap.Memo(i, func(p *engine.Provider) any {
 		var buf bytes.Buffer
 		b := bufio.NewWriterSize(&buf, 512)
 		writeString(b, p.UUID)
@@ -348,7 +348,7 @@ func encoded(snap *candidate.Snapshot, i int32) *encodedProvider {
 // writeSummary writes p's summary up to the traits, without the closing
 // brace: resources of every class (all) or of those in requested, traits
 // if asked for.
-func writeSummary(b *bufio.Writer, p *candidate.Provider, requested []string, all, traits bool) {
+func writeSummary(b *bufio.Writer, p *engine.Provider, requested []string, all, traits bool) {
 	b.WriteString(`{"resources": {`)
 	first := true
 	for _, inv := range p.Inventories {

@@ -6,28 +6,28 @@ import (
 	"io"
 	"testing"
 
-	"github.com/openstack-placement-go/placement/internal/candidate"
+	"github.com/openstack-placement-go/placement/internal/engine"
 	"github.com/openstack-placement-go/placement/internal/microversion"
 	"github.com/openstack-placement-go/placement/internal/placement"
 )
 
 // flatSnapshot is the placement-bench flat scenario: n compute nodes in one
 // aggregate, every other one with HW_CPU_X86_AVX2.
-func flatSnapshot(tb testing.TB, n int) *candidate.Snapshot {
-	inv := func(class string, total int) candidate.Inventory {
-		return candidate.Inventory{Class: class, Inventory: placement.Inventory{Total: total, MaxUnit: total, MinUnit: 1, StepSize: 1, AllocationRatio: 1}}
+func flatSnapshot(tb testing.TB, n int) *engine.Snapshot {
+	inv := func(class string, total int) engine.Inventory {
+		return engine.Inventory{Class: class, Inventory: placement.Inventory{Total: total, MaxUnit: total, MinUnit: 1, StepSize: 1, AllocationRatio: 1}}
 	}
-	var ps []candidate.ProviderData
+	var ps []engine.ProviderData
 	for i := 1; i <= n; i++ {
-		d := candidate.ProviderData{ID: int64(i), UUID: fmt.Sprintf("%08x-0000-4000-8000-000000000000", i), RootID: int64(i),
+		d := engine.ProviderData{ID: int64(i), UUID: fmt.Sprintf("%08x-0000-4000-8000-000000000000", i), RootID: int64(i),
 			Aggregates:  []string{"aaaaaaaa-0000-4000-8000-000000000000"},
-			Inventories: []candidate.Inventory{inv("DISK_GB", 1000), inv("MEMORY_MB", 32768), inv("VCPU", 16)}}
+			Inventories: []engine.Inventory{inv("DISK_GB", 1000), inv("MEMORY_MB", 32768), inv("VCPU", 16)}}
 		if i%2 == 0 {
 			d.Traits = []string{"HW_CPU_X86_AVX2"}
 		}
 		ps = append(ps, d)
 	}
-	s, err := candidate.NewSnapshot(ps, false)
+	s, err := engine.NewSnapshot(ps, false)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -41,13 +41,13 @@ func BenchmarkFlat(b *testing.B) {
 	v := microversion.Version{Major: 1, Minor: 39}
 	for name, q := range map[string]string{"all": "", "limit5": "&limit=5"} {
 		b.Run(name, func(b *testing.B) {
-			req, err := candidate.Parse("resources=VCPU:1,DISK_GB:10,MEMORY_MB:256&member_of=aaaaaaaa-0000-4000-8000-000000000000&required=HW_CPU_X86_AVX2"+q, v)
+			req, err := engine.Parse("resources=VCPU:1,DISK_GB:10,MEMORY_MB:256&member_of=aaaaaaaa-0000-4000-8000-000000000000&required=HW_CPU_X86_AVX2"+q, v)
 			if err != nil {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				res, err := candidate.Generate(context.Background(), snap, req, candidate.Options{MemoryLimit: 256 << 20})
+				res, err := engine.Generate(context.Background(), snap, req, engine.Options{MemoryLimit: 256 << 20})
 				if err != nil {
 					b.Fatal(err)
 				}
