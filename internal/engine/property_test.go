@@ -22,7 +22,8 @@ type bfWorld struct {
 	ps    []ProviderData
 	byID  map[int64]*ProviderData
 	req   *Request
-	snapN bool // any provider has a parent
+	snapN bool  // any provider has a parent
+	only  int64 // if set, enumerate judges only the root with this ID
 }
 
 func (b *bfWorld) has(p *ProviderData, trait string) bool { return slices.Contains(p.Traits, trait) }
@@ -215,7 +216,7 @@ func (b *bfWorld) enumerate(render func([]bfAlloc, [][]*ProviderData) string) []
 	set := map[string]bool{}
 	for i := range b.ps {
 		anchor := &b.ps[i]
-		if anchor.ParentID != 0 {
+		if anchor.ParentID != 0 || b.only != 0 && anchor.ID != b.only {
 			continue
 		}
 		have := func(t string) bool { return b.has(anchor, t) }
