@@ -84,6 +84,7 @@ func (a *API) routes() []route {
 		{method: "DELETE", pattern: "/allocations/{consumer_uuid}", policy: "placement:allocations:delete", handler: h.Allocation.Delete},
 		{method: "GET", pattern: "/usages", min: v(9), policy: "placement:usages", accept: true, target: usage.PolicyTarget, handler: h.Usage.List},
 		{method: "GET", pattern: "/allocation_candidates", min: v(10), policy: "placement:allocation_candidates:list", accept: true, handler: h.Candidate.List},
+		{method: "GET", pattern: "/diagnostics/allocation_candidates", min: v(10), policy: "placement:diagnostics:allocation_candidates", accept: true, handler: h.Candidate.Explain},
 		{method: "POST", pattern: "/reshaper", min: v(30), policy: "placement:reshaper:reshape", json: true, handler: h.Reshaper.Reshape},
 	}
 }

@@ -49,6 +49,8 @@ func MasterDefaults() []RuleDefault {
 			check = "rule:admin_or_project_reader_or_service_api"
 		case 's':
 			check = "rule:service_api"
+		case 'a':
+			check = "rule:admin_api"
 		}
 		rules = append(rules, RuleDefault{Name: a.name, Check: check, Scopes: project, Operations: a.operations})
 	}
@@ -72,7 +74,7 @@ func ZedDefaults() []RuleDefault {
 		switch a.kind {
 		case 'u':
 			check, scopes = "rule:system_or_project_reader", []string{ScopeSystem, ScopeProject}
-		case 'w', 's':
+		case 'w', 's', 'a':
 			check = "rule:system_admin_api"
 		}
 		rules = append(rules, RuleDefault{Name: a.name, Check: check, Scopes: scopes, Operations: a.operations})
@@ -80,8 +82,9 @@ func ZedDefaults() []RuleDefault {
 	return rules
 }
 
-// apis are the 33 per-API policies. kind: 'r' read, 'w' write, 'u' the
-// project-readable GET /usages, 's' the service-only reshaper.
+// apis are the 33 per-API policies of upstream plus ours. kind: 'r' read,
+// 'w' write, 'u' the project-readable GET /usages, 's' the service-only
+// reshaper, 'a' admin only (our diagnostics extension).
 var apis = []struct {
 	name, operations string
 	kind             byte
@@ -119,4 +122,5 @@ var apis = []struct {
 	{"placement:resource_providers:allocations:list", "GET /resource_providers/{uuid}/allocations", 'r'},
 	{"placement:allocation_candidates:list", "GET /allocation_candidates", 'r'},
 	{"placement:reshaper:reshape", "POST /reshaper", 's'},
+	{"placement:diagnostics:allocation_candidates", "GET /diagnostics/allocation_candidates", 'a'},
 }

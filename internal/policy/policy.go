@@ -15,6 +15,9 @@ type Enforcer interface {
 const (
 	RuleUsages   = "placement:usages"
 	RuleReshaper = "placement:reshaper:reshape"
+	// RuleDiagnostics guards GET /diagnostics/allocation_candidates, an
+	// extension upstream does not have: admin only.
+	RuleDiagnostics = "placement:diagnostics:allocation_candidates"
 )
 
 // Denied is the 403 error for rule.

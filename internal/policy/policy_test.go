@@ -56,6 +56,10 @@ func TestEngine_Defaults(t *testing.T) {
 		{"admin may not reshape with new defaults only", masterNew, RuleReshaper, admin, own, false},
 		{"service may reshape", masterNew, RuleReshaper, service, own, true},
 		{"service may list providers", masterNew, providersList, service, own, true},
+		{"admin may explain candidates", masterStrict, RuleDiagnostics, admin, own, true},
+		{"service may not explain candidates", master, RuleDiagnostics, service, own, false},
+		{"a reader may not explain candidates", master, RuleDiagnostics, reader, own, false},
+		{"zed: a system reader may not explain candidates", zed, RuleDiagnostics, systemReader, own, false},
 		{"a role-less user may do nothing", master, "placement:traits:list", nobody, own, false},
 		{"a reader may read usages of its project", master, RuleUsages, reader, own, true},
 		{"a reader may read usages of its project with new defaults", masterStrict, RuleUsages, reader, own, true},
@@ -110,8 +114,8 @@ func TestDefaultsParse(t *testing.T) {
 				}
 			}
 		}
-		if apis != 33 {
-			t.Errorf("%d per-API rules, want 33", apis)
+		if apis != 34 { // upstream's 33 and placement:diagnostics:allocation_candidates
+			t.Errorf("%d per-API rules, want 34", apis)
 		}
 	}
 	Default()

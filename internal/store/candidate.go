@@ -107,7 +107,29 @@ func (s *Store) CachedSnapshot() *engine.Snapshot {
 	return nil
 }
 
-func (s *Store) loadCandidateSnapshot(ctx context.Context, req *engine.Request) (*engine.Snapshot, error) {
+// ExplainSnapshot is CandidateSnapshot for explaining the request: its
+// snapshot also holds the tree of the provider with uuid explain (if it
+// exists), which adds no candidate: a tree that CandidateSnapshot leaves
+// out can host none.
+func (s *Store) ExplainSnapshot(ctx context.Context, req *engine.Request, explain string) (*engine.Snapshot, error) {
+	snap, err := s.CandidateSnapshot(ctx, req)
+	if err != nil || explain == "" {
+		return snap, err
+	}
+	if _, ok := snap.ProviderByUUID(explain); ok {
+		return snap, nil
+	}
+	for attempt := 0; ; attempt++ {
+		snap, err := s.loadCandidateSnapshot(ctx, req, explain)
+		if err == nil || !connLost(err) || attempt == connRetries || ctx.Err() != nil {
+			return snap, err
+		}
+	}
+}
+
+// loadCandidateSnapshot loads the trees relevant to req, and those of the
+// providers with uuids also.
+func (s *Store) loadCandidateSnapshot(ctx context.Context, req *engine.Request, also ...string) (*engine.Snapshot, error) {
 	tx, err := s.db.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, err
@@ -123,7 +145,7 @@ func (s *Store) loadCandidateSnapshot(ctx context.Context, req *engine.Request) 
 	if err != nil {
 		return nil, err
 	}
-	var inTrees []string
+	inTrees := slices.Clone(also)
 	resourceless := false
 	for _, g := range req.Groups {
 		if g.InTree != "" {
