@@ -8,6 +8,8 @@
 //	placement-manage ... db import --from MYSQL-URL [--force] [--dry-run]
 //	placement-manage ... db export --to MYSQL-URL [--force] [--dry-run]
 //	placement-manage ... status            (alias: upgrade check; same as placement-status upgrade check)
+//	placement-manage ... explain QUERY [--provider NAME] [--microversion X.Y]
+//	placement-manage ... capacity [--aggregate UUID] [--resource-class RC]
 package main
 
 import (
@@ -44,6 +46,15 @@ commands:
                                            copy this database into a MySQL schema made by db sync
   status | upgrade check                   placement-status upgrade check: report problems to fix
                                            before upgrading (exit 0 ok, 1 warning, 2 failure)
+  explain QUERY [--provider NAME] [--microversion X.Y]
+                                           the funnel of GET /allocation_candidates?QUERY (at the
+                                           latest microversion by default): providers and roots
+                                           left after each filter; with --provider (uuid or name)
+                                           the first step that provider's tree fails, and why
+  capacity [--aggregate UUID] [--resource-class RC]
+                                           per resource class: total, reserved, usable capacity,
+                                           used and free over all providers (or those in one
+                                           aggregate), and the ten fullest providers
 `
 
 // Exit codes of online_data_migrations, as upstream.
@@ -60,6 +71,7 @@ type command struct {
 	maxCount int    // online; 0 = until complete
 	badCount bool   // online: --max-count was not a positive integer
 	transfer transferArgs
+	explain  explainArgs // explain, capacity
 }
 
 // run executes placement-manage with args (without the program name) and
@@ -126,6 +138,10 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 		return runTransfer(ctx, cmd, dsn, stdout, fail)
 	case "online":
 		return onlineDataMigrations(ctx, dsn, cmd.maxCount, cfg, stdout, fail)
+	case "explain":
+		return runExplain(ctx, cmd.explain, cfg, dsn, stdout, fail)
+	case "capacity":
+		return runCapacity(ctx, cmd.explain, dsn, stdout, fail)
 	case "status":
 		// The same checks and table as placement-status upgrade check.
 		return upgradecheck.Command(ctx, cfg, false, stdout)
@@ -145,6 +161,8 @@ func parseCommand(args []string) (command, error) {
 	case args[0] == "status" && len(args) == 1,
 		args[0] == "upgrade" && len(args) == 2 && args[1] == "check":
 		return command{name: "status"}, nil
+	case args[0] == "explain" || args[0] == "capacity":
+		return parseExplain(args[0], args[1:])
 	case args[0] != "db":
 		return bad("unknown command %q", strings.Join(args, " "))
 	case len(args) < 2:
