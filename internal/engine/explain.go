@@ -136,7 +136,7 @@ func (x *explainer) fail(group, step, reason string) {
 		return
 	}
 	x.verdict.Step, x.verdict.Reason = step, reason
-	if group != "\x00" {
+	if group != noGroup {
 		g := group
 		x.verdict.Group = &g
 	}
@@ -218,8 +218,8 @@ func (x *explainer) group(i int) (GroupFunnel, []int32, error) {
 		x.checkGroupStep(grp.Suffix, flt, before, slots, roots)
 	}
 	// The unsuffixed group's required traits may come from any of the
-	// providers it combines: only the generator's option building can
-	// judge that, and it also decides every group's last word.
+	// providers it combines: only the generator's option building
+	// (generator.options) can judge that.
 	if !suffixed && len(grp.Required) > 0 {
 		roots, provs, err := x.groupOptions(grp)
 		if err != nil {
