@@ -51,7 +51,7 @@ mysql-e2e: ## db import/export against a private MariaDB populated by the Python
 	url=$(TEST_DB); export TEST_DATABASE_URL="$$url"; \
 	PLACEMENT_MYSQL=1 $(GO) test -count=1 -v -run TestMySQLImportExport ./internal/e2e/
 
-FUZZ_TARGETS = internal/engine:FuzzParseAndGenerate internal/handler/allocation:FuzzDecodeAllocations \
+FUZZ_TARGETS = internal/engine:FuzzParseAndGenerate internal/engine:FuzzExplain internal/handler/allocation:FuzzDecodeAllocations \
 	internal/handler/provider:FuzzListQuery internal/microversion:FuzzFromHeader internal/schema:FuzzDecodeJSON
 
 .PHONY: fuzz

@@ -2,12 +2,17 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strconv"
 	"testing"
+	"time"
+
+	"github.com/openstack-placement-go/placement/internal/gabbi"
+	"github.com/openstack-placement-go/placement/internal/placement"
 )
 
 func showVerdict(v Verdict) string {
@@ -270,4 +275,53 @@ func TestExplain_MatchesGenerateAndBruteForce(t *testing.T) {
 	if passed < iterations/10 || failed < iterations/10 {
 		t.Errorf("%d explained providers passed and %d failed: random cases too one-sided", passed, failed)
 	}
+}
+
+// FuzzExplain: no query string that parses may make Explain panic, for
+// any provider explained; it fails only by its deadline and memory budget,
+// and its last step agrees with Generate.
+func FuzzExplain(f *testing.F) {
+	seeds, err := gabbi.Seeds("../../gabbits")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range seeds {
+		if s.Path == "/allocation_candidates" || s.Path == "/diagnostics/allocation_candidates" {
+			f.Add(s.RawQuery, 39, 0)
+		}
+	}
+	f.Add("resources=VCPU:1&resources1=CUSTOM_GPU:1&resources2=SRIOV_NET_VF:1&group_policy=isolate&same_subtree=1,2", 39, 3)
+	f.Add("resources=VCPU:1,DISK_GB:10&required=in:HW_CPU_X86_AVX2,CUSTOM_PHYSNET&member_of=!in:"+aggUUID("OTHER")+"&root_required=!HW_NUMA_ROOT", 39, 5)
+	f.Add("resources=VCPU:1&limit=1", 28, 4)
+	w := fuzzWorld(f)
+	f.Fuzz(func(t *testing.T, raw string, minor, provider int) {
+		v := ver(((minor % 40) + 40) % 40)
+		req, err := Parse(w.subst(raw), v)
+		if err != nil {
+			return
+		}
+		p := int32(((provider%(len(w.snap.Providers)+1))+len(w.snap.Providers)+1)%(len(w.snap.Providers)+1)) - 1
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		opt := Options{MemoryLimit: 8 << 20}
+		ex, err := Explain(ctx, w.snap, req, opt, p)
+		switch {
+		case err == nil && ex == nil:
+			t.Fatalf("Explain(%q): no result and no error", raw)
+		case err != nil && !errors.Is(err, context.DeadlineExceeded) && placement.KindOf(err) == placement.Internal:
+			t.Fatalf("Explain(%q): %v", raw, err)
+		case err != nil:
+			return
+		}
+		if (p >= 0) != (ex.Verdict != nil) || ex.Verdict != nil && !ex.Verdict.Passed && ex.Verdict.Reason == "" {
+			t.Fatalf("Explain(%q, %d): verdict %+v", raw, p, ex.Verdict)
+		}
+		res, err := Generate(ctx, w.snap, req, opt)
+		if err != nil {
+			return
+		}
+		if got := *ex.Combined[len(ex.Combined)-1].Candidates; got != len(res.Requests) {
+			t.Fatalf("Explain(%q): %d candidates, Generate %d", raw, got, len(res.Requests))
+		}
+	})
 }
