@@ -44,6 +44,7 @@ func TestExplain_Reasons(t *testing.T) {
 	for _, tc := range []struct {
 		name, query, provider string
 		minor                 int
+		opt                   Options
 		want                  Verdict // Provider and Root filled in below
 		group                 string  // "-" for a combined step
 	}{
@@ -81,6 +82,8 @@ func TestExplain_Reasons(t *testing.T) {
 			want: Verdict{Step: "same_subtree=1,2", Reason: "groups 1, 2 cannot be placed below one common provider"}, group: "-"},
 		{name: "limit", query: "resources=VCPU:2&limit=1", provider: "H3",
 			want: Verdict{Step: "candidates returned (limit=1)", Reason: "the tree can host the request, but the limit or [placement] max_allocation_candidates stopped generation before it"}, group: "-"},
+		{name: "the generation cap", query: "resources=VCPU:2", provider: "H3", opt: Options{MaxCandidates: 1},
+			want: Verdict{Step: "candidates returned (max_allocation_candidates=1)", Reason: "the tree can host the request, but the limit or [placement] max_allocation_candidates stopped generation before it"}, group: "-"},
 		{name: "a sharing provider serving other roots passes", query: "resources=VCPU:2,DISK_GB:10", provider: "DISK",
 			want: Verdict{Passed: true}},
 		{name: "a child whose tree passes", query: "resources=VCPU:2,CUSTOM_PCPU:1", provider: "H3N1",
@@ -96,7 +99,7 @@ func TestExplain_Reasons(t *testing.T) {
 				t.Fatal(err)
 			}
 			p, _ := w.snap.ProviderByUUID(w.uuids[tc.provider])
-			ex, err := Explain(context.Background(), w.snap, req, Options{}, p)
+			ex, err := Explain(context.Background(), w.snap, req, tc.opt, p)
 			if err != nil {
 				t.Fatal(err)
 			}
