@@ -133,6 +133,10 @@ db-reset: db-stop ## stop and delete the local PostgreSQL
 	rm -rf .data/pg
 
 .PHONY: tidy
+.PHONY: docs
+docs: ## regenerate the option reference in docs/configuration.md from internal/config
+	go test ./internal/config -run TestConfigurationPage -update-docs
+
 tidy: ## go mod tidy
 	$(GO) mod tidy
 

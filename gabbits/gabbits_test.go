@@ -45,7 +45,7 @@ func TestGabbits(t *testing.T) {
 			}
 			t.Parallel()
 			srv := startServer(t, policyFor(t, file), serverOptions[name])
-			gabbi.RunFile(t, file, gabbi.Options{BaseURL: srv.URL, Fixtures: fixtures})
+			gabbi.RunFile(t, file, gabbi.Options{BaseURL: srv.URL, Fixtures: fixtures, Check: checkOpenAPI})
 		})
 	}
 }

@@ -122,8 +122,8 @@ func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 	}
 }
 
-// authenticate applies a.Auth (noauth2 by default): "/" is open, everything
-// else needs credentials. The rejections (401, or 503 when Keystone is
+// authenticate applies a.Auth (noauth2 by default): "/" and the OpenAPI
+// description are open, everything else needs credentials. The rejections (401, or 503 when Keystone is
 // unreachable) are the upstream middleware's, deliberately not in the
 // Placement error format.
 func (a *API) authenticate(next http.Handler) http.Handler {
@@ -132,7 +132,7 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 		authn = auth.NoAuth2{}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/" || r.URL.Path == "" {
+		if r.URL.Path == "/" || r.URL.Path == "" || r.URL.Path == openAPIPath {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -45,6 +45,7 @@ func (a *API) routes() []route {
 	rc, tr := h.ResourceClass, h.Trait
 	return []route{
 		{method: "GET", pattern: "/", handler: root},
+		{method: "GET", pattern: openAPIPath, handler: serveOpenAPI},
 
 		{method: "GET", pattern: "/resource_providers", policy: "placement:resource_providers:list", accept: true, handler: h.Provider.List},
 		{method: "POST", pattern: "/resource_providers", policy: "placement:resource_providers:create", json: true, handler: h.Provider.Create},

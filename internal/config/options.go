@@ -16,6 +16,10 @@ type option struct {
 	multi bool
 	// alias is "group.option" for a deprecated name of another option.
 	alias string
+	// kind names the value's type for docs/configuration.md, and get
+	// renders the option's value in a Config (the default, for the page).
+	kind string
+	get  func(c *Config) string
 }
 
 // group is one [section] of placement.conf.
@@ -148,14 +152,14 @@ func with(m map[string]option, ignored ...string) map[string]option {
 func last(vals []string) string { return vals[len(vals)-1] }
 
 func strOpt(field func(*Config) *string) option {
-	return option{set: func(c *Config, vals []string) error {
+	return option{kind: "string", get: func(c *Config) string { return *field(c) }, set: func(c *Config, vals []string) error {
 		*field(c) = last(vals)
 		return nil
 	}}
 }
 
 func enumOpt(field func(*Config) *string, choices ...string) option {
-	return option{set: func(c *Config, vals []string) error {
+	return option{kind: "one of " + strings.Join(choices, ", "), get: func(c *Config) string { return *field(c) }, set: func(c *Config, vals []string) error {
 		v := strings.TrimSpace(last(vals))
 		for _, ch := range choices {
 			if v == ch {
@@ -168,7 +172,7 @@ func enumOpt(field func(*Config) *string, choices ...string) option {
 }
 
 func boolOpt(field func(*Config) *bool) option {
-	return option{set: func(c *Config, vals []string) error {
+	return option{kind: "boolean", get: func(c *Config) string { return strconv.FormatBool(*field(c)) }, set: func(c *Config, vals []string) error {
 		b, err := parseBool(last(vals))
 		if err != nil {
 			return err
@@ -190,7 +194,7 @@ func parseBool(s string) (bool, error) {
 }
 
 func intOpt(field func(*Config) *int) option {
-	return option{set: func(c *Config, vals []string) error {
+	return option{kind: "integer", get: func(c *Config) string { return strconv.Itoa(*field(c)) }, set: func(c *Config, vals []string) error {
 		s := strings.TrimSpace(last(vals))
 		if s == "" {
 			// oslo.config reads an empty integer as unset.
@@ -206,14 +210,14 @@ func intOpt(field func(*Config) *int) option {
 }
 
 func listOpt(field func(*Config) *[]string) option {
-	return option{set: func(c *Config, vals []string) error {
+	return option{kind: "list", get: func(c *Config) string { return strings.Join(*field(c), ",") }, set: func(c *Config, vals []string) error {
 		*field(c) = splitList(last(vals))
 		return nil
 	}}
 }
 
 func multiListOpt(field func(*Config) *[]string) option {
-	return option{multi: true, set: func(c *Config, vals []string) error {
+	return option{kind: "list, repeatable", get: func(c *Config) string { return strings.Join(*field(c), ",") }, multi: true, set: func(c *Config, vals []string) error {
 		var out []string
 		for _, v := range vals {
 			out = append(out, splitList(v)...)

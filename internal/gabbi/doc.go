@@ -11,7 +11,8 @@
 // Anything outside the subset below is an explicit error ("unsupported gabbi
 // key X", "unsupported JSONPath syntax ...", "unsupported gabbi substitution
 // $COOKIE"), never a silent pass. A response with a JSON Content-Type and a
-// malformed body fails its test.
+// malformed body fails its test. Options.Check, when set, sees every
+// response whose test's assertions passed, and its error fails the test.
 //
 // # File
 //

@@ -38,6 +38,21 @@ type Options struct {
 	// Redirects are followed only by tests that set redirects: true,
 	// whatever the client's own CheckRedirect says.
 	Client *http.Client
+	// Check, when set, sees every response whose test's own assertions
+	// passed; an error it returns fails the test. The gabbits use it to
+	// validate responses against the OpenAPI description.
+	Check func(Exchange) error
+}
+
+// Exchange is one request a test sent and the response it received, as
+// Options.Check sees them. Check must not modify them.
+type Exchange struct {
+	Method        string
+	URL           *url.URL
+	RequestHeader http.Header
+	Status        int
+	Header        http.Header
+	Body          []byte
 }
 
 // bodyExcerpt is how much of a response body a failure message shows.
@@ -127,6 +142,7 @@ type runner struct {
 	client   *http.Client
 	env      map[string]string
 	fixtures map[string]Fixture
+	checker  func(Exchange) error
 	results  []*result
 	failed   string // name of the first failing test
 	// unreported is the failure of a test that go test -run deselected;
@@ -159,6 +175,7 @@ func newRunner(file string, suite *Suite, opts Options) (*runner, error) {
 		client:   client,
 		env:      env,
 		fixtures: opts.Fixtures,
+		checker:  opts.Check,
 		results:  make([]*result, len(suite.Tests)),
 	}, nil
 }
@@ -230,7 +247,9 @@ func (r *runner) runTest(ctx context.Context, i int) error {
 		r.results[i] = res
 		if err == nil {
 			if err = r.check(i, res); err == nil {
-				return nil
+				if err = r.checkExchange(req, res); err == nil {
+					return nil
+				}
 			}
 		}
 		if attempt >= test.Poll.Count {
@@ -494,6 +513,28 @@ func (r *runner) check(i int, res *result) error {
 		if err := r.checkJSONPath(i, res, c); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// checkExchange passes the exchange to Options.Check.
+func (r *runner) checkExchange(req *request, res *result) error {
+	if r.checker == nil {
+		return nil
+	}
+	u, err := url.Parse(req.url)
+	if err != nil {
+		return fmt.Errorf("check: request url: %w", err)
+	}
+	if err := r.checker(Exchange{
+		Method:        req.method,
+		URL:           u,
+		RequestHeader: req.header,
+		Status:        res.status,
+		Header:        res.header,
+		Body:          res.body,
+	}); err != nil {
+		return fmt.Errorf("check: %w", err)
 	}
 	return nil
 }

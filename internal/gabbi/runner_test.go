@@ -650,3 +650,57 @@ func TestRunFile_DeselectedTestsStillRun(t *testing.T) {
 		})
 	}
 }
+
+func TestRunner_Check(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t, "/p")
+	doc := `tests:
+- name: first
+  POST: /things
+  request_headers:
+    x-mark: one
+  status: 201
+- name: refused by the check
+  GET: /things/abc
+- name: not run
+  GET: /things/abc
+`
+	var seen []Exchange
+	outs := runDoc(t, doc, Options{BaseURL: srv.URL + "/p", Check: func(e Exchange) error {
+		seen = append(seen, e)
+		if e.Method == "GET" {
+			return errors.New("no GET today")
+		}
+		return nil
+	}})
+	if got := kinds(outs); got != "pass,fail,skip" {
+		t.Fatalf("outcomes = %s, want pass,fail,skip\nfirst error: %s", got, firstError(outs))
+	}
+	if err := firstError(outs); !strings.Contains(err, "check: no GET today") {
+		t.Errorf("error = %q, want the check's error", err)
+	}
+	if len(seen) != 2 {
+		t.Fatalf("check saw %d exchanges, want 2", len(seen))
+	}
+	first := seen[0]
+	if first.Method != "POST" || first.URL.Path != "/p/things" || first.RequestHeader.Get("X-Mark") != "one" ||
+		first.Status != 201 || first.Header.Get("Location") != "/p/things/abc" || !strings.Contains(string(first.Body), `"id": "abc"`) {
+		t.Errorf("first exchange = %+v", first)
+	}
+}
+
+func TestRunner_CheckNotCalledWhenAssertionsFail(t *testing.T) {
+	t.Parallel()
+	srv := newTestServer(t, "")
+	called := false
+	outs := runDoc(t, "tests:\n- name: t\n  GET: /status/500\n", Options{BaseURL: srv.URL, Check: func(Exchange) error {
+		called = true
+		return nil
+	}})
+	if got := kinds(outs); got != "fail" {
+		t.Fatalf("outcomes = %s, want fail", got)
+	}
+	if called {
+		t.Error("check called for a response whose status assertion failed")
+	}
+}

@@ -1,0 +1,139 @@
+package config
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// optionDoc documents one option on docs/configuration.md.
+type optionDoc struct {
+	help string
+	// def, when set, is shown instead of the value in Defaults(), for
+	// options whose zero value means "unset".
+	def string
+}
+
+// optionDocs documents every option this service acts on, keyed
+// "group.option". TestOptionDocs fails when an option has no entry here, so
+// the generated page covers the option table.
+var optionDocs = map[string]optionDoc{
+	"DEFAULT.debug":      {help: "Log at DEBUG instead of INFO."},
+	"DEFAULT.log_file":   {help: "Log to this file (inside log_dir when relative) instead of stderr. SIGHUP reopens it."},
+	"DEFAULT.log_dir":    {help: "Directory of log_file; alone, logs go to `<log_dir>/placement-api.log`."},
+	"DEFAULT.use_stderr": {help: "With a log file, also log to stderr."},
+	"DEFAULT.use_json":   {help: "One JSON object per log line instead of key=value text."},
+
+	"api.auth_strategy": {help: "`keystone` validates X-Auth-Token against Keystone (`[keystone_authtoken]`); `noauth2` accepts any token and is for development only."},
+
+	"placement_database.connection":              {help: "Required. The database URL; SQLAlchemy-style URLs (`postgresql+psycopg2://`) are accepted, only PostgreSQL is supported. The password is never logged."},
+	"placement_database.connection_parameters":   {help: "Query parameters appended to the connection URL (e.g. `sslmode=require`)."},
+	"placement_database.sync_on_startup":         {help: "Run the schema migrations at start-up (serialised across processes). With false, placement-api refuses to start on a schema that is empty or behind."},
+	"placement_database.max_pool_size":           {help: "Connection pool size (0: the driver's default, max(4, CPUs)); max_overflow adds to it.", def: "0 (driver default)"},
+	"placement_database.max_overflow":            {help: "Connections added to max_pool_size."},
+	"placement_database.pool_timeout":            {help: "Seconds a request waits for a free pooled connection before it is answered 503.", def: "30 (when unset)"},
+	"placement_database.connection_recycle_time": {help: "Seconds after which a pooled connection is replaced."},
+	"placement_database.max_retries":             {help: "Connection attempts at start-up (-1: forever)."},
+	"placement_database.retry_interval":          {help: "Seconds between connection attempts at start-up."},
+
+	"placement.randomize_allocation_candidates":           {help: "Sample at random when `limit` truncates allocation candidates."},
+	"placement.max_allocation_candidates":                 {help: "Cap on generated allocation candidates, applied while generating (-1: no cap; 0 keeps one, like upstream master)."},
+	"placement.allocation_candidates_generation_strategy": {help: "Order of candidate generation across hosts, which decides what the cap and limit keep: every candidate of one host before the next (`depth-first`), or one from each host in turn (`breadth-first`)."},
+	"placement.allocation_conflict_retry_count":           {help: "Server-side retries of an allocation write on a provider generation conflict."},
+	"placement.incomplete_consumer_project_id":            {help: "Project recorded for allocations written below microversion 1.8."},
+	"placement.incomplete_consumer_user_id":               {help: "User recorded for allocations written below microversion 1.8."},
+	"placement.candidate_cache":                           {help: "(Not in upstream.) Serve allocation candidates from an in-process cache kept exact by the change-capture triggers that db sync installs."},
+	"placement.allocation_candidates_memory_limit_mb":     {help: "(Not in upstream.) MiB one GET /allocation_candidates may accumulate; over it the request fails with a 400 (0: no limit)."},
+	"placement.allocation_candidates_timeout":             {help: "(Not in upstream.) Seconds one GET /allocation_candidates may take; past it the request fails with a 503 (0: no limit)."},
+
+	"workarounds.optimize_for_wide_provider_trees": {help: "Accepted, without effect: candidate generation always prunes as this option does upstream."},
+
+	"cors.allowed_origin":    {help: "Origins allowed cross-origin requests (`*`: any); CORS is off while it is empty."},
+	"cors.allow_credentials": {help: "Allow credentials in cross-origin requests."},
+	"cors.expose_headers":    {help: "Response headers exposed to the browser."},
+	"cors.max_age":           {help: "Seconds a browser may cache a preflight answer."},
+	"cors.allow_methods":     {help: "Methods allowed in cross-origin requests."},
+	"cors.allow_headers":     {help: "Request headers allowed in cross-origin requests."},
+
+	"oslo_policy.policy_file":          {help: "Operator overrides of the policy rules (relative: next to the config files). Re-read within a second of a change."},
+	"oslo_policy.policy_dirs":          {help: "Directories whose files are applied after policy_file, in sorted order."},
+	"oslo_policy.policy_default_rule":  {help: "Rule used for a check that has no rule of its own."},
+	"oslo_policy.enforce_scope":        {help: "Refuse with 403 a token whose scope is not among the rule's scope types (deprecated upstream; false is honoured with a warning)."},
+	"oslo_policy.enforce_new_defaults": {help: "Only the new default rules apply; false also accepts the deprecated role:admin fallback (the 8.0.0 behaviour)."},
+
+	"oslo_middleware.enable_proxy_headers_parsing": {help: "Honour X-Forwarded-Proto / Forwarded for absolute Location URLs; enable only behind a proxy that sets them."},
+}
+
+// groupOrder is the order of the groups on the page.
+var groupOrder = []string{
+	"DEFAULT", "api", "placement_database", "placement", "workarounds",
+	"keystone_authtoken", "oslo_policy", "cors", "oslo_middleware",
+}
+
+// Reference returns the generated part of docs/configuration.md: every
+// group and option of the option table, with type, default and meaning.
+func Reference() string {
+	defaults := Defaults()
+	var b strings.Builder
+	for _, name := range groupOrder {
+		g := groups[name]
+		fmt.Fprintf(&b, "### [%s]\n\n", name)
+		if g.collect != nil {
+			b.WriteString("Used with `[api] auth_strategy = keystone`. Every option of this group is\n" +
+				"passed on as it is to the Keystone authenticator (`internal/auth`);\n" +
+				"[api-ref/samples/placement.conf](../api-ref/samples/placement.conf) lists the\n" +
+				"ones it reads. Options of keystonemiddleware it does not read (memcached,\n" +
+				"service_type, ...) are accepted and ignored.\n\n")
+			continue
+		}
+		var acted, ignored, aliases []string
+		for _, opt := range slices.Sorted(maps.Keys(g.options)) {
+			o := g.options[opt]
+			switch {
+			case o.alias != "":
+				group, target, _ := strings.Cut(o.alias, ".")
+				if group != name {
+					target = "[" + group + "] " + target
+				}
+				aliases = append(aliases, fmt.Sprintf("`%s` (for `%s`)", opt, target))
+			case o.set == nil:
+				ignored = append(ignored, "`"+opt+"`")
+			default:
+				acted = append(acted, opt)
+			}
+		}
+		if len(acted) > 0 {
+			b.WriteString("| Option | Type | Default | Meaning |\n|---|---|---|---|\n")
+			for _, opt := range acted {
+				o, doc := g.options[opt], optionDocs[name+"."+opt]
+				def := doc.def
+				if def == "" {
+					def = "`" + o.get(defaults) + "`"
+					if def == "``" {
+						def = "(empty)"
+					}
+				}
+				fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", opt, o.kind, def, doc.help)
+			}
+			b.WriteString("\n")
+		}
+		if len(aliases) > 0 {
+			fmt.Fprintf(&b, "Deprecated names: %s.\n\n", strings.Join(aliases, ", "))
+		}
+		if len(ignored) > 0 {
+			fmt.Fprintf(&b, "Accepted and ignored: %s.\n\n", strings.Join(ignored, ", "))
+		}
+	}
+	var silent []string
+	for _, name := range slices.Sorted(maps.Keys(groups)) {
+		if groups[name].silent {
+			silent = append(silent, "`["+name+"]`")
+		}
+	}
+	for _, p := range silentGroupPrefixes {
+		silent = append(silent, "`["+p+"*]`")
+	}
+	fmt.Fprintf(&b, "### Other sections\n\nAccepted and ignored without a warning: %s.\n", strings.Join(silent, ", "))
+	return b.String()
+}
