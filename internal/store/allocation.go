@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/openstack-placement-go/placement/internal/placement"
@@ -102,7 +103,7 @@ func (s *Store) retryAllocations(ctx context.Context, fn func(tx pgx.Tx) error) 
 			err = &placement.Error{Kind: placement.Conflict, Code: placement.CodeConcurrentUpdate,
 				Message: MsgConcurrentUpdate, Err: ErrAllocationConcurrentUpdate}
 			reason = "generation"
-		case pgCode(err) == serializationFailure || pgCode(err) == deadlockDetected:
+		case pgCode(err) == pgerrcode.SerializationFailure || pgCode(err) == pgerrcode.DeadlockDetected:
 			reason = pgCode(err)
 		default:
 			return err
