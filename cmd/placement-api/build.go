@@ -72,7 +72,7 @@ func build(ctx context.Context, cfg *config.Config, o options, logger *slog.Logg
 	reg := metrics.NewRegistry()
 	metrics.RegisterPool(reg, pool.Stat)
 	pm := metrics.NewPlacement(reg)
-	st.OnRetry = func(reason string) { pm.ConflictRetries.With(reason).Inc() }
+	st.OnRetry = func(reason string) { pm.ConflictRetries.WithLabelValues(reason).Inc() }
 	a := api.New(st, api.Options{
 		URLPrefix:    o.urlPrefix,
 		ProxyHeaders: cfg.Middleware.EnableProxyHeadersParsing,
@@ -91,7 +91,7 @@ func build(ctx context.Context, cfg *config.Config, o options, logger *slog.Logg
 		Metrics:      pm,
 		MaxBodyBytes: o.maxBody,
 	})
-	return &service{handler: a.Handler(), metrics: reg.Handler(), pool: pool}, nil
+	return &service{handler: a.Handler(), metrics: metrics.Handler(reg), pool: pool}, nil
 }
 
 // openDatabase connects, makes sure the schema is one this binary can
