@@ -67,15 +67,15 @@ WITH sharing AS (
 SELECT DISTINCT COALESCE(rp.root_provider_id, rp.id)
 FROM resource_providers rp JOIN members m ON m.id = rp.id`
 
-// CandidateSnapshot returns which of the classes and traits the request
-// uses exist and a snapshot that reflects every write committed before the
-// call (nil when some name is unknown and no cached snapshot is at hand:
-// the caller rejects such a request): with CandidateCache
-// the shared in-process snapshot of every provider tree (changes.go) while
-// the database's change capture is in place, else the provider trees relevant to the request (see candidateRootsSQL)
-// with their inventories, usage, traits and aggregates, loaded in one
-// read-only repeatable-read transaction with a fixed number of set-based
-// queries.
+// CandidateSnapshot returns the classes and traits of req that exist and a
+// snapshot that reflects every write committed before the call. With
+// CandidateCache that is the shared in-process snapshot of every provider
+// tree (changes.go) while the database's change capture is in place.
+// Otherwise it holds the provider trees relevant to the request (see
+// candidateRootsSQL) with their inventories, usage, traits and aggregates,
+// loaded in one read-only repeatable-read transaction with a fixed number
+// of set-based queries; then it is nil when some name is unknown, as the
+// caller rejects such a request.
 //
 // It only reads, so a lost connection makes it start again (at most
 // connRetries times).
