@@ -86,7 +86,7 @@ func openStore(ctx context.Context, dsn string) (*store.Store, func(), error) {
 // GET /diagnostics/allocation_candidates reads it, with the candidate
 // options of the configuration.
 func runExplain(ctx context.Context, a explainArgs, cfg *config.Config, dsn string, stdout io.Writer, fail func(error) int) int {
-	req, err := engine.Parse(a.query, a.version)
+	req, err := candidate.ParseQuery(a.query, a.version)
 	if err != nil {
 		return fail(err)
 	}

@@ -11,9 +11,16 @@ import (
 
 // Report prints the summary tables and reports whether every check passed.
 func Report(out io.Writer, s *Soak, faults []*Fault, checks []*Check, elapsed time.Duration) bool {
+	reportRequests(out, s, elapsed)
+	reportRetries(out, s)
+	reportFaults(out, faults)
+	return reportChecks(out, faults, checks)
+}
+
+// reportRequests prints the requests by kind and status.
+func reportRequests(out io.Writer, s *Soak, elapsed time.Duration) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	kinds, labels := s.Stats.Kinds()
-
 	fmt.Fprintf(out, "\nRequests by kind and status (%s of load; conn = refused, err = other transport error)\n", elapsed.Round(time.Second))
 	fmt.Fprintf(tw, "kind\t%s\ttotal\t2xx/s\t\n", strings.Join(labels, "\t"))
 	for _, k := range kinds {
@@ -38,7 +45,11 @@ func Report(out io.Writer, s *Soak, faults []*Fault, checks []*Check, elapsed ti
 	}
 	fmt.Fprintf(tw, "%d\t\t\n", s.Stats.Count("", ""))
 	tw.Flush()
+}
 
+// reportRetries prints the client's and the servers' retries, the writes
+// of unknown outcome, and the slow requests and busy database sessions.
+func reportRetries(out io.Writer, s *Soak) {
 	unknown := 0
 	for _, c := range s.owned {
 		unknown += c.Possible.Unknowns
@@ -74,29 +85,38 @@ func Report(out io.Writer, s *Soak, faults []*Fault, checks []*Check, elapsed ti
 	if len(s.StuckSessions) > 0 {
 		fmt.Fprintf(out, "\nDatabase sessions busy for over 3 s:\n  %s\n", strings.Join(s.StuckSessions, "\n  "))
 	}
+}
 
-	if len(faults) > 0 {
-		fmt.Fprintf(out, "\nFaults (recovery: from the end of the fault to the first successful request, per process)\n")
-		fmt.Fprintf(tw, "at\tfault\tdetail\tlasted\trecovery\tfailed requests\tresult\t\n")
-		for _, f := range faults {
-			var rec []string
-			for _, d := range f.Recovery {
-				if d < 0 {
-					rec = append(rec, "never")
-				} else {
-					rec = append(rec, d.Round(time.Millisecond).String())
-				}
-			}
-			result := "ok"
-			if f.Err != nil {
-				result = f.Err.Error()
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t\n", f.Start.Round(time.Second), f.Kind, f.Detail,
-				(f.End - f.Start).Round(100*time.Millisecond), strings.Join(rec, " "), f.Failed, result)
-		}
-		tw.Flush()
+// reportFaults prints the faults with their recovery times.
+func reportFaults(out io.Writer, faults []*Fault) {
+	if len(faults) == 0 {
+		return
 	}
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(out, "\nFaults (recovery: from the end of the fault to the first successful request, per process)\n")
+	fmt.Fprintf(tw, "at\tfault\tdetail\tlasted\trecovery\tfailed requests\tresult\t\n")
+	for _, f := range faults {
+		var rec []string
+		for _, d := range f.Recovery {
+			if d < 0 {
+				rec = append(rec, "never")
+			} else {
+				rec = append(rec, d.Round(time.Millisecond).String())
+			}
+		}
+		result := "ok"
+		if f.Err != nil {
+			result = f.Err.Error()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t\n", f.Start.Round(time.Second), f.Kind, f.Detail,
+			(f.End - f.Start).Round(100*time.Millisecond), strings.Join(rec, " "), f.Failed, result)
+	}
+	tw.Flush()
+}
 
+// reportChecks prints the invariant checks and the verdict, and reports
+// whether every check passed and every fault was recovered from.
+func reportChecks(out io.Writer, faults []*Fault, checks []*Check) bool {
 	fmt.Fprintf(out, "\nInvariant checks\n")
 	pass := true
 	for _, f := range faults {

@@ -6,13 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"strings"
-	"syscall"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/openstack-placement-go/placement/internal/placement"
 	"github.com/openstack-placement-go/placement/internal/store"
@@ -27,11 +22,8 @@ const DefaultMaxBodyBytes = 1 << 20
 // healthTimeout bounds the database ping of /healthcheck.
 const healthTimeout = 3 * time.Second
 
-// Messages of the operational errors; API like every other message.
-const (
-	msgDatabaseUnavailable = "The database is unavailable. Please try again later."
-	msgBodyTooLarge        = "The request body is larger than the %d bytes this service accepts."
-)
+// msgBodyTooLarge is the 413 message; API like every other message.
+const msgBodyTooLarge = "The request body is larger than the %d bytes this service accepts."
 
 // operations serves /healthcheck (no authentication) and /metrics (behind
 // the admin_api rule) ahead of the API proper.
@@ -105,17 +97,16 @@ func (a *API) limitBody(next http.Handler) http.Handler {
 func classifyRequest(r *http.Request, err error) error {
 	c := classify(err)
 	var pe *placement.Error
-	if errors.As(c, &pe) && pe.Kind == placement.Unavailable && pe.Message == msgDatabaseUnavailable {
+	if errors.As(c, &pe) && pe.Kind == placement.Unavailable && pe.Message == store.MsgDatabaseUnavailable {
 		slog.WarnContext(r.Context(), "database unavailable", "error", err, "request_id", web.RequestID(r.Context()))
 	}
 	return c
 }
 
 // classify turns errors the handlers did not classify into the kinds the
-// client should see: an over-long body is 413, a database that cannot be
-// reached is 503 (the pool reconnects by itself, so the service recovers
-// without a restart once the database is back), and the store names the
-// database errors the client caused (text it cannot store is a 400).
+// client should see: an over-long body is 413, and the store names the
+// database errors the client should see (an unreachable database is 503,
+// text it cannot store is 400).
 func classify(err error) error {
 	if err == nil {
 		return nil
@@ -128,33 +119,5 @@ func classify(err error) error {
 	if errors.As(err, &pe) && pe.Kind != placement.Internal {
 		return err
 	}
-	if databaseUnavailable(err) {
-		return &placement.Error{Kind: placement.Unavailable, Message: msgDatabaseUnavailable, Err: err}
-	}
 	return store.Classify(err)
-}
-
-// databaseUnavailable recognises connection failures: no connection could
-// be made, the connection broke, the server is shutting down or starting,
-// or the pool could not hand out a connection in time.
-func databaseUnavailable(err error) bool {
-	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) {
-		return true
-	}
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) {
-		// Class 08: connection exception; 57P01-57P03: admin/crash
-		// shutdown, cannot connect now.
-		return strings.HasPrefix(pg.Code, "08") || pg.Code == "57P01" || pg.Code == "57P02" || pg.Code == "57P03"
-	}
-	var ne net.Error
-	if errors.As(err, &ne) {
-		return true
-	}
-	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return true
-	}
-	msg := err.Error()
-	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "failed to connect") || strings.Contains(msg, "closed pool")
 }

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/openstack-placement-go/placement/internal/placement"
@@ -112,13 +112,8 @@ func TestClassify(t *testing.T) {
 		err  error
 		want placement.Kind
 	}{
-		{"a refused connection", &net.OpError{Op: "dial", Err: errors.New("connection refused")}, placement.Unavailable},
-		{"a wrapped connection failure", fmt.Errorf("listing: %w", &pgconn.PgError{Code: "08006"}), placement.Unavailable},
-		{"an admin shutdown", &pgconn.PgError{Code: "57P01"}, placement.Unavailable},
-		{"an internal error with a connection cause", &placement.Error{Kind: placement.Internal, Err: errors.New("conn closed")}, placement.Unavailable},
-		{"a constraint violation stays internal", &pgconn.PgError{Code: "23503"}, placement.Internal},
-		{"a NUL byte the database refused", fmt.Errorf("creating: %w", &pgconn.PgError{Code: "22021"}), placement.Invalid},
-		{"an internal error with an untranslatable character", &placement.Error{Kind: placement.Internal, Err: &pgconn.PgError{Code: "22P05"}}, placement.Invalid},
+		{"a database error goes through the store", fmt.Errorf("listing: %w", &pgconn.PgError{Code: pgerrcode.ConnectionFailure}), placement.Unavailable},
+		{"an internal error with a database cause", &placement.Error{Kind: placement.Internal, Err: &pgconn.PgError{Code: pgerrcode.UntranslatableCharacter}}, placement.Invalid},
 		{"a placement error keeps its kind", placement.E(placement.NotFound, "x"), placement.NotFound},
 		{"an over-long body", fmt.Errorf("reading: %w", &http.MaxBytesError{Limit: 5}), placement.TooLarge},
 		{"anything else", errors.New("boom"), placement.Internal},

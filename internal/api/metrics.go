@@ -55,10 +55,10 @@ func (a *API) instrument(next http.Handler) http.Handler {
 			status = http.StatusOK
 		}
 		code := strconv.Itoa(status)
-		m.Requests.With(route, r.Method, version, code).Inc()
-		m.Latency.With(route, r.Method, version, code).Observe(elapsed)
+		m.Requests.WithLabelValues(route, r.Method, version, code).Inc()
+		m.Latency.WithLabelValues(route, r.Method, version, code).Observe(elapsed)
 		if route == "/allocation_candidates" && r.Method == http.MethodGet {
-			m.Candidates.With(code).Observe(elapsed)
+			m.Candidates.WithLabelValues(code).Observe(elapsed)
 		}
 	})
 }
@@ -81,9 +81,9 @@ func countError(r *http.Request, status int, code string) {
 	if !ok {
 		return
 	}
-	st.m.Errors.With(strconv.Itoa(status), code).Inc()
+	st.m.Errors.WithLabelValues(strconv.Itoa(status), code).Inc()
 	if code == placement.CodeConcurrentUpdate {
-		st.m.GenerationConflicts.With(routeLabel(st.route, r)).Inc()
+		st.m.GenerationConflicts.WithLabelValues(routeLabel(st.route, r)).Inc()
 	}
 }
 
@@ -99,7 +99,7 @@ func (a *API) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	a.Metrics.Registry.Handler().ServeHTTP(w, r)
+	metrics.Handler(a.Metrics.Registry).ServeHTTP(w, r)
 }
 
 func (a *API) logger() *slog.Logger {

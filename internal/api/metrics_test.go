@@ -15,6 +15,7 @@ func TestMetrics(t *testing.T) {
 	serve(h, "GET", "/", map[string]string{"OpenStack-API-Version": "placement 1.20"})
 	serve(h, "GET", "/resource_providers/"+strings.Repeat("a", 8), map[string]string{"X-Auth-Token": "nobody", "OpenStack-API-Version": "placement 1.20"})
 	serve(h, "GET", "/no/such/thing", admin)
+	serve(h, "GET", "/allocation_candidates?resources=VCPU", admin) // 400
 
 	if rec := serve(h, "GET", "/metrics", nil); rec.Code != 401 {
 		t.Fatalf("/metrics without a token = %d, want 401", rec.Code)
@@ -23,22 +24,31 @@ func TestMetrics(t *testing.T) {
 		t.Fatalf("/metrics for a non-admin = %d %s, want 403", rec.Code, rec.Body)
 	}
 	rec := serve(h, "GET", "/metrics", admin)
-	if rec.Code != 200 || rec.Header().Get("Content-Type") != metrics.ContentType {
+	if rec.Code != 200 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/plain; version=0.0.4") {
 		t.Fatalf("/metrics = %d %s", rec.Code, rec.Header().Get("Content-Type"))
 	}
 	body := rec.Body.String()
 	for _, want := range []string{
-		`placement_http_requests_total{route="/",method="GET",microversion="1.20",status="200"} 1`,
-		`placement_http_requests_total{route="/resource_providers/{uuid}",method="GET",microversion="1.20",status="403"} 1`,
-		`placement_http_requests_total{route="unmatched",method="GET",microversion="1.20",status="404"} 1`,
-		`placement_http_requests_total{route="/metrics",method="GET",microversion="-",status="401"} 1`,
-		`placement_http_request_duration_seconds_bucket{route="/",method="GET",microversion="1.20",status="200",le="+Inf"} 1`,
-		`placement_http_errors_total{status="403",code="placement.undefined_code"} 2`,
+		`placement_http_requests_total{method="GET",microversion="1.20",route="/",status="200"} 1`,
+		`placement_http_requests_total{method="GET",microversion="1.20",route="/resource_providers/{uuid}",status="403"} 1`,
+		`placement_http_requests_total{method="GET",microversion="1.20",route="unmatched",status="404"} 1`,
+		`placement_http_requests_total{method="GET",microversion="-",route="/metrics",status="401"} 1`,
+		`placement_http_request_duration_seconds_bucket{method="GET",microversion="1.20",route="/",status="200",le="+Inf"} 1`,
+		`placement_http_errors_total{code="placement.undefined_code",status="403"} 2`,
 		"# TYPE placement_allocation_candidates_duration_seconds histogram",
+		`placement_allocation_candidates_duration_seconds_count{status="400"} 1`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s\n%s", want, body)
 		}
+	}
+	// OpenMetrics for a scraper that asks for it.
+	om := map[string]string{"Accept": "application/openmetrics-text; version=1.0.0"}
+	for k, v := range admin {
+		om[k] = v
+	}
+	if rec := serve(h, "GET", "/metrics", om); rec.Code != 200 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/openmetrics-text") || !strings.HasSuffix(rec.Body.String(), "# EOF\n") {
+		t.Errorf("/metrics with OpenMetrics asked for = %d %s", rec.Code, rec.Header().Get("Content-Type"))
 	}
 	if strings.Contains(body, "aaaaaaaa") {
 		t.Error("a raw path leaked into the labels")

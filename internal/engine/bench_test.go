@@ -1,8 +1,11 @@
-package engine
+package engine_test
 
 import (
 	"fmt"
 	"testing"
+
+	. "github.com/openstack-placement-go/placement/internal/engine"
+	"github.com/openstack-placement-go/placement/internal/handler/candidate"
 )
 
 // flatWorld has n flat compute hosts (VCPU, MEMORY_MB, DISK_GB) and, when
@@ -62,7 +65,7 @@ func benchQuery(b *testing.B, s *Snapshot, minor int, query string, wantMin int)
 }
 
 func benchQueryOpts(b *testing.B, s *Snapshot, minor int, query string, wantMin int, opt Options) {
-	req, err := Parse(query, ver(minor))
+	req, err := candidate.ParseQuery(query, ver(minor))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package engine
+package engine_test
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	. "github.com/openstack-placement-go/placement/internal/engine"
+	"github.com/openstack-placement-go/placement/internal/handler/candidate"
 	"github.com/openstack-placement-go/placement/internal/placement"
 )
 
@@ -74,9 +76,9 @@ func wideProducts(t testing.TB, roots, children, classes int) (*world, string) {
 
 func parse(t testing.TB, w *world, q string) *Request {
 	t.Helper()
-	req, err := Parse(w.subst(q), ver(39))
+	req, err := candidate.ParseQuery(w.subst(q), ver(39))
 	if err != nil {
-		t.Fatalf("Parse(%q): %v", q, err)
+		t.Fatalf("ParseQuery(%q): %v", q, err)
 	}
 	return req
 }
@@ -200,7 +202,7 @@ func TestGenerate_MemoryLimit(t *testing.T) {
 		t.Parallel()
 		// Every one of the 12^4 candidates uses the root and a child, so
 		// below 1.29 all are hidden: the answer is empty, not an error.
-		req, err := Parse(wideQuery(4), ver(28))
+		req, err := candidate.ParseQuery(wideQuery(4), ver(28))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package engine
+package engine_test
 
 import (
 	"context"
@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	. "github.com/openstack-placement-go/placement/internal/engine"
 	"github.com/openstack-placement-go/placement/internal/gabbi"
+	"github.com/openstack-placement-go/placement/internal/handler/candidate"
 	"github.com/openstack-placement-go/placement/internal/placement"
 )
 
@@ -94,7 +96,7 @@ func TestExplain_Reasons(t *testing.T) {
 			if minor == 0 {
 				minor = 39
 			}
-			req, err := Parse(w.subst(tc.query), ver(minor))
+			req, err := candidate.ParseQuery(w.subst(tc.query), ver(minor))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -122,7 +124,7 @@ func TestExplain_Reasons(t *testing.T) {
 func TestExplain_Funnel(t *testing.T) {
 	t.Parallel()
 	w := explainWorld(t)
-	req, err := Parse(w.subst("resources=VCPU:4,DISK_GB:10&required=HW_CPU_X86_AVX2&limit=5"), ver(39))
+	req, err := candidate.ParseQuery(w.subst("resources=VCPU:4,DISK_GB:10&required=HW_CPU_X86_AVX2&limit=5"), ver(39))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +151,7 @@ func TestExplain_Funnel(t *testing.T) {
 	}
 	for _, steps := range [][]Step{ex.Groups[0].Steps, ex.Combined} {
 		for i := range steps {
-			steps[i].roots = nil
+			ClearStepRoots(&steps[i])
 		}
 	}
 	ex.Roots = nil
@@ -208,8 +210,8 @@ func TestExplain_MatchesGenerateAndBruteForce(t *testing.T) {
 		slices.Sort(want)
 		want = slices.Compact(want)
 		last := ex.Combined[len(ex.Combined)-1]
-		if !slices.Equal(last.roots, want) || !slices.Equal(ex.Roots, want) || *last.Candidates != len(res.Requests) {
-			fail("last step roots %v (%d candidates), Generate's %v (%d)", last.roots, *last.Candidates, want, len(res.Requests))
+		if !slices.Equal(StepRoots(last), want) || !slices.Equal(ex.Roots, want) || *last.Candidates != len(res.Requests) {
+			fail("last step roots %v (%d candidates), Generate's %v (%d)", StepRoots(last), *last.Candidates, want, len(res.Requests))
 		}
 		b := &bfWorld{ps: w.data, byID: map[int64]*ProviderData{}, req: req, snapN: w.snap.Nested}
 		for i := range b.ps {
@@ -217,24 +219,24 @@ func TestExplain_MatchesGenerateAndBruteForce(t *testing.T) {
 		}
 		for gi := range req.Groups {
 			var want []int32
-			for _, a := range w.snap.roots {
+			for _, a := range SnapshotRoots(w.snap) {
 				if len(b.options(&req.Groups[gi], w.snap.Providers[a].ID)) > 0 {
 					want = append(want, a)
 				}
 			}
 			steps := ex.Groups[gi].Steps
-			if got := steps[len(steps)-1].roots; !slices.Equal(got, want) {
+			if got := StepRoots(steps[len(steps)-1]); !slices.Equal(got, want) {
 				fail("group %d keeps roots %v, oracle %v", gi, got, want)
 			}
 		}
 		want = nil
-		for _, a := range w.snap.roots {
+		for _, a := range SnapshotRoots(w.snap) {
 			b.only = w.snap.Providers[a].ID
 			if len(b.enumerate(bfRender(w))) > 0 {
 				want = append(want, a)
 			}
 		}
-		if got := ex.Combined[len(ex.Combined)-2].roots; !slices.Equal(got, want) {
+		if got := StepRoots(ex.Combined[len(ex.Combined)-2]); !slices.Equal(got, want) {
 			fail("combined steps keep roots %v, oracle %v", got, want)
 		}
 		// Roots only drop out, and the explained provider's root fails
@@ -245,13 +247,13 @@ func TestExplain_MatchesGenerateAndBruteForce(t *testing.T) {
 		check := func(group *string, steps []Step) {
 			for i, st := range steps {
 				if i > 0 && st.Name != last.Name {
-					for _, x := range st.roots {
-						if _, ok := slices.BinarySearch(steps[i-1].roots, x); !ok {
+					for _, x := range StepRoots(st) {
+						if _, ok := slices.BinarySearch(StepRoots(steps[i-1]), x); !ok {
 							fail("root %d appears at step %q", x, st.Name)
 						}
 					}
 				}
-				if _, ok := slices.BinarySearch(st.roots, root); !ok && firstStep == "" {
+				if _, ok := slices.BinarySearch(StepRoots(st), root); !ok && firstStep == "" {
 					firstGroup, firstStep = group, st.Name
 				}
 			}
@@ -299,7 +301,7 @@ func FuzzExplain(f *testing.F) {
 	w := fuzzWorld(f)
 	f.Fuzz(func(t *testing.T, raw string, minor, provider int) {
 		v := ver(((minor % 40) + 40) % 40)
-		req, err := Parse(w.subst(raw), v)
+		req, err := candidate.ParseQuery(w.subst(raw), v)
 		if err != nil {
 			return
 		}

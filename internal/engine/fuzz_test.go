@@ -1,4 +1,4 @@
-package engine
+package engine_test
 
 import (
 	"context"
@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	. "github.com/openstack-placement-go/placement/internal/engine"
 	"github.com/openstack-placement-go/placement/internal/gabbi"
+	"github.com/openstack-placement-go/placement/internal/handler/candidate"
 	"github.com/openstack-placement-go/placement/internal/placement"
 )
 
@@ -45,10 +47,10 @@ func FuzzParseAndGenerate(f *testing.F) {
 	w := fuzzWorld(f)
 	f.Fuzz(func(t *testing.T, raw string, minor int) {
 		v := ver(((minor % 40) + 40) % 40)
-		req, err := Parse(w.subst(raw), v)
+		req, err := candidate.ParseQuery(w.subst(raw), v)
 		if err != nil {
 			if placement.KindOf(err) != placement.Invalid {
-				t.Fatalf("Parse(%q) at %s: %v (kind %v), want a 400", raw, v, err, placement.KindOf(err))
+				t.Fatalf("ParseQuery(%q) at %s: %v (kind %v), want a 400", raw, v, err, placement.KindOf(err))
 			}
 			return
 		}

@@ -1,10 +1,11 @@
-package engine
+package engine_test
 
 import (
 	"math/rand/v2"
 	"reflect"
 	"testing"
 
+	. "github.com/openstack-placement-go/placement/internal/engine"
 	"github.com/openstack-placement-go/placement/internal/placement"
 )
 

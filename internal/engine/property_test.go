@@ -1,4 +1,4 @@
-package engine
+package engine_test
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	. "github.com/openstack-placement-go/placement/internal/engine"
 	"github.com/openstack-placement-go/placement/internal/placement"
 )
 
@@ -579,7 +580,7 @@ func TestGenerate_LimitIsPrefix(t *testing.T) {
 // candidate generated (hidden ones included), in order.
 func generateTraced(tb testing.TB, s *Snapshot, req *Request, opt Options) (*Result, []int32) {
 	var anchors []int32
-	opt.trace = func(a int32) { anchors = append(anchors, a) }
+	SetTrace(&opt, func(a int32) { anchors = append(anchors, a) })
 	return generate(tb, s, req, opt), anchors
 }
 

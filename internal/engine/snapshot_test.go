@@ -1,8 +1,10 @@
-package engine
+package engine_test
 
 import (
 	"fmt"
 	"testing"
+
+	. "github.com/openstack-placement-go/placement/internal/engine"
 )
 
 // TestUpdateKeepsMemo: Update replaces the inventories of the changed

@@ -1,10 +1,12 @@
-package engine
+package engine_test
 
 import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
 	"testing"
+
+	. "github.com/openstack-placement-go/placement/internal/engine"
 )
 
 // threeRoots has roots A, B and C with three, one and two VGPU children:

@@ -1,4 +1,4 @@
-package engine
+package engine_test
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	. "github.com/openstack-placement-go/placement/internal/engine"
+	"github.com/openstack-placement-go/placement/internal/handler/candidate"
 	"github.com/openstack-placement-go/placement/internal/microversion"
 	"github.com/openstack-placement-go/placement/internal/placement"
 )
@@ -92,9 +94,9 @@ func ver(minor int) microversion.Version { return microversion.Version{Major: 1,
 
 func (w *world) run(t testing.TB, minor int, query string, opt Options) *Result {
 	t.Helper()
-	req, err := Parse(w.subst(query), ver(minor))
+	req, err := candidate.ParseQuery(w.subst(query), ver(minor))
 	if err != nil {
-		t.Fatalf("Parse(%q): %v", query, err)
+		t.Fatalf("ParseQuery(%q): %v", query, err)
 	}
 	return generate(t, w.snap, req, opt)
 }

@@ -135,335 +135,421 @@ func isType(inst any, typ string) bool {
 	return false
 }
 
-// keyword runs one draft-4 keyword; the messages are jsonschema 4.x's.
+// keywordFunc runs one draft-4 keyword k, whose value in the schema sch
+// is v, on inst. Its messages are jsonschema 4.x's.
+type keywordFunc func(w *walker, k string, v, inst any, sch *object, refDepth int) []*pyError
+
+// keywords maps each draft-4 keyword to its check; others are ignored. It
+// is filled by init because the checks descend into subschemas, which
+// looks keywords up again.
+var keywords map[string]keywordFunc
+
+func init() {
+	keywords = map[string]keywordFunc{
+		"$ref":                 (*walker).kwRef,
+		"properties":           (*walker).kwProperties,
+		"patternProperties":    (*walker).kwPatternProperties,
+		"additionalProperties": (*walker).kwAdditionalProperties,
+		"items":                (*walker).kwItems,
+		"additionalItems":      (*walker).kwAdditionalItems,
+		"type":                 (*walker).kwType,
+		"enum":                 (*walker).kwEnum,
+		"minimum":              (*walker).kwMinMax,
+		"maximum":              (*walker).kwMinMax,
+		"multipleOf":           (*walker).kwMultipleOf,
+		"minLength":            (*walker).kwLength,
+		"maxLength":            (*walker).kwLength,
+		"minItems":             (*walker).kwItemCount,
+		"maxItems":             (*walker).kwItemCount,
+		"minProperties":        (*walker).kwPropertyCount,
+		"maxProperties":        (*walker).kwPropertyCount,
+		"uniqueItems":          (*walker).kwUniqueItems,
+		"pattern":              (*walker).kwPattern,
+		"format":               (*walker).kwFormat,
+		"required":             (*walker).kwRequired,
+		"dependencies":         (*walker).kwDependencies,
+		"allOf":                (*walker).kwAllOf,
+		"anyOf":                (*walker).kwAnyOf,
+		"oneOf":                (*walker).kwOneOf,
+		"not":                  (*walker).kwNot,
+	}
+}
+
+// keyword runs one draft-4 keyword; unknown keywords find no error.
 func (w *walker) keyword(k string, v, inst any, sch *object, refDepth int) []*pyError {
-	switch k {
-	case "$ref":
-		ref, _ := v.(string)
-		target, ok := w.resolve(ref)
-		if !ok || refDepth >= maxRefDepth {
-			return nil
-		}
-		return w.descend(inst, target, nil, nil, refDepth+1)
+	if check := keywords[k]; check != nil {
+		return check(w, k, v, inst, sch, refDepth)
+	}
+	return nil
+}
 
-	case "properties":
-		io, ok1 := inst.(*object)
-		props, ok2 := v.(*object)
-		if !ok1 || !ok2 {
-			return nil
+// kwRef follows a $ref (draft 4 ignores the other keywords beside it).
+func (w *walker) kwRef(k string, v, inst any, sch *object, refDepth int) []*pyError {
+	ref, _ := v.(string)
+	target, ok := w.resolve(ref)
+	if !ok || refDepth >= maxRefDepth {
+		return nil
+	}
+	return w.descend(inst, target, nil, nil, refDepth+1)
+}
+
+// kwProperties checks each property the schema names.
+func (w *walker) kwProperties(k string, v, inst any, sch *object, refDepth int) []*pyError {
+	io, ok1 := inst.(*object)
+	props, ok2 := v.(*object)
+	if !ok1 || !ok2 {
+		return nil
+	}
+	var out []*pyError
+	for _, p := range props.keys {
+		if iv, ok := io.get(p); ok {
+			out = append(out, w.descend(iv, props.vals[p], p, p, 0)...)
 		}
-		var out []*pyError
-		for _, p := range props.keys {
-			if iv, ok := io.get(p); ok {
-				out = append(out, w.descend(iv, props.vals[p], p, p, 0)...)
+	}
+	return out
+}
+
+// kwPatternProperties checks each property against every pattern it matches.
+func (w *walker) kwPatternProperties(k string, v, inst any, sch *object, refDepth int) []*pyError {
+	io, ok1 := inst.(*object)
+	pats, ok2 := v.(*object)
+	if !ok1 || !ok2 {
+		return nil
+	}
+	var out []*pyError
+	for _, pat := range pats.keys {
+		for _, ik := range io.keys {
+			if w.search(pat, ik) {
+				out = append(out, w.descend(io.vals[ik], pats.vals[pat], ik, pat, 0)...)
 			}
+		}
+	}
+	return out
+}
+
+// kwAdditionalProperties checks or refuses the properties no other keyword covers.
+func (w *walker) kwAdditionalProperties(k string, v, inst any, sch *object, refDepth int) []*pyError {
+	io, ok := inst.(*object)
+	if !ok {
+		return nil
+	}
+	extras := w.additionalProperties(io, sch)
+	if isType(v, "object") {
+		var out []*pyError
+		for _, extra := range extras {
+			out = append(out, w.descend(io.vals[extra], v, extra, nil, 0)...)
 		}
 		return out
-
-	case "patternProperties":
-		io, ok1 := inst.(*object)
-		pats, ok2 := v.(*object)
-		if !ok1 || !ok2 {
-			return nil
-		}
-		var out []*pyError
-		for _, pat := range pats.keys {
-			for _, ik := range io.keys {
-				if w.search(pat, ik) {
-					out = append(out, w.descend(io.vals[ik], pats.vals[pat], ik, pat, 0)...)
-				}
-			}
-		}
-		return out
-
-	case "additionalProperties":
-		io, ok := inst.(*object)
-		if !ok {
-			return nil
-		}
-		extras := w.additionalProperties(io, sch)
-		if isType(v, "object") {
-			var out []*pyError
-			for _, extra := range extras {
-				out = append(out, w.descend(io.vals[extra], v, extra, nil, 0)...)
-			}
-			return out
-		}
-		if truthy(v) || len(extras) == 0 {
-			return nil
-		}
-		if pats, ok := sch.vals["patternProperties"].(*object); ok {
-			verb := "does"
-			if len(extras) > 1 {
-				verb = "do"
-			}
-			return []*pyError{newError("%s %s not match any of the regexes: %s",
-				joinReprs(sortedStrings(extras)), verb, joinReprs(sortedStrings(pats.keys)))}
-		}
-		verb := "was"
+	}
+	if truthy(v) || len(extras) == 0 {
+		return nil
+	}
+	if pats, ok := sch.vals["patternProperties"].(*object); ok {
+		verb := "does"
 		if len(extras) > 1 {
+			verb = "do"
+		}
+		return []*pyError{newError("%s %s not match any of the regexes: %s",
+			joinReprs(sortedStrings(extras)), verb, joinReprs(sortedStrings(pats.keys)))}
+	}
+	verb := "was"
+	if len(extras) > 1 {
+		verb = "were"
+	}
+	return []*pyError{newError("Additional properties are not allowed (%s %s unexpected)", joinReprs(extras), verb)}
+}
+
+// kwItems checks every element against one schema, or each against its own.
+func (w *walker) kwItems(k string, v, inst any, sch *object, refDepth int) []*pyError {
+	arr, ok := inst.([]any)
+	if !ok {
+		return nil
+	}
+	var out []*pyError
+	switch items := v.(type) {
+	case *object:
+		for i, e := range arr {
+			out = append(out, w.descend(e, items, i, nil, 0)...)
+		}
+	case []any:
+		for i := 0; i < len(arr) && i < len(items); i++ {
+			out = append(out, w.descend(arr[i], items[i], i, i, 0)...)
+		}
+	}
+	return out
+}
+
+// kwAdditionalItems checks or refuses the elements past a list of item schemas.
+func (w *walker) kwAdditionalItems(k string, v, inst any, sch *object, refDepth int) []*pyError {
+	arr, ok := inst.([]any)
+	if !ok {
+		return nil
+	}
+	items, ok := sch.vals["items"].([]any)
+	if !ok {
+		// A missing or object "items" covers every element.
+		return nil
+	}
+	if isType(v, "object") {
+		var out []*pyError
+		for i := len(items); i < len(arr); i++ {
+			out = append(out, w.descend(arr[i], v, i, nil, 0)...)
+		}
+		return out
+	}
+	if !truthy(v) && len(arr) > len(items) {
+		rest := arr[len(items):]
+		verb := "was"
+		if len(rest) > 1 {
 			verb = "were"
 		}
-		return []*pyError{newError("Additional properties are not allowed (%s %s unexpected)", joinReprs(extras), verb)}
+		return []*pyError{newError("Additional items are not allowed (%s %s unexpected)", joinReprs(rest), verb)}
+	}
+	return nil
+}
 
-	case "items":
-		arr, ok := inst.([]any)
-		if !ok {
+// kwType checks the instance against one type or a list of types.
+func (w *walker) kwType(k string, v, inst any, sch *object, refDepth int) []*pyError {
+	types, ok := v.([]any)
+	if !ok {
+		types = []any{v}
+	}
+	for _, t := range types {
+		if ts, ok := t.(string); ok && isType(inst, ts) {
 			return nil
 		}
-		var out []*pyError
-		switch items := v.(type) {
-		case *object:
-			for i, e := range arr {
-				out = append(out, w.descend(e, items, i, nil, 0)...)
-			}
-		case []any:
-			for i := 0; i < len(arr) && i < len(items); i++ {
-				out = append(out, w.descend(arr[i], items[i], i, i, 0)...)
-			}
-		}
-		return out
+	}
+	return []*pyError{newError("%s is not of type %s", PyRepr(inst), joinReprs(types))}
+}
 
-	case "additionalItems":
-		arr, ok := inst.([]any)
-		if !ok {
+// kwEnum checks that the instance equals one of the values.
+func (w *walker) kwEnum(k string, v, inst any, sch *object, refDepth int) []*pyError {
+	enums, _ := v.([]any)
+	for _, e := range enums {
+		if jsonEqual(inst, e) {
 			return nil
 		}
-		items, ok := sch.vals["items"].([]any)
-		if !ok {
-			// A missing or object "items" covers every element.
-			return nil
-		}
-		if isType(v, "object") {
-			var out []*pyError
-			for i := len(items); i < len(arr); i++ {
-				out = append(out, w.descend(arr[i], v, i, nil, 0)...)
+	}
+	return []*pyError{newError("%s is not one of %s", PyRepr(inst), PyRepr(v))}
+}
+
+// kwMinMax is minimum and maximum, with their exclusive flags.
+func (w *walker) kwMinMax(k string, v, inst any, sch *object, refDepth int) []*pyError {
+	n, ok1 := asNumber(inst)
+	lim, ok2 := asNumber(v)
+	if !ok1 || !ok2 {
+		return nil
+	}
+	c, ok := cmpNum(n, lim)
+	if !ok {
+		return nil
+	}
+	if k == "minimum" {
+		if truthy(sch.vals["exclusiveMinimum"]) {
+			if c <= 0 {
+				return []*pyError{newError("%s is less than or equal to the minimum of %s", n.repr(), lim.repr())}
 			}
-			return out
-		}
-		if !truthy(v) && len(arr) > len(items) {
-			rest := arr[len(items):]
-			verb := "was"
-			if len(rest) > 1 {
-				verb = "were"
-			}
-			return []*pyError{newError("Additional items are not allowed (%s %s unexpected)", joinReprs(rest), verb)}
+		} else if c < 0 {
+			return []*pyError{newError("%s is less than the minimum of %s", n.repr(), lim.repr())}
 		}
 		return nil
-
-	case "type":
-		types, ok := v.([]any)
-		if !ok {
-			types = []any{v}
+	}
+	if truthy(sch.vals["exclusiveMaximum"]) {
+		if c >= 0 {
+			return []*pyError{newError("%s is greater than or equal to the maximum of %s", n.repr(), lim.repr())}
 		}
-		for _, t := range types {
-			if ts, ok := t.(string); ok && isType(inst, ts) {
-				return nil
+	} else if c > 0 {
+		return []*pyError{newError("%s is greater than the maximum of %s", n.repr(), lim.repr())}
+	}
+	return nil
+}
+
+// kwMultipleOf checks that a number is a multiple of the value.
+func (w *walker) kwMultipleOf(k string, v, inst any, sch *object, refDepth int) []*pyError {
+	n, ok1 := asNumber(inst)
+	d, ok2 := asNumber(v)
+	if !ok1 || !ok2 || isMultiple(n, d) {
+		return nil
+	}
+	return []*pyError{newError("%s is not a multiple of %s", n.repr(), d.repr())}
+}
+
+// kwLength is minLength and maxLength, in code points.
+func (w *walker) kwLength(k string, v, inst any, sch *object, refDepth int) []*pyError {
+	s, ok := inst.(string)
+	if !ok {
+		return nil
+	}
+	if lengthFails(k, utf8.RuneCountInString(s), v) {
+		return []*pyError{newError("%s is too %s", PyRepr(s), shortOrLong(k))}
+	}
+	return nil
+}
+
+// kwItemCount is minItems and maxItems.
+func (w *walker) kwItemCount(k string, v, inst any, sch *object, refDepth int) []*pyError {
+	arr, ok := inst.([]any)
+	if !ok {
+		return nil
+	}
+	if lengthFails(k, len(arr), v) {
+		return []*pyError{newError("%s is too %s", PyRepr(arr), shortOrLong(k))}
+	}
+	return nil
+}
+
+// kwPropertyCount is minProperties and maxProperties.
+func (w *walker) kwPropertyCount(k string, v, inst any, sch *object, refDepth int) []*pyError {
+	io, ok := inst.(*object)
+	if !ok || !lengthFails(k, len(io.keys), v) {
+		return nil
+	}
+	if k == "minProperties" {
+		return []*pyError{newError("%s does not have enough properties", PyRepr(io))}
+	}
+	return []*pyError{newError("%s has too many properties", PyRepr(io))}
+}
+
+// kwUniqueItems refuses equal elements (in JSON's sense of equal).
+func (w *walker) kwUniqueItems(k string, v, inst any, sch *object, refDepth int) []*pyError {
+	arr, ok := inst.([]any)
+	if !ok || !truthy(v) {
+		return nil
+	}
+	for i := range arr {
+		for j := i + 1; j < len(arr); j++ {
+			if jsonEqual(arr[i], arr[j]) {
+				return []*pyError{newError("%s has non-unique elements", PyRepr(arr))}
 			}
 		}
-		return []*pyError{newError("%s is not of type %s", PyRepr(inst), joinReprs(types))}
+	}
+	return nil
+}
 
-	case "enum":
-		enums, _ := v.([]any)
-		for _, e := range enums {
-			if jsonEqual(inst, e) {
-				return nil
-			}
-		}
-		return []*pyError{newError("%s is not one of %s", PyRepr(inst), PyRepr(v))}
+// kwPattern is re.search of the pattern in a string.
+func (w *walker) kwPattern(k string, v, inst any, sch *object, refDepth int) []*pyError {
+	s, ok1 := inst.(string)
+	pat, ok2 := v.(string)
+	if !ok1 || !ok2 || w.search(pat, s) {
+		return nil
+	}
+	return []*pyError{newError("%s does not match %s", PyRepr(s), PyRepr(pat))}
+}
 
-	case "minimum", "maximum":
-		n, ok1 := asNumber(inst)
-		lim, ok2 := asNumber(v)
-		if !ok1 || !ok2 {
-			return nil
+// kwFormat applies the named format checker, if there is one.
+func (w *walker) kwFormat(k string, v, inst any, sch *object, refDepth int) []*pyError {
+	name, _ := v.(string)
+	check := w.formats(name)
+	if check == nil || check(toGeneric(inst)) {
+		return nil
+	}
+	return []*pyError{newError("%s is not a %s", PyRepr(inst), PyRepr(name))}
+}
+
+// kwRequired reports each required property that is missing.
+func (w *walker) kwRequired(k string, v, inst any, sch *object, refDepth int) []*pyError {
+	io, ok := inst.(*object)
+	req, _ := v.([]any)
+	if !ok {
+		return nil
+	}
+	var out []*pyError
+	for _, p := range req {
+		if ps, ok := p.(string); ok && !io.has(ps) {
+			out = append(out, newError("%s is a required property", PyRepr(ps)))
 		}
-		c, ok := cmpNum(n, lim)
-		if !ok {
-			return nil
+	}
+	return out
+}
+
+// kwDependencies applies property and schema dependencies.
+func (w *walker) kwDependencies(k string, v, inst any, sch *object, refDepth int) []*pyError {
+	io, ok1 := inst.(*object)
+	deps, ok2 := v.(*object)
+	if !ok1 || !ok2 {
+		return nil
+	}
+	var out []*pyError
+	for _, p := range deps.keys {
+		if !io.has(p) {
+			continue
 		}
-		if k == "minimum" {
-			if truthy(sch.vals["exclusiveMinimum"]) {
-				if c <= 0 {
-					return []*pyError{newError("%s is less than or equal to the minimum of %s", n.repr(), lim.repr())}
+		if list, ok := deps.vals[p].([]any); ok {
+			for _, each := range list {
+				if es, ok := each.(string); ok && !io.has(es) {
+					out = append(out, newError("%s is a dependency of %s", PyRepr(es), PyRepr(p)))
 				}
-			} else if c < 0 {
-				return []*pyError{newError("%s is less than the minimum of %s", n.repr(), lim.repr())}
 			}
+			continue
+		}
+		out = append(out, w.descend(inst, deps.vals[p], nil, p, refDepth)...)
+	}
+	return out
+}
+
+// kwAllOf reports the errors of every subschema.
+func (w *walker) kwAllOf(k string, v, inst any, sch *object, refDepth int) []*pyError {
+	subs, _ := v.([]any)
+	var out []*pyError
+	for i, sub := range subs {
+		out = append(out, w.descend(inst, sub, nil, i, refDepth)...)
+	}
+	return out
+}
+
+// kwAnyOf fails, with every subschema's errors as context, when none matches.
+func (w *walker) kwAnyOf(k string, v, inst any, sch *object, refDepth int) []*pyError {
+	subs, _ := v.([]any)
+	var all []*pyError
+	for i, sub := range subs {
+		errs := w.descend(inst, sub, nil, i, refDepth)
+		if len(errs) == 0 {
 			return nil
 		}
-		if truthy(sch.vals["exclusiveMaximum"]) {
-			if c >= 0 {
-				return []*pyError{newError("%s is greater than or equal to the maximum of %s", n.repr(), lim.repr())}
-			}
-		} else if c > 0 {
-			return []*pyError{newError("%s is greater than the maximum of %s", n.repr(), lim.repr())}
-		}
-		return nil
+		all = append(all, errs...)
+	}
+	e := newError("%s is not valid under any of the given schemas", PyRepr(inst))
+	e.context = all
+	return []*pyError{e}
+}
 
-	case "multipleOf":
-		n, ok1 := asNumber(inst)
-		d, ok2 := asNumber(v)
-		if !ok1 || !ok2 || isMultiple(n, d) {
-			return nil
+// kwOneOf fails when no subschema or more than one matches.
+func (w *walker) kwOneOf(k string, v, inst any, sch *object, refDepth int) []*pyError {
+	subs, _ := v.([]any)
+	var all []*pyError
+	first := -1
+	for i, sub := range subs {
+		errs := w.descend(inst, sub, nil, i, refDepth)
+		if len(errs) == 0 {
+			first = i
+			break
 		}
-		return []*pyError{newError("%s is not a multiple of %s", n.repr(), d.repr())}
-
-	case "minLength", "maxLength":
-		s, ok := inst.(string)
-		if !ok {
-			return nil
-		}
-		if lengthFails(k, utf8.RuneCountInString(s), v) {
-			return []*pyError{newError("%s is too %s", PyRepr(s), shortOrLong(k))}
-		}
-		return nil
-
-	case "minItems", "maxItems":
-		arr, ok := inst.([]any)
-		if !ok {
-			return nil
-		}
-		if lengthFails(k, len(arr), v) {
-			return []*pyError{newError("%s is too %s", PyRepr(arr), shortOrLong(k))}
-		}
-		return nil
-
-	case "minProperties", "maxProperties":
-		io, ok := inst.(*object)
-		if !ok || !lengthFails(k, len(io.keys), v) {
-			return nil
-		}
-		if k == "minProperties" {
-			return []*pyError{newError("%s does not have enough properties", PyRepr(io))}
-		}
-		return []*pyError{newError("%s has too many properties", PyRepr(io))}
-
-	case "uniqueItems":
-		arr, ok := inst.([]any)
-		if !ok || !truthy(v) {
-			return nil
-		}
-		for i := range arr {
-			for j := i + 1; j < len(arr); j++ {
-				if jsonEqual(arr[i], arr[j]) {
-					return []*pyError{newError("%s has non-unique elements", PyRepr(arr))}
-				}
-			}
-		}
-		return nil
-
-	case "pattern":
-		s, ok1 := inst.(string)
-		pat, ok2 := v.(string)
-		if !ok1 || !ok2 || w.search(pat, s) {
-			return nil
-		}
-		return []*pyError{newError("%s does not match %s", PyRepr(s), PyRepr(pat))}
-
-	case "format":
-		name, _ := v.(string)
-		check := w.formats(name)
-		if check == nil || check(toGeneric(inst)) {
-			return nil
-		}
-		return []*pyError{newError("%s is not a %s", PyRepr(inst), PyRepr(name))}
-
-	case "required":
-		io, ok := inst.(*object)
-		req, _ := v.([]any)
-		if !ok {
-			return nil
-		}
-		var out []*pyError
-		for _, p := range req {
-			if ps, ok := p.(string); ok && !io.has(ps) {
-				out = append(out, newError("%s is a required property", PyRepr(ps)))
-			}
-		}
-		return out
-
-	case "dependencies":
-		io, ok1 := inst.(*object)
-		deps, ok2 := v.(*object)
-		if !ok1 || !ok2 {
-			return nil
-		}
-		var out []*pyError
-		for _, p := range deps.keys {
-			if !io.has(p) {
-				continue
-			}
-			if list, ok := deps.vals[p].([]any); ok {
-				for _, each := range list {
-					if es, ok := each.(string); ok && !io.has(es) {
-						out = append(out, newError("%s is a dependency of %s", PyRepr(es), PyRepr(p)))
-					}
-				}
-				continue
-			}
-			out = append(out, w.descend(inst, deps.vals[p], nil, p, refDepth)...)
-		}
-		return out
-
-	case "allOf":
-		subs, _ := v.([]any)
-		var out []*pyError
-		for i, sub := range subs {
-			out = append(out, w.descend(inst, sub, nil, i, refDepth)...)
-		}
-		return out
-
-	case "anyOf":
-		subs, _ := v.([]any)
-		var all []*pyError
-		for i, sub := range subs {
-			errs := w.descend(inst, sub, nil, i, refDepth)
-			if len(errs) == 0 {
-				return nil
-			}
-			all = append(all, errs...)
-		}
+		all = append(all, errs...)
+	}
+	if first < 0 {
 		e := newError("%s is not valid under any of the given schemas", PyRepr(inst))
 		e.context = all
 		return []*pyError{e}
-
-	case "oneOf":
-		subs, _ := v.([]any)
-		var all []*pyError
-		first := -1
-		for i, sub := range subs {
-			errs := w.descend(inst, sub, nil, i, refDepth)
-			if len(errs) == 0 {
-				first = i
-				break
-			}
-			all = append(all, errs...)
-		}
-		if first < 0 {
-			e := newError("%s is not valid under any of the given schemas", PyRepr(inst))
-			e.context = all
-			return []*pyError{e}
-		}
-		var more []any
-		for _, sub := range subs[first+1:] {
-			if w.isValid(inst, sub, refDepth) {
-				more = append(more, sub)
-			}
-		}
-		if len(more) == 0 {
-			return nil
-		}
-		more = append(more, subs[first])
-		return []*pyError{newError("%s is valid under each of %s", PyRepr(inst), joinReprs(more))}
-
-	case "not":
-		if !w.isValid(inst, v, refDepth) {
-			return nil
-		}
-		return []*pyError{newError("%s should not be valid under %s", PyRepr(inst), PyRepr(v))}
 	}
-	return nil
+	var more []any
+	for _, sub := range subs[first+1:] {
+		if w.isValid(inst, sub, refDepth) {
+			more = append(more, sub)
+		}
+	}
+	if len(more) == 0 {
+		return nil
+	}
+	more = append(more, subs[first])
+	return []*pyError{newError("%s is valid under each of %s", PyRepr(inst), joinReprs(more))}
+}
+
+// kwNot fails when the subschema matches.
+func (w *walker) kwNot(k string, v, inst any, sch *object, refDepth int) []*pyError {
+	if !w.isValid(inst, v, refDepth) {
+		return nil
+	}
+	return []*pyError{newError("%s should not be valid under %s", PyRepr(inst), PyRepr(v))}
 }
 
 // additionalProperties is find_additional_properties, in instance order

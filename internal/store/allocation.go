@@ -5,8 +5,8 @@ import (
 	"errors"
 	"sort"
 	"strings"
-	"time"
 
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/openstack-placement-go/placement/internal/placement"
@@ -48,46 +48,6 @@ func (s *Store) SetAllocations(ctx context.Context, set placement.AllocationSet)
 	return err
 }
 
-// errUnknownProvider marks the 400 of a write naming a provider that does
-// not exist.
-var errUnknownProvider = errors.New("unknown provider")
-
-// leaveGhostConsumers reproduces upstream quirk Q1 (spec 06 §13) after a
-// write failed with cause, the "provider does not exist" 400: upstream has
-// already committed the consumers (and projects, users, types) of the
-// write and does not remove them on this path, so a new consumer is left
-// at generation 0 without allocations and the next 1.28+ write must send
-// consumer_generation 0. Existing consumers are left unchanged. Returns
-// cause unless the database fails.
-func (s *Store) leaveGhostConsumers(ctx context.Context, set placement.AllocationSet, cause error) error {
-	err := s.withTx(ctx, func(tx pgx.Tx) error {
-		k := newKnown()
-		for _, w := range set {
-			var attrs consumerAttrs
-			var err error
-			if attrs.ProjectID, err = ensureID(ctx, tx, k.projects, insertProject, selectProject, w.ProjectID); err != nil {
-				return err
-			}
-			if attrs.UserID, err = ensureID(ctx, tx, k.users, insertUser, selectUser, w.UserID); err != nil {
-				return err
-			}
-			if err := ensureType(ctx, tx, k, w, &attrs); err != nil {
-				return err
-			}
-			var id int
-			err = tx.QueryRow(ctx, insertConsumer, w.ConsumerUUID, attrs.ProjectID, attrs.UserID, attrs.TypeID).Scan(&id)
-			if err != nil && !isNoRows(err) {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return cause
-}
-
 // retryAllocations runs fn in a transaction, retrying as SetAllocations
 // describes.
 func (s *Store) retryAllocations(ctx context.Context, fn func(tx pgx.Tx) error) error {
@@ -102,7 +62,7 @@ func (s *Store) retryAllocations(ctx context.Context, fn func(tx pgx.Tx) error) 
 			err = &placement.Error{Kind: placement.Conflict, Code: placement.CodeConcurrentUpdate,
 				Message: MsgConcurrentUpdate, Err: ErrAllocationConcurrentUpdate}
 			reason = "generation"
-		case pgCode(err) == serializationFailure || pgCode(err) == deadlockDetected:
+		case pgCode(err) == pgerrcode.SerializationFailure || pgCode(err) == pgerrcode.DeadlockDetected:
 			reason = pgCode(err)
 		default:
 			return err
@@ -132,17 +92,18 @@ type allocRow struct {
 	used     int
 }
 
-// setAllocationsTx is the body of the write path inside tx: Phase A
+// setAllocationsTx is the body of SetAllocations' transaction: Phase A
 // (projects, users, types, consumers and their generations), Phase B
 // (providers and rows), then the replacement with capacity checks and
-// generation bumps. The reshaper calls it inside its own transaction.
+// generation bumps.
 func setAllocationsTx(ctx context.Context, tx pgx.Tx, set placement.AllocationSet) error {
 	return writeAllocationsTx(ctx, tx, set, nil)
 }
 
 // writeAllocationsTx is setAllocationsTx with a hook run after the
-// consumers are updated and right before the replacement: the reshaper's
-// interim inventory step (spec 08 §2).
+// consumers are updated and right before the replacement. The reshaper
+// (Store.Reshape) calls it inside its own transaction, with its interim
+// inventory step (spec 08 §2) as the hook.
 func writeAllocationsTx(ctx context.Context, tx pgx.Tx, set placement.AllocationSet, beforeReplace func() error) error {
 	k, err := prefetch(ctx, tx, set)
 	if err != nil {
@@ -292,15 +253,24 @@ func replaceAllocations(ctx context.Context, tx pgx.Tx, set placement.Allocation
 	for _, r := range rows {
 		inRows[r.consumer] = true
 	}
+	gens, err := lockAndCheck(ctx, tx, set, rows, inRows, rpIDs, classIDs)
+	if err != nil {
+		return err
+	}
+	return writeRows(ctx, tx, set, consumers, rows, inRows, rpIDs, gens)
+}
+
+// lockAndCheck locks the providers rpIDs, deletes the rows of the written
+// consumers (inRows) and reads inventory and the remaining usage, in one
+// round trip, then checks the new rows. It returns the providers'
+// generations.
+func lockAndCheck(ctx context.Context, tx pgx.Tx, set placement.AllocationSet, rows []allocRow, inRows []bool, rpIDs []int, classIDs map[string]int) (map[int]int, error) {
 	var touched []string
 	for i, ok := range inRows {
 		if ok {
 			touched = append(touched, set[i].ConsumerUUID)
 		}
 	}
-
-	// Lock, delete the written consumers' rows, read inventory and the
-	// remaining usage: one round trip.
 	var (
 		b     pgx.Batch
 		gens  map[int]int
@@ -323,18 +293,23 @@ func replaceAllocations(ctx context.Context, tx pgx.Tx, set placement.Allocation
 	}
 	queueInventoriesAndUsage(&b, rpIDs, classIDs, &invs, &usage)
 	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
-		return err
+		return nil, err
 	}
 	if len(gens) != len(rpIDs) {
-		return errRetryable // a provider was deleted since the prefetch
+		return nil, errRetryable // a provider was deleted since the prefetch
 	}
 	if err := checkRows(rows, classIDs, invs, usage, freed); err != nil {
-		return err
+		return nil, err
 	}
+	return gens, nil
+}
 
-	// Every write: one round trip. A failed compare-and-swap is reported
-	// after the batch and rolls all of it back.
-	b = pgx.Batch{}
+// writeRows inserts the new rows, bumps the generations of the providers
+// (from gens) and of the written consumers, and deletes the consumers left
+// without allocations: one round trip. A failed compare-and-swap is
+// reported after the batch and rolls all of it back.
+func writeRows(ctx context.Context, tx pgx.Tx, set placement.AllocationSet, consumers []consumer, rows []allocRow, inRows []bool, rpIDs []int, gens map[int]int) error {
+	var b pgx.Batch
 	var insRP, insRC, insUsed []int
 	var insConsumer []string
 	for _, r := range rows {
@@ -634,94 +609,4 @@ func (s *Store) DeleteAllocations(ctx context.Context, consumerUUID string) erro
 		}
 		return deleteConsumersWithoutAllocations(ctx, tx, []string{consumerUUID})
 	})
-}
-
-// Allocation is one stored allocation row with what the GET endpoints show.
-type Allocation struct {
-	ProviderUUID       string
-	ProviderGeneration int
-	ConsumerUUID       string
-	ConsumerGeneration int
-	ResourceClass      string
-	Used               int
-	CreatedAt          time.Time
-}
-
-// ConsumerAllocationList is a consumer's allocations with the consumer's
-// attributes (meaningless when Allocations is empty).
-type ConsumerAllocationList struct {
-	Allocations  []Allocation
-	ProjectID    string
-	UserID       string
-	Generation   int
-	ConsumerType *string // nil: no type recorded ("unknown")
-}
-
-// AllocationsForConsumer returns the allocations of the consumer whose uuid
-// is exactly consumerUUID; an unknown consumer has none.
-func (s *Store) AllocationsForConsumer(ctx context.Context, consumerUUID string) (ConsumerAllocationList, error) {
-	var out ConsumerAllocationList
-	rows, err := s.db.Query(ctx, `
-SELECT rp.uuid, rp.generation, rc.name, a.used, COALESCE(a.created_at, `+now+`),
-       c.generation, p.external_id, u.external_id, ct.name
-FROM allocations a
-JOIN resource_providers rp ON rp.id = a.resource_provider_id
-JOIN resource_classes rc ON rc.id = a.resource_class_id
-JOIN consumers c ON c.uuid = a.consumer_id
-JOIN projects p ON p.id = c.project_id
-JOIN users u ON u.id = c.user_id
-LEFT JOIN consumer_types ct ON ct.id = c.consumer_type_id
-WHERE a.consumer_id = $1
-ORDER BY rp.uuid, rc.name`, consumerUUID)
-	if err != nil {
-		return out, err
-	}
-	var a Allocation
-	_, err = pgx.ForEachRow(rows, []any{&a.ProviderUUID, &a.ProviderGeneration, &a.ResourceClass, &a.Used, &a.CreatedAt,
-		&out.Generation, &out.ProjectID, &out.UserID, &out.ConsumerType}, func() error {
-		a.ConsumerUUID = consumerUUID
-		a.ConsumerGeneration = out.Generation
-		out.Allocations = append(out.Allocations, a)
-		return nil
-	})
-	return out, err
-}
-
-// AllocationsForProvider returns the provider and its allocations. An
-// unknown provider is NotFound "Resource provider '<uuid>' not found: No
-// resource provider with uuid <uuid> found".
-func (s *Store) AllocationsForProvider(ctx context.Context, rpUUID string) (Provider, []Allocation, error) {
-	var out []Allocation
-	var rp Provider
-	err := s.readTx(ctx, func(tx pgx.Tx) error {
-		out = nil // withTx may run this again
-		var err error
-		rp, err = providerByUUID(ctx, tx, rpUUID)
-		if placement.KindOf(err) == placement.NotFound {
-			return notFound("Resource provider '%s' not found: %v", rpUUID, err)
-		}
-		if err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, `
-SELECT c.uuid, c.generation, rc.name, a.used, COALESCE(a.created_at, `+now+`)
-FROM allocations a
-JOIN resource_classes rc ON rc.id = a.resource_class_id
-JOIN consumers c ON c.uuid = a.consumer_id
-JOIN projects p ON p.id = c.project_id
-JOIN users u ON u.id = c.user_id
-WHERE a.resource_provider_id = $1
-ORDER BY c.uuid, rc.name`, rp.ID)
-		if err != nil {
-			return err
-		}
-		var a Allocation
-		_, err = pgx.ForEachRow(rows, []any{&a.ConsumerUUID, &a.ConsumerGeneration, &a.ResourceClass, &a.Used, &a.CreatedAt}, func() error {
-			a.ProviderUUID, a.ProviderGeneration = rp.UUID, rp.Generation
-			out = append(out, a)
-			return nil
-		})
-		return err
-	})
-	return rp, out, err
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -28,7 +29,7 @@ func TestRetryAllocations(t *testing.T) {
 	}{
 		{name: "provider conflicts are retried until success", failures: []error{store.ErrRetryable, store.ErrRetryable}, wantCalls: 3},
 		{name: "serialization failures and deadlocks are retried",
-			failures:  []error{&pgconn.PgError{Code: "40001"}, &pgconn.PgError{Code: "40P01"}},
+			failures:  []error{&pgconn.PgError{Code: pgerrcode.SerializationFailure}, &pgconn.PgError{Code: pgerrcode.DeadlockDetected}},
 			wantCalls: 3},
 		{name: "provider conflicts give up after the configured attempts",
 			failures:  []error{store.ErrRetryable, store.ErrRetryable, store.ErrRetryable, store.ErrRetryable, store.ErrRetryable},

@@ -8,18 +8,30 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/openstack-placement-go/placement/internal/engine"
-	"github.com/openstack-placement-go/placement/internal/placement"
 )
 
-// Messages for unknown names in GET /allocation_candidates (spec 07 §3 step 8).
-const (
-	msgCandidateNoClass = "Invalid resource class in resources parameter: No such resource class %s."
-	msgCandidateNoTrait = "No such trait(s): %s."
-)
+// CandidateNames are the resource classes and traits of a request (its
+// Classes and Traits) that exist, in no particular order.
+type CandidateNames struct {
+	Classes []string
+	Traits  []string
+}
 
-// candidateNames finds which of the request's classes and traits exist and
-// reports the first unknown one in upstream's order: root_required traits,
-// then per group its classes and then its traits.
+// complete reports whether every class and trait of req exists.
+func (n CandidateNames) complete(req *engine.Request) bool {
+	for _, c := range req.Classes() {
+		if !slices.Contains(n.Classes, c) {
+			return false
+		}
+	}
+	for _, t := range req.Traits() {
+		if !slices.Contains(n.Traits, t) {
+			return false
+		}
+	}
+	return true
+}
+
 const (
 	candidateClassesSQL = `SELECT id, name FROM resource_classes WHERE name = ANY($1)`
 	candidateTraitsSQL  = `SELECT name FROM traits WHERE name = ANY($1)`
@@ -55,39 +67,37 @@ WITH sharing AS (
 SELECT DISTINCT COALESCE(rp.root_provider_id, rp.id)
 FROM resource_providers rp JOIN members m ON m.id = rp.id`
 
-// CandidateSnapshot checks the names the request uses (unknown classes and
-// traits are 400 errors with upstream's messages) and returns a snapshot
-// that reflects every write committed before the call: with CandidateCache
-// the shared in-process snapshot of every provider tree (changes.go) while
-// the database's change capture is in place, else the provider trees relevant to the request (see candidateRootsSQL)
-// with their inventories, usage, traits and aggregates, loaded in one
-// read-only repeatable-read transaction with a fixed number of set-based
-// queries.
+// CandidateSnapshot returns the classes and traits of req that exist and a
+// snapshot that reflects every write committed before the call. With
+// CandidateCache that is the shared in-process snapshot of every provider
+// tree (changes.go) while the database's change capture is in place.
+// Otherwise it holds the provider trees relevant to the request (see
+// candidateRootsSQL) with their inventories, usage, traits and aggregates,
+// loaded in one read-only repeatable-read transaction with a fixed number
+// of set-based queries; then it is nil when some name is unknown, as the
+// caller rejects such a request.
 //
 // It only reads, so a lost connection makes it start again (at most
 // connRetries times).
-func (s *Store) CandidateSnapshot(ctx context.Context, req *engine.Request) (*engine.Snapshot, error) {
+func (s *Store) CandidateSnapshot(ctx context.Context, req *engine.Request) (*engine.Snapshot, CandidateNames, error) {
 	for attempt := 0; ; attempt++ {
-		snap, err := s.candidateSnapshot(ctx, req)
+		snap, names, err := s.candidateSnapshot(ctx, req)
 		if err == nil || !connLost(err) || attempt == connRetries || ctx.Err() != nil {
-			return snap, err
+			return snap, names, err
 		}
 	}
 }
 
-func (s *Store) candidateSnapshot(ctx context.Context, req *engine.Request) (*engine.Snapshot, error) {
+func (s *Store) candidateSnapshot(ctx context.Context, req *engine.Request) (*engine.Snapshot, CandidateNames, error) {
 	if s.CandidateCache {
 		snap, classes, traits, err := s.candidates.snapshot(ctx, s, req.Classes(), req.Traits())
 		if errors.Is(err, errNoCapture) {
 			return s.loadCandidateSnapshot(ctx, req)
 		}
 		if err != nil {
-			return nil, err
+			return nil, CandidateNames{}, err
 		}
-		if err := checkNames(req, classes, traits); err != nil {
-			return nil, err
-		}
-		return snap, nil
+		return snap, CandidateNames{Classes: classes, Traits: traits}, nil
 	}
 	return s.loadCandidateSnapshot(ctx, req)
 }
@@ -111,39 +121,40 @@ func (s *Store) CachedSnapshot() *engine.Snapshot {
 // snapshot also holds the tree of the provider with uuid explain (if it
 // exists), which adds no candidate: a tree that CandidateSnapshot leaves
 // out can host none.
-func (s *Store) ExplainSnapshot(ctx context.Context, req *engine.Request, explain string) (*engine.Snapshot, error) {
-	snap, err := s.CandidateSnapshot(ctx, req)
-	if err != nil || explain == "" {
-		return snap, err
+func (s *Store) ExplainSnapshot(ctx context.Context, req *engine.Request, explain string) (*engine.Snapshot, CandidateNames, error) {
+	snap, names, err := s.CandidateSnapshot(ctx, req)
+	if err != nil || snap == nil || explain == "" {
+		return snap, names, err
 	}
 	if _, ok := snap.ProviderByUUID(explain); ok {
-		return snap, nil
+		return snap, names, nil
 	}
 	for attempt := 0; ; attempt++ {
-		snap, err := s.loadCandidateSnapshot(ctx, req, explain)
+		snap, names, err := s.loadCandidateSnapshot(ctx, req, explain)
 		if err == nil || !connLost(err) || attempt == connRetries || ctx.Err() != nil {
-			return snap, err
+			return snap, names, err
 		}
 	}
 }
 
 // loadCandidateSnapshot loads the trees relevant to req, and those of the
 // providers with uuids also.
-func (s *Store) loadCandidateSnapshot(ctx context.Context, req *engine.Request, also ...string) (*engine.Snapshot, error) {
+func (s *Store) loadCandidateSnapshot(ctx context.Context, req *engine.Request, also ...string) (*engine.Snapshot, CandidateNames, error) {
+	var names CandidateNames
 	tx, err := s.db.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return nil, err
+		return nil, names, err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	// The unnest joins are badly estimated; JIT compilation would cost more
 	// than the queries themselves.
 	if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
-		return nil, err
+		return nil, names, err
 	}
 
-	classIDs, err := checkCandidateNames(ctx, tx, req)
-	if err != nil {
-		return nil, err
+	names, classIDs, err := candidateNames(ctx, tx, req)
+	if err != nil || !names.complete(req) {
+		return nil, names, err // the request fails: load nothing
 	}
 	inTrees := slices.Clone(also)
 	resourceless := false
@@ -155,57 +166,55 @@ func (s *Store) loadCandidateSnapshot(ctx context.Context, req *engine.Request, 
 	}
 	var nested bool
 	if err := tx.QueryRow(ctx, candidateNestedSQL).Scan(&nested); err != nil {
-		return nil, err
+		return nil, names, err
 	}
 	rows, err := tx.Query(ctx, candidateRootsSQL, classIDs, inTrees, resourceless)
 	if err != nil {
-		return nil, err
+		return nil, names, err
 	}
 	roots, err := pgx.CollectRows(rows, pgx.RowTo[int32])
 	if err != nil {
-		return nil, err
+		return nil, names, err
 	}
 	if len(roots) == 0 {
-		return engine.NewSnapshot(nil, nested)
+		snap, err := engine.NewSnapshot(nil, nested)
+		return snap, names, err
 	}
 	data, err := loadProviderData(ctx, tx, &treeSelection{roots: roots})
 	if err != nil {
-		return nil, err
+		return nil, names, err
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return nil, err
+		return nil, names, err
 	}
-	return engine.NewSnapshot(data, nested)
+	snap, err := engine.NewSnapshot(data, nested)
+	return snap, names, err
 }
 
-func checkCandidateNames(ctx context.Context, tx pgx.Tx, req *engine.Request) ([]int32, error) {
+// candidateNames finds which of the request's classes and traits exist,
+// and the ids of the classes of every group (0 for an unknown one).
+func candidateNames(ctx context.Context, tx pgx.Tx, req *engine.Request) (CandidateNames, []int32, error) {
+	var names CandidateNames
 	rows, err := tx.Query(ctx, candidateClassesSQL, req.Classes())
 	if err != nil {
-		return nil, err
+		return names, nil, err
 	}
 	classes := map[string]int32{}
 	var id int32
 	var name string
 	if _, err := pgx.ForEachRow(rows, []any{&id, &name}, func() error {
 		classes[name] = id
+		names.Classes = append(names.Classes, name)
 		return nil
 	}); err != nil {
-		return nil, err
+		return names, nil, err
 	}
 	rows, err = tx.Query(ctx, candidateTraitsSQL, req.Traits())
 	if err != nil {
-		return nil, err
+		return names, nil, err
 	}
-	traits, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, 0, len(classes))
-	for n := range classes {
-		names = append(names, n)
-	}
-	if err := checkNames(req, names, traits); err != nil {
-		return nil, err
+	if names.Traits, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+		return names, nil, err
 	}
 	var ids []int32
 	for _, g := range req.Groups {
@@ -213,41 +222,5 @@ func checkCandidateNames(ctx context.Context, tx pgx.Tx, req *engine.Request) ([
 			ids = append(ids, classes[r.Class])
 		}
 	}
-	return ids, nil
-}
-
-// checkNames reports the first class or trait of req missing from the
-// existing ones, in upstream's order: root_required traits, then per
-// group its classes and then its traits.
-func checkNames(req *engine.Request, classes, traits []string) error {
-	checkTraits := func(names []string) error {
-		for _, n := range names {
-			if !slices.Contains(traits, n) {
-				return placement.E(placement.Invalid, msgCandidateNoTrait, n)
-			}
-		}
-		return nil
-	}
-	if err := checkTraits(req.RootRequired); err != nil {
-		return err
-	}
-	if err := checkTraits(req.RootForbidden); err != nil {
-		return err
-	}
-	for _, g := range req.Groups {
-		for _, r := range g.Resources {
-			if !slices.Contains(classes, r.Class) {
-				return placement.E(placement.Invalid, msgCandidateNoClass, r.Class)
-			}
-		}
-		for _, set := range g.Required {
-			if err := checkTraits(set); err != nil {
-				return err
-			}
-		}
-		if err := checkTraits(g.Forbidden); err != nil {
-			return err
-		}
-	}
-	return nil
+	return names, ids, nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/openstack-placement-go/placement/internal/engine"
+	"github.com/openstack-placement-go/placement/internal/handler/candidate"
 	"github.com/openstack-placement-go/placement/internal/microversion"
 	"github.com/openstack-placement-go/placement/internal/store"
 	"github.com/openstack-placement-go/placement/internal/testdb"
@@ -39,12 +40,12 @@ func BenchmarkCandidateSnapshot(b *testing.B) {
 	}
 	for _, q := range []string{"resources=VCPU:1", "resources=VCPU:1&limit=5"} {
 		b.Run(q, func(b *testing.B) {
-			req, err := engine.Parse(q, microversion.Version{Major: 1, Minor: 39})
+			req, err := candidate.ParseQuery(q, microversion.Version{Major: 1, Minor: 39})
 			if err != nil {
 				b.Fatal(err)
 			}
 			for b.Loop() {
-				snap, err := s.CandidateSnapshot(ctx, req)
+				snap, _, err := s.CandidateSnapshot(ctx, req)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -2,9 +2,14 @@ package store_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net"
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgerrcode"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/openstack-placement-go/placement/internal/placement"
 	"github.com/openstack-placement-go/placement/internal/store"
@@ -25,5 +30,35 @@ func TestClassify_TextTheDatabaseRefuses(t *testing.T) {
 	}
 	if other := store.Classify(context.Canceled); other != context.Canceled {
 		t.Fatalf("Classify(context.Canceled) = %v, want it unchanged", other)
+	}
+}
+
+func TestClassify_Kinds(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		err  error
+		want placement.Kind
+	}{
+		{"a refused connection", &net.OpError{Op: "dial", Err: errors.New("connection refused")}, placement.Unavailable},
+		{"a wrapped connection failure", fmt.Errorf("listing: %w", &pgconn.PgError{Code: pgerrcode.ConnectionFailure}), placement.Unavailable},
+		{"an admin shutdown", &pgconn.PgError{Code: pgerrcode.AdminShutdown}, placement.Unavailable},
+		{"a server not yet accepting connections", &pgconn.PgError{Code: pgerrcode.CannotConnectNow}, placement.Unavailable},
+		{"an internal error with a connection cause", &placement.Error{Kind: placement.Internal, Err: errors.New("conn closed")}, placement.Unavailable},
+		{"a constraint violation stays internal", &pgconn.PgError{Code: pgerrcode.ForeignKeyViolation}, placement.Internal},
+		{"a NUL byte the database refused", fmt.Errorf("creating: %w", &pgconn.PgError{Code: pgerrcode.CharacterNotInRepertoire}), placement.Invalid},
+		{"an untranslatable character", &placement.Error{Kind: placement.Internal, Err: &pgconn.PgError{Code: pgerrcode.UntranslatableCharacter}}, placement.Invalid},
+		{"anything else", errors.New("boom"), placement.Internal},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := placement.KindOf(store.Classify(tt.err)); got != tt.want {
+				t.Fatalf("kind = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	if store.Classify(nil) != nil {
+		t.Fatal("Classify(nil) is not nil")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -94,7 +95,7 @@ func (s *Store) CreateInventory(ctx context.Context, uuid, class string, inv pla
 			return err
 		}
 		err = insertInventory(ctx, tx, p.ID, rc.ID, inv)
-		if pgCode(err) == uniqueViolation {
+		if pgCode(err) == pgerrcode.UniqueViolation {
 			return placement.E(placement.Conflict, "Update conflict: %s", dbDetail(err)).WithCode(placement.CodeConcurrentUpdate)
 		}
 		return err
@@ -328,7 +329,7 @@ func replaceInventories(ctx context.Context, tx pgx.Tx, p Provider, invs map[str
 		commitWithNextBatch(tx)
 	}
 	err := tx.SendBatch(ctx, &b).Close()
-	if pgCode(err) == uniqueViolation {
+	if pgCode(err) == pgerrcode.UniqueViolation {
 		return placement.E(placement.Conflict, "update conflict: %s", dbDetail(err)).WithCode(placement.CodeConcurrentUpdate)
 	}
 	return err

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/openstack-placement-go/placement/internal/placement"
@@ -336,11 +337,11 @@ func (s *Store) CreateProvider(ctx context.Context, np NewProvider) (Provider, e
 		}
 		p, err := pgx.CollectExactlyOneRow(rows, scanProvider)
 		switch {
-		case pgCode(err) == uniqueViolation && pgConstraint(err) == "uniq_resource_providers0uuid":
+		case pgCode(err) == pgerrcode.UniqueViolation && pgConstraint(err) == "uniq_resource_providers0uuid":
 			return p, placement.E(placement.Conflict, msgDuplicateUUID, np.UUID).WithCode(placement.CodeDuplicateName)
-		case pgCode(err) == uniqueViolation:
+		case pgCode(err) == pgerrcode.UniqueViolation:
 			return p, placement.E(placement.Conflict, msgDuplicateName, np.Name).WithCode(placement.CodeDuplicateName)
-		case pgCode(err) == foreignKeyViolation:
+		case pgCode(err) == pgerrcode.ForeignKeyViolation:
 			return p, fail(placement.Invalid, msgParentMissing)
 		}
 		return p, err
@@ -415,7 +416,7 @@ func (s *Store) UpdateProvider(ctx context.Context, uuid string, u ProviderUpdat
 		}
 		if p.Name != u.Name {
 			_, err := tx.Exec(ctx, `UPDATE resource_providers SET name = $2, updated_at = `+now+` WHERE id = $1`, p.ID, u.Name)
-			if pgCode(err) == uniqueViolation {
+			if pgCode(err) == pgerrcode.UniqueViolation {
 				return placement.E(placement.Conflict, msgDuplicateRename, u.Name).WithCode(placement.CodeDuplicateName)
 			}
 			if err != nil {
@@ -571,7 +572,7 @@ func (s *Store) DeleteProvider(ctx context.Context, uuid string) error {
 			`DELETE FROM resource_providers WHERE id = $1`,
 		} {
 			_, err := tx.Exec(ctx, q, id)
-			if pgCode(err) == foreignKeyViolation {
+			if pgCode(err) == pgerrcode.ForeignKeyViolation {
 				// A child was inserted since the check above.
 				return cannotDeleteParent
 			}

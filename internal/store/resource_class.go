@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/openstack-placement-go/placement/internal/placement"
@@ -86,7 +87,7 @@ SELECT ` + now + `, GREATEST(COALESCE(MAX(id) + 1, 0), $2), $1 FROM resource_cla
 		if err == nil {
 			return true, nil
 		}
-		if pgCode(err) != uniqueViolation {
+		if pgCode(err) != pgerrcode.UniqueViolation {
 			return false, err
 		}
 		if pgConstraint(err) == "uniq_resource_classes0name" {
@@ -109,7 +110,7 @@ func (s *Store) RenameResourceClass(ctx context.Context, from, to string) (Resou
 			return placement.E(placement.Invalid, "Cannot update standard resource class %s", from)
 		}
 		_, err = tx.Exec(ctx, `UPDATE resource_classes SET name = $1, updated_at = `+now+` WHERE id = $2`, to, rc.ID)
-		if pgCode(err) == uniqueViolation {
+		if pgCode(err) == pgerrcode.UniqueViolation {
 			return placement.E(placement.Conflict, "Resource class already exists: %s", to)
 		}
 		if err != nil {

@@ -137,14 +137,6 @@ func (s *Store) tryTx(ctx context.Context, fn func(tx pgx.Tx) error) (committing
 	return true, tx.Commit(ctx)
 }
 
-// SQLSTATE codes the store interprets.
-const (
-	uniqueViolation      = "23505"
-	foreignKeyViolation  = "23503"
-	serializationFailure = "40001"
-	deadlockDetected     = "40P01"
-)
-
 // pgCode returns the SQLSTATE of err, or "".
 func pgCode(err error) string {
 	var pe *pgconn.PgError

@@ -80,11 +80,9 @@ func Version(r *http.Request) microversion.Version { return microversion.From(r.
 func DecodeBody(r *http.Request, s *schema.Schema, dst any) (any, error) {
 	data, err := io.ReadAll(r.Body)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, &placement.Error{Kind: placement.Invalid, Message: "Request body too large", Err: err}
-		}
-		return nil, placement.E(placement.Invalid, "Malformed JSON: %v", err)
+		// The cause stays wrapped: the renderer answers a body over the
+		// limit (*http.MaxBytesError) with 413 whatever the kind here.
+		return nil, &placement.Error{Kind: placement.Invalid, Message: "Malformed JSON: " + err.Error(), Err: err}
 	}
 	var doc any
 	if s == nil {

@@ -1,6 +1,6 @@
 // Package candidate serves GET /allocation_candidates (microversion 1.10+):
-// parse the query (internal/candidate), load the relevant provider trees
-// (store), generate, and serialise the result for the request's
+// parse the query (query.go), load the relevant provider trees (store),
+// check the names it uses, generate (internal/engine), and serialise the result for the request's
 // microversion.
 package candidate
 
@@ -54,7 +54,7 @@ const msgTimeout = "The allocation candidates for this request took longer than 
 // away.
 func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
 	v := web.Version(r)
-	req, err := engine.Parse(r.URL.RawQuery, v)
+	req, err := ParseQuery(r.URL.RawQuery, v)
 	if err != nil {
 		return err
 	}
@@ -94,13 +94,16 @@ func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
 			}
 		})
 	}
-	snap, err := h.Store.CandidateSnapshot(ctx, req)
+	snap, names, err := h.Store.CandidateSnapshot(ctx, req)
 	wg.Wait()
 	if guessBody != nil {
 		defer putBody(guessBody)
 	}
 	if err != nil {
 		return h.bounded(ctx, err)
+	}
+	if err := checkNames(req, names); err != nil {
+		return err
 	}
 	var res *engine.Result
 	if snap == guess && guessOK {

@@ -41,7 +41,7 @@ func BenchmarkFlat(b *testing.B) {
 	v := microversion.Version{Major: 1, Minor: 39}
 	for name, q := range map[string]string{"all": "", "limit5": "&limit=5"} {
 		b.Run(name, func(b *testing.B) {
-			req, err := engine.Parse("resources=VCPU:1,DISK_GB:10,MEMORY_MB:256&member_of=aaaaaaaa-0000-4000-8000-000000000000&required=HW_CPU_X86_AVX2"+q, v)
+			req, err := ParseQuery("resources=VCPU:1,DISK_GB:10,MEMORY_MB:256&member_of=aaaaaaaa-0000-4000-8000-000000000000&required=HW_CPU_X86_AVX2"+q, v)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -38,7 +38,7 @@ func (h Handler) Explain(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	req, err := engine.Parse(rest, web.Version(r))
+	req, err := ParseQuery(rest, web.Version(r))
 	if err != nil {
 		return err
 	}
@@ -86,8 +86,11 @@ func ExplainRequest(ctx context.Context, st *store.Store, req *engine.Request, n
 			return nil, err
 		}
 	}
-	snap, err := st.ExplainSnapshot(ctx, req, p.UUID)
+	snap, names, err := st.ExplainSnapshot(ctx, req, p.UUID)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkNames(req, names); err != nil {
 		return nil, err
 	}
 	idx := int32(-1)

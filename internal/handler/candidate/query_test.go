@@ -1,4 +1,4 @@
-package engine
+package candidate
 
 import (
 	"errors"
@@ -6,8 +6,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/openstack-placement-go/placement/internal/engine"
+	"github.com/openstack-placement-go/placement/internal/microversion"
 	"github.com/openstack-placement-go/placement/internal/placement"
+	"github.com/openstack-placement-go/placement/internal/store"
 )
+
+func ver(minor int) microversion.Version { return microversion.Version{Major: 1, Minor: minor} }
 
 const (
 	aggX  = "11111111-1111-1111-1111-111111111111"
@@ -110,16 +115,16 @@ func TestParse_Errors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := Parse(c.query, ver(c.minor))
+			_, err := ParseQuery(c.query, ver(c.minor))
 			var pe *placement.Error
 			if !errors.As(err, &pe) {
-				t.Fatalf("Parse(%q) at 1.%d: err %v, want *placement.Error", c.query, c.minor, err)
+				t.Fatalf("ParseQuery(%q) at 1.%d: err %v, want *placement.Error", c.query, c.minor, err)
 			}
 			// Schema messages go on with python-jsonschema's details
 			// ("Failed validating ..."): the first line is what we assert.
 			msg, _, _ := strings.Cut(pe.Message, "\n")
 			if pe.Kind != placement.Invalid || msg != c.msg || placement.CodeOf(err) != c.code {
-				t.Errorf("Parse(%q) at 1.%d:\n got %d %q %s\nwant 400 %q %s", c.query, c.minor, pe.Kind, pe.Message, placement.CodeOf(err), c.msg, c.code)
+				t.Errorf("ParseQuery(%q) at 1.%d:\n got %d %q %s\nwant 400 %q %s", c.query, c.minor, pe.Kind, pe.Message, placement.CodeOf(err), c.msg, c.code)
 			}
 		})
 	}
@@ -139,49 +144,91 @@ func TestParse_Values(t *testing.T) {
 		name  string
 		minor int
 		query string
-		want  Request
+		want  engine.Request
 	}{
 		{"python int amounts", 10, "resources=VCPU:+1,MEMORY_MB:%201_0%20,DISK_GB:007",
-			Request{Groups: []Group{{Resources: []Resource{{"VCPU", 1}, {"MEMORY_MB", 10}, {"DISK_GB", 7}}}}}},
+			engine.Request{Groups: []engine.Group{{Resources: []engine.Resource{{Class: "VCPU", Amount: 1}, {Class: "MEMORY_MB", Amount: 10}, {Class: "DISK_GB", Amount: 7}}}}}},
 		{"class names are not trimmed, last amount wins", 10, "resources=%20VCPU:1,VCPU:2,VCPU:3",
-			Request{Groups: []Group{{Resources: []Resource{{" VCPU", 1}, {"VCPU", 3}}}}}},
+			engine.Request{Groups: []engine.Group{{Resources: []engine.Resource{{Class: " VCPU", Amount: 1}, {Class: "VCPU", Amount: 3}}}}}},
 		{"last resources value wins", 10, "resources=VCPU:1&resources=DISK_GB:2",
-			Request{Groups: []Group{{Resources: []Resource{{"DISK_GB", 2}}}}}},
+			engine.Request{Groups: []engine.Group{{Resources: []engine.Resource{{Class: "DISK_GB", Amount: 2}}}}}},
 		{"first limit and group_policy", 25, "resources1=VCPU:1&resources2=VCPU:1&limit=10&limit=1&group_policy=isolate&group_policy=none",
-			Request{Limit: 10, GroupPolicy: "isolate", Groups: []Group{{Suffix: "1", Resources: []Resource{{"VCPU", 1}}}, {Suffix: "2", Resources: []Resource{{"VCPU", 1}}}}}},
+			engine.Request{Limit: 10, GroupPolicy: "isolate", Groups: []engine.Group{{Suffix: "1", Resources: []engine.Resource{{Class: "VCPU", Amount: 1}}}, {Suffix: "2", Resources: []engine.Resource{{Class: "VCPU", Amount: 1}}}}}},
 		{"bogus first group_policy behaves as none", 25, "resources1=VCPU:1&resources2=VCPU:1&group_policy=bogus&group_policy=isolate",
-			Request{GroupPolicy: "bogus", Groups: []Group{{Suffix: "1", Resources: []Resource{{"VCPU", 1}}}, {Suffix: "2", Resources: []Resource{{"VCPU", 1}}}}}},
+			engine.Request{GroupPolicy: "bogus", Groups: []engine.Group{{Suffix: "1", Resources: []engine.Resource{{Class: "VCPU", Amount: 1}}}, {Suffix: "2", Resources: []engine.Resource{{Class: "VCPU", Amount: 1}}}}}},
 		{"required last only before 1.39", 38, "resources=VCPU:1&required=A&required=B,!C",
-			Request{NestedAware: true, Groups: []Group{{Resources: []Resource{{"VCPU", 1}}, Required: [][]string{{"B"}}, Forbidden: []string{"C"}}}}},
+			engine.Request{NestedAware: true, Groups: []engine.Group{{Resources: []engine.Resource{{Class: "VCPU", Amount: 1}}, Required: [][]string{{"B"}}, Forbidden: []string{"C"}}}}},
 		{"required all from 1.39", 39, "resources=VCPU:1&required=in:T4,T3&required=T1,!!T2",
-			Request{NestedAware: true, Groups: []Group{{Resources: []Resource{{"VCPU", 1}}, Required: [][]string{{"T3", "T4"}, {"T1"}}, Forbidden: []string{"T2"}}}}},
+			engine.Request{NestedAware: true, Groups: []engine.Group{{Resources: []engine.Resource{{Class: "VCPU", Amount: 1}}, Required: [][]string{{"T3", "T4"}, {"T1"}}, Forbidden: []string{"T2"}}}}},
 		{"any-of with only one forbidden is fine", 39, "resources=VCPU:1&required=in:A,B&required=!A",
-			Request{NestedAware: true, Groups: []Group{{Resources: []Resource{{"VCPU", 1}}, Required: [][]string{{"A", "B"}}, Forbidden: []string{"A"}}}}},
+			engine.Request{NestedAware: true, Groups: []engine.Group{{Resources: []engine.Resource{{Class: "VCPU", Amount: 1}}, Required: [][]string{{"A", "B"}}, Forbidden: []string{"A"}}}}},
 		{"member_of forms", 32, "resources=VCPU:1&member_of=in:" + aggX + "," + aggY + "&member_of=!" + aggX + "&member_of=!in:" + aggY + "&member_of=" + aggY,
-			Request{NestedAware: true, Groups: []Group{{Resources: []Resource{{"VCPU", 1}}, MemberOf: [][]string{{aggX, aggY}, {aggY}}, ForbiddenAggs: []string{aggX, aggY}}}}},
+			engine.Request{NestedAware: true, Groups: []engine.Group{{Resources: []engine.Resource{{Class: "VCPU", Amount: 1}}, MemberOf: [][]string{{aggX, aggY}, {aggY}}, ForbiddenAggs: []string{aggX, aggY}}}}},
 		{"in_tree trimmed, last wins", 31, "resources=VCPU:1&in_tree=" + aggX + "&in_tree=%20" + rpOne + "%20",
-			Request{NestedAware: true, Groups: []Group{{Resources: []Resource{{"VCPU", 1}}, InTree: rpOne}}}},
+			engine.Request{NestedAware: true, Groups: []engine.Group{{Resources: []engine.Resource{{Class: "VCPU", Amount: 1}}, InTree: rpOne}}}},
 		{"groups keep query order", 33, "required_B=T&resources_A=VCPU:1&resources_B=VCPU:2&resources=DISK_GB:1&group_policy=none",
-			Request{NestedAware: true, GroupPolicy: "none", Groups: []Group{
-				{Suffix: "_B", Resources: []Resource{{"VCPU", 2}}, Required: [][]string{{"T"}}},
-				{Suffix: "_A", Resources: []Resource{{"VCPU", 1}}},
-				{Resources: []Resource{{"DISK_GB", 1}}}}}},
+			engine.Request{NestedAware: true, GroupPolicy: "none", Groups: []engine.Group{
+				{Suffix: "_B", Resources: []engine.Resource{{Class: "VCPU", Amount: 2}}, Required: [][]string{{"T"}}},
+				{Suffix: "_A", Resources: []engine.Resource{{Class: "VCPU", Amount: 1}}},
+				{Resources: []engine.Resource{{Class: "DISK_GB", Amount: 1}}}}}},
 		{"root_required and same_subtree", 36, "resources_A=VCPU:1&required_N=T&root_required=R,!F&same_subtree=_N,_A,_N&same_subtree=_A&group_policy=none",
-			Request{NestedAware: true, GroupPolicy: "none", RootRequired: []string{"R"}, RootForbidden: []string{"F"}, SameSubtree: [][]string{{"_A", "_N"}, {"_A"}},
-				Groups: []Group{{Suffix: "_A", Resources: []Resource{{"VCPU", 1}}}, {Suffix: "_N", Required: [][]string{{"T"}}}}}},
+			engine.Request{NestedAware: true, GroupPolicy: "none", RootRequired: []string{"R"}, RootForbidden: []string{"F"}, SameSubtree: [][]string{{"_A", "_N"}, {"_A"}},
+				Groups: []engine.Group{{Suffix: "_A", Resources: []engine.Resource{{Class: "VCPU", Amount: 1}}}, {Suffix: "_N", Required: [][]string{{"T"}}}}}},
 		{"huge limit", 16, "resources=VCPU:1&limit=99999999999999999999999",
-			Request{Limit: int(^uint(0) >> 1), Groups: []Group{{Resources: []Resource{{"VCPU", 1}}}}}},
+			engine.Request{Limit: int(^uint(0) >> 1), Groups: []engine.Group{{Resources: []engine.Resource{{Class: "VCPU", Amount: 1}}}}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := Parse(c.query, ver(c.minor))
+			got, err := ParseQuery(c.query, ver(c.minor))
 			if err != nil {
-				t.Fatalf("Parse(%q): %v", c.query, err)
+				t.Fatalf("ParseQuery(%q): %v", c.query, err)
 			}
 			if !reflect.DeepEqual(*got, c.want) {
-				t.Errorf("Parse(%q) at 1.%d\n got %+v\nwant %+v", c.query, c.minor, *got, c.want)
+				t.Errorf("ParseQuery(%q) at 1.%d\n got %+v\nwant %+v", c.query, c.minor, *got, c.want)
 			}
 		})
+	}
+}
+
+func TestCheckNames_ReportsTheFirstUnknownNameInUpstreamOrder(t *testing.T) {
+	t.Parallel()
+	req, err := ParseQuery("resources=VCPU:1,CUSTOM_A:1&required=T1,!T2&resources1=CUSTOM_B:1&root_required=R1,!R2", ver(39))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := store.CandidateNames{Classes: []string{"VCPU", "CUSTOM_A", "CUSTOM_B"}, Traits: []string{"T1", "T2", "R1", "R2"}}
+	without := func(name string) store.CandidateNames {
+		del := func(s []string) []string {
+			var out []string
+			for _, n := range s {
+				if n != name {
+					out = append(out, n)
+				}
+			}
+			return out
+		}
+		return store.CandidateNames{Classes: del(all.Classes), Traits: del(all.Traits)}
+	}
+	if err := checkNames(req, all); err != nil {
+		t.Fatalf("every name exists: %v", err)
+	}
+	cases := []struct {
+		found store.CandidateNames
+		msg   string
+	}{
+		{without("R2"), "No such trait(s): R2."},
+		{without("CUSTOM_A"), "Invalid resource class in resources parameter: No such resource class CUSTOM_A."},
+		{without("T2"), "No such trait(s): T2."},
+		{without("CUSTOM_B"), "Invalid resource class in resources parameter: No such resource class CUSTOM_B."},
+		{store.CandidateNames{Classes: []string{"VCPU"}}, "No such trait(s): R1."},
+		{store.CandidateNames{Traits: all.Traits}, "Invalid resource class in resources parameter: No such resource class VCPU."},
+	}
+	for _, c := range cases {
+		err := checkNames(req, c.found)
+		var pe *placement.Error
+		if !errors.As(err, &pe) || pe.Kind != placement.Invalid || pe.Message != c.msg {
+			t.Errorf("checkNames(%v) = %v, want 400 %q", c.found, err, c.msg)
+		}
 	}
 }
