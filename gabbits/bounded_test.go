@@ -20,13 +20,9 @@ import (
 
 	"github.com/openstack-placement-go/placement/internal/api"
 	"github.com/openstack-placement-go/placement/internal/policy"
+	"github.com/openstack-placement-go/placement/internal/testserver"
 )
 
-// TestAllocationCandidates_WideTreeIsBounded is issue 11's reproduction:
-// one root with VCPU and 12 children with CUSTOM_GPU 6, asked for eight
-// granular groups of CUSTOM_GPU:1 (about 430 million candidates). The
-// request must end in the budget's 400 within seconds while GET / keeps
-// answering.
 // wideClient talks to srv as admin at the latest microversion.
 type wideClient struct {
 	t   *testing.T
@@ -34,15 +30,10 @@ type wideClient struct {
 }
 
 func (c wideClient) do(ctx context.Context, method, path string, body any) (int, []byte, error) {
-	var r io.Reader
-	if body != nil {
-		data, _ := json.Marshal(body)
-		r = bytes.NewReader(data)
+	req, err := testserver.Request(ctx, "latest", method, c.srv.URL+path, body)
+	if err != nil {
+		return 0, nil, err
 	}
-	req, _ := http.NewRequestWithContext(ctx, method, c.srv.URL+path, r)
-	req.Header.Set("X-Auth-Token", "admin")
-	req.Header.Set("OpenStack-API-Version", "placement latest")
-	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, nil, err

@@ -5,15 +5,9 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -24,9 +18,9 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/openstack-placement-go/placement/internal/api"
 	"github.com/openstack-placement-go/placement/internal/store"
 	"github.com/openstack-placement-go/placement/internal/testdb"
+	"github.com/openstack-placement-go/placement/internal/testserver"
 )
 
 func TestMain(m *testing.M) {
@@ -114,20 +108,7 @@ func pythonOn(t *testing.T, connection string) string {
 // ours starts an instance of this service on dsn.
 func ours(t *testing.T, dsn string, cached bool) string {
 	t.Helper()
-	pool, err := store.Open(context.Background(), dsn, store.PoolOptions{MaxConns: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := store.New(pool)
-	st.CandidateCache = cached
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st.Logger = logger
-	srv := httptest.NewServer(api.New(st, api.Options{Logger: logger}).Handler())
-	t.Cleanup(func() {
-		srv.Close()
-		pool.Close()
-	})
-	return srv.URL
+	return testserver.Start(t, dsn, testserver.Options{Store: func(s *store.Store) { s.CandidateCache = cached }}).URL
 }
 
 type client struct {
@@ -136,27 +117,7 @@ type client struct {
 
 func (c client) call(base, method, path string, body any) (int, map[string]any) {
 	c.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		data, _ := json.Marshal(body)
-		rd = bytes.NewReader(data)
-	}
-	req, _ := http.NewRequest(method, base+path, rd)
-	req.Header.Set("x-auth-token", "admin")
-	req.Header.Set("openstack-api-version", "placement 1.39")
-	req.Header.Set("accept", "application/json")
-	if body != nil {
-		req.Header.Set("content-type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatalf("%s %s%s: %v", method, base, path, err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	var out map[string]any
-	_ = json.Unmarshal(data, &out)
-	return resp.StatusCode, out
+	return testserver.Client{T: c.t}.CallJSON("1.39", method, base+path, body)
 }
 
 func (c client) must(base string, want int, method, path string, body any) map[string]any {
