@@ -2,13 +2,10 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/openstack-placement-go/placement/internal/testdb"
 )
@@ -112,15 +109,7 @@ func TestRun_Checks(t *testing.T) {
 	dsn := testdb.New(t)
 	sql := func(s string) {
 		t.Helper()
-		ctx := context.Background()
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, s); err != nil {
-			t.Fatal(err)
-		}
+		testdb.Exec(t, dsn, s)
 	}
 	conf := "[placement_database]\nconnection = " + dsn + "\n"
 

@@ -155,31 +155,6 @@ func mysqlExec(t *testing.T, m mariaDB, q string) {
 	}
 }
 
-// emptyPG creates an empty PostgreSQL database, dropped when the test ends.
-func emptyPG(t *testing.T) string {
-	t.Helper()
-	server := testdb.ServerURL(t)
-	ctx := context.Background()
-	name := "placement_import_" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
-	conn, err := pgx.Connect(ctx, server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(ctx, server)
-		if err != nil {
-			return
-		}
-		defer c.Close(ctx)
-		_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-	})
-	return testdb.WithDatabase(server, name)
-}
-
 // answers GETs every path at 1.39 and returns the statuses and bodies.
 func answers(t *testing.T, base string, paths []string) map[string]any {
 	t.Helper()
@@ -259,7 +234,7 @@ func TestMySQLImportExport(t *testing.T) {
 	if os.Getenv("PLACEMENT_MYSQL") != "1" {
 		t.Skip("PLACEMENT_MYSQL=1 runs the MySQL/MariaDB import and export test (make mysql-e2e)")
 	}
-	pgDSN := emptyPG(t)
+	pgDSN := testdb.Empty(t)
 	my := startMariaDB(t)
 	source := my.database(t, "placement")
 	py := pythonOn(t, source)

@@ -71,12 +71,67 @@ func New(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("testdb: cloning template: %v", err)
 	}
+	dropAtEnd(t, server, name)
+	return WithDatabase(server, name)
+}
+
+// Empty returns the URL of a fresh database with no schema (for testing
+// migrations) that is dropped when the test ends.
+func Empty(t testing.TB) string {
+	t.Helper()
+	server := ServerURL(t)
+	name := fmt.Sprintf("placement_empty_%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000, counter.Add(1))
+	if err := exec(context.Background(), server, `CREATE DATABASE `+name); err != nil {
+		t.Fatalf("testdb: creating a database: %v", err)
+	}
+	dropAtEnd(t, server, name)
+	return WithDatabase(server, name)
+}
+
+// Migrated returns the URL of a fresh database with every migration
+// applied but not seeded (New hands out seeded ones), dropped when the
+// test ends.
+func Migrated(t testing.TB) string {
+	t.Helper()
+	dsn := Empty(t)
+	if err := migrate.Sync(context.Background(), dsn); err != nil {
+		t.Fatalf("testdb: migrate: %v", err)
+	}
+	return dsn
+}
+
+// Exec runs sql with args on dsn's database, on a connection of its own,
+// and fails the test on an error.
+func Exec(t testing.TB, dsn, sql string, args ...any) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, sql, args...); err != nil {
+		t.Fatalf("exec %q: %v", firstLine(sql), err)
+	}
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " …"
+	}
+	return s
+}
+
+// dropAtEnd drops the database name on server when the test ends.
+func dropAtEnd(t testing.TB, server, name string) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		exec(ctx, server, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name))
+		if err := exec(ctx, server, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
+			t.Errorf("testdb: dropping %s: %v", name, err)
+		}
 	})
-	return WithDatabase(server, name)
 }
 
 // Pool opens a pool of at most maxConns connections on a fresh database
@@ -131,8 +186,5 @@ func exec(ctx context.Context, server, sql string) error {
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	_, err = conn.Exec(ctx, sql)
-	if err != nil && strings.Contains(err.Error(), "already exists") {
-		return err
-	}
 	return err
 }
