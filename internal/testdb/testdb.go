@@ -63,16 +63,7 @@ func New(t testing.TB) string {
 	if setupErr != nil {
 		t.Fatalf("testdb: preparing template: %v", setupErr)
 	}
-	name := fmt.Sprintf("%s_%d", template, counter.Add(1))
-	ctx := context.Background()
-	cloneMu.Lock()
-	err := exec(ctx, server, fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, template))
-	cloneMu.Unlock()
-	if err != nil {
-		t.Fatalf("testdb: cloning template: %v", err)
-	}
-	dropAtEnd(t, server, name)
-	return WithDatabase(server, name)
+	return create(t, server, fmt.Sprintf("%s_%d", template, counter.Add(1)), template)
 }
 
 // Empty returns the URL of a fresh database with no schema (for testing
@@ -80,11 +71,30 @@ func New(t testing.TB) string {
 func Empty(t testing.TB) string {
 	t.Helper()
 	server := ServerURL(t)
-	name := fmt.Sprintf("placement_empty_%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000, counter.Add(1))
-	if err := exec(context.Background(), server, `CREATE DATABASE `+name); err != nil {
-		t.Fatalf("testdb: creating a database: %v", err)
+	return create(t, server, fmt.Sprintf("placement_empty_%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000, counter.Add(1)), "")
+}
+
+// create creates the database name on server, a copy of from when that is
+// not empty, drops it when the test ends and returns its URL.
+func create(t testing.TB, server, name, from string) string {
+	t.Helper()
+	sql := `CREATE DATABASE ` + name
+	if from != "" {
+		// A template may have no other connection while it is copied.
+		sql += ` TEMPLATE ` + from
+		cloneMu.Lock()
+		defer cloneMu.Unlock()
 	}
-	dropAtEnd(t, server, name)
+	if err := exec(context.Background(), server, sql); err != nil {
+		t.Fatalf("testdb: %s: %v", sql, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := exec(ctx, server, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
+			t.Errorf("testdb: dropping %s: %v", name, err)
+		}
+	})
 	return WithDatabase(server, name)
 }
 
@@ -121,17 +131,6 @@ func firstLine(s string) string {
 		return s[:i] + " …"
 	}
 	return s
-}
-
-// dropAtEnd drops the database name on server when the test ends.
-func dropAtEnd(t testing.TB, server, name string) {
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := exec(ctx, server, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
-			t.Errorf("testdb: dropping %s: %v", name, err)
-		}
-	})
 }
 
 // Pool opens a pool of at most maxConns connections on a fresh database
