@@ -243,7 +243,6 @@ type rowSource interface {
 	close() error
 }
 
-// drain reads a whole table into d.
 // verifyTables checksums every table as query reads it from the target and
 // pairs the result with the source's row counts and checksums.
 func verifyTables(counts map[string]int64, sums map[string]string, query func(table) (rowSource, error)) ([]result, error) {
@@ -262,6 +261,24 @@ func verifyTables(counts map[string]int64, sums map[string]string, query func(ta
 	return results, nil
 }
 
+// printPlan prints, for a dry run, the rows and checksum of every table as
+// query reads it from the source.
+func printPlan(w io.Writer, query func(table) (rowSource, error)) error {
+	for _, t := range tables {
+		rows, err := query(t)
+		if err != nil {
+			return err
+		}
+		d := newDigest()
+		if err := drain(rows, d); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "would copy %-28s %8d rows (sha256 %s)\n", t.name, d.rows, d.sum()[:16])
+	}
+	return nil
+}
+
+// drain reads a whole table into d.
 func drain(src rowSource, d *digest) error {
 	for {
 		row, ok := src.next()
