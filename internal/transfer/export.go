@@ -91,14 +91,7 @@ func Export(ctx context.Context, pgDSN, mysqlURL string, o Options) error {
 		return err
 	}
 	results, err := verifyMySQL(ctx, mc, counts, sums)
-	if err != nil {
-		return err
-	}
-	if !printResults(w, "source", "target", results) {
-		return ErrMismatch
-	}
-	fmt.Fprintln(w, "export complete and verified")
-	return nil
+	return report(w, "export", results, err)
 }
 
 // copyToMySQL writes every table in one MySQL transaction and returns the

@@ -78,14 +78,7 @@ func Import(ctx context.Context, mysqlURL, pgDSN string, o Options) error {
 		return err
 	}
 	results, err := verifyPG(ctx, conn, counts, sums)
-	if err != nil {
-		return err
-	}
-	if !printResults(w, "source", "target", results) {
-		return ErrMismatch
-	}
-	fmt.Fprintln(w, "import complete and verified")
-	return nil
+	return report(w, "import", results, err)
 }
 
 // pgHolds describes the data a PostgreSQL Placement database holds beyond

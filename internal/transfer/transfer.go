@@ -304,6 +304,19 @@ func (p *progress) step() {
 	}
 }
 
+// report prints the verification of a copy (unless err) and returns
+// ErrMismatch unless every table matches.
+func report(w io.Writer, what string, results []result, err error) error {
+	if err != nil {
+		return err
+	}
+	if !printResults(w, "source", "target", results) {
+		return ErrMismatch
+	}
+	fmt.Fprintln(w, what+" complete and verified")
+	return nil
+}
+
 // printResults prints the verification table and reports whether every
 // table matches.
 func printResults(w io.Writer, from, to string, results []result) bool {
