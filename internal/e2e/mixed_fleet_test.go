@@ -6,8 +6,6 @@ package e2e
 
 import (
 	"fmt"
-	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -61,12 +59,7 @@ func pythonOn(t *testing.T, connection string) string {
 	if err := os.WriteFile(filepath.Join(dir, "placement.conf"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := freeAddr(t).String()
 	cmd := exec.Command("uwsgi", "--plugin", "python3", "--http-socket", addr,
 		"--wsgi-file", "/usr/bin/placement-api", "--processes", "2", "--threads", "4",
 		"--master", "--die-on-term", "--add-header", "Connection: close")
@@ -76,33 +69,10 @@ func pythonOn(t *testing.T, connection string) string {
 		t.Fatal(err)
 	}
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-		if t.Failed() {
-			data, _ := os.ReadFile(filepath.Join(dir, "uwsgi.log"))
-			t.Logf("uwsgi log:\n%s", data)
-		}
-	})
+	start(t, cmd, 10*time.Second, fileText(logFile.Name()))
 	base := "http://" + addr
-	for range 150 {
-		if resp, err := http.Get(base + "/"); err == nil {
-			resp.Body.Close()
-			return base
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("the Python service did not start on %s", addr)
-	return ""
+	waitUp(t, base, 30*time.Second)
+	return base
 }
 
 // ours starts an instance of this service on dsn.
