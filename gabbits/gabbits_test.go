@@ -21,11 +21,7 @@ import (
 	"github.com/openstack-placement-go/placement/internal/testserver"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testdb.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testdb.Main(m) }
 
 // TestGabbits runs every gabbits/*.yaml as a parallel subtest named after
 // the file.

@@ -10,11 +10,7 @@ import (
 	"github.com/openstack-placement-go/placement/internal/testdb"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testdb.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testdb.Main(m) }
 
 type result struct {
 	code           int

@@ -21,11 +21,7 @@ import (
 	"github.com/openstack-placement-go/placement/internal/testserver"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testdb.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testdb.Main(m) }
 
 // requireE2E skips the test unless PLACEMENT_E2E=1.
 func requireE2E(t *testing.T) {

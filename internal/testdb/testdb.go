@@ -145,7 +145,15 @@ func Pool(t testing.TB, maxConns int32) *pgxpool.Pool {
 	return pool
 }
 
-// Cleanup drops the template of this process; call it from TestMain.
+// Main runs the tests of m, drops the template of this process and exits:
+// a package whose tests use New calls it from its TestMain.
+func Main(m *testing.M) {
+	code := m.Run()
+	Cleanup()
+	os.Exit(code)
+}
+
+// Cleanup drops the template of this process; Main calls it.
 func Cleanup() {
 	if template == "" {
 		return
