@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/openstack-placement-go/placement/internal/testdb"
 	"github.com/openstack-placement-go/placement/internal/transfer"
@@ -377,10 +376,7 @@ func TestMySQLImportExport(t *testing.T) {
 func hasSchema(t *testing.T, dsn string) bool {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := testdb.Connect(t, dsn)
 	defer conn.Close(ctx)
 	var ok bool
 	if err := conn.QueryRow(ctx, "SELECT to_regclass('resource_providers') IS NOT NULL").Scan(&ok); err != nil {

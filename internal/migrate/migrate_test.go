@@ -21,10 +21,7 @@ import (
 func queryInt(t *testing.T, dsn, sql string, args ...any) int64 {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
+	conn := testdb.Connect(t, dsn)
 	defer conn.Close(ctx)
 	var n int64
 	if err := conn.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
@@ -49,10 +46,7 @@ func migrationSQL(t *testing.T, name string) string {
 func schemaSignature(t *testing.T, dsn string) []string {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
+	conn := testdb.Connect(t, dsn)
 	defer conn.Close(ctx)
 	const q = `
 SELECT 'column ' || table_name || '.' || ordinal_position || ' ' || column_name || ' ' ||
@@ -257,10 +251,7 @@ INSERT INTO resource_provider_traits (trait_id, resource_provider_id) SELECT t.i
 func dataDump(t *testing.T, dsn string) []string {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
+	conn := testdb.Connect(t, dsn)
 	defer conn.Close(ctx)
 	var out []string
 	for _, table := range []string{"resource_classes", "traits", "resource_providers", "inventories", "projects", "users", "consumers", "allocations", "placement_aggregates", "resource_provider_aggregates", "resource_provider_traits"} {

@@ -110,15 +110,23 @@ func Migrated(t testing.TB) string {
 	return dsn
 }
 
+// Connect opens a connection to dsn's database, failing the test if it
+// cannot; the caller closes it.
+func Connect(t testing.TB, dsn string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	return conn
+}
+
 // Exec runs sql with args on dsn's database, on a connection of its own,
 // and fails the test on an error.
 func Exec(t testing.TB, dsn, sql string, args ...any) {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
+	conn := Connect(t, dsn)
 	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, sql, args...); err != nil {
 		t.Fatalf("exec %q: %v", firstLine(sql), err)
