@@ -163,21 +163,3 @@ func TestRun_DatabaseCommands(t *testing.T) {
 	want(cmd("db", "sync"), 0, "")
 	want(cmd("db", "version"), 0, "a082b8bb98d0\n")
 }
-
-// TestPrintTable compares with prettytable 3.6's output for the same rows:
-// an odd leftover space goes right of odd-length text, left of even-length
-// text.
-func TestPrintTable(t *testing.T) {
-	t.Parallel()
-	var b strings.Builder
-	printTable(&b, []string{"ab", "Total"}, [][]string{{"abc", "7"}, {"abcd", "12"}})
-	want := "+------+-------+\n" +
-		"|  ab  | Total |\n" +
-		"+------+-------+\n" +
-		"| abc  |   7   |\n" +
-		"| abcd |   12  |\n" +
-		"+------+-------+\n"
-	if b.String() != want {
-		t.Errorf("printTable =\n%swant\n%s", b.String(), want)
-	}
-}

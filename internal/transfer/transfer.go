@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/openstack-placement-go/placement/internal/migrate"
+	"github.com/openstack-placement-go/placement/internal/textbox"
 )
 
 // Options control Import and Export.
@@ -332,36 +332,6 @@ func printResults(w io.Writer, from, to string, results []result) bool {
 		}
 		rows = append(rows, []string{r.table, fmt.Sprint(r.source), fmt.Sprint(r.target), m})
 	}
-	widths := make([]int, len(header))
-	for i, h := range header {
-		widths[i] = len(h)
-	}
-	for _, r := range rows {
-		for i, c := range r {
-			widths[i] = max(widths[i], len(c))
-		}
-	}
-	line := func(cells []string) {
-		var b strings.Builder
-		for i, c := range cells {
-			if i == 0 {
-				fmt.Fprintf(&b, "| %-*s ", widths[i], c)
-			} else {
-				fmt.Fprintf(&b, "| %*s ", widths[i], c)
-			}
-		}
-		fmt.Fprintln(w, b.String()+"|")
-	}
-	sep := "+"
-	for _, n := range widths {
-		sep += strings.Repeat("-", n+2) + "+"
-	}
-	fmt.Fprintln(w, sep)
-	line(header)
-	fmt.Fprintln(w, sep)
-	for _, r := range rows {
-		line(r)
-	}
-	fmt.Fprintln(w, sep)
+	textbox.Write(w, header, rows, textbox.FirstLeft)
 	return ok
 }
