@@ -303,11 +303,23 @@ func version3Database(t *testing.T) string {
 	return dsn
 }
 
+// wantSynced checks that dsn is at the latest version, with the schema of
+// a fresh database (freshSchema) and the rows before.
+func wantSynced(t *testing.T, dsn string, freshSchema, before []string) {
+	t.Helper()
+	wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionDropIndexes)
+	if d := diffLines(before, dataDump(t, dsn)); d != "" {
+		t.Errorf("Sync changed data:\n%s", d)
+	}
+	if d := diffLines(freshSchema, schemaSignature(t, dsn)); d != "" {
+		t.Errorf("synced schema differs from a fresh one:\n%s", d)
+	}
+}
+
 func TestSync_AdoptsUpstreamDatabase(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	fresh := testdb.Migrated(t)
-	freshSchema := schemaSignature(t, fresh)
+	freshSchema := schemaSignature(t, testdb.Migrated(t))
 
 	tests := []struct {
 		name    string
@@ -336,15 +348,9 @@ func TestSync_AdoptsUpstreamDatabase(t *testing.T) {
 				if err := migrate.Sync(ctx, dsn); err != nil {
 					t.Fatalf("Sync %d: %v", i+1, err)
 				}
-				wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionDropIndexes)
+				wantSynced(t, dsn, freshSchema, before)
 				if rev, err := migrate.Revision(ctx, dsn); err != nil || rev != migrate.RevisionDropIndexes {
 					t.Errorf("Revision = %q, %v; want %q", rev, err, migrate.RevisionDropIndexes)
-				}
-				if d := diffLines(before, dataDump(t, dsn)); d != "" {
-					t.Errorf("Sync changed data:\n%s", d)
-				}
-				if d := diffLines(freshSchema, schemaSignature(t, dsn)); d != "" {
-					t.Errorf("adopted schema differs from a fresh one:\n%s", d)
 				}
 			}
 			results, ok, err := check(ctx, dsn)
@@ -385,8 +391,7 @@ func legacyDatabase(t *testing.T, rev string) string {
 func TestSync_LegacyRevisions(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	fresh := testdb.Migrated(t)
-	wantSchema := schemaSignature(t, fresh)
+	freshSchema := schemaSignature(t, testdb.Migrated(t))
 
 	for _, rev := range []string{migrate.RevisionInitial, migrate.RevisionRootProviderIDs, migrate.RevisionIncompleteConsumers} {
 		t.Run("a clean database at "+rev+" is upgraded", func(t *testing.T) {
@@ -394,23 +399,16 @@ func TestSync_LegacyRevisions(t *testing.T) {
 			dsn := legacyDatabase(t, rev)
 			wantVersion(t, dsn, 0, rev)
 			before := dataDump(t, dsn)
-			if err := migrate.Sync(ctx, dsn); err != nil {
-				t.Fatalf("Sync: %v", err)
-			}
-			wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionDropIndexes)
-			after := dataDump(t, dsn)
 			// The consumers row text gains the new NULL consumer_type_id.
 			for i := range before {
 				if strings.HasPrefix(before[i], "consumers ") {
 					before[i] = strings.TrimSuffix(before[i], ")") + ",)"
 				}
 			}
-			if d := diffLines(before, after); d != "" {
-				t.Errorf("Sync changed data:\n%s", d)
+			if err := migrate.Sync(ctx, dsn); err != nil {
+				t.Fatalf("Sync: %v", err)
 			}
-			if d := diffLines(wantSchema, schemaSignature(t, dsn)); d != "" {
-				t.Errorf("upgraded schema differs from a fresh one:\n%s", d)
-			}
+			wantSynced(t, dsn, freshSchema, before)
 		})
 	}
 
