@@ -1,7 +1,6 @@
 package gabbits
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -144,32 +143,13 @@ func TestAllocationCandidates_WideTreeIsBounded(t *testing.T) {
 	c.must(200, "GET", "/allocation_candidates?resources=VCPU:1&resources1=CUSTOM_GPU:1&group_policy=none&limit=1", nil)
 }
 
-// lockedBuffer is a log destination the test can read while the server
-// writes.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestAllocationCandidates_StopsWhenClientGoesAway: a client that gives
 // up ends the wide request's generation, which the access log shows as
 // the request finishing (503) shortly after. The 1 GiB budget only keeps a
 // regression from eating the machine: reaching it would log a 400.
 func TestAllocationCandidates_StopsWhenClientGoesAway(t *testing.T) {
 	t.Parallel()
-	var log lockedBuffer
+	var log testserver.Buffer
 	srv := startServer(t, policy.Default(), func(o *api.Options) {
 		o.Placement.AllocationCandidatesMemoryLimitMB = 1024
 		o.Logger = slog.New(slog.NewTextHandler(&log, nil))

@@ -25,13 +25,13 @@ type fleet struct {
 	cached []*httptest.Server
 	oracle *httptest.Server
 	db     *pgxpool.Pool
-	logs   *lockedBuffer
+	logs   *testserver.Buffer
 }
 
 func newFleet(t testing.TB) *fleet {
 	t.Helper()
 	dsn := testdb.New(t)
-	f := &fleet{client: client{t, &http.Client{}}, logs: &lockedBuffer{}}
+	f := &fleet{client: client{t, &http.Client{}}, logs: &testserver.Buffer{}}
 	logger := slog.New(slog.NewTextHandler(f.logs, nil))
 	for i := range 3 {
 		cached := i < 2

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -16,27 +15,9 @@ import (
 
 	"github.com/openstack-placement-go/placement/internal/migrate"
 	"github.com/openstack-placement-go/placement/internal/testdb"
+	"github.com/openstack-placement-go/placement/internal/testserver"
 	"github.com/openstack-placement-go/placement/migrations"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server goroutine to write while
-// the test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // pythonDatabase builds what the Python service's "placement-manage db sync"
 // leaves: upstream's schema at alembic 422ece571366 (0001's SQL, which keeps
@@ -56,7 +37,7 @@ func pythonDatabase(t *testing.T) string {
 // started is a placement-api running in the test process.
 type started struct {
 	base   string // http://HOST:PORT
-	stderr *syncBuffer
+	stderr *testserver.Buffer
 	stop   func() int // cancels Run and returns its exit code; idempotent
 }
 
@@ -73,7 +54,7 @@ func start(t *testing.T, dsn, extra string) (started, int) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	stderr := &syncBuffer{}
+	stderr := &testserver.Buffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- Main{Stdout: io.Discard, Stderr: stderr}.Run(ctx, []string{"--config-file", conf, "--bind", "127.0.0.1:0"}, nil)

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 
 	"github.com/openstack-placement-go/placement/internal/api"
@@ -57,6 +58,25 @@ func Start(t testing.TB, dsn string, o Options) *httptest.Server {
 		pool.Close()
 	})
 	return srv
+}
+
+// Buffer collects what a server logs, safe for the test to read while the
+// server writes.
+type Buffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // Request returns a request for method url as admin at microversion
