@@ -14,7 +14,7 @@ func TestWrite(t *testing.T) {
 	tests := []struct {
 		name  string
 		align Align
-		body  string // the lines between the header's border and the last
+		body  string // the lines between the first border and the last
 	}{
 		{"centred as prettytable", Centre, "|  ab  | Total |\n" + border + "| abc  |   7   |\n| abcd |   12  |\n"},
 		{"first column left, the others right", FirstLeft, "| ab   | Total |\n" + border + "| abc  |     7 |\n| abcd |    12 |\n"},
