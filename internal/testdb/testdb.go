@@ -1,8 +1,9 @@
 // Package testdb gives tests real PostgreSQL databases. TEST_DATABASE_URL
 // names a server where the user may create databases; each test gets a fresh
 // database cloned from a template that was migrated and seeded once per test
-// process. Without TEST_DATABASE_URL tests skip, except under CI=true where
-// that is a failure.
+// process (New), or for tests of the migrations an empty one (Empty) or one
+// migrated but not seeded (Migrated). Without TEST_DATABASE_URL tests skip,
+// except under CI=true where that is a failure.
 package testdb
 
 import (
