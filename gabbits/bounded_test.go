@@ -1,7 +1,6 @@
 package gabbits
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,13 +19,9 @@ import (
 
 	"github.com/openstack-placement-go/placement/internal/api"
 	"github.com/openstack-placement-go/placement/internal/policy"
+	"github.com/openstack-placement-go/placement/internal/testserver"
 )
 
-// TestAllocationCandidates_WideTreeIsBounded is issue 11's reproduction:
-// one root with VCPU and 12 children with CUSTOM_GPU 6, asked for eight
-// granular groups of CUSTOM_GPU:1 (about 430 million candidates). The
-// request must end in the budget's 400 within seconds while GET / keeps
-// answering.
 // wideClient talks to srv as admin at the latest microversion.
 type wideClient struct {
 	t   *testing.T
@@ -34,15 +29,10 @@ type wideClient struct {
 }
 
 func (c wideClient) do(ctx context.Context, method, path string, body any) (int, []byte, error) {
-	var r io.Reader
-	if body != nil {
-		data, _ := json.Marshal(body)
-		r = bytes.NewReader(data)
+	req, err := testserver.Request(ctx, "latest", method, c.srv.URL+path, body)
+	if err != nil {
+		return 0, nil, err
 	}
-	req, _ := http.NewRequestWithContext(ctx, method, c.srv.URL+path, r)
-	req.Header.Set("X-Auth-Token", "admin")
-	req.Header.Set("OpenStack-API-Version", "placement latest")
-	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, nil, err
@@ -153,32 +143,13 @@ func TestAllocationCandidates_WideTreeIsBounded(t *testing.T) {
 	c.must(200, "GET", "/allocation_candidates?resources=VCPU:1&resources1=CUSTOM_GPU:1&group_policy=none&limit=1", nil)
 }
 
-// lockedBuffer is a log destination the test can read while the server
-// writes.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestAllocationCandidates_StopsWhenClientGoesAway: a client that gives
 // up ends the wide request's generation, which the access log shows as
 // the request finishing (503) shortly after. The 1 GiB budget only keeps a
 // regression from eating the machine: reaching it would log a 400.
 func TestAllocationCandidates_StopsWhenClientGoesAway(t *testing.T) {
 	t.Parallel()
-	var log lockedBuffer
+	var log testserver.Buffer
 	srv := startServer(t, policy.Default(), func(o *api.Options) {
 		o.Placement.AllocationCandidatesMemoryLimitMB = 1024
 		o.Logger = slog.New(slog.NewTextHandler(&log, nil))

@@ -2,11 +2,8 @@ package gabbits
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -15,9 +12,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/openstack-placement-go/placement/internal/api"
-	"github.com/openstack-placement-go/placement/internal/store"
 	"github.com/openstack-placement-go/placement/internal/testdb"
+	"github.com/openstack-placement-go/placement/internal/testserver"
 )
 
 // TestConcurrentClaims races allocation claims through two service
@@ -26,43 +22,11 @@ import (
 // sum of the successful claims — no over-allocation and no lost write.
 func TestConcurrentClaims(t *testing.T) {
 	dsn := testdb.New(t)
-	var servers []*httptest.Server
-	for range 2 {
-		pool, err := store.Open(context.Background(), dsn, store.PoolOptions{MaxConns: 8})
-		if err != nil {
-			t.Fatalf("open database: %v", err)
-		}
-		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-		srv := httptest.NewServer(api.New(store.New(pool), api.Options{Logger: logger}).Handler())
-		t.Cleanup(func() {
-			srv.Close()
-			pool.Close()
-		})
-		servers = append(servers, srv)
-	}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	servers := []*httptest.Server{testserver.Start(t, dsn, testserver.Options{}), testserver.Start(t, dsn, testserver.Options{})}
+	client := testserver.Client{T: t, HTTP: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
 	call := func(base, method, path string, body any) (int, []byte) {
 		t.Helper()
-		var rd io.Reader
-		if body != nil {
-			data, _ := json.Marshal(body)
-			rd = bytes.NewReader(data)
-		}
-		req, _ := http.NewRequest(method, base+path, rd)
-		req.Header.Set("x-auth-token", "admin")
-		req.Header.Set("openstack-api-version", "placement 1.28")
-		req.Header.Set("accept", "application/json")
-		if body != nil {
-			req.Header.Set("content-type", "application/json")
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Errorf("%s %s: %v", method, path, err)
-			return 0, nil
-		}
-		defer resp.Body.Close()
-		out, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, out
+		return client.Call("1.28", method, base+path, body)
 	}
 
 	const (

@@ -1,10 +1,10 @@
 // Package gabbits runs the YAML HTTP tests in this directory, each file
-// against its own fresh database and in-process server.
+// against its own fresh database and in-process server, and holds the Go
+// tests and benchmarks that drive the service through HTTP (several
+// instances on one database, the candidate cache, load).
 package gabbits
 
 import (
-	"context"
-	"io"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -17,15 +17,11 @@ import (
 	"github.com/openstack-placement-go/placement/internal/engine"
 	"github.com/openstack-placement-go/placement/internal/gabbi"
 	"github.com/openstack-placement-go/placement/internal/policy"
-	"github.com/openstack-placement-go/placement/internal/store"
 	"github.com/openstack-placement-go/placement/internal/testdb"
+	"github.com/openstack-placement-go/placement/internal/testserver"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testdb.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testdb.Main(m) }
 
 // TestGabbits runs every gabbits/*.yaml as a parallel subtest named after
 // the file.
@@ -93,23 +89,14 @@ var serverOptions = map[string]func(*api.Options){
 // enforcer, with configure (if not nil) applied to its options.
 func startServer(t *testing.T, enforcer policy.Enforcer, configure func(*api.Options)) *httptest.Server {
 	t.Helper()
-	dsn := testdb.New(t)
-	pool, err := store.Open(context.Background(), dsn, store.PoolOptions{MaxConns: 8})
-	if err != nil {
-		t.Fatalf("open database: %v", err)
-	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var logger *slog.Logger
 	if testing.Verbose() && os.Getenv("GABBI_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	opts := api.Options{Logger: logger, Policy: enforcer}
-	if configure != nil {
-		configure(&opts)
-	}
-	srv := httptest.NewServer(api.New(store.New(pool), opts).Handler())
-	t.Cleanup(func() {
-		srv.Close()
-		pool.Close()
-	})
-	return srv
+	return testserver.Start(t, testdb.New(t), testserver.Options{Logger: logger, API: func(o *api.Options) {
+		o.Policy = enforcer
+		if configure != nil {
+			configure(o)
+		}
+	}})
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -14,104 +13,31 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/openstack-placement-go/placement/internal/migrate"
 	"github.com/openstack-placement-go/placement/internal/testdb"
+	"github.com/openstack-placement-go/placement/internal/testserver"
 	"github.com/openstack-placement-go/placement/migrations"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server goroutine to write while
-// the test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-var dbCounter struct {
-	sync.Mutex
-	n int
-}
-
-// newDatabase creates an empty database, dropped when the test ends, and
-// returns its URL. (testdb.New would hand out a migrated one.)
-func newDatabase(t *testing.T) string {
-	t.Helper()
-	server := testdb.ServerURL(t)
-	dbCounter.Lock()
-	dbCounter.n++
-	name := fmt.Sprintf("placement_api_test_%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000, dbCounter.n)
-	dbCounter.Unlock()
-	execSQL(t, server, `CREATE DATABASE `+name)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, server)
-		if err != nil {
-			t.Errorf("drop %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
-			t.Errorf("drop %s: %v", name, err)
-		}
-	})
-	return testdb.WithDatabase(server, name)
-}
-
-func execSQL(t *testing.T, dsn, sql string) {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, sql); err != nil {
-		t.Fatalf("exec: %v", err)
-	}
-}
 
 // pythonDatabase builds what the Python service's "placement-manage db sync"
 // leaves: upstream's schema at alembic 422ece571366 (0001's SQL, which keeps
 // alembic_version) and no golang-migrate table.
 func pythonDatabase(t *testing.T) string {
 	t.Helper()
-	dsn := newDatabase(t)
+	dsn := testdb.Empty(t)
 	ddl, err := migrations.FS.ReadFile("0001_initial.up.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
-	execSQL(t, dsn, string(ddl))
-	execSQL(t, dsn, `DROP TABLE IF EXISTS schema_migrations`)
-	return dsn
-}
-
-func syncedDatabase(t *testing.T) string {
-	t.Helper()
-	dsn := newDatabase(t)
-	if err := migrate.Sync(context.Background(), dsn); err != nil {
-		t.Fatalf("Sync: %v", err)
-	}
+	testdb.Exec(t, dsn, string(ddl))
+	testdb.Exec(t, dsn, `DROP TABLE IF EXISTS schema_migrations`)
 	return dsn
 }
 
 // started is a placement-api running in the test process.
 type started struct {
 	base   string // http://HOST:PORT
-	stderr *syncBuffer
+	stderr *testserver.Buffer
 	stop   func() int // cancels Run and returns its exit code; idempotent
 }
 
@@ -128,7 +54,7 @@ func start(t *testing.T, dsn, extra string) (started, int) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	stderr := &syncBuffer{}
+	stderr := &testserver.Buffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- Main{Stdout: io.Discard, Stderr: stderr}.Run(ctx, []string{"--config-file", conf, "--bind", "127.0.0.1:0"}, nil)
@@ -235,7 +161,7 @@ func TestRun_SchemaCheck(t *testing.T) {
 	})
 	t.Run("an empty database is refused with one line", func(t *testing.T) {
 		t.Parallel()
-		s, code := start(t, newDatabase(t), "sync_on_startup = false\n")
+		s, code := start(t, testdb.Empty(t), "sync_on_startup = false\n")
 		want := "placement-api: database has no Placement schema yet: run 'placement-manage db sync' (or set [placement_database] sync_on_startup = true)"
 		if got := refusal(s.stderr.String()); s.base != "" || code != 1 || len(got) != 1 || got[0] != want {
 			t.Errorf("placement-api = %q, exit %d, refusal %q; want exit 1 and %q", s.base, code, got, want)
@@ -243,8 +169,8 @@ func TestRun_SchemaCheck(t *testing.T) {
 	})
 	t.Run("a dirty database is refused even with sync_on_startup", func(t *testing.T) {
 		t.Parallel()
-		dsn := syncedDatabase(t)
-		execSQL(t, dsn, `UPDATE schema_migrations SET dirty = true`)
+		dsn := testdb.Migrated(t)
+		testdb.Exec(t, dsn, `UPDATE schema_migrations SET dirty = true`)
 		s, code := start(t, dsn, "sync_on_startup = true\n")
 		if got := refusal(s.stderr.String()); s.base != "" || code != 1 || len(got) != 1 || !strings.Contains(got[0], "marked dirty") {
 			t.Errorf("placement-api = %q, exit %d, refusal %q; want exit 1 naming the dirty flag", s.base, code, got)
@@ -268,7 +194,7 @@ func TestRun_SchemaCheck(t *testing.T) {
 	})
 	t.Run("with sync_on_startup an empty database is migrated and served", func(t *testing.T) {
 		t.Parallel()
-		s, code := start(t, newDatabase(t), "sync_on_startup = true\n")
+		s, code := start(t, testdb.Empty(t), "sync_on_startup = true\n")
 		if s.base == "" {
 			t.Fatalf("placement-api exited %d:\n%s", code, s.stderr)
 		}
@@ -276,7 +202,7 @@ func TestRun_SchemaCheck(t *testing.T) {
 	})
 	t.Run("a current database is served without sync_on_startup", func(t *testing.T) {
 		t.Parallel()
-		s, code := start(t, syncedDatabase(t), "")
+		s, code := start(t, testdb.Migrated(t), "")
 		if s.base == "" {
 			t.Fatalf("placement-api exited %d:\n%s", code, s.stderr)
 		}
@@ -287,8 +213,8 @@ func TestRun_SchemaCheck(t *testing.T) {
 	})
 	t.Run("a schema a newer release migrated is served with a warning, and not synced", func(t *testing.T) {
 		t.Parallel()
-		dsn := syncedDatabase(t)
-		execSQL(t, dsn, `UPDATE schema_migrations SET version = version + 1`)
+		dsn := testdb.Migrated(t)
+		testdb.Exec(t, dsn, `UPDATE schema_migrations SET version = version + 1`)
 		s, code := start(t, dsn, "sync_on_startup = true\n")
 		if s.base == "" {
 			t.Fatalf("placement-api exited %d:\n%s", code, s.stderr)

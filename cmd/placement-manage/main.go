@@ -22,6 +22,7 @@ import (
 
 	"github.com/openstack-placement-go/placement/internal/config"
 	"github.com/openstack-placement-go/placement/internal/migrate"
+	"github.com/openstack-placement-go/placement/internal/textbox"
 	"github.com/openstack-placement-go/placement/internal/upgradecheck"
 	"github.com/openstack-placement-go/placement/internal/version"
 )
@@ -220,7 +221,7 @@ func onlineDataMigrations(ctx context.Context, dsn string, maxCount int, cfg *co
 	for _, r := range results {
 		rows = append(rows, []string{r.Name, strconv.Itoa(r.Found), strconv.Itoa(r.Done)})
 	}
-	printTable(stdout, []string{"Migration", "Total Found", "Completed"}, rows)
+	textbox.Write(stdout, []string{"Migration", "Total Found", "Completed"}, rows, textbox.Centre)
 	// With --max-count, rows migrated in this batch outweigh errors: the
 	// remaining work may unblock the failing migration (upstream's rule).
 	if failed && !(maxCount > 0 && ran > 0) {
@@ -231,44 +232,4 @@ func onlineDataMigrations(ctx context.Context, dsn string, maxCount int, cfg *co
 		return exitMore
 	}
 	return 0
-}
-
-// printTable draws a box as prettytable does by default: every cell
-// centred, an odd leftover space going right of odd-length text and left of
-// even-length text.
-func printTable(w io.Writer, header []string, rows [][]string) {
-	widths := make([]int, len(header))
-	for i, h := range header {
-		widths[i] = len(h)
-	}
-	for _, r := range rows {
-		for i, c := range r {
-			widths[i] = max(widths[i], len(c))
-		}
-	}
-	var border strings.Builder
-	border.WriteString("+")
-	for _, n := range widths {
-		border.WriteString(strings.Repeat("-", n+2) + "+")
-	}
-	line := func(cells []string) {
-		var b strings.Builder
-		b.WriteString("|")
-		for i, c := range cells {
-			pad := widths[i] - len(c)
-			l := pad / 2
-			if pad%2 == 1 && len(c)%2 == 0 {
-				l++
-			}
-			b.WriteString(" " + strings.Repeat(" ", l) + c + strings.Repeat(" ", pad-l) + " |")
-		}
-		fmt.Fprintln(w, b.String())
-	}
-	fmt.Fprintln(w, border.String())
-	line(header)
-	fmt.Fprintln(w, border.String())
-	for _, r := range rows {
-		line(r)
-	}
-	fmt.Fprintln(w, border.String())
 }

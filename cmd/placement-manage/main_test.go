@@ -2,16 +2,12 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/openstack-placement-go/placement/internal/testdb"
 )
 
 type result struct {
@@ -80,59 +76,14 @@ func TestRun_MissingConnection(t *testing.T) {
 	}
 }
 
-// newDatabase creates an empty database on TEST_DATABASE_URL for one test.
-func newDatabase(t *testing.T) string {
-	t.Helper()
-	server := os.Getenv("TEST_DATABASE_URL")
-	if server == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("TEST_DATABASE_URL is not set (required under CI=true)")
-		}
-		t.Skip("TEST_DATABASE_URL is not set; set it to a PostgreSQL URL whose user may CREATE DATABASE")
-	}
-	ctx := context.Background()
-	name := fmt.Sprintf("manage_test_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000_000)
-	exec := func(sql string) error {
-		conn, err := pgx.Connect(ctx, server)
-		if err != nil {
-			return err
-		}
-		defer conn.Close(ctx)
-		_, err = conn.Exec(ctx, sql)
-		return err
-	}
-	if err := exec(`CREATE DATABASE ` + name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`); err != nil {
-			t.Errorf("drop %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
-
 func TestRun_DatabaseCommands(t *testing.T) {
 	t.Parallel()
-	dsn := newDatabase(t)
+	dsn := testdb.Empty(t)
 	f := writeConfig(t, "[placement_database]\nconnection = "+dsn+"\n")
 	cmd := func(args ...string) result { return runCmd(append([]string{"--config-file", f}, args...)...) }
 	sql := func(s string) {
 		t.Helper()
-		ctx := context.Background()
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, s); err != nil {
-			t.Fatal(err)
-		}
+		testdb.Exec(t, dsn, s)
 	}
 	want := func(got result, code int, stdout string) {
 		t.Helper()
@@ -211,22 +162,4 @@ func TestRun_DatabaseCommands(t *testing.T) {
 	want(cmd("db", "stamp", "422ece571366"), 0, "")
 	want(cmd("db", "sync"), 0, "")
 	want(cmd("db", "version"), 0, "a082b8bb98d0\n")
-}
-
-// TestPrintTable compares with prettytable 3.6's output for the same rows:
-// an odd leftover space goes right of odd-length text, left of even-length
-// text.
-func TestPrintTable(t *testing.T) {
-	t.Parallel()
-	var b strings.Builder
-	printTable(&b, []string{"ab", "Total"}, [][]string{{"abc", "7"}, {"abcd", "12"}})
-	want := "+------+-------+\n" +
-		"|  ab  | Total |\n" +
-		"+------+-------+\n" +
-		"| abc  |   7   |\n" +
-		"| abcd |   12  |\n" +
-		"+------+-------+\n"
-	if b.String() != want {
-		t.Errorf("printTable =\n%swant\n%s", b.String(), want)
-	}
 }

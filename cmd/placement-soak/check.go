@@ -126,33 +126,8 @@ func (s *Soak) checkNo500() *Check {
 // largest capacity there was (over-capacity relief).
 func (s *Soak) checkCapacity(ctx context.Context, conn *pgx.Conn) *Check {
 	c := &Check{Name: "no provider over capacity"}
-	rows, err := conn.Query(ctx, `
-		SELECT rp.uuid, rc.name, i.total, i.reserved, i.allocation_ratio, COALESCE(SUM(a.used), 0)
-		FROM inventories i
-		JOIN resource_providers rp ON rp.id = i.resource_provider_id
-		JOIN resource_classes rc ON rc.id = i.resource_class_id
-		LEFT JOIN allocations a ON a.resource_provider_id = i.resource_provider_id
-			AND a.resource_class_id = i.resource_class_id
-		GROUP BY rp.uuid, rc.name, i.total, i.reserved, i.allocation_ratio`)
+	all, err := inventoryUsage(ctx, conn)
 	if err != nil {
-		c.fail("%v", err)
-		return c
-	}
-	type row struct {
-		rp, rc                string
-		total, reserved, used int
-		ratio                 float64
-	}
-	var all []row
-	for rows.Next() {
-		var r row
-		if err := rows.Scan(&r.rp, &r.rc, &r.total, &r.reserved, &r.ratio, &r.used); err != nil {
-			c.fail("%v", err)
-			return c
-		}
-		all = append(all, r)
-	}
-	if err := rows.Err(); err != nil {
 		c.fail("%v", err)
 		return c
 	}
@@ -434,6 +409,26 @@ func (s *Soak) checkCandidates(ctx context.Context, conn *pgx.Conn) *Check {
 type capUsed struct{ Capacity, Used int }
 
 func usageFromDB(ctx context.Context, conn *pgx.Conn) (map[string]capUsed, error) {
+	all, err := inventoryUsage(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]capUsed{}
+	for _, r := range all {
+		out[r.rp+" "+r.rc] = capUsed{Capacity: int(float64(r.total-r.reserved) * r.ratio), Used: r.used}
+	}
+	return out, nil
+}
+
+// invUsage is one inventory and what is allocated of it.
+type invUsage struct {
+	rp, rc                string
+	total, reserved, used int
+	ratio                 float64
+}
+
+// inventoryUsage reads every inventory with its usage.
+func inventoryUsage(ctx context.Context, conn *pgx.Conn) ([]invUsage, error) {
 	rows, err := conn.Query(ctx, `
 		SELECT rp.uuid, rc.name, i.total, i.reserved, i.allocation_ratio, COALESCE(SUM(a.used), 0)
 		FROM inventories i
@@ -445,17 +440,16 @@ func usageFromDB(ctx context.Context, conn *pgx.Conn) (map[string]capUsed, error
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]capUsed{}
+	var all []invUsage
 	for rows.Next() {
-		var rp, rc string
-		var total, reserved, used int
-		var ratio float64
-		if err := rows.Scan(&rp, &rc, &total, &reserved, &ratio, &used); err != nil {
+		var r invUsage
+		if err := rows.Scan(&r.rp, &r.rc, &r.total, &r.reserved, &r.ratio, &r.used); err != nil {
+			rows.Close()
 			return nil, err
 		}
-		out[rp+" "+rc] = capUsed{Capacity: int(float64(total-reserved) * ratio), Used: used}
+		all = append(all, r)
 	}
-	return out, rows.Err()
+	return all, rows.Err()
 }
 
 // candidatesFrom returns a canonical form of the answer (allocation

@@ -2,22 +2,15 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/openstack-placement-go/placement/internal/testdb"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testdb.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testdb.Main(m) }
 
 type result struct {
 	code           int
@@ -112,15 +105,7 @@ func TestRun_Checks(t *testing.T) {
 	dsn := testdb.New(t)
 	sql := func(s string) {
 		t.Helper()
-		ctx := context.Background()
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, s); err != nil {
-			t.Fatal(err)
-		}
+		testdb.Exec(t, dsn, s)
 	}
 	conf := "[placement_database]\nconnection = " + dsn + "\n"
 

@@ -247,13 +247,8 @@ func (k *Keystone) Authenticate(w http.ResponseWriter, r *http.Request) (Identit
 	}
 	var id Identity
 	if st != "" {
-		svc, err := k.validate(r.Context(), st)
-		if err != nil {
-			if k.unavailable(w, r, err) {
-				return Identity{}, false
-			}
-			k.logger.InfoContext(r.Context(), "invalid service token")
-			k.reject(w)
+		svc, ok := k.check(w, r, st, "service token")
+		if !ok {
 			return Identity{}, false
 		}
 		if k.serviceRolesRequired && !hasAny(svc.roleNames(), k.serviceRoles) {
@@ -267,13 +262,8 @@ func (k *Keystone) Authenticate(w http.ResponseWriter, r *http.Request) (Identit
 		}
 		id.ServiceRoles = svc.roleNames()
 	}
-	tok, err := k.validate(r.Context(), userToken)
-	if err != nil {
-		if k.unavailable(w, r, err) {
-			return Identity{}, false
-		}
-		k.logger.InfoContext(r.Context(), "invalid user token")
-		k.reject(w)
+	tok, ok := k.check(w, r, userToken, "user token")
+	if !ok {
 		return Identity{}, false
 	}
 	if tok.User.ID == "" {
@@ -295,6 +285,21 @@ func (k *Keystone) Authenticate(w http.ResponseWriter, r *http.Request) (Identit
 	}
 	id.Roles = tok.roleNames()
 	return id, true
+}
+
+// check validates token. When it is not valid or Keystone cannot say, it
+// answers the request itself (401 or 503) and returns false; what names
+// the token in the log.
+func (k *Keystone) check(w http.ResponseWriter, r *http.Request, token, what string) (*v3Token, bool) {
+	t, err := k.validate(r.Context(), token)
+	if err == nil {
+		return t, true
+	}
+	if !k.unavailable(w, r, err) {
+		k.logger.InfoContext(r.Context(), "invalid "+what)
+		k.reject(w)
+	}
+	return nil, false
 }
 
 func (k *Keystone) reject(w http.ResponseWriter) {

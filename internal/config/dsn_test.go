@@ -16,6 +16,7 @@ func TestDSN(t *testing.T) {
 		connection string
 		params     string
 		want       string
+		err        string // the whole error, when DSN must fail
 	}{
 		{
 			name:       "the psycopg2 form drops the driver",
@@ -109,6 +110,56 @@ func TestDSN(t *testing.T) {
 			connection: "  postgresql://h/d\n",
 			want:       "postgresql://h/d",
 		},
+		{
+			name: "an empty connection is refused",
+			err:  "[placement_database] connection is not set",
+		},
+		{
+			name:       "a blank connection is refused",
+			connection: "  ",
+			err:        "[placement_database] connection is not set",
+		},
+		{
+			name:       "MySQL is refused by scheme",
+			connection: "mysql+pymysql://placement:s3cret@db/placement?charset=utf8",
+			err:        `[placement_database] connection: unsupported database URL scheme "mysql+pymysql"; only PostgreSQL is supported`,
+		},
+		{
+			name:       "SQLite is refused",
+			connection: "sqlite:////var/lib/placement/placement.sqlite",
+			err:        `[placement_database] connection: unsupported database URL scheme "sqlite"; only PostgreSQL is supported`,
+		},
+		{
+			name:       "a driver on postgres:// is not SQLAlchemy's form",
+			connection: "postgres+psycopg2://u:s3cret@h/d",
+			err:        `[placement_database] connection: unsupported database URL scheme "postgres+psycopg2"; only PostgreSQL is supported`,
+		},
+		{
+			name:       "a scheme with odd characters is still named",
+			connection: "my-sql://u:s3cret@h/d",
+			err:        `[placement_database] connection: unsupported database URL scheme "my-sql"; only PostgreSQL is supported`,
+		},
+		{
+			name:       "text that is not a URL is refused without echoing it",
+			connection: "placement:s3cret@db/placement",
+			err:        "[placement_database] connection: not a database URL; only PostgreSQL is supported",
+		},
+		{
+			name:       "a bad port is refused without the password",
+			connection: "postgresql://u:s3cret@h:54x/d",
+			err:        "[placement_database] connection: invalid port in database URL",
+		},
+		{
+			name:       "a control character is refused without the password",
+			connection: "postgresql://u:s3cret@h\x7f/d",
+			err:        "[placement_database] connection: invalid database URL",
+		},
+		{
+			name:       "bad connection_parameters are refused",
+			connection: "postgresql://u:s3cret@h/d",
+			params:     "sslmode=%zz",
+			err:        "[placement_database] connection_parameters: invalid query string",
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -117,6 +168,15 @@ func TestDSN(t *testing.T) {
 			c.Database.Connection = tc.connection
 			c.Database.ConnectionParameters = tc.params
 			got, err := c.DSN()
+			if tc.err != "" {
+				if err == nil || err.Error() != tc.err {
+					t.Fatalf("DSN = %q, %v; want error %q", got, err, tc.err)
+				}
+				if strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "\n") {
+					t.Errorf("error %q leaks the password or spans lines", err)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatalf("DSN: %v", err)
 			}
@@ -158,84 +218,5 @@ func TestDSN_MultiHost(t *testing.T) {
 		if pc.ValidateConnect == nil {
 			t.Errorf("%q: target_session_attrs=read-write was not applied", conn)
 		}
-	}
-}
-
-func TestDSN_Errors(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name       string
-		connection string
-		params     string
-		want       string
-	}{
-		{
-			name: "an empty connection is refused",
-			want: "[placement_database] connection is not set",
-		},
-		{
-			name:       "a blank connection is refused",
-			connection: "  ",
-			want:       "[placement_database] connection is not set",
-		},
-		{
-			name:       "MySQL is refused by scheme",
-			connection: "mysql+pymysql://placement:s3cret@db/placement?charset=utf8",
-			want:       `[placement_database] connection: unsupported database URL scheme "mysql+pymysql"; only PostgreSQL is supported`,
-		},
-		{
-			name:       "SQLite is refused",
-			connection: "sqlite:////var/lib/placement/placement.sqlite",
-			want:       `[placement_database] connection: unsupported database URL scheme "sqlite"; only PostgreSQL is supported`,
-		},
-		{
-			name:       "a driver on postgres:// is not SQLAlchemy's form",
-			connection: "postgres+psycopg2://u:s3cret@h/d",
-			want:       `[placement_database] connection: unsupported database URL scheme "postgres+psycopg2"; only PostgreSQL is supported`,
-		},
-		{
-			name:       "a scheme with odd characters is still named",
-			connection: "my-sql://u:s3cret@h/d",
-			want:       `[placement_database] connection: unsupported database URL scheme "my-sql"; only PostgreSQL is supported`,
-		},
-		{
-			name:       "text that is not a URL is refused without echoing it",
-			connection: "placement:s3cret@db/placement",
-			want:       "[placement_database] connection: not a database URL; only PostgreSQL is supported",
-		},
-		{
-			name:       "a bad port is refused without the password",
-			connection: "postgresql://u:s3cret@h:54x/d",
-			want:       "[placement_database] connection: invalid port in database URL",
-		},
-		{
-			name:       "a control character is refused without the password",
-			connection: "postgresql://u:s3cret@h\x7f/d",
-			want:       "[placement_database] connection: invalid database URL",
-		},
-		{
-			name:       "bad connection_parameters are refused",
-			connection: "postgresql://u:s3cret@h/d",
-			params:     "sslmode=%zz",
-			want:       "[placement_database] connection_parameters: invalid query string",
-		},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			c := Defaults()
-			c.Database.Connection = tc.connection
-			c.Database.ConnectionParameters = tc.params
-			got, err := c.DSN()
-			if err == nil {
-				t.Fatalf("DSN = %q, want error %q", got, tc.want)
-			}
-			if err.Error() != tc.want {
-				t.Errorf("error = %q, want %q", err, tc.want)
-			}
-			if strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "\n") {
-				t.Errorf("error %q leaks the password or spans lines", err)
-			}
-		})
 	}
 }

@@ -92,21 +92,18 @@ func (c Cluster) Ensure(ctx context.Context) error {
 
 // Stop stops the cluster if it runs.
 func (c Cluster) Stop(ctx context.Context) error {
-	bin, err := binDir(ctx)
-	if err != nil {
-		return err
-	}
-	abs, _ := filepath.Abs(c.Dir)
-	cred, err := serverUser(abs)
-	if err != nil {
-		return err
-	}
-	return run(ctx, cred, filepath.Join(bin, "pg_ctl"), "-D", filepath.Join(abs, "data"), "-m", "fast", "stop")
+	return c.pgCtl(ctx, "-m", "fast", "stop")
 }
 
 // Promote turns a standby into a primary (pg_ctl promote, waiting until
 // it accepts writes).
 func (c Cluster) Promote(ctx context.Context) error {
+	return c.pgCtl(ctx, "-w", "promote")
+}
+
+// pgCtl runs pg_ctl with args on the cluster's data directory, as the
+// server's user.
+func (c Cluster) pgCtl(ctx context.Context, args ...string) error {
 	bin, err := binDir(ctx)
 	if err != nil {
 		return err
@@ -116,7 +113,7 @@ func (c Cluster) Promote(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return run(ctx, cred, filepath.Join(bin, "pg_ctl"), "-D", filepath.Join(abs, "data"), "-w", "promote")
+	return run(ctx, cred, filepath.Join(bin, "pg_ctl"), append([]string{"-D", filepath.Join(abs, "data")}, args...)...)
 }
 
 func (c Cluster) running() bool {

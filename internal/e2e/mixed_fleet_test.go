@@ -5,15 +5,7 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -24,16 +16,12 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/openstack-placement-go/placement/internal/api"
 	"github.com/openstack-placement-go/placement/internal/store"
 	"github.com/openstack-placement-go/placement/internal/testdb"
+	"github.com/openstack-placement-go/placement/internal/testserver"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testdb.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testdb.Main(m) }
 
 // requireE2E skips the test unless PLACEMENT_E2E=1.
 func requireE2E(t *testing.T) {
@@ -67,12 +55,7 @@ func pythonOn(t *testing.T, connection string) string {
 	if err := os.WriteFile(filepath.Join(dir, "placement.conf"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := freeAddr(t).String()
 	cmd := exec.Command("uwsgi", "--plugin", "python3", "--http-socket", addr,
 		"--wsgi-file", "/usr/bin/placement-api", "--processes", "2", "--threads", "4",
 		"--master", "--die-on-term", "--add-header", "Connection: close")
@@ -82,52 +65,16 @@ func pythonOn(t *testing.T, connection string) string {
 		t.Fatal(err)
 	}
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-		if t.Failed() {
-			data, _ := os.ReadFile(filepath.Join(dir, "uwsgi.log"))
-			t.Logf("uwsgi log:\n%s", data)
-		}
-	})
+	start(t, cmd, 10*time.Second, fileText(logFile.Name()))
 	base := "http://" + addr
-	for range 150 {
-		if resp, err := http.Get(base + "/"); err == nil {
-			resp.Body.Close()
-			return base
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("the Python service did not start on %s", addr)
-	return ""
+	waitUp(t, base, 30*time.Second)
+	return base
 }
 
 // ours starts an instance of this service on dsn.
 func ours(t *testing.T, dsn string, cached bool) string {
 	t.Helper()
-	pool, err := store.Open(context.Background(), dsn, store.PoolOptions{MaxConns: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := store.New(pool)
-	st.CandidateCache = cached
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st.Logger = logger
-	srv := httptest.NewServer(api.New(st, api.Options{Logger: logger}).Handler())
-	t.Cleanup(func() {
-		srv.Close()
-		pool.Close()
-	})
-	return srv.URL
+	return testserver.Start(t, dsn, testserver.Options{Store: func(s *store.Store) { s.CandidateCache = cached }}).URL
 }
 
 type client struct {
@@ -136,27 +83,7 @@ type client struct {
 
 func (c client) call(base, method, path string, body any) (int, map[string]any) {
 	c.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		data, _ := json.Marshal(body)
-		rd = bytes.NewReader(data)
-	}
-	req, _ := http.NewRequest(method, base+path, rd)
-	req.Header.Set("x-auth-token", "admin")
-	req.Header.Set("openstack-api-version", "placement 1.39")
-	req.Header.Set("accept", "application/json")
-	if body != nil {
-		req.Header.Set("content-type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatalf("%s %s%s: %v", method, base, path, err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	var out map[string]any
-	_ = json.Unmarshal(data, &out)
-	return resp.StatusCode, out
+	return testserver.Client{T: c.t}.CallJSON("1.39", method, base+path, body)
 }
 
 func (c client) must(base string, want int, method, path string, body any) map[string]any {

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,7 +19,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/openstack-placement-go/placement/internal/testdb"
 	"github.com/openstack-placement-go/placement/internal/transfer"
@@ -65,35 +63,13 @@ func startMariaDB(t *testing.T) mariaDB {
 	if err != nil {
 		t.Fatalf("mariadb-install-db: %v\n%s", err, out)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	port := freeAddr(t).Port
 	logFile := filepath.Join(dir, "mariadb.log")
 	cmd := exec.Command(server, append([]string{"--no-defaults", "--datadir=" + data, "--socket=" + sock,
 		fmt.Sprintf("--port=%d", port), "--bind-address=127.0.0.1", "--skip-name-resolve",
 		"--pid-file=" + filepath.Join(dir, "pid"), "--log-error=" + logFile,
 		"--innodb-buffer-pool-size=64M", "--innodb-flush-log-at-trx-commit=0", "--skip-log-bin"}, user...)...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			log, _ := os.ReadFile(logFile)
-			t.Logf("MariaDB log:\n%s", log)
-		}
-	})
+	start(t, cmd, 20*time.Second, fileText(logFile))
 	root, err := sql.Open("mysql", "root@unix("+sock+")/")
 	if err != nil {
 		t.Fatal(err)
@@ -153,31 +129,6 @@ func mysqlExec(t *testing.T, m mariaDB, q string) {
 	if _, err := root.Exec(q); err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
-}
-
-// emptyPG creates an empty PostgreSQL database, dropped when the test ends.
-func emptyPG(t *testing.T) string {
-	t.Helper()
-	server := testdb.ServerURL(t)
-	ctx := context.Background()
-	name := "placement_import_" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
-	conn, err := pgx.Connect(ctx, server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(ctx, server)
-		if err != nil {
-			return
-		}
-		defer c.Close(ctx)
-		_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-	})
-	return testdb.WithDatabase(server, name)
 }
 
 // answers GETs every path at 1.39 and returns the statuses and bodies.
@@ -259,7 +210,7 @@ func TestMySQLImportExport(t *testing.T) {
 	if os.Getenv("PLACEMENT_MYSQL") != "1" {
 		t.Skip("PLACEMENT_MYSQL=1 runs the MySQL/MariaDB import and export test (make mysql-e2e)")
 	}
-	pgDSN := emptyPG(t)
+	pgDSN := testdb.Empty(t)
 	my := startMariaDB(t)
 	source := my.database(t, "placement")
 	py := pythonOn(t, source)
@@ -425,10 +376,7 @@ func TestMySQLImportExport(t *testing.T) {
 func hasSchema(t *testing.T, dsn string) bool {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := testdb.Connect(t, dsn)
 	defer conn.Close(ctx)
 	var ok bool
 	if err := conn.QueryRow(ctx, "SELECT to_regclass('resource_providers') IS NOT NULL").Scan(&ok); err != nil {

@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -37,39 +36,13 @@ func TestWideTreeUnderAddressSpaceCap(t *testing.T) {
 	if err := os.WriteFile(conf, []byte("[api]\nauth_strategy = noauth2\n[placement_database]\nconnection = "+dsn+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := freeAddr(t).String()
 	cmd := exec.Command("bash", "-c", `ulimit -v 6000000 && exec "$0" --config-file "$1" --bind "$2"`, bin, conf, addr)
 	var logs strings.Builder
 	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-	})
+	proc := start(t, cmd, 10*time.Second, logs.String)
 	base := "http://" + addr
-	for i := 0; ; i++ {
-		if resp, err := http.Get(base + "/"); err == nil {
-			resp.Body.Close()
-			break
-		}
-		if i == 150 {
-			t.Fatalf("placement-api did not start:\n%s", logs.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitUp(t, base, 30*time.Second)
 
 	c := client{t}
 	root := uuid.NewString()
@@ -124,8 +97,8 @@ func TestWideTreeUnderAddressSpaceCap(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	select {
-	case err := <-exited:
-		t.Fatalf("placement-api died (%v) on the wide request; log:\n%s", err, logs.String())
+	case <-proc.done:
+		t.Fatalf("placement-api died (%v) on the wide request; log:\n%s", proc.err, logs.String())
 	default:
 	}
 	if failures.Load() > 0 {

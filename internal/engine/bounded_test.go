@@ -83,51 +83,50 @@ func parse(t testing.TB, w *world, q string) *Request {
 	return req
 }
 
-func TestGenerate_StopsWhenContextEnds(t *testing.T) {
-	t.Parallel()
+// hugeCase is a request whose full walk would take hours.
+type hugeCase struct {
+	name string
+	w    *world
+	req  *Request
+}
+
+// hugeCases returns the wide tree, the huge product and the fifty roots.
+func hugeCases(t *testing.T) []hugeCase {
 	wide := wideWorld(t, 12)
 	product, productQuery := wideProduct(t, 12, 8)
 	products, productsQuery := wideProducts(t, 50, 8, 5)
-	cases := []struct {
-		name string
-		w    *world
-		req  *Request
-	}{
+	return []hugeCase{
 		{"a wide tree with eight granular groups", wide, parse(t, wide, wideQuery(8))},
 		{"an unsuffixed group whose option rows are a huge product", product, parse(t, product, productQuery)},
 		{"fifty roots with large products", products, parse(t, products, productsQuery)},
 	}
+}
+
+func TestGenerate_StopsWhenContextEnds(t *testing.T) {
+	t.Parallel()
+	cases := hugeCases(t)
 	for _, c := range cases {
-		t.Run(c.name+" breadth-first stops promptly once cancelled", func(t *testing.T) {
-			t.Parallel()
-			ctx, cancel := context.WithCancel(context.Background())
-			time.AfterFunc(50*time.Millisecond, cancel)
-			start := time.Now()
-			res, err := Generate(ctx, c.w.snap, c.req, Options{Strategy: BreadthFirst})
-			took := time.Since(start)
-			if !errors.Is(err, context.Canceled) || res != nil {
-				t.Fatalf("Generate = %v, %v; want context.Canceled", res, err)
-			}
-			if took > time.Second {
-				t.Errorf("Generate returned %v after the cancellation", took-50*time.Millisecond)
-			}
-		})
-		t.Run(c.name+" stops promptly once cancelled", func(t *testing.T) {
-			t.Parallel()
-			ctx, cancel := context.WithCancel(context.Background())
-			time.AfterFunc(50*time.Millisecond, cancel)
-			start := time.Now()
-			res, err := Generate(ctx, c.w.snap, c.req, Options{})
-			took := time.Since(start)
-			if !errors.Is(err, context.Canceled) || res != nil {
-				t.Fatalf("Generate = %v, %v; want context.Canceled", res, err)
-			}
-			// The race detector slows the loops down tenfold; a second is
-			// still far below the hours the full walk would take.
-			if took > time.Second {
-				t.Errorf("Generate returned %v after the cancellation", took-50*time.Millisecond)
-			}
-		})
+		for _, o := range []struct {
+			name string
+			opts Options
+		}{{" breadth-first", Options{Strategy: BreadthFirst}}, {"", Options{}}} {
+			t.Run(c.name+o.name+" stops promptly once cancelled", func(t *testing.T) {
+				t.Parallel()
+				ctx, cancel := context.WithCancel(context.Background())
+				time.AfterFunc(50*time.Millisecond, cancel)
+				start := time.Now()
+				res, err := Generate(ctx, c.w.snap, c.req, o.opts)
+				took := time.Since(start)
+				if !errors.Is(err, context.Canceled) || res != nil {
+					t.Fatalf("Generate = %v, %v; want context.Canceled", res, err)
+				}
+				// The race detector slows the loops down tenfold; a second
+				// is still far below the hours the full walk would take.
+				if took > time.Second {
+					t.Errorf("Generate returned %v after the cancellation", took-50*time.Millisecond)
+				}
+			})
+		}
 		t.Run(c.name+" does not start past its deadline", func(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
@@ -141,18 +140,8 @@ func TestGenerate_StopsWhenContextEnds(t *testing.T) {
 
 func TestGenerate_MemoryLimit(t *testing.T) {
 	t.Parallel()
-	wide := wideWorld(t, 12)
-	product, productQuery := wideProduct(t, 12, 8)
-	products, productsQuery := wideProducts(t, 50, 8, 5)
-	cases := []struct {
-		name string
-		w    *world
-		req  *Request
-	}{
-		{"a wide tree with eight granular groups", wide, parse(t, wide, wideQuery(8))},
-		{"an unsuffixed group whose option rows are a huge product", product, parse(t, product, productQuery)},
-		{"fifty roots with large products", products, parse(t, products, productsQuery)},
-	}
+	cases := hugeCases(t)
+	wide := cases[0].w
 	for _, c := range cases {
 		t.Run(c.name+" breadth-first fails over a 1 MiB budget", func(t *testing.T) {
 			t.Parallel()

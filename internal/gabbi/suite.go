@@ -305,70 +305,67 @@ func stringList(v any) ([]string, error) {
 // headerList reads a header mapping. For request headers a null value means
 // "do not send this header", which lets a test drop a default header.
 func headerList(v any, request bool) ([]Header, error) {
-	if v == nil {
-		return nil, nil
-	}
-	m, ok := v.(*omap)
-	if !ok {
-		return nil, fmt.Errorf("expected a mapping, got %s", show(v))
-	}
 	var out []Header
-	for _, k := range m.keys {
-		hv := m.vals[k]
+	err := eachEntry(v, func(k string, hv any) error {
 		if hv == nil && request {
-			continue
+			return nil
 		}
 		s, err := scalarString(hv)
 		if err != nil {
-			return nil, fmt.Errorf("header %s: %w", k, err)
+			return fmt.Errorf("header %s: %w", k, err)
 		}
 		out = append(out, Header{Name: k, Value: s})
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 func queryParams(v any) ([]QueryParam, error) {
-	if v == nil {
-		return nil, nil
-	}
-	m, ok := v.(*omap)
-	if !ok {
-		return nil, fmt.Errorf("expected a mapping, got %s", show(v))
-	}
 	var out []QueryParam
-	for _, k := range m.keys {
-		qv := m.vals[k]
+	err := eachEntry(v, func(k string, qv any) error {
 		values, isList := qv.([]any)
 		if !isList {
 			values = []any{qv}
 		}
 		for _, e := range values {
 			if _, err := scalarString(e); err != nil {
-				return nil, fmt.Errorf("parameter %s: %w", k, err)
+				return fmt.Errorf("parameter %s: %w", k, err)
 			}
 		}
 		out = append(out, QueryParam{Name: k, Values: values})
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 func jsonPathChecks(v any) ([]JSONPathCheck, error) {
+	var out []JSONPathCheck
+	err := eachEntry(v, func(k string, exp any) error {
+		if s, ok := exp.(string); ok && strings.HasPrefix(s, "<@") {
+			return fmt.Errorf("%s: unsupported gabbi feature: file include (<@)", k)
+		}
+		out = append(out, JSONPathCheck{Path: k, Expected: exp})
+		return nil
+	})
+	return out, err
+}
+
+// eachEntry calls fn with every key and value of the mapping v, in order,
+// and stops at the first error; a nil v has no entries.
+func eachEntry(v any, fn func(k string, v any) error) error {
 	if v == nil {
-		return nil, nil
+		return nil
 	}
 	m, ok := v.(*omap)
 	if !ok {
-		return nil, fmt.Errorf("expected a mapping, got %s", show(v))
+		return fmt.Errorf("expected a mapping, got %s", show(v))
 	}
-	var out []JSONPathCheck
 	for _, k := range m.keys {
-		exp := m.vals[k]
-		if s, ok := exp.(string); ok && strings.HasPrefix(s, "<@") {
-			return nil, fmt.Errorf("%s: unsupported gabbi feature: file include (<@)", k)
+		if err := fn(k, m.vals[k]); err != nil {
+			return err
 		}
-		out = append(out, JSONPathCheck{Path: k, Expected: exp})
 	}
-	return out, nil
+	return nil
 }
 
 // parseStatus accepts an integer or a string such as "200 || 204".
@@ -422,34 +419,28 @@ func skipReason(v any) (string, error) {
 
 func parsePoll(v any) (Poll, error) {
 	p := Poll{Count: 1, Delay: time.Second}
-	if v == nil {
-		return p, nil
-	}
-	m, ok := v.(*omap)
-	if !ok {
-		return p, fmt.Errorf("expected a mapping, got %s", show(v))
-	}
-	for _, k := range m.keys {
-		n, ok := m.vals[k].(json.Number)
+	err := eachEntry(v, func(k string, v any) error {
+		n, ok := v.(json.Number)
 		if !ok {
-			return p, fmt.Errorf("%s: expected a number, got %s", k, show(m.vals[k]))
+			return fmt.Errorf("%s: expected a number, got %s", k, show(v))
 		}
 		switch k {
 		case "count":
 			c, err := strconv.Atoi(string(n))
 			if err != nil || c < 1 {
-				return p, fmt.Errorf("count: expected a positive integer, got %s", n)
+				return fmt.Errorf("count: expected a positive integer, got %s", n)
 			}
 			p.Count = c
 		case "delay":
 			f, err := n.Float64()
 			if err != nil || f < 0 {
-				return p, fmt.Errorf("delay: expected a non-negative number, got %s", n)
+				return fmt.Errorf("delay: expected a non-negative number, got %s", n)
 			}
 			p.Delay = time.Duration(f * float64(time.Second))
 		default:
-			return p, unsupportedKey("poll." + k)
+			return unsupportedKey("poll." + k)
 		}
-	}
-	return p, nil
+		return nil
+	})
+	return p, err
 }

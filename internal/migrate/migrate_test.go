@@ -4,91 +4,24 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"net/url"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/openstack-placement-go/placement/internal/migrate"
+	"github.com/openstack-placement-go/placement/internal/testdb"
 	"github.com/openstack-placement-go/placement/migrations"
 )
-
-// These tests create their own databases on TEST_DATABASE_URL rather than
-// using internal/testdb, which imports this package.
-
-var dbCounter atomic.Int64
-
-// newDB creates an empty database, dropped when the test ends, and returns
-// its URL.
-func newDB(t *testing.T) string {
-	t.Helper()
-	server := os.Getenv("TEST_DATABASE_URL")
-	if server == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("TEST_DATABASE_URL is not set (required under CI=true)")
-		}
-		t.Skip("TEST_DATABASE_URL is not set; set it to a PostgreSQL URL whose user may CREATE DATABASE")
-	}
-	name := fmt.Sprintf("migrate_test_%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000, dbCounter.Add(1))
-	ctx := context.Background()
-	adminExec(t, server, `CREATE DATABASE `+name)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, server)
-		if err != nil {
-			t.Errorf("drop %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
-			t.Errorf("drop %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(server)
-	if err != nil {
-		t.Fatalf("TEST_DATABASE_URL: %v", err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
-
-func adminExec(t *testing.T, dsn, sql string, args ...any) {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, sql, args...); err != nil {
-		t.Fatalf("exec %q: %v", firstLine(sql), err)
-	}
-}
-
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i] + " …"
-	}
-	return s
-}
 
 func queryInt(t *testing.T, dsn, sql string, args ...any) int64 {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
+	conn := testdb.Connect(t, dsn)
 	defer conn.Close(ctx)
 	var n int64
 	if err := conn.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
@@ -113,10 +46,7 @@ func migrationSQL(t *testing.T, name string) string {
 func schemaSignature(t *testing.T, dsn string) []string {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
+	conn := testdb.Connect(t, dsn)
 	defer conn.Close(ctx)
 	const q = `
 SELECT 'column ' || table_name || '.' || ordinal_position || ' ' || column_name || ' ' ||
@@ -227,7 +157,7 @@ func TestLatestVersion_MatchesEmbeddedMigrations(t *testing.T) {
 
 func TestVersion_EmptyDatabase(t *testing.T) {
 	t.Parallel()
-	dsn := newDB(t)
+	dsn := testdb.Empty(t)
 	wantVersion(t, dsn, 0, "")
 	if rev, err := migrate.Revision(context.Background(), dsn); err != nil || rev != "" {
 		t.Errorf("Revision = %q, %v; want empty", rev, err)
@@ -240,7 +170,7 @@ func TestVersion_EmptyDatabase(t *testing.T) {
 func TestSync_FreshDatabase(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dsn := newDB(t)
+	dsn := testdb.Empty(t)
 	if err := migrate.Sync(ctx, dsn); err != nil {
 		t.Fatalf("Sync: %v", err)
 	}
@@ -265,11 +195,8 @@ func TestSync_FreshDatabase(t *testing.T) {
 func TestSync_TwiceIsNoOp(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dsn := newDB(t)
-	if err := migrate.Sync(ctx, dsn); err != nil {
-		t.Fatalf("first Sync: %v", err)
-	}
-	adminExec(t, dsn, `INSERT INTO traits (name, created_at) VALUES ('CUSTOM_KEEP', now())`)
+	dsn := testdb.Migrated(t)
+	testdb.Exec(t, dsn, `INSERT INTO traits (name, created_at) VALUES ('CUSTOM_KEEP', now())`)
 	before := schemaSignature(t, dsn)
 	if err := migrate.Sync(ctx, dsn); err != nil {
 		t.Fatalf("second Sync: %v", err)
@@ -286,7 +213,7 @@ func TestSync_TwiceIsNoOp(t *testing.T) {
 func TestSync_ConcurrentStarters(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dsn := newDB(t)
+	dsn := testdb.Empty(t)
 	var wg sync.WaitGroup
 	errs := make([]error, 4)
 	for i := range errs {
@@ -324,10 +251,7 @@ INSERT INTO resource_provider_traits (trait_id, resource_provider_id) SELECT t.i
 func dataDump(t *testing.T, dsn string) []string {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
+	conn := testdb.Connect(t, dsn)
 	defer conn.Close(ctx)
 	var out []string
 	for _, table := range []string{"resource_classes", "traits", "resource_providers", "inventories", "projects", "users", "consumers", "allocations", "placement_aggregates", "resource_provider_aggregates", "resource_provider_traits"} {
@@ -348,10 +272,10 @@ func dataDump(t *testing.T, dsn string) []string {
 // upstreamData.
 func upstreamDatabase(t *testing.T) string {
 	t.Helper()
-	dsn := newDB(t)
-	adminExec(t, dsn, migrationSQL(t, "0001_initial.up.sql"))
-	adminExec(t, dsn, `DROP TABLE IF EXISTS schema_migrations`)
-	adminExec(t, dsn, upstreamData)
+	dsn := testdb.Empty(t)
+	testdb.Exec(t, dsn, migrationSQL(t, "0001_initial.up.sql"))
+	testdb.Exec(t, dsn, `DROP TABLE IF EXISTS schema_migrations`)
+	testdb.Exec(t, dsn, upstreamData)
 	return dsn
 }
 
@@ -361,9 +285,9 @@ func masterDatabase(t *testing.T) string {
 	t.Helper()
 	dsn := upstreamDatabase(t)
 	for _, name := range redundantIndexes {
-		adminExec(t, dsn, `DROP INDEX `+name)
+		testdb.Exec(t, dsn, `DROP INDEX `+name)
 	}
-	adminExec(t, dsn, `UPDATE alembic_version SET version_num = '`+migrate.RevisionDropIndexes+`'`)
+	testdb.Exec(t, dsn, `UPDATE alembic_version SET version_num = '`+migrate.RevisionDropIndexes+`'`)
 	return dsn
 }
 
@@ -372,24 +296,30 @@ func masterDatabase(t *testing.T) string {
 // upstreamData.
 func version3Database(t *testing.T) string {
 	t.Helper()
-	dsn := newDB(t)
-	if err := migrate.Sync(context.Background(), dsn); err != nil {
-		t.Fatal(err)
-	}
-	adminExec(t, dsn, migrationSQL(t, "0004_drop_redundant_indexes.down.sql"))
-	adminExec(t, dsn, `UPDATE schema_migrations SET version = 3`)
-	adminExec(t, dsn, upstreamData)
+	dsn := testdb.Migrated(t)
+	testdb.Exec(t, dsn, migrationSQL(t, "0004_drop_redundant_indexes.down.sql"))
+	testdb.Exec(t, dsn, `UPDATE schema_migrations SET version = 3`)
+	testdb.Exec(t, dsn, upstreamData)
 	return dsn
+}
+
+// wantSynced checks that dsn is at the latest version, with the schema of
+// a fresh database (freshSchema) and the rows before.
+func wantSynced(t *testing.T, dsn string, freshSchema, before []string) {
+	t.Helper()
+	wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionDropIndexes)
+	if d := diffLines(before, dataDump(t, dsn)); d != "" {
+		t.Errorf("Sync changed data:\n%s", d)
+	}
+	if d := diffLines(freshSchema, schemaSignature(t, dsn)); d != "" {
+		t.Errorf("synced schema differs from a fresh one:\n%s", d)
+	}
 }
 
 func TestSync_AdoptsUpstreamDatabase(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	fresh := newDB(t)
-	if err := migrate.Sync(ctx, fresh); err != nil {
-		t.Fatalf("Sync fresh: %v", err)
-	}
-	freshSchema := schemaSignature(t, fresh)
+	freshSchema := schemaSignature(t, testdb.Migrated(t))
 
 	tests := []struct {
 		name    string
@@ -418,15 +348,9 @@ func TestSync_AdoptsUpstreamDatabase(t *testing.T) {
 				if err := migrate.Sync(ctx, dsn); err != nil {
 					t.Fatalf("Sync %d: %v", i+1, err)
 				}
-				wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionDropIndexes)
+				wantSynced(t, dsn, freshSchema, before)
 				if rev, err := migrate.Revision(ctx, dsn); err != nil || rev != migrate.RevisionDropIndexes {
 					t.Errorf("Revision = %q, %v; want %q", rev, err, migrate.RevisionDropIndexes)
-				}
-				if d := diffLines(before, dataDump(t, dsn)); d != "" {
-					t.Errorf("Sync changed data:\n%s", d)
-				}
-				if d := diffLines(freshSchema, schemaSignature(t, dsn)); d != "" {
-					t.Errorf("adopted schema differs from a fresh one:\n%s", d)
 				}
 			}
 			results, ok, err := check(ctx, dsn)
@@ -458,20 +382,16 @@ func legacyDatabase(t *testing.T, rev string) string {
 	i := strings.Index(s, "CREATE TABLE consumer_types (")
 	j := strings.Index(s[i:], ");\n")
 	s = s[:i] + s[i+j+3:]
-	dsn := newDB(t)
-	adminExec(t, dsn, s)
-	adminExec(t, dsn, upstreamData)
+	dsn := testdb.Empty(t)
+	testdb.Exec(t, dsn, s)
+	testdb.Exec(t, dsn, upstreamData)
 	return dsn
 }
 
 func TestSync_LegacyRevisions(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	fresh := newDB(t)
-	if err := migrate.Sync(ctx, fresh); err != nil {
-		t.Fatalf("Sync fresh: %v", err)
-	}
-	wantSchema := schemaSignature(t, fresh)
+	freshSchema := schemaSignature(t, testdb.Migrated(t))
 
 	for _, rev := range []string{migrate.RevisionInitial, migrate.RevisionRootProviderIDs, migrate.RevisionIncompleteConsumers} {
 		t.Run("a clean database at "+rev+" is upgraded", func(t *testing.T) {
@@ -479,31 +399,24 @@ func TestSync_LegacyRevisions(t *testing.T) {
 			dsn := legacyDatabase(t, rev)
 			wantVersion(t, dsn, 0, rev)
 			before := dataDump(t, dsn)
-			if err := migrate.Sync(ctx, dsn); err != nil {
-				t.Fatalf("Sync: %v", err)
-			}
-			wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionDropIndexes)
-			after := dataDump(t, dsn)
 			// The consumers row text gains the new NULL consumer_type_id.
 			for i := range before {
 				if strings.HasPrefix(before[i], "consumers ") {
 					before[i] = strings.TrimSuffix(before[i], ")") + ",)"
 				}
 			}
-			if d := diffLines(before, after); d != "" {
-				t.Errorf("Sync changed data:\n%s", d)
+			if err := migrate.Sync(ctx, dsn); err != nil {
+				t.Fatalf("Sync: %v", err)
 			}
-			if d := diffLines(wantSchema, schemaSignature(t, dsn)); d != "" {
-				t.Errorf("upgraded schema differs from a fresh one:\n%s", d)
-			}
+			wantSynced(t, dsn, freshSchema, before)
 		})
 	}
 
 	t.Run("legacy data blocks the upgrade until online migrations ran", func(t *testing.T) {
 		t.Parallel()
 		dsn := legacyDatabase(t, migrate.RevisionInitial)
-		adminExec(t, dsn, `INSERT INTO resource_providers (uuid, name, generation) VALUES ('11111111-1111-1111-1111-111111111111', 'old', 0)`)
-		adminExec(t, dsn, `INSERT INTO allocations (resource_provider_id, consumer_id, resource_class_id, used) VALUES (1, 'orphan-a', 0, 1), (1, 'orphan-a', 1, 1), (1, 'orphan-b', 0, 1)`)
+		testdb.Exec(t, dsn, `INSERT INTO resource_providers (uuid, name, generation) VALUES ('11111111-1111-1111-1111-111111111111', 'old', 0)`)
+		testdb.Exec(t, dsn, `INSERT INTO allocations (resource_provider_id, consumer_id, resource_class_id, used) VALUES (1, 'orphan-a', 0, 1), (1, 'orphan-a', 1, 1), (1, 'orphan-b', 0, 1)`)
 
 		err := migrate.Sync(ctx, dsn)
 		if err == nil {
@@ -577,7 +490,7 @@ func TestSync_RefusesUnknownState(t *testing.T) {
 	t.Run("an unknown alembic revision is refused", func(t *testing.T) {
 		t.Parallel()
 		dsn := upstreamDatabase(t)
-		adminExec(t, dsn, `UPDATE alembic_version SET version_num = 'ffffffffffff'`)
+		testdb.Exec(t, dsn, `UPDATE alembic_version SET version_num = 'ffffffffffff'`)
 		err := migrate.Sync(ctx, dsn)
 		if err == nil || !strings.Contains(err.Error(), `unknown alembic revision "ffffffffffff"`) {
 			t.Fatalf("Sync = %v, want unknown revision error", err)
@@ -590,7 +503,7 @@ func TestSync_RefusesUnknownState(t *testing.T) {
 	t.Run("tables without any version are refused without marking the database dirty", func(t *testing.T) {
 		t.Parallel()
 		dsn := upstreamDatabase(t)
-		adminExec(t, dsn, `DROP TABLE alembic_version`)
+		testdb.Exec(t, dsn, `DROP TABLE alembic_version`)
 		err := migrate.Sync(ctx, dsn)
 		if err == nil || !strings.Contains(err.Error(), "db stamp") {
 			t.Fatalf("Sync = %v, want a stamp hint", err)
@@ -601,7 +514,7 @@ func TestSync_RefusesUnknownState(t *testing.T) {
 		t.Parallel()
 		// What a newer build would leave.
 		dsn := masterDatabase(t)
-		adminExec(t, dsn, `CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);
+		testdb.Exec(t, dsn, `CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);
 INSERT INTO schema_migrations VALUES (5, false)`)
 		err := migrate.Sync(ctx, dsn)
 		if err == nil || !strings.Contains(err.Error(), "version 5 is newer than this release knows (4)") {
@@ -620,7 +533,7 @@ func TestStamp(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dsn := upstreamDatabase(t)
-	adminExec(t, dsn, `DROP TABLE alembic_version`)
+	testdb.Exec(t, dsn, `DROP TABLE alembic_version`)
 
 	for _, rev := range []string{"nonsense", "ffffffffffff", "-1"} {
 		if err := migrate.Stamp(ctx, dsn, rev); err == nil {
@@ -711,7 +624,7 @@ func TestCheck(t *testing.T) {
 
 	t.Run("an empty database has nothing to fix", func(t *testing.T) {
 		t.Parallel()
-		dsn := newDB(t)
+		dsn := testdb.Empty(t)
 		results, ok, err := check(ctx, dsn)
 		if err != nil || !ok {
 			t.Fatalf("Check = %q, %v, %v", results, ok, err)
@@ -722,10 +635,7 @@ func TestCheck(t *testing.T) {
 	})
 	t.Run("a synced database passes every check", func(t *testing.T) {
 		t.Parallel()
-		dsn := newDB(t)
-		if err := migrate.Sync(ctx, dsn); err != nil {
-			t.Fatal(err)
-		}
+		dsn := testdb.Migrated(t)
 		results, ok, err := check(ctx, dsn)
 		if err != nil || !ok {
 			t.Fatalf("Check = %q, %v, %v", results, ok, err)
@@ -741,11 +651,8 @@ func TestCheck(t *testing.T) {
 	})
 	t.Run("a provider without a root is a failure", func(t *testing.T) {
 		t.Parallel()
-		dsn := newDB(t)
-		if err := migrate.Sync(ctx, dsn); err != nil {
-			t.Fatal(err)
-		}
-		adminExec(t, dsn, `INSERT INTO resource_providers (uuid, name, generation) VALUES ('11111111-1111-1111-1111-111111111111', 'old', 0)`)
+		dsn := testdb.Migrated(t)
+		testdb.Exec(t, dsn, `INSERT INTO resource_providers (uuid, name, generation) VALUES ('11111111-1111-1111-1111-111111111111', 'old', 0)`)
 		results, ok, err := check(ctx, dsn)
 		if err != nil || ok {
 			t.Fatalf("Check = %q, %v, %v; want a failure", results, ok, err)
@@ -768,28 +675,25 @@ func TestCheck(t *testing.T) {
 func TestMigrations_DownAndUpAgain(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dsn := newDB(t)
-	if err := migrate.Sync(ctx, dsn); err != nil {
-		t.Fatal(err)
-	}
+	dsn := testdb.Migrated(t)
 	want := schemaSignature(t, dsn)
-	adminExec(t, dsn, migrationSQL(t, "0004_drop_redundant_indexes.down.sql"))
+	testdb.Exec(t, dsn, migrationSQL(t, "0004_drop_redundant_indexes.down.sql"))
 	if n := countRedundantIndexes(t, dsn); n != 5 {
 		t.Errorf("0004 down recreated %d of the 5 redundant indexes", n)
 	}
 	if rev, err := migrate.Revision(ctx, dsn); err != nil || rev != migrate.RevisionConsumerTypes {
 		t.Errorf("Revision after 0004 down = %q, %v; want %q", rev, err, migrate.RevisionConsumerTypes)
 	}
-	adminExec(t, dsn, migrationSQL(t, "0003_change_capture.down.sql"))
-	adminExec(t, dsn, migrationSQL(t, "0002_placement_changes.down.sql"))
-	adminExec(t, dsn, migrationSQL(t, "0001_initial.down.sql"))
+	testdb.Exec(t, dsn, migrationSQL(t, "0003_change_capture.down.sql"))
+	testdb.Exec(t, dsn, migrationSQL(t, "0002_placement_changes.down.sql"))
+	testdb.Exec(t, dsn, migrationSQL(t, "0001_initial.down.sql"))
 	if n := queryInt(t, dsn, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'`); n != 0 {
 		t.Errorf("0001 down left %d tables", n)
 	}
 	if n := queryInt(t, dsn, `SELECT count(*) FROM pg_sequences WHERE schemaname = 'public'`); n != 0 {
 		t.Errorf("0001 down left %d sequences", n)
 	}
-	adminExec(t, dsn, `DROP TABLE schema_migrations`)
+	testdb.Exec(t, dsn, `DROP TABLE schema_migrations`)
 	wantVersion(t, dsn, 0, "")
 	if err := migrate.Sync(ctx, dsn); err != nil {
 		t.Fatal(err)
@@ -805,15 +709,12 @@ func TestMigrations_DownAndUpAgain(t *testing.T) {
 func TestSync_RestoresCapture(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dsn := newDB(t)
-	if err := migrate.Sync(ctx, dsn); err != nil {
-		t.Fatal(err)
-	}
+	dsn := testdb.Migrated(t)
 	const enabled = `SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'placement\_capture\_%' AND tgenabled IN ('O', 'A')`
 	if n := queryInt(t, dsn, enabled); n != 29 {
 		t.Fatalf("%d capture triggers after sync, want 29", n)
 	}
-	adminExec(t, dsn, `DROP TRIGGER placement_capture_delete ON allocations;
+	testdb.Exec(t, dsn, `DROP TRIGGER placement_capture_delete ON allocations;
 ALTER TABLE inventories DISABLE TRIGGER placement_capture_update;
 DELETE FROM placement_changes`)
 	if n := queryInt(t, dsn, enabled); n != 27 {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/openstack-placement-go/placement/internal/migrate"
+	"github.com/openstack-placement-go/placement/internal/testdb"
 )
 
 // versionOneDatabase builds what this service's first release left: 0001's
@@ -14,21 +15,11 @@ import (
 // migrations.
 func versionOneDatabase(t *testing.T) string {
 	t.Helper()
-	dsn := newDB(t)
-	adminExec(t, dsn, migrationSQL(t, "0001_initial.up.sql"))
-	adminExec(t, dsn, `CREATE TABLE IF NOT EXISTS schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);
+	dsn := testdb.Empty(t)
+	testdb.Exec(t, dsn, migrationSQL(t, "0001_initial.up.sql"))
+	testdb.Exec(t, dsn, `CREATE TABLE IF NOT EXISTS schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);
 DELETE FROM schema_migrations;
 INSERT INTO schema_migrations VALUES (1, false)`)
-	return dsn
-}
-
-// syncedDatabase returns a database brought to LatestVersion by Sync.
-func syncedDatabase(t *testing.T) string {
-	t.Helper()
-	dsn := newDB(t)
-	if err := migrate.Sync(context.Background(), dsn); err != nil {
-		t.Fatalf("Sync: %v", err)
-	}
 	return dsn
 }
 
@@ -50,7 +41,7 @@ func TestCheckSchema(t *testing.T) {
 		syncs bool
 	}{{
 		name:    "an empty database needs a sync",
-		db:      newDB,
+		db:      func(t *testing.T) string { return testdb.Empty(t) },
 		state:   migrate.SchemaEmpty,
 		version: -1,
 		wantErr: "database has no Placement schema yet: " + dbSync,
@@ -89,15 +80,15 @@ func TestCheckSchema(t *testing.T) {
 		syncs:   true,
 	}, {
 		name:    "a synced database is current",
-		db:      syncedDatabase,
+		db:      func(t *testing.T) string { return testdb.Migrated(t) },
 		state:   migrate.SchemaCurrent,
 		version: latest,
 		alembic: migrate.RevisionDropIndexes,
 	}, {
 		name: "a database a newer release migrated is ahead, which is no error",
 		db: func(t *testing.T) string {
-			dsn := syncedDatabase(t)
-			adminExec(t, dsn, `UPDATE schema_migrations SET version = version + 1`)
+			dsn := testdb.Migrated(t)
+			testdb.Exec(t, dsn, `UPDATE schema_migrations SET version = version + 1`)
 			return dsn
 		},
 		state:   migrate.SchemaAhead,
@@ -106,8 +97,8 @@ func TestCheckSchema(t *testing.T) {
 	}, {
 		name: "a dirty database is refused",
 		db: func(t *testing.T) string {
-			dsn := syncedDatabase(t)
-			adminExec(t, dsn, `UPDATE schema_migrations SET dirty = true`)
+			dsn := testdb.Migrated(t)
+			testdb.Exec(t, dsn, `UPDATE schema_migrations SET dirty = true`)
 			return dsn
 		},
 		state:   migrate.SchemaDirty,
@@ -118,7 +109,7 @@ func TestCheckSchema(t *testing.T) {
 		name: "an unknown alembic revision is refused",
 		db: func(t *testing.T) string {
 			dsn := upstreamDatabase(t)
-			adminExec(t, dsn, `UPDATE alembic_version SET version_num = 'ffffffffffff'`)
+			testdb.Exec(t, dsn, `UPDATE alembic_version SET version_num = 'ffffffffffff'`)
 			return dsn
 		},
 		state:   migrate.SchemaUnknown,
@@ -129,7 +120,7 @@ func TestCheckSchema(t *testing.T) {
 		name: "tables without any recorded version are refused",
 		db: func(t *testing.T) string {
 			dsn := upstreamDatabase(t)
-			adminExec(t, dsn, `DROP TABLE alembic_version`)
+			testdb.Exec(t, dsn, `DROP TABLE alembic_version`)
 			return dsn
 		},
 		state:   migrate.SchemaUnknown,
@@ -182,11 +173,11 @@ func TestCheckSchema(t *testing.T) {
 func TestLatestVersion_IsTheNewestEmbeddedMigration(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dsn := syncedDatabase(t)
+	dsn := testdb.Migrated(t)
 	if v := queryInt(t, dsn, `SELECT version FROM schema_migrations`); v != int64(migrate.LatestVersion) {
 		t.Fatalf("Sync ran the embedded migrations up to version %d, but LatestVersion = %d", v, migrate.LatestVersion)
 	}
-	adminExec(t, dsn, `UPDATE schema_migrations SET version = version - 1`)
+	testdb.Exec(t, dsn, `UPDATE schema_migrations SET version = version - 1`)
 	st, err := migrate.CheckSchema(ctx, dsn)
 	if err != nil || st.State != migrate.SchemaBehind {
 		t.Errorf("one version below LatestVersion: CheckSchema = %+v, %v; want behind", st, err)

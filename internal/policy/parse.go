@@ -178,43 +178,32 @@ func (p *parser) peek() string {
 }
 
 func (p *parser) or() (check, error) {
-	first, err := p.and()
-	if err != nil {
-		return nil, err
-	}
-	cs := []check{first}
-	for p.peek() == "or" {
-		p.pos++
-		c, err := p.and()
-		if err != nil {
-			return nil, err
-		}
-		cs = append(cs, c)
-	}
-	if len(cs) == 1 {
-		return first, nil
-	}
-	return orCheck{cs}, nil
+	return p.chain("or", p.and, func(cs []check) check { return orCheck{cs} })
 }
 
 func (p *parser) and() (check, error) {
-	first, err := p.not()
-	if err != nil {
-		return nil, err
-	}
-	cs := []check{first}
-	for p.peek() == "and" {
-		p.pos++
-		c, err := p.not()
+	return p.chain("and", p.not, func(cs []check) check { return andCheck{cs} })
+}
+
+// chain parses operand, then more operands each after the token op, and
+// joins them with join when there are two or more.
+func (p *parser) chain(op string, operand func() (check, error), join func([]check) check) (check, error) {
+	var cs []check
+	for {
+		c, err := operand()
 		if err != nil {
 			return nil, err
 		}
 		cs = append(cs, c)
+		if p.peek() != op {
+			break
+		}
+		p.pos++
 	}
 	if len(cs) == 1 {
-		return first, nil
+		return cs[0], nil
 	}
-	return andCheck{cs}, nil
+	return join(cs), nil
 }
 
 func (p *parser) not() (check, error) {

@@ -2,8 +2,6 @@ package store_test
 
 import (
 	"context"
-	"os"
-	"strconv"
 	"testing"
 
 	"github.com/openstack-placement-go/placement/internal/engine"
@@ -27,17 +25,7 @@ func BenchmarkCandidateSnapshot(b *testing.B) {
 		b.Fatal(err)
 	}
 	s := store.New(pool)
-	n := 5000
-	if v, err := strconv.Atoi(os.Getenv("PLACEMENT_SCALE_PROVIDERS")); err == nil && v >= 100 {
-		n = v - v%300
-	}
-	for _, stmt := range splitSQL(scaleSQL) {
-		if _, err := pool.Exec(ctx, stmt, n); err != nil {
-			if _, err2 := pool.Exec(ctx, stmt); err2 != nil {
-				b.Fatalf("%s: %v / %v", stmt, err, err2)
-			}
-		}
-	}
+	loadScale(b, pool)
 	for _, q := range []string{"resources=VCPU:1", "resources=VCPU:1&limit=5"} {
 		b.Run(q, func(b *testing.B) {
 			req, err := candidate.ParseQuery(q, microversion.Version{Major: 1, Minor: 39})

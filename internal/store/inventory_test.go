@@ -14,14 +14,7 @@ import (
 
 	"github.com/openstack-placement-go/placement/internal/placement"
 	"github.com/openstack-placement-go/placement/internal/store"
-	"github.com/openstack-placement-go/placement/internal/testdb"
 )
-
-// invStore returns a store on a fresh seeded database.
-func invStore(t *testing.T) (*store.Store, *pgxpool.Pool) {
-	pool := testdb.Pool(t, 8)
-	return store.New(pool), pool
-}
 
 func newProvider(t *testing.T, pool *pgxpool.Pool) string {
 	t.Helper()
@@ -113,7 +106,7 @@ func wantErr(t *testing.T, err error, kind placement.Kind, code, msg string) {
 func TestSetInventories_AddUpdateDeleteInPlace(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, pool := invStore(t)
+	st, pool := rpStore(t)
 	rp := newProvider(t, pool)
 
 	gen, err := st.SetInventories(ctx, rp, 0, map[string]placement.Inventory{"VCPU": inv(4), "DISK_GB": inv(100)})
@@ -163,7 +156,7 @@ func TestSetInventories_AddUpdateDeleteInPlace(t *testing.T) {
 func TestSetInventories_Errors(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, pool := invStore(t)
+	st, pool := rpStore(t)
 	rp := newProvider(t, pool)
 	if _, err := st.SetInventories(ctx, rp, 0, map[string]placement.Inventory{"VCPU": inv(4), "DISK_GB": inv(10), "MEMORY_MB": inv(10)}); err != nil {
 		t.Fatal(err)
@@ -204,7 +197,7 @@ func TestSetInventories_Errors(t *testing.T) {
 func TestReplaceInventories_LeavesGenerationToCaller(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, pool := invStore(t)
+	st, pool := rpStore(t)
 	rp := newProvider(t, pool)
 	if err := st.ReplaceInventoriesForTest(ctx, rp, map[string]placement.Inventory{"VCPU": inv(4)}); err != nil {
 		t.Fatal(err)
@@ -223,7 +216,7 @@ func TestReplaceInventories_LeavesGenerationToCaller(t *testing.T) {
 func TestCreateInventory(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, pool := invStore(t)
+	st, pool := rpStore(t)
 	rp := newProvider(t, pool)
 
 	gen, err := st.CreateInventory(ctx, rp, "DISK_GB", inv(2048))
@@ -252,7 +245,7 @@ func TestCreateInventory(t *testing.T) {
 func TestUpdateInventory(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, pool := invStore(t)
+	st, pool := rpStore(t)
 	rp := newProvider(t, pool)
 	if _, err := st.CreateInventory(ctx, rp, "VCPU", inv(4)); err != nil {
 		t.Fatal(err)
@@ -274,7 +267,7 @@ func TestUpdateInventory(t *testing.T) {
 func TestDeleteInventory(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, pool := invStore(t)
+	st, pool := rpStore(t)
 	rp := newProvider(t, pool)
 	if _, err := st.SetInventories(ctx, rp, 0, map[string]placement.Inventory{"VCPU": inv(4), "DISK_GB": inv(10)}); err != nil {
 		t.Fatal(err)
@@ -300,7 +293,7 @@ func TestDeleteInventory(t *testing.T) {
 func TestDeleteAllInventories(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, pool := invStore(t)
+	st, pool := rpStore(t)
 	rp := newProvider(t, pool)
 	if err := st.DeleteAllInventories(ctx, rp); err != nil {
 		t.Fatalf("delete of nothing: %v", err)
@@ -334,7 +327,7 @@ func TestDeleteAllInventories(t *testing.T) {
 func TestSetInventories_Concurrent(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, pool := invStore(t)
+	st, pool := rpStore(t)
 	rp := newProvider(t, pool)
 	const n = 6
 	errs := make([]error, n)

@@ -17,6 +17,7 @@ import (
 	"github.com/openstack-placement-go/placement/internal/testdb"
 )
 
+// rpStore returns a store on a fresh seeded database, and its pool.
 func rpStore(t *testing.T) (*store.Store, *pgxpool.Pool) {
 	pool := testdb.Pool(t, 16)
 	return store.New(pool), pool
@@ -51,6 +52,26 @@ INSERT INTO resource_provider_aggregates (resource_provider_id, aggregate_id, cr
 SELECT i, i % 100, now() AT TIME ZONE 'UTC' FROM generate_series(1, $1) i;
 ANALYZE;`
 
+// loadScale loads scaleSQL with PLACEMENT_SCALE_PROVIDERS providers
+// (5,000 by default; rounded down to a multiple of 300) and returns how
+// many.
+func loadScale(tb testing.TB, pool *pgxpool.Pool) int {
+	tb.Helper()
+	n := 5000
+	if v, err := strconv.Atoi(os.Getenv("PLACEMENT_SCALE_PROVIDERS")); err == nil && v >= 100 {
+		n = v - v%300
+	}
+	for _, stmt := range splitSQL(scaleSQL) {
+		// Statements without a parameter do not take n.
+		if _, err := pool.Exec(context.Background(), stmt, n); err != nil {
+			if _, err2 := pool.Exec(context.Background(), stmt); err2 != nil {
+				tb.Fatalf("%s: %v / %v", stmt, err, err2)
+			}
+		}
+	}
+	return n
+}
+
 // TestProvidersAtScale checks the list filters against many providers
 // (5,000 by default, PLACEMENT_SCALE_PROVIDERS to change) and logs how long
 // each took; speed is measured by placement-bench, not asserted here.
@@ -60,17 +81,7 @@ func TestProvidersAtScale(t *testing.T) {
 	}
 	s, pool := rpStore(t)
 	ctx := context.Background()
-	n := 5000
-	if v, err := strconv.Atoi(os.Getenv("PLACEMENT_SCALE_PROVIDERS")); err == nil && v >= 100 {
-		n = v - v%300
-	}
-	for _, stmt := range splitSQL(scaleSQL) {
-		if _, err := pool.Exec(ctx, stmt, n); err != nil {
-			if _, err2 := pool.Exec(ctx, stmt); err2 != nil {
-				t.Fatalf("%s: %v / %v", stmt, err, err2)
-			}
-		}
-	}
+	n := loadScale(t, pool)
 	var agg7, agg8 string
 	if err := pool.QueryRow(ctx, `SELECT md5('agg7')::uuid::text, md5('agg8')::uuid::text`).Scan(&agg7, &agg8); err != nil {
 		t.Fatal(err)
@@ -194,6 +205,20 @@ func TestConcurrentTraitWritesOneWins(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	ok := winners(t, errs)
+	got, err := s.ProviderTraits(ctx, p.UUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok != 1 || got.Generation != 1 || len(got.Traits) != 1 {
+		t.Fatalf("%d winners, generation %d, traits %v", ok, got.Generation, got.Traits)
+	}
+}
+
+// winners counts the writes that succeeded and fails the test on any
+// error other than a concurrent update.
+func winners(t *testing.T, errs []error) int {
+	t.Helper()
 	ok := 0
 	for _, err := range errs {
 		switch {
@@ -203,13 +228,7 @@ func TestConcurrentTraitWritesOneWins(t *testing.T) {
 			t.Fatalf("unexpected error: %v", err)
 		}
 	}
-	got, err := s.ProviderTraits(ctx, p.UUID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ok != 1 || got.Generation != 1 || len(got.Traits) != 1 {
-		t.Fatalf("%d winners, generation %d, traits %v", ok, got.Generation, got.Traits)
-	}
+	return ok
 }
 
 // TestConcurrentAggregateWritesOneWins does the same for 1.19 aggregates.
@@ -229,15 +248,7 @@ func TestConcurrentAggregateWritesOneWins(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	ok := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			ok++
-		case placement.CodeOf(err) != placement.CodeConcurrentUpdate:
-			t.Fatalf("unexpected error: %v", err)
-		}
-	}
+	ok := winners(t, errs)
 	gen, aggs, err := s.ProviderAggregates(ctx, p.UUID)
 	if err != nil {
 		t.Fatal(err)

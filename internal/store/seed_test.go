@@ -2,57 +2,23 @@ package store_test
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/openstack-placement-go/placement/internal/migrate"
 	"github.com/openstack-placement-go/placement/internal/placement"
 	"github.com/openstack-placement-go/placement/internal/store"
 	"github.com/openstack-placement-go/placement/internal/testdb"
 )
 
-var seedDBCounter atomic.Int64
-
 // unseededDB returns a pool on a freshly migrated database that has not
 // been seeded (testdb.New hands out seeded ones).
 func unseededDB(t *testing.T) *pgxpool.Pool {
 	t.Helper()
-	server := testdb.ServerURL(t)
-	ctx := context.Background()
-	name := fmt.Sprintf("seed_test_%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000, seedDBCounter.Add(1))
-	admin, err := pgx.Connect(ctx, server)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, `CREATE DATABASE `+name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	dsn := testdb.WithDatabase(server, name)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, server)
-		if err != nil {
-			t.Errorf("drop %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
-			t.Errorf("drop %s: %v", name, err)
-		}
-	})
-	if err := migrate.Sync(ctx, dsn); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	pool, err := pgxpool.New(ctx, dsn)
+	pool, err := pgxpool.New(context.Background(), testdb.Migrated(t))
 	if err != nil {
 		t.Fatalf("pool: %v", err)
 	}

@@ -1,8 +1,9 @@
 // Package testdb gives tests real PostgreSQL databases. TEST_DATABASE_URL
 // names a server where the user may create databases; each test gets a fresh
 // database cloned from a template that was migrated and seeded once per test
-// process. Without TEST_DATABASE_URL tests skip, except under CI=true where
-// that is a failure.
+// process (New), or for tests of the migrations an empty one (Empty) or one
+// migrated but not seeded (Migrated). Without TEST_DATABASE_URL tests skip,
+// except under CI=true where that is a failure.
 package testdb
 
 import (
@@ -63,20 +64,82 @@ func New(t testing.TB) string {
 	if setupErr != nil {
 		t.Fatalf("testdb: preparing template: %v", setupErr)
 	}
-	name := fmt.Sprintf("%s_%d", template, counter.Add(1))
-	ctx := context.Background()
-	cloneMu.Lock()
-	err := exec(ctx, server, fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, template))
-	cloneMu.Unlock()
-	if err != nil {
-		t.Fatalf("testdb: cloning template: %v", err)
+	return create(t, server, fmt.Sprintf("%s_%d", template, counter.Add(1)), template)
+}
+
+// Empty returns the URL of a fresh database with no schema (for testing
+// migrations) that is dropped when the test ends.
+func Empty(t testing.TB) string {
+	t.Helper()
+	server := ServerURL(t)
+	return create(t, server, fmt.Sprintf("placement_empty_%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000, counter.Add(1)), "")
+}
+
+// create creates the database name on server, a copy of from when that is
+// not empty, drops it when the test ends and returns its URL.
+func create(t testing.TB, server, name, from string) string {
+	t.Helper()
+	sql := `CREATE DATABASE ` + name
+	if from != "" {
+		// A template may have no other connection while it is copied.
+		sql += ` TEMPLATE ` + from
+		cloneMu.Lock()
+		defer cloneMu.Unlock()
+	}
+	if err := exec(context.Background(), server, sql); err != nil {
+		t.Fatalf("testdb: %s: %v", sql, err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		exec(ctx, server, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name))
+		if err := exec(ctx, server, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
+			t.Errorf("testdb: dropping %s: %v", name, err)
+		}
 	})
 	return WithDatabase(server, name)
+}
+
+// Migrated returns the URL of a fresh database with every migration
+// applied but not seeded (New hands out seeded ones), dropped when the
+// test ends.
+func Migrated(t testing.TB) string {
+	t.Helper()
+	dsn := Empty(t)
+	if err := migrate.Sync(context.Background(), dsn); err != nil {
+		t.Fatalf("testdb: migrate: %v", err)
+	}
+	return dsn
+}
+
+// Connect opens a connection to dsn's database, failing the test if it
+// cannot; the caller closes it.
+func Connect(t testing.TB, dsn string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	return conn
+}
+
+// Exec runs sql with args on dsn's database, on a connection of its own,
+// and fails the test on an error.
+func Exec(t testing.TB, dsn, sql string, args ...any) {
+	t.Helper()
+	ctx := context.Background()
+	conn := Connect(t, dsn)
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, sql, args...); err != nil {
+		t.Fatalf("exec %q: %v", firstLine(sql), err)
+	}
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " …"
+	}
+	return s
 }
 
 // Pool opens a pool of at most maxConns connections on a fresh database
@@ -91,7 +154,15 @@ func Pool(t testing.TB, maxConns int32) *pgxpool.Pool {
 	return pool
 }
 
-// Cleanup drops the template of this process; call it from TestMain.
+// Main runs the tests of m, drops the template of this process and exits:
+// a package whose tests use New calls it from its TestMain.
+func Main(m *testing.M) {
+	code := m.Run()
+	Cleanup()
+	os.Exit(code)
+}
+
+// Cleanup drops the template of this process; Main calls it.
 func Cleanup() {
 	if template == "" {
 		return
@@ -131,8 +202,5 @@ func exec(ctx context.Context, server, sql string) error {
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	_, err = conn.Exec(ctx, sql)
-	if err != nil && strings.Contains(err.Error(), "already exists") {
-		return err
-	}
 	return err
 }

@@ -36,11 +36,9 @@ func Export(ctx context.Context, pgDSN, mysqlURL string, o Options) error {
 		return err
 	}
 	defer ptx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only
-	var exists bool
-	if err := ptx.QueryRow(ctx, "SELECT to_regclass('consumers') IS NOT NULL").Scan(&exists); err != nil {
-		return fmt.Errorf("inspecting PostgreSQL: %w", err)
-	}
-	if !exists {
+	if exists, err := pgHasSchema(ctx, ptx); err != nil {
+		return err
+	} else if !exists {
 		return fmt.Errorf("the PostgreSQL database has no Placement schema")
 	}
 	counts, err := countPG(ctx, ptx)
@@ -81,16 +79,8 @@ func Export(ctx context.Context, pgDSN, mysqlURL string, o Options) error {
 		fmt.Fprintf(w, "target holds %s: replacing it (--force)\n", strings.Join(held, ", "))
 	}
 	if o.DryRun {
-		for _, t := range tables {
-			rows, err := queryPG(ctx, ptx, t)
-			if err != nil {
-				return err
-			}
-			d := newDigest()
-			if err := drain(rows, d); err != nil {
-				return err
-			}
-			fmt.Fprintf(w, "would copy %-28s %8d rows (sha256 %s)\n", t.name, d.rows, d.sum()[:16])
+		if err := printPlan(w, func(t table) (rowSource, error) { return queryPG(ctx, ptx, t) }); err != nil {
+			return err
 		}
 		fmt.Fprintln(w, "dry run: nothing changed")
 		return nil
@@ -101,14 +91,7 @@ func Export(ctx context.Context, pgDSN, mysqlURL string, o Options) error {
 		return err
 	}
 	results, err := verifyMySQL(ctx, mc, counts, sums)
-	if err != nil {
-		return err
-	}
-	if !printResults(w, "source", "target", results) {
-		return ErrMismatch
-	}
-	fmt.Fprintln(w, "export complete and verified")
-	return nil
+	return report(w, "export", results, err)
 }
 
 // copyToMySQL writes every table in one MySQL transaction and returns the

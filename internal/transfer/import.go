@@ -78,14 +78,7 @@ func Import(ctx context.Context, mysqlURL, pgDSN string, o Options) error {
 		return err
 	}
 	results, err := verifyPG(ctx, conn, counts, sums)
-	if err != nil {
-		return err
-	}
-	if !printResults(w, "source", "target", results) {
-		return ErrMismatch
-	}
-	fmt.Fprintln(w, "import complete and verified")
-	return nil
+	return report(w, "import", results, err)
 }
 
 // pgHolds describes the data a PostgreSQL Placement database holds beyond
@@ -205,16 +198,8 @@ func verifyPG(ctx context.Context, conn *pgx.Conn, counts map[string]int64, sums
 // target's state, changing nothing.
 func dryRunImport(ctx context.Context, stx *sql.Tx, pgDSN string, counts map[string]int64, o *Options) error {
 	w := o.out()
-	for _, t := range tables {
-		rows, err := queryMySQL(ctx, stx, t)
-		if err != nil {
-			return err
-		}
-		d := newDigest()
-		if err := drain(rows, d); err != nil {
-			return err
-		}
-		fmt.Fprintf(w, "would copy %-28s %8d rows (sha256 %s)\n", t.name, d.rows, d.sum()[:16])
+	if err := printPlan(w, func(t table) (rowSource, error) { return queryMySQL(ctx, stx, t) }); err != nil {
+		return err
 	}
 	conn, err := pgx.Connect(ctx, pgDSN)
 	if err != nil {
@@ -249,7 +234,9 @@ func dryRunImport(ctx context.Context, stx *sql.Tx, pgDSN string, counts map[str
 
 // pgHasSchema reports whether the PostgreSQL database has the Placement
 // tables (from this service's or the Python service's db sync).
-func pgHasSchema(ctx context.Context, conn *pgx.Conn) (bool, error) {
+func pgHasSchema(ctx context.Context, conn interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}) (bool, error) {
 	var exists bool
 	if err := conn.QueryRow(ctx, "SELECT to_regclass('consumers') IS NOT NULL").Scan(&exists); err != nil {
 		return false, fmt.Errorf("inspecting PostgreSQL: %w", err)

@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/openstack-placement-go/placement/internal/migrate"
+	"github.com/openstack-placement-go/placement/internal/textbox"
 )
 
 // Options control Import and Export.
@@ -243,7 +243,6 @@ type rowSource interface {
 	close() error
 }
 
-// drain reads a whole table into d.
 // verifyTables checksums every table as query reads it from the target and
 // pairs the result with the source's row counts and checksums.
 func verifyTables(counts map[string]int64, sums map[string]string, query func(table) (rowSource, error)) ([]result, error) {
@@ -262,6 +261,24 @@ func verifyTables(counts map[string]int64, sums map[string]string, query func(ta
 	return results, nil
 }
 
+// printPlan prints, for a dry run, the rows and checksum of every table as
+// query reads it from the source.
+func printPlan(w io.Writer, query func(table) (rowSource, error)) error {
+	for _, t := range tables {
+		rows, err := query(t)
+		if err != nil {
+			return err
+		}
+		d := newDigest()
+		if err := drain(rows, d); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "would copy %-28s %8d rows (sha256 %s)\n", t.name, d.rows, d.sum()[:16])
+	}
+	return nil
+}
+
+// drain reads a whole table into d.
 func drain(src rowSource, d *digest) error {
 	for {
 		row, ok := src.next()
@@ -287,6 +304,19 @@ func (p *progress) step() {
 	}
 }
 
+// report prints the verification of a copy (unless err) and returns
+// ErrMismatch unless every table matches.
+func report(w io.Writer, what string, results []result, err error) error {
+	if err != nil {
+		return err
+	}
+	if !printResults(w, "source", "target", results) {
+		return ErrMismatch
+	}
+	fmt.Fprintln(w, what+" complete and verified")
+	return nil
+}
+
 // printResults prints the verification table and reports whether every
 // table matches.
 func printResults(w io.Writer, from, to string, results []result) bool {
@@ -302,36 +332,6 @@ func printResults(w io.Writer, from, to string, results []result) bool {
 		}
 		rows = append(rows, []string{r.table, fmt.Sprint(r.source), fmt.Sprint(r.target), m})
 	}
-	widths := make([]int, len(header))
-	for i, h := range header {
-		widths[i] = len(h)
-	}
-	for _, r := range rows {
-		for i, c := range r {
-			widths[i] = max(widths[i], len(c))
-		}
-	}
-	line := func(cells []string) {
-		var b strings.Builder
-		for i, c := range cells {
-			if i == 0 {
-				fmt.Fprintf(&b, "| %-*s ", widths[i], c)
-			} else {
-				fmt.Fprintf(&b, "| %*s ", widths[i], c)
-			}
-		}
-		fmt.Fprintln(w, b.String()+"|")
-	}
-	sep := "+"
-	for _, n := range widths {
-		sep += strings.Repeat("-", n+2) + "+"
-	}
-	fmt.Fprintln(w, sep)
-	line(header)
-	fmt.Fprintln(w, sep)
-	for _, r := range rows {
-		line(r)
-	}
-	fmt.Fprintln(w, sep)
+	textbox.Write(w, header, rows, textbox.FirstLeft)
 	return ok
 }

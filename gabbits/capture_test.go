@@ -1,22 +1,20 @@
-package store_test
+package gabbits
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/openstack-placement-go/placement/internal/api"
 	"github.com/openstack-placement-go/placement/internal/store"
 	"github.com/openstack-placement-go/placement/internal/testdb"
+	"github.com/openstack-placement-go/placement/internal/testserver"
 )
 
 // fleet is a few service instances on one database: cached ones with
@@ -27,45 +25,18 @@ type fleet struct {
 	cached []*httptest.Server
 	oracle *httptest.Server
 	db     *pgxpool.Pool
-	logs   *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs   *testserver.Buffer
 }
 
 func newFleet(t testing.TB) *fleet {
 	t.Helper()
 	dsn := testdb.New(t)
-	f := &fleet{client: client{t, &http.Client{}}, logs: &syncBuffer{}}
+	f := &fleet{client: client{t, &http.Client{}}, logs: &testserver.Buffer{}}
+	logger := slog.New(slog.NewTextHandler(f.logs, nil))
 	for i := range 3 {
-		pool, err := store.Open(context.Background(), dsn, store.PoolOptions{MaxConns: 8})
-		if err != nil {
-			t.Fatalf("open database: %v", err)
-		}
-		st := store.New(pool)
-		st.CandidateCache = i < 2
-		logger := slog.New(slog.NewTextHandler(f.logs, nil))
-		st.Logger = logger
-		srv := httptest.NewServer(api.New(st, api.Options{Logger: logger}).Handler())
-		t.Cleanup(func() {
-			srv.Close()
-			pool.Close()
-		})
-		if i < 2 {
+		cached := i < 2
+		srv := testserver.Start(t, dsn, testserver.Options{Logger: logger, Store: func(s *store.Store) { s.CandidateCache = cached }})
+		if cached {
 			f.cached = append(f.cached, srv)
 		} else {
 			f.oracle = srv
@@ -302,51 +273,5 @@ func TestCandidateCache_WithoutCapture(t *testing.T) {
 	}
 	if got := strings.Count(f.logs.String(), "change capture is back"); got != len(f.cached) {
 		t.Errorf("%d recoveries logged, want one per instance:\n%s", got, f.logs)
-	}
-}
-
-// TestChangeLogPrune drives the database's own pruner: rows older than a
-// mark taken at least the horizon ago go, newer rows stay, and a new mark
-// is taken.
-func TestChangeLogPrune(t *testing.T) {
-	pool := testdb.Pool(t, 2)
-	ctx := context.Background()
-	exec := func(sql string) {
-		t.Helper()
-		if _, err := pool.Exec(ctx, sql); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
-	count := func(sql string) int {
-		t.Helper()
-		var n int
-		if err := pool.QueryRow(ctx, sql).Scan(&n); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-		return n
-	}
-	exec(`DELETE FROM placement_changes`)
-	exec(`INSERT INTO placement_changes (resource_provider_id) VALUES (1), (2)`)
-	// Marks name the first transaction after rows 1 and 2 (a snapshot's
-	// xmin would also see other tests' transactions on the server).
-	exec(`INSERT INTO placement_changes_marks
-		SELECT (max(txid)::text::bigint + 1)::text::xid8, now() - interval '16 minutes' FROM placement_changes`)
-	exec(`INSERT INTO placement_changes_marks
-		SELECT min(txid), now() - interval '20 minutes' FROM placement_changes`)
-	exec(`INSERT INTO placement_changes (resource_provider_id) VALUES (3)`)
-	exec(`SELECT placement_changes_prune()`)
-	if n := count(`SELECT count(*) FROM placement_changes`); n != 1 {
-		t.Errorf("%d change rows after pruning, want 1 (the one after the mark)", n)
-	}
-	if n := count(`SELECT count(*) FROM placement_changes_marks`); n != 2 {
-		t.Errorf("%d marks, want 2 (the one used and a new one)", n)
-	}
-	// A mark younger than the horizon prunes nothing.
-	exec(`DELETE FROM placement_changes_marks`)
-	exec(`INSERT INTO placement_changes_marks
-		SELECT (max(txid)::text::bigint + 1)::text::xid8, now() - interval '14 minutes' FROM placement_changes`)
-	exec(`SELECT placement_changes_prune()`)
-	if n := count(`SELECT count(*) FROM placement_changes`); n != 1 {
-		t.Errorf("%d change rows after pruning with a young mark, want 1", n)
 	}
 }
