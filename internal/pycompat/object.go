@@ -1,0 +1,207 @@
+package pycompat
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+)
+
+// Object is a JSON object that keeps its keys in insertion order, as a
+// Python dict does: a decoded request body or gabbi file lists them in
+// document order. Its values are JSON values: nil, bool, string,
+// json.Number, float64, []any or *Object. The zero value is not usable;
+// call NewObject.
+type Object struct {
+	keys []string
+	vals map[string]any
+}
+
+// NewObject returns an empty object.
+func NewObject() *Object { return &Object{vals: map[string]any{}} }
+
+// Set stores v under k. A key set again keeps its first position and takes
+// the new value, like dict(pairs) for repeated keys in a JSON document.
+func (o *Object) Set(k string, v any) {
+	if _, ok := o.vals[k]; !ok {
+		o.keys = append(o.keys, k)
+	}
+	o.vals[k] = v
+}
+
+// Get returns the value of k, nil when k is absent.
+func (o *Object) Get(k string) any { return o.vals[k] }
+
+// Lookup returns the value of k and whether k is present.
+func (o *Object) Lookup(k string) (any, bool) {
+	v, ok := o.vals[k]
+	return v, ok
+}
+
+// Has reports whether k is present.
+func (o *Object) Has(k string) bool {
+	_, ok := o.vals[k]
+	return ok
+}
+
+// Keys returns the keys in order. The slice belongs to o: do not modify it.
+func (o *Object) Keys() []string { return o.keys }
+
+// Len returns the number of keys.
+func (o *Object) Len() int { return len(o.keys) }
+
+// Values returns the values in key order.
+func (o *Object) Values() []any {
+	out := make([]any, 0, len(o.keys))
+	for _, k := range o.keys {
+		out = append(out, o.vals[k])
+	}
+	return out
+}
+
+// Delete removes k, if present; the other keys keep their order.
+func (o *Object) Delete(k string) {
+	if _, ok := o.vals[k]; !ok {
+		return
+	}
+	delete(o.vals, k)
+	for i, key := range o.keys {
+		if key == k {
+			o.keys = append(o.keys[:i:i], o.keys[i+1:]...)
+			break
+		}
+	}
+}
+
+// Clone returns a shallow copy of o.
+func (o *Object) Clone() *Object {
+	c := NewObject()
+	for _, k := range o.keys {
+		c.Set(k, o.vals[k])
+	}
+	return c
+}
+
+// MarshalJSON writes o compactly with its keys in order, without
+// encoding/json's HTML escaping ("<" stays "<", as Python writes it).
+func (o *Object) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteByte('{')
+	for i, k := range o.keys {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		if err := writeJSON(&buf, k); err != nil {
+			return nil, err
+		}
+		buf.WriteByte(':')
+		if err := writeJSON(&buf, o.vals[k]); err != nil {
+			return nil, err
+		}
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
+func writeJSON(buf *bytes.Buffer, v any) error {
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	buf.Truncate(buf.Len() - 1) // Encode's newline
+	return nil
+}
+
+// Equal reports whether two JSON values are equal the way Python compares
+// what json.loads returned: numbers by exact value (1 == 1.0, but 2**53+1
+// is not 9007199254740992.0), booleans never equal to numbers, lists
+// element by element and objects by content, whatever their key order.
+func Equal(a, b any) bool {
+	if na, ok := toNumber(a); ok {
+		nb, ok := toNumber(b)
+		return ok && na.equal(nb)
+	}
+	switch x := a.(type) {
+	case nil:
+		return b == nil
+	case bool:
+		y, ok := b.(bool)
+		return ok && x == y
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !Equal(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case *Object:
+		y, ok := b.(*Object)
+		if !ok || len(x.keys) != len(y.keys) {
+			return false
+		}
+		for _, k := range x.keys {
+			yv, ok := y.vals[k]
+			if !ok || !Equal(x.vals[k], yv) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// number is a JSON number as json.loads reads it: an int of any size for a
+// literal without fraction or exponent, a float otherwise.
+type number struct {
+	isFloat bool
+	f       float64
+	i       *big.Int
+}
+
+func toNumber(v any) (number, bool) {
+	switch x := v.(type) {
+	case float64:
+		return number{isFloat: true, f: x}, true
+	case json.Number:
+		s := string(x)
+		if strings.ContainsAny(s, ".eE") {
+			f, err := strconv.ParseFloat(s, 64)
+			if err != nil && !errors.Is(err, strconv.ErrRange) {
+				return number{}, false
+			}
+			return number{isFloat: true, f: f}, true
+		}
+		i, ok := new(big.Int).SetString(s, 10)
+		return number{i: i}, ok
+	}
+	return number{}, false
+}
+
+// equal compares exactly; NaN equals nothing.
+func (n number) equal(m number) bool {
+	if !n.isFloat && !m.isFloat {
+		return n.i.Cmp(m.i) == 0
+	}
+	if n.isFloat && m.isFloat {
+		return n.f == m.f
+	}
+	if m.isFloat {
+		n, m = m, n
+	}
+	// n is the float, m the int.
+	if math.IsNaN(n.f) || math.IsInf(n.f, 0) {
+		return false
+	}
+	return new(big.Rat).SetFloat64(n.f).Cmp(new(big.Rat).SetInt(m.i)) == 0
+}
