@@ -163,6 +163,7 @@ func TestEqual(t *testing.T) {
 		want bool
 	}{
 		{"an int equals the same float", n("1"), n("1.0"), true},
+		{"exponent notation compares by value", n("1000"), n("1e3"), true},
 		{"a float64 equals a number", 2.5, n("2.5"), true},
 		{"ints compare exactly", n("9007199254740993"), n("9007199254740992"), false},
 		{"a big int is not the float it rounds to", n("9007199254740993"), n("9007199254740992.0"), false},

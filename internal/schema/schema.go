@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"github.com/openstack-placement-go/placement/internal/pycompat"
 )
 
 // Schema is a compiled draft-4 JSON schema. It is safe for concurrent use.
@@ -81,17 +83,17 @@ func collectRegexps(v any, into map[string]*regexp.Regexp) {
 		}
 	}
 	switch x := v.(type) {
-	case *object:
-		if p, ok := x.vals["pattern"].(string); ok {
+	case *pycompat.Object:
+		if p, ok := x.Get("pattern").(string); ok {
 			add(p)
 		}
-		if pp, ok := x.vals["patternProperties"].(*object); ok {
-			for _, p := range pp.keys {
+		if pp, ok := x.Get("patternProperties").(*pycompat.Object); ok {
+			for _, p := range pp.Keys() {
 				add(p)
 			}
 		}
-		for _, k := range x.keys {
-			collectRegexps(x.vals[k], into)
+		for _, v := range x.Values() {
+			collectRegexps(v, into)
 		}
 	case []any:
 		for _, e := range x {
@@ -180,9 +182,9 @@ func (w *walker) fromLibrary(lerr *jsonschema.ValidationError, inst any) *Valida
 			if n >= 0 && n < len(c) {
 				cur = c[n]
 			}
-		case *object:
+		case *pycompat.Object:
 			path = append(path, t)
-			cur = c.vals[t]
+			cur = c.Get(t)
 		default:
 			path = append(path, t)
 		}

@@ -4,52 +4,24 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/big"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/openstack-placement-go/placement/internal/pycompat"
 )
-
-// object is a JSON object that remembers the order of its keys, as a
-// Python dict does. Values are nil, bool, string, json.Number, float64,
-// []any or *object.
-type object struct {
-	keys []string
-	vals map[string]any
-}
-
-func newObject() *object {
-	return &object{vals: make(map[string]any)}
-}
-
-// set stores v under k; a repeated key keeps its first position and takes
-// the last value, like dict(pairs) in Python.
-func (o *object) set(k string, v any) {
-	if _, ok := o.vals[k]; !ok {
-		o.keys = append(o.keys, k)
-	}
-	o.vals[k] = v
-}
-
-func (o *object) get(k string) (any, bool) {
-	v, ok := o.vals[k]
-	return v, ok
-}
-
-func (o *object) has(k string) bool {
-	_, ok := o.vals[k]
-	return ok
-}
 
 // toGeneric converts an ordered value into the form encoding/json produces
 // with UseNumber.
 func toGeneric(v any) any {
 	switch x := v.(type) {
-	case *object:
-		m := make(map[string]any, len(x.keys))
-		for _, k := range x.keys {
-			m[k] = toGeneric(x.vals[k])
+	case *pycompat.Object:
+		m := make(map[string]any, x.Len())
+		for _, k := range x.Keys() {
+			m[k] = toGeneric(x.Get(k))
 		}
 		return m
 	case []any:
@@ -105,17 +77,13 @@ func fromGeneric(v any) (any, error) {
 	case uint64:
 		return json.Number(strconv.FormatUint(x, 10)), nil
 	case map[string]any:
-		o := &object{keys: make([]string, 0, len(x)), vals: make(map[string]any, len(x))}
-		for k := range x {
-			o.keys = append(o.keys, k)
-		}
-		slices.Sort(o.keys)
-		for k, e := range x {
-			c, err := fromGeneric(e)
+		o := pycompat.NewObject()
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			c, err := fromGeneric(x[k])
 			if err != nil {
 				return nil, err
 			}
-			o.vals[k] = c
+			o.Set(k, c)
 		}
 		return o, nil
 	case []any:
@@ -168,7 +136,7 @@ func parseNumber(s string) (pyNum, bool) {
 
 func (n pyNum) repr() string {
 	if n.isFloat {
-		return pyFloatRepr(n.f)
+		return pycompat.FloatRepr(n.f)
 	}
 	return n.i.String()
 }
@@ -256,53 +224,6 @@ func isMultiple(n, d pyNum) bool {
 	return new(big.Int).Rem(n.i, d.i).Sign() == 0
 }
 
-// jsonEqual compares two values the way jsonschema's enum and uniqueItems
-// do: numbers by value, booleans never equal to numbers, objects by content.
-func jsonEqual(a, b any) bool {
-	if na, ok := asNumber(a); ok {
-		nb, ok := asNumber(b)
-		if !ok {
-			return false
-		}
-		c, ok := cmpNum(na, nb)
-		return ok && c == 0
-	}
-	switch x := a.(type) {
-	case nil:
-		return b == nil
-	case bool:
-		y, ok := b.(bool)
-		return ok && x == y
-	case string:
-		y, ok := b.(string)
-		return ok && x == y
-	case []any:
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !jsonEqual(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
-	case *object:
-		y, ok := b.(*object)
-		if !ok || len(x.keys) != len(y.keys) {
-			return false
-		}
-		for _, k := range x.keys {
-			yv, ok := y.vals[k]
-			if !ok || !jsonEqual(x.vals[k], yv) {
-				return false
-			}
-		}
-		return true
-	}
-	return false
-}
-
 // truthy is Python's bool() for a JSON value.
 func truthy(v any) bool {
 	switch x := v.(type) {
@@ -314,8 +235,8 @@ func truthy(v any) bool {
 		return x != ""
 	case []any:
 		return len(x) > 0
-	case *object:
-		return len(x.keys) > 0
+	case *pycompat.Object:
+		return x.Len() > 0
 	}
 	if n, ok := asNumber(v); ok {
 		if n.isFloat {

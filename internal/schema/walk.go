@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/openstack-placement-go/placement/internal/pycompat"
 )
 
 // pyError is jsonschema.ValidationError: paths are relative deques, with
@@ -60,19 +62,19 @@ func (w *walker) search(pattern, s string) bool {
 
 // iterErrors is Validator.iter_errors.
 func (w *walker) iterErrors(inst, sch any, refDepth int) []*pyError {
-	obj, ok := sch.(*object)
+	obj, ok := sch.(*pycompat.Object)
 	if !ok {
 		// Draft 4 has no boolean schemas; the library refuses them.
 		return nil
 	}
-	keys := obj.keys
-	if obj.has("$ref") {
+	keys := obj.Keys()
+	if obj.Has("$ref") {
 		// Draft 4: all other properties in a "$ref" object are ignored.
 		keys = []string{"$ref"}
 	}
 	var out []*pyError
 	for _, k := range keys {
-		v := obj.vals[k]
+		v := obj.Get(k)
 		for _, e := range w.keyword(k, v, inst, obj, refDepth) {
 			if !e.set {
 				e.set = true
@@ -112,7 +114,7 @@ func newError(format string, args ...any) *pyError {
 func isType(inst any, typ string) bool {
 	switch typ {
 	case "object":
-		_, ok := inst.(*object)
+		_, ok := inst.(*pycompat.Object)
 		return ok
 	case "array":
 		_, ok := inst.([]any)
@@ -136,7 +138,7 @@ func isType(inst any, typ string) bool {
 }
 
 // keyword runs one draft-4 keyword; the messages are jsonschema 4.x's.
-func (w *walker) keyword(k string, v, inst any, sch *object, refDepth int) []*pyError {
+func (w *walker) keyword(k string, v, inst any, sch *pycompat.Object, refDepth int) []*pyError {
 	switch k {
 	case "$ref":
 		ref, _ := v.(string)
@@ -147,37 +149,37 @@ func (w *walker) keyword(k string, v, inst any, sch *object, refDepth int) []*py
 		return w.descend(inst, target, nil, nil, refDepth+1)
 
 	case "properties":
-		io, ok1 := inst.(*object)
-		props, ok2 := v.(*object)
+		io, ok1 := inst.(*pycompat.Object)
+		props, ok2 := v.(*pycompat.Object)
 		if !ok1 || !ok2 {
 			return nil
 		}
 		var out []*pyError
-		for _, p := range props.keys {
-			if iv, ok := io.get(p); ok {
-				out = append(out, w.descend(iv, props.vals[p], p, p, 0)...)
+		for _, p := range props.Keys() {
+			if iv, ok := io.Lookup(p); ok {
+				out = append(out, w.descend(iv, props.Get(p), p, p, 0)...)
 			}
 		}
 		return out
 
 	case "patternProperties":
-		io, ok1 := inst.(*object)
-		pats, ok2 := v.(*object)
+		io, ok1 := inst.(*pycompat.Object)
+		pats, ok2 := v.(*pycompat.Object)
 		if !ok1 || !ok2 {
 			return nil
 		}
 		var out []*pyError
-		for _, pat := range pats.keys {
-			for _, ik := range io.keys {
+		for _, pat := range pats.Keys() {
+			for _, ik := range io.Keys() {
 				if w.search(pat, ik) {
-					out = append(out, w.descend(io.vals[ik], pats.vals[pat], ik, pat, 0)...)
+					out = append(out, w.descend(io.Get(ik), pats.Get(pat), ik, pat, 0)...)
 				}
 			}
 		}
 		return out
 
 	case "additionalProperties":
-		io, ok := inst.(*object)
+		io, ok := inst.(*pycompat.Object)
 		if !ok {
 			return nil
 		}
@@ -185,20 +187,20 @@ func (w *walker) keyword(k string, v, inst any, sch *object, refDepth int) []*py
 		if isType(v, "object") {
 			var out []*pyError
 			for _, extra := range extras {
-				out = append(out, w.descend(io.vals[extra], v, extra, nil, 0)...)
+				out = append(out, w.descend(io.Get(extra), v, extra, nil, 0)...)
 			}
 			return out
 		}
 		if truthy(v) || len(extras) == 0 {
 			return nil
 		}
-		if pats, ok := sch.vals["patternProperties"].(*object); ok {
+		if pats, ok := sch.Get("patternProperties").(*pycompat.Object); ok {
 			verb := "does"
 			if len(extras) > 1 {
 				verb = "do"
 			}
 			return []*pyError{newError("%s %s not match any of the regexes: %s",
-				joinReprs(sortedStrings(extras)), verb, joinReprs(sortedStrings(pats.keys)))}
+				joinReprs(sortedStrings(extras)), verb, joinReprs(sortedStrings(pats.Keys())))}
 		}
 		verb := "was"
 		if len(extras) > 1 {
@@ -213,7 +215,7 @@ func (w *walker) keyword(k string, v, inst any, sch *object, refDepth int) []*py
 		}
 		var out []*pyError
 		switch items := v.(type) {
-		case *object:
+		case *pycompat.Object:
 			for i, e := range arr {
 				out = append(out, w.descend(e, items, i, nil, 0)...)
 			}
@@ -229,7 +231,7 @@ func (w *walker) keyword(k string, v, inst any, sch *object, refDepth int) []*py
 		if !ok {
 			return nil
 		}
-		items, ok := sch.vals["items"].([]any)
+		items, ok := sch.Get("items").([]any)
 		if !ok {
 			// A missing or object "items" covers every element.
 			return nil
@@ -266,7 +268,7 @@ func (w *walker) keyword(k string, v, inst any, sch *object, refDepth int) []*py
 	case "enum":
 		enums, _ := v.([]any)
 		for _, e := range enums {
-			if jsonEqual(inst, e) {
+			if pycompat.Equal(inst, e) {
 				return nil
 			}
 		}
@@ -283,7 +285,7 @@ func (w *walker) keyword(k string, v, inst any, sch *object, refDepth int) []*py
 			return nil
 		}
 		if k == "minimum" {
-			if truthy(sch.vals["exclusiveMinimum"]) {
+			if truthy(sch.Get("exclusiveMinimum")) {
 				if c <= 0 {
 					return []*pyError{newError("%s is less than or equal to the minimum of %s", n.repr(), lim.repr())}
 				}
@@ -292,7 +294,7 @@ func (w *walker) keyword(k string, v, inst any, sch *object, refDepth int) []*py
 			}
 			return nil
 		}
-		if truthy(sch.vals["exclusiveMaximum"]) {
+		if truthy(sch.Get("exclusiveMaximum")) {
 			if c >= 0 {
 				return []*pyError{newError("%s is greater than or equal to the maximum of %s", n.repr(), lim.repr())}
 			}
@@ -330,8 +332,8 @@ func (w *walker) keyword(k string, v, inst any, sch *object, refDepth int) []*py
 		return nil
 
 	case "minProperties", "maxProperties":
-		io, ok := inst.(*object)
-		if !ok || !lengthFails(k, len(io.keys), v) {
+		io, ok := inst.(*pycompat.Object)
+		if !ok || !lengthFails(k, io.Len(), v) {
 			return nil
 		}
 		if k == "minProperties" {
@@ -346,7 +348,7 @@ func (w *walker) keyword(k string, v, inst any, sch *object, refDepth int) []*py
 		}
 		for i := range arr {
 			for j := i + 1; j < len(arr); j++ {
-				if jsonEqual(arr[i], arr[j]) {
+				if pycompat.Equal(arr[i], arr[j]) {
 					return []*pyError{newError("%s has non-unique elements", PyRepr(arr))}
 				}
 			}
@@ -370,39 +372,39 @@ func (w *walker) keyword(k string, v, inst any, sch *object, refDepth int) []*py
 		return []*pyError{newError("%s is not a %s", PyRepr(inst), PyRepr(name))}
 
 	case "required":
-		io, ok := inst.(*object)
+		io, ok := inst.(*pycompat.Object)
 		req, _ := v.([]any)
 		if !ok {
 			return nil
 		}
 		var out []*pyError
 		for _, p := range req {
-			if ps, ok := p.(string); ok && !io.has(ps) {
+			if ps, ok := p.(string); ok && !io.Has(ps) {
 				out = append(out, newError("%s is a required property", PyRepr(ps)))
 			}
 		}
 		return out
 
 	case "dependencies":
-		io, ok1 := inst.(*object)
-		deps, ok2 := v.(*object)
+		io, ok1 := inst.(*pycompat.Object)
+		deps, ok2 := v.(*pycompat.Object)
 		if !ok1 || !ok2 {
 			return nil
 		}
 		var out []*pyError
-		for _, p := range deps.keys {
-			if !io.has(p) {
+		for _, p := range deps.Keys() {
+			if !io.Has(p) {
 				continue
 			}
-			if list, ok := deps.vals[p].([]any); ok {
+			if list, ok := deps.Get(p).([]any); ok {
 				for _, each := range list {
-					if es, ok := each.(string); ok && !io.has(es) {
+					if es, ok := each.(string); ok && !io.Has(es) {
 						out = append(out, newError("%s is a dependency of %s", PyRepr(es), PyRepr(p)))
 					}
 				}
 				continue
 			}
-			out = append(out, w.descend(inst, deps.vals[p], nil, p, refDepth)...)
+			out = append(out, w.descend(inst, deps.Get(p), nil, p, refDepth)...)
 		}
 		return out
 
@@ -468,17 +470,17 @@ func (w *walker) keyword(k string, v, inst any, sch *object, refDepth int) []*py
 
 // additionalProperties is find_additional_properties, in instance order
 // (Python iterates a set here, so any order is faithful).
-func (w *walker) additionalProperties(inst, sch *object) []string {
-	props, _ := sch.vals["properties"].(*object)
-	pats, _ := sch.vals["patternProperties"].(*object)
+func (w *walker) additionalProperties(inst, sch *pycompat.Object) []string {
+	props, _ := sch.Get("properties").(*pycompat.Object)
+	pats, _ := sch.Get("patternProperties").(*pycompat.Object)
 	var extras []string
-	for _, k := range inst.keys {
-		if props != nil && props.has(k) {
+	for _, k := range inst.Keys() {
+		if props != nil && props.Has(k) {
 			continue
 		}
 		matched := false
 		if pats != nil {
-			for _, p := range pats.keys {
+			for _, p := range pats.Keys() {
 				if w.search(p, k) {
 					matched = true
 					break
@@ -511,8 +513,8 @@ func (w *walker) resolve(ref string) (any, bool) {
 	for _, tok := range strings.Split(frag[1:], "/") {
 		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
 		switch c := cur.(type) {
-		case *object:
-			v, ok := c.get(tok)
+		case *pycompat.Object:
+			v, ok := c.Lookup(tok)
 			if !ok {
 				return nil, false
 			}
@@ -585,11 +587,11 @@ func relevanceOf(e *pyError) relevance {
 // matchesType is ValidationError._matches_type: the instance has the type
 // the failing schema declares.
 func matchesType(e *pyError) bool {
-	sch, ok := e.schema.(*object)
+	sch, ok := e.schema.(*pycompat.Object)
 	if !ok {
 		return false
 	}
-	t, ok := sch.get("type")
+	t, ok := sch.Lookup("type")
 	if !ok {
 		return false
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/openstack-placement-go/placement/internal/placement"
-	"github.com/openstack-placement-go/placement/internal/schema"
+	"github.com/openstack-placement-go/placement/internal/pycompat"
 )
 
 // PostgreSQL cannot store a NUL byte in text (SQLSTATE 22021), so text that
@@ -33,7 +33,7 @@ func CheckNUL(r *http.Request) error {
 				continue
 			}
 			if strings.IndexByte(*p.key, 0) >= 0 || p.value != nil && strings.IndexByte(*p.value, 0) >= 0 {
-				return placement.E(placement.Invalid, msgNULInQuery, schema.PyRepr(*p.key))
+				return placement.E(placement.Invalid, msgNULInQuery, pycompat.StrRepr(*p.key))
 			}
 		}
 	}

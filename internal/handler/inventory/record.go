@@ -8,6 +8,7 @@ import (
 
 	"github.com/openstack-placement-go/placement/internal/microversion"
 	"github.com/openstack-placement-go/placement/internal/placement"
+	"github.com/openstack-placement-go/placement/internal/pycompat"
 )
 
 // body is an inventory record as sent. Numbers stay json.Number so that
@@ -92,7 +93,7 @@ func fromInventory(inv placement.Inventory) record {
 		MinUnit:         i(inv.MinUnit),
 		MaxUnit:         i(inv.MaxUnit),
 		StepSize:        i(inv.StepSize),
-		AllocationRatio: json.RawMessage(placement.FormatFloat(inv.AllocationRatio)),
+		AllocationRatio: json.RawMessage(pycompat.FloatRepr(inv.AllocationRatio)),
 	}
 }
 
@@ -115,7 +116,7 @@ func pyNumber(n json.Number) json.RawMessage {
 		// produce invalid JSON.
 		return json.RawMessage(string(n))
 	}
-	return json.RawMessage(placement.FormatFloat(f))
+	return json.RawMessage(pycompat.FloatRepr(f))
 }
 
 // toInt converts an integer-valued token the schema has bounded to
