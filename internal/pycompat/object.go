@@ -13,8 +13,8 @@ import (
 // Object is a JSON object that keeps its keys in insertion order, as a
 // Python dict does: a decoded request body or gabbi file lists them in
 // document order. Its values are JSON values: nil, bool, string,
-// json.Number, float64, []any or *Object. The zero value is not usable;
-// call NewObject.
+// json.Number, float64, []any or *Object. Use NewObject to make one; a nil
+// *Object reads as an empty object.
 type Object struct {
 	keys []string
 	vals map[string]any
@@ -33,30 +33,46 @@ func (o *Object) Set(k string, v any) {
 }
 
 // Get returns the value of k, nil when k is absent.
-func (o *Object) Get(k string) any { return o.vals[k] }
+func (o *Object) Get(k string) any {
+	if o == nil {
+		return nil
+	}
+	return o.vals[k]
+}
 
 // Lookup returns the value of k and whether k is present.
 func (o *Object) Lookup(k string) (any, bool) {
+	if o == nil {
+		return nil, false
+	}
 	v, ok := o.vals[k]
 	return v, ok
 }
 
 // Has reports whether k is present.
 func (o *Object) Has(k string) bool {
+	if o == nil {
+		return false
+	}
 	_, ok := o.vals[k]
 	return ok
 }
 
 // Keys returns the keys in order. The slice belongs to o: do not modify it.
-func (o *Object) Keys() []string { return o.keys }
+func (o *Object) Keys() []string {
+	if o == nil {
+		return nil
+	}
+	return o.keys
+}
 
 // Len returns the number of keys.
-func (o *Object) Len() int { return len(o.keys) }
+func (o *Object) Len() int { return len(o.Keys()) }
 
 // Values returns the values in key order.
 func (o *Object) Values() []any {
-	out := make([]any, 0, len(o.keys))
-	for _, k := range o.keys {
+	out := make([]any, 0, o.Len())
+	for _, k := range o.Keys() {
 		out = append(out, o.vals[k])
 	}
 	return out
@@ -204,4 +220,25 @@ func (n number) equal(m number) bool {
 		return false
 	}
 	return new(big.Rat).SetFloat64(n.f).Cmp(new(big.Rat).SetInt(m.i)) == 0
+}
+
+// Unordered returns v with every *Object replaced by a map[string]any, the
+// form encoding/json gives with UseNumber. Other values are returned as
+// they are; v is not modified.
+func Unordered(v any) any {
+	switch x := v.(type) {
+	case *Object:
+		m := make(map[string]any, len(x.keys))
+		for _, k := range x.keys {
+			m[k] = Unordered(x.vals[k])
+		}
+		return m
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = Unordered(e)
+		}
+		return out
+	}
+	return v
 }

@@ -135,6 +135,10 @@ func TestObject(t *testing.T) {
 	if got := c.Keys(); !slices.Equal(got, []string{"a", "c"}) || o.Len() != 3 {
 		t.Errorf("Delete on a clone: %v, original %v", got, o.Keys())
 	}
+	var none *Object
+	if none.Get("a") != nil || none.Has("a") || none.Len() != 0 || none.Keys() != nil || len(none.Values()) != 0 {
+		t.Error("a nil *Object does not read as empty")
+	}
 	inner := NewObject()
 	inner.Set("<z>", []any{json.Number("1.50"), true})
 	o.Set("a", inner)

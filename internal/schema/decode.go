@@ -33,25 +33,19 @@ func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("%s: line %d column %d (char %d)", e.Msg, e.Line, e.Column, e.Offset)
 }
 
-// DecodeJSON decodes a request body into the form encoding/json produces
-// with UseNumber: map[string]any, []any, string, json.Number, bool and nil.
-// Malformed input yields a *SyntaxError whose text matches Python's
-// json.loads, e.g. "Expecting value: line 1 column 1 (char 0)" for an empty
-// body. Unlike Python, NaN and Infinity literals are rejected.
-func DecodeJSON(data []byte) (any, error) {
-	v, err := decodeOrdered(data)
-	if err != nil {
-		return nil, err
-	}
-	return toGeneric(v), nil
-}
-
 var utf8BOM = []byte{0xef, 0xbb, 0xbf}
 
-// decodeOrdered decodes data keeping object key order. It mirrors CPython's
-// C scanner (Modules/_json.c) so that errors carry the same message and
-// position.
-func decodeOrdered(data []byte) (any, error) {
+// DecodeJSON decodes a request body the way Python's json.loads does and
+// returns the document with its key order: nil, bool, string, json.Number,
+// []any and *pycompat.Object (pycompat.Unordered gives encoding/json's
+// generic form). A repeated key keeps its first position and its last
+// value. Malformed input yields a *SyntaxError whose text matches
+// json.loads, e.g. "Expecting value: line 1 column 1 (char 0)" for an empty
+// body. Unlike Python, NaN and Infinity literals are rejected.
+//
+// It mirrors CPython's C scanner (Modules/_json.c) so that errors carry
+// the same message and position.
+func DecodeJSON(data []byte) (any, error) {
 	// Upstream decodes the body before parsing it, so this error comes
 	// first.
 	if msg := pycompat.UTF8Error(data); msg != "" {

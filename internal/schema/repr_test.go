@@ -98,7 +98,7 @@ func TestPformat(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			v, err := decodeOrdered([]byte(tt.json))
+			v, err := DecodeJSON([]byte(tt.json))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -39,7 +39,7 @@ func MustCompile(name, schemaJSON string) *Schema {
 }
 
 func compile(name, schemaJSON string) (*Schema, error) {
-	root, err := decodeOrdered([]byte(schemaJSON))
+	root, err := DecodeJSON([]byte(schemaJSON))
 	if err != nil {
 		return nil, fmt.Errorf("schema %s: %w", name, err)
 	}
@@ -115,17 +115,18 @@ func (s *Schema) Validate(doc any) error {
 	return s.validate(doc, ordered)
 }
 
-// ValidateJSON decodes data as DecodeJSON does and validates the result,
-// keeping the body's key order for the error message. It returns the
-// generic document, or a *SyntaxError ("Malformed JSON: ...") or a
-// *ValidationError ("JSON does not validate: ...").
+// ValidateJSON decodes data with DecodeJSON and validates the result,
+// taking the body's key order into account for the error reported. It
+// returns the document in DecodeJSON's ordered form, or a *SyntaxError
+// ("Malformed JSON: ...") or a *ValidationError ("JSON does not validate:
+// ..."). Callers read the body's values and key order from the document
+// rather than parsing the body again.
 func (s *Schema) ValidateJSON(data []byte) (any, error) {
-	ordered, err := decodeOrdered(data)
+	doc, err := DecodeJSON(data)
 	if err != nil {
 		return nil, err
 	}
-	doc := toGeneric(ordered)
-	if err := s.validate(doc, ordered); err != nil {
+	if err := s.validate(pycompat.Unordered(doc), doc); err != nil {
 		return nil, err
 	}
 	return doc, nil
@@ -201,8 +202,8 @@ func (w *walker) fromLibrary(lerr *jsonschema.ValidationError, inst any) *Valida
 		SchemaPath:   formatAsIndex("schema", schemaPath),
 		InstancePath: formatAsIndex("instance", path),
 		Path:         path,
-		Schema:       toGeneric(sch),
-		Instance:     toGeneric(cur),
+		Schema:       pycompat.Unordered(sch),
+		Instance:     pycompat.Unordered(cur),
 		schema:       sch,
 		instance:     cur,
 	}

@@ -14,26 +14,6 @@ import (
 	"github.com/openstack-placement-go/placement/internal/pycompat"
 )
 
-// toGeneric converts an ordered value into the form encoding/json produces
-// with UseNumber.
-func toGeneric(v any) any {
-	switch x := v.(type) {
-	case *pycompat.Object:
-		m := make(map[string]any, x.Len())
-		for _, k := range x.Keys() {
-			m[k] = toGeneric(x.Get(k))
-		}
-		return m
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = toGeneric(e)
-		}
-		return out
-	}
-	return v
-}
-
 // pyFloats rewrites every finite float literal (one with a fraction or an
 // exponent) as the float64 Python reads it, so that the library judges
 // 16.00000000000000001 to be the integer 16 as upstream does, instead of

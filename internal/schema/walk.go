@@ -366,7 +366,7 @@ func (w *walker) keyword(k string, v, inst any, sch *pycompat.Object, refDepth i
 	case "format":
 		name, _ := v.(string)
 		check := w.formats(name)
-		if check == nil || check(toGeneric(inst)) {
+		if check == nil || check(pycompat.Unordered(inst)) {
 			return nil
 		}
 		return []*pyError{newError("%s is not a %s", PyRepr(inst), PyRepr(name))}

@@ -83,6 +83,25 @@ func fromBody(b body) (placement.Inventory, record) {
 	}
 }
 
+// FromRecord returns the inventory a record of RecordSchema describes, as
+// ReadJSON decoded it, with the defaults of the fields it omits. It checks
+// no capacity rule.
+func FromRecord(rec *pycompat.Object) placement.Inventory {
+	field := func(k string) *json.Number {
+		if n, ok := rec.Get(k).(json.Number); ok {
+			return &n
+		}
+		return nil
+	}
+	b := body{Reserved: field("reserved"), MinUnit: field("min_unit"), MaxUnit: field("max_unit"),
+		StepSize: field("step_size"), AllocationRatio: field("allocation_ratio")}
+	if t := field("total"); t != nil {
+		b.Total = *t
+	}
+	inv, _ := fromBody(b)
+	return inv
+}
+
 // fromInventory renders a stored inventory: integers, and the ratio as a
 // Python float.
 func fromInventory(inv placement.Inventory) record {
