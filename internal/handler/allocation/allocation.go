@@ -28,8 +28,8 @@ type Handler struct {
 	IncompleteUserID    string
 }
 
-func (h Handler) incomplete() Incomplete {
-	inc := Incomplete{ProjectID: h.IncompleteProjectID, UserID: h.IncompleteUserID}
+func (h Handler) incomplete() incompleteIDs {
+	inc := incompleteIDs{ProjectID: h.IncompleteProjectID, UserID: h.IncompleteUserID}
 	if inc.ProjectID == "" {
 		inc.ProjectID = placement.IncompleteConsumerID
 	}

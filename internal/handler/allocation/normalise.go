@@ -19,14 +19,14 @@ import (
 // in body order: the write path checks rows in that order, so that the
 // first failing row of the body names the error, as upstream.
 
-// Incomplete holds the configured project and user of writes that carry
+// incompleteIDs holds the configured project and user of writes that carry
 // none (microversions 1.0–1.7).
-type Incomplete struct{ ProjectID, UserID string }
+type incompleteIDs struct{ ProjectID, UserID string }
 
 // fromList folds the PUT body of 1.0–1.11, a list of provider items, into
 // the canonical form. A provider named twice keeps its first position and
 // only its last item's resources (no merge).
-func fromList(consumerUUID string, body *pycompat.Object, inc Incomplete, n *numbers) placement.ConsumerAllocations {
+func fromList(consumerUUID string, body *pycompat.Object, inc incompleteIDs, n *numbers) placement.ConsumerAllocations {
 	w := placement.ConsumerAllocations{ConsumerUUID: consumerUUID, ProjectID: inc.ProjectID, UserID: inc.UserID,
 		Allocations: map[string]map[string]int{}}
 	var providers []string

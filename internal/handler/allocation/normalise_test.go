@@ -28,7 +28,7 @@ func decoded(t *testing.T, body string) *pycompat.Object {
 
 func TestFromList(t *testing.T) {
 	t.Parallel()
-	inc := Incomplete{ProjectID: "ip", UserID: "iu"}
+	inc := incompleteIDs{ProjectID: "ip", UserID: "iu"}
 	tests := []struct {
 		name string
 		body string
