@@ -137,9 +137,13 @@ func writeJSON(buf *bytes.Buffer, v any) error {
 // is not 9007199254740992.0), booleans never equal to numbers, lists
 // element by element and objects by content, whatever their key order.
 func Equal(a, b any) bool {
-	if na, ok := toNumber(a); ok {
-		nb, ok := toNumber(b)
-		return ok && na.equal(nb)
+	if na, ok := NumberOf(a); ok {
+		nb, ok := NumberOf(b)
+		if !ok {
+			return false
+		}
+		c, ok := na.Compare(nb)
+		return ok && c == 0
 	}
 	switch x := a.(type) {
 	case nil:
@@ -177,49 +181,84 @@ func Equal(a, b any) bool {
 	return false
 }
 
-// number is a JSON number as json.loads reads it: an int of any size for a
-// literal without fraction or exponent, a float otherwise.
-type number struct {
-	isFloat bool
-	f       float64
-	i       *big.Int
+// Number is a JSON number as json.loads reads it: an int of any size (Int)
+// for a literal without fraction or exponent, a float (IsFloat, Float)
+// otherwise. A float literal out of range is an infinity, as in Python.
+type Number struct {
+	IsFloat bool
+	Float   float64
+	Int     *big.Int
 }
 
-func toNumber(v any) (number, bool) {
+// NumberOf returns v as a Number when it is a json.Number or a float64;
+// anything else, booleans included, is not a number.
+func NumberOf(v any) (Number, bool) {
 	switch x := v.(type) {
 	case float64:
-		return number{isFloat: true, f: x}, true
+		return Number{IsFloat: true, Float: x}, true
 	case json.Number:
 		s := string(x)
 		if strings.ContainsAny(s, ".eE") {
 			f, err := strconv.ParseFloat(s, 64)
 			if err != nil && !errors.Is(err, strconv.ErrRange) {
-				return number{}, false
+				return Number{}, false
 			}
-			return number{isFloat: true, f: f}, true
+			return Number{IsFloat: true, Float: f}, true
 		}
 		i, ok := new(big.Int).SetString(s, 10)
-		return number{i: i}, ok
+		return Number{Int: i}, ok
 	}
-	return number{}, false
+	return Number{}, false
 }
 
-// equal compares exactly; NaN equals nothing.
-func (n number) equal(m number) bool {
-	if !n.isFloat && !m.isFloat {
-		return n.i.Cmp(m.i) == 0
+// Repr is Python's repr() of the number.
+func (n Number) Repr() string {
+	if n.IsFloat {
+		return FloatRepr(n.Float)
 	}
-	if n.isFloat && m.isFloat {
-		return n.f == m.f
+	return n.Int.String()
+}
+
+// Compare compares n with m exactly, as Python compares ints with floats
+// (2**53+1 > 9007199254740992.0). ok is false when either is NaN, which
+// compares false with everything.
+func (n Number) Compare(m Number) (c int, ok bool) {
+	if n.IsFloat && math.IsNaN(n.Float) || m.IsFloat && math.IsNaN(m.Float) {
+		return 0, false
 	}
-	if m.isFloat {
-		n, m = m, n
+	if inf := cmpInf(n) - cmpInf(m); inf != 0 || cmpInf(n) != 0 {
+		return sign(inf), true
 	}
-	// n is the float, m the int.
-	if math.IsNaN(n.f) || math.IsInf(n.f, 0) {
-		return false
+	return n.rat().Cmp(m.rat()), true
+}
+
+// cmpInf is the sign of an infinite n, 0 for a finite one.
+func cmpInf(n Number) int {
+	switch {
+	case n.IsFloat && math.IsInf(n.Float, 1):
+		return 1
+	case n.IsFloat && math.IsInf(n.Float, -1):
+		return -1
 	}
-	return new(big.Rat).SetFloat64(n.f).Cmp(new(big.Rat).SetInt(m.i)) == 0
+	return 0
+}
+
+func sign(i int) int {
+	switch {
+	case i < 0:
+		return -1
+	case i > 0:
+		return 1
+	}
+	return 0
+}
+
+// rat is the exact value of a finite n.
+func (n Number) rat() *big.Rat {
+	if n.IsFloat {
+		return new(big.Rat).SetFloat64(n.Float)
+	}
+	return new(big.Rat).SetInt(n.Int)
 }
 
 // Unordered returns v with every *Object replaced by a map[string]any, the

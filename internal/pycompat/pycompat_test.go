@@ -188,3 +188,44 @@ func TestEqual(t *testing.T) {
 		}
 	}
 }
+
+func TestNumber(t *testing.T) {
+	t.Parallel()
+	n := func(v any) Number {
+		t.Helper()
+		x, ok := NumberOf(v)
+		if !ok {
+			t.Fatalf("NumberOf(%v) is not a number", v)
+		}
+		return x
+	}
+	tests := []struct {
+		a, b any
+		want int
+	}{
+		{json.Number("1"), json.Number("1.0"), 0},
+		{json.Number("9007199254740993"), json.Number("9007199254740992.0"), 1},
+		{json.Number("-1e400"), json.Number("-123456789012345678901234567890"), -1},
+		{json.Number("1e400"), math.Inf(1), 0},
+		{json.Number("1E400"), json.Number("1e401"), 0},
+		{json.Number("0.5"), json.Number("1"), -1},
+	}
+	for _, tc := range tests {
+		if got, ok := n(tc.a).Compare(n(tc.b)); !ok || got != tc.want {
+			t.Errorf("Compare(%v, %v) = %d, %v; want %d", tc.a, tc.b, got, ok, tc.want)
+		}
+	}
+	if _, ok := n(math.NaN()).Compare(n(json.Number("1"))); ok {
+		t.Error("NaN compared")
+	}
+	for in, want := range map[json.Number]string{"-0": "0", "16.0": "16.0", "1E5": "100000.0", "1e400": "inf", "123456789012345678901234567890": "123456789012345678901234567890"} {
+		if got := n(in).Repr(); got != want {
+			t.Errorf("Repr(%s) = %s, want %s", in, got, want)
+		}
+	}
+	for _, v := range []any{true, "1", nil, json.Number("x")} {
+		if _, ok := NumberOf(v); ok {
+			t.Errorf("NumberOf(%#v) is a number", v)
+		}
+	}
+}

@@ -37,7 +37,7 @@ func writeRepr(b *strings.Builder, v any, sorted bool) {
 	case string:
 		b.WriteString(pycompat.StrRepr(x))
 	case json.Number:
-		if n, ok := parseNumber(string(x)); ok {
+		if n, ok := asNumber(x); ok {
 			b.WriteString(n.repr())
 		} else {
 			b.WriteString(string(x))

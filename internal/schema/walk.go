@@ -537,7 +537,7 @@ func lengthFails(k string, n int, limit any) bool {
 	if !ok {
 		return false
 	}
-	c, ok := cmpNum(pyNum{i: big.NewInt(int64(n))}, lim)
+	c, ok := cmpNum(pyNum{pycompat.Number{Int: big.NewInt(int64(n))}}, lim)
 	if !ok {
 		return false
 	}
