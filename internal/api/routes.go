@@ -12,7 +12,6 @@ import (
 	"github.com/openstack-placement-go/placement/internal/handler/candidate"
 	"github.com/openstack-placement-go/placement/internal/handler/inventory"
 	"github.com/openstack-placement-go/placement/internal/handler/provider"
-	"github.com/openstack-placement-go/placement/internal/handler/reshaper"
 	"github.com/openstack-placement-go/placement/internal/handler/resourceclass"
 	"github.com/openstack-placement-go/placement/internal/handler/trait"
 	"github.com/openstack-placement-go/placement/internal/handler/usage"
@@ -29,7 +28,6 @@ type Handlers struct {
 	Candidate     candidate.Handler
 	Inventory     inventory.Handler
 	Usage         usage.Handler
-	Reshaper      reshaper.Handler
 	Provider      provider.Handler
 	ResourceClass resourceclass.Handler
 	Trait         trait.Handler
@@ -86,7 +84,7 @@ func (a *API) routes() []route {
 		{method: "GET", pattern: "/usages", min: v(9), policy: "placement:usages", accept: true, target: usage.PolicyTarget, handler: h.Usage.List},
 		{method: "GET", pattern: "/allocation_candidates", min: v(10), policy: "placement:allocation_candidates:list", accept: true, handler: h.Candidate.List},
 		{method: "GET", pattern: "/diagnostics/allocation_candidates", min: v(10), policy: "placement:diagnostics:allocation_candidates", accept: true, handler: h.Candidate.Explain},
-		{method: "POST", pattern: "/reshaper", min: v(30), policy: "placement:reshaper:reshape", json: true, handler: h.Reshaper.Reshape},
+		{method: "POST", pattern: "/reshaper", min: v(30), policy: "placement:reshaper:reshape", json: true, handler: h.Allocation.Reshape},
 	}
 }
 
@@ -175,7 +173,6 @@ func New(st *store.Store, opts Options) *API {
 				Timeout:       opts.Placement.AllocationCandidatesTimeout},
 			Inventory:     inventory.Handler{Store: st},
 			Usage:         usage.Handler{Store: st},
-			Reshaper:      reshaper.Handler{Store: st},
 			Provider:      provider.Handler{Store: st},
 			ResourceClass: resourceclass.Handler{Store: st},
 			Trait:         trait.Handler{Store: st},

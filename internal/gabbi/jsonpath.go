@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/openstack-placement-go/placement/internal/pycompat"
 )
 
 // jsonPath is a compiled path in the jsonpath-rw / jsonpath-rw-ext subset
@@ -75,12 +77,12 @@ func extractPath(root any, path string) (any, error) {
 type fieldStep struct{ names []string }
 
 func (s fieldStep) apply(v any, out []any) ([]any, error) {
-	m, ok := v.(*omap)
+	m, ok := v.(*pycompat.Object)
 	if !ok {
 		return out, nil
 	}
 	for _, n := range s.names {
-		if fv, ok := m.get(n); ok {
+		if fv, ok := m.Lookup(n); ok {
 			out = append(out, fv)
 		}
 	}
@@ -91,8 +93,8 @@ func (s fieldStep) apply(v any, out []any) ([]any, error) {
 type wildStep struct{}
 
 func (wildStep) apply(v any, out []any) ([]any, error) {
-	if m, ok := v.(*omap); ok {
-		out = append(out, m.values()...)
+	if m, ok := v.(*pycompat.Object); ok {
+		out = append(out, m.Values()...)
 	}
 	return out, nil
 }
@@ -163,8 +165,8 @@ func (lenStep) apply(v any, out []any) ([]any, error) {
 		n = utf8.RuneCountInString(x)
 	case []any:
 		n = len(x)
-	case *omap:
-		n = len(x.keys)
+	case *pycompat.Object:
+		n = x.Len()
 	}
 	if n < 0 {
 		return out, nil
@@ -181,8 +183,8 @@ func (sortedStep) apply(v any, out []any) ([]any, error) {
 	switch x := v.(type) {
 	case []any:
 		list = append([]any(nil), x...)
-	case *omap:
-		for _, k := range x.keys {
+	case *pycompat.Object:
+		for _, k := range x.Keys() {
 			list = append(list, k)
 		}
 	default:
@@ -243,7 +245,7 @@ func (s sortStep) compare(a, b any) (int, error) {
 			return 0, err
 		}
 		// jsonpath-rw-ext ignores a key that is missing or ambiguous.
-		if len(l) != 1 || len(r) != 1 || equalValues(l[0], r[0]) {
+		if len(l) != 1 || len(r) != 1 || pycompat.Equal(l[0], r[0]) {
 			continue
 		}
 		c, err := compareOrder(l[0], r[0])
@@ -271,8 +273,8 @@ func (s descendStep) apply(v any, out []any) ([]any, error) {
 	switch x := v.(type) {
 	case []any:
 		children = x
-	case *omap:
-		children = x.values()
+	case *pycompat.Object:
+		children = x.Values()
 	}
 	for _, c := range children {
 		if out, err = s.apply(c, out); err != nil {
@@ -298,8 +300,8 @@ func (s filterStep) apply(v any, out []any) ([]any, error) {
 	switch x := v.(type) {
 	case []any:
 		items = x
-	case *omap:
-		items = x.values()
+	case *pycompat.Object:
+		items = x.Values()
 	default:
 		return out, nil
 	}
@@ -366,7 +368,7 @@ func (e filterExpr) compare(v any) bool {
 		}
 		c = strings.Compare(s, lit)
 	default:
-		eq := equalValues(v, e.lit)
+		eq := pycompat.Equal(v, e.lit)
 		switch e.op {
 		case "=", "==":
 			return eq

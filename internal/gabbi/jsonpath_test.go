@@ -3,6 +3,8 @@ package gabbi
 import (
 	"strings"
 	"testing"
+
+	"github.com/openstack-placement-go/placement/internal/pycompat"
 )
 
 const pathDoc = `{
@@ -109,7 +111,7 @@ func TestExtractPath(t *testing.T) {
 				t.Fatalf("extractPath(%s): %v", tc.path, err)
 			}
 			want := mustDecode(t, tc.want)
-			if !equalValues(got, want) {
+			if !pycompat.Equal(got, want) {
 				t.Errorf("extractPath(%s) = %s, want %s", tc.path, show(got), show(want))
 			}
 		})
@@ -163,7 +165,7 @@ func TestExtractPath_StarOnObjectYieldsTheObject(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !equalValues(got, mustDecode(t, "1")) {
+	if !pycompat.Equal(got, mustDecode(t, "1")) {
 		t.Errorf("got %s, want 1", show(got))
 	}
 }

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/openstack-placement-go/placement/internal/pycompat"
 )
 
 // Fixture prepares state before the tests of a file run. It may set values
@@ -593,7 +595,7 @@ func (r *runner) checkJSONPath(i int, res *result, c JSONPathCheck) error {
 	if err != nil {
 		return fmt.Errorf("response_json_paths %s: %w", c.Path, err)
 	}
-	if !equalValues(want, got) {
+	if !pycompat.Equal(want, got) {
 		return fmt.Errorf("JSONPath %s: expected %s, got %s", path, show(want), show(got))
 	}
 	return nil

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/openstack-placement-go/placement/internal/pycompat"
 )
 
 // substKinds lists the templates in gabbi's replacement order. Each pass
@@ -178,18 +180,18 @@ func (r *runner) substValue(i int, v any) (any, error) {
 			out[j] = sv
 		}
 		return out, nil
-	case *omap:
-		out := newOmap()
-		for _, k := range x.keys {
+	case *pycompat.Object:
+		out := pycompat.NewObject()
+		for _, k := range x.Keys() {
 			nk, err := r.substString(i, k, false)
 			if err != nil {
 				return nil, err
 			}
-			nv, err := r.substValue(i, x.vals[k])
+			nv, err := r.substValue(i, x.Get(k))
 			if err != nil {
 				return nil, err
 			}
-			out.set(nk, nv)
+			out.Set(nk, nv)
 		}
 		return out, nil
 	}
@@ -206,7 +208,7 @@ func castEnv(s string) any {
 	if strings.Contains(s, ".") {
 		if floatText.MatchString(s) {
 			if f, err := strconv.ParseFloat(t, 64); err == nil {
-				return json.Number(pyFloat(f))
+				return json.Number(pycompat.FloatRepr(f))
 			}
 		}
 	} else if n, ok := new(big.Int).SetString(t, 10); ok && t != "" {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/openstack-placement-go/placement/internal/pycompat"
 )
 
 // Suite is a parsed gabbi file. The file's defaults are already merged into
@@ -81,16 +83,16 @@ func Parse(data []byte) (*Suite, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing YAML: %w", err)
 	}
-	top, ok := root.(*omap)
+	top, ok := root.(*pycompat.Object)
 	if !ok {
 		return nil, errors.New("a gabbi file must be a mapping with a tests key")
 	}
 	s := &Suite{}
-	var defaults *omap
+	var defaults *pycompat.Object
 	var tests []any
 	haveTests := false
-	for _, k := range top.keys {
-		v := top.vals[k]
+	for _, k := range top.Keys() {
+		v := top.Get(k)
 		switch k {
 		case "fixtures":
 			names, err := stringList(v)
@@ -102,10 +104,10 @@ func Parse(data []byte) (*Suite, error) {
 			if v == nil {
 				continue
 			}
-			if defaults, ok = v.(*omap); !ok {
+			if defaults, ok = v.(*pycompat.Object); !ok {
 				return nil, errors.New("defaults must be a mapping")
 			}
-			if _, ok := defaults.get("name"); ok {
+			if _, ok := defaults.Lookup("name"); ok {
 				return nil, errors.New("defaults must not set name")
 			}
 		case "tests":
@@ -121,13 +123,13 @@ func Parse(data []byte) (*Suite, error) {
 		return nil, errors.New("no tests key")
 	}
 	for i, raw := range tests {
-		tm, ok := raw.(*omap)
+		tm, ok := raw.(*pycompat.Object)
 		if !ok {
 			return nil, fmt.Errorf("test %d: a test must be a mapping", i+1)
 		}
 		t, err := buildTest(mergeDefaults(defaults, tm))
 		if err != nil {
-			if name, ok := tm.get("name"); ok {
+			if name, ok := tm.Lookup("name"); ok {
 				return nil, fmt.Errorf("test %d (%s): %w", i+1, pyStr(name), err)
 			}
 			return nil, fmt.Errorf("test %d: %w", i+1, err)
@@ -140,38 +142,38 @@ func Parse(data []byte) (*Suite, error) {
 // mergeDefaults layers a test over the defaults as gabbi does: mappings merge
 // key-wise (request headers case-insensitively) with the test winning, lists
 // concatenate, and everything else, including data, is replaced.
-func mergeDefaults(defaults, test *omap) *omap {
+func mergeDefaults(defaults, test *pycompat.Object) *pycompat.Object {
 	if defaults == nil {
 		return test
 	}
-	out := defaults.clone()
-	for _, k := range test.keys {
-		v := test.vals[k]
-		old, had := out.get(k)
-		om, oldIsMap := old.(*omap)
-		nm, newIsMap := v.(*omap)
+	out := defaults.Clone()
+	for _, k := range test.Keys() {
+		v := test.Get(k)
+		old, had := out.Lookup(k)
+		om, oldIsMap := old.(*pycompat.Object)
+		nm, newIsMap := v.(*pycompat.Object)
 		ol, oldIsList := old.([]any)
 		nl, newIsList := v.([]any)
 		switch {
 		case !had || k == "data":
-			out.set(k, v)
+			out.Set(k, v)
 		case oldIsMap && newIsMap:
-			merged := om.clone()
-			for _, nk := range nm.keys {
+			merged := om.Clone()
+			for _, nk := range nm.Keys() {
 				if k == "request_headers" {
-					for _, ok := range append([]string(nil), merged.keys...) {
+					for _, ok := range append([]string(nil), merged.Keys()...) {
 						if strings.EqualFold(ok, nk) {
-							merged.del(ok)
+							merged.Delete(ok)
 						}
 					}
 				}
-				merged.set(nk, nm.vals[nk])
+				merged.Set(nk, nm.Get(nk))
 			}
-			out.set(k, merged)
+			out.Set(k, merged)
 		case oldIsList && newIsList:
-			out.set(k, append(append([]any(nil), ol...), nl...))
+			out.Set(k, append(append([]any(nil), ol...), nl...))
 		default:
-			out.set(k, v)
+			out.Set(k, v)
 		}
 	}
 	return out
@@ -193,13 +195,13 @@ func unsupportedKey(k string) error {
 	return fmt.Errorf("unsupported gabbi key %q", k)
 }
 
-func buildTest(m *omap) (Test, error) {
+func buildTest(m *pycompat.Object) (Test, error) {
 	t := Test{Method: "GET", Status: []int{200}}
 	var shortcut string
 	var shortcutURL string
 	haveURL := false
-	for _, k := range m.keys {
-		v := m.vals[k]
+	for _, k := range m.Keys() {
+		v := m.Get(k)
 		var err error
 		switch k {
 		case "name":
@@ -277,7 +279,7 @@ func buildTest(m *omap) (Test, error) {
 // mappings are rejected.
 func scalarString(v any) (string, error) {
 	switch v.(type) {
-	case []any, *omap:
+	case []any, *pycompat.Object:
 		return "", fmt.Errorf("expected a scalar, got %s", show(v))
 	}
 	return pyStr(v), nil
@@ -356,12 +358,12 @@ func eachEntry(v any, fn func(k string, v any) error) error {
 	if v == nil {
 		return nil
 	}
-	m, ok := v.(*omap)
+	m, ok := v.(*pycompat.Object)
 	if !ok {
 		return fmt.Errorf("expected a mapping, got %s", show(v))
 	}
-	for _, k := range m.keys {
-		if err := fn(k, m.vals[k]); err != nil {
+	for _, k := range m.Keys() {
+		if err := fn(k, m.Get(k)); err != nil {
 			return err
 		}
 	}

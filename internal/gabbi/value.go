@@ -10,92 +10,17 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/openstack-placement-go/placement/internal/pycompat"
 )
 
 // Values flowing through the runner (decoded YAML, decoded JSON responses,
 // substitution results) use one representation: nil, bool, string,
-// json.Number, []any and *omap. Keeping object key order matters because
+// json.Number, []any and *pycompat.Object. Keeping object key order matters because
 // `.*`, `..key` and `sorted` on an object follow document order, as they do
 // in Python where dicts keep insertion order.
-
-// omap is a JSON object or YAML mapping that remembers its key order.
-type omap struct {
-	keys []string
-	vals map[string]any
-}
-
-func newOmap() *omap { return &omap{vals: map[string]any{}} }
-
-// set adds or replaces k; a replaced key keeps its original position, as a
-// Python dict does.
-func (m *omap) set(k string, v any) {
-	if _, ok := m.vals[k]; !ok {
-		m.keys = append(m.keys, k)
-	}
-	m.vals[k] = v
-}
-
-func (m *omap) get(k string) (any, bool) {
-	v, ok := m.vals[k]
-	return v, ok
-}
-
-func (m *omap) del(k string) {
-	if _, ok := m.vals[k]; !ok {
-		return
-	}
-	delete(m.vals, k)
-	for i, key := range m.keys {
-		if key == k {
-			m.keys = append(m.keys[:i:i], m.keys[i+1:]...)
-			break
-		}
-	}
-}
-
-func (m *omap) clone() *omap {
-	c := newOmap()
-	for _, k := range m.keys {
-		c.set(k, m.vals[k])
-	}
-	return c
-}
-
-func (m *omap) values() []any {
-	out := make([]any, 0, len(m.keys))
-	for _, k := range m.keys {
-		out = append(out, m.vals[k])
-	}
-	return out
-}
-
-// MarshalJSON encodes the object with its keys in order.
-func (m *omap) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteByte('{')
-	for i, k := range m.keys {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		kb, err := marshalJSON(k)
-		if err != nil {
-			return nil, err
-		}
-		buf.Write(kb)
-		buf.WriteByte(':')
-		vb, err := marshalJSON(m.vals[k])
-		if err != nil {
-			return nil, err
-		}
-		buf.Write(vb)
-	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
-}
 
 // marshalJSON encodes v without HTML escaping and without a trailing newline.
 func marshalJSON(v any) ([]byte, error) {
@@ -141,7 +66,7 @@ func decodeJSONValue(dec *json.Decoder) (any, error) {
 	case json.Delim:
 		switch t {
 		case '{':
-			m := newOmap()
+			m := pycompat.NewObject()
 			for dec.More() {
 				kt, err := dec.Token()
 				if err != nil {
@@ -155,7 +80,7 @@ func decodeJSONValue(dec *json.Decoder) (any, error) {
 				if err != nil {
 					return nil, err
 				}
-				m.set(k, v)
+				m.Set(k, v)
 			}
 			if _, err := dec.Token(); err != nil {
 				return nil, err
@@ -224,8 +149,8 @@ func isMergeKey(k *yaml.Node) bool {
 	return k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge"
 }
 
-func yamlMapping(n *yaml.Node) (*omap, error) {
-	m := newOmap()
+func yamlMapping(n *yaml.Node) (*pycompat.Object, error) {
+	m := pycompat.NewObject()
 	explicit := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if isMergeKey(n.Content[i]) {
@@ -260,15 +185,15 @@ func yamlMapping(n *yaml.Node) (*omap, error) {
 				if err != nil {
 					return nil, err
 				}
-				sm, ok := v.(*omap)
+				sm, ok := v.(*pycompat.Object)
 				if !ok {
 					return nil, fmt.Errorf("line %d: merge key value must be a mapping or a list of mappings", s.Line)
 				}
-				for _, k := range sm.keys {
-					if _, seen := m.vals[k]; explicit[k] || seen {
+				for _, k := range sm.Keys() {
+					if explicit[k] || m.Has(k) {
 						continue
 					}
-					m.set(k, sm.vals[k])
+					m.Set(k, sm.Get(k))
 				}
 			}
 			continue
@@ -281,7 +206,7 @@ func yamlMapping(n *yaml.Node) (*omap, error) {
 		if err != nil {
 			return nil, err
 		}
-		m.set(k, v)
+		m.Set(k, v)
 	}
 	return m, nil
 }
@@ -326,7 +251,7 @@ func yamlScalar(n *yaml.Node) (any, error) {
 		if math.IsInf(f, 0) || math.IsNaN(f) {
 			return nil, fmt.Errorf("line %d: unsupported float %q", n.Line, n.Value)
 		}
-		return json.Number(pyFloat(f)), nil
+		return json.Number(pycompat.FloatRepr(f)), nil
 	case "!!str", "!!timestamp", "!!binary":
 		if n.Style == 0 {
 			if b, ok := yaml11Bools[n.Value]; ok {
@@ -355,52 +280,6 @@ func isJSONNumber(s string) bool {
 
 func isIntText(s string) bool {
 	return !strings.ContainsAny(s, ".eE")
-}
-
-// equalValues compares two runner values; numbers compare by value, so 1
-// equals 1.0, and objects ignore key order.
-func equalValues(a, b any) bool {
-	switch x := a.(type) {
-	case nil:
-		return b == nil
-	case bool:
-		y, ok := b.(bool)
-		return ok && x == y
-	case string:
-		y, ok := b.(string)
-		return ok && x == y
-	case json.Number:
-		y, ok := b.(json.Number)
-		if !ok {
-			return false
-		}
-		c, err := compareNumbers(x, y)
-		return err == nil && c == 0
-	case []any:
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !equalValues(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
-	case *omap:
-		y, ok := b.(*omap)
-		if !ok || len(x.keys) != len(y.keys) {
-			return false
-		}
-		for _, k := range x.keys {
-			yv, ok := y.vals[k]
-			if !ok || !equalValues(x.vals[k], yv) {
-				return false
-			}
-		}
-		return true
-	}
-	return false
 }
 
 // compareNumbers compares integers exactly and anything else as float64.
@@ -454,7 +333,7 @@ func compareOrder(a, b any) (int, error) {
 	case []any:
 		if y, ok := b.([]any); ok {
 			for i := 0; i < len(x) && i < len(y); i++ {
-				if equalValues(x[i], y[i]) {
+				if pycompat.Equal(x[i], y[i]) {
 					continue
 				}
 				return compareOrder(x[i], y[i])
@@ -489,8 +368,8 @@ func truthy(v any) bool {
 		return err != nil || f != 0
 	case []any:
 		return len(x) > 0
-	case *omap:
-		return len(x.keys) > 0
+	case *pycompat.Object:
+		return x.Len() > 0
 	}
 	return true
 }
@@ -527,84 +406,25 @@ func pyNumber(n json.Number) string {
 	if err != nil {
 		return s
 	}
-	return pyFloat(f)
-}
-
-// pyFloat formats f as Python's repr(float).
-func pyFloat(f float64) string {
-	switch {
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	case math.IsNaN(f):
-		return "nan"
-	}
-	e := strconv.FormatFloat(f, 'e', -1, 64)
-	exp, _ := strconv.Atoi(e[strings.IndexByte(e, 'e')+1:])
-	if exp < -4 || exp >= 16 {
-		return e
-	}
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.Contains(s, ".") {
-		s += ".0"
-	}
-	return s
+	return pycompat.FloatRepr(f)
 }
 
 func pyRepr(v any) string {
 	switch x := v.(type) {
 	case string:
-		return pyQuote(x)
+		return pycompat.StrRepr(x)
 	case []any:
 		parts := make([]string, len(x))
 		for i, e := range x {
 			parts[i] = pyRepr(e)
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
-	case *omap:
-		parts := make([]string, len(x.keys))
-		for i, k := range x.keys {
-			parts[i] = pyQuote(k) + ": " + pyRepr(x.vals[k])
+	case *pycompat.Object:
+		parts := make([]string, x.Len())
+		for i, k := range x.Keys() {
+			parts[i] = pycompat.StrRepr(k) + ": " + pyRepr(x.Get(k))
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
 	}
 	return pyStr(v)
-}
-
-func pyQuote(s string) string {
-	q := byte('\'')
-	if strings.ContainsRune(s, '\'') && !strings.ContainsRune(s, '"') {
-		q = '"'
-	}
-	var b strings.Builder
-	b.WriteByte(q)
-	for _, r := range s {
-		switch {
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == rune(q):
-			b.WriteByte('\\')
-			b.WriteByte(q)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == utf8.RuneError || !unicode.IsPrint(r) && r != ' ':
-			switch {
-			case r < 0x100:
-				fmt.Fprintf(&b, `\x%02x`, r)
-			case r < 0x10000:
-				fmt.Fprintf(&b, `\u%04x`, r)
-			default:
-				fmt.Fprintf(&b, `\U%08x`, r)
-			}
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte(q)
-	return b.String()
 }

@@ -25,51 +25,30 @@ type ConsumerAllocations struct {
 	// Allocations maps provider uuid → resource class → amount. An empty
 	// map removes every allocation of the consumer.
 	Allocations map[string]map[string]int
-	// Order lists the (provider, class) pairs of Allocations in body order:
-	// the write path checks rows in this order, so the first failing row of
-	// the body names the error, as upstream. Nil (or not matching
-	// Allocations): sorted order.
+	// Order lists the (provider, class) pairs of Allocations in body order,
+	// each provider's pairs adjacent: the write path checks rows in this
+	// order, so the first failing row of the body names the error, as
+	// upstream. The handlers build it with Allocations from the same
+	// document. Nil: sorted order.
 	Order []AllocationKey
 }
 
 // AllocationKey names one (provider, resource class) pair of a write.
 type AllocationKey struct{ Provider, Class string }
 
-// Rows returns the (provider, class) pairs of Allocations in body order
-// when Order lists exactly them, otherwise sorted by provider, then class.
-// The pairs of one provider are adjacent.
+// Rows returns the (provider, class) pairs of Allocations: Order when it
+// is set, otherwise sorted by provider, then class.
 func (c ConsumerAllocations) Rows() []AllocationKey {
-	n := 0
-	for _, res := range c.Allocations {
-		n += len(res)
-	}
-	if len(c.Order) == n && c.orderMatches() {
+	if c.Order != nil {
 		return c.Order
 	}
-	keys := make([]AllocationKey, 0, n)
+	var keys []AllocationKey
 	for _, rp := range SortedKeys(c.Allocations) {
 		for _, rc := range SortedKeys(c.Allocations[rp]) {
 			keys = append(keys, AllocationKey{rp, rc})
 		}
 	}
 	return keys
-}
-
-// orderMatches reports whether Order names distinct pairs of Allocations
-// with each provider's pairs adjacent.
-func (c ConsumerAllocations) orderMatches() bool {
-	seen := map[AllocationKey]bool{}
-	done := map[string]bool{}
-	for i, k := range c.Order {
-		if _, ok := c.Allocations[k.Provider][k.Class]; !ok || seen[k] || done[k.Provider] {
-			return false
-		}
-		seen[k] = true
-		if i+1 < len(c.Order) && c.Order[i+1].Provider != k.Provider {
-			done[k.Provider] = true
-		}
-	}
-	return true
 }
 
 // AllocationSet is an ordered list of consumer writes (body order for

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/openstack-placement-go/placement/internal/pycompat"
 )
 
 // maxDepth bounds nesting of decoded documents. Python raises RecursionError
@@ -31,26 +33,22 @@ func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("%s: line %d column %d (char %d)", e.Msg, e.Line, e.Column, e.Offset)
 }
 
-// DecodeJSON decodes a request body into the form encoding/json produces
-// with UseNumber: map[string]any, []any, string, json.Number, bool and nil.
-// Malformed input yields a *SyntaxError whose text matches Python's
-// json.loads, e.g. "Expecting value: line 1 column 1 (char 0)" for an empty
-// body. Unlike Python, NaN and Infinity literals are rejected.
-func DecodeJSON(data []byte) (any, error) {
-	v, err := decodeOrdered(data)
-	if err != nil {
-		return nil, err
-	}
-	return toGeneric(v), nil
-}
-
 var utf8BOM = []byte{0xef, 0xbb, 0xbf}
 
-// decodeOrdered decodes data keeping object key order. It mirrors CPython's
-// C scanner (Modules/_json.c) so that errors carry the same message and
-// position.
-func decodeOrdered(data []byte) (any, error) {
-	if msg := utf8Problem(data); msg != "" {
+// DecodeJSON decodes a request body the way Python's json.loads does and
+// returns the document with its key order: nil, bool, string, json.Number,
+// []any and *pycompat.Object (pycompat.Unordered gives encoding/json's
+// generic form). A repeated key keeps its first position and its last
+// value. Malformed input yields a *SyntaxError whose text matches
+// json.loads, e.g. "Expecting value: line 1 column 1 (char 0)" for an empty
+// body. Unlike Python, NaN and Infinity literals are rejected.
+//
+// It mirrors CPython's C scanner (Modules/_json.c) so that errors carry
+// the same message and position.
+func DecodeJSON(data []byte) (any, error) {
+	// Upstream decodes the body before parsing it, so this error comes
+	// first.
+	if msg := pycompat.UTF8Error(data); msg != "" {
 		return nil, &SyntaxError{Msg: msg}
 	}
 	d := &decoder{data: data}
@@ -300,7 +298,7 @@ func hex4(b []byte) (rune, bool) {
 // object is _parse_object_unicode; i is just after '{'.
 func (d *decoder) object(i int) (any, int, *scanError) {
 	data := d.data
-	o := newObject()
+	o := pycompat.NewObject()
 	i = d.skipWS(i)
 	if i >= len(data) || data[i] != '}' {
 		for {
@@ -320,7 +318,7 @@ func (d *decoder) object(i int) (any, int, *scanError) {
 			if err != nil {
 				return nil, next, err
 			}
-			o.set(key.(string), val)
+			o.Set(key.(string), val)
 			i = d.skipWS(next)
 			if i < len(data) && data[i] == '}' {
 				break
@@ -357,60 +355,4 @@ func (d *decoder) array(i int) (any, int, *scanError) {
 		}
 	}
 	return out, i + 1, nil
-}
-
-// utf8Problem returns Python's UnicodeDecodeError text for the first invalid
-// UTF-8 sequence in data, or "" if data is valid. Upstream decodes the body
-// before parsing it, so this error comes first.
-func utf8Problem(data []byte) string {
-	if utf8.Valid(data) {
-		return ""
-	}
-	for i := 0; i < len(data); {
-		c := data[i]
-		if c < 0x80 {
-			i++
-			continue
-		}
-		n, lo, hi := 0, byte(0x80), byte(0xbf)
-		switch {
-		case c >= 0xc2 && c <= 0xdf:
-			n = 2
-		case c == 0xe0:
-			n, lo = 3, 0xa0
-		case c == 0xed:
-			n, hi = 3, 0x9f
-		case c >= 0xe1 && c <= 0xef:
-			n = 3
-		case c == 0xf0:
-			n, lo = 4, 0x90
-		case c == 0xf4:
-			n, hi = 4, 0x8f
-		case c >= 0xf1 && c <= 0xf3:
-			n = 4
-		default:
-			return decodeErrText(data, i, i, "invalid start byte")
-		}
-		for k := 1; k < n; k++ {
-			if i+k >= len(data) {
-				return decodeErrText(data, i, len(data)-1, "unexpected end of data")
-			}
-			b := data[i+k]
-			if k > 1 {
-				lo, hi = 0x80, 0xbf
-			}
-			if b < lo || b > hi {
-				return decodeErrText(data, i, i+k-1, "invalid continuation byte")
-			}
-		}
-		i += n
-	}
-	return ""
-}
-
-func decodeErrText(data []byte, from, to int, reason string) string {
-	if from == to {
-		return fmt.Sprintf("'utf-8' codec can't decode byte 0x%02x in position %d: %s", data[from], from, reason)
-	}
-	return fmt.Sprintf("'utf-8' codec can't decode bytes in position %d-%d: %s", from, to, reason)
 }

@@ -2,6 +2,8 @@ package schema
 
 import (
 	"strings"
+
+	"github.com/openstack-placement-go/placement/internal/pycompat"
 )
 
 // ValidationError describes the failure that Python jsonschema's best_match
@@ -72,9 +74,9 @@ func (pe *pyError) validationError() *ValidationError {
 		SchemaPath:   formatAsIndex("schema", schemaPath),
 		InstancePath: formatAsIndex("instance", pe.path),
 		Path:         append([]any{}, pe.path...),
-		Schema:       toGeneric(pe.schema),
-		Value:        toGeneric(pe.keywordValue),
-		Instance:     toGeneric(pe.instance),
+		Schema:       pycompat.Unordered(pe.schema),
+		Value:        pycompat.Unordered(pe.keywordValue),
+		Instance:     pycompat.Unordered(pe.instance),
 		schema:       pe.schema,
 		instance:     pe.instance,
 	}

@@ -3,12 +3,13 @@ package schema
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/openstack-placement-go/placement/internal/pycompat"
 )
 
 // PyRepr renders a JSON value as Python's repr() renders the value
@@ -34,17 +35,17 @@ func writeRepr(b *strings.Builder, v any, sorted bool) {
 			b.WriteString("False")
 		}
 	case string:
-		b.WriteString(pyStrRepr(x))
+		b.WriteString(pycompat.StrRepr(x))
 	case json.Number:
-		if n, ok := parseNumber(string(x)); ok {
+		if n, ok := asNumber(x); ok {
 			b.WriteString(n.repr())
 		} else {
 			b.WriteString(string(x))
 		}
 	case float64:
-		b.WriteString(pyFloatRepr(x))
+		b.WriteString(pycompat.FloatRepr(x))
 	case float32:
-		b.WriteString(pyFloatRepr(float64(x)))
+		b.WriteString(pycompat.FloatRepr(float64(x)))
 	case int:
 		b.WriteString(strconv.Itoa(x))
 	case int64:
@@ -58,101 +59,35 @@ func writeRepr(b *strings.Builder, v any, sorted bool) {
 			writeRepr(b, e, sorted)
 		}
 		b.WriteByte(']')
-	case *object:
-		keys := x.keys
+	case *pycompat.Object:
+		keys := x.Keys()
 		if sorted {
 			keys = slices.Sorted(slices.Values(keys))
 		}
-		writeDict(b, keys, x.vals, sorted)
+		writeDict(b, keys, x.Get, sorted)
 	case map[string]any:
 		keys := make([]string, 0, len(x))
 		for k := range x {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		writeDict(b, keys, x, sorted)
+		writeDict(b, keys, func(k string) any { return x[k] }, sorted)
 	default:
 		fmt.Fprint(b, x)
 	}
 }
 
-func writeDict(b *strings.Builder, keys []string, vals map[string]any, sorted bool) {
+func writeDict(b *strings.Builder, keys []string, get func(string) any, sorted bool) {
 	b.WriteByte('{')
 	for i, k := range keys {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(pyStrRepr(k))
+		b.WriteString(pycompat.StrRepr(k))
 		b.WriteString(": ")
-		writeRepr(b, vals[k], sorted)
+		writeRepr(b, get(k), sorted)
 	}
 	b.WriteByte('}')
-}
-
-// pyStrRepr is Python 3's repr() of a str.
-func pyStrRepr(s string) string {
-	quote := '\''
-	if strings.ContainsRune(s, '\'') && !strings.ContainsRune(s, '"') {
-		quote = '"'
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 2)
-	b.WriteRune(quote)
-	for _, r := range s {
-		switch {
-		case r == quote || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r < ' ' || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r < 0x7f:
-			b.WriteRune(r)
-		case unicode.IsPrint(r):
-			// Go's IsPrint and Python's str.isprintable() both keep letters,
-			// marks, numbers, punctuation and symbols, and escape the rest.
-			b.WriteRune(r)
-		case r <= 0xff:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r <= 0xffff:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			fmt.Fprintf(&b, `\U%08x`, r)
-		}
-	}
-	b.WriteRune(quote)
-	return b.String()
-}
-
-// pyFloatRepr is Python's repr() of a float: the shortest round-tripping
-// digits, positional between 1e-4 and 1e16 with at least one decimal, and
-// otherwise exponential with a two-digit exponent (1e-05, 1e+16).
-func pyFloatRepr(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "nan"
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	}
-	if f != 0 {
-		exp := strconv.FormatFloat(f, 'e', -1, 64)
-		e, _ := strconv.Atoi(exp[strings.IndexByte(exp, 'e')+1:])
-		if e < -4 || e >= 16 {
-			return exp
-		}
-	}
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.ContainsRune(s, '.') {
-		s += ".0"
-	}
-	return s
 }
 
 // pformat is Python's pprint.pformat(v, width=width): dict keys sorted, and
@@ -174,9 +109,9 @@ func (p *pprinter) format(v any, indent, allowance, level int) {
 	rep := rb.String()
 	if utf8.RuneCountInString(rep) > p.width-indent-allowance {
 		switch x := v.(type) {
-		case *object:
-			if len(x.keys) > 0 {
-				p.dict(slices.Sorted(slices.Values(x.keys)), x.vals, indent, allowance, level+1)
+		case *pycompat.Object:
+			if x.Len() > 0 {
+				p.dict(slices.Sorted(slices.Values(x.Keys())), x.Get, indent, allowance, level+1)
 				return
 			}
 		case map[string]any:
@@ -186,7 +121,7 @@ func (p *pprinter) format(v any, indent, allowance, level int) {
 					keys = append(keys, k)
 				}
 				slices.Sort(keys)
-				p.dict(keys, x, indent, allowance, level+1)
+				p.dict(keys, func(k string) any { return x[k] }, indent, allowance, level+1)
 				return
 			}
 		case []any:
@@ -203,21 +138,21 @@ func (p *pprinter) format(v any, indent, allowance, level int) {
 }
 
 // dict is PrettyPrinter._pprint_dict with _format_dict_items.
-func (p *pprinter) dict(keys []string, vals map[string]any, indent, allowance, level int) {
+func (p *pprinter) dict(keys []string, get func(string) any, indent, allowance, level int) {
 	p.b.WriteByte('{')
 	allowance++
 	indent++
 	delim := ",\n" + strings.Repeat(" ", indent)
 	for i, k := range keys {
 		last := i == len(keys)-1
-		rep := pyStrRepr(k)
+		rep := pycompat.StrRepr(k)
 		p.b.WriteString(rep)
 		p.b.WriteString(": ")
 		a := 1
 		if last {
 			a = allowance
 		}
-		p.format(vals[k], indent+utf8.RuneCountInString(rep)+2, a, level)
+		p.format(get(k), indent+utf8.RuneCountInString(rep)+2, a, level)
 		if !last {
 			p.b.WriteString(delim)
 		}
@@ -262,7 +197,7 @@ func (p *pprinter) str(s string, indent, allowance, level int) {
 	var chunks []string
 	var rep string
 	for i, line := range lines {
-		rep = pyStrRepr(line)
+		rep = pycompat.StrRepr(line)
 		if i == len(lines)-1 {
 			maxWidth1 -= allowance
 		}
@@ -278,9 +213,9 @@ func (p *pprinter) str(s string, indent, allowance, level int) {
 			if j == len(parts)-1 && i == len(lines)-1 {
 				maxWidth2 -= allowance
 			}
-			if utf8.RuneCountInString(pyStrRepr(candidate)) > maxWidth2 {
+			if utf8.RuneCountInString(pycompat.StrRepr(candidate)) > maxWidth2 {
 				if current != "" {
-					chunks = append(chunks, pyStrRepr(current))
+					chunks = append(chunks, pycompat.StrRepr(current))
 				}
 				current = part
 			} else {
@@ -288,7 +223,7 @@ func (p *pprinter) str(s string, indent, allowance, level int) {
 			}
 		}
 		if current != "" {
-			chunks = append(chunks, pyStrRepr(current))
+			chunks = append(chunks, pycompat.StrRepr(current))
 		}
 	}
 	if len(chunks) == 1 {

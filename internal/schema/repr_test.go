@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"math"
 	"testing"
+
+	"github.com/openstack-placement-go/placement/internal/pycompat"
 )
 
 func TestPyRepr(t *testing.T) {
@@ -47,7 +49,7 @@ func TestPyRepr(t *testing.T) {
 		{"a dict without order", map[string]any{"b": json.Number("1"), "a": json.Number("2")}, "{'a': 2, 'b': 1}"},
 		{
 			"an ordered dict",
-			&object{keys: []string{"b", "a"}, vals: map[string]any{"b": json.Number("1"), "a": []any{"x"}}},
+			orderedObject("b", json.Number("1"), "a", []any{"x"}),
 			"{'b': 1, 'a': ['x']}",
 		},
 		{
@@ -96,7 +98,7 @@ func TestPformat(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			v, err := decodeOrdered([]byte(tt.json))
+			v, err := DecodeJSON([]byte(tt.json))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -113,4 +115,13 @@ func repeat(s string, n int) string {
 		out += s
 	}
 	return out
+}
+
+// orderedObject builds an object from key, value pairs in order.
+func orderedObject(kv ...any) *pycompat.Object {
+	o := pycompat.NewObject()
+	for i := 0; i < len(kv); i += 2 {
+		o.Set(kv[i].(string), kv[i+1])
+	}
+	return o
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"github.com/openstack-placement-go/placement/internal/pycompat"
 )
 
 // Schema is a compiled draft-4 JSON schema. It is safe for concurrent use.
@@ -37,7 +39,7 @@ func MustCompile(name, schemaJSON string) *Schema {
 }
 
 func compile(name, schemaJSON string) (*Schema, error) {
-	root, err := decodeOrdered([]byte(schemaJSON))
+	root, err := DecodeJSON([]byte(schemaJSON))
 	if err != nil {
 		return nil, fmt.Errorf("schema %s: %w", name, err)
 	}
@@ -81,17 +83,17 @@ func collectRegexps(v any, into map[string]*regexp.Regexp) {
 		}
 	}
 	switch x := v.(type) {
-	case *object:
-		if p, ok := x.vals["pattern"].(string); ok {
+	case *pycompat.Object:
+		if p, ok := x.Get("pattern").(string); ok {
 			add(p)
 		}
-		if pp, ok := x.vals["patternProperties"].(*object); ok {
-			for _, p := range pp.keys {
+		if pp, ok := x.Get("patternProperties").(*pycompat.Object); ok {
+			for _, p := range pp.Keys() {
 				add(p)
 			}
 		}
-		for _, k := range x.keys {
-			collectRegexps(x.vals[k], into)
+		for _, v := range x.Values() {
+			collectRegexps(v, into)
 		}
 	case []any:
 		for _, e := range x {
@@ -113,17 +115,18 @@ func (s *Schema) Validate(doc any) error {
 	return s.validate(doc, ordered)
 }
 
-// ValidateJSON decodes data as DecodeJSON does and validates the result,
-// keeping the body's key order for the error message. It returns the
-// generic document, or a *SyntaxError ("Malformed JSON: ...") or a
-// *ValidationError ("JSON does not validate: ...").
+// ValidateJSON decodes data with DecodeJSON and validates the result,
+// taking the body's key order into account for the error reported. It
+// returns the document in DecodeJSON's ordered form, or a *SyntaxError
+// ("Malformed JSON: ...") or a *ValidationError ("JSON does not validate:
+// ..."). Callers read the body's values and key order from the document
+// rather than parsing the body again.
 func (s *Schema) ValidateJSON(data []byte) (any, error) {
-	ordered, err := decodeOrdered(data)
+	doc, err := DecodeJSON(data)
 	if err != nil {
 		return nil, err
 	}
-	doc := toGeneric(ordered)
-	if err := s.validate(doc, ordered); err != nil {
+	if err := s.validate(pycompat.Unordered(doc), doc); err != nil {
 		return nil, err
 	}
 	return doc, nil
@@ -180,9 +183,9 @@ func (w *walker) fromLibrary(lerr *jsonschema.ValidationError, inst any) *Valida
 			if n >= 0 && n < len(c) {
 				cur = c[n]
 			}
-		case *object:
+		case *pycompat.Object:
 			path = append(path, t)
-			cur = c.vals[t]
+			cur = c.Get(t)
 		default:
 			path = append(path, t)
 		}
@@ -199,8 +202,8 @@ func (w *walker) fromLibrary(lerr *jsonschema.ValidationError, inst any) *Valida
 		SchemaPath:   formatAsIndex("schema", schemaPath),
 		InstancePath: formatAsIndex("instance", path),
 		Path:         path,
-		Schema:       toGeneric(sch),
-		Instance:     toGeneric(cur),
+		Schema:       pycompat.Unordered(sch),
+		Instance:     pycompat.Unordered(cur),
 		schema:       sch,
 		instance:     cur,
 	}

@@ -2,65 +2,15 @@ package schema
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/big"
 	"slices"
 	"strconv"
-	"strings"
+
+	"github.com/openstack-placement-go/placement/internal/pycompat"
 )
-
-// object is a JSON object that remembers the order of its keys, as a
-// Python dict does. Values are nil, bool, string, json.Number, float64,
-// []any or *object.
-type object struct {
-	keys []string
-	vals map[string]any
-}
-
-func newObject() *object {
-	return &object{vals: make(map[string]any)}
-}
-
-// set stores v under k; a repeated key keeps its first position and takes
-// the last value, like dict(pairs) in Python.
-func (o *object) set(k string, v any) {
-	if _, ok := o.vals[k]; !ok {
-		o.keys = append(o.keys, k)
-	}
-	o.vals[k] = v
-}
-
-func (o *object) get(k string) (any, bool) {
-	v, ok := o.vals[k]
-	return v, ok
-}
-
-func (o *object) has(k string) bool {
-	_, ok := o.vals[k]
-	return ok
-}
-
-// toGeneric converts an ordered value into the form encoding/json produces
-// with UseNumber.
-func toGeneric(v any) any {
-	switch x := v.(type) {
-	case *object:
-		m := make(map[string]any, len(x.keys))
-		for _, k := range x.keys {
-			m[k] = toGeneric(x.vals[k])
-		}
-		return m
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = toGeneric(e)
-		}
-		return out
-	}
-	return v
-}
 
 // pyFloats rewrites every finite float literal (one with a fraction or an
 // exponent) as the float64 Python reads it, so that the library judges
@@ -81,8 +31,8 @@ func pyFloats(v any) any {
 		}
 		return out
 	case json.Number:
-		if n, ok := parseNumber(string(x)); ok && n.isFloat && !math.IsInf(n.f, 0) && !math.IsNaN(n.f) {
-			return json.Number(strconv.FormatFloat(n.f, 'g', -1, 64))
+		if n, ok := pycompat.NumberOf(x); ok && n.IsFloat && !math.IsInf(n.Float, 0) && !math.IsNaN(n.Float) {
+			return json.Number(strconv.FormatFloat(n.Float, 'g', -1, 64))
 		}
 	}
 	return v
@@ -105,17 +55,13 @@ func fromGeneric(v any) (any, error) {
 	case uint64:
 		return json.Number(strconv.FormatUint(x, 10)), nil
 	case map[string]any:
-		o := &object{keys: make([]string, 0, len(x)), vals: make(map[string]any, len(x))}
-		for k := range x {
-			o.keys = append(o.keys, k)
-		}
-		slices.Sort(o.keys)
-		for k, e := range x {
-			c, err := fromGeneric(e)
+		o := pycompat.NewObject()
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			c, err := fromGeneric(x[k])
 			if err != nil {
 				return nil, err
 			}
-			o.vals[k] = c
+			o.Set(k, c)
 		}
 		return o, nil
 	case []any:
@@ -132,175 +78,59 @@ func fromGeneric(v any) (any, error) {
 	return nil, fmt.Errorf("schema: %T is not a JSON value", v)
 }
 
-// pyNum is a JSON number as Python's json module reads it: an int of any
-// size when the literal has no fraction or exponent, a float otherwise.
-type pyNum struct {
-	isFloat bool
-	f       float64
-	i       *big.Int
-}
+// pyNum is a JSON number as Python's json module reads it.
+type pyNum struct{ pycompat.Number }
 
 // asNumber reports whether v is a number (booleans are not) and returns it.
 func asNumber(v any) (pyNum, bool) {
-	switch x := v.(type) {
-	case json.Number:
-		return parseNumber(string(x))
-	case float64:
-		return pyNum{isFloat: true, f: x}, true
-	}
-	return pyNum{}, false
+	n, ok := pycompat.NumberOf(v)
+	return pyNum{n}, ok
 }
 
-func parseNumber(s string) (pyNum, bool) {
-	if strings.ContainsAny(s, ".eE") {
-		f, err := strconv.ParseFloat(s, 64)
-		if err != nil && !errors.Is(err, strconv.ErrRange) {
-			return pyNum{}, false
-		}
-		return pyNum{isFloat: true, f: f}, true
-	}
-	i, ok := new(big.Int).SetString(s, 10)
-	if !ok {
-		return pyNum{}, false
-	}
-	return pyNum{i: i}, true
-}
-
-func (n pyNum) repr() string {
-	if n.isFloat {
-		return pyFloatRepr(n.f)
-	}
-	return n.i.String()
-}
+func (n pyNum) repr() string { return n.Repr() }
 
 // isInteger follows jsonschema's checker for drafts ≥ 6 (which the reference
 // server uses): ints, and floats with an integral value.
 func (n pyNum) isInteger() bool {
-	if !n.isFloat {
+	if !n.IsFloat {
 		return true
 	}
-	return !math.IsInf(n.f, 0) && !math.IsNaN(n.f) && n.f == math.Trunc(n.f)
-}
-
-func (n pyNum) isNaN() bool { return n.isFloat && math.IsNaN(n.f) }
-
-// rat returns the exact value of a finite number, or the sign of an
-// infinite one in inf.
-func (n pyNum) rat() (r *big.Rat, inf int) {
-	if !n.isFloat {
-		return new(big.Rat).SetInt(n.i), 0
-	}
-	if math.IsInf(n.f, 1) {
-		return nil, 1
-	}
-	if math.IsInf(n.f, -1) {
-		return nil, -1
-	}
-	return new(big.Rat).SetFloat64(n.f), 0
+	return !math.IsInf(n.Float, 0) && !math.IsNaN(n.Float) && n.Float == math.Trunc(n.Float)
 }
 
 // cmpNum compares exactly, as Python compares ints with floats. ok is false
 // when either side is NaN (every comparison is then false).
-func cmpNum(a, b pyNum) (c int, ok bool) {
-	if a.isNaN() || b.isNaN() {
-		return 0, false
-	}
-	ra, ia := a.rat()
-	rb, ib := b.rat()
-	switch {
-	case ia != 0 || ib != 0:
-		return cmpInt(ia, ib), true
-	default:
-		return ra.Cmp(rb), true
-	}
-}
-
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
+func cmpNum(a, b pyNum) (c int, ok bool) { return a.Compare(b.Number) }
 
 func (n pyNum) float() float64 {
-	if n.isFloat {
-		return n.f
+	if n.IsFloat {
+		return n.Float
 	}
-	f, _ := new(big.Float).SetInt(n.i).Float64()
+	f, _ := new(big.Float).SetInt(n.Int).Float64()
 	return f
 }
 
 // isMultiple follows jsonschema's multipleOf: float division when the
 // divisor is a float, remainder otherwise.
 func isMultiple(n, d pyNum) bool {
-	if d.isFloat {
-		q := n.float() / d.f
+	if d.IsFloat {
+		q := n.float() / d.Float
 		if math.IsInf(q, 0) || math.IsNaN(q) {
 			return false
 		}
 		return q == math.Trunc(q)
 	}
-	if n.isFloat {
+	if n.IsFloat {
 		df := d.float()
 		if df == 0 {
 			return false
 		}
-		return math.Mod(n.f, df) == 0
+		return math.Mod(n.Float, df) == 0
 	}
-	if d.i.Sign() == 0 {
+	if d.Int.Sign() == 0 {
 		return false
 	}
-	return new(big.Int).Rem(n.i, d.i).Sign() == 0
-}
-
-// jsonEqual compares two values the way jsonschema's enum and uniqueItems
-// do: numbers by value, booleans never equal to numbers, objects by content.
-func jsonEqual(a, b any) bool {
-	if na, ok := asNumber(a); ok {
-		nb, ok := asNumber(b)
-		if !ok {
-			return false
-		}
-		c, ok := cmpNum(na, nb)
-		return ok && c == 0
-	}
-	switch x := a.(type) {
-	case nil:
-		return b == nil
-	case bool:
-		y, ok := b.(bool)
-		return ok && x == y
-	case string:
-		y, ok := b.(string)
-		return ok && x == y
-	case []any:
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !jsonEqual(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
-	case *object:
-		y, ok := b.(*object)
-		if !ok || len(x.keys) != len(y.keys) {
-			return false
-		}
-		for _, k := range x.keys {
-			yv, ok := y.vals[k]
-			if !ok || !jsonEqual(x.vals[k], yv) {
-				return false
-			}
-		}
-		return true
-	}
-	return false
+	return new(big.Int).Rem(n.Int, d.Int).Sign() == 0
 }
 
 // truthy is Python's bool() for a JSON value.
@@ -314,14 +144,14 @@ func truthy(v any) bool {
 		return x != ""
 	case []any:
 		return len(x) > 0
-	case *object:
-		return len(x.keys) > 0
+	case *pycompat.Object:
+		return x.Len() > 0
 	}
 	if n, ok := asNumber(v); ok {
-		if n.isFloat {
-			return n.f != 0
+		if n.IsFloat {
+			return n.Float != 0
 		}
-		return n.i.Sign() != 0
+		return n.Int.Sign() != 0
 	}
 	return true
 }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/openstack-placement-go/placement/internal/pycompat"
 )
 
 // pyError is jsonschema.ValidationError: paths are relative deques, with
@@ -60,19 +62,19 @@ func (w *walker) search(pattern, s string) bool {
 
 // iterErrors is Validator.iter_errors.
 func (w *walker) iterErrors(inst, sch any, refDepth int) []*pyError {
-	obj, ok := sch.(*object)
+	obj, ok := sch.(*pycompat.Object)
 	if !ok {
 		// Draft 4 has no boolean schemas; the library refuses them.
 		return nil
 	}
-	keys := obj.keys
-	if obj.has("$ref") {
+	keys := obj.Keys()
+	if obj.Has("$ref") {
 		// Draft 4: all other properties in a "$ref" object are ignored.
 		keys = []string{"$ref"}
 	}
 	var out []*pyError
 	for _, k := range keys {
-		v := obj.vals[k]
+		v := obj.Get(k)
 		for _, e := range w.keyword(k, v, inst, obj, refDepth) {
 			if !e.set {
 				e.set = true
@@ -112,7 +114,7 @@ func newError(format string, args ...any) *pyError {
 func isType(inst any, typ string) bool {
 	switch typ {
 	case "object":
-		_, ok := inst.(*object)
+		_, ok := inst.(*pycompat.Object)
 		return ok
 	case "array":
 		_, ok := inst.([]any)
@@ -137,7 +139,7 @@ func isType(inst any, typ string) bool {
 
 // keywordFunc runs one draft-4 keyword k, whose value in the schema sch
 // is v, on inst. Its messages are jsonschema 4.x's.
-type keywordFunc func(w *walker, k string, v, inst any, sch *object, refDepth int) []*pyError
+type keywordFunc func(w *walker, k string, v, inst any, sch *pycompat.Object, refDepth int) []*pyError
 
 // keywords maps each draft-4 keyword to its check; others are ignored. It
 // is filled by init because the checks descend into subschemas, which
@@ -176,7 +178,7 @@ func init() {
 }
 
 // keyword runs one draft-4 keyword; unknown keywords find no error.
-func (w *walker) keyword(k string, v, inst any, sch *object, refDepth int) []*pyError {
+func (w *walker) keyword(k string, v, inst any, sch *pycompat.Object, refDepth int) []*pyError {
 	if check := keywords[k]; check != nil {
 		return check(w, k, v, inst, sch, refDepth)
 	}
@@ -184,7 +186,7 @@ func (w *walker) keyword(k string, v, inst any, sch *object, refDepth int) []*py
 }
 
 // kwRef follows a $ref (draft 4 ignores the other keywords beside it).
-func (w *walker) kwRef(k string, v, inst any, sch *object, refDepth int) []*pyError {
+func (w *walker) kwRef(k string, v, inst any, sch *pycompat.Object, refDepth int) []*pyError {
 	ref, _ := v.(string)
 	target, ok := w.resolve(ref)
 	if !ok || refDepth >= maxRefDepth {
@@ -194,33 +196,33 @@ func (w *walker) kwRef(k string, v, inst any, sch *object, refDepth int) []*pyEr
 }
 
 // kwProperties checks each property the schema names.
-func (w *walker) kwProperties(k string, v, inst any, sch *object, refDepth int) []*pyError {
-	io, ok1 := inst.(*object)
-	props, ok2 := v.(*object)
+func (w *walker) kwProperties(k string, v, inst any, sch *pycompat.Object, refDepth int) []*pyError {
+	io, ok1 := inst.(*pycompat.Object)
+	props, ok2 := v.(*pycompat.Object)
 	if !ok1 || !ok2 {
 		return nil
 	}
 	var out []*pyError
-	for _, p := range props.keys {
-		if iv, ok := io.get(p); ok {
-			out = append(out, w.descend(iv, props.vals[p], p, p, 0)...)
+	for _, p := range props.Keys() {
+		if iv, ok := io.Lookup(p); ok {
+			out = append(out, w.descend(iv, props.Get(p), p, p, 0)...)
 		}
 	}
 	return out
 }
 
 // kwPatternProperties checks each property against every pattern it matches.
-func (w *walker) kwPatternProperties(k string, v, inst any, sch *object, refDepth int) []*pyError {
-	io, ok1 := inst.(*object)
-	pats, ok2 := v.(*object)
+func (w *walker) kwPatternProperties(k string, v, inst any, sch *pycompat.Object, refDepth int) []*pyError {
+	io, ok1 := inst.(*pycompat.Object)
+	pats, ok2 := v.(*pycompat.Object)
 	if !ok1 || !ok2 {
 		return nil
 	}
 	var out []*pyError
-	for _, pat := range pats.keys {
-		for _, ik := range io.keys {
+	for _, pat := range pats.Keys() {
+		for _, ik := range io.Keys() {
 			if w.search(pat, ik) {
-				out = append(out, w.descend(io.vals[ik], pats.vals[pat], ik, pat, 0)...)
+				out = append(out, w.descend(io.Get(ik), pats.Get(pat), ik, pat, 0)...)
 			}
 		}
 	}
@@ -228,8 +230,8 @@ func (w *walker) kwPatternProperties(k string, v, inst any, sch *object, refDept
 }
 
 // kwAdditionalProperties checks or refuses the properties no other keyword covers.
-func (w *walker) kwAdditionalProperties(k string, v, inst any, sch *object, refDepth int) []*pyError {
-	io, ok := inst.(*object)
+func (w *walker) kwAdditionalProperties(k string, v, inst any, sch *pycompat.Object, refDepth int) []*pyError {
+	io, ok := inst.(*pycompat.Object)
 	if !ok {
 		return nil
 	}
@@ -237,20 +239,20 @@ func (w *walker) kwAdditionalProperties(k string, v, inst any, sch *object, refD
 	if isType(v, "object") {
 		var out []*pyError
 		for _, extra := range extras {
-			out = append(out, w.descend(io.vals[extra], v, extra, nil, 0)...)
+			out = append(out, w.descend(io.Get(extra), v, extra, nil, 0)...)
 		}
 		return out
 	}
 	if truthy(v) || len(extras) == 0 {
 		return nil
 	}
-	if pats, ok := sch.vals["patternProperties"].(*object); ok {
+	if pats, ok := sch.Get("patternProperties").(*pycompat.Object); ok {
 		verb := "does"
 		if len(extras) > 1 {
 			verb = "do"
 		}
 		return []*pyError{newError("%s %s not match any of the regexes: %s",
-			joinReprs(sortedStrings(extras)), verb, joinReprs(sortedStrings(pats.keys)))}
+			joinReprs(sortedStrings(extras)), verb, joinReprs(sortedStrings(pats.Keys())))}
 	}
 	verb := "was"
 	if len(extras) > 1 {
@@ -260,14 +262,14 @@ func (w *walker) kwAdditionalProperties(k string, v, inst any, sch *object, refD
 }
 
 // kwItems checks every element against one schema, or each against its own.
-func (w *walker) kwItems(k string, v, inst any, sch *object, refDepth int) []*pyError {
+func (w *walker) kwItems(k string, v, inst any, sch *pycompat.Object, refDepth int) []*pyError {
 	arr, ok := inst.([]any)
 	if !ok {
 		return nil
 	}
 	var out []*pyError
 	switch items := v.(type) {
-	case *object:
+	case *pycompat.Object:
 		for i, e := range arr {
 			out = append(out, w.descend(e, items, i, nil, 0)...)
 		}
@@ -280,12 +282,12 @@ func (w *walker) kwItems(k string, v, inst any, sch *object, refDepth int) []*py
 }
 
 // kwAdditionalItems checks or refuses the elements past a list of item schemas.
-func (w *walker) kwAdditionalItems(k string, v, inst any, sch *object, refDepth int) []*pyError {
+func (w *walker) kwAdditionalItems(k string, v, inst any, sch *pycompat.Object, refDepth int) []*pyError {
 	arr, ok := inst.([]any)
 	if !ok {
 		return nil
 	}
-	items, ok := sch.vals["items"].([]any)
+	items, ok := sch.Get("items").([]any)
 	if !ok {
 		// A missing or object "items" covers every element.
 		return nil
@@ -309,7 +311,7 @@ func (w *walker) kwAdditionalItems(k string, v, inst any, sch *object, refDepth 
 }
 
 // kwType checks the instance against one type or a list of types.
-func (w *walker) kwType(k string, v, inst any, sch *object, refDepth int) []*pyError {
+func (w *walker) kwType(k string, v, inst any, sch *pycompat.Object, refDepth int) []*pyError {
 	types, ok := v.([]any)
 	if !ok {
 		types = []any{v}
@@ -323,10 +325,10 @@ func (w *walker) kwType(k string, v, inst any, sch *object, refDepth int) []*pyE
 }
 
 // kwEnum checks that the instance equals one of the values.
-func (w *walker) kwEnum(k string, v, inst any, sch *object, refDepth int) []*pyError {
+func (w *walker) kwEnum(k string, v, inst any, sch *pycompat.Object, refDepth int) []*pyError {
 	enums, _ := v.([]any)
 	for _, e := range enums {
-		if jsonEqual(inst, e) {
+		if pycompat.Equal(inst, e) {
 			return nil
 		}
 	}
@@ -334,7 +336,7 @@ func (w *walker) kwEnum(k string, v, inst any, sch *object, refDepth int) []*pyE
 }
 
 // kwMinMax is minimum and maximum, with their exclusive flags.
-func (w *walker) kwMinMax(k string, v, inst any, sch *object, refDepth int) []*pyError {
+func (w *walker) kwMinMax(k string, v, inst any, sch *pycompat.Object, refDepth int) []*pyError {
 	n, ok1 := asNumber(inst)
 	lim, ok2 := asNumber(v)
 	if !ok1 || !ok2 {
@@ -345,7 +347,7 @@ func (w *walker) kwMinMax(k string, v, inst any, sch *object, refDepth int) []*p
 		return nil
 	}
 	if k == "minimum" {
-		if truthy(sch.vals["exclusiveMinimum"]) {
+		if truthy(sch.Get("exclusiveMinimum")) {
 			if c <= 0 {
 				return []*pyError{newError("%s is less than or equal to the minimum of %s", n.repr(), lim.repr())}
 			}
@@ -354,7 +356,7 @@ func (w *walker) kwMinMax(k string, v, inst any, sch *object, refDepth int) []*p
 		}
 		return nil
 	}
-	if truthy(sch.vals["exclusiveMaximum"]) {
+	if truthy(sch.Get("exclusiveMaximum")) {
 		if c >= 0 {
 			return []*pyError{newError("%s is greater than or equal to the maximum of %s", n.repr(), lim.repr())}
 		}
@@ -365,7 +367,7 @@ func (w *walker) kwMinMax(k string, v, inst any, sch *object, refDepth int) []*p
 }
 
 // kwMultipleOf checks that a number is a multiple of the value.
-func (w *walker) kwMultipleOf(k string, v, inst any, sch *object, refDepth int) []*pyError {
+func (w *walker) kwMultipleOf(k string, v, inst any, sch *pycompat.Object, refDepth int) []*pyError {
 	n, ok1 := asNumber(inst)
 	d, ok2 := asNumber(v)
 	if !ok1 || !ok2 || isMultiple(n, d) {
@@ -375,7 +377,7 @@ func (w *walker) kwMultipleOf(k string, v, inst any, sch *object, refDepth int) 
 }
 
 // kwLength is minLength and maxLength, in code points.
-func (w *walker) kwLength(k string, v, inst any, sch *object, refDepth int) []*pyError {
+func (w *walker) kwLength(k string, v, inst any, sch *pycompat.Object, refDepth int) []*pyError {
 	s, ok := inst.(string)
 	if !ok {
 		return nil
@@ -387,7 +389,7 @@ func (w *walker) kwLength(k string, v, inst any, sch *object, refDepth int) []*p
 }
 
 // kwItemCount is minItems and maxItems.
-func (w *walker) kwItemCount(k string, v, inst any, sch *object, refDepth int) []*pyError {
+func (w *walker) kwItemCount(k string, v, inst any, sch *pycompat.Object, refDepth int) []*pyError {
 	arr, ok := inst.([]any)
 	if !ok {
 		return nil
@@ -399,9 +401,9 @@ func (w *walker) kwItemCount(k string, v, inst any, sch *object, refDepth int) [
 }
 
 // kwPropertyCount is minProperties and maxProperties.
-func (w *walker) kwPropertyCount(k string, v, inst any, sch *object, refDepth int) []*pyError {
-	io, ok := inst.(*object)
-	if !ok || !lengthFails(k, len(io.keys), v) {
+func (w *walker) kwPropertyCount(k string, v, inst any, sch *pycompat.Object, refDepth int) []*pyError {
+	io, ok := inst.(*pycompat.Object)
+	if !ok || !lengthFails(k, io.Len(), v) {
 		return nil
 	}
 	if k == "minProperties" {
@@ -411,14 +413,14 @@ func (w *walker) kwPropertyCount(k string, v, inst any, sch *object, refDepth in
 }
 
 // kwUniqueItems refuses equal elements (in JSON's sense of equal).
-func (w *walker) kwUniqueItems(k string, v, inst any, sch *object, refDepth int) []*pyError {
+func (w *walker) kwUniqueItems(k string, v, inst any, sch *pycompat.Object, refDepth int) []*pyError {
 	arr, ok := inst.([]any)
 	if !ok || !truthy(v) {
 		return nil
 	}
 	for i := range arr {
 		for j := i + 1; j < len(arr); j++ {
-			if jsonEqual(arr[i], arr[j]) {
+			if pycompat.Equal(arr[i], arr[j]) {
 				return []*pyError{newError("%s has non-unique elements", PyRepr(arr))}
 			}
 		}
@@ -427,7 +429,7 @@ func (w *walker) kwUniqueItems(k string, v, inst any, sch *object, refDepth int)
 }
 
 // kwPattern is re.search of the pattern in a string.
-func (w *walker) kwPattern(k string, v, inst any, sch *object, refDepth int) []*pyError {
+func (w *walker) kwPattern(k string, v, inst any, sch *pycompat.Object, refDepth int) []*pyError {
 	s, ok1 := inst.(string)
 	pat, ok2 := v.(string)
 	if !ok1 || !ok2 || w.search(pat, s) {
@@ -437,25 +439,25 @@ func (w *walker) kwPattern(k string, v, inst any, sch *object, refDepth int) []*
 }
 
 // kwFormat applies the named format checker, if there is one.
-func (w *walker) kwFormat(k string, v, inst any, sch *object, refDepth int) []*pyError {
+func (w *walker) kwFormat(k string, v, inst any, sch *pycompat.Object, refDepth int) []*pyError {
 	name, _ := v.(string)
 	check := w.formats(name)
-	if check == nil || check(toGeneric(inst)) {
+	if check == nil || check(pycompat.Unordered(inst)) {
 		return nil
 	}
 	return []*pyError{newError("%s is not a %s", PyRepr(inst), PyRepr(name))}
 }
 
 // kwRequired reports each required property that is missing.
-func (w *walker) kwRequired(k string, v, inst any, sch *object, refDepth int) []*pyError {
-	io, ok := inst.(*object)
+func (w *walker) kwRequired(k string, v, inst any, sch *pycompat.Object, refDepth int) []*pyError {
+	io, ok := inst.(*pycompat.Object)
 	req, _ := v.([]any)
 	if !ok {
 		return nil
 	}
 	var out []*pyError
 	for _, p := range req {
-		if ps, ok := p.(string); ok && !io.has(ps) {
+		if ps, ok := p.(string); ok && !io.Has(ps) {
 			out = append(out, newError("%s is a required property", PyRepr(ps)))
 		}
 	}
@@ -463,32 +465,32 @@ func (w *walker) kwRequired(k string, v, inst any, sch *object, refDepth int) []
 }
 
 // kwDependencies applies property and schema dependencies.
-func (w *walker) kwDependencies(k string, v, inst any, sch *object, refDepth int) []*pyError {
-	io, ok1 := inst.(*object)
-	deps, ok2 := v.(*object)
+func (w *walker) kwDependencies(k string, v, inst any, sch *pycompat.Object, refDepth int) []*pyError {
+	io, ok1 := inst.(*pycompat.Object)
+	deps, ok2 := v.(*pycompat.Object)
 	if !ok1 || !ok2 {
 		return nil
 	}
 	var out []*pyError
-	for _, p := range deps.keys {
-		if !io.has(p) {
+	for _, p := range deps.Keys() {
+		if !io.Has(p) {
 			continue
 		}
-		if list, ok := deps.vals[p].([]any); ok {
+		if list, ok := deps.Get(p).([]any); ok {
 			for _, each := range list {
-				if es, ok := each.(string); ok && !io.has(es) {
+				if es, ok := each.(string); ok && !io.Has(es) {
 					out = append(out, newError("%s is a dependency of %s", PyRepr(es), PyRepr(p)))
 				}
 			}
 			continue
 		}
-		out = append(out, w.descend(inst, deps.vals[p], nil, p, refDepth)...)
+		out = append(out, w.descend(inst, deps.Get(p), nil, p, refDepth)...)
 	}
 	return out
 }
 
 // kwAllOf reports the errors of every subschema.
-func (w *walker) kwAllOf(k string, v, inst any, sch *object, refDepth int) []*pyError {
+func (w *walker) kwAllOf(k string, v, inst any, sch *pycompat.Object, refDepth int) []*pyError {
 	subs, _ := v.([]any)
 	var out []*pyError
 	for i, sub := range subs {
@@ -498,7 +500,7 @@ func (w *walker) kwAllOf(k string, v, inst any, sch *object, refDepth int) []*py
 }
 
 // kwAnyOf fails, with every subschema's errors as context, when none matches.
-func (w *walker) kwAnyOf(k string, v, inst any, sch *object, refDepth int) []*pyError {
+func (w *walker) kwAnyOf(k string, v, inst any, sch *pycompat.Object, refDepth int) []*pyError {
 	subs, _ := v.([]any)
 	var all []*pyError
 	for i, sub := range subs {
@@ -514,7 +516,7 @@ func (w *walker) kwAnyOf(k string, v, inst any, sch *object, refDepth int) []*py
 }
 
 // kwOneOf fails when no subschema or more than one matches.
-func (w *walker) kwOneOf(k string, v, inst any, sch *object, refDepth int) []*pyError {
+func (w *walker) kwOneOf(k string, v, inst any, sch *pycompat.Object, refDepth int) []*pyError {
 	subs, _ := v.([]any)
 	var all []*pyError
 	first := -1
@@ -545,7 +547,7 @@ func (w *walker) kwOneOf(k string, v, inst any, sch *object, refDepth int) []*py
 }
 
 // kwNot fails when the subschema matches.
-func (w *walker) kwNot(k string, v, inst any, sch *object, refDepth int) []*pyError {
+func (w *walker) kwNot(k string, v, inst any, sch *pycompat.Object, refDepth int) []*pyError {
 	if !w.isValid(inst, v, refDepth) {
 		return nil
 	}
@@ -554,17 +556,17 @@ func (w *walker) kwNot(k string, v, inst any, sch *object, refDepth int) []*pyEr
 
 // additionalProperties is find_additional_properties, in instance order
 // (Python iterates a set here, so any order is faithful).
-func (w *walker) additionalProperties(inst, sch *object) []string {
-	props, _ := sch.vals["properties"].(*object)
-	pats, _ := sch.vals["patternProperties"].(*object)
+func (w *walker) additionalProperties(inst, sch *pycompat.Object) []string {
+	props, _ := sch.Get("properties").(*pycompat.Object)
+	pats, _ := sch.Get("patternProperties").(*pycompat.Object)
 	var extras []string
-	for _, k := range inst.keys {
-		if props != nil && props.has(k) {
+	for _, k := range inst.Keys() {
+		if props != nil && props.Has(k) {
 			continue
 		}
 		matched := false
 		if pats != nil {
-			for _, p := range pats.keys {
+			for _, p := range pats.Keys() {
 				if w.search(p, k) {
 					matched = true
 					break
@@ -597,8 +599,8 @@ func (w *walker) resolve(ref string) (any, bool) {
 	for _, tok := range strings.Split(frag[1:], "/") {
 		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
 		switch c := cur.(type) {
-		case *object:
-			v, ok := c.get(tok)
+		case *pycompat.Object:
+			v, ok := c.Lookup(tok)
 			if !ok {
 				return nil, false
 			}
@@ -621,7 +623,7 @@ func lengthFails(k string, n int, limit any) bool {
 	if !ok {
 		return false
 	}
-	c, ok := cmpNum(pyNum{i: big.NewInt(int64(n))}, lim)
+	c, ok := cmpNum(pyNum{pycompat.Number{Int: big.NewInt(int64(n))}}, lim)
 	if !ok {
 		return false
 	}
@@ -671,11 +673,11 @@ func relevanceOf(e *pyError) relevance {
 // matchesType is ValidationError._matches_type: the instance has the type
 // the failing schema declares.
 func matchesType(e *pyError) bool {
-	sch, ok := e.schema.(*object)
+	sch, ok := e.schema.(*pycompat.Object)
 	if !ok {
 		return false
 	}
-	t, ok := sch.get("type")
+	t, ok := sch.Lookup("type")
 	if !ok {
 		return false
 	}

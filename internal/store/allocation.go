@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/openstack-placement-go/placement/internal/placement"
+	"github.com/openstack-placement-go/placement/internal/pycompat"
 )
 
 // Categories of allocation write failures. The endpoints word these
@@ -515,72 +516,8 @@ func classesInSetOrder(rows []allocRow, classIDs map[string]int) []string {
 		names[id] = n
 	}
 	var out []string
-	for _, id := range pythonIntSetOrder(ids) {
+	for _, id := range pycompat.IntSetOrder(ids) {
 		out = append(out, names[id])
-	}
-	return out
-}
-
-// pythonIntSetOrder returns the distinct non-negative ints of ids in the
-// iteration order of CPython's set(ids): open addressing on hash(i) = i,
-// linear probes only when they fit before the end of the table, perturbed
-// probing otherwise, growth to 4×used once the table is 3/5 full.
-func pythonIntSetOrder(ids []int) []int {
-	const linearProbes, perturbShift = 9, 5
-	table := make([]int, 8)
-	for i := range table {
-		table[i] = -1
-	}
-	fill := 0
-	insert := func(table []int, key int) bool {
-		mask := len(table) - 1
-		i, perturb := key&mask, uint(key)
-		for {
-			probes := 0
-			if i+linearProbes <= mask {
-				probes = linearProbes
-			}
-			for j := i; j <= i+probes; j++ {
-				switch table[j] {
-				case key:
-					return false
-				case -1:
-					table[j] = key
-					return true
-				}
-			}
-			perturb >>= perturbShift
-			i = (i*5 + 1 + int(perturb)) & mask
-		}
-	}
-	for _, id := range ids {
-		if id < 0 || !insert(table, id) {
-			continue
-		}
-		fill++
-		if fill*5 < (len(table)-1)*3 {
-			continue
-		}
-		size := 8
-		for size <= fill*4 {
-			size <<= 1
-		}
-		grown := make([]int, size)
-		for i := range grown {
-			grown[i] = -1
-		}
-		for _, k := range table {
-			if k >= 0 {
-				insert(grown, k)
-			}
-		}
-		table = grown
-	}
-	out := make([]int, 0, fill)
-	for _, k := range table {
-		if k >= 0 {
-			out = append(out, k)
-		}
 	}
 	return out
 }

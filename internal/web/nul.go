@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/openstack-placement-go/placement/internal/placement"
-	"github.com/openstack-placement-go/placement/internal/schema"
+	"github.com/openstack-placement-go/placement/internal/pycompat"
 )
 
 // PostgreSQL cannot store a NUL byte in text (SQLSTATE 22021), so text that
@@ -33,7 +33,7 @@ func CheckNUL(r *http.Request) error {
 				continue
 			}
 			if strings.IndexByte(*p.key, 0) >= 0 || p.value != nil && strings.IndexByte(*p.value, 0) >= 0 {
-				return placement.E(placement.Invalid, msgNULInQuery, schema.PyRepr(*p.key))
+				return placement.E(placement.Invalid, msgNULInQuery, pycompat.StrRepr(*p.key))
 			}
 		}
 	}
@@ -52,7 +52,7 @@ func CheckNUL(r *http.Request) error {
 	return nil
 }
 
-// hasNUL reports whether a decoded JSON document has a NUL byte in a
+// hasNUL reports whether a document of schema.DecodeJSON has a NUL byte in a
 // string or an object key.
 func hasNUL(doc any) bool {
 	switch t := doc.(type) {
@@ -64,9 +64,9 @@ func hasNUL(doc any) bool {
 				return true
 			}
 		}
-	case map[string]any:
-		for k, e := range t {
-			if strings.IndexByte(k, 0) >= 0 || hasNUL(e) {
+	case *pycompat.Object:
+		for _, k := range t.Keys() {
+			if strings.IndexByte(k, 0) >= 0 || hasNUL(t.Get(k)) {
 				return true
 			}
 		}

@@ -1,9 +1,10 @@
 package web
 
 import (
-	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/openstack-placement-go/placement/internal/pycompat"
 )
 
 // queryUTF8Error reports the first query-string key or value that is not
@@ -16,7 +17,7 @@ func queryUTF8Error(rawQuery string) string {
 			if part == nil {
 				continue
 			}
-			if msg := pyUTF8Error([]byte(*part)); msg != "" {
+			if msg := pycompat.UTF8Error([]byte(*part)); msg != "" {
 				return msg
 			}
 		}
@@ -47,55 +48,4 @@ func queryParts(rawQuery string) []queryPart {
 		out = append(out, p)
 	}
 	return out
-}
-
-// pyUTF8Error describes the first invalid UTF-8 sequence of b the way
-// CPython's decoder does ("" if b is valid UTF-8).
-func pyUTF8Error(b []byte) string {
-	for i := 0; i < len(b); {
-		c := b[i]
-		var need int
-		lo, hi := byte(0x80), byte(0xBF) // range of the second byte
-		switch {
-		case c < 0x80:
-			i++
-			continue
-		case c >= 0xC2 && c <= 0xDF:
-			need = 1
-		case c >= 0xE0 && c <= 0xEF:
-			need = 2
-			if c == 0xE0 {
-				lo = 0xA0
-			} else if c == 0xED {
-				hi = 0x9F
-			}
-		case c >= 0xF0 && c <= 0xF4:
-			need = 3
-			if c == 0xF0 {
-				lo = 0x90
-			} else if c == 0xF4 {
-				hi = 0x8F
-			}
-		default:
-			return pyDecodeMsg(b, i, i+1, "invalid start byte")
-		}
-		for k := 1; k <= need; k++ {
-			if i+k >= len(b) {
-				return pyDecodeMsg(b, i, len(b), "unexpected end of data")
-			}
-			d := b[i+k]
-			if k == 1 && (d < lo || d > hi) || k > 1 && (d < 0x80 || d > 0xBF) {
-				return pyDecodeMsg(b, i, i+k, "invalid continuation byte")
-			}
-		}
-		i += need + 1
-	}
-	return ""
-}
-
-func pyDecodeMsg(b []byte, start, end int, reason string) string {
-	if end-start == 1 {
-		return fmt.Sprintf("'utf-8' codec can't decode byte 0x%02x in position %d: %s", b[start], start, reason)
-	}
-	return fmt.Sprintf("'utf-8' codec can't decode bytes in position %d-%d: %s", start, end-1, reason)
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/openstack-placement-go/placement/internal/microversion"
 	"github.com/openstack-placement-go/placement/internal/placement"
+	"github.com/openstack-placement-go/placement/internal/pycompat"
 	"github.com/openstack-placement-go/placement/internal/schema"
 )
 
@@ -72,12 +73,14 @@ func WithScheme(ctx context.Context, scheme string) context.Context {
 // Version returns the negotiated microversion of r.
 func Version(r *http.Request) microversion.Version { return microversion.From(r.Context()) }
 
-// DecodeBody reads r's body, checks it against s and decodes it into dst
-// (which may be nil when the generic form is enough). It returns the generic
-// decoded document. Errors carry upstream's messages: "Malformed JSON: …" and
-// "JSON does not validate: …"; a string or key holding a NUL byte, which
-// the database cannot store, is refused with MsgNULInBody.
-func DecodeBody(r *http.Request, s *schema.Schema, dst any) (any, error) {
+// ReadJSON reads r's body, checks it against s (nil: only that it is
+// JSON) and returns the document as schema.DecodeJSON gives it, with the
+// body's key order. The body is parsed once: handlers take its values and
+// key order from the document. Errors carry upstream's messages:
+// "Malformed JSON: …" and "JSON does not validate: …"; a body over the
+// size limit is "Request body too large", and a string or key holding a
+// NUL byte, which the database cannot store, is refused with MsgNULInBody.
+func ReadJSON(r *http.Request, s *schema.Schema) (any, error) {
 	data, err := io.ReadAll(r.Body)
 	if err != nil {
 		// The cause stays wrapped: the renderer answers a body over the
@@ -103,26 +106,52 @@ func DecodeBody(r *http.Request, s *schema.Schema, dst any) (any, error) {
 	if bytes.Contains(data, []byte(`\u0000`)) && hasNUL(doc) {
 		return nil, placement.E(placement.Invalid, MsgNULInBody)
 	}
-	if dst != nil {
-		if err := json.Unmarshal(data, dst); err != nil {
-			// The schema accepts integral floats such as 16.0 for integers;
-			// encoding/json does not, so retry from the normalised document.
-			again, merr := json.Marshal(integralNumbers(doc))
-			if merr != nil || json.Unmarshal(again, dst) != nil {
-				return nil, placement.E(placement.Invalid, "JSON does not validate: %v", err)
-			}
-		}
-	}
 	return doc, nil
 }
 
-// integralNumbers rewrites json.Numbers such as "16.0" as "16".
+// DecodeBody is ReadJSON followed, when dst is not nil, by filling dst from
+// the document with encoding/json's rules; integral floats such as 16.0,
+// which the schema accepts as integers, fill integer fields. It returns the
+// document in encoding/json's generic form (map[string]any for objects).
+func DecodeBody(r *http.Request, s *schema.Schema, dst any) (any, error) {
+	doc, err := ReadJSON(r, s)
+	if err != nil {
+		return nil, err
+	}
+	if dst != nil {
+		if err := decodeInto(doc, dst); err != nil {
+			return nil, err
+		}
+	}
+	return pycompat.Unordered(doc), nil
+}
+
+// decodeInto fills dst from doc through encoding/json.
+func decodeInto(doc, dst any) error {
+	data, err := json.Marshal(doc)
+	if err == nil {
+		err = json.Unmarshal(data, dst)
+	}
+	if err == nil {
+		return nil
+	}
+	// encoding/json refuses 16.0 for an int; retry with such numbers
+	// written as integers.
+	again, merr := json.Marshal(integralNumbers(doc))
+	if merr != nil || json.Unmarshal(again, dst) != nil {
+		return placement.E(placement.Invalid, "JSON does not validate: %v", err)
+	}
+	return nil
+}
+
+// integralNumbers returns doc with json.Numbers such as "16.0" written as
+// "16".
 func integralNumbers(v any) any {
 	switch t := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(t))
-		for k, e := range t {
-			out[k] = integralNumbers(e)
+	case *pycompat.Object:
+		out := pycompat.NewObject()
+		for _, k := range t.Keys() {
+			out.Set(k, integralNumbers(t.Get(k)))
 		}
 		return out
 	case []any:

@@ -1,13 +1,12 @@
 // Package allocation serves /allocations/{consumer_uuid}, POST /allocations
-// (1.13+) and GET /resource_providers/{uuid}/allocations. Every write is
-// normalised into a placement.AllocationSet and handed to
-// store.SetAllocations, the one write path.
+// (1.13+), GET /resource_providers/{uuid}/allocations and POST /reshaper
+// (1.30+). Every write is normalised into a placement.AllocationSet, in
+// body order, and handed to the one write path: store.SetAllocations, or
+// store.Reshape for the reshaper.
 package allocation
 
 import (
-	"bytes"
 	"errors"
-	"io"
 	"net/http"
 	"time"
 
@@ -29,8 +28,8 @@ type Handler struct {
 	IncompleteUserID    string
 }
 
-func (h Handler) incomplete() Incomplete {
-	inc := Incomplete{ProjectID: h.IncompleteProjectID, UserID: h.IncompleteUserID}
+func (h Handler) incomplete() incompleteIDs {
+	inc := incompleteIDs{ProjectID: h.IncompleteProjectID, UserID: h.IncompleteUserID}
 	if inc.ProjectID == "" {
 		inc.ProjectID = placement.IncompleteConsumerID
 	}
@@ -64,7 +63,7 @@ func (h Handler) Update(w http.ResponseWriter, r *http.Request) error {
 	}
 	err = h.Store.SetAllocations(r.Context(), placement.AllocationSet{write})
 	if err != nil {
-		return WriteError(err, "Unable to allocate inventory for consumer "+consumerUUID+": ")
+		return writeError(err, allocationWords("Unable to allocate inventory for consumer "+consumerUUID+": "))
 	}
 	return web.NoContent(w, http.StatusNoContent)
 }
@@ -72,29 +71,19 @@ func (h Handler) Update(w http.ResponseWriter, r *http.Request) error {
 // decodePut validates and normalises a PUT /allocations/{consumer} body
 // of the request's microversion.
 func (h Handler) decodePut(r *http.Request, consumerUUID string) (placement.ConsumerAllocations, error) {
-	data := peekBody(r)
 	v := web.Version(r)
+	doc, err := web.ReadJSON(r, putSchema(v))
+	if err != nil {
+		return placement.ConsumerAllocations{}, err
+	}
+	var n numbers
 	var write placement.ConsumerAllocations
 	if v.AtLeast(1, 12) {
-		var body Entry
-		if _, err := web.DecodeBody(r, putSchema(v), &body); err != nil {
-			return write, err
-		}
-		write = FromEntry(v, consumerUUID, body)
+		write = fromEntry(v, consumerUUID, object(doc), &n, "")
 	} else {
-		var body listBody
-		if _, err := web.DecodeBody(r, putSchema(v), &body); err != nil {
-			return write, err
-		}
-		write = fromList(consumerUUID, body, h.incomplete())
+		write = fromList(consumerUUID, object(doc), h.incomplete(), &n)
 	}
-	_, top := objectMembers(data)
-	if v.AtLeast(1, 12) {
-		write.Order = dictOrder(top["allocations"])
-	} else {
-		write.Order = listOrder(top["allocations"])
-	}
-	return write, nil
+	return write, n.err()
 }
 
 // Create answers POST /allocations (1.13+): 204.
@@ -104,7 +93,7 @@ func (h Handler) Create(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := h.Store.SetAllocations(r.Context(), set); err != nil {
-		return WriteError(err, "Unable to allocate inventory ")
+		return writeError(err, allocationWords("Unable to allocate inventory "))
 	}
 	return web.NoContent(w, http.StatusNoContent)
 }
@@ -112,49 +101,48 @@ func (h Handler) Create(w http.ResponseWriter, r *http.Request) error {
 // decodePost validates and normalises a POST /allocations body of the
 // request's microversion.
 func decodePost(r *http.Request) (placement.AllocationSet, error) {
-	data := peekBody(r)
 	v := web.Version(r)
-	var body map[string]Entry
-	if _, err := web.DecodeBody(r, postSchema(v), &body); err != nil {
+	doc, err := web.ReadJSON(r, postSchema(v))
+	if err != nil {
 		return nil, err
 	}
-	set := FromEntries(v, body, ObjectKeys(data))
-	WithBodyOrder(set, data)
+	var n numbers
+	set := fromEntries(v, object(doc), &n, "")
+	if err := n.err(); err != nil {
+		return nil, err
+	}
 	return set, nil
 }
 
-// peekBody reads the request body and puts it back (followed by any read
-// error) for web.DecodeBody.
-func peekBody(r *http.Request) []byte {
-	data, err := io.ReadAll(r.Body)
-	var rest io.Reader = bytes.NewReader(data)
-	if err != nil {
-		rest = io.MultiReader(rest, errReader{err})
-	}
-	r.Body = io.NopCloser(rest)
-	return data
+// failureWords are an endpoint's prefixes for store.SetAllocations
+// failures: upstream words them differently for PUT, POST and the
+// reshaper.
+type failureWords struct {
+	unknownClass, invalid, concurrentUpdate string
 }
 
-type errReader struct{ err error }
+// allocationWords are the prefixes of PUT and POST /allocations, whose
+// unknown-class prefix differs.
+func allocationWords(unknownClass string) failureWords {
+	return failureWords{unknownClass, "Unable to allocate inventory: ",
+		"Inventory and/or allocations changed while attempting to allocate: "}
+}
 
-func (e errReader) Read([]byte) (int, error) { return 0, e.err }
-
-// WriteError words a store.SetAllocations failure for an endpoint:
-// unknownClassPrefix precedes "No such resource class X." (it differs
-// between PUT and POST); capacity failures and concurrent updates get
-// upstream's fixed prefixes.
-func WriteError(err error, unknownClassPrefix string) error {
+// writeError words a failure of the allocation write path for an
+// endpoint. An unknown resource class is Invalid, a capacity failure and a
+// concurrent update are Conflicts (the latter with its code).
+func writeError(err error, words failureWords) error {
 	var pe *placement.Error
 	if !errors.As(err, &pe) {
 		return err
 	}
 	switch {
 	case errors.Is(err, store.ErrAllocationUnknownClass):
-		return placement.E(placement.Invalid, "%s%s", unknownClassPrefix, pe.Message)
+		return placement.E(placement.Invalid, "%s%s", words.unknownClass, pe.Message)
 	case errors.Is(err, store.ErrAllocationInvalid):
-		return placement.E(placement.Conflict, "Unable to allocate inventory: %s", pe.Message)
+		return placement.E(placement.Conflict, "%s%s", words.invalid, pe.Message)
 	case errors.Is(err, store.ErrAllocationConcurrentUpdate):
-		return placement.E(placement.Conflict, "Inventory and/or allocations changed while attempting to allocate: %s", pe.Message).
+		return placement.E(placement.Conflict, "%s%s", words.concurrentUpdate, pe.Message).
 			WithCode(placement.CodeConcurrentUpdate)
 	}
 	return err

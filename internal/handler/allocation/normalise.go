@@ -1,183 +1,174 @@
 package allocation
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/openstack-placement-go/placement/internal/microversion"
 	"github.com/openstack-placement-go/placement/internal/placement"
+	"github.com/openstack-placement-go/placement/internal/pycompat"
 	"github.com/openstack-placement-go/placement/internal/schema"
 )
 
-// listBody is the PUT body of 1.0–1.11: a list of provider items.
-type listBody struct {
-	Allocations []struct {
-		ResourceProvider struct {
-			UUID string `json:"uuid"`
-		} `json:"resource_provider"`
-		Resources map[string]int `json:"resources"`
-	} `json:"allocations"`
-	ProjectID *string `json:"project_id"`
-	UserID    *string `json:"user_id"`
-}
+// The functions below turn a validated body (web.ReadJSON) into the
+// canonical placement.AllocationSet. The schema has checked every type, so
+// they read values without checking them again, and they walk each object
+// in body order: the write path checks rows in that order, so that the
+// first failing row of the body names the error, as upstream.
 
-// Entry is one consumer of the 1.12+ dict form: the PUT body, a POST value,
-// a reshaper allocations value. Per-provider "generation" and "mappings"
-// are not decoded: they are accepted and ignored.
-type Entry struct {
-	Allocations map[string]struct {
-		Resources map[string]int `json:"resources"`
-	} `json:"allocations"`
-	ProjectID          string  `json:"project_id"`
-	UserID             string  `json:"user_id"`
-	ConsumerGeneration *int    `json:"consumer_generation"`
-	ConsumerType       *string `json:"consumer_type"`
-}
-
-// Incomplete holds the configured project and user of writes that carry
+// incompleteIDs holds the configured project and user of writes that carry
 // none (microversions 1.0–1.7).
-type Incomplete struct{ ProjectID, UserID string }
+type incompleteIDs struct{ ProjectID, UserID string }
 
-// fromList folds the list form into the canonical form: a provider named
-// twice keeps only its last item's resources (no merge).
-func fromList(consumerUUID string, body listBody, inc Incomplete) placement.ConsumerAllocations {
-	allocs := make(map[string]map[string]int, len(body.Allocations))
-	for _, item := range body.Allocations {
-		allocs[item.ResourceProvider.UUID] = item.Resources
+// fromList folds the PUT body of 1.0–1.11, a list of provider items, into
+// the canonical form. A provider named twice keeps its first position and
+// only its last item's resources (no merge).
+func fromList(consumerUUID string, body *pycompat.Object, inc incompleteIDs, n *numbers) placement.ConsumerAllocations {
+	w := placement.ConsumerAllocations{ConsumerUUID: consumerUUID, ProjectID: inc.ProjectID, UserID: inc.UserID,
+		Allocations: map[string]map[string]int{}}
+	var providers []string
+	classes := map[string][]string{}
+	for _, k := range body.Keys() {
+		switch v := body.Get(k); k {
+		case "allocations":
+			items, _ := v.([]any)
+			for _, it := range items {
+				item, _ := it.(*pycompat.Object)
+				rp, _ := object(item.Get("resource_provider")).Get("uuid").(string)
+				if _, seen := w.Allocations[rp]; !seen {
+					providers = append(providers, rp)
+				}
+				res := object(item.Get("resources"))
+				w.Allocations[rp] = n.amounts(res, ".allocations.resources")
+				classes[rp] = res.Keys()
+			}
+		case "project_id":
+			w.ProjectID, _ = v.(string)
+		case "user_id":
+			w.UserID, _ = v.(string)
+		}
 	}
-	w := placement.ConsumerAllocations{ConsumerUUID: consumerUUID, ProjectID: inc.ProjectID, UserID: inc.UserID, Allocations: allocs}
-	if body.ProjectID != nil {
-		w.ProjectID = *body.ProjectID
-	}
-	if body.UserID != nil {
-		w.UserID = *body.UserID
+	for _, rp := range providers {
+		for _, rc := range classes[rp] {
+			w.Order = append(w.Order, placement.AllocationKey{Provider: rp, Class: rc})
+		}
 	}
 	return w
 }
 
-// FromEntry converts one dict-form consumer entry. The consumer generation
-// is only checked from 1.28 on (a null one then means "new consumer"); the
-// schema makes consumer_type present exactly from 1.38 on.
-func FromEntry(v microversion.Version, consumerUUID string, e Entry) placement.ConsumerAllocations {
-	allocs := make(map[string]map[string]int, len(e.Allocations))
-	for rp, a := range e.Allocations {
-		allocs[rp] = a.Resources
+// fromEntry converts one consumer of the 1.12+ dict form: the PUT body, a
+// POST value or a reshaper allocations value. The consumer generation is
+// only checked from 1.28 on (a null one then means "new consumer"); the
+// schema makes consumer_type present exactly from 1.38 on. Per-provider
+// "generation" and "mappings" are accepted and ignored. in is where the
+// entry sits in the body, for the error text of numbers (see numbers).
+func fromEntry(v microversion.Version, consumerUUID string, e *pycompat.Object, n *numbers, in string) placement.ConsumerAllocations {
+	w := placement.ConsumerAllocations{ConsumerUUID: consumerUUID, CheckGeneration: v.AtLeast(1, 28),
+		Allocations: map[string]map[string]int{}}
+	for _, k := range e.Keys() {
+		switch val := e.Get(k); k {
+		case "allocations":
+			providers := object(val)
+			for _, rp := range providers.Keys() {
+				res := object(object(providers.Get(rp)).Get("resources"))
+				w.Allocations[rp] = n.amounts(res, "."+in+"allocations.resources")
+				for _, rc := range res.Keys() {
+					w.Order = append(w.Order, placement.AllocationKey{Provider: rp, Class: rc})
+				}
+			}
+		case "project_id":
+			w.ProjectID, _ = val.(string)
+		case "user_id":
+			w.UserID, _ = val.(string)
+		case "consumer_generation":
+			if val != nil {
+				g := n.int(val, "Entry."+in+"consumer_generation")
+				w.Generation = &g
+			}
+		case "consumer_type":
+			if t, ok := val.(string); ok {
+				w.ConsumerType = &t
+			}
+		}
 	}
-	return placement.ConsumerAllocations{
-		ConsumerUUID:    consumerUUID,
-		ProjectID:       e.ProjectID,
-		UserID:          e.UserID,
-		Generation:      e.ConsumerGeneration,
-		CheckGeneration: v.AtLeast(1, 28),
-		ConsumerType:    e.ConsumerType,
-		Allocations:     allocs,
-	}
+	return w
 }
 
-// FromEntries converts the POST (or reshaper) consumers in body order; keys
-// lists the consumer uuids in that order (unknown order: nil, sorted).
-func FromEntries(v microversion.Version, entries map[string]Entry, keys []string) placement.AllocationSet {
-	if len(keys) != len(entries) {
-		keys = placement.SortedKeys(entries)
-	}
-	set := make(placement.AllocationSet, 0, len(entries))
-	for _, k := range keys {
-		set = append(set, FromEntry(v, k, entries[k]))
+// fromEntries converts the consumers of a POST body (or the reshaper's
+// allocations member) in body order.
+func fromEntries(v microversion.Version, consumers *pycompat.Object, n *numbers, in string) placement.AllocationSet {
+	set := make(placement.AllocationSet, 0, consumers.Len())
+	for _, c := range consumers.Keys() {
+		set = append(set, fromEntry(v, c, object(consumers.Get(c)), n, in))
 	}
 	return set
 }
 
-// ObjectKeys returns the keys of the top-level JSON object in data in
-// document order, each once; nil if data is not an object.
-func ObjectKeys(data []byte) []string {
-	keys, _ := objectMembers(data)
-	return keys
+// object returns v as an object; anything else reads as an empty one.
+func object(v any) *pycompat.Object {
+	o, _ := v.(*pycompat.Object)
+	return o
 }
 
-// objectMembers returns the keys of the JSON object in data in document
-// order (first occurrence) and each key's last value, as Python's json
-// module keeps them; nil if data is not an object.
-func objectMembers(data []byte) ([]string, map[string]json.RawMessage) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil, nil
-	}
-	var keys []string
-	vals := map[string]json.RawMessage{}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return nil, nil
-		}
-		k, _ := t.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, nil
-		}
-		if _, seen := vals[k]; !seen {
-			keys = append(keys, k)
-		}
-		vals[k] = v
-	}
-	return keys, vals
+// numbers converts the numbers of one body. The schema accepts integral
+// floats such as 16.0 for integers; a value an int (or float64) cannot
+// hold is refused with the text these bodies got when encoding/json
+// decoded them: it names the first number in body order that was not a
+// plain integer literal, and the Go struct field (field) that held it.
+type numbers struct {
+	first error // that first number's error
+	bad   bool  // a number has no int (or float64) value
 }
 
-// dictOrder returns the (provider, class) pairs of a dict-form
-// "allocations" object in body order.
-func dictOrder(data []byte) []placement.AllocationKey {
-	var order []placement.AllocationKey
-	rps, vals := objectMembers(data)
-	for _, rp := range rps {
-		_, entry := objectMembers(vals[rp])
-		classes, _ := objectMembers(entry["resources"])
-		for _, rc := range classes {
-			order = append(order, placement.AllocationKey{Provider: rp, Class: rc})
-		}
+// int returns the value of the integer v; field names it for the error.
+func (n *numbers) int(v any, field string) int {
+	s, _ := v.(json.Number)
+	if i, err := strconv.ParseInt(string(s), 10, 64); err == nil {
+		return int(i)
 	}
-	return order
+	n.note(s, field, "int")
+	f, err := strconv.ParseFloat(string(s), 64)
+	if err != nil || f != math.Trunc(f) || math.Abs(f) >= 1e18 {
+		n.bad = true
+		return 0
+	}
+	return int(f)
 }
 
-// listOrder returns the pairs of a 1.0–1.11 "allocations" list in body
-// order: a provider named twice keeps its first position and the classes
-// of its last item (fromList keeps the last item's resources).
-func listOrder(data []byte) []placement.AllocationKey {
-	var items []json.RawMessage
-	if json.Unmarshal(data, &items) != nil {
-		return nil
+// float checks that the number v has a float64 value.
+func (n *numbers) float(v any, field string) {
+	s, _ := v.(json.Number)
+	if _, err := strconv.ParseFloat(string(s), 64); err != nil {
+		n.note(s, field, "float64")
+		n.bad = true
 	}
-	var rps []string
-	last := map[string]json.RawMessage{}
-	for _, it := range items {
-		_, item := objectMembers(it)
-		_, rp := objectMembers(item["resource_provider"])
-		var uuid string
-		_ = json.Unmarshal(rp["uuid"], &uuid)
-		if _, seen := last[uuid]; !seen {
-			rps = append(rps, uuid)
-		}
-		last[uuid] = item["resources"]
-	}
-	var order []placement.AllocationKey
-	for _, rp := range rps {
-		classes, _ := objectMembers(last[rp])
-		for _, rc := range classes {
-			order = append(order, placement.AllocationKey{Provider: rp, Class: rc})
-		}
-	}
-	return order
 }
 
-// WithBodyOrder records in each write of set the body order of its
-// allocations, read from consumers: the raw POST body or the reshaper's
-// "allocations" object (consumer uuid → entry).
-func WithBodyOrder(set placement.AllocationSet, consumers []byte) {
-	_, entries := objectMembers(consumers)
-	for i := range set {
-		_, e := objectMembers(entries[set[i].ConsumerUUID])
-		set[i].Order = dictOrder(e["allocations"])
+func (n *numbers) note(s json.Number, field, typ string) {
+	if n.first == nil {
+		n.first = placement.E(placement.Invalid,
+			"JSON does not validate: json: cannot unmarshal number %s into Go struct field %s of type %s", s, field, typ)
 	}
+}
+
+// amounts returns the resource class → amount map of a resources object.
+func (n *numbers) amounts(res *pycompat.Object, field string) map[string]int {
+	out := make(map[string]int, res.Len())
+	for _, rc := range res.Keys() {
+		out[rc] = n.int(res.Get(rc), field)
+	}
+	return out
+}
+
+// err returns the error for the body's numbers, or nil.
+func (n *numbers) err() error {
+	if n.bad {
+		return n.first
+	}
+	return nil
 }
 
 // canonicalUUID returns the 8-4-4-4-12 lower-case form of a UUID-like

@@ -1,45 +1,59 @@
 package allocation
 
 import (
-	"encoding/json"
 	"reflect"
 	"testing"
 
 	"github.com/openstack-placement-go/placement/internal/microversion"
 	"github.com/openstack-placement-go/placement/internal/placement"
+	"github.com/openstack-placement-go/placement/internal/pycompat"
+	"github.com/openstack-placement-go/placement/internal/schema"
 )
 
 func ver(minor int) microversion.Version { return microversion.Version{Major: 1, Minor: minor} }
 
+func key(rp, rc string) placement.AllocationKey {
+	return placement.AllocationKey{Provider: rp, Class: rc}
+}
+
+// decoded is body as web.ReadJSON returns it.
+func decoded(t *testing.T, body string) *pycompat.Object {
+	t.Helper()
+	doc, err := schema.DecodeJSON([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return object(doc)
+}
+
 func TestFromList(t *testing.T) {
 	t.Parallel()
-	inc := Incomplete{ProjectID: "ip", UserID: "iu"}
+	inc := incompleteIDs{ProjectID: "ip", UserID: "iu"}
 	tests := []struct {
 		name string
 		body string
 		want placement.ConsumerAllocations
 	}{{
-		name: "a repeated provider keeps only its last item",
-		body: `{"allocations": [{"resource_provider": {"uuid": "rp1"}, "resources": {"VCPU": 1}},
-			{"resource_provider": {"uuid": "rp2"}, "resources": {"VCPU": 2}},
-			{"resource_provider": {"uuid": "rp1"}, "resources": {"DISK_GB": 3}}]}`,
+		name: "a repeated provider keeps its first position and only its last item",
+		body: `{"allocations": [{"resource_provider": {"uuid": "rp2"}, "resources": {"VCPU": 1}},
+			{"resource_provider": {"uuid": "rp1"}, "resources": {"MEMORY_MB": 3}},
+			{"resource_provider": {"uuid": "rp2"}, "resources": {"DISK_GB": 2, "PCPU": 1}}]}`,
 		want: placement.ConsumerAllocations{ConsumerUUID: "c", ProjectID: "ip", UserID: "iu",
-			Allocations: map[string]map[string]int{"rp1": {"DISK_GB": 3}, "rp2": {"VCPU": 2}}},
+			Allocations: map[string]map[string]int{"rp1": {"MEMORY_MB": 3}, "rp2": {"DISK_GB": 2, "PCPU": 1}},
+			Order:       []placement.AllocationKey{key("rp2", "DISK_GB"), key("rp2", "PCPU"), key("rp1", "MEMORY_MB")}},
 	}, {
 		name: "project and user from the body at 1.8",
-		body: `{"allocations": [{"resource_provider": {"uuid": "rp1"}, "resources": {"VCPU": 1}}], "project_id": "p", "user_id": "u"}`,
+		body: `{"allocations": [{"resource_provider": {"uuid": "rp1"}, "resources": {"VCPU": 16.0}}], "project_id": "p", "user_id": "u"}`,
 		want: placement.ConsumerAllocations{ConsumerUUID: "c", ProjectID: "p", UserID: "u",
-			Allocations: map[string]map[string]int{"rp1": {"VCPU": 1}}},
+			Allocations: map[string]map[string]int{"rp1": {"VCPU": 16}}, Order: []placement.AllocationKey{key("rp1", "VCPU")}},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var body listBody
-			if err := json.Unmarshal([]byte(tt.body), &body); err != nil {
-				t.Fatal(err)
-			}
-			if got := fromList("c", body, inc); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("fromList = %+v, want %+v", got, tt.want)
+			var n numbers
+			got := fromList("c", decoded(t, tt.body), inc, &n)
+			if !reflect.DeepEqual(got, tt.want) || n.err() != nil {
+				t.Errorf("fromList = %+v, %v; want %+v", got, n.err(), tt.want)
 			}
 		})
 	}
@@ -55,12 +69,14 @@ func TestFromEntry(t *testing.T) {
 		body string
 		want placement.ConsumerAllocations
 	}{{
-		name: "provider generation and mappings are dropped",
+		name: "provider generation and mappings are dropped, pairs kept in body order",
 		v:    ver(38),
-		body: `{"allocations": {"rp1": {"resources": {"VCPU": 1}, "generation": 7}}, "project_id": "p", "user_id": "u",
-			"consumer_generation": 3, "consumer_type": "INSTANCE", "mappings": {"": ["rp1"]}}`,
+		body: `{"allocations": {"rp2": {"resources": {"VCPU": 1, "DISK_GB": 2}, "generation": 7}, "rp1": {"resources": {"MEMORY_MB": 3}}},
+			"project_id": "p", "user_id": "u", "consumer_generation": 3, "consumer_type": "INSTANCE", "mappings": {"": ["rp1"]}}`,
 		want: placement.ConsumerAllocations{ConsumerUUID: "c", ProjectID: "p", UserID: "u", Generation: &gen,
-			CheckGeneration: true, ConsumerType: &typ, Allocations: map[string]map[string]int{"rp1": {"VCPU": 1}}},
+			CheckGeneration: true, ConsumerType: &typ,
+			Allocations: map[string]map[string]int{"rp2": {"VCPU": 1, "DISK_GB": 2}, "rp1": {"MEMORY_MB": 3}},
+			Order:       []placement.AllocationKey{key("rp2", "VCPU"), key("rp2", "DISK_GB"), key("rp1", "MEMORY_MB")}},
 	}, {
 		name: "null generation means a new consumer at 1.28",
 		v:    ver(28),
@@ -72,17 +88,14 @@ func TestFromEntry(t *testing.T) {
 		v:    ver(27),
 		body: `{"allocations": {"rp1": {"resources": {"VCPU": 1}}}, "project_id": "p", "user_id": "u"}`,
 		want: placement.ConsumerAllocations{ConsumerUUID: "c", ProjectID: "p", UserID: "u",
-			Allocations: map[string]map[string]int{"rp1": {"VCPU": 1}}},
+			Allocations: map[string]map[string]int{"rp1": {"VCPU": 1}}, Order: []placement.AllocationKey{key("rp1", "VCPU")}},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var e Entry
-			if err := json.Unmarshal([]byte(tt.body), &e); err != nil {
-				t.Fatal(err)
-			}
-			if got := FromEntry(tt.v, "c", e); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("FromEntry = %+v, want %+v", got, tt.want)
+			var n numbers
+			if got := fromEntry(tt.v, "c", decoded(t, tt.body), &n, ""); !reflect.DeepEqual(got, tt.want) || n.err() != nil {
+				t.Errorf("fromEntry = %+v, %v; want %+v", got, n.err(), tt.want)
 			}
 		})
 	}
@@ -90,17 +103,41 @@ func TestFromEntry(t *testing.T) {
 
 func TestFromEntriesKeepsBodyOrder(t *testing.T) {
 	t.Parallel()
-	data := []byte(`{"b": {"allocations": {}, "project_id": "p", "user_id": "u"}, "a": {"allocations": {}, "project_id": "p", "user_id": "u"}}`)
-	var body map[string]Entry
-	if err := json.Unmarshal(data, &body); err != nil {
-		t.Fatal(err)
-	}
-	set := FromEntries(ver(13), body, ObjectKeys(data))
+	var n numbers
+	set := fromEntries(ver(13), decoded(t, `{"b": {"allocations": {}, "project_id": "p", "user_id": "u"},
+		"a": {"allocations": {}, "project_id": "p", "user_id": "u"}}`), &n, "")
 	if len(set) != 2 || set[0].ConsumerUUID != "b" || set[1].ConsumerUUID != "a" {
 		t.Errorf("order = %v, want b, a", set)
 	}
-	if set := FromEntries(ver(13), body, nil); set[0].ConsumerUUID != "a" {
-		t.Errorf("without key order: %v, want sorted", set)
+}
+
+func TestNumbers(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, body, want string
+	}{
+		{"integral floats are integers", `{"a": 16.0, "b": 1e1}`, ""},
+		{"a number no int holds", `{"a": 1, "b": 1e20}`,
+			"JSON does not validate: json: cannot unmarshal number 1e20 into Go struct field f of type int"},
+		{"the first non-literal is named", `{"a": 16.0, "b": 100000000000000000000}`,
+			"JSON does not validate: json: cannot unmarshal number 16.0 into Go struct field f of type int"},
+	}
+	for _, tt := range tests {
+		var n numbers
+		body := decoded(t, tt.body)
+		for _, k := range body.Keys() {
+			n.int(body.Get(k), "f")
+		}
+		got := ""
+		if err := n.err(); err != nil {
+			got = err.Error()
+			if placement.KindOf(err) != placement.Invalid {
+				t.Errorf("%s: kind %v, want Invalid", tt.name, placement.KindOf(err))
+			}
+		}
+		if got != tt.want {
+			t.Errorf("%s: err = %q, want %q", tt.name, got, tt.want)
+		}
 	}
 }
 
@@ -120,29 +157,5 @@ func TestCanonicalUUID(t *testing.T) {
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("canonicalUUID(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
 		}
-	}
-}
-
-func TestBodyOrder(t *testing.T) {
-	t.Parallel()
-	k := func(rp, rc string) placement.AllocationKey { return placement.AllocationKey{Provider: rp, Class: rc} }
-	dict := `{"rp2": {"resources": {"VCPU": 1, "DISK_GB": 2}, "generation": 3}, "rp1": {"resources": {"MEMORY_MB": 3}}}`
-	if got, want := dictOrder([]byte(dict)), []placement.AllocationKey{k("rp2", "VCPU"), k("rp2", "DISK_GB"), k("rp1", "MEMORY_MB")}; !reflect.DeepEqual(got, want) {
-		t.Errorf("dictOrder = %v, want %v", got, want)
-	}
-	// A provider named twice keeps its first position and its last item's classes.
-	list := `[{"resource_provider": {"uuid": "rp2"}, "resources": {"VCPU": 1}},
-	          {"resource_provider": {"uuid": "rp1"}, "resources": {"MEMORY_MB": 3}},
-	          {"resource_provider": {"uuid": "rp2"}, "resources": {"DISK_GB": 2, "PCPU": 1}}]`
-	if got, want := listOrder([]byte(list)), []placement.AllocationKey{k("rp2", "DISK_GB"), k("rp2", "PCPU"), k("rp1", "MEMORY_MB")}; !reflect.DeepEqual(got, want) {
-		t.Errorf("listOrder = %v, want %v", got, want)
-	}
-	set := placement.AllocationSet{{ConsumerUUID: "c2"}, {ConsumerUUID: "c1"}}
-	WithBodyOrder(set, []byte(`{"c1": {"allocations": {}}, "c2": {"allocations": `+dict+`}}`))
-	if set[1].Order != nil || len(set[0].Order) != 3 {
-		t.Errorf("WithBodyOrder: %v", set)
-	}
-	if dictOrder([]byte(`[]`)) != nil || listOrder([]byte(`{}`)) != nil {
-		t.Error("non-matching JSON must give no order")
 	}
 }

@@ -8,7 +8,8 @@ import (
 
 // The JSON schemas of the allocation bodies, one per microversion range,
 // spelled out like upstream's (no $ref, so that validation messages name
-// the same schema paths). The fragments are shared with the reshaper.
+// the same schema paths). The reshaper's schema (reshaper.go) reuses the
+// fragments.
 const (
 	resourcesJSON = `{"type": "object", "minProperties": 1,
 		"patternProperties": {"^[A-Z0-9_]+$": {"type": "integer", "minimum": 1}},
@@ -27,8 +28,8 @@ const (
 
 	consumerGenerationJSON = `{"type": ["integer", "null"], "additionalProperties": false}`
 
-	// MappingsJSON is the 1.34 "mappings" member: accepted and ignored.
-	MappingsJSON = `{"type": "object", "minProperties": 1,
+	// mappingsJSON is the 1.34 "mappings" member: accepted and ignored.
+	mappingsJSON = `{"type": "object", "minProperties": 1,
 		"patternProperties": {"[a-zA-Z0-9_-]{1,64}": {"type": "array", "minItems": 1,
 			"items": {"type": "string", "format": "uuid"}}}}`
 
@@ -66,11 +67,11 @@ func objectJSON(requiredFirst bool, required []string, props ...string) string {
 	return b.String()
 }
 
-// EntryJSON returns the per-consumer object of the 1.12+ dict form (PUT
+// entryJSON returns the per-consumer object of the 1.12+ dict form (PUT
 // body, POST and reshaper values) at a microversion's feature level:
 // minAllocs "1" before 1.28 for PUT, generation from 1.28, mappings from
 // 1.34, consumer_type from 1.38.
-func EntryJSON(minAllocs string, generation, mappings, consumerType bool) string {
+func entryJSON(minAllocs string, generation, mappings, consumerType bool) string {
 	req := []string{"allocations", "project_id", "user_id"}
 	props := []string{"allocations", dictJSON(minAllocs), "project_id", extIDJSON, "user_id", extIDJSON}
 	if generation {
@@ -78,7 +79,7 @@ func EntryJSON(minAllocs string, generation, mappings, consumerType bool) string
 		req = append(req, "consumer_generation")
 	}
 	if mappings {
-		props = append(props, "mappings", MappingsJSON)
+		props = append(props, "mappings", mappingsJSON)
 	}
 	if consumerType {
 		props = append(props, "consumer_type", consumerTypeJSON)
@@ -87,9 +88,9 @@ func EntryJSON(minAllocs string, generation, mappings, consumerType bool) string
 	return objectJSON(false, req, props...)
 }
 
-// ConsumersJSON is the POST /allocations body (and the reshaper's
+// consumersJSON is the POST /allocations body (and the reshaper's
 // allocations member with minProperties 0): consumer uuid → entry.
-func ConsumersJSON(minProperties, entry string) string {
+func consumersJSON(minProperties, entry string) string {
 	return `{"type": "object", "minProperties": ` + minProperties + `, "additionalProperties": false,
 		"patternProperties": {"^[0-9a-fA-F-]{36}$": ` + entry + `}}`
 }
@@ -97,13 +98,13 @@ func ConsumersJSON(minProperties, entry string) string {
 var (
 	put10  = schema.MustCompile("allocations put 1.0", objectJSON(true, []string{"allocations"}, "allocations", listJSON))
 	put18  = schema.MustCompile("allocations put 1.8", objectJSON(true, []string{"allocations", "project_id", "user_id"}, "allocations", listJSON, "project_id", extIDJSON, "user_id", extIDJSON))
-	put112 = schema.MustCompile("allocations put 1.12", EntryJSON("1", false, false, false))
-	put128 = schema.MustCompile("allocations put 1.28", EntryJSON("0", true, false, false))
-	put134 = schema.MustCompile("allocations put 1.34", EntryJSON("0", true, true, false))
-	put138 = schema.MustCompile("allocations put 1.38", EntryJSON("0", true, true, true))
+	put112 = schema.MustCompile("allocations put 1.12", entryJSON("1", false, false, false))
+	put128 = schema.MustCompile("allocations put 1.28", entryJSON("0", true, false, false))
+	put134 = schema.MustCompile("allocations put 1.34", entryJSON("0", true, true, false))
+	put138 = schema.MustCompile("allocations put 1.38", entryJSON("0", true, true, true))
 
-	post113 = schema.MustCompile("allocations post 1.13", ConsumersJSON("1", EntryJSON("0", false, false, false)))
-	post128 = schema.MustCompile("allocations post 1.28", ConsumersJSON("1", EntryJSON("0", true, false, false)))
-	post134 = schema.MustCompile("allocations post 1.34", ConsumersJSON("1", EntryJSON("0", true, true, false)))
-	post138 = schema.MustCompile("allocations post 1.38", ConsumersJSON("1", EntryJSON("0", true, true, true)))
+	post113 = schema.MustCompile("allocations post 1.13", consumersJSON("1", entryJSON("0", false, false, false)))
+	post128 = schema.MustCompile("allocations post 1.28", consumersJSON("1", entryJSON("0", true, false, false)))
+	post134 = schema.MustCompile("allocations post 1.34", consumersJSON("1", entryJSON("0", true, true, false)))
+	post138 = schema.MustCompile("allocations post 1.38", consumersJSON("1", entryJSON("0", true, true, true)))
 )

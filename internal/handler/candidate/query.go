@@ -9,11 +9,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/openstack-placement-go/placement/internal/engine"
 	"github.com/openstack-placement-go/placement/internal/microversion"
 	"github.com/openstack-placement-go/placement/internal/placement"
+	"github.com/openstack-placement-go/placement/internal/pycompat"
 	"github.com/openstack-placement-go/placement/internal/schema"
 )
 
@@ -150,57 +150,13 @@ func splitQuery(raw string) (query, error) {
 			return nil, invalid(msgQuery, err.Error())
 		}
 		for _, x := range []string{k, v} {
-			if msg := utf8Problem(x); msg != "" {
+			if msg := pycompat.UTF8Error([]byte(x)); msg != "" {
 				return nil, invalid(msgQuery, msg)
 			}
 		}
 		q = append(q, param{k, v})
 	}
 	return q, nil
-}
-
-// utf8Problem returns Python's UnicodeDecodeError text for the first
-// invalid UTF-8 sequence of s, or "".
-func utf8Problem(s string) string {
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r != utf8.RuneError || size > 1 {
-			i += size
-			continue
-		}
-		c := s[i]
-		n := 0
-		switch {
-		case c >= 0xc2 && c <= 0xdf:
-			n = 2
-		case c >= 0xe0 && c <= 0xef:
-			n = 3
-		case c >= 0xf0 && c <= 0xf4:
-			n = 4
-		}
-		if n == 0 {
-			return fmt.Sprintf("'utf-8' codec can't decode byte 0x%02x in position %d: invalid start byte", c, i)
-		}
-		if i+n > len(s) && !utf8.FullRuneInString(s[i:]) && validPrefix(s[i:]) {
-			if i == len(s)-1 {
-				return fmt.Sprintf("'utf-8' codec can't decode byte 0x%02x in position %d: unexpected end of data", c, i)
-			}
-			return fmt.Sprintf("'utf-8' codec can't decode bytes in position %d-%d: unexpected end of data", i, len(s)-1)
-		}
-		return fmt.Sprintf("'utf-8' codec can't decode byte 0x%02x in position %d: invalid continuation byte", c, i)
-	}
-	return ""
-}
-
-// validPrefix reports whether s starts with continuation bytes only after
-// its first byte (a sequence cut short rather than a bad one).
-func validPrefix(s string) bool {
-	for i := 1; i < len(s); i++ {
-		if s[i]&0xc0 != 0x80 {
-			return false
-		}
-	}
-	return true
 }
 
 // flatJSON renders the query as upstream's dict(req.GET): keys in order of

@@ -8,6 +8,7 @@ import (
 
 	"github.com/openstack-placement-go/placement/internal/microversion"
 	"github.com/openstack-placement-go/placement/internal/placement"
+	"github.com/openstack-placement-go/placement/internal/pycompat"
 )
 
 // body is an inventory record as sent. Numbers stay json.Number so that
@@ -82,6 +83,25 @@ func fromBody(b body) (placement.Inventory, record) {
 	}
 }
 
+// FromRecord returns the inventory a record of RecordSchema describes, as
+// ReadJSON decoded it, with the defaults of the fields it omits. It checks
+// no capacity rule.
+func FromRecord(rec *pycompat.Object) placement.Inventory {
+	field := func(k string) *json.Number {
+		if n, ok := rec.Get(k).(json.Number); ok {
+			return &n
+		}
+		return nil
+	}
+	b := body{Reserved: field("reserved"), MinUnit: field("min_unit"), MaxUnit: field("max_unit"),
+		StepSize: field("step_size"), AllocationRatio: field("allocation_ratio")}
+	if t := field("total"); t != nil {
+		b.Total = *t
+	}
+	inv, _ := fromBody(b)
+	return inv
+}
+
 // fromInventory renders a stored inventory: integers, and the ratio as a
 // Python float.
 func fromInventory(inv placement.Inventory) record {
@@ -92,7 +112,7 @@ func fromInventory(inv placement.Inventory) record {
 		MinUnit:         i(inv.MinUnit),
 		MaxUnit:         i(inv.MaxUnit),
 		StepSize:        i(inv.StepSize),
-		AllocationRatio: json.RawMessage(placement.FormatFloat(inv.AllocationRatio)),
+		AllocationRatio: json.RawMessage(pycompat.FloatRepr(inv.AllocationRatio)),
 	}
 }
 
@@ -115,7 +135,7 @@ func pyNumber(n json.Number) json.RawMessage {
 		// produce invalid JSON.
 		return json.RawMessage(string(n))
 	}
-	return json.RawMessage(placement.FormatFloat(f))
+	return json.RawMessage(pycompat.FloatRepr(f))
 }
 
 // toInt converts an integer-valued token the schema has bounded to

@@ -17,8 +17,9 @@ const recordProperties = `
 	"step_size": {"type": "integer", "maximum": 2147483647, "minimum": 1},
 	"allocation_ratio": {"type": "number", "maximum": 3.40282e+38}`
 
-// recordSchema is one record of the PUT …/inventories map.
-const recordSchema = `{
+// RecordSchema is one record of the PUT …/inventories map, which POST
+// /reshaper takes too.
+const RecordSchema = `{
 	"type": "object",
 	"properties": {` + recordProperties + `},
 	"required": ["total"],
@@ -54,9 +55,9 @@ var putAllSchema = schema.MustCompile("inventories PUT", strings.NewReplacer("EX
 // class" answer. It is a second schema so that the errors of ordinary
 // bodies print upstream's schema text.
 var putAllStrictSchema = schema.MustCompile("inventories PUT (strict)",
-	strings.NewReplacer("EXTRA", `, "additionalProperties": `+recordSchema).Replace(putAllText))
+	strings.NewReplacer("EXTRA", `, "additionalProperties": `+RecordSchema).Replace(putAllText))
 
-var putAllText = strings.NewReplacer("RECORD", recordSchema).Replace(`{
+var putAllText = strings.NewReplacer("RECORD", RecordSchema).Replace(`{
 	"type": "object",
 	"properties": {
 		"resource_provider_generation": {"type": "integer"},

@@ -1,0 +1,11 @@
+// Package pycompat reproduces the behaviours of CPython that upstream
+// Placement shows through its API and that Go does not share: repr() of
+// floats and strings, the UnicodeDecodeError text of bad UTF-8, the
+// insertion order of dicts (Object), numbers as json.loads reads them
+// (Number) and how JSON values compare (Equal), and the iteration order of
+// a set of ints.
+//
+// Each lives here once; the request decoder, the schema validator, the
+// write path and the gabbi runner all import them. The tests hold CPython 3
+// outputs.
+package pycompat
