@@ -274,6 +274,14 @@ func writeRequestDict(b *bufio.Writer, snap *engine.Snapshot, ar engine.Allocati
 			}
 			writeString(b, m.Suffix)
 			b.WriteString(": ")
+			if len(m.Providers) == 1 {
+				// A suffixed group: one provider, its uuid encoded once
+				// per snapshot.
+				b.WriteByte('[')
+				b.Write(encoded(snap, m.Providers[0]).uuid)
+				b.WriteByte(']')
+				continue
+			}
 			var buf [4]string
 			uuids := buf[:0]
 			for _, p := range m.Providers {
