@@ -57,6 +57,7 @@ type Options struct {
 	Duration                             time.Duration
 	Keep                                 bool
 	WideRequests                         int
+	WideShapes                           []int
 	MixedN, MixedReaders                 int
 	MixedProcs                           []int
 	ScaleProviders                       []int
@@ -122,6 +123,7 @@ func (b Bench) Run(ctx context.Context, args []string) int {
 	fs.IntVar(&o.Workers, "workers", 16, "concurrent requests while loading, checking and cleaning up")
 	fs.BoolVar(&o.Keep, "keep", false, "leave the created data on servers given by URL")
 	fs.IntVar(&o.WideRequests, "wide-requests", 5, "measured requests per wide query (a first request over 10 s is the only one)")
+	wideShapes := fs.String("wide-shapes", "1,2,3,4", "wide shapes to run, numbered as in docs/performance.md")
 	fs.IntVar(&o.MixedN, "mixed-n", 50000, "providers of the mixed scenario")
 	fs.IntVar(&o.MixedReaders, "mixed-readers", 10, "concurrent candidate readers of the mixed scenario")
 	mixedProcs := fs.String("mixed-processes", "1,3", "server processes over one database for the mixed scenario, in order")
@@ -141,7 +143,7 @@ func (b Bench) Run(ctx context.Context, args []string) int {
 		flag string
 		in   string
 		out  *[]int
-	}{{"--scale", *scales, &o.Scales}, {"--mixed-processes", *mixedProcs, &o.MixedProcs}, {"--scale-providers", *scaleProviders, &o.ScaleProviders}} {
+	}{{"--scale", *scales, &o.Scales}, {"--mixed-processes", *mixedProcs, &o.MixedProcs}, {"--scale-providers", *scaleProviders, &o.ScaleProviders}, {"--wide-shapes", *wideShapes, &o.WideShapes}} {
 		for _, s := range splitList(l.in) {
 			n, err := strconv.Atoi(s)
 			if err != nil || n <= 0 {
@@ -149,6 +151,12 @@ func (b Bench) Run(ctx context.Context, args []string) int {
 				return 2
 			}
 			*l.out = append(*l.out, n)
+		}
+	}
+	for _, w := range o.WideShapes {
+		if w > len(WideShapes) {
+			fmt.Fprintf(b.Stderr, "placement-bench: no wide shape %d (1-%d)\n", w, len(WideShapes))
+			return 2
 		}
 	}
 	if o.Reference != "" && o.RefScript != "" {

@@ -206,8 +206,8 @@ func adaptiveLatency(ctx context.Context, c *Client, path string, warmups, n int
 
 // wide runs every wide shape against one side, each on a fresh server.
 func (r *runner) wide(ctx context.Context, sd side) {
-	for _, w := range WideShapes {
-		r.wideShape(ctx, sd, w)
+	for _, i := range r.o.WideShapes {
+		r.wideShape(ctx, sd, WideShapes[i-1])
 	}
 }
 
