@@ -122,7 +122,7 @@ func (b Bench) Run(ctx context.Context, args []string) int {
 	fs.IntVar(&o.Claims, "claims", 200, "claims to make in total")
 	fs.IntVar(&o.Workers, "workers", 16, "concurrent requests while loading, checking and cleaning up")
 	fs.BoolVar(&o.Keep, "keep", false, "leave the created data on servers given by URL")
-	fs.IntVar(&o.WideRequests, "wide-requests", 5, "measured requests per wide query (a first request over 10 s is the only one)")
+	fs.IntVar(&o.WideRequests, "wide-requests", 5, "measured requests per wide query (a first request over a minute is the only one)")
 	wideShapes := fs.String("wide-shapes", "1,2,3,4", "wide shapes to run, numbered as in docs/performance.md")
 	fs.IntVar(&o.MixedN, "mixed-n", 50000, "providers of the mixed scenario")
 	fs.IntVar(&o.MixedReaders, "mixed-readers", 10, "concurrent candidate readers of the mixed scenario")
