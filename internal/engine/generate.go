@@ -895,7 +895,10 @@ func (g *generator) leaf() {
 		return
 	}
 	if c := cap(g.results); len(g.results) == c {
-		g.results = slices.Grow(g.results, 1)
+		// Double: slices.Grow(…, 1) grows a large slice by a quarter, and
+		// the repeated copies of a quarter-million requests cost a fifth
+		// of the request.
+		g.results = slices.Grow(g.results, max(c, 64))
 		g.charge(sizeRequest * (cap(g.results) - c))
 	}
 	g.results = append(g.results, AllocationRequest{Allocations: allocs, Mappings: maps})
