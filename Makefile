@@ -111,6 +111,14 @@ bench: ## benchmark against the Python reference: make bench [N=1000] [SCALE=100
 	bin/placement-bench --server-bin bin/placement-api --db-url "$$url" $$ref \
 		--n $(or $(N),1000) --scale "$(SCALE)" $(ARGS)
 
+.PHONY: bench-wide bench-mixed bench-scale
+bench-wide: ## wide trees (3,000–262,144 candidates), candidate sets compared with the reference
+	@$(MAKE) --no-print-directory bench ARGS='--scenario wide $(ARGS)'
+bench-mixed: ## claims against concurrent readers at 50,000 providers, 1 and 3 processes (ours only)
+	@$(MAKE) --no-print-directory bench REFERENCE=0 ARGS='--scenario mixed $(ARGS)'
+bench-scale: ## 100,000 providers and 1,000,000 allocations via a bench-only SQL loader (ours only)
+	@$(MAKE) --no-print-directory bench REFERENCE=0 ARGS='--scenario scale $(ARGS)'
+
 .PHONY: soak
 soak: ## 3 API processes, mixed load, faults, invariant checks (owned PostgreSQL on port 25450): make soak [SOAK_ARGS='--duration 60s']
 	$(GO) build -o bin/ ./cmd/placement-api ./cmd/placement-soak

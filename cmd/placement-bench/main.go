@@ -56,6 +56,12 @@ type Options struct {
 	Workers                              int
 	Duration                             time.Duration
 	Keep                                 bool
+	WideRequests                         int
+	WideShapes                           []int
+	MixedN, MixedReaders                 int
+	MixedProcs                           []int
+	ScaleProviders                       []int
+	ScaleAllocs                          int
 }
 
 // side is one of the two endpoints under test.
@@ -66,6 +72,9 @@ type side struct {
 	pid     int
 	pidFile string
 	start   func(context.Context) (*Server, error) // nil: use url
+	// more starts another process on the database of a server start
+	// made (the mixed scenario's multi-process run); nil when unavailable.
+	more func(ctx context.Context, dbURL string) (*Server, error)
 }
 
 func splitList(s string) []string {
@@ -100,7 +109,7 @@ func (b Bench) Run(ctx context.Context, args []string) int {
 	fs.StringVar(&o.DBURL, "db-url", defDB, "PostgreSQL URL where the bench may create databases for its own servers")
 	fs.StringVar(&o.ExtraConf, "server-conf", "", "file appended to the generated placement.conf (e.g. pool sizes)")
 	fs.StringVar(&o.Token, "token", "admin", "X-Auth-Token (noauth2: admin)")
-	scenarios := fs.String("scenario", "flat,nested", "scenarios to run: flat, nested (empty for none)")
+	scenarios := fs.String("scenario", "flat,nested", "scenarios to run: flat, nested, wide, mixed, scale (empty for none)")
 	fs.IntVar(&o.N, "n", 1000, "compute nodes (flat) and trees of 7 providers (nested)")
 	scales := fs.String("scale", "", "flat sizes for the latency-vs-size series, e.g. 1000,5000,10000,50000 (empty: skip)")
 	fs.IntVar(&o.Requests, "requests", 30, "sequential requests per latency measurement")
@@ -113,23 +122,42 @@ func (b Bench) Run(ctx context.Context, args []string) int {
 	fs.IntVar(&o.Claims, "claims", 200, "claims to make in total")
 	fs.IntVar(&o.Workers, "workers", 16, "concurrent requests while loading, checking and cleaning up")
 	fs.BoolVar(&o.Keep, "keep", false, "leave the created data on servers given by URL")
+	fs.IntVar(&o.WideRequests, "wide-requests", 5, "measured requests per wide query (a first request over a minute is the only one)")
+	wideShapes := fs.String("wide-shapes", "1,2,3,4", "wide shapes to run, numbered as in docs/performance.md")
+	fs.IntVar(&o.MixedN, "mixed-n", 50000, "providers of the mixed scenario")
+	fs.IntVar(&o.MixedReaders, "mixed-readers", 10, "concurrent candidate readers of the mixed scenario")
+	mixedProcs := fs.String("mixed-processes", "1,3", "server processes over one database for the mixed scenario, in order")
+	scaleProviders := fs.String("scale-providers", "10000,100000", "provider counts of the scale scenario")
+	fs.IntVar(&o.ScaleAllocs, "scale-allocations", 10, "allocation rows per provider in the scale scenario")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	o.Scenarios = splitList(*scenarios)
 	for _, s := range o.Scenarios {
-		if s != "flat" && s != "nested" {
-			fmt.Fprintf(b.Stderr, "placement-bench: unknown scenario %q (flat, nested)\n", s)
+		if !contains([]string{"flat", "nested", "wide", "mixed", "scale"}, s) {
+			fmt.Fprintf(b.Stderr, "placement-bench: unknown scenario %q (flat, nested, wide, mixed, scale)\n", s)
 			return 2
 		}
 	}
-	for _, s := range splitList(*scales) {
-		n, err := strconv.Atoi(s)
-		if err != nil || n <= 0 {
-			fmt.Fprintf(b.Stderr, "placement-bench: bad --scale entry %q\n", s)
+	for _, l := range []struct {
+		flag string
+		in   string
+		out  *[]int
+	}{{"--scale", *scales, &o.Scales}, {"--mixed-processes", *mixedProcs, &o.MixedProcs}, {"--scale-providers", *scaleProviders, &o.ScaleProviders}, {"--wide-shapes", *wideShapes, &o.WideShapes}} {
+		for _, s := range splitList(l.in) {
+			n, err := strconv.Atoi(s)
+			if err != nil || n <= 0 {
+				fmt.Fprintf(b.Stderr, "placement-bench: bad %s entry %q\n", l.flag, s)
+				return 2
+			}
+			*l.out = append(*l.out, n)
+		}
+	}
+	for _, w := range o.WideShapes {
+		if w > len(WideShapes) {
+			fmt.Fprintf(b.Stderr, "placement-bench: no wide shape %d (1-%d)\n", w, len(WideShapes))
 			return 2
 		}
-		o.Scales = append(o.Scales, n)
 	}
 	if o.Reference != "" && o.RefScript != "" {
 		fmt.Fprintln(b.Stderr, "placement-bench: --reference and --reference-script exclude each other")
@@ -150,7 +178,18 @@ func (b Bench) Run(ctx context.Context, args []string) int {
 	r := &runner{o: o, log: b.Stderr, res: &Results{}}
 	for _, sc := range o.Scenarios {
 		for _, sd := range sides {
-			r.scenario(ctx, sd, sc)
+			switch sc {
+			case "wide":
+				r.wide(ctx, sd)
+			case "mixed":
+				r.mixed(ctx, sd)
+			case "scale":
+				for _, n := range o.ScaleProviders {
+					r.bigScale(ctx, sd, n)
+				}
+			default:
+				r.scenario(ctx, sd, sc)
+			}
 		}
 	}
 	for _, n := range o.Scales {
@@ -168,7 +207,7 @@ func (b Bench) Run(ctx context.Context, args []string) int {
 	fmt.Fprintln(b.Stdout)
 	fmt.Fprintf(b.Stdout, "placement-bench, microversion %s", version)
 	if len(o.Scenarios) > 0 {
-		fmt.Fprintf(b.Stdout, "; %s at n=%d: %d requests after %d warm-ups, throughput c=%d for %s, %d claims by %d claimers",
+		fmt.Fprintf(b.Stdout, "; %s; flat/nested at n=%d: %d requests after %d warm-ups, throughput c=%d for %s, %d claims by %d claimers",
 			strings.Join(o.Scenarios, "+"), o.N, o.Requests, o.Warmups, o.Concurrency, o.Duration, o.Claims, o.Claimers)
 	}
 	if len(o.Scales) > 0 {
@@ -212,6 +251,7 @@ func (b Bench) sides(ctx context.Context, o *Options) ([]side, error) {
 		}
 		srv := &OurServer{Bin: bin, AdminURL: o.DBURL, ExtraConf: o.ExtraConf, WorkDir: o.WorkDir}
 		ours.start = srv.Start
+		ours.more = srv.StartOn
 	}
 	sides := []side{ours}
 	switch {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"runtime"
 	"sync"
@@ -26,10 +27,18 @@ type candidates struct {
 	ProviderSummaries map[string]json.RawMessage `json:"provider_summaries"`
 }
 
+// bodySink receives a response body: a reused *bytes.Buffer, or a
+// *chunkedBody for a large body read once.
+type bodySink interface {
+	Reset()
+	ReadFrom(io.Reader) (int64, error)
+	String() string
+}
+
 // timedGet sends one GET and returns its wall time, including reading the
 // whole body (into buf, which is reused so that the bench's own allocation
 // and garbage collection stay out of the measurement) but not decoding it.
-func timedGet(ctx context.Context, c *Client, path string, buf *bytes.Buffer) (time.Duration, error) {
+func timedGet(ctx context.Context, c *Client, path string, buf bodySink) (time.Duration, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.Base+path, nil)
 	if err != nil {
 		return 0, err

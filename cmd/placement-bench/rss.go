@@ -11,10 +11,14 @@ import (
 )
 
 // parseVmRSS returns the VmRSS line of a /proc/PID/status file in KiB.
-func parseVmRSS(status []byte) (int, error) {
+func parseVmRSS(status []byte) (int, error) { return parseStatusKiB(status, "VmRSS") }
+
+// parseStatusKiB returns a line of a /proc/PID/status file in KiB, e.g.
+// VmRSS or VmHWM (the peak resident set size).
+func parseStatusKiB(status []byte, field string) (int, error) {
 	sc := bufio.NewScanner(bytes.NewReader(status))
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
 			f := strings.Fields(rest)
 			if len(f) == 0 {
 				break
@@ -22,7 +26,7 @@ func parseVmRSS(status []byte) (int, error) {
 			return strconv.Atoi(f[0])
 		}
 	}
-	return 0, fmt.Errorf("no VmRSS line")
+	return 0, fmt.Errorf("no %s line", field)
 }
 
 // parsePPID returns the parent pid from a /proc/PID/stat line; the command
@@ -41,7 +45,13 @@ func parsePPID(stat []byte) (int, error) {
 
 // TreeRSS returns the resident set size in KiB of pid and all its
 // descendants (uwsgi runs the reference as a master and worker processes).
-func TreeRSS(pid int) (int, error) {
+func TreeRSS(pid int) (int, error) { return treeStatus(pid, "VmRSS") }
+
+// TreePeakRSS returns the sum of the peak resident set sizes (VmHWM) in KiB
+// of pid and all its descendants.
+func TreePeakRSS(pid int) (int, error) { return treeStatus(pid, "VmHWM") }
+
+func treeStatus(pid int, field string) (int, error) {
 	children := map[int][]int{}
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
 	for _, p := range stats {
@@ -68,7 +78,7 @@ func TreeRSS(pid int) (int, error) {
 			}
 			continue
 		}
-		kib, err := parseVmRSS(b)
+		kib, err := parseStatusKiB(b, field)
 		if err != nil {
 			continue // kernel threads and zombies have no VmRSS
 		}

@@ -14,6 +14,7 @@ type runner struct {
 	res      *Results
 	failures []string
 	runs     int
+	digests  map[string][2]string // candidate set digests by metric prefix: ours, reference
 }
 
 func (r *runner) logf(format string, a ...any) {

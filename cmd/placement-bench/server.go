@@ -21,9 +21,24 @@ import (
 // bench did not start.
 type Server struct {
 	URL     string
+	DBURL   string // the server's database, when the bench created it
 	PID     int    // 0 if unknown
 	PIDFile string // read when PID is 0
 	Stop    func() error
+}
+
+// PeakRSS returns the server's peak resident set size in KiB (the sum over
+// its processes), false when no pid is known.
+func (s *Server) PeakRSS() (int, bool) {
+	pid := s.PID
+	if pid == 0 && s.PIDFile != "" {
+		pid, _ = readPIDFile(s.PIDFile)
+	}
+	if pid == 0 {
+		return 0, false
+	}
+	kib, err := TreePeakRSS(pid)
+	return kib, err == nil
 }
 
 // RSS returns the server's resident set size in KiB (with its children),
@@ -64,8 +79,8 @@ type OurServer struct {
 	WorkDir   string // config files and logs
 }
 
-// Start creates a fresh database, writes a placement.conf for it (noauth2,
-// sync_on_startup) and runs the binary on a free port until it answers.
+// Start creates a fresh database and starts a server on it (see StartOn);
+// stopping the server drops the database.
 func (o *OurServer) Start(ctx context.Context) (*Server, error) {
 	name := "placement_bench_" + randHex(6)
 	admin, err := pgx.Connect(ctx, o.AdminURL)
@@ -87,38 +102,55 @@ func (o *OurServer) Start(ctx context.Context) (*Server, error) {
 	}
 	u, err := url.Parse(o.AdminURL)
 	if err != nil {
+		_ = dropDB()
 		return nil, err
 	}
 	u.Path = "/" + name
-	conf := fmt.Sprintf("[api]\nauth_strategy = noauth2\n[placement_database]\nconnection = %s\nsync_on_startup = true\n", u)
+	s, err := o.StartOn(ctx, u.String())
+	if err != nil {
+		_ = dropDB()
+		return nil, err
+	}
+	stop := s.Stop
+	s.Stop = func() error {
+		err := stop()
+		if err := dropDB(); err != nil {
+			return err
+		}
+		return err
+	}
+	return s, nil
+}
+
+// StartOn writes a placement.conf for the database at dbURL (noauth2,
+// sync_on_startup) and runs the binary on a free port until it answers.
+// Several servers may share one database.
+func (o *OurServer) StartOn(ctx context.Context, dbURL string) (*Server, error) {
+	conf := fmt.Sprintf("[api]\nauth_strategy = noauth2\n[placement_database]\nconnection = %s\nsync_on_startup = true\n", dbURL)
 	if o.ExtraConf != "" {
 		extra, err := os.ReadFile(o.ExtraConf)
 		if err != nil {
-			_ = dropDB()
 			return nil, err
 		}
 		conf += string(extra)
 	}
+	name := "placement_bench_" + randHex(6)
 	confPath := filepath.Join(o.WorkDir, name+".conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
-		_ = dropDB()
 		return nil, err
 	}
 	port, err := freePort()
 	if err != nil {
-		_ = dropDB()
 		return nil, err
 	}
 	logf, err := os.Create(filepath.Join(o.WorkDir, name+".log"))
 	if err != nil {
-		_ = dropDB()
 		return nil, err
 	}
 	cmd := exec.Command(o.Bin, "--config-file", confPath, "--bind", "127.0.0.1:"+strconv.Itoa(port))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()
-		_ = dropDB()
 		return nil, err
 	}
 	exited := make(chan error, 1)
@@ -131,9 +163,9 @@ func (o *OurServer) Start(ctx context.Context) (*Server, error) {
 			_ = cmd.Process.Kill()
 			<-exited
 		}
-		return dropDB()
+		return nil
 	}
-	s := &Server{URL: "http://127.0.0.1:" + strconv.Itoa(port), PID: cmd.Process.Pid, Stop: stop}
+	s := &Server{URL: "http://127.0.0.1:" + strconv.Itoa(port), DBURL: dbURL, PID: cmd.Process.Pid, Stop: stop}
 	if err := NewClient(s.URL, "admin", 1).Ping(ctx, 60*time.Second); err != nil {
 		_ = stop()
 		return nil, fmt.Errorf("%w (log: %s)", err, logf.Name())

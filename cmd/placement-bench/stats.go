@@ -10,6 +10,7 @@ import (
 type Summary struct {
 	N                int
 	Min, Median, P95 time.Duration
+	P99              time.Duration
 	Max              time.Duration
 	Mean             time.Duration
 }
@@ -32,6 +33,7 @@ func Summarize(samples []time.Duration) Summary {
 		Min:    s[0],
 		Median: Percentile(s, 50),
 		P95:    Percentile(s, 95),
+		P99:    Percentile(s, 99),
 		Max:    s[len(s)-1],
 		Mean:   sum / time.Duration(len(s)),
 	}

@@ -45,7 +45,7 @@ func TestSummarize(t *testing.T) {
 		ms := time.Millisecond
 		in := []time.Duration{40 * ms, 10 * ms, 30 * ms, 20 * ms}
 		got := Summarize(in)
-		want := Summary{N: 4, Min: 10 * ms, Median: 25 * ms, P95: 38500 * time.Microsecond, Max: 40 * ms, Mean: 25 * ms}
+		want := Summary{N: 4, Min: 10 * ms, Median: 25 * ms, P95: 38500 * time.Microsecond, P99: 39700 * time.Microsecond, Max: 40 * ms, Mean: 25 * ms}
 		if got != want {
 			t.Errorf("Summarize = %+v, want %+v", got, want)
 		}

@@ -107,3 +107,33 @@ func BenchmarkGenerateBreadthFirst(b *testing.B) {
 	b.Run("nested1k-all", func(b *testing.B) { benchQueryOpts(b, nested, 39, nq, 1000, bf) })
 	b.Run("nested1k-cap1000", func(b *testing.B) { benchQueryOpts(b, nested, 39, nq, 1000, capped) })
 }
+
+// BenchmarkUpdate measures the snapshot side of a refresh after one
+// allocation write (one provider's usage changes) at growing provider
+// counts: it should not grow with them.
+func BenchmarkUpdate(b *testing.B) {
+	for _, n := range []int{10000, 100000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			var data []ProviderData
+			for i := 1; i <= n; i++ {
+				data = append(data, ProviderData{ID: int64(i), UUID: fmt.Sprintf("%08x-0000-4000-8000-000000000000", i), RootID: int64(i),
+					Inventories: []Inventory{iv("VCPU", 16)}})
+			}
+			s, err := NewSnapshot(data, false)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			k := 0
+			for b.Loop() {
+				d := data[(k*7919)%n]
+				d.Inventories = []Inventory{d.Inventories[0]}
+				d.Inventories[0].Used = int64(k % 16)
+				k++
+				if s, _ = s.Update([]ProviderData{d}); s == nil {
+					b.Fatal("Update refused")
+				}
+			}
+		})
+	}
+}

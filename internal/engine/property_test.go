@@ -441,7 +441,7 @@ func randomRequest(r *rand.Rand, w *world) *Request {
 			g.ForbiddenAggs = []string{aggs[r.IntN(2)]}
 		}
 		if r.Float64() < 0.1 {
-			g.InTree = w.snap.Providers[r.IntN(len(w.snap.Providers))].UUID
+			g.InTree = w.snap.Provider(int32(r.IntN(w.snap.Len()))).UUID
 		}
 	}
 	if r.Float64() < 0.7 {
@@ -532,7 +532,7 @@ func checkInvariants(t *testing.T, w *world, req *Request, res *Result) {
 		for _, a := range ar.Allocations {
 			allocated[a.Provider] = true
 			if !inSummary[a.Provider] {
-				t.Fatalf("provider %s allocated but not summarised", w.snap.Providers[a.Provider].UUID)
+				t.Fatalf("provider %s allocated but not summarised", w.snap.Provider(a.Provider).UUID)
 			}
 		}
 		if len(ar.Mappings) != len(req.Groups) {

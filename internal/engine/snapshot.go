@@ -35,8 +35,8 @@ type ProviderData struct {
 type Provider struct {
 	ID          int64
 	UUID        string
-	Parent      int32    // index in Snapshot.Providers, -1 for a root
-	Root        int32    // index in Snapshot.Providers
+	Parent      int32    // index in the snapshot (Snapshot.Provider), -1 for a root
+	Root        int32    // index in the snapshot
 	Traits      []string // sorted
 	Aggregates  []string // sorted
 	Inventories []Inventory
@@ -51,7 +51,11 @@ type Provider struct {
 // request: whole provider trees plus the sharing providers that may serve
 // them. It is safe for concurrent use once built.
 type Snapshot struct {
-	Providers []Provider // ascending ID
+	// chunks hold the providers, ascending ID, chunkSize to a chunk (see
+	// Provider): Update copies only the chunks it changes, so that the
+	// cost of a refresh does not grow with the number of providers.
+	chunks []*chunk
+	n      int
 	// Nested reports whether any provider in the whole database (not only
 	// in this snapshot) has a parent; below 1.29 it hides multi-provider
 	// candidates of one tree (spec 07 §6.6).
@@ -62,15 +66,39 @@ type Snapshot struct {
 	traits     map[string]int32
 	aggs       map[string]int32
 	classNames []string
-	byClass    [][]int32             // class id -> providers with an inventory of it, ascending
-	members    [][]int32             // aggregate id -> providers in it, ascending
-	anchors    [][]int32             // provider -> anchors(p) when sharing, ascending
-	sharing    []int32               // the sharing providers, ascending
-	memo       []atomic.Pointer[any] // per provider, see Memo
-	roots      []int32               // root providers, ascending
-	treeOff    []int32               // tree(r) = treeMem[treeOff[r]:treeOff[r+1]]
-	treeMem    []int32               // tree members grouped by root, ascending
+	byClass    [][]int32 // class id -> providers with an inventory of it, ascending
+	members    [][]int32 // aggregate id -> providers in it, ascending
+	anchors    [][]int32 // provider -> anchors(p) when sharing, ascending
+	sharing    []int32   // the sharing providers, ascending
+	roots      []int32   // root providers, ascending
+	treeOff    []int32   // tree(r) = treeMem[treeOff[r]:treeOff[r+1]]
+	treeMem    []int32   // tree members grouped by root, ascending
 }
+
+// chunkShift sets the chunk size: 256 providers (about 50 KiB with their
+// memo slots).
+const (
+	chunkShift = 8
+	chunkSize  = 1 << chunkShift
+	chunkMask  = chunkSize - 1
+)
+
+// chunk is a run of providers with their memo slots (see Memo); the last
+// chunk of a snapshot may be partly unused. Fixed-size arrays: indexing
+// with i&chunkMask needs no bounds check.
+type chunk struct {
+	providers [chunkSize]Provider
+	memo      [chunkSize]atomic.Pointer[any]
+}
+
+// Provider returns the provider with index i, 0 <= i < Len(); indexes
+// follow ascending ID.
+func (s *Snapshot) Provider(i int32) *Provider {
+	return &s.chunks[i>>chunkShift].providers[i&chunkMask]
+}
+
+// Len returns the number of providers.
+func (s *Snapshot) Len() int { return s.n }
 
 // tree returns the members of the tree rooted at r, ascending.
 func (s *Snapshot) tree(r int32) []int32 { return s.treeMem[s.treeOff[r]:s.treeOff[r+1]] }
@@ -81,14 +109,14 @@ func NewSnapshot(providers []ProviderData, nested bool) (*Snapshot, error) {
 	ps := slices.Clone(providers)
 	slices.SortFunc(ps, func(a, b ProviderData) int { return cmpInt64(a.ID, b.ID) })
 	s := &Snapshot{
-		Providers: make([]Provider, len(ps)),
-		Nested:    nested,
-		byUUID:    make(map[string]int32, len(ps)),
-		memo:      make([]atomic.Pointer[any], len(ps)),
-		classes:   map[string]int32{},
-		traits:    map[string]int32{},
-		aggs:      map[string]int32{},
+		n:       len(ps),
+		Nested:  nested,
+		byUUID:  make(map[string]int32, len(ps)),
+		classes: map[string]int32{},
+		traits:  map[string]int32{},
+		aggs:    map[string]int32{},
 	}
+	all := make([]Provider, len(ps)) // built here, then moved into the chunks
 	byID := make(map[int64]int32, len(ps))
 	for i, d := range ps {
 		if _, dup := byID[d.ID]; dup {
@@ -98,7 +126,7 @@ func NewSnapshot(providers []ProviderData, nested bool) (*Snapshot, error) {
 		s.byUUID[d.UUID] = int32(i)
 	}
 	for i, d := range ps {
-		p := &s.Providers[i]
+		p := &all[i]
 		p.ID, p.UUID, p.Parent = d.ID, d.UUID, -1
 		if d.ParentID != 0 {
 			pi, ok := byID[d.ParentID]
@@ -148,9 +176,9 @@ func NewSnapshot(providers []ProviderData, nested bool) (*Snapshot, error) {
 		}
 	}
 	s.treeOff = make([]int32, len(ps)+1)
-	for i := range s.Providers {
-		s.treeOff[s.Providers[i].Root+1]++
-		if s.Providers[i].Root == int32(i) {
+	for i := range all {
+		s.treeOff[all[i].Root+1]++
+		if all[i].Root == int32(i) {
 			s.roots = append(s.roots, int32(i))
 		}
 	}
@@ -159,15 +187,15 @@ func NewSnapshot(providers []ProviderData, nested bool) (*Snapshot, error) {
 	}
 	s.treeMem = make([]int32, len(ps))
 	fill := slices.Clone(s.treeOff[:len(ps)])
-	for i := range s.Providers {
-		r := s.Providers[i].Root
+	for i := range all {
+		r := all[i].Root
 		s.treeMem[fill[r]] = int32(i)
 		fill[r]++
 	}
 	s.anchors = make([][]int32, len(ps))
 	seen := make([]bool, len(ps))
-	for i := range s.Providers {
-		p := &s.Providers[i]
+	for i := range all {
+		p := &all[i]
 		if !p.Sharing {
 			continue
 		}
@@ -175,7 +203,7 @@ func NewSnapshot(providers []ProviderData, nested bool) (*Snapshot, error) {
 		var out []int32
 		for _, a := range p.aggs {
 			for _, q := range s.members[a] {
-				r := s.Providers[q].Root
+				r := all[q].Root
 				if !seen[r] {
 					seen[r] = true
 					out = append(out, r)
@@ -187,6 +215,11 @@ func NewSnapshot(providers []ProviderData, nested bool) (*Snapshot, error) {
 		}
 		slices.Sort(out)
 		s.anchors[i] = out
+	}
+	s.chunks = make([]*chunk, (len(all)+chunkSize-1)/chunkSize)
+	for c := range s.chunks {
+		s.chunks[c] = new(chunk)
+		copy(s.chunks[c].providers[:], all[c*chunkSize:])
 	}
 	return s, nil
 }
@@ -263,36 +296,33 @@ func (inv Inventory) SummaryCapacity() int64 {
 func (s *Snapshot) className(id int32) string { return s.classNames[id] }
 
 // Update returns a copy of s in which the providers of changed have their
-// inventories (and usage) replaced, sharing everything else with s. It
-// reports false, and returns nil, when a change is more than that: an
-// unknown provider or a different uuid, parent, root, trait set, aggregate
-// set or list of inventory classes (the caller then builds a new snapshot
-// with NewSnapshot). s itself is never modified, so readers of s need no
-// lock.
+// inventories (and usage) replaced, sharing everything else with s: only
+// the chunks that hold a changed provider are copied. It reports false,
+// and returns nil, when a change is more than that: an unknown provider or
+// a different uuid, parent, root, trait set, aggregate set or list of
+// inventory classes (the caller then builds a new snapshot with
+// NewSnapshot). s itself is never modified, so readers of s need no lock.
 func (s *Snapshot) Update(changed []ProviderData) (*Snapshot, bool) {
 	if len(changed) == 0 {
 		return s, true
 	}
-	providers := slices.Clone(s.Providers)
-	memo := make([]atomic.Pointer[any], len(s.memo))
-	for i := range memo {
-		memo[i].Store(s.memo[i].Load())
-	}
+	chunks := slices.Clone(s.chunks)
+	copied := map[int32]bool{}
 	for _, d := range changed {
-		i, ok := slices.BinarySearchFunc(providers, d.ID, func(p Provider, id int64) int { return cmpInt64(p.ID, id) })
+		i, ok := s.index(d.ID)
 		if !ok {
 			return nil, false
 		}
-		p := &providers[i]
+		p := s.Provider(i)
 		parent := int64(0)
 		if p.Parent >= 0 {
-			parent = s.Providers[p.Parent].ID
+			parent = s.Provider(p.Parent).ID
 		}
 		root := d.RootID
 		if root == 0 {
 			root = d.ID
 		}
-		if p.UUID != d.UUID || parent != d.ParentID || s.Providers[p.Root].ID != root ||
+		if p.UUID != d.UUID || parent != d.ParentID || s.Provider(p.Root).ID != root ||
 			!slices.Equal(p.Traits, sortedUnique(d.Traits)) || !slices.Equal(p.Aggregates, sortedUnique(d.Aggregates)) ||
 			len(p.Inventories) != len(d.Inventories) {
 			return nil, false
@@ -302,25 +332,51 @@ func (s *Snapshot) Update(changed []ProviderData) (*Snapshot, bool) {
 				return nil, false
 			}
 		}
-		p.Inventories = slices.Clone(d.Inventories)
-		memo[i].Store(nil)
+		c := i >> chunkShift
+		if !copied[c] {
+			copied[c] = true
+			old := s.chunks[c]
+			nc := &chunk{providers: old.providers}
+			for k := range nc.memo {
+				nc.memo[k].Store(old.memo[k].Load())
+			}
+			chunks[c] = nc
+		}
+		nc := chunks[c]
+		nc.providers[i&chunkMask].Inventories = slices.Clone(d.Inventories)
+		nc.memo[i&chunkMask].Store(nil)
 	}
 	out := *s
-	out.Providers, out.memo = providers, memo
+	out.chunks = chunks
 	return &out, true
 }
 
-// Memo returns build(&s.Providers[i]), computed at most once per provider
+// index returns the index of the provider with that internal id.
+func (s *Snapshot) index(id int64) (int32, bool) {
+	lo, hi := 0, s.n
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if s.Provider(int32(m)).ID < id {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return int32(lo), lo < s.n && s.Provider(int32(lo)).ID == id
+}
+
+// Memo returns build(s.Provider(i)), computed at most once per provider
 // and snapshot (callers racing on the first use may each compute it; one
 // result is kept). The response encoder keeps here the JSON of a provider
 // that is the same in every response of this snapshot. Every caller must
 // pass an equivalent build: the slot has one owner. A snapshot made by
 // Update keeps the values of the providers it did not change.
 func (s *Snapshot) Memo(i int32, build func(p *Provider) any) any {
-	if v := s.memo[i].Load(); v != nil {
+	slot := &s.chunks[i>>chunkShift].memo[i&chunkMask]
+	if v := slot.Load(); v != nil {
 		return *v
 	}
-	v := build(&s.Providers[i])
-	s.memo[i].Store(&v)
+	v := build(s.Provider(i))
+	slot.Store(&v)
 	return v
 }

@@ -37,13 +37,57 @@ func TestUpdateKeepsMemo(t *testing.T) {
 	if got := u.Memo(0, total); got != "4" || builds != 3 {
 		t.Errorf("unchanged provider: memo %v after %d builds, want 4 after 3", got, builds)
 	}
-	if got := s.Memo(1, total); got != "8" || s.Providers[1].Inventories[0].Total != 8 {
-		t.Errorf("original snapshot changed: memo %v, total %d", got, s.Providers[1].Inventories[0].Total)
+	if got := s.Memo(1, total); got != "8" || s.Provider(1).Inventories[0].Total != 8 {
+		t.Errorf("original snapshot changed: memo %v, total %d", got, s.Provider(1).Inventories[0].Total)
 	}
 
 	moved := data[1]
 	moved.Traits = []string{"CUSTOM_X"}
 	if _, ok := s.Update([]ProviderData{moved}); ok {
 		t.Error("Update accepted a trait change")
+	}
+}
+
+// TestUpdateCopiesOnlyChangedChunks: a refresh that changes one provider
+// copies the one chunk that holds it, whatever the number of providers;
+// the other chunks are the original's.
+func TestUpdateCopiesOnlyChangedChunks(t *testing.T) {
+	var data []ProviderData
+	for i := 1; i <= 3*chunkSize+5; i++ {
+		data = append(data, ProviderData{ID: int64(10 * i), UUID: fmt.Sprintf("u%d", i), RootID: int64(10 * i),
+			Inventories: []Inventory{iv("VCPU", 4)}})
+	}
+	s, err := NewSnapshot(data, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.chunks) != 4 || s.Len() != len(data) {
+		t.Fatalf("%d chunks, %d providers", len(s.chunks), s.Len())
+	}
+	changed := data[chunkSize+7] // in the second chunk
+	changed.Inventories = []Inventory{iv("VCPU", 9)}
+	u, ok := s.Update([]ProviderData{changed})
+	if !ok {
+		t.Fatal("Update refused an inventory change")
+	}
+	for c := range s.chunks {
+		if shared := u.chunks[c] == s.chunks[c]; shared != (c != 1) {
+			t.Errorf("chunk %d shared = %v", c, shared)
+		}
+	}
+	i, ok := u.index(changed.ID)
+	if !ok || i != chunkSize+7 || u.Provider(i).Inventories[0].Total != 9 || s.Provider(i).Inventories[0].Total != 4 {
+		t.Errorf("index %d %v; totals new %d, old %d", i, ok, u.Provider(i).Inventories[0].Total, s.Provider(i).Inventories[0].Total)
+	}
+	for k := range u.Len() {
+		if got, want := u.Provider(int32(k)).ID, data[k].ID; got != want {
+			t.Fatalf("provider %d has id %d, want %d", k, got, want)
+		}
+	}
+	if _, ok := u.index(15); ok {
+		t.Error("index found an id that is not there")
+	}
+	if _, ok := s.Update([]ProviderData{{ID: 15, UUID: "x", RootID: 15}}); ok {
+		t.Error("Update accepted an unknown provider")
 	}
 }

@@ -115,7 +115,7 @@ func generate(tb testing.TB, s *Snapshot, req *Request, opt Options) *Result {
 func (w *world) show(ar AllocationRequest, withMappings bool) string {
 	per := map[string][]string{}
 	for _, a := range ar.Allocations {
-		n := w.names[w.snap.Providers[a.Provider].UUID]
+		n := w.names[w.snap.Provider(a.Provider).UUID]
 		per[n] = append(per[n], fmt.Sprintf("%s:%d", a.Class, a.Amount))
 	}
 	var parts []string
@@ -130,7 +130,7 @@ func (w *world) show(ar AllocationRequest, withMappings bool) string {
 		for _, m := range ar.Mappings {
 			var ns []string
 			for _, p := range m.Providers {
-				ns = append(ns, w.names[w.snap.Providers[p].UUID])
+				ns = append(ns, w.names[w.snap.Provider(p).UUID])
 			}
 			sort.Strings(ns)
 			ms = append(ms, fmt.Sprintf("%s=%s", m.Suffix, strings.Join(ns, ",")))
@@ -153,7 +153,7 @@ func (w *world) shows(res *Result, withMappings bool) []string {
 func (w *world) summaryNames(res *Result) []string {
 	out := []string{}
 	for _, p := range res.Summaries {
-		out = append(out, w.names[w.snap.Providers[p].UUID])
+		out = append(out, w.names[w.snap.Provider(p).UUID])
 	}
 	sort.Strings(out)
 	return out

@@ -246,7 +246,7 @@ func writeRequestList(b *bufio.Writer, snap *engine.Snapshot, ar engine.Allocati
 		}
 		first = false
 		b.WriteString(`{"resource_provider": {"uuid": `)
-		writeString(b, snap.Providers[p].UUID)
+		writeString(b, snap.Provider(p).UUID)
 		b.WriteString(`}, "resources": `)
 		writeResources(b, allocs)
 		b.WriteByte('}')
@@ -277,10 +277,18 @@ func writeRequestDict(b *bufio.Writer, snap *engine.Snapshot, ar engine.Allocati
 			}
 			writeString(b, m.Suffix)
 			b.WriteString(": ")
+			if len(m.Providers) == 1 {
+				// A suffixed group: one provider, its uuid encoded once
+				// per snapshot.
+				b.WriteByte('[')
+				b.Write(encoded(snap, m.Providers[0]).uuid)
+				b.WriteByte(']')
+				continue
+			}
 			var buf [4]string
 			uuids := buf[:0]
 			for _, p := range m.Providers {
-				uuids = append(uuids, snap.Providers[p].UUID)
+				uuids = append(uuids, snap.Provider(p).UUID)
 			}
 			slices.Sort(uuids)
 			writeStrings(b, uuids)
@@ -299,7 +307,7 @@ func writeSummaries(b *bufio.Writer, snap *engine.Snapshot, req *engine.Request,
 			b.WriteString(", ")
 		}
 		if !v.AtLeast(1, 27) {
-			p := &snap.Providers[idx]
+			p := snap.Provider(idx)
 			writeString(b, p.UUID)
 			b.WriteString(": ")
 			writeSummary(b, p, requested, false, v.AtLeast(1, 17))
@@ -313,7 +321,7 @@ func writeSummaries(b *bufio.Writer, snap *engine.Snapshot, req *engine.Request,
 		b.WriteString(": ")
 		b.Write(e.summary)
 		if v.AtLeast(1, 29) {
-			p := &snap.Providers[idx]
+			p := snap.Provider(idx)
 			b.WriteString(`, "parent_provider_uuid": `)
 			if p.Parent >= 0 {
 				b.Write(encoded(snap, p.Parent).uuid)

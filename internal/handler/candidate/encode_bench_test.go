@@ -58,3 +58,74 @@ func BenchmarkFlat(b *testing.B) {
 		})
 	}
 }
+
+// wideSnapshot is the placement-bench wide scenario: roots roots, each with
+// children children holding total units of CUSTOM_GPU.
+func wideSnapshot(tb testing.TB, roots, children, total int) *engine.Snapshot {
+	var ps []engine.ProviderData
+	id := int64(0)
+	for range roots {
+		id++
+		root := id
+		ps = append(ps, engine.ProviderData{ID: root, UUID: fmt.Sprintf("%08x-0000-4000-8000-000000000000", root), RootID: root})
+		for range children {
+			id++
+			ps = append(ps, engine.ProviderData{ID: id, UUID: fmt.Sprintf("%08x-0000-4000-8000-000000000000", id),
+				ParentID: root, RootID: root, Inventories: []engine.Inventory{{Class: "CUSTOM_GPU",
+					Inventory: placement.Inventory{Total: total, MaxUnit: total, MinUnit: 1, StepSize: 1, AllocationRatio: 1}}}})
+		}
+	}
+	s, err := engine.NewSnapshot(ps, true)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+// BenchmarkWide measures generation plus encoding of the largest wide
+// shape: one root, 8 children with 6 units each, 6 groups (262,144
+// candidates).
+func BenchmarkWide(b *testing.B) {
+	snap := wideSnapshot(b, 1, 8, 6)
+	v := microversion.Version{Major: 1, Minor: 39}
+	req, err := engine.Parse("group_policy=none&resources1=CUSTOM_GPU:1&resources2=CUSTOM_GPU:1&resources3=CUSTOM_GPU:1"+
+		"&resources4=CUSTOM_GPU:1&resources5=CUSTOM_GPU:1&resources6=CUSTOM_GPU:1", v)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := engine.Generate(context.Background(), snap, req, engine.Options{MemoryLimit: 1 << 30})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(res.Requests) != 262144 {
+			b.Fatalf("%d candidates", len(res.Requests))
+		}
+		if err := Encode(io.Discard, snap, req, res, v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkWideEncode measures the encoding of the 262,144 candidates of
+// BenchmarkWide alone.
+func BenchmarkWideEncode(b *testing.B) {
+	snap := wideSnapshot(b, 1, 8, 6)
+	v := microversion.Version{Major: 1, Minor: 39}
+	req, err := engine.Parse("group_policy=none&resources1=CUSTOM_GPU:1&resources2=CUSTOM_GPU:1&resources3=CUSTOM_GPU:1"+
+		"&resources4=CUSTOM_GPU:1&resources5=CUSTOM_GPU:1&resources6=CUSTOM_GPU:1", v)
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, err := engine.Generate(context.Background(), snap, req, engine.Options{MemoryLimit: 1 << 30})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := Encode(io.Discard, snap, req, res, v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

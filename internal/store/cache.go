@@ -1,0 +1,197 @@
+package store
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/openstack-placement-go/placement/internal/engine"
+)
+
+// The in-process candidate cache: one published, immutable view, checked
+// against the change log (changes.go) on every request and refreshed from
+// it; the tree bookkeeping of a refresh is in trees.go, the SQL that loads
+// trees in treeload.go.
+
+// cacheView is one published, immutable state of the cache.
+type cacheView struct {
+	snap    *engine.Snapshot
+	pgSnap  string    // pg_current_snapshot() of the refresh, as text
+	txStart time.Time // now() of the refresh transaction (before its snapshot)
+	began   time.Time // local clock before the refresh began
+}
+
+// candidateCache is the in-process cache of candidate snapshot data; see
+// the comment at the top of changes.go.
+type candidateCache struct {
+	cur     atomic.Pointer[cacheView] // the published view; nil before the first load
+	horizon time.Duration
+
+	// refreshing holds a token while a refresh runs: it serialises
+	// refreshes and guards trees and rootOf. A channel rather than a
+	// mutex, so that a request whose client left or whose deadline passed
+	// stops waiting for another request's refresh.
+	refreshing chan struct{}
+	trees      map[int32][]engine.ProviderData // root id -> the tree, ascending id
+	rootOf     map[int32]int32                 // provider id -> root id
+
+	// lost counts the times the capture was found missing; a refresh
+	// that began before the latest publishes nothing.
+	lost atomic.Int64
+	// broken is whether the capture was last seen missing (for logging
+	// each change of state once).
+	broken atomic.Bool
+}
+
+func newCandidateCache() *candidateCache {
+	return &candidateCache{horizon: changeHorizon, refreshing: make(chan struct{}, 1)}
+}
+
+// snapshot returns a candidate snapshot that reflects every transaction
+// committed before the call, and the names among classes and traits that
+// exist; errNoCapture when the change capture is not in place.
+func (c *candidateCache) snapshot(ctx context.Context, s *Store, classes, traits []string) (*engine.Snapshot, []string, []string, error) {
+	start := time.Now()
+	cur := c.cur.Load()
+	var foundClasses, foundTraits []string
+	if cur != nil {
+		var clock time.Time
+		var captured int
+		var changed bool
+		scan := []any{&clock, &captured, &changed, &foundClasses, &foundTraits}
+		var err error
+		if xmax, xip := splitSnapshot(cur.pgSnap); len(xip) == 0 {
+			err = s.db.QueryRow(ctx, checkSQL, xmax, classes, traits).Scan(scan...)
+		} else {
+			err = s.db.QueryRow(ctx, checkInProgressSQL, xmax, classes, traits, xip).Scan(scan...)
+		}
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if !c.captureOK(s, captured) {
+			return nil, nil, nil, errNoCapture
+		}
+		if !changed && clock.Sub(cur.txStart) < c.horizon {
+			return cur.snap, foundClasses, foundTraits, nil
+		}
+	} else {
+		err := s.db.QueryRow(ctx, `SELECT ARRAY(SELECT name FROM resource_classes WHERE name = ANY($1)),
+			ARRAY(SELECT name FROM traits WHERE name = ANY($2))`, classes, traits).Scan(&foundClasses, &foundTraits)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	view, err := c.refreshed(ctx, s, start)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return view.snap, foundClasses, foundTraits, nil
+}
+
+// captureOK reports whether captured is the full set of capture triggers.
+// When it is not, it drops the cache; either way it logs a change of
+// state once.
+func (c *candidateCache) captureOK(s *Store, captured int) bool {
+	if captured == captureTriggers {
+		if c.broken.CompareAndSwap(true, false) {
+			s.logger().Warn("candidate cache: change capture is back; the cache reloads from the database")
+		}
+		return true
+	}
+	c.lost.Add(1)
+	c.cur.Store(nil)
+	if c.broken.CompareAndSwap(false, true) {
+		s.logger().Error("candidate cache: change capture triggers are missing or disabled; allocation candidates are loaded from the database on every request until `placement-manage db sync` restores them",
+			"enabled", captured, "expected", captureTriggers)
+	}
+	return false
+}
+
+// refreshed returns a view whose snapshot was taken after start, waiting
+// for a concurrent refresh or running one.
+func (c *candidateCache) refreshed(ctx context.Context, s *Store, start time.Time) (*cacheView, error) {
+	select {
+	case c.refreshing <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-c.refreshing }()
+	// Another request may have refreshed since this one started: its view
+	// then reflects everything committed before this request.
+	if cur := c.cur.Load(); cur != nil && cur.began.After(start) {
+		return cur, nil
+	}
+	view, err := c.refresh(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return view, nil
+}
+
+// refresh brings the cache to a new snapshot and returns it; the caller
+// holds the refreshing token.
+// It takes two round trips: BEGIN with the change query, then the loads
+// with COMMIT. (On an error the connection is left inside the
+// transaction, and the pool closes rather than reuses it.)
+func (c *candidateCache) refresh(ctx context.Context, s *Store) (*cacheView, error) {
+	began := time.Now()
+	lost := c.lost.Load()
+	cur := c.cur.Load()
+	conn, err := s.db.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Release()
+	var prev *string
+	if cur != nil {
+		prev = &cur.pgSnap
+	}
+	var (
+		pgSnap         string
+		txStart, clock time.Time
+		captured       int
+		invalidateAll  bool
+		changed        []int32
+		b              pgx.Batch
+	)
+	b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
+	// A custom plan: with the snapshot's xmax known the planner uses the
+	// txid index.
+	b.Queue(`SET LOCAL plan_cache_mode = force_custom_plan`)
+	b.Queue(refreshSQL, prev).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&pgSnap, &txStart, &clock, &captured, &invalidateAll, &changed)
+	})
+	if err := conn.SendBatch(ctx, &b).Close(); err != nil {
+		return nil, err
+	}
+	if !c.captureOK(s, captured) {
+		_, _ = conn.Exec(ctx, "ROLLBACK")
+		return nil, errNoCapture
+	}
+	full := cur == nil || invalidateAll || clock.Sub(cur.txStart) >= c.horizon ||
+		len(changed) > max(1000, len(c.rootOf)/4)
+	var snap *engine.Snapshot
+	switch {
+	case full:
+		snap, err = c.loadAll(ctx, conn, "COMMIT")
+	case len(changed) > 0:
+		snap, err = c.loadChanged(ctx, conn, cur.snap, changed, "COMMIT")
+	default:
+		snap = cur.snap
+		_, err = conn.Exec(ctx, "COMMIT")
+	}
+	if err != nil {
+		return nil, err
+	}
+	view := &cacheView{snap: snap, pgSnap: pgSnap, txStart: txStart, began: began}
+	// A request that found the capture missing while this refresh ran
+	// dropped the cache; publishing would bring back a view that changes
+	// made meanwhile may have missed. (The answer itself is still sound:
+	// its snapshot saw the capture in place.)
+	if c.lost.Load() == lost {
+		c.cur.Store(view)
+	}
+	return view, nil
+}

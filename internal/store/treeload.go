@@ -1,0 +1,194 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/openstack-placement-go/placement/internal/engine"
+)
+
+// treeSelection names the trees to load: the trees rooted at roots and the
+// trees of providers.
+type treeSelection struct {
+	roots, providers []int32
+}
+
+// The snapshot loads: everything (a whole-table pass), or the trees of a
+// selection ($1 roots, $2 providers; the roots CTE prefixes each query).
+const (
+	selectedRootsCTE = `
+WITH sel AS (
+	SELECT unnest($1::int4[]) AS id
+	UNION
+	SELECT COALESCE(root_provider_id, id) FROM resource_providers WHERE id = ANY($2::int4[])
+), provs AS (
+	SELECT rp.id FROM sel JOIN resource_providers rp ON rp.root_provider_id = sel.id
+	UNION
+	SELECT rp.id FROM sel JOIN resource_providers rp ON rp.id = sel.id WHERE rp.root_provider_id IS NULL
+)`
+	loadProvidersAllSQL = `
+SELECT rp.id, rp.uuid, COALESCE(rp.parent_provider_id, 0), COALESCE(rp.root_provider_id, rp.id)
+FROM resource_providers rp`
+	loadProvidersSelSQL = selectedRootsCTE + `
+SELECT rp.id, rp.uuid, COALESCE(rp.parent_provider_id, 0), COALESCE(rp.root_provider_id, rp.id)
+FROM provs JOIN resource_providers rp ON rp.id = provs.id`
+	loadInventoriesAllSQL = `
+SELECT i.resource_provider_id, rc.name, i.total, i.reserved, i.min_unit, i.max_unit, i.step_size,
+	i.allocation_ratio, COALESCE(u.used, 0)
+FROM inventories i
+JOIN resource_classes rc ON rc.id = i.resource_class_id
+LEFT JOIN (SELECT resource_provider_id, resource_class_id, SUM(used) AS used
+           FROM allocations GROUP BY resource_provider_id, resource_class_id) u
+  ON u.resource_provider_id = i.resource_provider_id AND u.resource_class_id = i.resource_class_id`
+	loadInventoriesSelSQL = selectedRootsCTE + `
+SELECT i.resource_provider_id, rc.name, i.total, i.reserved, i.min_unit, i.max_unit, i.step_size,
+	i.allocation_ratio,
+	COALESCE((SELECT SUM(a.used) FROM allocations a
+	          WHERE a.resource_provider_id = i.resource_provider_id
+	            AND a.resource_class_id = i.resource_class_id), 0)
+FROM provs
+JOIN inventories i ON i.resource_provider_id = provs.id
+JOIN resource_classes rc ON rc.id = i.resource_class_id`
+	loadTraitsAllSQL = `
+SELECT rpt.resource_provider_id, t.name
+FROM resource_provider_traits rpt JOIN traits t ON t.id = rpt.trait_id`
+	loadTraitsSelSQL = selectedRootsCTE + `
+SELECT rpt.resource_provider_id, t.name
+FROM provs
+JOIN resource_provider_traits rpt ON rpt.resource_provider_id = provs.id
+JOIN traits t ON t.id = rpt.trait_id`
+	loadAggregatesAllSQL = `
+SELECT rpa.resource_provider_id, pa.uuid
+FROM resource_provider_aggregates rpa JOIN placement_aggregates pa ON pa.id = rpa.aggregate_id
+WHERE pa.uuid IS NOT NULL`
+	loadAggregatesSelSQL = selectedRootsCTE + `
+SELECT rpa.resource_provider_id, pa.uuid
+FROM provs
+JOIN resource_provider_aggregates rpa ON rpa.resource_provider_id = provs.id
+JOIN placement_aggregates pa ON pa.id = rpa.aggregate_id
+WHERE pa.uuid IS NOT NULL`
+)
+
+// batcher sends batches: a pgx.Tx or a pooled connection.
+type batcher interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// loadProviderData reads the providers of sel (nil: all) with their
+// inventories (sorted by class), usage, traits and aggregates, in one
+// round trip, followed by the statements then (e.g. COMMIT) in that same
+// round trip; the result is sorted by id.
+func loadProviderData(ctx context.Context, tx batcher, sel *treeSelection, then ...string) ([]engine.ProviderData, error) {
+	b := &pgx.Batch{}
+	if sel == nil {
+		b.Queue(loadProvidersAllSQL)
+		b.Queue(loadInventoriesAllSQL)
+		b.Queue(loadTraitsAllSQL)
+		b.Queue(loadAggregatesAllSQL)
+	} else {
+		// Custom plans (the default for the first executions, and often
+		// after) would plan these four queries on every refresh, which
+		// costs more than running them; generic plans are made once per
+		// connection.
+		b.Queue(`SET LOCAL plan_cache_mode = force_generic_plan`)
+		for _, q := range []string{loadProvidersSelSQL, loadInventoriesSelSQL, loadTraitsSelSQL, loadAggregatesSelSQL} {
+			b.Queue(q, sel.roots, sel.providers)
+		}
+	}
+	for _, stmt := range then {
+		b.Queue(stmt)
+	}
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	if sel != nil {
+		if _, err := br.Exec(); err != nil {
+			return nil, err
+		}
+	}
+
+	var data []engine.ProviderData
+	rows, err := br.Query()
+	if err != nil {
+		return nil, err
+	}
+	var id, parent, root int32
+	var uuid string
+	if _, err := pgx.ForEachRow(rows, []any{&id, &uuid, &parent, &root}, func() error {
+		data = append(data, engine.ProviderData{ID: int64(id), UUID: uuid, ParentID: int64(parent), RootID: int64(root)})
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(data, func(a, b engine.ProviderData) int { return int(a.ID - b.ID) })
+	at := func(id int32) *engine.ProviderData {
+		i, ok := slices.BinarySearchFunc(data, int64(id), func(d engine.ProviderData, id int64) int { return int(d.ID - id) })
+		if !ok {
+			return nil
+		}
+		return &data[i]
+	}
+
+	rows, err = br.Query()
+	if err != nil {
+		return nil, err
+	}
+	var inv engine.Inventory
+	var used int64
+	if _, err := pgx.ForEachRow(rows, []any{&id, &inv.Class, &inv.Total, &inv.Reserved, &inv.MinUnit, &inv.MaxUnit,
+		&inv.StepSize, &inv.AllocationRatio, &used}, func() error {
+		if d := at(id); d != nil {
+			inv.Used = used
+			d.Inventories = append(d.Inventories, inv)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+
+	var name string
+	rows, err = br.Query()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := pgx.ForEachRow(rows, []any{&id, &name}, func() error {
+		if d := at(id); d != nil {
+			d.Traits = append(d.Traits, name)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+
+	rows, err = br.Query()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := pgx.ForEachRow(rows, []any{&id, &name}, func() error {
+		if d := at(id); d != nil {
+			d.Aggregates = append(d.Aggregates, name)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	for _, stmt := range then {
+		if _, err := br.Exec(); err != nil {
+			return nil, fmt.Errorf("%s: %w", stmt, err)
+		}
+	}
+	for i := range data {
+		slices.SortFunc(data[i].Inventories, func(a, b engine.Inventory) int {
+			switch {
+			case a.Class < b.Class:
+				return -1
+			case a.Class > b.Class:
+				return 1
+			}
+			return 0
+		})
+	}
+	return data, br.Close()
+}

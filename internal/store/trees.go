@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"slices"
+
+	"github.com/openstack-placement-go/placement/internal/engine"
+)
+
+// The cache's provider trees: every tree by root, and which root each
+// provider is in, kept in step with the published snapshot by a refresh.
+
+// loadAll reads every provider tree (then: statements for the same round
+// trip, see loadProviderData).
+func (c *candidateCache) loadAll(ctx context.Context, q batcher, then ...string) (*engine.Snapshot, error) {
+	data, err := loadProviderData(ctx, q, nil, then...)
+	if err != nil {
+		return nil, err
+	}
+	c.trees = map[int32][]engine.ProviderData{}
+	c.rootOf = make(map[int32]int32, len(data))
+	for _, d := range data {
+		root := int32(d.RootID)
+		c.trees[root] = append(c.trees[root], d)
+		c.rootOf[int32(d.ID)] = root
+	}
+	return c.build()
+}
+
+// build indexes the whole cache into a new snapshot.
+func (c *candidateCache) build() (*engine.Snapshot, error) {
+	all := make([]engine.ProviderData, 0, len(c.rootOf))
+	nested := false
+	for _, tree := range c.trees {
+		all = append(all, tree...)
+		nested = nested || len(tree) > 1
+	}
+	return engine.NewSnapshot(all, nested)
+}
+
+// loadChanged reloads the trees of the changed providers, old and new
+// (then: statements for the same round trip, see loadProviderData).
+func (c *candidateCache) loadChanged(ctx context.Context, q batcher, old *engine.Snapshot, changed []int32, then ...string) (*engine.Snapshot, error) {
+	var oldRoots []int32
+	for _, id := range changed {
+		if r, ok := c.rootOf[id]; ok {
+			oldRoots = append(oldRoots, r)
+		}
+	}
+	data, err := loadProviderData(ctx, q, &treeSelection{roots: oldRoots, providers: changed}, then...)
+	if err != nil {
+		return nil, err
+	}
+	newTrees := map[int32][]engine.ProviderData{}
+	for _, d := range data {
+		root := int32(d.RootID)
+		newTrees[root] = append(newTrees[root], d)
+	}
+	affected := map[int32]bool{}
+	for _, r := range oldRoots {
+		affected[r] = true
+	}
+	for r := range newTrees {
+		affected[r] = true
+	}
+	// The index structure survives when every affected tree keeps its
+	// members; then only inventories and usage may differ.
+	sameShape := true
+	for r := range affected {
+		if !sameMembers(c.trees[r], newTrees[r]) {
+			sameShape = false
+		}
+	}
+	for r := range affected {
+		for _, d := range c.trees[r] {
+			delete(c.rootOf, int32(d.ID))
+		}
+		delete(c.trees, r)
+	}
+	for r, tree := range newTrees {
+		c.trees[r] = tree
+		for _, d := range tree {
+			c.rootOf[int32(d.ID)] = r
+		}
+	}
+	if sameShape {
+		if snap, ok := old.Update(data); ok {
+			return snap, nil
+		}
+	}
+	return c.build()
+}
+
+func sameMembers(a, b []engine.ProviderData) bool {
+	return slices.EqualFunc(a, b, func(x, y engine.ProviderData) bool { return x.ID == y.ID })
+}
