@@ -30,8 +30,8 @@ import (
 func Explain(ctx context.Context, s *Snapshot, req *Request, opt Options, explain int32) (*Explanation, error) {
 	x := &explainer{s: s, req: req, opt: opt, ctx: ctx, provider: explain, root: -1}
 	if explain >= 0 {
-		x.root = s.Providers[explain].Root
-		x.verdict = &Verdict{Provider: s.Providers[explain].UUID, Root: s.Providers[x.root].UUID}
+		x.root = s.Provider(explain).Root
+		x.verdict = &Verdict{Provider: s.Provider(explain).UUID, Root: s.Provider(x.root).UUID}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -181,7 +181,7 @@ func (x *explainer) group(i int) (GroupFunnel, []int32, error) {
 	}
 	for _, p := range s.sharing {
 		for _, a := range s.anchors[p] {
-			if a != s.Providers[p].Root {
+			if a != s.Provider(p).Root {
 				base = append(base, pair{a, p})
 			}
 		}
@@ -211,7 +211,7 @@ func (x *explainer) group(i int) (GroupFunnel, []int32, error) {
 				continue
 			}
 			touched[k] = true
-			slots[k] = slices.DeleteFunc(slices.Clone(slots[k]), func(q pair) bool { return !flt.ok(&s.Providers[q.prov], q.anchor) })
+			slots[k] = slices.DeleteFunc(slices.Clone(slots[k]), func(q pair) bool { return !flt.ok(s.Provider(q.prov), q.anchor) })
 		}
 		st, roots := x.count(flt.name, slots, touched)
 		f.Steps = append(f.Steps, st)
@@ -228,7 +228,7 @@ func (x *explainer) group(i int) (GroupFunnel, []int32, error) {
 		name := "required traits on any provider of the group"
 		st := Step{Name: name, Providers: len(provs), Roots: len(roots), roots: roots}
 		for _, p := range provs {
-			if s.Providers[p].Sharing {
+			if s.Provider(p).Sharing {
 				st.Sharing++
 			}
 		}
@@ -274,7 +274,7 @@ func (x *explainer) count(name string, slots []slot, touched []bool) (Step, []in
 			}
 			seen[q.prov] = true
 			st.Providers++
-			if x.s.Providers[q.prov].Sharing {
+			if x.s.Provider(q.prov).Sharing {
 				st.Sharing++
 			}
 		}
@@ -300,7 +300,7 @@ func (x *explainer) checkGroupStep(suffix string, flt gfilter, before, after []s
 		var failed []*Provider
 		for _, q := range before[k] {
 			if q.anchor == x.root {
-				failed = append(failed, &x.s.Providers[q.prov])
+				failed = append(failed, x.s.Provider(q.prov))
 			}
 		}
 		x.fail(suffix, flt.name, x.reasons(failed, flt.reason))
@@ -318,11 +318,11 @@ func hasAnchor(sl slot, a int32) bool {
 // alone by its reason, several providers each with its uuid, the
 // explained one first, at most three.
 func (x *explainer) reasons(failed []*Provider, reason func(p *Provider) string) string {
-	if len(failed) == 1 && failed[0] == &x.s.Providers[x.provider] {
+	if len(failed) == 1 && failed[0] == x.s.Provider(x.provider) {
 		return reason(failed[0])
 	}
 	slices.SortStableFunc(failed, func(a, b *Provider) int {
-		ax, bx := a == &x.s.Providers[x.provider], b == &x.s.Providers[x.provider]
+		ax, bx := a == x.s.Provider(x.provider), b == x.s.Provider(x.provider)
 		switch {
 		case ax && !bx:
 			return -1
@@ -434,7 +434,7 @@ func (x *explainer) traitFilters(grp *Group, rg *rgroup) []gfilter {
 		}
 		out = append(out, gfilter{name: strings.Join(names, " and "), k: -1,
 			ok: func(p *Provider, a int32) bool {
-				return traitsOK(p.aggs, rg.memberOf) || p.Root == a && traitsOK(s.Providers[a].aggs, rg.memberOf)
+				return traitsOK(p.aggs, rg.memberOf) || p.Root == a && traitsOK(s.Provider(a).aggs, rg.memberOf)
 			},
 			reason: func(p *Provider) string {
 				var missing []string
@@ -455,7 +455,7 @@ func (x *explainer) traitFilters(grp *Group, rg *rgroup) []gfilter {
 				}
 				in := hasAny(p.aggs, []int32{id})
 				if !suffixed {
-					in = in || hasAny(s.Providers[a].aggs, []int32{id})
+					in = in || hasAny(s.Provider(a).aggs, []int32{id})
 				}
 				return !in
 			},
@@ -535,7 +535,7 @@ func (x *explainer) resolveGroup(grp *Group) *rgroup {
 	if grp.InTree != "" {
 		rg.inTree = -2
 		if p, ok := s.byUUID[grp.InTree]; ok {
-			rg.inTree = s.Providers[p].Root
+			rg.inTree = s.Provider(p).Root
 		}
 	}
 	return rg
@@ -609,7 +609,7 @@ func (x *explainer) combine(every []int32) ([]Step, error) {
 		}
 		st.Providers = len(seen)
 		for p := range seen {
-			if s.Providers[p].Sharing {
+			if s.Provider(p).Sharing {
 				st.Sharing++
 			}
 		}
@@ -625,14 +625,14 @@ func (x *explainer) combine(every []int32) ([]Step, error) {
 	for _, t := range req.RootRequired {
 		id, known := s.traits[t]
 		roots = slices.DeleteFunc(slices.Clone(roots), func(r int32) bool {
-			return !known || !hasAny(s.Providers[r].traits, []int32{id})
+			return !known || !hasAny(s.Provider(r).traits, []int32{id})
 		})
 		step("root_required "+t, "root lacks required trait "+t, roots)
 	}
 	for _, t := range req.RootForbidden {
 		id, known := s.traits[t]
 		roots = slices.DeleteFunc(slices.Clone(roots), func(r int32) bool {
-			return known && hasAny(s.Providers[r].traits, []int32{id})
+			return known && hasAny(s.Provider(r).traits, []int32{id})
 		})
 		step("root_required !"+t, "root has forbidden trait "+t, roots)
 	}
@@ -742,7 +742,7 @@ func (x *explainer) returned(res *Result) (Step, []int32) {
 	for _, ar := range res.Requests {
 		for _, a := range ar.Allocations {
 			provs = append(provs, a.Provider)
-			roots = append(roots, x.s.Providers[a.Provider].Root)
+			roots = append(roots, x.s.Provider(a.Provider).Root)
 		}
 	}
 	slices.Sort(provs)
@@ -752,7 +752,7 @@ func (x *explainer) returned(res *Result) (Step, []int32) {
 	n := len(res.Requests)
 	st := Step{Name: name, Providers: len(provs), Roots: len(roots), Candidates: &n, roots: roots}
 	for _, p := range provs {
-		if x.s.Providers[p].Sharing {
+		if x.s.Provider(p).Sharing {
 			st.Sharing++
 		}
 	}

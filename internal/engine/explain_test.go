@@ -106,7 +106,7 @@ func TestExplain_Reasons(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := tc.want
-			want.Provider, want.Root = w.uuids[tc.provider], w.snap.Providers[w.snap.Providers[p].Root].UUID
+			want.Provider, want.Root = w.uuids[tc.provider], w.snap.Provider(w.snap.Provider(p).Root).UUID
 			want.Step, want.Reason = w.subst(want.Step), w.subst(want.Reason)
 			switch {
 			case tc.group == "" && !want.Passed:
@@ -192,7 +192,7 @@ func TestExplain_MatchesGenerateAndBruteForce(t *testing.T) {
 		if r.IntN(3) == 0 {
 			opt.Strategy = BreadthFirst
 		}
-		explained := int32(r.IntN(len(w.snap.Providers)))
+		explained := int32(r.IntN(w.snap.Len()))
 		ex, err := Explain(context.Background(), w.snap, req, opt, explained)
 		if err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
@@ -205,7 +205,7 @@ func TestExplain_MatchesGenerateAndBruteForce(t *testing.T) {
 		res := generate(t, w.snap, req, opt)
 		var want []int32
 		for _, p := range res.Summaries {
-			want = append(want, w.snap.Providers[p].Root)
+			want = append(want, w.snap.Provider(p).Root)
 		}
 		slices.Sort(want)
 		want = slices.Compact(want)
@@ -220,7 +220,7 @@ func TestExplain_MatchesGenerateAndBruteForce(t *testing.T) {
 		for gi := range req.Groups {
 			var want []int32
 			for _, a := range SnapshotRoots(w.snap) {
-				if len(b.options(&req.Groups[gi], w.snap.Providers[a].ID)) > 0 {
+				if len(b.options(&req.Groups[gi], w.snap.Provider(a).ID)) > 0 {
 					want = append(want, a)
 				}
 			}
@@ -231,7 +231,7 @@ func TestExplain_MatchesGenerateAndBruteForce(t *testing.T) {
 		}
 		want = nil
 		for _, a := range SnapshotRoots(w.snap) {
-			b.only = w.snap.Providers[a].ID
+			b.only = w.snap.Provider(a).ID
 			if len(b.enumerate(bfRender(w))) > 0 {
 				want = append(want, a)
 			}
@@ -241,7 +241,7 @@ func TestExplain_MatchesGenerateAndBruteForce(t *testing.T) {
 		}
 		// Roots only drop out, and the explained provider's root fails
 		// at the first step that lacks it.
-		root := w.snap.Providers[explained].Root
+		root := w.snap.Provider(explained).Root
 		var firstGroup *string
 		var firstStep string
 		check := func(group *string, steps []Step) {
@@ -305,7 +305,7 @@ func FuzzExplain(f *testing.F) {
 		if err != nil {
 			return
 		}
-		p := int32(((provider%(len(w.snap.Providers)+1))+len(w.snap.Providers)+1)%(len(w.snap.Providers)+1)) - 1
+		p := int32(((provider%(w.snap.Len()+1))+w.snap.Len()+1)%(w.snap.Len()+1)) - 1
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		opt := Options{MemoryLimit: 8 << 20}

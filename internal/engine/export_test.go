@@ -12,3 +12,15 @@ func ClearStepRoots(s *Step) { s.roots = nil }
 
 // SnapshotRoots is the snapshot's root providers.
 func SnapshotRoots(s *Snapshot) []int32 { return s.roots }
+
+// ChunkSize is the number of providers a snapshot chunk holds.
+const ChunkSize = chunkSize
+
+// Chunks is the number of chunks of s.
+func Chunks(s *Snapshot) int { return len(s.chunks) }
+
+// SharesChunk reports whether a and b hold chunk c in common.
+func SharesChunk(a, b *Snapshot, c int) bool { return a.chunks[c] == b.chunks[c] }
+
+// Index is the position of the provider with id in s.
+func Index(s *Snapshot, id int64) (int32, bool) { return s.index(id) }

@@ -53,7 +53,7 @@ func TestUpdateKeepsMemo(t *testing.T) {
 // the other chunks are the original's.
 func TestUpdateCopiesOnlyChangedChunks(t *testing.T) {
 	var data []ProviderData
-	for i := 1; i <= 3*chunkSize+5; i++ {
+	for i := 1; i <= 3*ChunkSize+5; i++ {
 		data = append(data, ProviderData{ID: int64(10 * i), UUID: fmt.Sprintf("u%d", i), RootID: int64(10 * i),
 			Inventories: []Inventory{iv("VCPU", 4)}})
 	}
@@ -61,22 +61,22 @@ func TestUpdateCopiesOnlyChangedChunks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.chunks) != 4 || s.Len() != len(data) {
-		t.Fatalf("%d chunks, %d providers", len(s.chunks), s.Len())
+	if Chunks(s) != 4 || s.Len() != len(data) {
+		t.Fatalf("%d chunks, %d providers", Chunks(s), s.Len())
 	}
-	changed := data[chunkSize+7] // in the second chunk
+	changed := data[ChunkSize+7] // in the second chunk
 	changed.Inventories = []Inventory{iv("VCPU", 9)}
 	u, ok := s.Update([]ProviderData{changed})
 	if !ok {
 		t.Fatal("Update refused an inventory change")
 	}
-	for c := range s.chunks {
-		if shared := u.chunks[c] == s.chunks[c]; shared != (c != 1) {
+	for c := range Chunks(s) {
+		if shared := SharesChunk(u, s, c); shared != (c != 1) {
 			t.Errorf("chunk %d shared = %v", c, shared)
 		}
 	}
-	i, ok := u.index(changed.ID)
-	if !ok || i != chunkSize+7 || u.Provider(i).Inventories[0].Total != 9 || s.Provider(i).Inventories[0].Total != 4 {
+	i, ok := Index(u, changed.ID)
+	if !ok || i != ChunkSize+7 || u.Provider(i).Inventories[0].Total != 9 || s.Provider(i).Inventories[0].Total != 4 {
 		t.Errorf("index %d %v; totals new %d, old %d", i, ok, u.Provider(i).Inventories[0].Total, s.Provider(i).Inventories[0].Total)
 	}
 	for k := range u.Len() {
@@ -84,7 +84,7 @@ func TestUpdateCopiesOnlyChangedChunks(t *testing.T) {
 			t.Fatalf("provider %d has id %d, want %d", k, got, want)
 		}
 	}
-	if _, ok := u.index(15); ok {
+	if _, ok := Index(u, 15); ok {
 		t.Error("index found an id that is not there")
 	}
 	if _, ok := s.Update([]ProviderData{{ID: 15, UUID: "x", RootID: 15}}); ok {

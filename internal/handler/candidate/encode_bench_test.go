@@ -88,7 +88,7 @@ func wideSnapshot(tb testing.TB, roots, children, total int) *engine.Snapshot {
 func BenchmarkWide(b *testing.B) {
 	snap := wideSnapshot(b, 1, 8, 6)
 	v := microversion.Version{Major: 1, Minor: 39}
-	req, err := engine.Parse("group_policy=none&resources1=CUSTOM_GPU:1&resources2=CUSTOM_GPU:1&resources3=CUSTOM_GPU:1"+
+	req, err := ParseQuery("group_policy=none&resources1=CUSTOM_GPU:1&resources2=CUSTOM_GPU:1&resources3=CUSTOM_GPU:1"+
 		"&resources4=CUSTOM_GPU:1&resources5=CUSTOM_GPU:1&resources6=CUSTOM_GPU:1", v)
 	if err != nil {
 		b.Fatal(err)
@@ -113,7 +113,7 @@ func BenchmarkWide(b *testing.B) {
 func BenchmarkWideEncode(b *testing.B) {
 	snap := wideSnapshot(b, 1, 8, 6)
 	v := microversion.Version{Major: 1, Minor: 39}
-	req, err := engine.Parse("group_policy=none&resources1=CUSTOM_GPU:1&resources2=CUSTOM_GPU:1&resources3=CUSTOM_GPU:1"+
+	req, err := ParseQuery("group_policy=none&resources1=CUSTOM_GPU:1&resources2=CUSTOM_GPU:1&resources3=CUSTOM_GPU:1"+
 		"&resources4=CUSTOM_GPU:1&resources5=CUSTOM_GPU:1&resources6=CUSTOM_GPU:1", v)
 	if err != nil {
 		b.Fatal(err)
