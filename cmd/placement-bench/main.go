@@ -90,6 +90,34 @@ func splitList(s string) []string {
 // Run parses args, runs the benchmark and prints the table; it returns the
 // exit code (1 if any measurement failed or a provider is over capacity).
 func (b Bench) Run(ctx context.Context, args []string) int {
+	o, code := b.parseOptions(args)
+	if code != 0 {
+		return code
+	}
+	work, err := os.MkdirTemp("", "placement-bench-")
+	if err != nil {
+		fmt.Fprintln(b.Stderr, "placement-bench:", err)
+		return 1
+	}
+	defer os.RemoveAll(work)
+	o.WorkDir = work
+	sides, err := b.sides(ctx, &o)
+	if err != nil {
+		fmt.Fprintln(b.Stderr, "placement-bench:", err)
+		return 1
+	}
+	r := &runner{o: o, log: b.Stderr, res: &Results{}}
+	r.runAll(ctx, sides)
+	b.report(o, r, len(sides) > 1)
+	if len(r.failures) > 0 {
+		return 1
+	}
+	return 0
+}
+
+// parseOptions reads the command line; a non-zero code is the exit code
+// of a bad one (the message is written already).
+func (b Bench) parseOptions(args []string) (Options, int) {
 	var o Options
 	fs := flag.NewFlagSet("placement-bench", flag.ContinueOnError)
 	fs.SetOutput(b.Stderr)
@@ -130,13 +158,13 @@ func (b Bench) Run(ctx context.Context, args []string) int {
 	scaleProviders := fs.String("scale-providers", "10000,100000", "provider counts of the scale scenario")
 	fs.IntVar(&o.ScaleAllocs, "scale-allocations", 10, "allocation rows per provider in the scale scenario")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return o, 2
 	}
 	o.Scenarios = splitList(*scenarios)
 	for _, s := range o.Scenarios {
 		if !contains([]string{"flat", "nested", "wide", "mixed", "scale"}, s) {
 			fmt.Fprintf(b.Stderr, "placement-bench: unknown scenario %q (flat, nested, wide, mixed, scale)\n", s)
-			return 2
+			return o, 2
 		}
 	}
 	for _, l := range []struct {
@@ -148,7 +176,7 @@ func (b Bench) Run(ctx context.Context, args []string) int {
 			n, err := strconv.Atoi(s)
 			if err != nil || n <= 0 {
 				fmt.Fprintf(b.Stderr, "placement-bench: bad %s entry %q\n", l.flag, s)
-				return 2
+				return o, 2
 			}
 			*l.out = append(*l.out, n)
 		}
@@ -156,26 +184,19 @@ func (b Bench) Run(ctx context.Context, args []string) int {
 	for _, w := range o.WideShapes {
 		if w > len(WideShapes) {
 			fmt.Fprintf(b.Stderr, "placement-bench: no wide shape %d (1-%d)\n", w, len(WideShapes))
-			return 2
+			return o, 2
 		}
 	}
 	if o.Reference != "" && o.RefScript != "" {
 		fmt.Fprintln(b.Stderr, "placement-bench: --reference and --reference-script exclude each other")
-		return 2
+		return o, 2
 	}
-	work, err := os.MkdirTemp("", "placement-bench-")
-	if err != nil {
-		fmt.Fprintln(b.Stderr, "placement-bench:", err)
-		return 1
-	}
-	defer os.RemoveAll(work)
-	o.WorkDir = work
-	sides, err := b.sides(ctx, &o)
-	if err != nil {
-		fmt.Fprintln(b.Stderr, "placement-bench:", err)
-		return 1
-	}
-	r := &runner{o: o, log: b.Stderr, res: &Results{}}
+	return o, 0
+}
+
+// runAll runs every scenario on every side, then the --scale series.
+func (r *runner) runAll(ctx context.Context, sides []side) {
+	o := r.o
 	for _, sc := range o.Scenarios {
 		for _, sd := range sides {
 			switch sc {
@@ -204,6 +225,10 @@ func (b Bench) Run(ctx context.Context, args []string) int {
 			r.scale(ctx, sd, n)
 		}
 	}
+}
+
+// report prints the table and the failures.
+func (b Bench) report(o Options, r *runner, compare bool) {
 	fmt.Fprintln(b.Stdout)
 	fmt.Fprintf(b.Stdout, "placement-bench, microversion %s", version)
 	if len(o.Scenarios) > 0 {
@@ -214,15 +239,13 @@ func (b Bench) Run(ctx context.Context, args []string) int {
 		fmt.Fprintf(b.Stdout, "; scale %v: %d requests after %d warm-ups", o.Scales, o.ScaleRequests, o.Warmups)
 	}
 	fmt.Fprint(b.Stdout, "\n\n")
-	Render(b.Stdout, r.res, len(sides) > 1)
+	Render(b.Stdout, r.res, compare)
 	if len(r.failures) > 0 {
 		fmt.Fprintln(b.Stdout, "\nFailures:")
 		for _, f := range r.failures {
 			fmt.Fprintln(b.Stdout, "  -", f)
 		}
-		return 1
 	}
-	return 0
 }
 
 func contains(list []string, s string) bool {

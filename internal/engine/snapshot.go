@@ -126,74 +126,101 @@ func NewSnapshot(providers []ProviderData, nested bool) (*Snapshot, error) {
 		s.byUUID[d.UUID] = int32(i)
 	}
 	for i, d := range ps {
-		p := &all[i]
-		p.ID, p.UUID, p.Parent = d.ID, d.UUID, -1
-		if d.ParentID != 0 {
-			pi, ok := byID[d.ParentID]
-			if !ok {
-				return nil, fmt.Errorf("candidate: parent %d of provider %s not in snapshot", d.ParentID, d.UUID)
-			}
-			p.Parent = pi
-		}
-		root := d.RootID
-		if root == 0 {
-			root = d.ID
-		}
-		ri, ok := byID[root]
-		if !ok {
-			return nil, fmt.Errorf("candidate: root %d of provider %s not in snapshot", root, d.UUID)
-		}
-		p.Root = ri
-		p.Traits = sortedUnique(d.Traits)
-		p.Aggregates = sortedUnique(d.Aggregates)
-		for _, t := range p.Traits {
-			p.traits = append(p.traits, intern(s.traits, t))
-			if t == SharingTrait {
-				p.Sharing = true
-			}
-		}
-		slices.Sort(p.traits)
-		for _, a := range p.Aggregates {
-			id := intern(s.aggs, a)
-			p.aggs = append(p.aggs, id)
-			if int(id) >= len(s.members) {
-				s.members = append(s.members, nil)
-			}
-			s.members[id] = append(s.members[id], int32(i))
-		}
-		slices.Sort(p.aggs)
-		p.Inventories = slices.Clone(d.Inventories)
-		for _, inv := range p.Inventories {
-			id := intern(s.classes, inv.Class)
-			if int(id) == len(s.classNames) {
-				s.classNames = append(s.classNames, inv.Class)
-			}
-			p.invClass = append(p.invClass, id)
-			if int(id) >= len(s.byClass) {
-				s.byClass = append(s.byClass, nil)
-			}
-			s.byClass[id] = append(s.byClass[id], int32(i))
+		if err := s.fill(&all[i], int32(i), d, byID); err != nil {
+			return nil, err
 		}
 	}
-	s.treeOff = make([]int32, len(ps)+1)
+	s.indexTrees(all)
+	s.indexSharing(all)
+	s.chunks = make([]*chunk, (len(all)+chunkSize-1)/chunkSize)
+	for c := range s.chunks {
+		s.chunks[c] = new(chunk)
+		copy(s.chunks[c].providers[:], all[c*chunkSize:])
+	}
+	return s, nil
+}
+
+// fill makes p, at index i, from d: its parent and root as indexes, its
+// traits, aggregates and classes interned and indexed.
+func (s *Snapshot) fill(p *Provider, i int32, d ProviderData, byID map[int64]int32) error {
+	p.ID, p.UUID, p.Parent = d.ID, d.UUID, -1
+	if d.ParentID != 0 {
+		pi, ok := byID[d.ParentID]
+		if !ok {
+			return fmt.Errorf("candidate: parent %d of provider %s not in snapshot", d.ParentID, d.UUID)
+		}
+		p.Parent = pi
+	}
+	root := d.RootID
+	if root == 0 {
+		root = d.ID
+	}
+	ri, ok := byID[root]
+	if !ok {
+		return fmt.Errorf("candidate: root %d of provider %s not in snapshot", root, d.UUID)
+	}
+	p.Root = ri
+	p.Traits = sortedUnique(d.Traits)
+	p.Aggregates = sortedUnique(d.Aggregates)
+	for _, t := range p.Traits {
+		p.traits = append(p.traits, intern(s.traits, t))
+		if t == SharingTrait {
+			p.Sharing = true
+		}
+	}
+	slices.Sort(p.traits)
+	for _, a := range p.Aggregates {
+		id := intern(s.aggs, a)
+		p.aggs = append(p.aggs, id)
+		if int(id) >= len(s.members) {
+			s.members = append(s.members, nil)
+		}
+		s.members[id] = append(s.members[id], i)
+	}
+	slices.Sort(p.aggs)
+	p.Inventories = slices.Clone(d.Inventories)
+	for _, inv := range p.Inventories {
+		id := intern(s.classes, inv.Class)
+		if int(id) == len(s.classNames) {
+			s.classNames = append(s.classNames, inv.Class)
+		}
+		p.invClass = append(p.invClass, id)
+		if int(id) >= len(s.byClass) {
+			s.byClass = append(s.byClass, nil)
+		}
+		s.byClass[id] = append(s.byClass[id], i)
+	}
+	return nil
+}
+
+// indexTrees lists the roots and, per root, the members of its tree
+// (treeOff, treeMem).
+func (s *Snapshot) indexTrees(all []Provider) {
+	n := len(all)
+	s.treeOff = make([]int32, n+1)
 	for i := range all {
 		s.treeOff[all[i].Root+1]++
 		if all[i].Root == int32(i) {
 			s.roots = append(s.roots, int32(i))
 		}
 	}
-	for i := 1; i <= len(ps); i++ {
+	for i := 1; i <= n; i++ {
 		s.treeOff[i] += s.treeOff[i-1]
 	}
-	s.treeMem = make([]int32, len(ps))
-	fill := slices.Clone(s.treeOff[:len(ps)])
+	s.treeMem = make([]int32, n)
+	fill := slices.Clone(s.treeOff[:n])
 	for i := range all {
 		r := all[i].Root
 		s.treeMem[fill[r]] = int32(i)
 		fill[r]++
 	}
-	s.anchors = make([][]int32, len(ps))
-	seen := make([]bool, len(ps))
+}
+
+// indexSharing lists the sharing providers and, for each, the roots it
+// serves: those of the members of its aggregates (anchors).
+func (s *Snapshot) indexSharing(all []Provider) {
+	s.anchors = make([][]int32, len(all))
+	seen := make([]bool, len(all))
 	for i := range all {
 		p := &all[i]
 		if !p.Sharing {
@@ -216,12 +243,6 @@ func NewSnapshot(providers []ProviderData, nested bool) (*Snapshot, error) {
 		slices.Sort(out)
 		s.anchors[i] = out
 	}
-	s.chunks = make([]*chunk, (len(all)+chunkSize-1)/chunkSize)
-	for c := range s.chunks {
-		s.chunks[c] = new(chunk)
-		copy(s.chunks[c].providers[:], all[c*chunkSize:])
-	}
-	return s, nil
 }
 
 func cmpInt64(a, b int64) int {

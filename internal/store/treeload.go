@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -82,6 +83,47 @@ type batcher interface {
 // round trip, followed by the statements then (e.g. COMMIT) in that same
 // round trip; the result is sorted by id.
 func loadProviderData(ctx context.Context, tx batcher, sel *treeSelection, then ...string) ([]engine.ProviderData, error) {
+	br := tx.SendBatch(ctx, loadBatch(sel, then))
+	defer br.Close()
+	if sel != nil {
+		if _, err := br.Exec(); err != nil {
+			return nil, err
+		}
+	}
+	data, err := readProviders(br)
+	if err != nil {
+		return nil, err
+	}
+	at := func(id int32) *engine.ProviderData {
+		i, ok := slices.BinarySearchFunc(data, int64(id), func(d engine.ProviderData, id int64) int { return int(d.ID - id) })
+		if !ok {
+			return nil
+		}
+		return &data[i]
+	}
+	if err := readInventories(br, at); err != nil {
+		return nil, err
+	}
+	if err := readNames(br, at, func(d *engine.ProviderData, name string) { d.Traits = append(d.Traits, name) }); err != nil {
+		return nil, err
+	}
+	if err := readNames(br, at, func(d *engine.ProviderData, name string) { d.Aggregates = append(d.Aggregates, name) }); err != nil {
+		return nil, err
+	}
+	for _, stmt := range then {
+		if _, err := br.Exec(); err != nil {
+			return nil, fmt.Errorf("%s: %w", stmt, err)
+		}
+	}
+	for i := range data {
+		slices.SortFunc(data[i].Inventories, func(a, b engine.Inventory) int { return strings.Compare(a.Class, b.Class) })
+	}
+	return data, br.Close()
+}
+
+// loadBatch queues the four queries of loadProviderData, then the
+// statements then.
+func loadBatch(sel *treeSelection, then []string) *pgx.Batch {
 	b := &pgx.Batch{}
 	if sel == nil {
 		b.Queue(loadProvidersAllSQL)
@@ -101,19 +143,16 @@ func loadProviderData(ctx context.Context, tx batcher, sel *treeSelection, then 
 	for _, stmt := range then {
 		b.Queue(stmt)
 	}
-	br := tx.SendBatch(ctx, b)
-	defer br.Close()
-	if sel != nil {
-		if _, err := br.Exec(); err != nil {
-			return nil, err
-		}
-	}
+	return b
+}
 
-	var data []engine.ProviderData
+// readProviders reads the providers query's rows, sorted by id.
+func readProviders(br pgx.BatchResults) ([]engine.ProviderData, error) {
 	rows, err := br.Query()
 	if err != nil {
 		return nil, err
 	}
+	var data []engine.ProviderData
 	var id, parent, root int32
 	var uuid string
 	if _, err := pgx.ForEachRow(rows, []any{&id, &uuid, &parent, &root}, func() error {
@@ -123,72 +162,44 @@ func loadProviderData(ctx context.Context, tx batcher, sel *treeSelection, then 
 		return nil, err
 	}
 	slices.SortFunc(data, func(a, b engine.ProviderData) int { return int(a.ID - b.ID) })
-	at := func(id int32) *engine.ProviderData {
-		i, ok := slices.BinarySearchFunc(data, int64(id), func(d engine.ProviderData, id int64) int { return int(d.ID - id) })
-		if !ok {
-			return nil
-		}
-		return &data[i]
-	}
+	return data, nil
+}
 
-	rows, err = br.Query()
+// readInventories adds the inventories query's rows, with their usage, to
+// the providers at returns (rows of other providers are skipped).
+func readInventories(br pgx.BatchResults, at func(int32) *engine.ProviderData) error {
+	rows, err := br.Query()
 	if err != nil {
-		return nil, err
+		return err
 	}
+	var id int32
 	var inv engine.Inventory
 	var used int64
-	if _, err := pgx.ForEachRow(rows, []any{&id, &inv.Class, &inv.Total, &inv.Reserved, &inv.MinUnit, &inv.MaxUnit,
+	_, err = pgx.ForEachRow(rows, []any{&id, &inv.Class, &inv.Total, &inv.Reserved, &inv.MinUnit, &inv.MaxUnit,
 		&inv.StepSize, &inv.AllocationRatio, &used}, func() error {
 		if d := at(id); d != nil {
 			inv.Used = used
 			d.Inventories = append(d.Inventories, inv)
 		}
 		return nil
-	}); err != nil {
-		return nil, err
-	}
+	})
+	return err
+}
 
+// readNames hands each (provider id, name) row of the next query (traits
+// or aggregates) to add, for the providers at returns.
+func readNames(br pgx.BatchResults, at func(int32) *engine.ProviderData, add func(*engine.ProviderData, string)) error {
+	rows, err := br.Query()
+	if err != nil {
+		return err
+	}
+	var id int32
 	var name string
-	rows, err = br.Query()
-	if err != nil {
-		return nil, err
-	}
-	if _, err := pgx.ForEachRow(rows, []any{&id, &name}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&id, &name}, func() error {
 		if d := at(id); d != nil {
-			d.Traits = append(d.Traits, name)
+			add(d, name)
 		}
 		return nil
-	}); err != nil {
-		return nil, err
-	}
-
-	rows, err = br.Query()
-	if err != nil {
-		return nil, err
-	}
-	if _, err := pgx.ForEachRow(rows, []any{&id, &name}, func() error {
-		if d := at(id); d != nil {
-			d.Aggregates = append(d.Aggregates, name)
-		}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	for _, stmt := range then {
-		if _, err := br.Exec(); err != nil {
-			return nil, fmt.Errorf("%s: %w", stmt, err)
-		}
-	}
-	for i := range data {
-		slices.SortFunc(data[i].Inventories, func(a, b engine.Inventory) int {
-			switch {
-			case a.Class < b.Class:
-				return -1
-			case a.Class > b.Class:
-				return 1
-			}
-			return 0
-		})
-	}
-	return data, br.Close()
+	})
+	return err
 }
