@@ -123,7 +123,7 @@ type sliceStep struct {
 }
 
 func (s sliceStep) apply(v any, out []any) ([]any, error) {
-	if !truthy(v) {
+	if !pycompat.Truthy(v) {
 		return out, nil
 	}
 	list, ok := v.([]any)

@@ -123,13 +123,49 @@ func (o *Object) MarshalJSON() ([]byte, error) {
 }
 
 func writeJSON(buf *bytes.Buffer, v any) error {
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	b, err := Marshal(v)
+	if err != nil {
 		return err
 	}
-	buf.Truncate(buf.Len() - 1) // Encode's newline
+	buf.Write(b)
 	return nil
+}
+
+// Marshal encodes v as JSON without HTML escaping ("<", ">" and "&" stay
+// as they are, as Python's json module writes them) and without a trailing
+// newline.
+func Marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// Truthy is Python's bool() for a JSON value: false for None, False, 0,
+// 0.0, "" and empty lists and objects, true for everything else.
+func Truthy(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return x
+	case string:
+		return x != ""
+	case []any:
+		return len(x) > 0
+	case *Object:
+		return x.Len() > 0
+	}
+	if n, ok := NumberOf(v); ok {
+		if n.IsFloat {
+			return n.Float != 0
+		}
+		return n.Int.Sign() != 0
+	}
+	return true
 }
 
 // Equal reports whether two JSON values are equal the way Python compares

@@ -132,26 +132,3 @@ func isMultiple(n, d pyNum) bool {
 	}
 	return new(big.Int).Rem(n.Int, d.Int).Sign() == 0
 }
-
-// truthy is Python's bool() for a JSON value.
-func truthy(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return x
-	case string:
-		return x != ""
-	case []any:
-		return len(x) > 0
-	case *pycompat.Object:
-		return x.Len() > 0
-	}
-	if n, ok := asNumber(v); ok {
-		if n.IsFloat {
-			return n.Float != 0
-		}
-		return n.Int.Sign() != 0
-	}
-	return true
-}

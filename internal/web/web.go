@@ -248,12 +248,4 @@ func IsJSONMedia(contentType string) bool {
 // Marshal encodes v as JSON without HTML escaping ("<", ">" and "&" stay
 // as they are, as Python's json module writes them) and without a trailing
 // newline.
-func Marshal(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
-}
+func Marshal(v any) ([]byte, error) { return pycompat.Marshal(v) }
