@@ -1,0 +1,42 @@
+package testutil
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"regexp"
+	"testing"
+)
+
+func TestFreePort(t *testing.T) {
+	t.Parallel()
+	port, err := FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Fatalf("port %d is not free: %v", port, err)
+	}
+	ln.Close()
+}
+
+func TestRandHex(t *testing.T) {
+	t.Parallel()
+	a, b := RandHex(4), RandHex(4)
+	if !regexp.MustCompile(`^[0-9a-f]{8}$`).MatchString(a) || a == b {
+		t.Errorf("RandHex(4) = %q then %q; want two different 8-digit hex strings", a, b)
+	}
+}
+
+func TestRun(t *testing.T) {
+	t.Parallel()
+	run := func(args, environ []string, stdout, stderr io.Writer) int {
+		fmt.Fprint(stdout, args[0])
+		fmt.Fprint(stderr, len(environ))
+		return 3
+	}
+	if got, want := Run(run, "x", "y"), (Result{3, "x", "0"}); got != want {
+		t.Errorf("Run = %+v, want %+v", got, want)
+	}
+}
