@@ -213,6 +213,15 @@ func NoContent(w http.ResponseWriter, status int) error {
 	return nil
 }
 
+// PutResult answers a PUT that creates a thing when it is missing: an
+// empty 201 when it was created, an empty 204 when it was already there.
+func PutResult(w http.ResponseWriter, created bool) error {
+	if created {
+		return NoContent(w, http.StatusCreated)
+	}
+	return NoContent(w, http.StatusNoContent)
+}
+
 // CacheHeaders sets Cache-Control and Last-Modified from microversion 1.15
 // on; a zero t means "now".
 func CacheHeaders(w http.ResponseWriter, r *http.Request, t time.Time) {
