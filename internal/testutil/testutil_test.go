@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -39,4 +40,31 @@ func TestRun(t *testing.T) {
 	if got, want := Run(run, "x", "y"), (Result{3, "x", "0"}); got != want {
 		t.Errorf("Run = %+v, want %+v", got, want)
 	}
+}
+
+func TestRefused(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{errors.New("bad y"), false},
+		{errors.New("very bad x indeed"), true},
+	}
+	for _, tt := range tests {
+		if got := refused(tt.err, "bad x"); got != tt.want {
+			t.Errorf("refused(%v, %q) = %v, want %v", tt.err, "bad x", got, tt.want)
+		}
+	}
+	var seen []string
+	WantErrors(t, func(t *testing.T, in string) error {
+		seen = append(seen, in) // the subtests are parallel: they run after this test
+		return errors.New("bad " + in)
+	}, []ErrorCase{{"a refused input", "x", "bad x"}})
+	t.Cleanup(func() {
+		if len(seen) != 1 || seen[0] != "x" {
+			t.Errorf("check saw %q, want [x]", seen)
+		}
+	})
 }
