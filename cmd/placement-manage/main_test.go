@@ -28,6 +28,8 @@ func TestRun_UsageErrors(t *testing.T) {
 		{"db stamp needs a revision", []string{"db", "stamp"}, 1, "", "placement-manage: db stamp takes exactly one revision (try --help)\n"},
 		{"a zero max count is invalid input", []string{"db", "online_data_migrations", "--max-count", "0"}, 127, "Must supply a positive value for max_count\n", ""},
 		{"a non-numeric max count is invalid input", []string{"db", "online_data_migrations", "--max-count=x"}, 127, "Must supply a positive value for max_count\n", ""},
+		{"--max-count needs a value", []string{"db", "online_data_migrations", "--max-count"}, 1, "", "placement-manage: --max-count: expected one argument (try --help)\n"},
+		{"--provider needs a value", []string{"explain", "resources=VCPU:1", "--provider"}, 1, "", "placement-manage: --provider: expected one argument (try --help)\n"},
 		{"a config file option without value is an error", []string{"--config-file"}, 1, "", "placement-manage: --config-file: expected one argument\n"},
 	}
 	for _, tt := range tests {
