@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"io"
 	"net"
+	"sync"
 )
 
 // FreePort asks the kernel for an unused TCP port on 127.0.0.1. The port
@@ -41,4 +42,16 @@ func Run(run func(args, environ []string, stdout, stderr io.Writer) int, args ..
 	var out, errOut bytes.Buffer
 	code := run(args, nil, &out, &errOut)
 	return Result{code, out.String(), errOut.String()}
+}
+
+// Concurrently runs f(0) … f(n-1) each in its own goroutine, waits for
+// them all and returns their errors by index.
+func Concurrently(n int, f func(i int) error) []error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs[i] = f(i) })
+	}
+	wg.Wait()
+	return errs
 }

@@ -68,3 +68,30 @@ func TestRefused(t *testing.T) {
 		}
 	})
 }
+
+func TestConcurrently(t *testing.T) {
+	t.Parallel()
+	const n = 5
+	started := make(chan struct{}, n)
+	release := make(chan struct{})
+	go func() {
+		// Every call must be running at once before any may return.
+		for range n {
+			<-started
+		}
+		close(release)
+	}()
+	errs := Concurrently(n, func(i int) error {
+		started <- struct{}{}
+		<-release
+		if i%2 == 1 {
+			return fmt.Errorf("odd %d", i)
+		}
+		return nil
+	})
+	for i, err := range errs {
+		if (err != nil) != (i%2 == 1) || (err != nil && err.Error() != fmt.Sprintf("odd %d", i)) {
+			t.Errorf("errs[%d] = %v", i, err)
+		}
+	}
+}
