@@ -147,7 +147,7 @@ func queryMySQL(ctx context.Context, tx *sql.Tx, t table) (*mysqlRows, error) {
 	// No arguments: go-sql-driver sends the text protocol.
 	rows, err := tx.QueryContext(ctx, t.selectSQL())
 	if err != nil {
-		return nil, fmt.Errorf("reading %s from MySQL: %w", t.name, err)
+		return nil, readError("MySQL", t, err)
 	}
 	r := &mysqlRows{rows: rows, t: t, vals: make([]sql.NullString, len(t.cols))}
 	for i := range r.vals {
@@ -181,16 +181,8 @@ func (r *mysqlRows) next() ([]any, bool) {
 }
 
 func (r *mysqlRows) close() error {
-	if err := r.rows.Close(); err != nil && r.err == nil {
-		r.err = err
-	}
-	if r.err == nil {
-		r.err = r.rows.Err()
-	}
-	if r.err != nil {
-		return fmt.Errorf("reading %s from MySQL: %w", r.t.name, r.err)
-	}
-	return nil
+	closeErr := r.rows.Close()
+	return readError("MySQL", r.t, r.err, closeErr, r.rows.Err())
 }
 
 // pgRows streams a table from PostgreSQL as normalised rows.
@@ -203,7 +195,7 @@ type pgRows struct {
 func queryPG(ctx context.Context, tx pgx.Tx, t table) (*pgRows, error) {
 	rows, err := tx.Query(ctx, t.selectSQL())
 	if err != nil {
-		return nil, fmt.Errorf("reading %s from PostgreSQL: %w", t.name, err)
+		return nil, readError("PostgreSQL", t, err)
 	}
 	return &pgRows{rows: rows, t: t}, nil
 }
@@ -228,11 +220,16 @@ func (r *pgRows) next() ([]any, bool) {
 
 func (r *pgRows) close() error {
 	r.rows.Close()
-	if r.err == nil {
-		r.err = r.rows.Err()
-	}
-	if r.err != nil {
-		return fmt.Errorf("reading %s from PostgreSQL: %w", r.t.name, r.err)
+	return readError("PostgreSQL", r.t, r.err, r.rows.Err())
+}
+
+// readError is the first error of errs, if any, as a failure to read table
+// t from db ("MySQL" or "PostgreSQL").
+func readError(db string, t table, errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return fmt.Errorf("reading %s from %s: %w", t.name, db, err)
+		}
 	}
 	return nil
 }
