@@ -144,6 +144,36 @@ func Marshal(v any) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
+// MapNumbers returns a copy of the JSON value v in which every json.Number
+// n is f(n). Objects (*Object, keeping their key order, or map[string]any)
+// and lists are copied; other values are returned as they are. v is not
+// modified.
+func MapNumbers(v any, f func(json.Number) any) any {
+	switch x := v.(type) {
+	case *Object:
+		out := NewObject()
+		for _, k := range x.keys {
+			out.Set(k, MapNumbers(x.vals[k], f))
+		}
+		return out
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = MapNumbers(e, f)
+		}
+		return m
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = MapNumbers(e, f)
+		}
+		return out
+	case json.Number:
+		return f(x)
+	}
+	return v
+}
+
 // Truthy is Python's bool() for a JSON value: false for None, False, 0,
 // 0.0, "" and empty lists and objects, true for everything else.
 func Truthy(v any) bool {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"slices"
+	"strconv"
 	"testing"
 )
 
@@ -269,5 +270,23 @@ func TestMarshal(t *testing.T) {
 	got, err := Marshal(map[string]any{"a": "<&>", "b": []any{json.Number("1.50")}})
 	if want := `{"a":"<&>","b":[1.50]}`; err != nil || string(got) != want {
 		t.Errorf("Marshal = %s, %v; want %s", got, err, want)
+	}
+}
+
+func TestMapNumbers(t *testing.T) {
+	t.Parallel()
+	obj := NewObject()
+	obj.Set("z", json.Number("1"))
+	obj.Set("a", []any{json.Number("2"), "3", map[string]any{"n": json.Number("4"), "b": true}})
+	double := func(n json.Number) any {
+		i, _ := n.Int64()
+		return json.Number(strconv.FormatInt(2*i, 10))
+	}
+	got, err := Marshal(MapNumbers(obj, double))
+	if want := `{"z":2,"a":[4,"3",{"b":true,"n":8}]}`; err != nil || string(got) != want {
+		t.Errorf("MapNumbers = %s, %v; want %s", got, err, want)
+	}
+	if again, _ := Marshal(obj); string(again) != `{"z":1,"a":[2,"3",{"b":true,"n":4}]}` {
+		t.Errorf("MapNumbers changed its argument: %s", again)
 	}
 }

@@ -16,26 +16,13 @@ import (
 // exponent) as the float64 Python reads it, so that the library judges
 // 16.00000000000000001 to be the integer 16 as upstream does, instead of
 // by its exact decimal value.
-func pyFloats(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[k] = pyFloats(e)
-		}
-		return m
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = pyFloats(e)
-		}
-		return out
-	case json.Number:
-		if n, ok := pycompat.NumberOf(x); ok && n.IsFloat && !math.IsInf(n.Float, 0) && !math.IsNaN(n.Float) {
-			return json.Number(strconv.FormatFloat(n.Float, 'g', -1, 64))
-		}
+func pyFloats(v any) any { return pycompat.MapNumbers(v, pyFloat) }
+
+func pyFloat(x json.Number) any {
+	if n, ok := pycompat.NumberOf(x); ok && n.IsFloat && !math.IsInf(n.Float, 0) && !math.IsNaN(n.Float) {
+		return json.Number(strconv.FormatFloat(n.Float, 'g', -1, 64))
 	}
-	return v
+	return x
 }
 
 // fromGeneric converts a generic JSON value into the ordered form. Map keys

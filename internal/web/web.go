@@ -146,30 +146,16 @@ func decodeInto(doc, dst any) error {
 
 // integralNumbers returns doc with json.Numbers such as "16.0" written as
 // "16".
-func integralNumbers(v any) any {
-	switch t := v.(type) {
-	case *pycompat.Object:
-		out := pycompat.NewObject()
-		for _, k := range t.Keys() {
-			out.Set(k, integralNumbers(t.Get(k)))
-		}
-		return out
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			out[i] = integralNumbers(e)
-		}
-		return out
-	case json.Number:
-		if _, err := t.Int64(); err == nil {
-			return t
-		}
-		if f, err := t.Float64(); err == nil && f == math.Trunc(f) && math.Abs(f) < 1e18 {
-			return json.Number(strconv.FormatInt(int64(f), 10))
-		}
+func integralNumbers(v any) any { return pycompat.MapNumbers(v, integral) }
+
+func integral(t json.Number) any {
+	if _, err := t.Int64(); err == nil {
 		return t
 	}
-	return v
+	if f, err := t.Float64(); err == nil && f == math.Trunc(f) && math.Abs(f) < 1e18 {
+		return json.Number(strconv.FormatInt(int64(f), 10))
+	}
+	return t
 }
 
 // ValidateQuery checks the query string against s the way upstream does: a
