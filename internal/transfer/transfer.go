@@ -110,24 +110,22 @@ func mysqlRevision(ctx context.Context, q interface {
 
 // countMySQL counts every table's rows.
 func countMySQL(ctx context.Context, tx *sql.Tx) (map[string]int64, error) {
-	counts := map[string]int64{}
-	for _, t := range tables {
-		var n int64
-		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+t.name).Scan(&n); err != nil {
-			return nil, fmt.Errorf("counting %s in MySQL: %w", t.name, err)
-		}
-		counts[t.name] = n
-	}
-	return counts, nil
+	return countRows("MySQL", func(query string, n *int64) error { return tx.QueryRowContext(ctx, query).Scan(n) })
 }
 
 // countPG counts every table's rows.
 func countPG(ctx context.Context, tx pgx.Tx) (map[string]int64, error) {
+	return countRows("PostgreSQL", func(query string, n *int64) error { return tx.QueryRow(ctx, query).Scan(n) })
+}
+
+// countRows counts every table's rows in db ("MySQL" or "PostgreSQL"),
+// where scan runs a one-row query and scans its value into n.
+func countRows(db string, scan func(query string, n *int64) error) (map[string]int64, error) {
 	counts := map[string]int64{}
 	for _, t := range tables {
 		var n int64
-		if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+t.name).Scan(&n); err != nil {
-			return nil, fmt.Errorf("counting %s in PostgreSQL: %w", t.name, err)
+		if err := scan("SELECT count(*) FROM "+t.name, &n); err != nil {
+			return nil, fmt.Errorf("counting %s in %s: %w", t.name, db, err)
 		}
 		counts[t.name] = n
 	}
