@@ -1,6 +1,7 @@
-// Package testutil holds the small helpers that the command tests and the
-// soak and bench tools share: a free port, a random name suffix and a
-// captured run of a command's run function.
+// Package testutil holds small helpers that tests in several packages, and
+// the soak and bench tools, share: a free port, a random name suffix, a
+// captured run of a command's run function, concurrent calls of one
+// function and a loop over inputs that must be refused.
 package testutil
 
 import (
