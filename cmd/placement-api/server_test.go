@@ -43,6 +43,18 @@ type started struct {
 
 var listening = regexp.MustCompile(`msg="placement-api listening" address=(\S+)`)
 
+// serving starts placement-api as start does and fails the test unless it
+// listens and answers.
+func serving(t *testing.T, dsn, extra string) started {
+	t.Helper()
+	s, code := start(t, dsn, extra)
+	if s.base == "" {
+		t.Fatalf("placement-api exited %d:\n%s", code, s.stderr)
+	}
+	wantServes(t, s.base)
+	return s
+}
+
 // start runs placement-api against dsn with extra lines appended to
 // [placement_database]. If it exits before listening, start returns its
 // exit code and stderr with base "".
@@ -179,11 +191,7 @@ func TestRun_SchemaCheck(t *testing.T) {
 	t.Run("with sync_on_startup a Python-only database is migrated and served", func(t *testing.T) {
 		t.Parallel()
 		dsn := pythonDatabase(t)
-		s, code := start(t, dsn, "sync_on_startup = true\n")
-		if s.base == "" {
-			t.Fatalf("placement-api exited %d:\n%s", code, s.stderr)
-		}
-		wantServes(t, s.base)
+		s := serving(t, dsn, "sync_on_startup = true\n")
 		st, err := migrate.CheckSchema(context.Background(), dsn)
 		if err != nil || st.State != migrate.SchemaCurrent || st.Alembic != migrate.RevisionDropIndexes {
 			t.Errorf("CheckSchema = %+v, %v; want current at alembic %s", st, err, migrate.RevisionDropIndexes)
@@ -194,19 +202,11 @@ func TestRun_SchemaCheck(t *testing.T) {
 	})
 	t.Run("with sync_on_startup an empty database is migrated and served", func(t *testing.T) {
 		t.Parallel()
-		s, code := start(t, testdb.Empty(t), "sync_on_startup = true\n")
-		if s.base == "" {
-			t.Fatalf("placement-api exited %d:\n%s", code, s.stderr)
-		}
-		wantServes(t, s.base)
+		serving(t, testdb.Empty(t), "sync_on_startup = true\n")
 	})
 	t.Run("a current database is served without sync_on_startup", func(t *testing.T) {
 		t.Parallel()
-		s, code := start(t, testdb.Migrated(t), "")
-		if s.base == "" {
-			t.Fatalf("placement-api exited %d:\n%s", code, s.stderr)
-		}
-		wantServes(t, s.base)
+		s := serving(t, testdb.Migrated(t), "")
 		if strings.Contains(s.stderr.String(), "migrating the database schema") {
 			t.Errorf("placement-api migrated a current database:\n%s", s.stderr)
 		}
@@ -215,14 +215,10 @@ func TestRun_SchemaCheck(t *testing.T) {
 		t.Parallel()
 		dsn := testdb.Migrated(t)
 		testdb.Exec(t, dsn, `UPDATE schema_migrations SET version = version + 1`)
-		s, code := start(t, dsn, "sync_on_startup = true\n")
-		if s.base == "" {
-			t.Fatalf("placement-api exited %d:\n%s", code, s.stderr)
-		}
+		s := serving(t, dsn, "sync_on_startup = true\n")
 		if !strings.Contains(s.stderr.String(), `level=WARN msg="database schema is newer than this release`) {
 			t.Errorf("no warning about the newer schema:\n%s", s.stderr)
 		}
-		wantServes(t, s.base)
 		st, err := migrate.CheckSchema(context.Background(), dsn)
 		if err != nil || st.State != migrate.SchemaAhead || st.Version != int(migrate.LatestVersion)+1 {
 			t.Errorf("CheckSchema = %+v, %v; want the newer version left as it was", st, err)

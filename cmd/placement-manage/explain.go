@@ -43,12 +43,8 @@ func parseExplain(name string, args []string) (command, error) {
 		dst, ok := flags[flag]
 		switch {
 		case ok:
-			if !hasValue {
-				if i+1 >= len(args) {
-					return bad("%s: expected one argument", flag)
-				}
-				i++
-				value = args[i]
+			if value, hasValue = optionValue(args, &i, value, hasValue); !hasValue {
+				return bad("%s: expected one argument", flag)
 			}
 			*dst = value
 		case name == "explain" && !query && !strings.HasPrefix(args[i], "--"):

@@ -9,6 +9,7 @@ import (
 	"github.com/openstack-placement-go/placement/internal/placement"
 	"github.com/openstack-placement-go/placement/internal/store"
 	"github.com/openstack-placement-go/placement/internal/testdb"
+	"github.com/openstack-placement-go/placement/internal/testutil"
 )
 
 func TestMain(m *testing.M) {
@@ -75,11 +76,11 @@ func explainWorld(t *testing.T) (*store.Store, string) {
 func TestExplainAndCapacity(t *testing.T) {
 	t.Parallel()
 	st, f := explainWorld(t)
-	cmd := func(args ...string) result { return runCmd(append([]string{"--config-file", f}, args...)...) }
-	want := func(t *testing.T, got result, stdout string) {
+	cmd := func(args ...string) testutil.Result { return runCmd(append([]string{"--config-file", f}, args...)...) }
+	want := func(t *testing.T, got testutil.Result, stdout string) {
 		t.Helper()
-		if got.code != 0 || got.stdout != stdout || got.stderr != "" {
-			t.Fatalf("got %d, stderr %q, stdout\n%s\nwant stdout\n%s", got.code, got.stderr, got.stdout, stdout)
+		if got.Code != 0 || got.Stdout != stdout || got.Stderr != "" {
+			t.Fatalf("got %d, stderr %q, stdout\n%s\nwant stdout\n%s", got.Code, got.Stderr, got.Stdout, stdout)
 		}
 	}
 
@@ -113,9 +114,9 @@ Provider cn2 (`+cn2UUID+`, root `+cn2UUID+`): fails at step "capacity of VCPU" o
 
 	t.Run("explain at a microversion, a provider by uuid", func(t *testing.T) {
 		got := cmd("explain", "?resources1=VCPU:1&resources2=MEMORY_MB:1&group_policy=isolate", "--microversion", "1.25", "--provider", cn1UUID)
-		if got.code != 0 || !strings.Contains(got.stdout, "At microversion 1.25.\n\nGroup 1:\n") ||
-			!strings.Contains(got.stdout, "fails at combined step \"group_policy=isolate\":\n  the suffixed groups cannot each be placed on a different provider\n") {
-			t.Fatalf("got %d, stderr %q, stdout\n%s", got.code, got.stderr, got.stdout)
+		if got.Code != 0 || !strings.Contains(got.Stdout, "At microversion 1.25.\n\nGroup 1:\n") ||
+			!strings.Contains(got.Stdout, "fails at combined step \"group_policy=isolate\":\n  the suffixed groups cannot each be placed on a different provider\n") {
+			t.Fatalf("got %d, stderr %q, stdout\n%s", got.Code, got.Stderr, got.Stdout)
 		}
 	})
 
@@ -129,8 +130,8 @@ Provider cn2 (`+cn2UUID+`, root `+cn2UUID+`): fails at step "capacity of VCPU" o
 			{[]string{"capacity", "--resource-class", "CUSTOM_NOPE"}},
 		} {
 			got := cmd(tc.args...)
-			if got.code != 1 || got.stdout != "" || strings.Count(got.stderr, "\n") != 1 {
-				t.Errorf("%q: got %d, %q, %q", tc.args, got.code, got.stdout, got.stderr)
+			if got.Code != 1 || got.Stdout != "" || strings.Count(got.Stderr, "\n") != 1 {
+				t.Errorf("%q: got %d, %q, %q", tc.args, got.Code, got.Stdout, got.Stderr)
 			}
 		}
 	})
@@ -158,14 +159,14 @@ The 2 fullest providers (by their fullest inventory):
 
 	t.Run("capacity of one aggregate and class", func(t *testing.T) {
 		got := cmd("capacity", "--aggregate", aggUUID, "--resource-class=MEMORY_MB")
-		if got.code != 0 || !strings.Contains(got.stdout, "Capacity of the providers in aggregate "+aggUUID+":\n") ||
-			!strings.Contains(got.stdout, "| MEMORY_MB      |         1 |  4096 |      512 |     5376 | 1024 | 4352 |\n") ||
-			!strings.Contains(got.stdout, "The 1 fullest providers") {
-			t.Fatalf("got %d, stderr %q, stdout\n%s", got.code, got.stderr, got.stdout)
+		if got.Code != 0 || !strings.Contains(got.Stdout, "Capacity of the providers in aggregate "+aggUUID+":\n") ||
+			!strings.Contains(got.Stdout, "| MEMORY_MB      |         1 |  4096 |      512 |     5376 | 1024 | 4352 |\n") ||
+			!strings.Contains(got.Stdout, "The 1 fullest providers") {
+			t.Fatalf("got %d, stderr %q, stdout\n%s", got.Code, got.Stderr, got.Stdout)
 		}
 		got = cmd("capacity", "--aggregate", "a0000009-0000-4000-8000-000000000000")
-		if got.code != 0 || got.stdout != "No inventory on the providers in aggregate a0000009-0000-4000-8000-000000000000.\n" {
-			t.Fatalf("got %d, %q, %q", got.code, got.stdout, got.stderr)
+		if got.Code != 0 || got.Stdout != "No inventory on the providers in aggregate a0000009-0000-4000-8000-000000000000.\n" {
+			t.Fatalf("got %d, %q, %q", got.Code, got.Stdout, got.Stderr)
 		}
 	})
 

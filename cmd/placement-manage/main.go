@@ -190,12 +190,8 @@ func parseCommand(args []string) (command, error) {
 			if name != "--max-count" {
 				return bad("unknown argument %q for db online_data_migrations", rest[i])
 			}
-			if !hasValue {
-				if i+1 >= len(rest) {
-					return bad("--max-count: expected one argument")
-				}
-				i++
-				value = rest[i]
+			if value, hasValue = optionValue(rest, &i, value, hasValue); !hasValue {
+				return bad("--max-count: expected one argument")
 			}
 			// Like upstream, a value that is not a positive integer is
 			// invalid input (exit 127), not a usage error.
@@ -232,4 +228,19 @@ func onlineDataMigrations(ctx context.Context, dsn string, maxCount int, cfg *co
 		return exitMore
 	}
 	return 0
+}
+
+// optionValue returns the value of the option args[*i], which
+// strings.Cut(args[*i], "=") split into value and hasValue: the part after
+// "=" when there is one, else the next argument, which it consumes. The
+// bool is false when the option has neither.
+func optionValue(args []string, i *int, value string, hasValue bool) (string, bool) {
+	if hasValue {
+		return value, true
+	}
+	if *i+1 >= len(args) {
+		return "", false
+	}
+	*i++
+	return args[*i], true
 }

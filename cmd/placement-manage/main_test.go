@@ -1,25 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/openstack-placement-go/placement/internal/testdb"
+	"github.com/openstack-placement-go/placement/internal/testutil"
 )
 
-type result struct {
-	code           int
-	stdout, stderr string
-}
-
-func runCmd(args ...string) result {
-	var out, errOut bytes.Buffer
-	code := run(args, nil, &out, &errOut)
-	return result{code, out.String(), errOut.String()}
-}
+func runCmd(args ...string) testutil.Result { return testutil.Run(run, args...) }
 
 func TestRun_UsageErrors(t *testing.T) {
 	t.Parallel()
@@ -37,14 +28,16 @@ func TestRun_UsageErrors(t *testing.T) {
 		{"db stamp needs a revision", []string{"db", "stamp"}, 1, "", "placement-manage: db stamp takes exactly one revision (try --help)\n"},
 		{"a zero max count is invalid input", []string{"db", "online_data_migrations", "--max-count", "0"}, 127, "Must supply a positive value for max_count\n", ""},
 		{"a non-numeric max count is invalid input", []string{"db", "online_data_migrations", "--max-count=x"}, 127, "Must supply a positive value for max_count\n", ""},
+		{"--max-count needs a value", []string{"db", "online_data_migrations", "--max-count"}, 1, "", "placement-manage: --max-count: expected one argument (try --help)\n"},
+		{"--provider needs a value", []string{"explain", "resources=VCPU:1", "--provider"}, 1, "", "placement-manage: --provider: expected one argument (try --help)\n"},
 		{"a config file option without value is an error", []string{"--config-file"}, 1, "", "placement-manage: --config-file: expected one argument\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got := runCmd(tt.args...)
-			if got.code != tt.code || got.stdout != tt.stdout || got.stderr != tt.stderr {
-				t.Errorf("run(%q) = %d, %q, %q; want %d, %q, %q", tt.args, got.code, got.stdout, got.stderr, tt.code, tt.stdout, tt.stderr)
+			if got.Code != tt.code || got.Stdout != tt.stdout || got.Stderr != tt.stderr {
+				t.Errorf("run(%q) = %d, %q, %q; want %d, %q, %q", tt.args, got.Code, got.Stdout, got.Stderr, tt.code, tt.stdout, tt.stderr)
 			}
 		})
 	}
@@ -53,7 +46,7 @@ func TestRun_UsageErrors(t *testing.T) {
 func TestRun_Help(t *testing.T) {
 	t.Parallel()
 	got := runCmd("--help")
-	if got.code != 0 || !strings.Contains(got.stdout, "db online_data_migrations") || got.stderr != "" {
+	if got.Code != 0 || !strings.Contains(got.Stdout, "db online_data_migrations") || got.Stderr != "" {
 		t.Errorf("--help = %+v", got)
 	}
 }
@@ -71,7 +64,7 @@ func TestRun_MissingConnection(t *testing.T) {
 	t.Parallel()
 	f := writeConfig(t, "[api]\nauth_strategy = noauth2\n")
 	got := runCmd("--config-file", f, "db", "sync")
-	if got.code != 1 || !strings.Contains(got.stderr, "[placement_database] connection") || strings.Count(got.stderr, "\n") != 1 {
+	if got.Code != 1 || !strings.Contains(got.Stderr, "[placement_database] connection") || strings.Count(got.Stderr, "\n") != 1 {
 		t.Errorf("db sync without connection = %+v", got)
 	}
 }
@@ -80,15 +73,15 @@ func TestRun_DatabaseCommands(t *testing.T) {
 	t.Parallel()
 	dsn := testdb.Empty(t)
 	f := writeConfig(t, "[placement_database]\nconnection = "+dsn+"\n")
-	cmd := func(args ...string) result { return runCmd(append([]string{"--config-file", f}, args...)...) }
+	cmd := func(args ...string) testutil.Result { return runCmd(append([]string{"--config-file", f}, args...)...) }
 	sql := func(s string) {
 		t.Helper()
 		testdb.Exec(t, dsn, s)
 	}
-	want := func(got result, code int, stdout string) {
+	want := func(got testutil.Result, code int, stdout string) {
 		t.Helper()
-		if got.code != code || got.stdout != stdout || got.stderr != "" {
-			t.Fatalf("got %d, %q, %q; want %d, %q, no stderr", got.code, got.stdout, got.stderr, code, stdout)
+		if got.Code != code || got.Stdout != stdout || got.Stderr != "" {
+			t.Fatalf("got %d, %q, %q; want %d, %q, no stderr", got.Code, got.Stdout, got.Stderr, code, stdout)
 		}
 	}
 
@@ -99,14 +92,14 @@ func TestRun_DatabaseCommands(t *testing.T) {
 	want(cmd("db", "version"), 0, "a082b8bb98d0\n")
 
 	got := cmd("status")
-	if got.code != 0 || !strings.Contains(got.stdout, "| Check: Missing Root Provider IDs") || !strings.Contains(got.stdout, "| Details: up to date (version 4, alembic a082b8bb98d0)") {
-		t.Fatalf("status = %d\n%s%s", got.code, got.stdout, got.stderr)
+	if got.Code != 0 || !strings.Contains(got.Stdout, "| Check: Missing Root Provider IDs") || !strings.Contains(got.Stdout, "| Details: up to date (version 4, alembic a082b8bb98d0)") {
+		t.Fatalf("status = %d\n%s%s", got.Code, got.Stdout, got.Stderr)
 	}
 
 	sql(`INSERT INTO resource_providers (uuid, name, generation) VALUES ('11111111-1111-1111-1111-111111111111', 'a', 0), ('22222222-2222-2222-2222-222222222222', 'b', 0)`)
 	got = cmd("upgrade", "check")
-	if got.code != 2 || !strings.Contains(got.stdout, "| Result: Failure") {
-		t.Fatalf("upgrade check with legacy data = %d\n%s%s", got.code, got.stdout, got.stderr)
+	if got.Code != 2 || !strings.Contains(got.Stdout, "| Result: Failure") {
+		t.Fatalf("upgrade check with legacy data = %d\n%s%s", got.Code, got.Stdout, got.Stderr)
 	}
 
 	want(cmd("db", "online_data_migrations", "--max-count", "1"), 1,
@@ -125,8 +118,8 @@ func TestRun_DatabaseCommands(t *testing.T) {
 			"|    set_root_provider_ids    |      1      |     1     |\n"+
 			"| create_incomplete_consumers |      0      |     0     |\n"+
 			"+-----------------------------+-------------+-----------+\n")
-	if got := cmd("status"); got.code != 0 {
-		t.Fatalf("status after online migrations = %d\n%s", got.code, got.stdout)
+	if got := cmd("status"); got.Code != 0 {
+		t.Fatalf("status after online migrations = %d\n%s", got.Code, got.Stdout)
 	}
 
 	// A database at upstream master's head: stamp records it as version 1,
@@ -140,8 +133,8 @@ func TestRun_DatabaseCommands(t *testing.T) {
 	want(cmd("db", "sync"), 0, "")
 	want(cmd("db", "version"), 0, "a082b8bb98d0\n")
 	got = cmd("status")
-	if got.code != 0 || !strings.Contains(got.stdout, "| Details: up to date (version 4, alembic a082b8bb98d0)") {
-		t.Fatalf("status at a082b8bb98d0 = %d\n%s%s", got.code, got.stdout, got.stderr)
+	if got.Code != 0 || !strings.Contains(got.Stdout, "| Details: up to date (version 4, alembic a082b8bb98d0)") {
+		t.Fatalf("status at a082b8bb98d0 = %d\n%s%s", got.Code, got.Stdout, got.Stderr)
 	}
 
 	// Going back to 8.0.0: its alembic needs 422ece571366.
@@ -150,11 +143,11 @@ func TestRun_DatabaseCommands(t *testing.T) {
 	want(cmd("db", "stamp", "head"), 0, "")
 	want(cmd("db", "version"), 0, "a082b8bb98d0\n")
 	got = cmd("db", "stamp", "nope")
-	if got.code != 1 || !strings.Contains(got.stderr, `unknown revision "nope"`) {
+	if got.Code != 1 || !strings.Contains(got.Stderr, `unknown revision "nope"`) {
 		t.Fatalf("stamp nope = %+v", got)
 	}
 	got = cmd("db", "stamp", "5")
-	if got.code != 1 || !strings.Contains(got.stderr, "unknown schema version 5 (latest is 4)") {
+	if got.Code != 1 || !strings.Contains(got.Stderr, "unknown schema version 5 (latest is 4)") {
 		t.Fatalf("stamp 5 = %+v", got)
 	}
 	want(cmd("db", "stamp", "base"), 0, "")

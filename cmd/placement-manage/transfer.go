@@ -38,12 +38,8 @@ func parseTransfer(sub string, args []string) (command, error) {
 				c.transfer.dryRun = true
 			}
 		case urlFlag:
-			if !hasValue {
-				if i+1 >= len(args) {
-					return bad("%s: expected a MySQL URL", name)
-				}
-				i++
-				value = args[i]
+			if value, hasValue = optionValue(args, &i, value, hasValue); !hasValue {
+				return bad("%s: expected a MySQL URL", name)
 			}
 			c.transfer.url = value
 		default:

@@ -48,8 +48,8 @@ func TestRun_TransferUsageErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got := runCmd(tt.args...)
-			if got.code != 1 || got.stdout != "" || got.stderr != tt.stderr {
-				t.Errorf("run(%q) = %d, %q, %q; want 1, \"\", %q", tt.args, got.code, got.stdout, got.stderr, tt.stderr)
+			if got.Code != 1 || got.Stdout != "" || got.Stderr != tt.stderr {
+				t.Errorf("run(%q) = %d, %q, %q; want 1, \"\", %q", tt.args, got.Code, got.Stdout, got.Stderr, tt.stderr)
 			}
 		})
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/openstack-placement-go/placement/internal/devdb"
+	"github.com/openstack-placement-go/placement/internal/testutil"
 )
 
 // failoverRecovery is how soon every process must serve again after the
@@ -37,8 +38,8 @@ func TestFailover(t *testing.T) {
 		t.Fatalf("go build placement-api: %v\n%s", err, out)
 	}
 
-	p1, _ := freePort()
-	p2, _ := freePort()
+	p1, _ := testutil.FreePort()
+	p2, _ := testutil.FreePort()
 	// The primary commits only once the standby has the WAL. The standby
 	// names no standby of its own: promoted, it is alone, and a failover
 	// manager would name a new standby when there is one.

@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -20,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/openstack-placement-go/placement/internal/devdb"
+	"github.com/openstack-placement-go/placement/internal/testutil"
 )
 
 // Env is the database and the API processes the soak runs against.
@@ -61,7 +59,7 @@ func NewEnv(ctx context.Context, o Options) (*Env, error) {
 		e.dbName = "placement_soak"
 	} else {
 		e.adminURL = o.DBURL
-		e.dbName = "placement_soak_" + randHex(4)
+		e.dbName = "placement_soak_" + testutil.RandHex(4)
 	}
 	if err := e.recreateDB(ctx); err != nil {
 		return nil, err
@@ -102,7 +100,7 @@ func (e *Env) recreateDB(ctx context.Context) error {
 }
 
 func (e *Env) newProc(i int) (*Proc, error) {
-	port, err := freePort()
+	port, err := testutil.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -291,21 +289,6 @@ func waitReady(ctx context.Context, base string, exited <-chan struct{}, timeout
 		}
 	}
 	return fmt.Errorf("%s did not answer within %s", base, timeout)
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
-func randHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // WatchSessions samples pg_stat_activity every second until ctx ends and

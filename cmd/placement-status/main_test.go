@@ -1,27 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/openstack-placement-go/placement/internal/testdb"
+	"github.com/openstack-placement-go/placement/internal/testutil"
 )
 
 func TestMain(m *testing.M) { testdb.Main(m) }
 
-type result struct {
-	code           int
-	stdout, stderr string
-}
-
-func runCmd(args ...string) result {
-	var out, errOut bytes.Buffer
-	code := run(args, nil, &out, &errOut)
-	return result{code, out.String(), errOut.String()}
-}
+func runCmd(args ...string) testutil.Result { return testutil.Run(run, args...) }
 
 // writeConfig writes placement.conf (and policy.yaml, when policy is not
 // "") into a new directory and returns the config file's path.
@@ -59,7 +50,7 @@ func TestRun_CommandLine(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got := runCmd(tt.args...)
-			if got.code != tt.code || !strings.Contains(got.stderr, tt.stderrHas) || !strings.Contains(got.stdout, tt.stdoutHas) {
+			if got.Code != tt.code || !strings.Contains(got.Stderr, tt.stderrHas) || !strings.Contains(got.Stdout, tt.stdoutHas) {
 				t.Errorf("run(%q) = %+v; want code %d, stderr with %q, stdout with %q", tt.args, got, tt.code, tt.stderrHas, tt.stdoutHas)
 			}
 		})
@@ -70,7 +61,7 @@ func TestRun_UnreachableDatabaseIsAnError(t *testing.T) {
 	t.Parallel()
 	f := writeConfig(t, "[placement_database]\nconnection = postgresql://nobody@127.0.0.1:1/none?connect_timeout=2\n", "")
 	got := runCmd("--config-file", f, "upgrade", "check")
-	if got.code != 255 || !strings.HasPrefix(got.stdout, "Error:\n") {
+	if got.Code != 255 || !strings.HasPrefix(got.Stdout, "Error:\n") {
 		t.Errorf("upgrade check = %+v; want 255 and Error: on stdout", got)
 	}
 }
@@ -112,8 +103,8 @@ func TestRun_Checks(t *testing.T) {
 	t.Run("a clean database passes", func(t *testing.T) {
 		f := writeConfig(t, conf, "\"placement:resource_providers:list\": \"rule:admin_api\"\n")
 		got := runCmd("--config-file", f, "upgrade", "check")
-		if want := successTable(); got.code != 0 || got.stdout != want || got.stderr != "" {
-			t.Errorf("upgrade check = %d\n%s%s\nwant 0\n%s", got.code, got.stdout, got.stderr, want)
+		if want := successTable(); got.Code != 0 || got.Stdout != want || got.Stderr != "" {
+			t.Errorf("upgrade check = %d\n%s%s\nwant 0\n%s", got.Code, got.Stdout, got.Stderr, want)
 		}
 	})
 
@@ -129,8 +120,8 @@ SELECT id, c, 0, 1 FROM resource_providers, unnest(ARRAY['orphan-a', 'orphan-b',
 			`{"check": "Incomplete Consumers", "result": 1, "details": "There are 3 incomplete consumers table records for existing allocations. Run the \"placement-manage db online_data_migrations\" command."}, ` +
 			`{"check": "Policy File JSON to YAML Migration", "result": 0, "details": null}, ` +
 			`{"check": "Database Schema", "result": 0, "details": "up to date (version 4, alembic a082b8bb98d0)"}]}` + "\n"
-		if got.code != 1 || got.stdout != want || got.stderr != "" {
-			t.Errorf("upgrade check --json = %d\n%s%s\nwant 1\n%s", got.code, got.stdout, got.stderr, want)
+		if got.Code != 1 || got.Stdout != want || got.Stderr != "" {
+			t.Errorf("upgrade check --json = %d\n%s%s\nwant 1\n%s", got.Code, got.Stdout, got.Stderr, want)
 		}
 	})
 
@@ -165,8 +156,8 @@ SELECT id, c, 0, 1 FROM resource_providers, unnest(ARRAY['orphan-a', 'orphan-b',
 |   latest/cli/oslopolicy-convert-json-to-yaml.html.                   |
 +----------------------------------------------------------------------+
 `
-		if got.code != 2 || !strings.HasPrefix(got.stdout, want) || got.stderr != "" {
-			t.Errorf("upgrade check = %d\n%s%s\nwant 2 and a table starting\n%s", got.code, got.stdout, got.stderr, want)
+		if got.Code != 2 || !strings.HasPrefix(got.Stdout, want) || got.Stderr != "" {
+			t.Errorf("upgrade check = %d\n%s%s\nwant 2 and a table starting\n%s", got.Code, got.Stdout, got.Stderr, want)
 		}
 	})
 
@@ -175,8 +166,8 @@ SELECT id, c, 0, 1 FROM resource_providers, unnest(ARRAY['orphan-a', 'orphan-b',
 		f := writeConfig(t, conf, "")
 		got := runCmd("--config-file", f, "upgrade", "check")
 		want := "| Details: needs 'placement-manage db sync' (version none, alembic |\n|   a082b8bb98d0; this release needs version 4)"
-		if got.code != 1 || !strings.Contains(got.stdout, "| Result: Warning ") || !strings.Contains(got.stdout, want) {
-			t.Errorf("upgrade check = %d\n%s%s\nwant 1 with %q", got.code, got.stdout, got.stderr, want)
+		if got.Code != 1 || !strings.Contains(got.Stdout, "| Result: Warning ") || !strings.Contains(got.Stdout, want) {
+			t.Errorf("upgrade check = %d\n%s%s\nwant 1 with %q", got.Code, got.Stdout, got.Stderr, want)
 		}
 	})
 }

@@ -23,26 +23,22 @@ var explanations = map[int]string{
 	http.StatusServiceUnavailable:    "The server is currently unavailable. Please try again at a later time.",
 }
 
+// statuses maps each error kind to its HTTP status; any other kind is a 500.
+var statuses = map[placement.Kind]int{
+	placement.Invalid:          http.StatusBadRequest,
+	placement.NotFound:         http.StatusNotFound,
+	placement.Conflict:         http.StatusConflict,
+	placement.Forbidden:        http.StatusForbidden,
+	placement.NotAcceptable:    http.StatusNotAcceptable,
+	placement.UnsupportedMedia: http.StatusUnsupportedMediaType,
+	placement.MethodNotAllowed: http.StatusMethodNotAllowed,
+	placement.TooLarge:         http.StatusRequestEntityTooLarge,
+	placement.Unavailable:      http.StatusServiceUnavailable,
+}
+
 func statusOf(kind placement.Kind) int {
-	switch kind {
-	case placement.Invalid:
-		return http.StatusBadRequest
-	case placement.NotFound:
-		return http.StatusNotFound
-	case placement.Conflict:
-		return http.StatusConflict
-	case placement.Forbidden:
-		return http.StatusForbidden
-	case placement.NotAcceptable:
-		return http.StatusNotAcceptable
-	case placement.UnsupportedMedia:
-		return http.StatusUnsupportedMediaType
-	case placement.MethodNotAllowed:
-		return http.StatusMethodNotAllowed
-	case placement.TooLarge:
-		return http.StatusRequestEntityTooLarge
-	case placement.Unavailable:
-		return http.StatusServiceUnavailable
+	if status, ok := statuses[kind]; ok {
+		return status
 	}
 	return http.StatusInternalServerError
 }

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/openstack-placement-go/placement/internal/config"
 )
 
 // Keystone validates X-Auth-Token (and X-Service-Token) against the Keystone
@@ -121,7 +123,7 @@ func NewKeystone(opts map[string]string, logger *slog.Logger) (*Keystone, error)
 		k.cacheTTL = time.Duration(n) * time.Second
 	}
 	if v := get("service_token_roles"); v != "" {
-		k.serviceRoles = splitList(v)
+		k.serviceRoles = config.SplitList(v)
 	}
 	if v := get("service_token_roles_required"); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -173,16 +175,6 @@ func identityV3(u string) string {
 		return u
 	}
 	return u + "/v3"
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // keystone401 is keystonemiddleware's rejection body.

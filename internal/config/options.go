@@ -211,7 +211,7 @@ func intOpt(field func(*Config) *int) option {
 
 func listOpt(field func(*Config) *[]string) option {
 	return option{kind: "list", get: func(c *Config) string { return strings.Join(*field(c), ",") }, set: func(c *Config, vals []string) error {
-		*field(c) = splitList(last(vals))
+		*field(c) = SplitList(last(vals))
 		return nil
 	}}
 }
@@ -220,16 +220,16 @@ func multiListOpt(field func(*Config) *[]string) option {
 	return option{kind: "list, repeatable", get: func(c *Config) string { return strings.Join(*field(c), ",") }, multi: true, set: func(c *Config, vals []string) error {
 		var out []string
 		for _, v := range vals {
-			out = append(out, splitList(v)...)
+			out = append(out, SplitList(v)...)
 		}
 		*field(c) = out
 		return nil
 	}}
 }
 
-// splitList splits a comma-separated list, trimming entries and dropping
-// empty ones.
-func splitList(s string) []string {
+// SplitList reads a list option as oslo.config does: it splits a
+// comma-separated list, trimming entries and dropping empty ones.
+func SplitList(s string) []string {
 	var out []string
 	for _, item := range strings.Split(s, ",") {
 		if item = strings.TrimSpace(item); item != "" {

@@ -286,11 +286,7 @@ func TestExplain_MatchesGenerateAndBruteForce(t *testing.T) {
 // any provider explained; it fails only by its deadline and memory budget,
 // and its last step agrees with Generate.
 func FuzzExplain(f *testing.F) {
-	seeds, err := gabbi.Seeds("../../gabbits")
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, s := range seeds {
+	for _, s := range gabbi.MustSeeds(f, "../../gabbits") {
 		if s.Path == "/allocation_candidates" || s.Path == "/diagnostics/allocation_candidates" {
 			f.Add(s.RawQuery, 39, 0)
 		}

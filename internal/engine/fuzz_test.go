@@ -31,11 +31,7 @@ func fuzzWorld(t testing.TB) *world {
 // the generator, bounded by a deadline and a memory budget, fails only by
 // those bounds.
 func FuzzParseAndGenerate(f *testing.F) {
-	seeds, err := gabbi.Seeds("../../gabbits")
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, s := range seeds {
+	for _, s := range gabbi.MustSeeds(f, "../../gabbits") {
 		if s.Path == "/allocation_candidates" {
 			for _, minor := range []int{10, 17, 21, 25, 29, 31, 33, 35, 36, 39} {
 				f.Add(s.RawQuery, minor)

@@ -123,7 +123,7 @@ type sliceStep struct {
 }
 
 func (s sliceStep) apply(v any, out []any) ([]any, error) {
-	if !truthy(v) {
+	if !pycompat.Truthy(v) {
 		return out, nil
 	}
 	list, ok := v.([]any)
@@ -269,19 +269,24 @@ func (s descendStep) apply(v any, out []any) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var children []any
-	switch x := v.(type) {
-	case []any:
-		children = x
-	case *pycompat.Object:
-		children = x.Values()
-	}
-	for _, c := range children {
+	for _, c := range members(v) {
 		if out, err = s.apply(c, out); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// members returns the items of a list or the values of an object, and
+// nothing for anything else.
+func members(v any) []any {
+	switch x := v.(type) {
+	case []any:
+		return x
+	case *pycompat.Object:
+		return x.Values()
+	}
+	return nil
 }
 
 type filterExpr struct {
@@ -296,16 +301,7 @@ type filterExpr struct {
 type filterStep struct{ exprs []filterExpr }
 
 func (s filterStep) apply(v any, out []any) ([]any, error) {
-	var items []any
-	switch x := v.(type) {
-	case []any:
-		items = x
-	case *pycompat.Object:
-		items = x.Values()
-	default:
-		return out, nil
-	}
-	for _, it := range items {
+	for _, it := range members(v) {
 		keep := true
 		for _, e := range s.exprs {
 			ok, err := e.match(it)

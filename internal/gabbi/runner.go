@@ -393,7 +393,7 @@ func (r *runner) buildBody(i int) ([]byte, bool, error) {
 			return []byte(s), true, nil
 		}
 	}
-	b, err := marshalJSON(v)
+	b, err := pycompat.Marshal(v)
 	if err != nil {
 		return nil, false, err
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"testing"
 )
 
 // Seed is one request of a gabbit file, for seeding fuzz targets: its
@@ -49,6 +50,17 @@ func Seeds(dir string) ([]Seed, error) {
 		}
 	}
 	return out, nil
+}
+
+// MustSeeds is Seeds for a fuzz test (or any test): it fails tb when dir
+// cannot be read.
+func MustSeeds(tb testing.TB, dir string) []Seed {
+	tb.Helper()
+	seeds, err := Seeds(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return seeds
 }
 
 func seedOf(t Test) Seed {

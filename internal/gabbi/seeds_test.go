@@ -26,3 +26,13 @@ func TestSeeds(t *testing.T) {
 		t.Errorf("%d seeds, %d candidate queries, %d bodies: the gabbits hold many more", len(seeds), candidates, bodies)
 	}
 }
+
+func TestMustSeeds(t *testing.T) {
+	want, err := Seeds("../../gabbits")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := MustSeeds(t, "../../gabbits"); len(got) == 0 || len(got) != len(want) {
+		t.Errorf("MustSeeds gave %d seeds, Seeds %d", len(got), len(want))
+	}
+}

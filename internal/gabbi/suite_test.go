@@ -2,11 +2,11 @@ package gabbi
 
 import (
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/openstack-placement-go/placement/internal/pycompat"
+	"github.com/openstack-placement-go/placement/internal/testutil"
 )
 
 func mustParse(t *testing.T, doc string) *Suite {
@@ -197,11 +197,10 @@ tests:
 
 func TestParse_Errors(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name    string
-		doc     string
-		wantErr string
-	}{
+	testutil.WantErrors(t, func(t *testing.T, doc string) error {
+		_, err := Parse([]byte(doc))
+		return err
+	}, []testutil.ErrorCase{
 		{"an unknown test key is unsupported", "tests:\n- name: x\n  GET: /\n  cert_validate: false\n", `unsupported gabbi key "cert_validate"`},
 		{"an unknown defaults key is unsupported", "defaults:\n  response_html: {}\ntests:\n- name: x\n  GET: /\n", `unsupported gabbi key "response_html"`},
 		{"an unknown top-level key is unsupported", "common: 1\ntests:\n- name: x\n  GET: /\n", `unsupported gabbi key "common"`},
@@ -216,14 +215,5 @@ func TestParse_Errors(t *testing.T) {
 		{"tests must be a list", "tests: {}\n", "tests must be a list"},
 		{"invalid YAML is an error", "tests: [\n", "parsing YAML"},
 		{"errors name the test", "tests:\n- name: my test\n  GET: /\n  bogus: 1\n", "test 1 (my test)"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			_, err := Parse([]byte(tc.doc))
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Errorf("Parse error = %v, want it to contain %q", err, tc.wantErr)
-			}
-		})
-	}
+	})
 }

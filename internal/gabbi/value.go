@@ -2,6 +2,7 @@ package gabbi
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,20 +23,9 @@ import (
 // `.*`, `..key` and `sorted` on an object follow document order, as they do
 // in Python where dicts keep insertion order.
 
-// marshalJSON encodes v without HTML escaping and without a trailing newline.
-func marshalJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
-}
-
 // show renders v for failure messages.
 func show(v any) string {
-	b, err := marshalJSON(v)
+	b, err := pycompat.Marshal(v)
 	if err != nil {
 		return fmt.Sprintf("%v", v)
 	}
@@ -338,40 +328,10 @@ func compareOrder(a, b any) (int, error) {
 				}
 				return compareOrder(x[i], y[i])
 			}
-			return compareInts(len(x), len(y)), nil
+			return cmp.Compare(len(x), len(y)), nil
 		}
 	}
 	return 0, fmt.Errorf("cannot order %s and %s", show(a), show(b))
-}
-
-func compareInts(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-// truthy reports Python truthiness of a value.
-func truthy(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return x
-	case string:
-		return x != ""
-	case json.Number:
-		f, err := strconv.ParseFloat(string(x), 64)
-		return err != nil || f != 0
-	case []any:
-		return len(x) > 0
-	case *pycompat.Object:
-		return x.Len() > 0
-	}
-	return true
 }
 
 // pyStr renders a value as Python's str() would, which is what gabbi puts

@@ -10,12 +10,8 @@ import (
 // FuzzFromHeader: any OpenStack-API-Version value negotiates a supported
 // version or fails with a ParseError (400) or an UnsupportedError (406).
 func FuzzFromHeader(f *testing.F) {
-	seeds, err := gabbi.Seeds("../../gabbits")
-	if err != nil {
-		f.Fatal(err)
-	}
 	seen := map[string]bool{}
-	for _, s := range seeds {
+	for _, s := range gabbi.MustSeeds(f, "../../gabbits") {
 		if h := s.Headers["openstack-api-version"]; !seen[h] {
 			seen[h] = true
 			f.Add(h, "")

@@ -139,22 +139,19 @@ func CheckSchemaResult(ctx context.Context, dsn string) (CheckResult, error) {
 func legacyProblems(ctx context.Context, conn querier, rev string) ([]string, error) {
 	i := slices.Index(alembicRevisions, rev)
 	var problems []string
-	if i < slices.Index(alembicRevisions, RevisionRootProviderIDs) {
-		n, err := count(ctx, conn, countMissingRootsSQL)
+	for _, c := range []struct{ revision, query, problem string }{
+		{RevisionRootProviderIDs, countMissingRootsSQL, "%d resource providers have no root provider id"},
+		{RevisionIncompleteConsumers, countMissingConsumersSQL, "%d allocation consumers have no consumers table record"},
+	} {
+		if i >= slices.Index(alembicRevisions, c.revision) {
+			continue
+		}
+		n, err := count(ctx, conn, c.query)
 		if err != nil {
 			return nil, err
 		}
 		if n > 0 {
-			problems = append(problems, fmt.Sprintf("%d resource providers have no root provider id", n))
-		}
-	}
-	if i < slices.Index(alembicRevisions, RevisionIncompleteConsumers) {
-		n, err := count(ctx, conn, countMissingConsumersSQL)
-		if err != nil {
-			return nil, err
-		}
-		if n > 0 {
-			problems = append(problems, fmt.Sprintf("%d allocation consumers have no consumers table record", n))
+			problems = append(problems, fmt.Sprintf(c.problem, n))
 		}
 	}
 	return problems, nil

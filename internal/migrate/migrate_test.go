@@ -8,13 +8,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/openstack-placement-go/placement/internal/migrate"
 	"github.com/openstack-placement-go/placement/internal/testdb"
+	"github.com/openstack-placement-go/placement/internal/testutil"
 	"github.com/openstack-placement-go/placement/migrations"
 )
 
@@ -214,12 +214,7 @@ func TestSync_ConcurrentStarters(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dsn := testdb.Empty(t)
-	var wg sync.WaitGroup
-	errs := make([]error, 4)
-	for i := range errs {
-		wg.Go(func() { errs[i] = migrate.Sync(ctx, dsn) })
-	}
-	wg.Wait()
+	errs := testutil.Concurrently(4, func(int) error { return migrate.Sync(ctx, dsn) })
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("Sync %d: %v", i, err)

@@ -123,13 +123,79 @@ func (o *Object) MarshalJSON() ([]byte, error) {
 }
 
 func writeJSON(buf *bytes.Buffer, v any) error {
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	b, err := Marshal(v)
+	if err != nil {
 		return err
 	}
-	buf.Truncate(buf.Len() - 1) // Encode's newline
+	buf.Write(b)
 	return nil
+}
+
+// Marshal encodes v as JSON without HTML escaping ("<", ">" and "&" stay
+// as they are, as Python's json module writes them) and without a trailing
+// newline.
+func Marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// MapNumbers returns a copy of the JSON value v in which every json.Number
+// n is f(n). Objects (*Object, keeping their key order, or map[string]any)
+// and lists are copied; other values are returned as they are. v is not
+// modified.
+func MapNumbers(v any, f func(json.Number) any) any {
+	switch x := v.(type) {
+	case *Object:
+		out := NewObject()
+		for _, k := range x.keys {
+			out.Set(k, MapNumbers(x.vals[k], f))
+		}
+		return out
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = MapNumbers(e, f)
+		}
+		return m
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = MapNumbers(e, f)
+		}
+		return out
+	case json.Number:
+		return f(x)
+	}
+	return v
+}
+
+// Truthy is Python's bool() for a JSON value: false for None, False, 0,
+// 0.0, "" and empty lists and objects, true for everything else.
+func Truthy(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return x
+	case string:
+		return x != ""
+	case []any:
+		return len(x) > 0
+	case *Object:
+		return x.Len() > 0
+	}
+	if n, ok := NumberOf(v); ok {
+		if n.IsFloat {
+			return n.Float != 0
+		}
+		return n.Int.Sign() != 0
+	}
+	return true
 }
 
 // Equal reports whether two JSON values are equal the way Python compares

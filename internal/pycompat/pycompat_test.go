@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"slices"
+	"strconv"
 	"testing"
 )
 
@@ -227,5 +228,65 @@ func TestNumber(t *testing.T) {
 		if _, ok := NumberOf(v); ok {
 			t.Errorf("NumberOf(%#v) is a number", v)
 		}
+	}
+}
+
+func TestTruthy(t *testing.T) {
+	t.Parallel()
+	full := NewObject()
+	full.Set("a", nil)
+	tests := []struct {
+		in   any
+		want bool
+	}{
+		{nil, false},
+		{false, false},
+		{true, true},
+		{"", false},
+		{"0", true},
+		{json.Number("0"), false},
+		{json.Number("-0.0"), false},
+		{json.Number("0e5"), false},
+		{json.Number("1e-400"), false}, // float("1e-400") is 0.0
+		{json.Number("1e400"), true},   // inf
+		{json.Number("100000000000000000000000"), true},
+		{json.Number("0.5"), true},
+		{0.0, false},
+		{2.5, true},
+		{[]any{}, false},
+		{[]any{nil}, true},
+		{NewObject(), false},
+		{full, true},
+	}
+	for _, tc := range tests {
+		if got := Truthy(tc.in); got != tc.want {
+			t.Errorf("Truthy(%#v) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestMarshal(t *testing.T) {
+	t.Parallel()
+	got, err := Marshal(map[string]any{"a": "<&>", "b": []any{json.Number("1.50")}})
+	if want := `{"a":"<&>","b":[1.50]}`; err != nil || string(got) != want {
+		t.Errorf("Marshal = %s, %v; want %s", got, err, want)
+	}
+}
+
+func TestMapNumbers(t *testing.T) {
+	t.Parallel()
+	obj := NewObject()
+	obj.Set("z", json.Number("1"))
+	obj.Set("a", []any{json.Number("2"), "3", map[string]any{"n": json.Number("4"), "b": true}})
+	double := func(n json.Number) any {
+		i, _ := n.Int64()
+		return json.Number(strconv.FormatInt(2*i, 10))
+	}
+	got, err := Marshal(MapNumbers(obj, double))
+	if want := `{"z":2,"a":[4,"3",{"b":true,"n":8}]}`; err != nil || string(got) != want {
+		t.Errorf("MapNumbers = %s, %v; want %s", got, err, want)
+	}
+	if again, _ := Marshal(obj); string(again) != `{"z":1,"a":[2,"3",{"b":true,"n":4}]}` {
+		t.Errorf("MapNumbers changed its argument: %s", again)
 	}
 }

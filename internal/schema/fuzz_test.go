@@ -11,11 +11,7 @@ import (
 // "Malformed JSON" 400), never panics, and a body that decodes validates
 // against a schema without panicking.
 func FuzzDecodeJSON(f *testing.F) {
-	seeds, err := gabbi.Seeds("../../gabbits")
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, s := range seeds {
+	for _, s := range gabbi.MustSeeds(f, "../../gabbits") {
 		if len(s.Body) > 0 {
 			f.Add(s.Body)
 		}

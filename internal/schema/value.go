@@ -16,26 +16,13 @@ import (
 // exponent) as the float64 Python reads it, so that the library judges
 // 16.00000000000000001 to be the integer 16 as upstream does, instead of
 // by its exact decimal value.
-func pyFloats(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[k] = pyFloats(e)
-		}
-		return m
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = pyFloats(e)
-		}
-		return out
-	case json.Number:
-		if n, ok := pycompat.NumberOf(x); ok && n.IsFloat && !math.IsInf(n.Float, 0) && !math.IsNaN(n.Float) {
-			return json.Number(strconv.FormatFloat(n.Float, 'g', -1, 64))
-		}
+func pyFloats(v any) any { return pycompat.MapNumbers(v, pyFloat) }
+
+func pyFloat(x json.Number) any {
+	if n, ok := pycompat.NumberOf(x); ok && n.IsFloat && !math.IsInf(n.Float, 0) && !math.IsNaN(n.Float) {
+		return json.Number(strconv.FormatFloat(n.Float, 'g', -1, 64))
 	}
-	return v
+	return x
 }
 
 // fromGeneric converts a generic JSON value into the ordered form. Map keys
@@ -131,27 +118,4 @@ func isMultiple(n, d pyNum) bool {
 		return false
 	}
 	return new(big.Int).Rem(n.Int, d.Int).Sign() == 0
-}
-
-// truthy is Python's bool() for a JSON value.
-func truthy(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return x
-	case string:
-		return x != ""
-	case []any:
-		return len(x) > 0
-	case *pycompat.Object:
-		return x.Len() > 0
-	}
-	if n, ok := asNumber(v); ok {
-		if n.IsFloat {
-			return n.Float != 0
-		}
-		return n.Int.Sign() != 0
-	}
-	return true
 }

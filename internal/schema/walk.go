@@ -243,7 +243,7 @@ func (w *walker) kwAdditionalProperties(k string, v, inst any, sch *pycompat.Obj
 		}
 		return out
 	}
-	if truthy(v) || len(extras) == 0 {
+	if pycompat.Truthy(v) || len(extras) == 0 {
 		return nil
 	}
 	if pats, ok := sch.Get("patternProperties").(*pycompat.Object); ok {
@@ -299,7 +299,7 @@ func (w *walker) kwAdditionalItems(k string, v, inst any, sch *pycompat.Object, 
 		}
 		return out
 	}
-	if !truthy(v) && len(arr) > len(items) {
+	if !pycompat.Truthy(v) && len(arr) > len(items) {
 		rest := arr[len(items):]
 		verb := "was"
 		if len(rest) > 1 {
@@ -347,7 +347,7 @@ func (w *walker) kwMinMax(k string, v, inst any, sch *pycompat.Object, refDepth 
 		return nil
 	}
 	if k == "minimum" {
-		if truthy(sch.Get("exclusiveMinimum")) {
+		if pycompat.Truthy(sch.Get("exclusiveMinimum")) {
 			if c <= 0 {
 				return []*pyError{newError("%s is less than or equal to the minimum of %s", n.repr(), lim.repr())}
 			}
@@ -356,7 +356,7 @@ func (w *walker) kwMinMax(k string, v, inst any, sch *pycompat.Object, refDepth 
 		}
 		return nil
 	}
-	if truthy(sch.Get("exclusiveMaximum")) {
+	if pycompat.Truthy(sch.Get("exclusiveMaximum")) {
 		if c >= 0 {
 			return []*pyError{newError("%s is greater than or equal to the maximum of %s", n.repr(), lim.repr())}
 		}
@@ -415,7 +415,7 @@ func (w *walker) kwPropertyCount(k string, v, inst any, sch *pycompat.Object, re
 // kwUniqueItems refuses equal elements (in JSON's sense of equal).
 func (w *walker) kwUniqueItems(k string, v, inst any, sch *pycompat.Object, refDepth int) []*pyError {
 	arr, ok := inst.([]any)
-	if !ok || !truthy(v) {
+	if !ok || !pycompat.Truthy(v) {
 		return nil
 	}
 	for i := range arr {

@@ -17,11 +17,7 @@ const providerAggregatesSQL = `SELECT pa.uuid FROM resource_provider_aggregates 
 func (s *Store) ProviderAggregates(ctx context.Context, uuid string) (int, []string, error) {
 	var gen int
 	var aggs []string
-	err := s.readTx(ctx, func(tx pgx.Tx) error {
-		p, err := providerByUUID(ctx, tx, uuid)
-		if err != nil {
-			return err
-		}
+	err := s.readProviderTx(ctx, uuid, func(tx pgx.Tx, p Provider) error {
 		gen = p.Generation
 		rows, err := tx.Query(ctx, providerAggregatesSQL, p.ID)
 		if err != nil {

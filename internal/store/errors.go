@@ -43,6 +43,16 @@ func Classify(err error) error {
 	return err
 }
 
+// serverGoing reports whether the server refused or ended the session
+// because it is shutting down, crashed or is still starting.
+func serverGoing(pe *pgconn.PgError) bool {
+	switch pe.Code {
+	case pgerrcode.AdminShutdown, pgerrcode.CrashShutdown, pgerrcode.CannotConnectNow:
+		return true
+	}
+	return false
+}
+
 // unavailable recognises connection failures: no connection could be
 // made, the connection broke, the server is shutting down or starting, or
 // the pool could not hand out a connection in time.
@@ -53,11 +63,7 @@ func unavailable(err error) bool {
 	}
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) {
-		switch pg.Code {
-		case pgerrcode.AdminShutdown, pgerrcode.CrashShutdown, pgerrcode.CannotConnectNow:
-			return true
-		}
-		return pgerrcode.IsConnectionException(pg.Code)
+		return serverGoing(pg) || pgerrcode.IsConnectionException(pg.Code)
 	}
 	var ne net.Error
 	if errors.As(err, &ne) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 
 	"github.com/openstack-placement-go/placement/internal/placement"
 	"github.com/openstack-placement-go/placement/internal/store"
+	"github.com/openstack-placement-go/placement/internal/testutil"
 )
 
 func newProvider(t *testing.T, pool *pgxpool.Pool) string {
@@ -329,25 +329,11 @@ func TestSetInventories_Concurrent(t *testing.T) {
 	ctx := context.Background()
 	st, pool := rpStore(t)
 	rp := newProvider(t, pool)
-	const n = 6
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			_, errs[i] = st.SetInventories(ctx, rp, 0, map[string]placement.Inventory{"VCPU": inv(i + 1), "DISK_GB": inv(10)})
-		})
-	}
-	wg.Wait()
-	wins := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			wins++
-		case placement.CodeOf(err) != placement.CodeConcurrentUpdate:
-			t.Errorf("unexpected error: %v", err)
-		}
-	}
-	if wins != 1 {
+	errs := testutil.Concurrently(6, func(i int) error {
+		_, err := st.SetInventories(ctx, rp, 0, map[string]placement.Inventory{"VCPU": inv(i + 1), "DISK_GB": inv(10)})
+		return err
+	})
+	if wins := winners(t, errs); wins != 1 {
 		t.Errorf("%d writers won, want 1", wins)
 	}
 	if got := generation(t, st, rp); got != 1 {

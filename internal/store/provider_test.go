@@ -5,7 +5,6 @@ import (
 	"errors"
 	"os"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/openstack-placement-go/placement/internal/placement"
 	"github.com/openstack-placement-go/placement/internal/store"
 	"github.com/openstack-placement-go/placement/internal/testdb"
+	"github.com/openstack-placement-go/placement/internal/testutil"
 )
 
 // rpStore returns a store on a fresh seeded database, and its pool.
@@ -138,18 +138,13 @@ func TestConcurrentReparentingNeverLoops(t *testing.T) {
 	ctx := context.Background()
 	for round := 0; round < 20; round++ {
 		a, b := createRP(t, s, nil), createRP(t, s, nil)
-		var wg sync.WaitGroup
-		errs := make([]error, 2)
-		for i, pair := range [][2]store.Provider{{a, b}, {b, a}} {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				parent := pair[1].UUID
-				_, errs[i] = s.UpdateProvider(ctx, pair[0].UUID, store.ProviderUpdate{
-					Name: pair[0].Name, SetParent: true, ParentUUID: &parent, AllowReparent: true})
-			}()
-		}
-		wg.Wait()
+		pairs := [][2]store.Provider{{a, b}, {b, a}}
+		errs := testutil.Concurrently(len(pairs), func(i int) error {
+			child, parent := pairs[i][0], pairs[i][1].UUID
+			_, err := s.UpdateProvider(ctx, child.UUID, store.ProviderUpdate{
+				Name: child.Name, SetParent: true, ParentUUID: &parent, AllowReparent: true})
+			return err
+		})
 		if errs[0] == nil && errs[1] == nil {
 			t.Fatalf("round %d: both moves succeeded: a cycle", round)
 		}
@@ -195,16 +190,10 @@ func TestConcurrentTraitWritesOneWins(t *testing.T) {
 	ctx := context.Background()
 	p := createRP(t, s, nil)
 	sets := [][]string{{"HW_CPU_X86_AVX"}, {"HW_CPU_X86_AVX2"}, {"HW_CPU_X86_SSE"}, {"HW_CPU_X86_SSE2"}, {"HW_CPU_X86_VMX"}, {"HW_CPU_X86_MMX"}}
-	var wg sync.WaitGroup
-	errs := make([]error, len(sets))
-	for i, set := range sets {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, errs[i] = s.SetProviderTraits(ctx, p.UUID, 0, set)
-		}()
-	}
-	wg.Wait()
+	errs := testutil.Concurrently(len(sets), func(i int) error {
+		_, err := s.SetProviderTraits(ctx, p.UUID, 0, sets[i])
+		return err
+	})
 	ok := winners(t, errs)
 	got, err := s.ProviderTraits(ctx, p.UUID)
 	if err != nil {
@@ -237,17 +226,11 @@ func TestConcurrentAggregateWritesOneWins(t *testing.T) {
 	ctx := context.Background()
 	p := createRP(t, s, nil)
 	shared := uuid.NewString()
-	var wg sync.WaitGroup
-	errs := make([]error, 6)
-	for i := range errs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			gen := 0
-			_, errs[i] = s.SetProviderAggregates(ctx, p.UUID, []string{shared, uuid.NewString()}, &gen)
-		}()
-	}
-	wg.Wait()
+	errs := testutil.Concurrently(6, func(int) error {
+		gen := 0
+		_, err := s.SetProviderAggregates(ctx, p.UUID, []string{shared, uuid.NewString()}, &gen)
+		return err
+	})
 	ok := winners(t, errs)
 	gen, aggs, err := s.ProviderAggregates(ctx, p.UUID)
 	if err != nil {

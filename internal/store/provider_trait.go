@@ -45,11 +45,8 @@ func providerTraits(ctx context.Context, q querier, p Provider) (ProviderTraitSe
 // ProviderTraits returns the provider's own traits (spec 04 §2.7).
 func (s *Store) ProviderTraits(ctx context.Context, uuid string) (ProviderTraitSet, error) {
 	var out ProviderTraitSet
-	err := s.readTx(ctx, func(tx pgx.Tx) error {
-		p, err := providerByUUID(ctx, tx, uuid)
-		if err != nil {
-			return err
-		}
+	err := s.readProviderTx(ctx, uuid, func(tx pgx.Tx, p Provider) error {
+		var err error
 		out, err = providerTraits(ctx, tx, p)
 		return err
 	})

@@ -21,11 +21,7 @@ const providerUsagesSQL = `SELECT rc.name, COALESCE(u.used, 0)
 func (s *Store) ProviderUsages(ctx context.Context, uuid string) (int, map[string]int64, error) {
 	var gen int
 	usages := map[string]int64{}
-	err := s.readTx(ctx, func(tx pgx.Tx) error {
-		p, err := providerByUUID(ctx, tx, uuid)
-		if err != nil {
-			return err
-		}
+	err := s.readProviderTx(ctx, uuid, func(tx pgx.Tx, p Provider) error {
 		gen = p.Generation
 		rows, err := tx.Query(ctx, providerUsagesSQL, p.ID)
 		if err != nil {

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/openstack-placement-go/placement/internal/placement"
 	"github.com/openstack-placement-go/placement/internal/store"
 	"github.com/openstack-placement-go/placement/internal/testdb"
+	"github.com/openstack-placement-go/placement/internal/testutil"
 )
 
 // unseededDB returns a pool on a freshly migrated database that has not
@@ -82,11 +82,7 @@ func TestSeedStandard(t *testing.T) {
 	end := time.Now().UTC().Add(time.Second)
 
 	classes := rows(t, db, "resource_classes")
-	for name, before := range preClasses {
-		if got := classes[name]; !equalRow(got, before) {
-			t.Errorf("resource class %s changed: %+v → %+v", name, before, got)
-		}
-	}
+	checkKept(t, "resource class", preClasses, classes)
 	for id, name := range placement.StandardResourceClasses {
 		got, ok := classes[name]
 		switch name {
@@ -113,11 +109,7 @@ func TestSeedStandard(t *testing.T) {
 	}
 
 	traits := rows(t, db, "traits")
-	for name, before := range preTraits {
-		if got := traits[name]; !equalRow(got, before) {
-			t.Errorf("trait %s changed: %+v → %+v", name, before, got)
-		}
-	}
+	checkKept(t, "trait", preTraits, traits)
 	for _, name := range placement.StandardTraits {
 		got, ok := traits[name]
 		if !ok {
@@ -155,11 +147,7 @@ func TestSeedStandard(t *testing.T) {
 		if len(after) != len(before) {
 			t.Errorf("second SeedStandard: %s has %d rows, want %d", table, len(after), len(before))
 		}
-		for name, b := range before {
-			if !equalRow(after[name], b) {
-				t.Errorf("second SeedStandard changed %s %s", table, name)
-			}
-		}
+		checkKept(t, "second SeedStandard: "+table, before, after)
 	}
 }
 
@@ -167,12 +155,7 @@ func TestSeedStandard_ConcurrentSeeders(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := unseededDB(t)
-	var wg sync.WaitGroup
-	errs := make([]error, 6)
-	for i := range errs {
-		wg.Go(func() { errs[i] = store.SeedStandard(ctx, db) })
-	}
-	wg.Wait()
+	errs := testutil.Concurrently(6, func(int) error { return store.SeedStandard(ctx, db) })
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("SeedStandard %d: %v", i, err)
@@ -183,6 +166,17 @@ func TestSeedStandard_ConcurrentSeeders(t *testing.T) {
 	}
 	if got := len(rows(t, db, "resource_classes")); got != len(placement.StandardResourceClasses) {
 		t.Errorf("%d resource classes, want %d", got, len(placement.StandardResourceClasses))
+	}
+}
+
+// checkKept fails the test for each row of before that is missing or
+// different in after.
+func checkKept(t *testing.T, what string, before, after map[string]row) {
+	t.Helper()
+	for name, b := range before {
+		if got := after[name]; !equalRow(got, b) {
+			t.Errorf("%s %s changed: %+v → %+v", what, name, b, got)
+		}
 	}
 }
 

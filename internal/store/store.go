@@ -106,6 +106,18 @@ func (s *Store) withTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	}
 }
 
+// readProviderTx is readTx for reads about one provider: fn gets the
+// provider, looked up by uuid in the same transaction.
+func (s *Store) readProviderTx(ctx context.Context, uuid string, fn func(tx pgx.Tx, p Provider) error) error {
+	return s.readTx(ctx, func(tx pgx.Tx) error {
+		p, err := providerByUUID(ctx, tx, uuid)
+		if err != nil {
+			return err
+		}
+		return fn(tx, p)
+	})
+}
+
 // readTx is withTx for transactions that only read: they run again after a
 // lost connection even when COMMIT was already on its way, since nothing
 // they did can have been committed.

@@ -110,24 +110,22 @@ func mysqlRevision(ctx context.Context, q interface {
 
 // countMySQL counts every table's rows.
 func countMySQL(ctx context.Context, tx *sql.Tx) (map[string]int64, error) {
-	counts := map[string]int64{}
-	for _, t := range tables {
-		var n int64
-		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+t.name).Scan(&n); err != nil {
-			return nil, fmt.Errorf("counting %s in MySQL: %w", t.name, err)
-		}
-		counts[t.name] = n
-	}
-	return counts, nil
+	return countRows("MySQL", func(query string, n *int64) error { return tx.QueryRowContext(ctx, query).Scan(n) })
 }
 
 // countPG counts every table's rows.
 func countPG(ctx context.Context, tx pgx.Tx) (map[string]int64, error) {
+	return countRows("PostgreSQL", func(query string, n *int64) error { return tx.QueryRow(ctx, query).Scan(n) })
+}
+
+// countRows counts every table's rows in db ("MySQL" or "PostgreSQL"),
+// where scan runs a one-row query and scans its value into n.
+func countRows(db string, scan func(query string, n *int64) error) (map[string]int64, error) {
 	counts := map[string]int64{}
 	for _, t := range tables {
 		var n int64
-		if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+t.name).Scan(&n); err != nil {
-			return nil, fmt.Errorf("counting %s in PostgreSQL: %w", t.name, err)
+		if err := scan("SELECT count(*) FROM "+t.name, &n); err != nil {
+			return nil, fmt.Errorf("counting %s in %s: %w", t.name, db, err)
 		}
 		counts[t.name] = n
 	}
@@ -147,7 +145,7 @@ func queryMySQL(ctx context.Context, tx *sql.Tx, t table) (*mysqlRows, error) {
 	// No arguments: go-sql-driver sends the text protocol.
 	rows, err := tx.QueryContext(ctx, t.selectSQL())
 	if err != nil {
-		return nil, fmt.Errorf("reading %s from MySQL: %w", t.name, err)
+		return nil, readError("MySQL", t, err)
 	}
 	r := &mysqlRows{rows: rows, t: t, vals: make([]sql.NullString, len(t.cols))}
 	for i := range r.vals {
@@ -181,16 +179,8 @@ func (r *mysqlRows) next() ([]any, bool) {
 }
 
 func (r *mysqlRows) close() error {
-	if err := r.rows.Close(); err != nil && r.err == nil {
-		r.err = err
-	}
-	if r.err == nil {
-		r.err = r.rows.Err()
-	}
-	if r.err != nil {
-		return fmt.Errorf("reading %s from MySQL: %w", r.t.name, r.err)
-	}
-	return nil
+	closeErr := r.rows.Close()
+	return readError("MySQL", r.t, r.err, closeErr, r.rows.Err())
 }
 
 // pgRows streams a table from PostgreSQL as normalised rows.
@@ -203,7 +193,7 @@ type pgRows struct {
 func queryPG(ctx context.Context, tx pgx.Tx, t table) (*pgRows, error) {
 	rows, err := tx.Query(ctx, t.selectSQL())
 	if err != nil {
-		return nil, fmt.Errorf("reading %s from PostgreSQL: %w", t.name, err)
+		return nil, readError("PostgreSQL", t, err)
 	}
 	return &pgRows{rows: rows, t: t}, nil
 }
@@ -228,11 +218,16 @@ func (r *pgRows) next() ([]any, bool) {
 
 func (r *pgRows) close() error {
 	r.rows.Close()
-	if r.err == nil {
-		r.err = r.rows.Err()
-	}
-	if r.err != nil {
-		return fmt.Errorf("reading %s from PostgreSQL: %w", r.t.name, r.err)
+	return readError("PostgreSQL", r.t, r.err, r.rows.Err())
+}
+
+// readError is the first error of errs, if any, as a failure to read table
+// t from db ("MySQL" or "PostgreSQL").
+func readError(db string, t table, errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return fmt.Errorf("reading %s from %s: %w", t.name, db, err)
+		}
 	}
 	return nil
 }

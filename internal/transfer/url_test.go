@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/openstack-placement-go/placement/internal/testutil"
 )
 
 func TestMySQLDSN(t *testing.T) {
@@ -52,20 +54,15 @@ func TestMySQLDSN(t *testing.T) {
 
 func TestMySQLDSN_Errors(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name, url, want string
-	}{
+	testutil.WantErrors(t, func(t *testing.T, url string) error {
+		_, _, err := MySQLDSN(url)
+		if err != nil && strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("MySQLDSN(%q) error %q shows the password", url, err)
+		}
+		return err
+	}, []testutil.ErrorCase{
 		{"a PostgreSQL URL is refused", "postgresql://u@h/placement", "is not mysql://"},
 		{"a URL without database is refused", "mysql+pymysql://u:p@h:1/", "no database name"},
 		{"a malformed URL does not echo the password", "mysql+pymysql://u:s3cret@h:bad port/placement", "malformed URL"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			_, _, err := MySQLDSN(tt.url)
-			if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "s3cret") {
-				t.Errorf("MySQLDSN(%q) error = %v, want it to contain %q", tt.url, err, tt.want)
-			}
-		})
-	}
+	})
 }

@@ -146,30 +146,16 @@ func decodeInto(doc, dst any) error {
 
 // integralNumbers returns doc with json.Numbers such as "16.0" written as
 // "16".
-func integralNumbers(v any) any {
-	switch t := v.(type) {
-	case *pycompat.Object:
-		out := pycompat.NewObject()
-		for _, k := range t.Keys() {
-			out.Set(k, integralNumbers(t.Get(k)))
-		}
-		return out
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			out[i] = integralNumbers(e)
-		}
-		return out
-	case json.Number:
-		if _, err := t.Int64(); err == nil {
-			return t
-		}
-		if f, err := t.Float64(); err == nil && f == math.Trunc(f) && math.Abs(f) < 1e18 {
-			return json.Number(strconv.FormatInt(int64(f), 10))
-		}
+func integralNumbers(v any) any { return pycompat.MapNumbers(v, integral) }
+
+func integral(t json.Number) any {
+	if _, err := t.Int64(); err == nil {
 		return t
 	}
-	return v
+	if f, err := t.Float64(); err == nil && f == math.Trunc(f) && math.Abs(f) < 1e18 {
+		return json.Number(strconv.FormatInt(int64(f), 10))
+	}
+	return t
 }
 
 // ValidateQuery checks the query string against s the way upstream does: a
@@ -213,6 +199,15 @@ func NoContent(w http.ResponseWriter, status int) error {
 	return nil
 }
 
+// PutResult answers a PUT that creates a thing when it is missing: an
+// empty 201 when it was created, an empty 204 when it was already there.
+func PutResult(w http.ResponseWriter, created bool) error {
+	if created {
+		return NoContent(w, http.StatusCreated)
+	}
+	return NoContent(w, http.StatusNoContent)
+}
+
 // CacheHeaders sets Cache-Control and Last-Modified from microversion 1.15
 // on; a zero t means "now".
 func CacheHeaders(w http.ResponseWriter, r *http.Request, t time.Time) {
@@ -248,12 +243,4 @@ func IsJSONMedia(contentType string) bool {
 // Marshal encodes v as JSON without HTML escaping ("<", ">" and "&" stay
 // as they are, as Python's json module writes them) and without a trailing
 // newline.
-func Marshal(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
-}
+func Marshal(v any) ([]byte, error) { return pycompat.Marshal(v) }

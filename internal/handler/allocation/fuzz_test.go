@@ -43,11 +43,7 @@ func minorOf(h string) int {
 // 1.12+ what a PUT stored, rendered as GET /allocations/{consumer} shows
 // it, can be PUT back and normalises to the same write.
 func FuzzDecodeAllocations(f *testing.F) {
-	seeds, err := gabbi.Seeds("../../../gabbits")
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, s := range seeds {
+	for _, s := range gabbi.MustSeeds(f, "../../../gabbits") {
 		switch {
 		case s.Method == "PUT" && strings.HasPrefix(s.Path, "/allocations/") && len(s.Body) > 0:
 			f.Add(s.Body, minorOf(s.Headers["openstack-api-version"]), false)

@@ -58,13 +58,9 @@ func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
-	if h.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, h.Timeout)
-		defer cancel()
-	}
-	opts := engine.Options{Randomize: h.Randomize, MaxCandidates: h.MaxCandidates, Strategy: h.Strategy, MemoryLimit: h.MemoryLimit}
+	ctx, cancel := h.deadline(r)
+	defer cancel()
+	opts := h.options()
 	// While the store asks the database whether its cached snapshot is
 	// still current, generate from that snapshot and, for answers of
 	// moderate size, encode the body too; both are used only if the

@@ -42,18 +42,23 @@ func (h Handler) Explain(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
-	if h.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, h.Timeout)
-		defer cancel()
-	}
+	ctx, cancel := h.deadline(r)
+	defer cancel()
 	out, err := ExplainRequest(ctx, h.Store, req, name, h.options())
 	if err != nil {
 		return h.bounded(ctx, err)
 	}
 	web.CacheHeaders(w, r, time.Time{})
 	return web.JSON(w, http.StatusOK, out)
+}
+
+// deadline returns the request's context, ended after h.Timeout when the
+// handler has one.
+func (h Handler) deadline(r *http.Request) (context.Context, context.CancelFunc) {
+	if h.Timeout > 0 {
+		return context.WithTimeout(r.Context(), h.Timeout)
+	}
+	return r.Context(), func() {}
 }
 
 func (h Handler) options() engine.Options {

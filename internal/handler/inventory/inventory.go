@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/openstack-placement-go/placement/internal/placement"
+	"github.com/openstack-placement-go/placement/internal/schema"
 	"github.com/openstack-placement-go/placement/internal/store"
 	"github.com/openstack-placement-go/placement/internal/web"
 )
@@ -33,6 +34,18 @@ func (h Handler) provider(r *http.Request, doubled bool) (store.Provider, error)
 		return p, placement.E(placement.NotFound, "%s : %s", err, err)
 	}
 	return p, err
+}
+
+// providerAndBody looks up the path's provider, so that a missing one is
+// a 404 whatever the body, and then decodes the body against sch.
+func (h Handler) providerAndBody(r *http.Request, sch *schema.Schema) (store.Provider, body, error) {
+	var b body
+	p, err := h.provider(r, false)
+	if err != nil {
+		return p, b, err
+	}
+	_, err = web.DecodeBody(r, sch, &b)
+	return p, b, err
 }
 
 // generation compares the generation the client sent with the provider's.
@@ -76,12 +89,8 @@ func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
 // Create answers POST …/inventories: 201 with the stored record, the new
 // generation and a Location.
 func (h Handler) Create(w http.ResponseWriter, r *http.Request) error {
-	p, err := h.provider(r, false)
+	p, b, err := h.providerAndBody(r, postSchema)
 	if err != nil {
-		return err
-	}
-	var b body
-	if _, err := web.DecodeBody(r, postSchema, &b); err != nil {
 		return err
 	}
 	inv, rec := fromBody(b)
@@ -205,12 +214,8 @@ func (h Handler) Show(w http.ResponseWriter, r *http.Request) error {
 // Update answers PUT …/inventories/{resource_class}: overwrites an existing
 // record, never creates one.
 func (h Handler) Update(w http.ResponseWriter, r *http.Request) error {
-	p, err := h.provider(r, false)
+	p, b, err := h.providerAndBody(r, putOneSchema)
 	if err != nil {
-		return err
-	}
-	var b body
-	if _, err := web.DecodeBody(r, putOneSchema, &b); err != nil {
 		return err
 	}
 	gen, err := generation(*b.Generation, p)

@@ -13,11 +13,7 @@ import (
 // FuzzListQuery: no GET /resource_providers query string makes validation
 // or filter parsing panic, and every refusal is a 400.
 func FuzzListQuery(f *testing.F) {
-	seeds, err := gabbi.Seeds("../../../gabbits")
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, s := range seeds {
+	for _, s := range gabbi.MustSeeds(f, "../../../gabbits") {
 		if s.Method == "GET" && s.Path == "/resource_providers" && s.RawQuery != "" {
 			for _, minor := range []int{0, 14, 18, 22, 32, 39} {
 				f.Add(s.RawQuery, minor)

@@ -109,10 +109,7 @@ func (h Handler) CreateOrVerify(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Location", web.AbsoluteURL(r, "/resource_classes/"+name))
-	if created {
-		return web.NoContent(w, http.StatusCreated)
-	}
-	return web.NoContent(w, http.StatusNoContent)
+	return web.PutResult(w, created)
 }
 
 // Delete answers DELETE /resource_classes/{name}.

@@ -92,10 +92,7 @@ func (h Handler) Update(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Location", web.AbsoluteURL(r, "/traits/"+name))
 	web.CacheHeaders(w, r, at)
-	if created {
-		return web.NoContent(w, http.StatusCreated)
-	}
-	return web.NoContent(w, http.StatusNoContent)
+	return web.PutResult(w, created)
 }
 
 // Delete answers DELETE /traits/{name}.

@@ -1,0 +1,97 @@
+package testutil
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"regexp"
+	"testing"
+)
+
+func TestFreePort(t *testing.T) {
+	t.Parallel()
+	port, err := FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Fatalf("port %d is not free: %v", port, err)
+	}
+	ln.Close()
+}
+
+func TestRandHex(t *testing.T) {
+	t.Parallel()
+	a, b := RandHex(4), RandHex(4)
+	if !regexp.MustCompile(`^[0-9a-f]{8}$`).MatchString(a) || a == b {
+		t.Errorf("RandHex(4) = %q then %q; want two different 8-digit hex strings", a, b)
+	}
+}
+
+func TestRun(t *testing.T) {
+	t.Parallel()
+	run := func(args, environ []string, stdout, stderr io.Writer) int {
+		fmt.Fprint(stdout, args[0])
+		fmt.Fprint(stderr, len(environ))
+		return 3
+	}
+	if got, want := Run(run, "x", "y"), (Result{3, "x", "0"}); got != want {
+		t.Errorf("Run = %+v, want %+v", got, want)
+	}
+}
+
+func TestRefused(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{errors.New("bad y"), false},
+		{errors.New("very bad x indeed"), true},
+	}
+	for _, tt := range tests {
+		if got := refused(tt.err, "bad x"); got != tt.want {
+			t.Errorf("refused(%v, %q) = %v, want %v", tt.err, "bad x", got, tt.want)
+		}
+	}
+	var seen []string
+	WantErrors(t, func(t *testing.T, in string) error {
+		seen = append(seen, in) // the subtests are parallel: they run after this test
+		return errors.New("bad " + in)
+	}, []ErrorCase{{"a refused input", "x", "bad x"}})
+	t.Cleanup(func() {
+		if len(seen) != 1 || seen[0] != "x" {
+			t.Errorf("check saw %q, want [x]", seen)
+		}
+	})
+}
+
+func TestConcurrently(t *testing.T) {
+	t.Parallel()
+	const n = 5
+	started := make(chan struct{}, n)
+	release := make(chan struct{})
+	go func() {
+		// Every call must be running at once before any may return.
+		for range n {
+			<-started
+		}
+		close(release)
+	}()
+	errs := Concurrently(n, func(i int) error {
+		started <- struct{}{}
+		<-release
+		if i%2 == 1 {
+			return fmt.Errorf("odd %d", i)
+		}
+		return nil
+	})
+	for i, err := range errs {
+		if (err != nil) != (i%2 == 1) || (err != nil && err.Error() != fmt.Sprintf("odd %d", i)) {
+			t.Errorf("errs[%d] = %v", i, err)
+		}
+	}
+}
