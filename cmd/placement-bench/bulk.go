@@ -6,6 +6,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/openstack-placement-go/placement/internal/testutil"
 )
 
 // The bulk loader writes the flat scenario straight into the database of a
@@ -71,7 +73,7 @@ func bulkLoadFlat(ctx context.Context, dbURL string, n, allocations int) (*Datas
 		return nil, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	run, agg, owner := randHex(3), uuid.NewString(), "bench-"+randHex(4)
+	run, agg, owner := testutil.RandHex(3), uuid.NewString(), "bench-"+testutil.RandHex(4)
 	type step struct {
 		sql  string
 		args []any

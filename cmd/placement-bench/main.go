@@ -27,6 +27,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/openstack-placement-go/placement/internal/config"
 )
 
 func main() {
@@ -75,16 +77,6 @@ type side struct {
 	// more starts another process on the database of a server start
 	// made (the mixed scenario's multi-process run); nil when unavailable.
 	more func(ctx context.Context, dbURL string) (*Server, error)
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 // Run parses args, runs the benchmark and prints the table; it returns the
@@ -160,7 +152,7 @@ func (b Bench) parseOptions(args []string) (Options, int) {
 	if err := fs.Parse(args); err != nil {
 		return o, 2
 	}
-	o.Scenarios = splitList(*scenarios)
+	o.Scenarios = config.SplitList(*scenarios)
 	for _, s := range o.Scenarios {
 		if !contains([]string{"flat", "nested", "wide", "mixed", "scale"}, s) {
 			fmt.Fprintf(b.Stderr, "placement-bench: unknown scenario %q (flat, nested, wide, mixed, scale)\n", s)
@@ -172,7 +164,7 @@ func (b Bench) parseOptions(args []string) (Options, int) {
 		in   string
 		out  *[]int
 	}{{"--scale", *scales, &o.Scales}, {"--mixed-processes", *mixedProcs, &o.MixedProcs}, {"--scale-providers", *scaleProviders, &o.ScaleProviders}, {"--wide-shapes", *wideShapes, &o.WideShapes}} {
-		for _, s := range splitList(l.in) {
+		for _, s := range config.SplitList(l.in) {
 			n, err := strconv.Atoi(s)
 			if err != nil || n <= 0 {
 				fmt.Fprintf(b.Stderr, "placement-bench: bad %s entry %q\n", l.flag, s)

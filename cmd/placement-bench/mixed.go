@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/openstack-placement-go/placement/internal/testutil"
 )
 
 // MixedStats is the outcome of a claim run under read load.
@@ -131,7 +133,7 @@ func (r *runner) mixed(ctx context.Context, sd side) {
 	if srv.DBURL != "" {
 		d, err = bulkLoadFlat(ctx, srv.DBURL, n, 0)
 	} else {
-		d, err = loadFlat(ctx, c, randHex(3), n, r.o.Workers)
+		d, err = loadFlat(ctx, c, testutil.RandHex(3), n, r.o.Workers)
 	}
 	if err != nil {
 		r.fail(sd, prefix+" loading", err)

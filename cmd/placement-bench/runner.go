@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/openstack-placement-go/placement/internal/testutil"
 )
 
 // runner runs scenarios against sides and collects results and failures.
@@ -71,7 +73,7 @@ func (r *runner) loadAndQuery(ctx context.Context, sd side, c *Client, scenario,
 		load = loadNested
 	}
 	r.runs++
-	run := fmt.Sprintf("%d-%s", r.runs, randHex(3))
+	run := fmt.Sprintf("%d-%s", r.runs, testutil.RandHex(3))
 	r.logf("%s: loading %s", sd.label, prefix)
 	start := time.Now()
 	d, err := load(ctx, c, run, n, r.o.Workers)

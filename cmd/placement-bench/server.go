@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"net/url"
@@ -15,6 +13,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/openstack-placement-go/placement/internal/testutil"
 )
 
 // Server is one running Placement endpoint. Stop is nil for servers the
@@ -55,22 +55,6 @@ func (s *Server) RSS() (int, bool) {
 	return kib, err == nil
 }
 
-// freePort asks the kernel for an unused TCP port on 127.0.0.1.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
-func randHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
 // OurServer starts placement-api binaries on fresh databases.
 type OurServer struct {
 	Bin       string // the placement-api binary
@@ -82,7 +66,7 @@ type OurServer struct {
 // Start creates a fresh database and starts a server on it (see StartOn);
 // stopping the server drops the database.
 func (o *OurServer) Start(ctx context.Context) (*Server, error) {
-	name := "placement_bench_" + randHex(6)
+	name := "placement_bench_" + testutil.RandHex(6)
 	admin, err := pgx.Connect(ctx, o.AdminURL)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to %s: %w", o.AdminURL, err)
@@ -134,12 +118,12 @@ func (o *OurServer) StartOn(ctx context.Context, dbURL string) (*Server, error) 
 		}
 		conf += string(extra)
 	}
-	name := "placement_bench_" + randHex(6)
+	name := "placement_bench_" + testutil.RandHex(6)
 	confPath := filepath.Join(o.WorkDir, name+".conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	port, err := testutil.FreePort()
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/openstack-placement-go/placement/internal/testutil"
 )
 
 // WideShape is one tree shape of the wide scenario: Roots roots, each with
@@ -68,7 +70,7 @@ func loadWide(ctx context.Context, c *Client, w WideShape, workers int) (*Datase
 			names[id] = fmt.Sprintf("r%d/c%d", r, ch)
 		}
 	}
-	run := randHex(3)
+	run := testutil.RandHex(3)
 	err := parallel(ctx, w.Roots, workers, func(ctx context.Context, r int) error {
 		if err := createProvider(ctx, c, roots[r], fmt.Sprintf("bench-%s-wide-%d", run, r), "", nil, nil, nil); err != nil {
 			return err
