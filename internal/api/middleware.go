@@ -123,9 +123,9 @@ func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 }
 
 // authenticate applies a.Auth (noauth2 by default): "/" and the OpenAPI
-// description are open, everything else needs credentials. The rejections (401, or 503 when Keystone is
-// unreachable) are the upstream middleware's, deliberately not in the
-// Placement error format.
+// description are open, everything else needs credentials. The rejections
+// (401, or 503 when Keystone is unreachable) are the upstream
+// middleware's, deliberately not in the Placement error format.
 func (a *API) authenticate(next http.Handler) http.Handler {
 	authn := a.Auth
 	if authn == nil {
