@@ -3,6 +3,7 @@ package gabbits
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/google/uuid"
@@ -16,14 +17,7 @@ func BenchmarkCandidatesHTTP(b *testing.B) {
 	c := client{b, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}}
 	agg := uuid.NewString()
 	for i := range 1000 {
-		rp := uuid.NewString()
-		c.must(srv, 200, "POST", "/resource_providers", map[string]any{"name": rp, "uuid": rp})
-		c.must(srv, 200, "PUT", "/resource_providers/"+rp+"/inventories", map[string]any{
-			"resource_provider_generation": 0,
-			"inventories": map[string]any{
-				"VCPU":      map[string]any{"total": 16},
-				"MEMORY_MB": map[string]any{"total": 32768},
-				"DISK_GB":   map[string]any{"total": 1000}}})
+		rp := c.computeNode(srv)
 		c.must(srv, 200, "PUT", "/resource_providers/"+rp+"/aggregates", map[string]any{
 			"resource_provider_generation": 1, "aggregates": []string{agg}})
 		if i%2 == 0 {
@@ -47,4 +41,19 @@ func BenchmarkCandidatesHTTP(b *testing.B) {
 			}
 		})
 	}
+}
+
+// computeNode creates a provider with the inventory of placement-bench's
+// flat compute node (VCPU 16, MEMORY_MB 32768, DISK_GB 1000) and returns
+// its uuid; its generation is then 1.
+func (c client) computeNode(srv *httptest.Server) string {
+	rp := uuid.NewString()
+	c.must(srv, 200, "POST", "/resource_providers", map[string]any{"name": rp, "uuid": rp})
+	c.must(srv, 200, "PUT", "/resource_providers/"+rp+"/inventories", map[string]any{
+		"resource_provider_generation": 0,
+		"inventories": map[string]any{
+			"VCPU":      map[string]any{"total": 16},
+			"MEMORY_MB": map[string]any{"total": 32768},
+			"DISK_GB":   map[string]any{"total": 1000}}})
+	return rp
 }

@@ -17,14 +17,7 @@ func BenchmarkClaims(b *testing.B) {
 	srv, _, _ := twoServers(b)
 	c := client{b, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}}
 	for range 200 {
-		rp := uuid.NewString()
-		c.must(srv, 200, "POST", "/resource_providers", map[string]any{"name": rp, "uuid": rp})
-		c.must(srv, 200, "PUT", "/resource_providers/"+rp+"/inventories", map[string]any{
-			"resource_provider_generation": 0,
-			"inventories": map[string]any{
-				"VCPU":      map[string]any{"total": 16},
-				"MEMORY_MB": map[string]any{"total": 32768},
-				"DISK_GB":   map[string]any{"total": 1000}}})
+		c.computeNode(srv)
 	}
 	const query = "resources=VCPU:1,DISK_GB:10,MEMORY_MB:256&limit=5"
 	b.ResetTimer()

@@ -82,17 +82,23 @@ func wideSnapshot(tb testing.TB, roots, children, total int) *engine.Snapshot {
 	return s
 }
 
-// BenchmarkWide measures generation plus encoding of the largest wide
-// shape: one root, 8 children with 6 units each, 6 groups (262,144
-// candidates).
-func BenchmarkWide(b *testing.B) {
-	snap := wideSnapshot(b, 1, 8, 6)
+// widest is the largest wide shape (one root, 8 children with 6 units
+// each) and its 6-group query at 1.39.
+func widest(b *testing.B) (*engine.Snapshot, *engine.Request, microversion.Version) {
 	v := microversion.Version{Major: 1, Minor: 39}
 	req, err := ParseQuery("group_policy=none&resources1=CUSTOM_GPU:1&resources2=CUSTOM_GPU:1&resources3=CUSTOM_GPU:1"+
 		"&resources4=CUSTOM_GPU:1&resources5=CUSTOM_GPU:1&resources6=CUSTOM_GPU:1", v)
 	if err != nil {
 		b.Fatal(err)
 	}
+	return wideSnapshot(b, 1, 8, 6), req, v
+}
+
+// BenchmarkWide measures generation plus encoding of the largest wide
+// shape: one root, 8 children with 6 units each, 6 groups (262,144
+// candidates).
+func BenchmarkWide(b *testing.B) {
+	snap, req, v := widest(b)
 	b.ReportAllocs()
 	for b.Loop() {
 		res, err := engine.Generate(context.Background(), snap, req, engine.Options{MemoryLimit: 1 << 30})
@@ -111,13 +117,7 @@ func BenchmarkWide(b *testing.B) {
 // BenchmarkWideEncode measures the encoding of the 262,144 candidates of
 // BenchmarkWide alone.
 func BenchmarkWideEncode(b *testing.B) {
-	snap := wideSnapshot(b, 1, 8, 6)
-	v := microversion.Version{Major: 1, Minor: 39}
-	req, err := ParseQuery("group_policy=none&resources1=CUSTOM_GPU:1&resources2=CUSTOM_GPU:1&resources3=CUSTOM_GPU:1"+
-		"&resources4=CUSTOM_GPU:1&resources5=CUSTOM_GPU:1&resources6=CUSTOM_GPU:1", v)
-	if err != nil {
-		b.Fatal(err)
-	}
+	snap, req, v := widest(b)
 	res, err := engine.Generate(context.Background(), snap, req, engine.Options{MemoryLimit: 1 << 30})
 	if err != nil {
 		b.Fatal(err)
