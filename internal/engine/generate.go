@@ -32,7 +32,8 @@ type Options struct {
 	// MemoryLimit is [placement] allocation_candidates_memory_limit_mb in
 	// bytes: the most memory one generation may accumulate (candidates,
 	// their allocations and mappings, duplicate keys, per-group option
-	// rows), as estimated by Generate. Zero or negative means unlimited.
+	// rows), as estimated by Generate; Stream does not keep the
+	// candidates, and counts the rest. Zero or negative means unlimited.
 	MemoryLimit int64
 	// trace, for tests, is told the anchor of every candidate generated,
 	// in generation order.
