@@ -70,7 +70,12 @@ func policyFor(t *testing.T, file string) policy.Enforcer {
 // serverOptions configures the service of the files that test a
 // non-default option, by file name.
 var serverOptions = map[string]func(*api.Options){
-	"allocation-candidates-bounded": func(o *api.Options) { o.Placement.AllocationCandidatesMemoryLimitMB = 1 },
+	// allocation_candidates_memory_limit_mb = 1 and
+	// randomize_allocation_candidates, which holds every candidate.
+	"allocation-candidates-bounded": func(o *api.Options) {
+		o.Placement.AllocationCandidatesMemoryLimitMB = 1
+		o.Placement.RandomizeAllocationCandidates = true
+	},
 	// [placement] max_allocation_candidates = 0.
 	"allocation-candidates-cap-zero": func(o *api.Options) {
 		o.Placement.MaxAllocationCandidates = engine.MaxCandidatesFromConfig(0)

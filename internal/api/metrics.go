@@ -43,24 +43,38 @@ func (a *API) instrument(next http.Handler) http.Handler {
 		ctx := context.WithValue(r.Context(), chi.RouteCtxKey, rctx)
 		ctx = context.WithValue(ctx, statsKey{}, &requestStats{m: m, route: rctx})
 		rec := &statusRecorder{ResponseWriter: w}
+		// Count a response aborted after its status went out (see
+		// accessLog) too.
+		returned := false
+		defer func() {
+			if !returned && rec.status != 0 {
+				observe(m, rctx, r, rec, start)
+			}
+		}()
 		next.ServeHTTP(rec, r.WithContext(ctx))
-		elapsed := time.Since(start).Seconds()
-		route := routeLabel(rctx, r)
-		version := "-"
-		if v := rec.Header().Get(microversion.Header); len(v) > len(microversion.ServiceType) {
-			version = v[len(microversion.ServiceType)+1:]
-		}
-		status := rec.status
-		if status == 0 {
-			status = http.StatusOK
-		}
-		code := strconv.Itoa(status)
-		m.Requests.WithLabelValues(route, r.Method, version, code).Inc()
-		m.Latency.WithLabelValues(route, r.Method, version, code).Observe(elapsed)
-		if route == "/allocation_candidates" && r.Method == http.MethodGet {
-			m.Candidates.WithLabelValues(code).Observe(elapsed)
-		}
+		returned = true
+		observe(m, rctx, r, rec, start)
 	})
+}
+
+// observe counts one request and its latency.
+func observe(m *metrics.Placement, rctx *chi.Context, r *http.Request, rec *statusRecorder, start time.Time) {
+	elapsed := time.Since(start).Seconds()
+	route := routeLabel(rctx, r)
+	version := "-"
+	if v := rec.Header().Get(microversion.Header); len(v) > len(microversion.ServiceType) {
+		version = v[len(microversion.ServiceType)+1:]
+	}
+	status := rec.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	code := strconv.Itoa(status)
+	m.Requests.WithLabelValues(route, r.Method, version, code).Inc()
+	m.Latency.WithLabelValues(route, r.Method, version, code).Observe(elapsed)
+	if route == "/allocation_candidates" && r.Method == http.MethodGet {
+		m.Candidates.WithLabelValues(code).Observe(elapsed)
+	}
 }
 
 func routeLabel(rctx *chi.Context, r *http.Request) string {

@@ -99,27 +99,42 @@ func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 			start := time.Now()
 			rec := &statusRecorder{ResponseWriter: w}
 			ctx, who := auth.WithRecorder(r.Context())
+			// A handler that aborts its response once the status is sent
+			// (http.ErrAbortHandler, a streamed answer that failed)
+			// panics past this line: log it too, with the status sent.
+			returned := false
+			defer func() {
+				if !returned && rec.status != 0 {
+					logRequest(logger, r, rec, who, start)
+				}
+			}()
 			next.ServeHTTP(rec, r.WithContext(ctx))
-			version := "-"
-			if v := rec.Header().Get(microversion.Header); v != "" {
-				version = v[len(microversion.ServiceType)+1:]
-			}
-			id := who.Identity()
-			logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-				slog.String("remote", r.RemoteAddr),
-				slog.String("method", r.Method),
-				slog.String("path", r.URL.RequestURI()),
-				slog.Int("status", rec.status),
-				slog.Int("len", rec.length),
-				slog.String("microversion", version),
-				slog.String("request_id", web.RequestID(r.Context())),
-				slog.String("global_request_id", globalIDFrom(r.Context())),
-				slog.String("user", id.UserID),
-				slog.String("project", id.ProjectID),
-				slog.Duration("duration", time.Since(start)),
-			)
+			returned = true
+			logRequest(logger, r, rec, who, start)
 		})
 	}
+}
+
+// logRequest writes the access log line of r.
+func logRequest(logger *slog.Logger, r *http.Request, rec *statusRecorder, who *auth.Recorder, start time.Time) {
+	version := "-"
+	if v := rec.Header().Get(microversion.Header); v != "" {
+		version = v[len(microversion.ServiceType)+1:]
+	}
+	id := who.Identity()
+	logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		slog.String("remote", r.RemoteAddr),
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.RequestURI()),
+		slog.Int("status", rec.status),
+		slog.Int("len", rec.length),
+		slog.String("microversion", version),
+		slog.String("request_id", web.RequestID(r.Context())),
+		slog.String("global_request_id", globalIDFrom(r.Context())),
+		slog.String("user", id.UserID),
+		slog.String("project", id.ProjectID),
+		slog.Duration("duration", time.Since(start)),
+	)
 }
 
 // authenticate applies a.Auth (noauth2 by default): "/" and the OpenAPI

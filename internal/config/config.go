@@ -55,8 +55,9 @@ type Config struct {
 		// capture (placement_changes), whoever writes. Default true.
 		CandidateCache bool
 		// AllocationCandidatesMemoryLimitMB (ours): the memory one
-		// GET /allocation_candidates may accumulate while generating, in
-		// MiB; over it the request fails with a 400. Default 256; zero or
+		// GET /allocation_candidates may hold while generating (streamed
+		// candidates are not held), in MiB; over it the request fails
+		// with a 400. Default 256; zero or
 		// negative: no limit.
 		AllocationCandidatesMemoryLimitMB int
 		// AllocationCandidatesTimeout (ours): seconds one

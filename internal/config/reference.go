@@ -44,7 +44,7 @@ var optionDocs = map[string]optionDoc{
 	"placement.incomplete_consumer_project_id":            {help: "Project recorded for allocations written below microversion 1.8."},
 	"placement.incomplete_consumer_user_id":               {help: "User recorded for allocations written below microversion 1.8."},
 	"placement.candidate_cache":                           {help: "(Not in upstream.) Serve allocation candidates from an in-process cache kept exact by the change-capture triggers that db sync installs."},
-	"placement.allocation_candidates_memory_limit_mb":     {help: "(Not in upstream.) MiB one GET /allocation_candidates may accumulate; over it the request fails with a 400 (0: no limit)."},
+	"placement.allocation_candidates_memory_limit_mb":     {help: "(Not in upstream.) MiB one GET /allocation_candidates may hold while generating (streamed candidates are not held); over it the request fails with a 400 (0: no limit)."},
 	"placement.allocation_candidates_timeout":             {help: "(Not in upstream.) Seconds one GET /allocation_candidates may take; past it the request fails with a 503 (0: no limit)."},
 
 	"workarounds.optimize_for_wide_provider_trees": {help: "Accepted, without effect: candidate generation always prunes as this option does upstream."},

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"testing"
@@ -29,7 +30,7 @@ func fuzzWorld(t testing.TB) *world {
 // FuzzParseAndGenerate: no query string may make the parser or the
 // generator panic; the parser refuses with a client error (400) only, and
 // the generator, bounded by a deadline and a memory budget, fails only by
-// those bounds.
+// those bounds. Where it succeeds, the streamed body is the encoded one.
 func FuzzParseAndGenerate(f *testing.F) {
 	for _, s := range gabbi.MustSeeds(f, "../../gabbits") {
 		if s.Path == "/allocation_candidates" {
@@ -58,6 +59,23 @@ func FuzzParseAndGenerate(f *testing.F) {
 			t.Fatalf("Generate(%q): no result and no error", raw)
 		case err != nil && !errors.Is(err, context.DeadlineExceeded) && placement.KindOf(err) == placement.Internal:
 			t.Fatalf("Generate(%q): %v", raw, err)
+		case err != nil:
+			return
+		}
+		// The streamed body is the encoded one, and holding less it
+		// cannot fail where Generate did not (but for the deadline).
+		var want, got bytes.Buffer
+		if err := candidate.Encode(&want, w.snap, req, res, v); err != nil {
+			t.Fatal(err)
+		}
+		if err := candidate.Stream(ctx, &got, w.snap, req, Options{MemoryLimit: 8 << 20}, v); err != nil {
+			if errors.Is(err, context.DeadlineExceeded) {
+				return
+			}
+			t.Fatalf("Stream(%q): %v", raw, err)
+		}
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Fatalf("Stream(%q) at %s:\n%s\nEncode:\n%s", raw, v, got.Bytes(), want.Bytes())
 		}
 	})
 }

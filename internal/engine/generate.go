@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	bits64 "math/bits"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -31,7 +32,8 @@ type Options struct {
 	// MemoryLimit is [placement] allocation_candidates_memory_limit_mb in
 	// bytes: the most memory one generation may accumulate (candidates,
 	// their allocations and mappings, duplicate keys, per-group option
-	// rows), as estimated by Generate. Zero or negative means unlimited.
+	// rows), as estimated by Generate; Stream does not keep the
+	// candidates, and counts the rest. Zero or negative means unlimited.
 	MemoryLimit int64
 	// trace, for tests, is told the anchor of every candidate generated,
 	// in generation order.
@@ -172,6 +174,13 @@ type generator struct {
 	offered int // candidates offered to the sample (Randomize with a limit)
 	results []AllocationRequest
 
+	// emit, when set (Stream), is handed each candidate instead of
+	// results; emitted counts them and used marks the providers (below
+	// 1.29) or roots (from 1.29) they allocate from.
+	emit    func(AllocationRequest) error
+	emitted int
+	used    []uint64
+
 	// stop unwinds the walk: set with done when generation is over, or
 	// with paused when breadth-first ends a root's turn after one
 	// candidate. resuming makes place descend along pos again and
@@ -207,15 +216,68 @@ type generator struct {
 // rows) plus the duplicate-detection keys, so it is deterministic.
 func Generate(ctx context.Context, s *Snapshot, req *Request, opt Options) (*Result, error) {
 	g := &generator{s: s, req: req, opt: opt, legacy: !req.NestedAware && s.Nested, ctx: ctx}
-	if err := ctx.Err(); err != nil {
+	if err := g.run(); err != nil {
 		return nil, err
 	}
+	return g.finish(), nil
+}
+
+// Streams reports whether Stream hands out the candidates of opt as it
+// finds them: the answer is the generation order unless Randomize
+// shuffles or samples it, which needs the whole set.
+func Streams(opt Options) bool { return !opt.Randomize }
+
+// Stream generates the candidates Generate would return, in the same
+// order, and hands each to emit instead of keeping it; it then returns
+// Result.Summaries. The candidate emit is given, and everything it points
+// to, is only valid during the call. An error from emit ends generation
+// and is returned as it is.
+//
+// When Streams(opt) holds, what generation holds stays bounded whatever
+// the number of candidates: the memory budget counts the groups' option
+// rows, the duplicate keys and the breadth-first turns, but not the
+// candidates, which are not kept. Otherwise Stream generates the whole
+// set with Generate and then hands it out.
+func Stream(ctx context.Context, s *Snapshot, req *Request, opt Options, emit func(AllocationRequest) error) ([]int32, error) {
+	if !Streams(opt) {
+		res, err := Generate(ctx, s, req, opt)
+		if err != nil {
+			return nil, err
+		}
+		for _, ar := range res.Requests {
+			if err := emit(ar); err != nil {
+				return nil, err
+			}
+		}
+		return res.Summaries, nil
+	}
+	g := &generator{s: s, req: req, opt: opt, legacy: !req.NestedAware && s.Nested, ctx: ctx, emit: emit}
+	if err := g.run(); err != nil {
+		return nil, err
+	}
+	if g.emitted == 0 {
+		return nil, nil
+	}
+	var ids []int32
+	for w, bits := range g.used {
+		for ; bits != 0; bits &= bits - 1 {
+			ids = append(ids, int32(w*64+bits64.TrailingZeros64(bits)))
+		}
+	}
+	return g.summaries(ids), nil
+}
+
+// run generates; what it found is in results (or was emitted).
+func (g *generator) run() error {
+	if err := g.ctx.Err(); err != nil {
+		return err
+	}
 	if !g.resolve() {
-		return &Result{}, nil
+		return nil
 	}
 	for i := range g.groups {
 		if !g.prepare(&g.groups[i]) {
-			return &Result{}, nil
+			return nil
 		}
 	}
 	if g.opt.Strategy == BreadthFirst {
@@ -223,10 +285,7 @@ func Generate(ctx context.Context, s *Snapshot, req *Request, opt Options) (*Res
 	} else {
 		g.walk()
 	}
-	if g.err != nil {
-		return nil, g.err
-	}
-	return g.finish(), nil
+	return g.err
 }
 
 // tick counts one step of the walk and, every checkEvery steps, stops
@@ -889,6 +948,11 @@ func (g *generator) leaf() {
 		g.allocArena, g.mapArena, g.provArena = g.allocArena[:start], g.mapArena[:mstart], g.provArena[:pstart]
 		return
 	}
+	if g.emit != nil {
+		g.stream(AllocationRequest{Allocations: allocs, Mappings: maps})
+		g.allocArena, g.mapArena, g.provArena = g.allocArena[:start], g.mapArena[:mstart], g.provArena[:pstart]
+		return
+	}
 	if g.opt.Randomize && g.req.Limit > 0 {
 		g.sample(AllocationRequest{Allocations: allocs, Mappings: maps})
 		g.allocArena, g.mapArena, g.provArena = g.allocArena[:start], g.mapArena[:mstart], g.provArena[:pstart]
@@ -905,6 +969,36 @@ func (g *generator) leaf() {
 	if g.req.Limit > 0 && !g.opt.Randomize && len(g.results) >= g.req.Limit {
 		g.end()
 	}
+}
+
+// stream hands ar to emit, after marking what its summaries need; the
+// caller then rewinds the arenas, so streamed candidates do not add up in
+// memory.
+func (g *generator) stream(ar AllocationRequest) {
+	if g.used == nil {
+		g.used = make([]uint64, (g.s.Len()+63)/64)
+	}
+	for _, a := range ar.Allocations {
+		u := g.usedBy(a)
+		g.used[u/64] |= 1 << (u % 64)
+	}
+	g.emitted++
+	if err := g.emit(ar); err != nil {
+		g.fail(err)
+		return
+	}
+	if g.req.Limit > 0 && g.emitted >= g.req.Limit {
+		g.end()
+	}
+}
+
+// usedBy is the provider (below 1.29) or root (from 1.29) whose summary a
+// candidate allocating a brings in.
+func (g *generator) usedBy(a Allocation) int32 {
+	if g.req.NestedAware {
+		return g.s.Provider(a.Provider).Root
+	}
+	return a.Provider
 }
 
 // sample offers ar to a uniform random sample of req.Limit candidates
@@ -1030,12 +1124,7 @@ func (g *generator) finish() *Result {
 		return out
 	}
 	// The providers (below 1.29) or roots (from 1.29) used.
-	used := func(a Allocation) int32 {
-		if g.req.NestedAware {
-			return s.Provider(a.Provider).Root
-		}
-		return a.Provider
-	}
+	used := g.usedBy
 	n := 0
 	for _, r := range res {
 		n += len(r.Allocations)
@@ -1067,14 +1156,21 @@ func (g *generator) finish() *Result {
 			}
 		}
 	}
+	out.Summaries = g.summaries(ids)
+	return out
+}
+
+// summaries lists the providers that get a provider summary, given the
+// providers (below 1.29) or roots (from 1.29) used, ascending.
+func (g *generator) summaries(ids []int32) []int32 {
 	if !g.req.NestedAware {
-		out.Summaries = ids
-		return out
+		return ids
 	}
+	var out []int32
 	for _, root := range ids {
-		out.Summaries = append(out.Summaries, s.tree(root)...)
+		out = append(out, g.s.tree(root)...)
 	}
-	slices.Sort(out.Summaries)
+	slices.Sort(out)
 	return out
 }
 

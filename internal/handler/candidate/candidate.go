@@ -52,6 +52,13 @@ const msgTimeout = "The allocation candidates for this request took longer than 
 // (CodeCandidatesMemoryLimit); 503 past the timeout
 // (CodeCandidatesTimeout). Generation stops as soon as the client goes
 // away.
+//
+// Unless randomize_allocation_candidates needs the whole set, the
+// candidates are encoded as they are generated (engine.Stream) and never
+// held. The status goes out with the first 64 KiB of the body; a
+// generation that fails after that (past the timeout, say) can no longer
+// change it, and the connection is closed instead, so that the client sees
+// a truncated body rather than a complete answer.
 func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
 	v := web.Version(r)
 	req, err := ParseQuery(r.URL.RawQuery, v)
@@ -64,36 +71,19 @@ func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
 	// While the store asks the database whether its cached snapshot is
 	// still current, generate from that snapshot and, for answers of
 	// moderate size, encode the body too; both are used only if the
-	// snapshot is confirmed. (A panic there is dropped: generating again
-	// below on this goroutine repeats it where the recoverer middleware
-	// turns it into a 500.)
+	// snapshot is confirmed.
 	var (
-		guess     = h.Store.CachedSnapshot()
-		guessOK   bool
-		guessRes  *engine.Result
-		guessErr  error
-		guessBody *bytes.Buffer
-		wg        sync.WaitGroup
+		guess = h.Store.CachedSnapshot()
+		ahead ahead
+		wg    sync.WaitGroup
 	)
 	if guess != nil {
-		wg.Go(func() {
-			defer func() {
-				if recover() != nil {
-					guessOK, guessRes, guessBody = false, nil, nil
-				}
-			}()
-			guessRes, guessErr = engine.Generate(ctx, guess, req, opts)
-			guessOK = true
-			if guessErr == nil && len(guessRes.Requests) <= maxBufferedCandidates {
-				guessBody = bodies.Get().(*bytes.Buffer)
-				_ = Encode(guessBody, guess, req, guessRes, v) // a bytes.Buffer does not fail
-			}
-		})
+		wg.Go(func() { ahead = encodeAhead(ctx, guess, req, opts, v) })
 	}
 	snap, names, err := h.Store.CandidateSnapshot(ctx, req)
 	wg.Wait()
-	if guessBody != nil {
-		defer putBody(guessBody)
+	if ahead.body != nil {
+		defer putBody(ahead.body)
 	}
 	if err != nil {
 		return h.bounded(ctx, err)
@@ -101,34 +91,141 @@ func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
 	if err := checkNames(req, names); err != nil {
 		return err
 	}
-	var res *engine.Result
-	if snap == guess && guessOK {
-		if guessErr != nil {
-			return h.bounded(ctx, guessErr)
+	if snap == guess && ahead.ok {
+		switch {
+		case ahead.err != nil:
+			return h.bounded(ctx, ahead.err)
+		case ahead.body != nil:
+			web.CacheHeaders(w, r, time.Time{})
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Length", strconv.Itoa(ahead.body.Len()))
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write(ahead.body.Bytes())
+			return nil
+		case ahead.res != nil:
+			// A large randomised answer: generated already, and
+			// streamed now. Once the status is sent a write error can
+			// only be a gone client.
+			out := &committer{w: w, r: r}
+			_ = Encode(out, snap, req, ahead.res, v)
+			return nil
 		}
-		res = guessRes
-	} else {
-		// Let a stale guess go before generating again, so that one
-		// request never holds two results.
-		guessRes = nil
-		if res, err = engine.Generate(ctx, snap, req, opts); err != nil {
+		// A streamed answer too large to encode ahead.
+	}
+	// Let a stale guess go before generating again, so that one request
+	// never holds two results.
+	ahead.res = nil
+	return h.stream(ctx, w, r, snap, req, opts, v)
+}
+
+// ahead is what encodeAhead did with the cached snapshot: ok once it ran
+// to the end, then the error, or the encoded body of an answer of at most
+// maxBufferedCandidates, or (randomised answers only) the larger result.
+// A streamed answer that is larger has neither.
+type ahead struct {
+	ok   bool
+	err  error
+	body *bytes.Buffer
+	res  *engine.Result
+}
+
+// errTooMany stops encodeAhead's generation past maxBufferedCandidates.
+var errTooMany = errors.New("too many candidates to encode ahead")
+
+// encodeAhead generates the answer from snap and encodes it if it is of
+// moderate size. A panic is dropped (ok stays false): generating again
+// on the request's goroutine repeats it where the recoverer middleware
+// turns it into a 500.
+func encodeAhead(ctx context.Context, snap *engine.Snapshot, req *engine.Request, opts engine.Options, v microversion.Version) (a ahead) {
+	defer func() {
+		if recover() != nil {
+			a = ahead{}
+		}
+	}()
+	if !engine.Streams(opts) {
+		res, err := engine.Generate(ctx, snap, req, opts)
+		a.ok, a.err = true, err
+		if err != nil {
+			return a
+		}
+		if len(res.Requests) > maxBufferedCandidates {
+			a.res = res
+			return a
+		}
+		a.body = bodies.Get().(*bytes.Buffer)
+		_ = Encode(a.body, snap, req, res, v) // a bytes.Buffer does not fail
+		return a
+	}
+	body := bodies.Get().(*bytes.Buffer)
+	e := newEncoder(body, snap, req, v)
+	sums, err := engine.Stream(ctx, snap, req, opts, func(ar engine.AllocationRequest) error {
+		if e.n == maxBufferedCandidates {
+			return errTooMany
+		}
+		return e.request(ar)
+	})
+	a.ok = true
+	if err != nil {
+		e.discard()
+		putBody(body)
+		if err != errTooMany {
+			a.err = err
+		}
+		return a
+	}
+	_ = e.finish(sums)
+	a.body = body
+	return a
+}
+
+// stream generates the answer from snap and encodes each candidate as it
+// comes (engine.Stream). An error before the first bytes leave is the
+// request's error; after that the connection is aborted.
+func (h Handler) stream(ctx context.Context, w http.ResponseWriter, r *http.Request, snap *engine.Snapshot, req *engine.Request, opts engine.Options, v microversion.Version) error {
+	out := &committer{w: w, r: r}
+	if err := Stream(ctx, out, snap, req, opts, v); err != nil {
+		if !out.sent {
 			return h.bounded(ctx, err)
 		}
+		// The status is sent (and an error now is likely a gone
+		// client): all the client can still be told is that the body is
+		// incomplete.
+		panic(http.ErrAbortHandler)
 	}
-	web.CacheHeaders(w, r, time.Time{})
-	w.Header().Set("Content-Type", "application/json")
-	if snap == guess && guessBody != nil {
-		w.Header().Set("Content-Length", strconv.Itoa(guessBody.Len()))
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write(guessBody.Bytes())
-		return nil
-	}
-	w.WriteHeader(http.StatusOK)
-	// Once the status is sent a write error can only be a gone client.
-	// Encode streams: the body is never held whole, so it adds a fixed
-	// buffer, not a second copy of the result.
-	_ = Encode(w, snap, req, res, v)
 	return nil
+}
+
+// Stream generates the answer to req from snap with opts (engine.Stream)
+// and writes its body for microversion v to w as it goes, through a
+// buffer: byte for byte what Encode writes for engine.Generate's result.
+// On an error from generation or from w, what is still buffered is
+// dropped.
+func Stream(ctx context.Context, w io.Writer, snap *engine.Snapshot, req *engine.Request, opts engine.Options, v microversion.Version) error {
+	e := newEncoder(w, snap, req, v)
+	sums, err := engine.Stream(ctx, snap, req, opts, e.request)
+	if err != nil {
+		e.discard()
+		return err
+	}
+	return e.finish(sums)
+}
+
+// committer sends the status and headers of a 200 with the first bytes of
+// the body.
+type committer struct {
+	w    http.ResponseWriter
+	r    *http.Request
+	sent bool
+}
+
+func (c *committer) Write(p []byte) (int, error) {
+	if !c.sent {
+		c.sent = true
+		web.CacheHeaders(c.w, c.r, time.Time{})
+		c.w.Header().Set("Content-Type", "application/json")
+		c.w.WriteHeader(http.StatusOK)
+	}
+	return c.w.Write(p)
 }
 
 // msgClientGone is what the access log records (as a 503) for a client
@@ -164,35 +261,77 @@ func putBody(b *bytes.Buffer) {
 	bodies.Put(b)
 }
 
-// Encode streams the response body for microversion v (spec 07 §4) to w.
-// It writes JSON by hand through a buffer: a large cloud yields tens of
-// thousands of candidates (tens of megabytes), and reflection-based
-// encoding of nested maps would dominate the request.
+// Encode writes the response body for microversion v (spec 07 §4) of res
+// to w, through a buffer: the body is never held whole.
 func Encode(w io.Writer, snap *engine.Snapshot, req *engine.Request, res *engine.Result, v microversion.Version) error {
+	e := newEncoder(w, snap, req, v)
+	for _, ar := range res.Requests {
+		_ = e.request(ar) // a write error sticks and finish reports it
+	}
+	return e.finish(res.Summaries)
+}
+
+// encoder writes a response body (spec 07 §4) one candidate at a time, so
+// that Encode and engine.Stream share every byte of it. It writes JSON by
+// hand through a pooled buffer: a large cloud yields tens of thousands of
+// candidates (tens of megabytes), and reflection-based encoding of nested
+// maps would dominate the request.
+type encoder struct {
+	b    *bufio.Writer
+	snap *engine.Snapshot
+	req  *engine.Request
+	v    microversion.Version
+	n    int // candidates written
+}
+
+// newEncoder writes the start of the body. The encoder must end with
+// finish or discard, which return its buffer.
+func newEncoder(w io.Writer, snap *engine.Snapshot, req *engine.Request, v microversion.Version) *encoder {
 	b := writers.Get().(*bufio.Writer)
 	b.Reset(w)
-	defer func() {
-		b.Reset(nil) // drop w
-		writers.Put(b)
-	}()
 	b.WriteString(`{"allocation_requests": [`)
-	for i, ar := range res.Requests {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		switch {
-		case v.AtLeast(1, 34):
-			writeRequestDict(b, snap, ar, true)
-		case v.AtLeast(1, 12):
-			writeRequestDict(b, snap, ar, false)
-		default:
-			writeRequestList(b, snap, ar)
-		}
+	return &encoder{b: b, snap: snap, req: req, v: v}
+}
+
+// request writes one candidate and returns the first write error so far.
+func (e *encoder) request(ar engine.AllocationRequest) error {
+	b := e.b
+	if e.n > 0 {
+		b.WriteString(", ")
 	}
+	e.n++
+	switch {
+	case e.v.AtLeast(1, 34):
+		writeRequestDict(b, e.snap, ar, true)
+	case e.v.AtLeast(1, 12):
+		writeRequestDict(b, e.snap, ar, false)
+	default:
+		writeRequestList(b, e.snap, ar)
+	}
+	_, err := b.Write(nil) // the buffer's sticky error
+	return err
+}
+
+// finish writes the provider summaries of the providers summaries (as
+// engine.Result.Summaries) and the end of the body, and flushes.
+func (e *encoder) finish(summaries []int32) error {
+	b := e.b
 	b.WriteString(`], "provider_summaries": {`)
-	writeSummaries(b, snap, req, res, v)
+	writeSummaries(b, e.snap, e.req, summaries, e.v)
 	b.WriteString("}}")
-	return b.Flush()
+	err := b.Flush()
+	e.discard()
+	return err
+}
+
+// discard gives the buffer back, dropping what it has not written yet.
+func (e *encoder) discard() {
+	if e.b == nil {
+		return
+	}
+	e.b.Reset(nil) // drop w
+	writers.Put(e.b)
+	e.b = nil
 }
 
 // writers recycles the encoder's 64 KiB buffers.
@@ -296,9 +435,9 @@ func writeRequestDict(b *bufio.Writer, snap *engine.Snapshot, ar engine.Allocati
 
 // writeSummaries: resources of requested classes only below 1.27, every
 // inventory from 1.27; traits from 1.17; parent and root from 1.29.
-func writeSummaries(b *bufio.Writer, snap *engine.Snapshot, req *engine.Request, res *engine.Result, v microversion.Version) {
+func writeSummaries(b *bufio.Writer, snap *engine.Snapshot, req *engine.Request, summaries []int32, v microversion.Version) {
 	requested := req.Classes()
-	for i, idx := range res.Summaries {
+	for i, idx := range summaries {
 		if i > 0 {
 			b.WriteString(", ")
 		}

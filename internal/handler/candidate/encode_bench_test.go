@@ -129,3 +129,21 @@ func BenchmarkWideEncode(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWideStream is BenchmarkWide through Stream: the candidates are
+// encoded as they are generated and never held.
+func BenchmarkWideStream(b *testing.B) {
+	snap := wideSnapshot(b, 1, 8, 6)
+	v := microversion.Version{Major: 1, Minor: 39}
+	req, err := ParseQuery("group_policy=none&resources1=CUSTOM_GPU:1&resources2=CUSTOM_GPU:1&resources3=CUSTOM_GPU:1"+
+		"&resources4=CUSTOM_GPU:1&resources5=CUSTOM_GPU:1&resources6=CUSTOM_GPU:1", v)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := Stream(context.Background(), io.Discard, snap, req, engine.Options{MemoryLimit: 1 << 30}, v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
