@@ -34,6 +34,24 @@ func stream(tb testing.TB, s *Snapshot, req *Request, opt Options) *Result {
 	return res
 }
 
+// randomStreamCase is a random world and request, with either strategy
+// and sometimes a limit or a cap.
+func randomStreamCase(t *testing.T, r *rand.Rand) (*world, *Request, Options) {
+	w := randomWorld(t, r)
+	req := randomRequest(r, w)
+	opt := Options{}
+	if r.IntN(2) == 0 {
+		opt.Strategy = BreadthFirst
+	}
+	switch r.IntN(4) {
+	case 0:
+		req.Limit = 1 + r.IntN(4)
+	case 1:
+		opt.MaxCandidates = 1 + r.IntN(4)
+	}
+	return w, req, opt
+}
+
 // TestStream_MatchesGenerate: over random worlds and requests, with
 // either strategy, a limit or a cap, Stream hands out exactly Generate's
 // candidates in Generate's order, and the same summaries.
@@ -46,18 +64,7 @@ func TestStream_MatchesGenerate(t *testing.T) {
 	nonEmpty := 0
 	for seed := 0; seed < n; seed++ {
 		r := rand.New(rand.NewPCG(uint64(seed), 61))
-		w := randomWorld(t, r)
-		req := randomRequest(r, w)
-		opt := Options{}
-		if r.IntN(2) == 0 {
-			opt.Strategy = BreadthFirst
-		}
-		switch r.IntN(4) {
-		case 0:
-			req.Limit = 1 + r.IntN(4)
-		case 1:
-			opt.MaxCandidates = 1 + r.IntN(4)
-		}
+		w, req, opt := randomStreamCase(t, r)
 		want := generate(t, w.snap, req, opt)
 		got := stream(t, w.snap, req, opt)
 		if len(want.Requests) == 0 {
@@ -149,18 +156,7 @@ func TestStream_EncodesLikeGenerate(t *testing.T) {
 	minors := []int{10, 12, 17, 27, 29, 34, 39}
 	for seed := 0; seed < n; seed++ {
 		r := rand.New(rand.NewPCG(uint64(seed), 67))
-		w := randomWorld(t, r)
-		req := randomRequest(r, w)
-		opt := Options{}
-		if r.IntN(2) == 0 {
-			opt.Strategy = BreadthFirst
-		}
-		switch r.IntN(4) {
-		case 0:
-			req.Limit = 1 + r.IntN(4)
-		case 1:
-			opt.MaxCandidates = 1 + r.IntN(4)
-		}
+		w, req, opt := randomStreamCase(t, r)
 		v := ver(minors[r.IntN(len(minors))])
 		var want, got bytes.Buffer
 		if err := candidate.Encode(&want, w.snap, req, generate(t, w.snap, req, opt), v); err != nil {
