@@ -13,3 +13,10 @@ func (s *Store) RetryAllocations(ctx context.Context, fn func(tx pgx.Tx) error) 
 
 // ErrRetryable is the provider-conflict signal of the retry loop.
 var ErrRetryable = errRetryable
+
+// SetBeforeLockHook makes fn run in allocation writes right before their
+// locks are taken, until the test ends.
+func SetBeforeLockHook(t interface{ Cleanup(func()) }, fn func()) {
+	testHookBeforeLock = fn
+	t.Cleanup(func() { testHookBeforeLock = nil })
+}

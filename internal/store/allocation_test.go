@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -58,6 +59,64 @@ func TestRetryAllocations(t *testing.T) {
 			}
 			if tt.wantErr == store.ErrAllocationConcurrentUpdate && err.Error() != store.MsgConcurrentUpdate {
 				t.Errorf("message = %q", err.Error())
+			}
+		})
+	}
+}
+
+// A consumer changed by another write after this write checked its
+// generation, but before this write locked it, fails the write as a
+// concurrent update and leaves the other write's allocations in place;
+// so does a consumer deleted in that window.
+func TestSetAllocations_ConsumerChangedBeforeLock(t *testing.T) {
+	ctx := context.Background()
+	st, pool := rpStore(t)
+	rp := newProvider(t, pool)
+	if _, err := st.SetInventories(ctx, rp, 0, map[string]placement.Inventory{"VCPU": inv(8)}); err != nil {
+		t.Fatal(err)
+	}
+	consumer := uuid.NewString()
+	write := func(vcpu int, gen *int) error {
+		allocs := map[string]map[string]int{}
+		if vcpu > 0 {
+			allocs[rp] = map[string]int{"VCPU": vcpu}
+		}
+		return st.SetAllocations(ctx, placement.AllocationSet{{ConsumerUUID: consumer, ProjectID: "p", UserID: "u",
+			Generation: gen, CheckGeneration: true, Allocations: allocs}})
+	}
+	if err := write(1, nil); err != nil {
+		t.Fatal(err)
+	}
+	one := 1
+	for _, racing := range []struct {
+		name string
+		vcpu int // the racing write's amount; 0 removes the consumer
+	}{{"changed", 2}, {"deleted", 0}} {
+		t.Run(racing.name, func(t *testing.T) {
+			if racing.name == "deleted" { // start again from a new consumer at generation 1
+				if err := st.DeleteAllocations(ctx, consumer); err != nil {
+					t.Fatal(err)
+				}
+				if err := write(1, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var raced bool
+			store.SetBeforeLockHook(t, func() {
+				if raced {
+					return
+				}
+				raced = true
+				if err := write(racing.vcpu, &one); err != nil {
+					t.Errorf("racing write: %v", err)
+				}
+			})
+			err := write(3, &one)
+			wantErr(t, err, placement.Conflict, placement.CodeConcurrentUpdate, store.MsgConsumerConcurrentUpdate)
+			var used int
+			err = pool.QueryRow(ctx, `SELECT COALESCE(sum(used), 0) FROM allocations WHERE consumer_id = $1`, consumer).Scan(&used)
+			if err != nil || used != racing.vcpu {
+				t.Fatalf("allocated %d (%v), want the racing write's %d", used, err, racing.vcpu)
 			}
 		})
 	}

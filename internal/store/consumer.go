@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/openstack-placement-go/placement/internal/placement"
 )
@@ -163,17 +162,6 @@ func sameTypeID(a, b *int) bool {
 		return a == nil && b == nil
 	}
 	return *a == *b
-}
-
-// queueBumpConsumer queues the consumer generation compare-and-swap; a
-// miss (*missed) means a racing write changed the consumer after we read
-// it, which is never retried server-side (errConsumerChanged).
-func queueBumpConsumer(b *pgx.Batch, c consumer, missed *bool) {
-	b.Queue(`UPDATE consumers SET generation = generation + 1, updated_at = `+now+` WHERE id = $1 AND generation = $2`,
-		c.ID, c.Generation).Exec(func(tag pgconn.CommandTag) error {
-		*missed = *missed || tag.RowsAffected() == 0
-		return nil
-	})
 }
 
 func errConsumerChanged() error {

@@ -67,7 +67,7 @@ func (s *Store) Reshape(ctx context.Context, invs []ReshapeInventory, set placem
 			}
 			return nil
 		}
-		if err := writeAllocationsTx(ctx, tx, set, interim); err != nil {
+		if err := writeAllocationsTx(ctx, tx, set, interim, false); err != nil {
 			return err
 		}
 		for i, ri := range invs {
