@@ -69,6 +69,35 @@ func TestRefused(t *testing.T) {
 	})
 }
 
+func TestMatches(t *testing.T) {
+	t.Parallel()
+	want := Result{1, "out", "err"}
+	tests := []struct {
+		got              Result
+		exact, contained bool
+	}{
+		{Result{1, "out", "err"}, true, true},
+		{Result{1, "the out", "an err"}, false, true},
+		{Result{2, "out", "err"}, false, false},
+		{Result{1, "ou", "err"}, false, false},
+		{Result{1, "out", ""}, false, false},
+	}
+	for _, tt := range tests {
+		if got := matches(tt.got, want, false); got != tt.exact {
+			t.Errorf("matches(%+v, exact) = %v, want %v", tt.got, got, tt.exact)
+		}
+		if got := matches(tt.got, want, true); got != tt.contained {
+			t.Errorf("matches(%+v, contains) = %v, want %v", tt.got, got, tt.contained)
+		}
+	}
+	run := func(args, environ []string, stdout, stderr io.Writer) int {
+		fmt.Fprint(stdout, "usage: ", args)
+		return len(args)
+	}
+	WantRuns(t, run, []RunCase{{"exact", []string{"a"}, 1, "usage: [a]", ""}})
+	WantRunsContaining(t, run, []RunCase{{"containing", []string{"a", "b"}, 2, "usage", ""}})
+}
+
 func TestConcurrently(t *testing.T) {
 	t.Parallel()
 	const n = 5
