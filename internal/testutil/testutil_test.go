@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"reflect"
 	"regexp"
 	"testing"
 )
@@ -96,6 +97,24 @@ func TestMatches(t *testing.T) {
 	}
 	WantRuns(t, run, []RunCase{{"exact", []string{"a"}, 1, "usage: [a]", ""}})
 	WantRunsContaining(t, run, []RunCase{{"containing", []string{"a", "b"}, 2, "usage", ""}})
+}
+
+// reports records what a check reports.
+type reports []string
+
+func (*reports) Helper() {}
+
+func (r *reports) Errorf(format string, args ...any) { *r = append(*r, fmt.Sprintf(format, args...)) }
+
+func TestWantOutputs(t *testing.T) {
+	t.Parallel()
+	double := func(s string) []string { return []string{s, s} }
+	var r reports
+	checkOutputs(&r, "double", double, []Pair[string, []string]{{"a", []string{"a", "a"}}, {"b", []string{"b"}}, {"", []string{"", ""}}})
+	if want := []string{`double("b") = []string{"b", "b"}, want []string{"b"}`}; !reflect.DeepEqual([]string(r), want) {
+		t.Errorf("reports = %q, want %q", r, want)
+	}
+	WantOutputs(t, "double", double, []Pair[string, []string]{{"a", []string{"a", "a"}}})
 }
 
 func TestConcurrently(t *testing.T) {
