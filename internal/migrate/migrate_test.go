@@ -263,13 +263,10 @@ func dataDump(t *testing.T, dsn string) []string {
 }
 
 // upstreamDatabase builds what upstream's alembic would have left at
-// 422ece571366: 0001's SQL run by hand, with no golang-migrate table, plus
-// upstreamData.
+// 422ece571366 (testdb.Python) plus upstreamData.
 func upstreamDatabase(t *testing.T) string {
 	t.Helper()
-	dsn := testdb.Empty(t)
-	testdb.Exec(t, dsn, migrationSQL(t, "0001_initial.up.sql"))
-	testdb.Exec(t, dsn, `DROP TABLE IF EXISTS schema_migrations`)
+	dsn := testdb.Python(t)
 	testdb.Exec(t, dsn, upstreamData)
 	return dsn
 }
