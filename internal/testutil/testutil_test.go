@@ -5,9 +5,13 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"regexp"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestFreePort(t *testing.T) {
@@ -115,6 +119,28 @@ func TestWantOutputs(t *testing.T) {
 		t.Errorf("reports = %q, want %q", r, want)
 	}
 	WantOutputs(t, "double", double, []Pair[string, []string]{{"a", []string{"a", "a"}}})
+}
+
+func TestPingEvery(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if calls.Add(1) == 2 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	stop := PingEvery(srv.Client(), srv.URL, time.Millisecond)
+	for calls.Load() < 3 {
+		time.Sleep(time.Millisecond)
+	}
+	p := stop()
+	if p.Count < 3 || !reflect.DeepEqual(p.Failures, []string{"503 Service Unavailable"}) || p.Slowest <= 0 {
+		t.Errorf("PingEvery saw %+v; want 3 or more pings, the one 503 and a slowest", p)
+	}
+	if n := calls.Load(); int(n) != p.Count {
+		t.Errorf("the server answered %d pings, PingEvery counted %d", n, p.Count)
+	}
 }
 
 func TestConcurrently(t *testing.T) {
