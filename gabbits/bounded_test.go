@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/openstack-placement-go/placement/internal/api"
 	"github.com/openstack-placement-go/placement/internal/policy"
 	"github.com/openstack-placement-go/placement/internal/testserver"
+	"github.com/openstack-placement-go/placement/internal/testutil"
 )
 
 // wideClient talks to srv as admin at the latest microversion.
@@ -91,41 +91,12 @@ func TestAllocationCandidates_WideTreeIsBounded(t *testing.T) {
 	q := c.wideTree()
 
 	// GET / every 20 ms while the wide request runs.
-	done := make(chan struct{})
-	var (
-		wg       sync.WaitGroup
-		slowest  time.Duration
-		failures []string
-		pings    int
-	)
-	wg.Go(func() {
-		for {
-			select {
-			case <-done:
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-			start := time.Now()
-			resp, err := http.Get(srv.URL + "/")
-			took := time.Since(start)
-			pings++
-			slowest = max(slowest, took)
-			if err != nil {
-				failures = append(failures, err.Error())
-				continue
-			}
-			resp.Body.Close()
-			if resp.StatusCode != 200 {
-				failures = append(failures, resp.Status)
-			}
-		}
-	})
+	stopPings := testutil.PingEvery(http.DefaultClient, srv.URL+"/", 20*time.Millisecond)
 
 	start := time.Now()
 	status, body, err := c.do(context.Background(), "GET", q, nil)
 	took := time.Since(start)
-	close(done)
-	wg.Wait()
+	pings := stopPings()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,10 +113,10 @@ func TestAllocationCandidates_WideTreeIsBounded(t *testing.T) {
 	if took > 20*time.Second {
 		t.Errorf("wide request took %v", took)
 	}
-	if len(failures) > 0 {
-		t.Errorf("GET / failed during the wide request: %v", failures)
+	if len(pings.Failures) > 0 {
+		t.Errorf("GET / failed during the wide request: %v", pings.Failures)
 	}
-	t.Logf("wide request: %d in %v; GET / answered %d times, slowest %v", status, took, pings, slowest)
+	t.Logf("wide request: %d in %v; GET / answered %d times, slowest %v", status, took, pings.Count, pings.Slowest)
 	c.must(200, "GET", "/allocation_candidates?resources=VCPU:1&resources1=CUSTOM_GPU:1&group_policy=none&limit=1", nil)
 }
 

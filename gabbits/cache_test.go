@@ -21,6 +21,14 @@ func twoServers(t testing.TB) (a, b, oracle *httptest.Server) {
 	return f.cached[0], f.cached[1], f.oracle
 }
 
+// benchServer is one server of a fresh fleet and a client for it that
+// keeps enough idle connections for a benchmark's concurrent callers.
+func benchServer(b *testing.B) (*httptest.Server, client) {
+	b.Helper()
+	srv, _, _ := twoServers(b)
+	return srv, client{b, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}}
+}
+
 // client calls the servers of a test as admin.
 type client struct {
 	t testing.TB

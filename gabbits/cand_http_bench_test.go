@@ -13,8 +13,7 @@ import (
 // in-process server over 1000 flat providers (the placement-bench flat
 // scenario, loaded through the API), for profiling.
 func BenchmarkCandidatesHTTP(b *testing.B) {
-	srv, _, _ := twoServers(b)
-	c := client{b, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}}
+	srv, c := benchServer(b)
 	agg := uuid.NewString()
 	for i := range 1000 {
 		rp := c.computeNode(srv)

@@ -1,7 +1,6 @@
 package gabbits
 
 import (
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,8 +13,7 @@ import (
 // candidates with limit=5, PUT the first that fits) in process, for
 // profiling the claim path.
 func BenchmarkClaims(b *testing.B) {
-	srv, _, _ := twoServers(b)
-	c := client{b, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}}
+	srv, c := benchServer(b)
 	for range 200 {
 		c.computeNode(srv)
 	}

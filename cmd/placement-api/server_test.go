@@ -16,23 +16,7 @@ import (
 	"github.com/openstack-placement-go/placement/internal/migrate"
 	"github.com/openstack-placement-go/placement/internal/testdb"
 	"github.com/openstack-placement-go/placement/internal/testserver"
-	"github.com/openstack-placement-go/placement/migrations"
 )
-
-// pythonDatabase builds what the Python service's "placement-manage db sync"
-// leaves: upstream's schema at alembic 422ece571366 (0001's SQL, which keeps
-// alembic_version) and no golang-migrate table.
-func pythonDatabase(t *testing.T) string {
-	t.Helper()
-	dsn := testdb.Empty(t)
-	ddl, err := migrations.FS.ReadFile("0001_initial.up.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	testdb.Exec(t, dsn, string(ddl))
-	testdb.Exec(t, dsn, `DROP TABLE IF EXISTS schema_migrations`)
-	return dsn
-}
 
 // started is a placement-api running in the test process.
 type started struct {
@@ -158,7 +142,7 @@ func TestRun_SchemaCheck(t *testing.T) {
 
 	t.Run("a database only the Python service synced is refused with one line", func(t *testing.T) {
 		t.Parallel()
-		dsn := pythonDatabase(t)
+		dsn := testdb.Python(t)
 		s, code := start(t, dsn, "")
 		if s.base != "" || code != 1 {
 			t.Fatalf("placement-api started (%q) or exited %d; want exit 1", s.base, code)
@@ -190,7 +174,7 @@ func TestRun_SchemaCheck(t *testing.T) {
 	})
 	t.Run("with sync_on_startup a Python-only database is migrated and served", func(t *testing.T) {
 		t.Parallel()
-		dsn := pythonDatabase(t)
+		dsn := testdb.Python(t)
 		s := serving(t, dsn, "sync_on_startup = true\n")
 		st, err := migrate.CheckSchema(context.Background(), dsn)
 		if err != nil || st.State != migrate.SchemaCurrent || st.Alembic != migrate.RevisionDropIndexes {

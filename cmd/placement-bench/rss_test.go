@@ -2,6 +2,8 @@ package main
 
 import (
 	"os"
+	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -32,5 +34,31 @@ func TestTreeRSS_ofThisProcess(t *testing.T) {
 	}
 	if kib <= 0 {
 		t.Errorf("TreeRSS(self) = %d KiB", kib)
+	}
+}
+
+// TestServer_RSS: the server's pid comes from PID, else from PIDFile, and
+// without either there is no figure.
+func TestServer_RSS(t *testing.T) {
+	t.Parallel()
+	if _, err := TreeRSS(os.Getpid()); err != nil {
+		t.Skipf("no /proc here: %v", err)
+	}
+	pidFile := filepath.Join(t.TempDir(), "server.pid")
+	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*Server{{PID: os.Getpid()}, {PIDFile: pidFile}} {
+		if kib, ok := s.RSS(); !ok || kib <= 0 {
+			t.Errorf("%+v: RSS = %d, %v", s, kib, ok)
+		}
+		if kib, ok := s.PeakRSS(); !ok || kib <= 0 {
+			t.Errorf("%+v: PeakRSS = %d, %v", s, kib, ok)
+		}
+	}
+	for _, s := range []*Server{{}, {PIDFile: filepath.Join(t.TempDir(), "missing.pid")}} {
+		if kib, ok := s.RSS(); ok {
+			t.Errorf("%+v: RSS = %d, true; want no figure", s, kib)
+		}
 	}
 }

@@ -29,21 +29,15 @@ type Server struct {
 
 // PeakRSS returns the server's peak resident set size in KiB (the sum over
 // its processes), false when no pid is known.
-func (s *Server) PeakRSS() (int, bool) {
-	pid := s.PID
-	if pid == 0 && s.PIDFile != "" {
-		pid, _ = readPIDFile(s.PIDFile)
-	}
-	if pid == 0 {
-		return 0, false
-	}
-	kib, err := TreePeakRSS(pid)
-	return kib, err == nil
-}
+func (s *Server) PeakRSS() (int, bool) { return s.measure(TreePeakRSS) }
 
 // RSS returns the server's resident set size in KiB (with its children),
 // false when no pid is known.
-func (s *Server) RSS() (int, bool) {
+func (s *Server) RSS() (int, bool) { return s.measure(TreeRSS) }
+
+// measure applies one of the Tree* readers to the server's pid, taken from
+// PID or else PIDFile; false when neither gives one or the reader fails.
+func (s *Server) measure(read func(pid int) (int, error)) (int, bool) {
 	pid := s.PID
 	if pid == 0 && s.PIDFile != "" {
 		pid, _ = readPIDFile(s.PIDFile)
@@ -51,7 +45,7 @@ func (s *Server) RSS() (int, bool) {
 	if pid == 0 {
 		return 0, false
 	}
-	kib, err := TreeRSS(pid)
+	kib, err := read(pid)
 	return kib, err == nil
 }
 

@@ -50,30 +50,31 @@ func TestRender(t *testing.T) {
 	r.Set("flat: candidates returned", "", Neither, false, 500)
 	r.Set("flat: load rate", "providers/s", Higher, true, 9.5)
 
-	t.Run("with a reference it prints four aligned columns", func(t *testing.T) {
+	tests := []struct {
+		name    string
+		withRef bool
+		want    string
+	}{
+		{"with a reference it prints four aligned columns", true,
+			"| metric                        | ours | reference |      ours/reference |\n" +
+				"| ----------------------------- | ---: | --------: | ------------------: |\n" +
+				"| flat: latency median (ms)     | 5.50 |        55 | 0.10 (10.0× better) |\n" +
+				"| flat: candidates returned     |  500 |         - |                   - |\n" +
+				"| flat: load rate (providers/s) |    - |      9.50 |                   - |\n"},
+		{"without a reference it prints two columns", false,
+			"| metric                        | ours |\n" +
+				"| ----------------------------- | ---: |\n" +
+				"| flat: latency median (ms)     | 5.50 |\n" +
+				"| flat: candidates returned     |  500 |\n" +
+				"| flat: load rate (providers/s) |    - |\n"},
+	}
+	for _, tt := range tests {
 		var b strings.Builder
-		Render(&b, r, true)
-		want := "| metric                        | ours | reference |      ours/reference |\n" +
-			"| ----------------------------- | ---: | --------: | ------------------: |\n" +
-			"| flat: latency median (ms)     | 5.50 |        55 | 0.10 (10.0× better) |\n" +
-			"| flat: candidates returned     |  500 |         - |                   - |\n" +
-			"| flat: load rate (providers/s) |    - |      9.50 |                   - |\n"
-		if b.String() != want {
-			t.Errorf("Render =\n%s\nwant\n%s", b.String(), want)
+		Render(&b, r, tt.withRef)
+		if b.String() != tt.want {
+			t.Errorf("%s: Render =\n%s\nwant\n%s", tt.name, b.String(), tt.want)
 		}
-	})
-	t.Run("without a reference it prints two columns", func(t *testing.T) {
-		var b strings.Builder
-		Render(&b, r, false)
-		want := "| metric                        | ours |\n" +
-			"| ----------------------------- | ---: |\n" +
-			"| flat: latency median (ms)     | 5.50 |\n" +
-			"| flat: candidates returned     |  500 |\n" +
-			"| flat: load rate (providers/s) |    - |\n"
-		if b.String() != want {
-			t.Errorf("Render =\n%s\nwant\n%s", b.String(), want)
-		}
-	})
+	}
 }
 
 func TestResultsSet_replacesTheSameSide(t *testing.T) {

@@ -14,13 +14,7 @@ func runCmd(args ...string) testutil.Result { return testutil.Run(run, args...) 
 
 func TestRun_UsageErrors(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name   string
-		args   []string
-		code   int
-		stdout string
-		stderr string
-	}{
+	testutil.WantRuns(t, run, []testutil.RunCase{
 		{"no command is an error", nil, 1, "", "placement-manage: missing command (try --help)\n"},
 		{"an unknown command is an error", []string{"frobnicate"}, 1, "", "placement-manage: unknown command \"frobnicate\" (try --help)\n"},
 		{"db alone is an error", []string{"db"}, 1, "", "placement-manage: missing db subcommand (sync, version, stamp, online_data_migrations) (try --help)\n"},
@@ -31,16 +25,7 @@ func TestRun_UsageErrors(t *testing.T) {
 		{"--max-count needs a value", []string{"db", "online_data_migrations", "--max-count"}, 1, "", "placement-manage: --max-count: expected one argument (try --help)\n"},
 		{"--provider needs a value", []string{"explain", "resources=VCPU:1", "--provider"}, 1, "", "placement-manage: --provider: expected one argument (try --help)\n"},
 		{"a config file option without value is an error", []string{"--config-file"}, 1, "", "placement-manage: --config-file: expected one argument\n"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			got := runCmd(tt.args...)
-			if got.Code != tt.code || got.Stdout != tt.stdout || got.Stderr != tt.stderr {
-				t.Errorf("run(%q) = %d, %q, %q; want %d, %q, %q", tt.args, got.Code, got.Stdout, got.Stderr, tt.code, tt.stdout, tt.stderr)
-			}
-		})
-	}
+	})
 }
 
 func TestRun_Help(t *testing.T) {

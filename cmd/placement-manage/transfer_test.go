@@ -1,6 +1,10 @@
 package main
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/openstack-placement-go/placement/internal/testutil"
+)
 
 func TestParseTransfer(t *testing.T) {
 	t.Parallel()
@@ -30,27 +34,14 @@ func TestParseTransfer(t *testing.T) {
 
 func TestRun_TransferUsageErrors(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name   string
-		args   []string
-		stderr string
-	}{
+	testutil.WantRuns(t, run, []testutil.RunCase{
 		{"import needs --from", []string{"db", "import"},
-			"placement-manage: db import needs --from mysql+pymysql://USER:PASSWORD@HOST:PORT/placement (try --help)\n"},
+			1, "", "placement-manage: db import needs --from mysql+pymysql://USER:PASSWORD@HOST:PORT/placement (try --help)\n"},
 		{"export does not take --from", []string{"db", "export", "--from", "mysql://u@h/p"},
-			"placement-manage: unknown argument \"--from\" for db export (try --help)\n"},
+			1, "", "placement-manage: unknown argument \"--from\" for db export (try --help)\n"},
 		{"--to needs a value", []string{"db", "export", "--to"},
-			"placement-manage: --to: expected a MySQL URL (try --help)\n"},
+			1, "", "placement-manage: --to: expected a MySQL URL (try --help)\n"},
 		{"--force takes no value", []string{"db", "import", "--force=yes", "--from", "mysql://u@h/p"},
-			"placement-manage: --force takes no value (try --help)\n"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			got := runCmd(tt.args...)
-			if got.Code != 1 || got.Stdout != "" || got.Stderr != tt.stderr {
-				t.Errorf("run(%q) = %d, %q, %q; want 1, \"\", %q", tt.args, got.Code, got.Stdout, got.Stderr, tt.stderr)
-			}
-		})
-	}
+			1, "", "placement-manage: --force takes no value (try --help)\n"},
+	})
 }

@@ -33,28 +33,13 @@ func writeConfig(t *testing.T, conf, policy string) string {
 
 func TestRun_CommandLine(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name      string
-		args      []string
-		code      int
-		stderrHas string
-		stdoutHas string
-	}{
-		{"no command is a usage error", nil, 2, "expected \"upgrade check [--json]\"", ""},
-		{"upgrade without check is a usage error", []string{"upgrade"}, 2, "expected \"upgrade check [--json]\"", ""},
-		{"an unknown option is a usage error", []string{"upgrade", "check", "--yaml"}, 2, "expected \"upgrade check [--json]\"", ""},
-		{"help goes to stdout", []string{"--help"}, 0, "", "upgrade check [--json]"},
-		{"a config file option without value is a usage error", []string{"--config-file"}, 2, "--config-file: expected one argument", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			got := runCmd(tt.args...)
-			if got.Code != tt.code || !strings.Contains(got.Stderr, tt.stderrHas) || !strings.Contains(got.Stdout, tt.stdoutHas) {
-				t.Errorf("run(%q) = %+v; want code %d, stderr with %q, stdout with %q", tt.args, got, tt.code, tt.stderrHas, tt.stdoutHas)
-			}
-		})
-	}
+	testutil.WantRunsContaining(t, run, []testutil.RunCase{
+		{"no command is a usage error", nil, 2, "", "expected \"upgrade check [--json]\""},
+		{"upgrade without check is a usage error", []string{"upgrade"}, 2, "", "expected \"upgrade check [--json]\""},
+		{"an unknown option is a usage error", []string{"upgrade", "check", "--yaml"}, 2, "", "expected \"upgrade check [--json]\""},
+		{"help goes to stdout", []string{"--help"}, 0, "upgrade check [--json]", ""},
+		{"a config file option without value is a usage error", []string{"--config-file"}, 2, "", "--config-file: expected one argument"},
+	})
 }
 
 func TestRun_UnreachableDatabaseIsAnError(t *testing.T) {

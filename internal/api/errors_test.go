@@ -3,11 +3,13 @@ package api
 import (
 	"net/http/httptest"
 	"testing"
+
+	"github.com/openstack-placement-go/placement/internal/testutil"
 )
 
 func TestErrorMediaType(t *testing.T) {
 	t.Parallel()
-	tests := []struct{ accept, want string }{
+	testutil.WantOutputs(t, "errorMediaType", errorMediaType, []testutil.Pair[string, string]{
 		{"", "application/json"},
 		{"*/*", "application/json"},
 		{"application/json", "application/json"},
@@ -16,20 +18,12 @@ func TestErrorMediaType(t *testing.T) {
 		{"application/json, text/html;q=0.5", "application/json"},
 		{"text/plain", "text/plain"},
 		{"application/xml", "text/plain"},
-	}
-	for _, tt := range tests {
-		if got := errorMediaType(tt.accept); got != tt.want {
-			t.Errorf("errorMediaType(%q) = %q, want %q", tt.accept, got, tt.want)
-		}
-	}
+	})
 }
 
 func TestAcceptsJSON(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		accept string
-		want   bool
-	}{
+	testutil.WantOutputs(t, "acceptsJSON", acceptsJSON, []testutil.Pair[string, bool]{
 		{"", true},
 		{"application/json", true},
 		{"application/*", true},
@@ -38,12 +32,7 @@ func TestAcceptsJSON(t *testing.T) {
 		{"application/json;q=0", false},
 		{"application/json;q=0, */*", false}, // the most specific range decides
 		{"text/plain", false},
-	}
-	for _, tt := range tests {
-		if got := acceptsJSON(tt.accept); got != tt.want {
-			t.Errorf("acceptsJSON(%q) = %v, want %v", tt.accept, got, tt.want)
-		}
-	}
+	})
 }
 
 func TestDetailLayout(t *testing.T) {

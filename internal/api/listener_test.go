@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/openstack-placement-go/placement/internal/testutil"
 )
 
 // rawServer serves the API through Listener on a real socket.
@@ -129,21 +131,13 @@ var _ interface{ CloseWrite() error } = (*salvageConn)(nil)
 
 func TestIsCanned400(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		in   string
-		want bool
-	}{
+	testutil.WantOutputs(t, "isCanned400", func(s string) bool { return isCanned400([]byte(s)) }, []testutil.Pair[string, bool]{
 		{"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request", true},
 		{"HTTP/1.1 400 Bad Request: invalid header value\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request: invalid header value", true},
 		{"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nDate: Wed, 02 Dec 2026 05:13:14 GMT\r\n\r\n", false},
 		{"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nX-Openstack-Request-Id: req-1\r\n\r\n{}", false},
 		{"HTTP/1.1 200 OK\r\n\r\n", false},
-	}
-	for _, tt := range tests {
-		if got := isCanned400([]byte(tt.in)); got != tt.want {
-			t.Errorf("isCanned400(%q) = %v, want %v", tt.in, got, tt.want)
-		}
-	}
+	})
 }
 
 func TestListener_TooLargeBodyStillAnswered(t *testing.T) {

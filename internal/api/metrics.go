@@ -43,17 +43,7 @@ func (a *API) instrument(next http.Handler) http.Handler {
 		ctx := context.WithValue(r.Context(), chi.RouteCtxKey, rctx)
 		ctx = context.WithValue(ctx, statsKey{}, &requestStats{m: m, route: rctx})
 		rec := &statusRecorder{ResponseWriter: w}
-		// Count a response aborted after its status went out (see
-		// accessLog) too.
-		returned := false
-		defer func() {
-			if !returned && rec.status != 0 {
-				observe(m, rctx, r, rec, start)
-			}
-		}()
-		next.ServeHTTP(rec, r.WithContext(ctx))
-		returned = true
-		observe(m, rctx, r, rec, start)
+		rec.serve(next, r.WithContext(ctx), func() { observe(m, rctx, r, rec, start) })
 	})
 }
 

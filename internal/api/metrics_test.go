@@ -1,6 +1,8 @@
 package api
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -52,5 +54,40 @@ func TestMetrics(t *testing.T) {
 	}
 	if strings.Contains(body, "aaaaaaaa") {
 		t.Error("a raw path leaked into the labels")
+	}
+}
+
+// TestStatusRecorderServe: done runs once after the handler, and once when
+// the handler aborts after sending its status (the panic goes on), but not
+// when it panics before anything went out.
+func TestStatusRecorderServe(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		h         http.HandlerFunc
+		panics    bool
+		doneCalls int
+	}{
+		{"a plain answer", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }, false, 1},
+		{"an abort after the status", func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(http.StatusOK)
+			panic(http.ErrAbortHandler)
+		}, true, 1},
+		{"a panic before the status", func(http.ResponseWriter, *http.Request) { panic("boom") }, true, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			calls := 0
+			panicked := func() (p bool) {
+				defer func() { p = recover() != nil }()
+				rec := &statusRecorder{ResponseWriter: httptest.NewRecorder()}
+				rec.serve(tt.h, httptest.NewRequest("GET", "/", nil), func() { calls++ })
+				return false
+			}()
+			if panicked != tt.panics || calls != tt.doneCalls {
+				t.Errorf("panicked %v, done called %d times; want %v, %d", panicked, calls, tt.panics, tt.doneCalls)
+			}
+		})
 	}
 }

@@ -92,6 +92,22 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	return n, err
 }
 
+// serve has next answer r through s, then calls done. A handler that
+// aborts its response once the status is sent (http.ErrAbortHandler, a
+// streamed answer that failed) panics past next: done is called then too,
+// as such a response went out, and the panic goes on.
+func (s *statusRecorder) serve(next http.Handler, r *http.Request, done func()) {
+	returned := false
+	defer func() {
+		if !returned && s.status != 0 {
+			done()
+		}
+	}()
+	next.ServeHTTP(s, r)
+	returned = true
+	done()
+}
+
 // accessLog writes one line per request with upstream's fields.
 func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
@@ -99,18 +115,7 @@ func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 			start := time.Now()
 			rec := &statusRecorder{ResponseWriter: w}
 			ctx, who := auth.WithRecorder(r.Context())
-			// A handler that aborts its response once the status is sent
-			// (http.ErrAbortHandler, a streamed answer that failed)
-			// panics past this line: log it too, with the status sent.
-			returned := false
-			defer func() {
-				if !returned && rec.status != 0 {
-					logRequest(logger, r, rec, who, start)
-				}
-			}()
-			next.ServeHTTP(rec, r.WithContext(ctx))
-			returned = true
-			logRequest(logger, r, rec, who, start)
+			rec.serve(next, r.WithContext(ctx), func() { logRequest(logger, r, rec, who, start) })
 		})
 	}
 }

@@ -8,14 +8,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/openstack-placement-go/placement/internal/testdb"
+	"github.com/openstack-placement-go/placement/internal/testutil"
 )
 
 // TestWideTreeUnderAddressSpaceCap is issue 11's wide tree against the real
@@ -61,27 +60,7 @@ func TestWideTreeUnderAddressSpaceCap(t *testing.T) {
 		q += fmt.Sprintf("&resources%d=CUSTOM_GPU:1", i)
 	}
 
-	var pings, failures atomic.Int32
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(50 * time.Millisecond):
-			}
-			cl := http.Client{Timeout: 2 * time.Second}
-			resp, err := cl.Get(base + "/")
-			pings.Add(1)
-			if err != nil || resp.StatusCode != 200 {
-				failures.Add(1)
-			}
-			if resp != nil {
-				resp.Body.Close()
-			}
-		}
-	})
+	stopPings := testutil.PingEvery(&http.Client{Timeout: 2 * time.Second}, base+"/", 50*time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	req, _ := http.NewRequestWithContext(ctx, "GET", base+q, nil)
 	req.Header.Set("x-auth-token", "admin")
@@ -94,16 +73,15 @@ func TestWideTreeUnderAddressSpaceCap(t *testing.T) {
 	}
 	cancel()
 	time.Sleep(2 * time.Second) // the server notices the client left
-	close(stop)
-	wg.Wait()
+	pings := stopPings()
 	select {
 	case <-proc.done:
 		t.Fatalf("placement-api died (%v) on the wide request; log:\n%s", proc.err, logs.String())
 	default:
 	}
-	if failures.Load() > 0 {
-		t.Errorf("%d of %d GET / failed during the wide request", failures.Load(), pings.Load())
+	if len(pings.Failures) > 0 {
+		t.Errorf("%d of %d GET / failed during the wide request: %v", len(pings.Failures), pings.Count, pings.Failures)
 	}
 	c.must(base, 200, "GET", "/resource_providers/"+root, nil)
-	t.Logf("wide request: %s; %d GET / answered meanwhile", status, pings.Load())
+	t.Logf("wide request: %s; %d GET / answered meanwhile", status, pings.Count)
 }

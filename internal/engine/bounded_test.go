@@ -216,9 +216,7 @@ func TestGenerate_MemoryLimit(t *testing.T) {
 func TestGenerate_BudgetDoesNotChangeAnswers(t *testing.T) {
 	t.Parallel()
 	for seed := 0; seed < 300; seed++ {
-		r := rand.New(rand.NewPCG(uint64(seed), 11))
-		w := randomWorld(t, r)
-		req := randomRequest(r, w)
+		_, w, req := randomCase(t, seed, 11)
 		want := generate(t, w.snap, req, Options{})
 		got := generate(t, w.snap, req, Options{MemoryLimit: 1 << 30})
 		if !reflect.DeepEqual(got, want) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strconv"
@@ -169,19 +168,10 @@ func TestExplain_Funnel(t *testing.T) {
 // provider fails at the first step its root drops out of.
 func TestExplain_MatchesGenerateAndBruteForce(t *testing.T) {
 	t.Parallel()
-	iterations := 2000
-	if testing.Short() {
-		iterations = 300
-	}
+	iterations := runs(2000, 300)
 	failed, passed := 0, 0
 	for seed := 0; seed < iterations; seed++ {
-		r := rand.New(rand.NewPCG(uint64(seed), 17))
-		w := randomWorld(t, r)
-		req := randomRequest(r, w)
-		w.suffixes = nil
-		for _, g := range req.Groups {
-			w.suffixes = append(w.suffixes, g.Suffix)
-		}
+		r, w, req := randomCase(t, seed, 17)
 		var opt Options
 		if r.IntN(4) == 0 {
 			req.Limit = 1 + r.IntN(3)

@@ -344,6 +344,20 @@ func (g *generator) ids(m map[string]int32, names []string) []int32 {
 	return slices.Compact(out)
 }
 
+// idSets is ids for each of the any-of sets; false when a set has no
+// known name, as then no provider can match it.
+func (g *generator) idSets(m map[string]int32, sets [][]string) ([][]int32, bool) {
+	var out [][]int32
+	for _, set := range sets {
+		ids := g.ids(m, set)
+		if len(ids) == 0 {
+			return nil, false
+		}
+		out = append(out, ids)
+	}
+	return out, true
+}
+
 // resolve maps names to snapshot ids; false means nothing can match.
 func (g *generator) resolve() bool {
 	s, req := g.s, g.req
@@ -386,20 +400,13 @@ func (g *generator) resolve() bool {
 			rg.classes = append(rg.classes, c)
 			rg.amounts = append(rg.amounts, r.Amount)
 		}
-		for _, set := range grp.Required {
-			ids := g.ids(s.traits, set)
-			if len(ids) == 0 {
-				return false
-			}
-			rg.required = append(rg.required, ids)
+		var ok bool
+		if rg.required, ok = g.idSets(s.traits, grp.Required); !ok {
+			return false
 		}
 		rg.forbidden = g.ids(s.traits, grp.Forbidden)
-		for _, set := range grp.MemberOf {
-			ids := g.ids(s.aggs, set)
-			if len(ids) == 0 {
-				return false
-			}
-			rg.memberOf = append(rg.memberOf, ids)
+		if rg.memberOf, ok = g.idSets(s.aggs, grp.MemberOf); !ok {
+			return false
 		}
 		rg.forbAggs = g.ids(s.aggs, grp.ForbiddenAggs)
 		if grp.InTree != "" {

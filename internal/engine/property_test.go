@@ -348,6 +348,28 @@ func bfRender(w *world) func([]bfAlloc, [][]*ProviderData) string {
 	}
 }
 
+// runs is how many random cases a property test draws: full, or short
+// under go test -short.
+func runs(full, short int) int {
+	if testing.Short() {
+		return short
+	}
+	return full
+}
+
+// randomCase draws a random world and a request for it from seed on the
+// given PCG stream, and returns the generator for any further draws. It
+// notes the request's group suffixes in the world for bfRender.
+func randomCase(t testing.TB, seed int, stream uint64) (*rand.Rand, *world, *Request) {
+	r := rand.New(rand.NewPCG(uint64(seed), stream))
+	w := randomWorld(t, r)
+	req := randomRequest(r, w)
+	for _, g := range req.Groups {
+		w.suffixes = append(w.suffixes, g.Suffix)
+	}
+	return r, w, req
+}
+
 // randomWorld builds 1–3 trees of 1–4 providers plus 0–2 sharing roots.
 func randomWorld(t testing.TB, r *rand.Rand) *world {
 	classes := []string{"VCPU", "MEMORY_MB", "DISK_GB"}
@@ -485,19 +507,10 @@ func randomRequest(r *rand.Rand, w *world) *Request {
 
 func TestGenerate_MatchesBruteForce(t *testing.T) {
 	t.Parallel()
-	iterations := 3000
-	if testing.Short() {
-		iterations = 300
-	}
+	iterations := runs(3000, 300)
 	nonEmpty := 0
 	for seed := 0; seed < iterations; seed++ {
-		r := rand.New(rand.NewPCG(uint64(seed), 42))
-		w := randomWorld(t, r)
-		req := randomRequest(r, w)
-		w.suffixes = nil
-		for _, g := range req.Groups {
-			w.suffixes = append(w.suffixes, g.Suffix)
-		}
+		_, w, req := randomCase(t, seed, 42)
 		res := generate(t, w.snap, req, Options{})
 		got := w.shows(res, true)
 		b := &bfWorld{ps: w.data, byID: map[int64]*ProviderData{}, req: req, snapN: w.snap.Nested}
@@ -554,9 +567,7 @@ func checkInvariants(t *testing.T, w *world, req *Request, res *Result) {
 func TestGenerate_LimitIsPrefix(t *testing.T) {
 	t.Parallel()
 	for seed := 0; seed < 500; seed++ {
-		r := rand.New(rand.NewPCG(uint64(seed), 7))
-		w := randomWorld(t, r)
-		req := randomRequest(r, w)
+		r, w, req := randomCase(t, seed, 7)
 		all := generate(t, w.snap, req, Options{})
 		if len(all.Requests) < 2 {
 			continue
@@ -609,15 +620,10 @@ func TestGenerate_BreadthFirstMatchesDepthFirst(t *testing.T) {
 	t.Parallel()
 	// Most random worlds have candidates on one root only: go on until
 	// enough of them have several.
-	target := 1000
-	if testing.Short() {
-		target = 100
-	}
+	target := runs(1000, 100)
 	multiRoot, seed := 0, 0
 	for ; multiRoot < target && seed < 40*target; seed++ {
-		r := rand.New(rand.NewPCG(uint64(seed), 43))
-		w := randomWorld(t, r)
-		req := randomRequest(r, w)
+		r, w, req := randomCase(t, seed, 43)
 		df, dfAnchors := generateTraced(t, w.snap, req, Options{})
 		bf, bfAnchors := generateTraced(t, w.snap, req, Options{Strategy: BreadthFirst})
 		if got, want := w.shows(bf, true), w.shows(df, true); !reflect.DeepEqual(got, want) {

@@ -34,11 +34,10 @@ func stream(tb testing.TB, s *Snapshot, req *Request, opt Options) *Result {
 	return res
 }
 
-// randomStreamCase is a random world and request, with either strategy
-// and sometimes a limit or a cap.
-func randomStreamCase(t *testing.T, r *rand.Rand) (*world, *Request, Options) {
-	w := randomWorld(t, r)
-	req := randomRequest(r, w)
+// randomStreamCase is randomCase with either strategy and sometimes a
+// limit or a cap.
+func randomStreamCase(t *testing.T, seed int, stream uint64) (*rand.Rand, *world, *Request, Options) {
+	r, w, req := randomCase(t, seed, stream)
 	opt := Options{}
 	if r.IntN(2) == 0 {
 		opt.Strategy = BreadthFirst
@@ -49,7 +48,7 @@ func randomStreamCase(t *testing.T, r *rand.Rand) (*world, *Request, Options) {
 	case 1:
 		opt.MaxCandidates = 1 + r.IntN(4)
 	}
-	return w, req, opt
+	return r, w, req, opt
 }
 
 // TestStream_MatchesGenerate: over random worlds and requests, with
@@ -57,14 +56,10 @@ func randomStreamCase(t *testing.T, r *rand.Rand) (*world, *Request, Options) {
 // candidates in Generate's order, and the same summaries.
 func TestStream_MatchesGenerate(t *testing.T) {
 	t.Parallel()
-	n := 2000
-	if testing.Short() {
-		n = 300
-	}
+	n := runs(2000, 300)
 	nonEmpty := 0
 	for seed := 0; seed < n; seed++ {
-		r := rand.New(rand.NewPCG(uint64(seed), 61))
-		w, req, opt := randomStreamCase(t, r)
+		_, w, req, opt := randomStreamCase(t, seed, 61)
 		want := generate(t, w.snap, req, opt)
 		got := stream(t, w.snap, req, opt)
 		if len(want.Requests) == 0 {
@@ -149,14 +144,10 @@ func TestStream_IsBounded(t *testing.T) {
 // encoded from Generate's result.
 func TestStream_EncodesLikeGenerate(t *testing.T) {
 	t.Parallel()
-	n := 1500
-	if testing.Short() {
-		n = 300
-	}
+	n := runs(1500, 300)
 	minors := []int{10, 12, 17, 27, 29, 34, 39}
 	for seed := 0; seed < n; seed++ {
-		r := rand.New(rand.NewPCG(uint64(seed), 67))
-		w, req, opt := randomStreamCase(t, r)
+		r, w, req, opt := randomStreamCase(t, seed, 67)
 		v := ver(minors[r.IntN(len(minors))])
 		var want, got bytes.Buffer
 		if err := candidate.Encode(&want, w.snap, req, generate(t, w.snap, req, opt), v); err != nil {

@@ -221,22 +221,19 @@ func yamlScalar(n *yaml.Node) (any, error) {
 			return nil, fmt.Errorf("line %d: %w", n.Line, err)
 		}
 		return b, nil
-	case "!!int":
+	case "!!int", "!!float":
 		if isJSONNumber(n.Value) {
 			return json.Number(n.Value), nil
 		}
+		// A YAML-only spelling (0x1f, 1_000, .5, +1): YAML's value,
+		// written as Python writes an int or a float.
 		var v any
 		if err := n.Decode(&v); err != nil {
 			return nil, fmt.Errorf("line %d: %w", n.Line, err)
 		}
-		return json.Number(fmt.Sprint(v)), nil
-	case "!!float":
-		if isJSONNumber(n.Value) {
-			return json.Number(n.Value), nil
-		}
-		var f float64
-		if err := n.Decode(&f); err != nil {
-			return nil, fmt.Errorf("line %d: %w", n.Line, err)
+		f, isFloat := v.(float64)
+		if !isFloat {
+			return json.Number(fmt.Sprint(v)), nil
 		}
 		if math.IsInf(f, 0) || math.IsNaN(f) {
 			return nil, fmt.Errorf("line %d: unsupported float %q", n.Line, n.Value)

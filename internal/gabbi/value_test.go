@@ -65,6 +65,7 @@ alias: *base
 bools: [yes, no, on, off, "yes", true]
 nothing: ~
 hex: 0x10
+yamlnumbers: [1_000, +1, .5, !!float 0x10]
 `
 	var n yaml.Node
 	if err := yaml.Unmarshal([]byte(src), &n); err != nil {
@@ -82,10 +83,14 @@ hex: 0x10
 		"alias": {"a": 1, "b": "two"},
 		"bools": [true, false, true, false, "yes", true],
 		"nothing": null,
-		"hex": 16
+		"hex": 16,
+		"yamlnumbers": [1000, 1, 0.5, 16.0]
 	}`)
 	if !pycompat.Equal(m, want) {
 		t.Errorf("fromYAML = %s\nwant %s", show(m), show(want))
+	}
+	if n, ok := m.Get("yamlnumbers").([]any)[3].(json.Number); !ok || n != "16.0" {
+		t.Errorf("!!float 0x10 = %#v, want json.Number 16.0", m.Get("yamlnumbers").([]any)[3])
 	}
 	if n, ok := m.Get("other").(*pycompat.Object).Get("c").(json.Number); !ok || n != "4.0" {
 		t.Errorf("float literal = %#v, want json.Number 4.0", m.Get("other").(*pycompat.Object).Get("c"))

@@ -263,13 +263,10 @@ func dataDump(t *testing.T, dsn string) []string {
 }
 
 // upstreamDatabase builds what upstream's alembic would have left at
-// 422ece571366: 0001's SQL run by hand, with no golang-migrate table, plus
-// upstreamData.
+// 422ece571366 (testdb.Python) plus upstreamData.
 func upstreamDatabase(t *testing.T) string {
 	t.Helper()
-	dsn := testdb.Empty(t)
-	testdb.Exec(t, dsn, migrationSQL(t, "0001_initial.up.sql"))
-	testdb.Exec(t, dsn, `DROP TABLE IF EXISTS schema_migrations`)
+	dsn := testdb.Python(t)
 	testdb.Exec(t, dsn, upstreamData)
 	return dsn
 }
@@ -615,56 +612,49 @@ func check(ctx context.Context, dsn string) ([]string, bool, error) {
 
 func TestCheck(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-
-	t.Run("an empty database has nothing to fix", func(t *testing.T) {
-		t.Parallel()
-		dsn := testdb.Empty(t)
-		results, ok, err := check(ctx, dsn)
-		if err != nil || !ok {
-			t.Fatalf("Check = %q, %v, %v", results, ok, err)
-		}
-		if want := "Database Schema: Warning: needs 'placement-manage db sync' (version none, alembic none; this release needs version 4)"; !slices.Contains(results, want) {
-			t.Errorf("Check results %q lack %q", results, want)
-		}
-	})
-	t.Run("a synced database passes every check", func(t *testing.T) {
-		t.Parallel()
+	empty := func(t *testing.T) string { return testdb.Empty(t) }
+	synced := func(t *testing.T) string { return testdb.Migrated(t) }
+	noRoot := func(t *testing.T) string {
 		dsn := testdb.Migrated(t)
-		results, ok, err := check(ctx, dsn)
-		if err != nil || !ok {
-			t.Fatalf("Check = %q, %v, %v", results, ok, err)
-		}
-		want := []string{
+		testdb.Exec(t, dsn, `INSERT INTO resource_providers (uuid, name, generation) VALUES ('11111111-1111-1111-1111-111111111111', 'old', 0)`)
+		return dsn
+	}
+	tests := []struct {
+		name     string
+		database func(t *testing.T) string
+		ok       bool
+		want     []string
+	}{
+		{"an empty database has nothing to fix", empty, true, []string{
+			"Missing Root Provider IDs: Success",
+			"Incomplete Consumers: Success",
+			"Database Schema: Warning: needs 'placement-manage db sync' (version none, alembic none; this release needs version 4)",
+		}},
+		{"a synced database passes every check", synced, true, []string{
 			"Missing Root Provider IDs: Success",
 			"Incomplete Consumers: Success",
 			"Database Schema: Success: up to date (version 4, alembic a082b8bb98d0)",
-		}
-		if !slices.Equal(results, want) {
-			t.Errorf("Check = %q, want %q", results, want)
-		}
-	})
-	t.Run("a provider without a root is a failure", func(t *testing.T) {
-		t.Parallel()
-		dsn := testdb.Migrated(t)
-		testdb.Exec(t, dsn, `INSERT INTO resource_providers (uuid, name, generation) VALUES ('11111111-1111-1111-1111-111111111111', 'old', 0)`)
-		results, ok, err := check(ctx, dsn)
-		if err != nil || ok {
-			t.Fatalf("Check = %q, %v, %v; want a failure", results, ok, err)
-		}
-		if !strings.HasPrefix(results[0], "Missing Root Provider IDs: Failure: There is at least one resource provider") {
-			t.Errorf("Check[0] = %q", results[0])
-		}
-	})
-	t.Run("a database at a082b8bb98d0 only needs a sync", func(t *testing.T) {
-		t.Parallel()
-		dsn := masterDatabase(t)
-		results, ok, err := check(ctx, dsn)
-		want := "Database Schema: Warning: needs 'placement-manage db sync' (version none, alembic a082b8bb98d0; this release needs version 4)"
-		if err != nil || !ok || !slices.Contains(results, want) {
-			t.Errorf("Check = %q, %v, %v; want ok with %q", results, ok, err, want)
-		}
-	})
+		}},
+		{"a provider without a root is a failure", noRoot, false, []string{
+			`Missing Root Provider IDs: Failure: There is at least one resource provider table record which misses its root provider id. Run the "placement-manage db online_data_migrations" command.`,
+			"Incomplete Consumers: Success",
+			"Database Schema: Success: up to date (version 4, alembic a082b8bb98d0)",
+		}},
+		{"a database at a082b8bb98d0 only needs a sync", masterDatabase, true, []string{
+			"Missing Root Provider IDs: Success",
+			"Incomplete Consumers: Success",
+			"Database Schema: Warning: needs 'placement-manage db sync' (version none, alembic a082b8bb98d0; this release needs version 4)",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			results, ok, err := check(context.Background(), tt.database(t))
+			if err != nil || ok != tt.ok || !slices.Equal(results, tt.want) {
+				t.Errorf("Check = %#v, %v, %v; want %#v, %v", results, ok, err, tt.want, tt.ok)
+			}
+		})
+	}
 }
 
 func TestMigrations_DownAndUpAgain(t *testing.T) {

@@ -15,9 +15,8 @@ import (
 // migrations.
 func versionOneDatabase(t *testing.T) string {
 	t.Helper()
-	dsn := testdb.Empty(t)
-	testdb.Exec(t, dsn, migrationSQL(t, "0001_initial.up.sql"))
-	testdb.Exec(t, dsn, `CREATE TABLE IF NOT EXISTS schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);
+	dsn := testdb.Python(t)
+	testdb.Exec(t, dsn, `CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);
 DELETE FROM schema_migrations;
 INSERT INTO schema_migrations VALUES (1, false)`)
 	return dsn

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+
+	"github.com/openstack-placement-go/placement/internal/testutil"
 )
 
 // The expectations in this file are CPython 3 outputs.
@@ -51,7 +53,7 @@ func TestFloatRepr(t *testing.T) {
 
 func TestStrRepr(t *testing.T) {
 	t.Parallel()
-	tests := []struct{ in, want string }{
+	testutil.WantOutputs(t, "StrRepr", StrRepr, []testutil.Pair[string, string]{
 		{"abc", "'abc'"},
 		{"", "''"},
 		{"it's", `"it's"`},
@@ -61,17 +63,12 @@ func TestStrRepr(t *testing.T) {
 		{"é日本😀", "'é日本😀'"},
 		{"\u00a0\u200b\u2028\U000e0001", `'\xa0\u200b\u2028\U000e0001'`},
 		{"\ufffd", "'\ufffd'"},
-	}
-	for _, tc := range tests {
-		if got := StrRepr(tc.in); got != tc.want {
-			t.Errorf("StrRepr(%q) = %s, want %s", tc.in, got, tc.want)
-		}
-	}
+	})
 }
 
 func TestUTF8Error(t *testing.T) {
 	t.Parallel()
-	tests := []struct{ in, want string }{
+	testutil.WantOutputs(t, "UTF8Error", func(s string) string { return UTF8Error([]byte(s)) }, []testutil.Pair[string, string]{
 		{"abc", ""},
 		{"\u2603", ""},
 		{"\xff", "'utf-8' codec can't decode byte 0xff in position 0: invalid start byte"},
@@ -86,12 +83,7 @@ func TestUTF8Error(t *testing.T) {
 		{"\xf4\x90\x80\x80", "'utf-8' codec can't decode byte 0xf4 in position 0: invalid continuation byte"},
 		{"\xc0\x80", "'utf-8' codec can't decode byte 0xc0 in position 0: invalid start byte"},
 		{"\xf5", "'utf-8' codec can't decode byte 0xf5 in position 0: invalid start byte"},
-	}
-	for _, tc := range tests {
-		if got := UTF8Error([]byte(tc.in)); got != tc.want {
-			t.Errorf("UTF8Error(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
+	})
 }
 
 // The expectations are list(set(ids)).
@@ -235,10 +227,7 @@ func TestTruthy(t *testing.T) {
 	t.Parallel()
 	full := NewObject()
 	full.Set("a", nil)
-	tests := []struct {
-		in   any
-		want bool
-	}{
+	testutil.WantOutputs(t, "Truthy", Truthy, []testutil.Pair[any, bool]{
 		{nil, false},
 		{false, false},
 		{true, true},
@@ -257,12 +246,7 @@ func TestTruthy(t *testing.T) {
 		{[]any{nil}, true},
 		{NewObject(), false},
 		{full, true},
-	}
-	for _, tc := range tests {
-		if got := Truthy(tc.in); got != tc.want {
-			t.Errorf("Truthy(%#v) = %v, want %v", tc.in, got, tc.want)
-		}
-	}
+	})
 }
 
 func TestMarshal(t *testing.T) {

@@ -139,45 +139,40 @@ func (p *pprinter) format(v any, indent, allowance, level int) {
 
 // dict is PrettyPrinter._pprint_dict with _format_dict_items.
 func (p *pprinter) dict(keys []string, get func(string) any, indent, allowance, level int) {
-	p.b.WriteByte('{')
-	allowance++
-	indent++
-	delim := ",\n" + strings.Repeat(" ", indent)
-	for i, k := range keys {
-		last := i == len(keys)-1
-		rep := pycompat.StrRepr(k)
+	p.items('{', '}', len(keys), indent, allowance, func(i, indent, allowance int) {
+		rep := pycompat.StrRepr(keys[i])
 		p.b.WriteString(rep)
 		p.b.WriteString(": ")
-		a := 1
-		if last {
-			a = allowance
-		}
-		p.format(get(k), indent+utf8.RuneCountInString(rep)+2, a, level)
-		if !last {
-			p.b.WriteString(delim)
-		}
-	}
-	p.b.WriteByte('}')
+		p.format(get(keys[i]), indent+utf8.RuneCountInString(rep)+2, allowance, level)
+	})
 }
 
 // list is PrettyPrinter._pprint_list with _format_items (compact=False).
 func (p *pprinter) list(items []any, indent, allowance, level int) {
-	p.b.WriteByte('[')
-	allowance++
+	p.items('[', ']', len(items), indent, allowance, func(i, indent, allowance int) {
+		p.format(items[i], indent, allowance, level)
+	})
+}
+
+// items writes n items between open and close, one a line, aligned one
+// column in from open. item writes the i-th at the indent and allowance it
+// is given: only the last one has to leave room for the closing bracket
+// and the caller's allowance, the others for the comma.
+func (p *pprinter) items(open, close byte, n, indent, allowance int, item func(i, indent, allowance int)) {
+	p.b.WriteByte(open)
 	indent++
 	delim := ",\n" + strings.Repeat(" ", indent)
-	for i, e := range items {
-		last := i == len(items)-1
+	for i := range n {
 		if i > 0 {
 			p.b.WriteString(delim)
 		}
 		a := 1
-		if last {
-			a = allowance
+		if i == n-1 {
+			a = allowance + 1
 		}
-		p.format(e, indent, a, level)
+		item(i, indent, a)
 	}
-	p.b.WriteByte(']')
+	p.b.WriteByte(close)
 }
 
 // str is PrettyPrinter._pprint_str: split at line ends and then between

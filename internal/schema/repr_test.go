@@ -91,6 +91,27 @@ func TestPformat(t *testing.T) {
 				"       {'z': 'qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq'}],\n" +
 				" 'kkkkkkkkkk': 'v v v v v v v v v v v v v v v v v v v v v v v v v v v '\n" +
 				"               'v v v v v v v v v v v v v '}"},
+		{"a last list item keeps room for the bracket", `["a", "w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w "]`,
+			"['a',\n" +
+				" 'w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w ']"},
+		{"a last list item one word over", `["a", "w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w "]`,
+			"['a',\n" +
+				" 'w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w '\n" +
+				" 'w ']"},
+		{"a last dict value one word over", `{"k": "w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w "}`,
+			"{'k': 'w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w '\n" +
+				"      'w '}"},
+		{"a list in a dict leaves room for both brackets", `{"k": ["x", "w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w "]}`,
+			"{'k': ['x',\n" +
+				"       'w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w '\n" +
+				"       'w w ']}"},
+		{"nested lists one word over", `[["w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w "]]`,
+			"[['w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w '\n" +
+				"  'w ']]"},
+		{"a value before the last keeps room for the comma", `{"a": "w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w ", "b": 1}`,
+			"{'a': 'w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w w '\n" +
+				"      'w ',\n" +
+				" 'b': 1}"},
 		{"deeply nested strings", `[[["` + repeat("deep ", 20) + `"]]]`,
 			"[[['deep deep deep deep deep deep deep deep deep deep deep deep deep '\n" +
 				"   'deep deep deep deep deep deep deep ']]]"},

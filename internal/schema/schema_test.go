@@ -12,6 +12,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
 	"github.com/openstack-placement-go/placement/internal/pycompat"
+	"github.com/openstack-placement-go/placement/internal/testutil"
 )
 
 // The expectations below were produced by python3-jsonschema 4.10.3 (the
@@ -545,10 +546,7 @@ On instance:
 
 func TestIsUUIDLike(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		in   any
-		want bool
-	}{
+	testutil.WantOutputs(t, "IsUUIDLike", IsUUIDLike, []testutil.Pair[any, bool]{
 		{"11111111-2222-3333-4444-555555555555", true},
 		{"11111111111111111111111111111111", true},
 		{"{11111111111111111111111111111111}", true},
@@ -566,15 +564,7 @@ func TestIsUUIDLike(t *testing.T) {
 		{"+1111111111111111111111111111111", false},
 		{5, false},
 		{nil, false},
-	}
-	for _, tt := range tests {
-		t.Run(fmt.Sprintf("%v", tt.in), func(t *testing.T) {
-			t.Parallel()
-			if got := IsUUIDLike(tt.in); got != tt.want {
-				t.Errorf("IsUUIDLike(%#v) = %v, want %v", tt.in, got, tt.want)
-			}
-		})
-	}
+	})
 }
 
 func TestValidate_UUIDFormatIsAsserted(t *testing.T) {

@@ -1,14 +1,16 @@
 // Package testdb gives tests real PostgreSQL databases. TEST_DATABASE_URL
 // names a server where the user may create databases; each test gets a fresh
 // database cloned from a template that was migrated and seeded once per test
-// process (New), or for tests of the migrations an empty one (Empty) or one
-// migrated but not seeded (Migrated). Without TEST_DATABASE_URL tests skip,
+// process (New), or for tests of the migrations an empty one (Empty), one
+// migrated but not seeded (Migrated) or one as the Python service leaves
+// it (Python). Without TEST_DATABASE_URL tests skip,
 // except under CI=true where that is a failure.
 package testdb
 
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"strings"
@@ -22,6 +24,7 @@ import (
 
 	"github.com/openstack-placement-go/placement/internal/migrate"
 	"github.com/openstack-placement-go/placement/internal/store"
+	"github.com/openstack-placement-go/placement/migrations"
 )
 
 var (
@@ -108,6 +111,22 @@ func Migrated(t testing.TB) string {
 	if err := migrate.Sync(context.Background(), dsn); err != nil {
 		t.Fatalf("testdb: migrate: %v", err)
 	}
+	return dsn
+}
+
+// Python returns the URL of a fresh database as the Python service's
+// "placement-manage db sync" leaves it: upstream's schema at alembic
+// 422ece571366 (0001's SQL run by hand, which keeps alembic_version) and
+// no golang-migrate table. It is dropped when the test ends.
+func Python(t testing.TB) string {
+	t.Helper()
+	dsn := Empty(t)
+	ddl, err := fs.ReadFile(migrations.FS, "0001_initial.up.sql")
+	if err != nil {
+		t.Fatalf("testdb: %v", err)
+	}
+	Exec(t, dsn, string(ddl))
+	Exec(t, dsn, `DROP TABLE IF EXISTS schema_migrations`)
 	return dsn
 }
 

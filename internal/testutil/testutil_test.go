@@ -5,8 +5,13 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
 	"regexp"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestFreePort(t *testing.T) {
@@ -67,6 +72,75 @@ func TestRefused(t *testing.T) {
 			t.Errorf("check saw %q, want [x]", seen)
 		}
 	})
+}
+
+func TestMatches(t *testing.T) {
+	t.Parallel()
+	want := Result{1, "out", "err"}
+	tests := []struct {
+		got              Result
+		exact, contained bool
+	}{
+		{Result{1, "out", "err"}, true, true},
+		{Result{1, "the out", "an err"}, false, true},
+		{Result{2, "out", "err"}, false, false},
+		{Result{1, "ou", "err"}, false, false},
+		{Result{1, "out", ""}, false, false},
+	}
+	for _, tt := range tests {
+		if got := matches(tt.got, want, false); got != tt.exact {
+			t.Errorf("matches(%+v, exact) = %v, want %v", tt.got, got, tt.exact)
+		}
+		if got := matches(tt.got, want, true); got != tt.contained {
+			t.Errorf("matches(%+v, contains) = %v, want %v", tt.got, got, tt.contained)
+		}
+	}
+	run := func(args, environ []string, stdout, stderr io.Writer) int {
+		fmt.Fprint(stdout, "usage: ", args)
+		return len(args)
+	}
+	WantRuns(t, run, []RunCase{{"exact", []string{"a"}, 1, "usage: [a]", ""}})
+	WantRunsContaining(t, run, []RunCase{{"containing", []string{"a", "b"}, 2, "usage", ""}})
+}
+
+// reports records what a check reports.
+type reports []string
+
+func (*reports) Helper() {}
+
+func (r *reports) Errorf(format string, args ...any) { *r = append(*r, fmt.Sprintf(format, args...)) }
+
+func TestWantOutputs(t *testing.T) {
+	t.Parallel()
+	double := func(s string) []string { return []string{s, s} }
+	var r reports
+	checkOutputs(&r, "double", double, []Pair[string, []string]{{"a", []string{"a", "a"}}, {"b", []string{"b"}}, {"", []string{"", ""}}})
+	if want := []string{`double("b") = []string{"b", "b"}, want []string{"b"}`}; !reflect.DeepEqual([]string(r), want) {
+		t.Errorf("reports = %q, want %q", r, want)
+	}
+	WantOutputs(t, "double", double, []Pair[string, []string]{{"a", []string{"a", "a"}}})
+}
+
+func TestPingEvery(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if calls.Add(1) == 2 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	stop := PingEvery(srv.Client(), srv.URL, time.Millisecond)
+	for calls.Load() < 3 {
+		time.Sleep(time.Millisecond)
+	}
+	p := stop()
+	if p.Count < 3 || !reflect.DeepEqual(p.Failures, []string{"503 Service Unavailable"}) || p.Slowest <= 0 {
+		t.Errorf("PingEvery saw %+v; want 3 or more pings, the one 503 and a slowest", p)
+	}
+	if n := calls.Load(); int(n) != p.Count {
+		t.Errorf("the server answered %d pings, PingEvery counted %d", n, p.Count)
+	}
 }
 
 func TestConcurrently(t *testing.T) {
