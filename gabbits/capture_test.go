@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -273,5 +274,56 @@ func TestCandidateCache_WithoutCapture(t *testing.T) {
 	}
 	if got := strings.Count(f.logs.String(), "change capture is back"); got != len(f.cached) {
 		t.Errorf("%d recoveries logged, want one per instance:\n%s", got, f.logs)
+	}
+}
+
+// TestCandidateCache_ReadYourWritesUnderLoad: while readers keep every
+// instance's shared change checks busy, a request sent after a write
+// returned (to another instance, or behind the service's back) sees it.
+// Each step raises the VCPU total by one and asks for exactly the new
+// total, which only the new inventory can serve.
+func TestCandidateCache_ReadYourWritesUnderLoad(t *testing.T) {
+	f := newFleet(t)
+	rp := f.vcpuProvider(f.cached[0], 1)
+	stop := make(chan struct{})
+	var busy sync.WaitGroup
+	for i := range 6 {
+		srv := f.cached[i%len(f.cached)]
+		busy.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				f.call(srv, "1.39", "GET", "/allocation_candidates?resources=VCPU:1", nil)
+			}
+		})
+	}
+	defer func() { close(stop); busy.Wait() }()
+	for total := 2; total <= 40; total++ {
+		if total%2 == 0 {
+			gen := total - 1
+			f.must(f.cached[total%len(f.cached)], 200, "PUT", "/resource_providers/"+rp+"/inventories", map[string]any{
+				"resource_provider_generation": gen,
+				"inventories":                  map[string]any{"VCPU": map[string]any{"total": total}}})
+		} else {
+			f.sql(fmt.Sprintf(`UPDATE inventories SET total = %d WHERE resource_provider_id = (SELECT id FROM resource_providers WHERE uuid = '%s')`, total, rp),
+				fmt.Sprintf(`UPDATE resource_providers SET generation = generation + 1 WHERE uuid = '%s'`, rp))
+		}
+		var readers sync.WaitGroup
+		for i := range 4 {
+			srv := f.cached[i%len(f.cached)]
+			readers.Go(func() {
+				st, out := f.call(srv, "1.39", "GET", fmt.Sprintf("/allocation_candidates?resources=VCPU:%d", total), nil)
+				if reqs, _ := out["allocation_requests"].([]any); st != 200 || len(reqs) != 1 {
+					t.Errorf("total %d: %d %d candidates after the write returned, want 200 and 1", total, st, len(reqs))
+				}
+			})
+		}
+		readers.Wait()
+		if t.Failed() {
+			return
+		}
 	}
 }

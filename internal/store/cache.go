@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -43,7 +44,18 @@ type candidateCache struct {
 	// broken is whether the capture was last seen missing (for logging
 	// each change of state once).
 	broken atomic.Bool
+
+	// The shared change checks (cache_check.go): checking is whether a
+	// round runs, pending the round that gathers the requests arriving
+	// meanwhile.
+	checkMu  sync.Mutex
+	checking bool
+	pending  *checkRound
 }
+
+// namesSQL finds which of the classes ($1) and traits ($2) exist.
+const namesSQL = `SELECT ARRAY(SELECT name FROM resource_classes WHERE name = ANY($1)),
+	ARRAY(SELECT name FROM traits WHERE name = ANY($2))`
 
 func newCandidateCache() *candidateCache {
 	return &candidateCache{horizon: changeHorizon, refreshing: make(chan struct{}, 1)}
@@ -54,31 +66,18 @@ func newCandidateCache() *candidateCache {
 // exist; errNoCapture when the change capture is not in place.
 func (c *candidateCache) snapshot(ctx context.Context, s *Store, classes, traits []string) (*engine.Snapshot, []string, []string, error) {
 	start := time.Now()
-	cur := c.cur.Load()
 	var foundClasses, foundTraits []string
-	if cur != nil {
-		var clock time.Time
-		var captured int
-		var changed bool
-		scan := []any{&clock, &captured, &changed, &foundClasses, &foundTraits}
-		var err error
-		if xmax, xip := splitSnapshot(cur.pgSnap); len(xip) == 0 {
-			err = s.db.QueryRow(ctx, checkSQL, xmax, classes, traits).Scan(scan...)
-		} else {
-			err = s.db.QueryRow(ctx, checkInProgressSQL, xmax, classes, traits, xip).Scan(scan...)
-		}
+	if c.cur.Load() != nil {
+		r, err := c.joinCheck(ctx, s, classes, traits)
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		if !c.captureOK(s, captured) {
-			return nil, nil, nil, errNoCapture
-		}
-		if !changed && clock.Sub(cur.txStart) < c.horizon {
-			return cur.snap, foundClasses, foundTraits, nil
+		foundClasses, foundTraits = found(classes, r.foundClasses), found(traits, r.foundTraits)
+		if r.current {
+			return r.view.snap, foundClasses, foundTraits, nil
 		}
 	} else {
-		err := s.db.QueryRow(ctx, `SELECT ARRAY(SELECT name FROM resource_classes WHERE name = ANY($1)),
-			ARRAY(SELECT name FROM traits WHERE name = ANY($2))`, classes, traits).Scan(&foundClasses, &foundTraits)
+		err := s.db.QueryRow(ctx, namesSQL, classes, traits).Scan(&foundClasses, &foundTraits)
 		if err != nil {
 			return nil, nil, nil, err
 		}
