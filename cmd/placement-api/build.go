@@ -167,11 +167,20 @@ func prepareSchema(ctx context.Context, dsn string, sync bool, logger *slog.Logg
 	return st.Err()
 }
 
+// poolSize is the most connections a process opens: max_pool_size plus
+// max_overflow, 100 for an unlimited overflow (-1), and at least one.
+func poolSize(size, overflow int) int32 {
+	if overflow < 0 {
+		overflow = 100
+	}
+	return int32(max(size+overflow, 1))
+}
+
 // openWithRetry connects, retrying as [placement_database] max_retries and
 // retry_interval say (-1 retries forever).
 func openWithRetry(ctx context.Context, dsn string, cfg *config.Config, logger *slog.Logger) (*pgxpool.Pool, error) {
 	opts := store.PoolOptions{
-		MaxConns:        int32(cfg.Database.MaxPoolSize + max(cfg.Database.MaxOverflow, 0)),
+		MaxConns:        poolSize(cfg.Database.MaxPoolSize, cfg.Database.MaxOverflow),
 		MaxConnLifetime: time.Duration(cfg.Database.ConnectionRecycleTime) * time.Second,
 	}
 	for attempt := 0; ; attempt++ {

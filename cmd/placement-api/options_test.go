@@ -36,3 +36,14 @@ func TestPlacementOptions_CandidateGeneration(t *testing.T) {
 		})
 	}
 }
+
+func TestPoolSize(t *testing.T) {
+	for _, tc := range []struct {
+		size, overflow int
+		want           int32
+	}{{5, 10, 15}, {5, 0, 5}, {20, 50, 70}, {5, -1, 105}, {0, 0, 1}} {
+		if got := poolSize(tc.size, tc.overflow); got != tc.want {
+			t.Errorf("poolSize(%d, %d) = %d, want %d", tc.size, tc.overflow, got, tc.want)
+		}
+	}
+}

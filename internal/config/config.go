@@ -36,8 +36,8 @@ type Config struct {
 		Connection            string // raw value as written; see DSN
 		ConnectionParameters  string // query string appended by DSN
 		SyncOnStartup         bool   // default false
-		MaxPoolSize           int    // 0 = unset
-		MaxOverflow           int    // 0 = unset; -1 allowed
+		MaxPoolSize           int    // connections kept open
+		MaxOverflow           int    // connections added under load; -1: no limit
 		PoolTimeout           int    // seconds, 0 = unset
 		ConnectionRecycleTime int    // seconds, default 3600
 		MaxRetries            int    // default 10; -1 = forever
@@ -103,6 +103,10 @@ type Config struct {
 func Defaults() *Config {
 	c := &Config{}
 	c.API.AuthStrategy = "keystone"
+	// The pool the Python service gets when neither is set: oslo.db passes
+	// nothing on, and SQLAlchemy's QueuePool keeps 5 and adds up to 10.
+	c.Database.MaxPoolSize = 5
+	c.Database.MaxOverflow = 10
 	c.Database.ConnectionRecycleTime = 3600
 	c.Database.MaxRetries = 10
 	c.Database.RetryInterval = 10
