@@ -20,3 +20,6 @@ func SetBeforeLockHook(t interface{ Cleanup(func()) }, fn func()) {
 	testHookBeforeLock = fn
 	t.Cleanup(func() { testHookBeforeLock = nil })
 }
+
+// WriteSlots is how many write transactions s runs at once.
+func WriteSlots(s *Store) int { return cap(s.writers) }

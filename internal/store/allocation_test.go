@@ -3,7 +3,9 @@ package store_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgerrcode"
@@ -119,5 +121,64 @@ func TestSetAllocations_ConsumerChangedBeforeLock(t *testing.T) {
 				t.Fatalf("allocated %d (%v), want the racing write's %d", used, err, racing.vcpu)
 			}
 		})
+	}
+}
+
+// While every write slot is taken, another write transaction waits for
+// one, and gives up with the pool-timeout 503 after pool_timeout.
+func TestWriteSlots(t *testing.T) {
+	s := store.New(testdb.Pool(t, 40))
+	s.SetPoolTimeout(time.Second)
+	slots := store.WriteSlots(s)
+	var (
+		mu           sync.Mutex
+		active, most int
+		release      = make(chan struct{})
+		done         sync.WaitGroup
+	)
+	for range slots {
+		done.Go(func() {
+			err := s.RetryAllocations(context.Background(), func(pgx.Tx) error {
+				mu.Lock()
+				active++
+				most = max(most, active)
+				mu.Unlock()
+				<-release
+				mu.Lock()
+				active--
+				mu.Unlock()
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	var once sync.Once
+	stop := func() { once.Do(func() { close(release) }) }
+	defer func() { stop(); done.Wait() }()
+	running := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return active
+	}
+	for deadline := time.Now().Add(10 * time.Second); running() < slots && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // a transaction beyond the slots would have started by now
+	if n := running(); n != slots {
+		t.Fatalf("%d write transactions run at once, want the %d slots", n, slots)
+	}
+	err := s.RetryAllocations(context.Background(), func(pgx.Tx) error { return nil })
+	if placement.KindOf(err) != placement.Unavailable || err.Error() != store.MsgPoolTimeout {
+		t.Errorf("a write finding no free slot within pool_timeout: %v, want the 503 %q", err, store.MsgPoolTimeout)
+	}
+	stop()
+	done.Wait()
+	if most != slots {
+		t.Errorf("at most %d write transactions at once, want %d", most, slots)
+	}
+	if err := s.RetryAllocations(context.Background(), func(pgx.Tx) error { return nil }); err != nil {
+		t.Errorf("a write once the slots are free: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -35,6 +36,9 @@ type Store struct {
 
 	candidates *candidateCache
 	db         pooled
+	// writers admits write transactions: at most cap(writers) run at once
+	// in a process (see withTx).
+	writers chan struct{}
 }
 
 // SetPoolTimeout bounds the wait for a free database connection
@@ -44,7 +48,8 @@ func (s *Store) SetPoolTimeout(d time.Duration) { s.db.timeout = d }
 
 // New returns a Store over pool.
 func New(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool, db: pooled{pool: pool}, ConflictRetries: 10, CandidateCache: true, candidates: newCandidateCache()}
+	return &Store{pool: pool, db: pooled{pool: pool}, ConflictRetries: 10, CandidateCache: true, candidates: newCandidateCache(),
+		writers: make(chan struct{}, max(4, 2*runtime.GOMAXPROCS(0)))}
 }
 
 func (s *Store) logger() *slog.Logger {
@@ -97,12 +102,47 @@ func Open(ctx context.Context, dsn string, opts PoolOptions) (*pgxpool.Pool, err
 // terminated, the database restarted) changed nothing: it runs again, at
 // most connRetries times, on a new connection. fn must therefore be safe
 // to run again, as it is for the conflict retries of the write path.
+//
+// Write transactions wait for one of a few slots (twice the cores, at
+// least four) before they take a connection. More writers at once do not
+// write faster: they contend for the same CPUs and row locks. And a claim
+// waiting for a busy provider's row lock holds its connection, so without
+// a bound the writers could hold the whole pool and reads would queue
+// behind them.
 func (s *Store) withTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	if err := s.admitWriter(ctx); err != nil {
+		return err
+	}
+	defer func() { <-s.writers }()
 	for attempt := 0; ; attempt++ {
 		committing, err := s.tryTx(ctx, fn)
 		if err == nil || committing || !connLost(err) || attempt == connRetries || ctx.Err() != nil {
 			return err
 		}
+	}
+}
+
+// admitWriter takes a write slot, waiting at most as long as for a free
+// connection (pool_timeout): then the request gets the same 503.
+func (s *Store) admitWriter(ctx context.Context) error {
+	select {
+	case s.writers <- struct{}{}:
+		return nil
+	default:
+	}
+	var timeout <-chan time.Time
+	if s.db.timeout > 0 {
+		t := time.NewTimer(s.db.timeout)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case s.writers <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timeout:
+		return &placement.Error{Kind: placement.Unavailable, Message: MsgPoolTimeout}
 	}
 }
 
