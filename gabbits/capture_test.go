@@ -327,3 +327,34 @@ func TestCandidateCache_ReadYourWritesUnderLoad(t *testing.T) {
 		}
 	}
 }
+
+// TestCandidateCache_CommittedAfterRefresh: a transaction in progress when
+// an instance refreshed, and committed afterwards, is seen by the next
+// request. Its id is below the refreshed snapshot's xmax, so only the
+// check of the snapshot's in-progress list can find its change.
+func TestCandidateCache_CommittedAfterRefresh(t *testing.T) {
+	f := newFleet(t)
+	a := f.vcpuProvider(f.cached[0], 1)
+	b := f.vcpuProvider(f.cached[0], 1)
+	f.warm("resources=VCPU:1")
+	ctx := context.Background()
+	tx, err := f.db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `UPDATE inventories SET total = 8
+		WHERE resource_provider_id = (SELECT id FROM resource_providers WHERE uuid = $1)`, a); err != nil {
+		t.Fatal(err)
+	}
+	f.sql(fmt.Sprintf(`UPDATE inventories SET total = 2 WHERE resource_provider_id = (SELECT id FROM resource_providers WHERE uuid = '%s')`, b))
+	if n := f.agree("resources=VCPU:2"); n != 1 { // every instance refreshes while the transaction runs
+		t.Fatalf("%d candidates for VCPU:2, want 1", n)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.agree("resources=VCPU:8"); n != 1 {
+		t.Fatalf("%d candidates for VCPU:8 after the commit, want 1", n)
+	}
+}

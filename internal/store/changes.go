@@ -88,7 +88,12 @@ const captureSQL = `(SELECT count(*) FROM pg_trigger
 // are index lookups on txid whatever the plan, so the cost depends neither
 // on the size of the change log nor on how far a long transaction
 // elsewhere holds xmin back. (max() is an index lookup in any plan;
-// "txid >= $x" in a cached generic plan would be a sequential scan.)
+// "txid >= $x" in a cached generic plan would be a sequential scan. The
+// in-progress test asks for max(txid) up to each xip rather than for rows
+// equal to it for the same reason: after one transaction logged many rows,
+// a bulk load or an import, the statistics say txid has one value, and
+// the planner then hashed a sequential scan of the whole log: 10.7 ms
+// against 0.1 ms at 60,000 rows.)
 const (
 	checkSQL = `
 SELECT clock_timestamp(), ` + captureSQL + `,
@@ -99,7 +104,7 @@ SELECT clock_timestamp(), ` + captureSQL + `,
 SELECT clock_timestamp(), ` + captureSQL + `,
 	COALESCE((SELECT max(txid) FROM placement_changes) >= $1::text::xid8, false)
 	OR EXISTS (SELECT 1 FROM unnest($4::text[]::xid8[]) x(txid)
-	           WHERE EXISTS (SELECT 1 FROM placement_changes c WHERE c.txid = x.txid)),
+	           WHERE (SELECT max(c.txid) FROM placement_changes c WHERE c.txid <= x.txid) = x.txid),
 	ARRAY(SELECT name FROM resource_classes WHERE name = ANY($2)),
 	ARRAY(SELECT name FROM traits WHERE name = ANY($3))`
 )
