@@ -58,8 +58,11 @@ func (c *candidateCache) joinCheck(ctx context.Context, s *Store, classes, trait
 	case <-ctx.Done():
 		c.checkMu.Lock()
 		r.members--
-		if r.members == 0 {
-			r.cancel() // nobody waits for it any more
+		// A running round nobody waits for any more stops. A pending one
+		// stays usable: a later request may still join it (runChecks skips
+		// it if none does).
+		if r.members == 0 && c.pending != r {
+			r.cancel()
 		}
 		c.checkMu.Unlock()
 		return nil, ctx.Err()
