@@ -48,13 +48,8 @@ func writeThenRead(ctx context.Context, c *Client, d *Dataset, n int) (Summary, 
 // time, and the bulk loader needs a database the bench created.
 func (r *runner) bigScale(ctx context.Context, sd side, n int) {
 	prefix := fmt.Sprintf("scale N=%d", n)
-	if sd.ref {
-		r.logf("reference: skipping %s (the Python service loads 10–30 providers/s: hours for this size)", prefix)
-		return
-	}
-	srv, err := r.acquire(ctx, sd)
-	if err != nil {
-		r.fail(sd, "starting the server", err)
+	srv := r.acquireOurs(ctx, sd, prefix, ": hours for this size")
+	if srv == nil {
 		return
 	}
 	defer r.release(ctx, sd, srv, nil, nil, nil)

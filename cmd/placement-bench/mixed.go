@@ -114,13 +114,8 @@ func claimOn(ctx context.Context, clients []*Client, query string, claimers, tot
 func (r *runner) mixed(ctx context.Context, sd side) {
 	n := r.o.MixedN
 	prefix := fmt.Sprintf("mixed N=%d", n)
-	if sd.ref {
-		r.logf("reference: skipping %s (the Python service loads 10–30 providers/s)", prefix)
-		return
-	}
-	srv, err := r.acquire(ctx, sd)
-	if err != nil {
-		r.fail(sd, "starting the server", err)
+	srv := r.acquireOurs(ctx, sd, prefix, "")
+	if srv == nil {
 		return
 	}
 	conns := max(r.o.Workers, r.o.Claimers+r.o.MixedReaders)
@@ -130,6 +125,7 @@ func (r *runner) mixed(ctx context.Context, sd side) {
 	defer func() { r.release(ctx, sd, srv, c, d, consumers) }()
 	r.logf("%s: loading %s", sd.label, prefix)
 	start := time.Now()
+	var err error
 	if srv.DBURL != "" {
 		d, err = bulkLoadFlat(ctx, srv.DBURL, n, 0)
 	} else {

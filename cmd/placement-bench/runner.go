@@ -58,6 +58,22 @@ func (r *runner) release(ctx context.Context, sd side, srv *Server, c *Client, d
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
+// acquireOurs is acquire for a scenario only our server runs (the
+// reference cannot load its sizes in reasonable time, why says): for the
+// reference it logs the skip and returns nil, as on a failure.
+func (r *runner) acquireOurs(ctx context.Context, sd side, prefix, why string) *Server {
+	if sd.ref {
+		r.logf("reference: skipping %s (the Python service loads 10–30 providers/s%s)", prefix, why)
+		return nil
+	}
+	srv, err := r.acquire(ctx, sd)
+	if err != nil {
+		r.fail(sd, "starting the server", err)
+		return nil
+	}
+	return srv
+}
+
 // setLatency records one latency distribution as three rows.
 func (r *runner) setLatency(sd side, prefix string, s Summary) {
 	r.res.Set(prefix+" min", "ms", Lower, sd.ref, ms(s.Min))

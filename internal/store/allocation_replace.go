@@ -44,15 +44,18 @@ type replacement struct {
 	classIDs  map[string]int // class name → id, for the classes of rows
 	rpIDs     []int          // the providers of rows, ascending
 	inRows    []bool         // by consumer index: the consumer's rows are replaced
+	// The consumers whose rows are replaced (inRows), by uuid and by id.
+	touchedUUIDs []string
+	touchedIDs   []int
 }
 
 // lockRead is what the locking statements read.
 type lockRead struct {
-	gens   map[int]int // provider id → generation (the providers that still exist)
-	locked map[int]int // consumer id → generation (the consumers that still exist)
-	invs   map[invKey]placement.Inventory
-	usage  map[invKey]int64 // what the other consumers use
-	freed  map[invKey]int64 // what the written consumers used before the write
+	providers int         // how many of the write's providers still exist
+	locked    map[int]int // consumer id → generation (the consumers that still exist)
+	invs      map[invKey]placement.Inventory
+	usage     map[invKey]int64 // what the other consumers use
+	freed     map[invKey]int64 // what the written consumers used before the write
 }
 
 // replaceAllocations deletes the old rows of the consumers in rows, checks
@@ -69,6 +72,12 @@ func replaceAllocations(ctx context.Context, tx pgx.Tx, set placement.Allocation
 		rpIDs: distinctProviders(rows), inRows: make([]bool, len(set))}
 	for _, r := range rows {
 		w.inRows[r.consumer] = true
+	}
+	for i, ok := range w.inRows {
+		if ok {
+			w.touchedUUIDs = append(w.touchedUUIDs, set[i].ConsumerUUID)
+			w.touchedIDs = append(w.touchedIDs, consumers[i].ID)
+		}
 	}
 	if testHookBeforeLock != nil {
 		testHookBeforeLock()
@@ -89,28 +98,16 @@ func replaceAllocations(ctx context.Context, tx pgx.Tx, set placement.Allocation
 	return tx.SendBatch(ctx, &b).Close()
 }
 
-// touched returns the uuids and ids of the consumers whose rows are replaced.
-func (w *replacement) touched() (uuids []string, ids []int) {
-	for i, ok := range w.inRows {
-		if ok {
-			uuids = append(uuids, w.set[i].ConsumerUUID)
-			ids = append(ids, w.consumers[i].ID)
-		}
-	}
-	return uuids, ids
-}
-
 // queueLockAndRead queues the locking of the providers, the deletion of
 // the written consumers' rows, the locking of those consumers and the read
 // of inventory and the remaining usage; the result fills in as the batch
 // runs.
 func (w *replacement) queueLockAndRead(b *pgx.Batch) *lockRead {
 	read := &lockRead{locked: map[int]int{}, freed: map[invKey]int64{}}
-	queueLockProviders(b, w.rpIDs, &read.gens)
-	uuids, ids := w.touched()
-	if len(uuids) > 0 {
+	queueLockProviders(b, w.rpIDs, &read.providers)
+	if len(w.touchedUUIDs) > 0 {
 		b.Queue(`DELETE FROM allocations WHERE consumer_id = ANY($1)
-			RETURNING resource_provider_id, resource_class_id, used`, uuids).Query(func(rows pgx.Rows) error {
+			RETURNING resource_provider_id, resource_class_id, used`, w.touchedUUIDs).Query(func(rows pgx.Rows) error {
 			var k invKey
 			var used int64
 			_, err := pgx.ForEachRow(rows, []any{&k.rp, &k.rc, &used}, func() error {
@@ -119,7 +116,7 @@ func (w *replacement) queueLockAndRead(b *pgx.Batch) *lockRead {
 			})
 			return err
 		})
-		b.Queue(`SELECT id, generation FROM consumers WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids).Query(func(rows pgx.Rows) error {
+		b.Queue(`SELECT id, generation FROM consumers WHERE id = ANY($1) ORDER BY id FOR UPDATE`, w.touchedIDs).Query(func(rows pgx.Rows) error {
 			var id, gen int
 			_, err := pgx.ForEachRow(rows, []any{&id, &gen}, func() error { read.locked[id] = gen; return nil })
 			return err
@@ -134,7 +131,7 @@ func (w *replacement) queueLockAndRead(b *pgx.Batch) *lockRead {
 // generation moved since ensureConsumer read it (or that is gone) fails it
 // as a concurrent update; then the rows must pass checkRows.
 func (w *replacement) check(read *lockRead) error {
-	if len(read.gens) != len(w.rpIDs) {
+	if read.providers != len(w.rpIDs) {
 		return errRetryable
 	}
 	for i, ok := range w.inRows {
@@ -165,12 +162,11 @@ SELECT `+now+`, `+now+`, r.rp, r.rc, r.consumer, r.used
 FROM unnest($1::int4[], $2::int4[], $3::text[], $4::int4[]) AS r(rp, rc, consumer, used)`,
 			insRP, insRC, insConsumer, insUsed)
 	}
-	_, ids := w.touched()
 	if len(w.rpIDs) > 0 {
 		b.Queue(`UPDATE resource_providers SET generation = generation + 1, updated_at = `+now+` WHERE id = ANY($1)`, w.rpIDs)
 	}
-	if len(ids) > 0 {
-		b.Queue(`UPDATE consumers SET generation = generation + 1, updated_at = `+now+` WHERE id = ANY($1)`, ids)
+	if len(w.touchedIDs) > 0 {
+		b.Queue(`UPDATE consumers SET generation = generation + 1, updated_at = `+now+` WHERE id = ANY($1)`, w.touchedIDs)
 	}
 	hasRows := make([]bool, len(w.set))
 	for _, r := range w.rows {
@@ -200,19 +196,15 @@ func distinctProviders(rows []allocRow) []int {
 	return ids
 }
 
-// queueLockProviders queues the locking of the providers; *gens gets their
-// current generations.
-func queueLockProviders(b *pgx.Batch, ids []int, gens *map[int]int) {
-	*gens = make(map[int]int, len(ids))
+// queueLockProviders queues the locking of the providers; *found gets how
+// many of them exist.
+func queueLockProviders(b *pgx.Batch, ids []int, found *int) {
 	if len(ids) == 0 {
 		return
 	}
-	b.Queue(`SELECT id, generation FROM resource_providers WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, ids).Query(func(rows pgx.Rows) error {
-		var id, gen int
-		_, err := pgx.ForEachRow(rows, []any{&id, &gen}, func() error {
-			(*gens)[id] = gen
-			return nil
-		})
+	b.Queue(`SELECT id FROM resource_providers WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, ids).Query(func(rows pgx.Rows) error {
+		var id int
+		_, err := pgx.ForEachRow(rows, []any{&id}, func() error { *found++; return nil })
 		return err
 	})
 }

@@ -131,17 +131,16 @@ func TestWriteSlots(t *testing.T) {
 	s.SetPoolTimeout(time.Second)
 	slots := store.WriteSlots(s)
 	var (
-		mu           sync.Mutex
-		active, most int
-		release      = make(chan struct{})
-		done         sync.WaitGroup
+		mu      sync.Mutex
+		active  int
+		release = make(chan struct{})
+		done    sync.WaitGroup
 	)
 	for range slots {
 		done.Go(func() {
 			err := s.RetryAllocations(context.Background(), func(pgx.Tx) error {
 				mu.Lock()
 				active++
-				most = max(most, active)
 				mu.Unlock()
 				<-release
 				mu.Lock()
@@ -175,9 +174,6 @@ func TestWriteSlots(t *testing.T) {
 	}
 	stop()
 	done.Wait()
-	if most != slots {
-		t.Errorf("at most %d write transactions at once, want %d", most, slots)
-	}
 	if err := s.RetryAllocations(context.Background(), func(pgx.Tx) error { return nil }); err != nil {
 		t.Errorf("a write once the slots are free: %v", err)
 	}

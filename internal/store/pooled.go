@@ -34,9 +34,14 @@ func (p pooled) Acquire(ctx context.Context) (*pgxpool.Conn, error) {
 	defer cancel()
 	conn, err := p.pool.Acquire(actx)
 	if err != nil && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
-		return nil, &placement.Error{Kind: placement.Unavailable, Message: MsgPoolTimeout, Err: err}
+		return nil, errPoolTimeout(err)
 	}
 	return conn, err
+}
+
+// errPoolTimeout is the 503 of a request that waited pool_timeout in vain.
+func errPoolTimeout(err error) error {
+	return &placement.Error{Kind: placement.Unavailable, Message: MsgPoolTimeout, Err: err}
 }
 
 // Query runs sql on a connection that goes back to the pool when the rows

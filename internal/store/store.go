@@ -142,7 +142,7 @@ func (s *Store) admitWriter(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-timeout:
-		return &placement.Error{Kind: placement.Unavailable, Message: MsgPoolTimeout}
+		return errPoolTimeout(nil)
 	}
 }
 
