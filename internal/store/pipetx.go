@@ -80,7 +80,13 @@ func (t *pipeTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 }
 
 // committingBatch reopens its transaction for Rollback when the batch that
-// was to commit it failed (the server skipped the COMMIT).
+// was to commit it failed with an SQL error: the server then skipped the
+// COMMIT, so nothing was committed. Any other failure (the connection
+// broke, the backend was terminated, the request was cancelled) may have
+// come after the COMMIT ran: the outcome is unknown, the transaction
+// stays "committed", and withTx must not run it again. A write that ran
+// twice would fail its own generation checks and report a conflict for a
+// change it had made.
 type committingBatch struct {
 	pgx.BatchResults
 	tx *pipeTx
@@ -88,10 +94,25 @@ type committingBatch struct {
 
 func (c *committingBatch) Close() error {
 	err := c.BatchResults.Close()
-	if err != nil {
+	if sqlError(err) {
 		c.tx.state = txOpen
 	}
 	return err
+}
+
+// sqlError reports whether err is an error the server raised for a
+// statement (severity ERROR), after which it skips the rest of the batch
+// and the session goes on; FATAL and PANIC end the session.
+func sqlError(err error) bool {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return false
+	}
+	severity := pe.SeverityUnlocalized // absent before PostgreSQL 9.6
+	if severity == "" {
+		severity = pe.Severity
+	}
+	return severity == "ERROR"
 }
 
 // Exec runs one statement (with BEGIN in the same round trip if needed).

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/openstack-placement-go/placement/internal/placement"
 	"github.com/openstack-placement-go/placement/internal/store"
 	"github.com/openstack-placement-go/placement/internal/testdb"
 )
@@ -112,5 +113,41 @@ func TestPipeTx(t *testing.T) {
 	// A transaction that runs nothing sends nothing and succeeds.
 	if err := store.WithTxForTest(s, ctx, func(pgx.Tx) error { return nil }); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPipeTx_LostCommitIsNotRetried checks that a transaction whose
+// connection broke while its committing batch ran is not run again: the
+// COMMIT may have been executed, and a write run twice would fail its own
+// generation checks and report a conflict for a change it made. The
+// backend terminates itself in that batch; the error must say the
+// database is unavailable (the outcome is unknown), after one run.
+func TestPipeTx_LostCommitIsNotRetried(t *testing.T) {
+	ctx := context.Background()
+	pool := testdb.Pool(t, 2)
+	s := store.New(pool)
+	if _, err := pool.Exec(ctx, `CREATE TABLE pipe_lost (n integer PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+	runs := 0
+	err := store.WithTxForTest(s, ctx, func(tx pgx.Tx) error {
+		runs++
+		if _, err := tx.Exec(ctx, `INSERT INTO pipe_lost VALUES ($1)`, runs); err != nil {
+			return err
+		}
+		var b pgx.Batch
+		b.Queue(`SELECT pg_terminate_backend(pg_backend_pid())`)
+		store.CommitWithNextBatchForTest(tx)
+		return tx.SendBatch(ctx, &b).Close()
+	})
+	if err == nil {
+		t.Fatal("a transaction whose backend died reported success")
+	}
+	if runs != 1 {
+		t.Errorf("the transaction ran %d times after losing its connection in the committing batch, want 1", runs)
+	}
+	var pe *placement.Error
+	if !errors.As(store.Classify(err), &pe) || pe.Kind != placement.Unavailable {
+		t.Errorf("error %v is not classified as the database being unavailable", err)
 	}
 }
