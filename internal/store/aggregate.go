@@ -46,6 +46,9 @@ func (s *Store) SetProviderAggregates(ctx context.Context, uuid string, aggs []s
 			b  pgx.Batch
 			id *int
 		)
+		// The aggregate insert was planned afresh on every call (its
+		// anti-join on the uuid index is the generic plan too).
+		b.Queue(genericPlans)
 		if generation != nil {
 			b.Queue(bumpGenerationByUUIDSQL, uuid, *generation).Query(func(rows pgx.Rows) error {
 				var err error

@@ -183,11 +183,8 @@ func prefetch(ctx context.Context, tx pgx.Tx, set placement.AllocationSet) (*kno
 		}
 	}
 	var b pgx.Batch
-	// Every statement of the write looks rows up by key: the generic plan
-	// of each prepared statement serves, and planning each execution
-	// afresh (custom plans, chosen for array parameters) would cost more
-	// than running it.
-	b.Queue(`SET LOCAL plan_cache_mode = force_generic_plan`)
+	// Every statement of the write looks rows up by key.
+	b.Queue(genericPlans)
 	queueIDs := func(sql string, keys []string, into map[string]int) {
 		if len(keys) == 0 {
 			return

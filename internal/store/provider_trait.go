@@ -68,6 +68,7 @@ func (s *Store) SetProviderTraits(ctx context.Context, uuid string, generation i
 			current []int
 		)
 		out = ProviderTraitSet{Traits: []string{}}
+		b.Queue(genericPlans) // the trait lookup was planned on every call
 		b.Queue(`SELECT id, generation FROM resource_providers WHERE uuid = $1`, uuid).QueryRow(func(row pgx.Row) error {
 			err := row.Scan(&p.ID, &p.Generation)
 			if isNoRows(err) {

@@ -207,6 +207,13 @@ func pgConstraint(err error) string {
 	return ""
 }
 
+// genericPlans makes the rest of a transaction run each prepared statement
+// with its generic plan, made once per connection. For array parameters
+// PostgreSQL otherwise tends to plan every execution afresh (a custom
+// plan), which for key lookups costs more than running them. Only for
+// statements whose generic plan is an index lookup whatever the values.
+const genericPlans = `SET LOCAL plan_cache_mode = force_generic_plan`
+
 // now is the timestamp expression for created_at/updated_at: naive UTC, as
 // upstream stores them.
 const now = `(now() AT TIME ZONE 'UTC')`

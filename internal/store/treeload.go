@@ -131,11 +131,8 @@ func loadBatch(sel *treeSelection, then []string) *pgx.Batch {
 		b.Queue(loadTraitsAllSQL)
 		b.Queue(loadAggregatesAllSQL)
 	} else {
-		// Custom plans (the default for the first executions, and often
-		// after) would plan these four queries on every refresh, which
-		// costs more than running them; generic plans are made once per
-		// connection.
-		b.Queue(`SET LOCAL plan_cache_mode = force_generic_plan`)
+		// Planned once per connection, not on every refresh.
+		b.Queue(genericPlans)
 		for _, q := range []string{loadProvidersSelSQL, loadInventoriesSelSQL, loadTraitsSelSQL, loadAggregatesSelSQL} {
 			b.Queue(q, sel.roots, sel.providers)
 		}
