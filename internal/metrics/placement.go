@@ -18,9 +18,10 @@ type Placement struct {
 	Candidates *prometheus.HistogramVec
 	// Errors counts error responses by status and Placement error code.
 	Errors *prometheus.CounterVec
-	// ConflictRetries counts restarts of the allocation write transaction
-	// by reason: "generation" (provider generation conflict) or the
-	// SQLSTATE (40001 serialization failure, 40P01 deadlock).
+	// ConflictRetries counts restarts of write transactions by reason:
+	// "generation" (a provider generation conflict of an allocation write)
+	// or the SQLSTATE (40001 serialization failure, 40P01 deadlock; any
+	// write).
 	ConflictRetries *prometheus.CounterVec
 	// GenerationConflicts counts 409 placement.concurrent_update answers
 	// by route pattern.
@@ -49,7 +50,7 @@ func NewPlacement(reg *Registry) *Placement {
 		Latency:             histogram("placement_http_request_duration_seconds", "HTTP request duration by route pattern, method, microversion and status.", prometheus.DefBuckets, "route", "method", "microversion", "status"),
 		Candidates:          histogram("placement_allocation_candidates_duration_seconds", "Duration of GET /allocation_candidates by status.", []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}, "status"),
 		Errors:              counter("placement_http_errors_total", "Error responses by status and Placement error code.", "status", "code"),
-		ConflictRetries:     counter("placement_allocation_conflict_retries_total", "Restarts of the allocation write transaction after a conflict.", "reason"),
+		ConflictRetries:     counter("placement_allocation_conflict_retries_total", "Restarts of a write transaction after a conflict.", "reason"),
 		GenerationConflicts: counter("placement_generation_conflicts_total", "Generation conflicts answered with 409 placement.concurrent_update.", "route"),
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 
-	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/openstack-placement-go/placement/internal/placement"
@@ -47,28 +46,19 @@ func (s *Store) SetAllocations(ctx context.Context, set placement.AllocationSet)
 }
 
 // retryAllocations runs fn in a transaction, retrying as SetAllocations
-// describes.
+// describes (withTx itself re-runs it after a deadlock or a serialization
+// failure).
 func (s *Store) retryAllocations(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	attempts := max(s.ConflictRetries, 1)
 	for attempt := 1; ; attempt++ {
 		err := s.withTx(ctx, fn)
-		reason := ""
-		switch {
-		case err == nil:
-			return nil
-		case errors.Is(err, errRetryable):
-			err = &placement.Error{Kind: placement.Conflict, Code: placement.CodeConcurrentUpdate,
+		if !errors.Is(err, errRetryable) {
+			return err
+		}
+		if attempt >= max(s.ConflictRetries, 1) || ctx.Err() != nil {
+			return &placement.Error{Kind: placement.Conflict, Code: placement.CodeConcurrentUpdate,
 				Message: MsgConcurrentUpdate, Err: ErrAllocationConcurrentUpdate}
-			reason = "generation"
-		case pgCode(err) == pgerrcode.SerializationFailure || pgCode(err) == pgerrcode.DeadlockDetected:
-			reason = pgCode(err)
-		default:
-			return err
 		}
-		if attempt >= attempts || ctx.Err() != nil {
-			return err
-		}
-		s.retried(reason)
+		s.retried("generation")
 	}
 }
 

@@ -22,6 +22,7 @@ func TestRetryAllocations(t *testing.T) {
 	s.ConflictRetries = 4
 	var retries []string
 	s.OnRetry = func(reason string) { retries = append(retries, reason) }
+	deadlock := &pgconn.PgError{Code: pgerrcode.DeadlockDetected}
 	consumerConflict := &placement.Error{Kind: placement.Conflict, Code: placement.CodeConcurrentUpdate, Message: "consumer generation conflict - expected 1 but got None"}
 
 	tests := []struct {
@@ -38,6 +39,9 @@ func TestRetryAllocations(t *testing.T) {
 			failures:  []error{store.ErrRetryable, store.ErrRetryable, store.ErrRetryable, store.ErrRetryable, store.ErrRetryable},
 			wantCalls: 4, wantErr: store.ErrAllocationConcurrentUpdate},
 		{name: "a consumer generation conflict is never retried", failures: []error{consumerConflict}, wantCalls: 1, wantErr: consumerConflict},
+		{name: "deadlocks give up after the configured attempts",
+			failures:  []error{deadlock, deadlock, deadlock, deadlock, deadlock},
+			wantCalls: 4, wantErr: deadlock},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

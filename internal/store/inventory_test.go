@@ -340,3 +340,65 @@ func TestSetInventories_Concurrent(t *testing.T) {
 		t.Errorf("generation = %d, want 1", got)
 	}
 }
+
+// TestSetInventories_DeadlockIsRetried races SetInventories with a writer
+// that takes the same locks in the other order, inventory rows before the
+// provider row, as the Python service does. PostgreSQL breaks the deadlock
+// by aborting our transaction (its deadlock_timeout expires first); the
+// write then runs again and, the other writer having bumped the
+// generation, answers the generation conflict instead of a database error.
+func TestSetInventories_DeadlockIsRetried(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, pool := rpStore(t)
+	rp := newProvider(t, pool)
+	if _, err := st.SetInventories(ctx, rp, 0, map[string]placement.Inventory{"VCPU": inv(4)}); err != nil {
+		t.Fatal(err)
+	}
+	other, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Rollback(ctx)
+	if _, err := other.Exec(ctx, `SET LOCAL deadlock_timeout = '10s'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Exec(ctx, `UPDATE inventories SET total = total
+		WHERE resource_provider_id = (SELECT id FROM resource_providers WHERE uuid = $1)`, rp); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := st.SetInventories(ctx, rp, 1, map[string]placement.Inventory{"VCPU": inv(8)})
+		done <- err
+	}()
+	// Once our write holds the provider row and waits for the inventory
+	// rows, the other writer asks for the provider row.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var waiting bool
+		if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'
+			AND query LIKE '%FROM inventories%FOR UPDATE%')`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("SetInventories never waited for the inventory rows")
+		}
+	}
+	if _, err := other.Exec(ctx, `UPDATE resource_providers SET generation = generation + 1 WHERE uuid = $1`, rp); err != nil {
+		t.Fatalf("the other writer was chosen as the deadlock victim: %v", err)
+	}
+	if err := other.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	err = <-done
+	if placement.KindOf(err) != placement.Conflict || !errors.Is(err, store.ErrStaleGeneration) {
+		t.Fatalf("SetInventories after a deadlock = %v, want the stale generation conflict of a re-run", err)
+	}
+	if got := inventories(t, st, rp)["VCPU"].Total; got != 4 {
+		t.Errorf("VCPU total = %d, want 4 (unchanged)", got)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -20,11 +21,14 @@ import (
 type Store struct {
 	pool *pgxpool.Pool
 	// ConflictRetries bounds the retry loop around allocation writes
-	// ([placement] allocation_conflict_retry_count).
+	// ([placement] allocation_conflict_retry_count), and the re-runs of
+	// any write transaction that PostgreSQL aborted for a deadlock or a
+	// serialization failure.
 	ConflictRetries int
-	// OnRetry, when set, hears of every restart of the allocation write
-	// transaction: "generation" for a provider generation conflict, or the
-	// SQLSTATE (40001, 40P01). It feeds the retry metric.
+	// OnRetry, when set, hears of every restart of a write transaction:
+	// "generation" for a provider generation conflict of an allocation
+	// write, or the SQLSTATE (40001, 40P01) for any write. It feeds the
+	// retry metric.
 	OnRetry func(reason string)
 	// CandidateCache is [placement] candidate_cache: serve allocation
 	// candidates from the in-process cache kept consistent through the
@@ -98,10 +102,18 @@ func Open(ctx context.Context, dsn string, opts PoolOptions) (*pgxpool.Pool, err
 //
 // The transaction is a pipeTx: BEGIN travels with the first statements.
 //
-// A transaction whose connection broke before COMMIT was sent (its backend
-// terminated, the database restarted) changed nothing: it runs again, at
-// most connRetries times, on a new connection. fn must therefore be safe
-// to run again, as it is for the conflict retries of the write path.
+// Two failures leave nothing behind, so the transaction runs again:
+//   - its connection broke before COMMIT was sent (its backend terminated,
+//     the database restarted): at most connRetries times, on a new
+//     connection;
+//   - PostgreSQL aborted it to break a deadlock or a serialization
+//     failure (SQLSTATE 40P01, 40001): at most ConflictRetries times,
+//     each reported to OnRetry. Another writer that takes the same row
+//     locks in another order (the Python service bumps a provider's
+//     generation after writing its inventory; this service before) makes
+//     such deadlocks possible on any write.
+//
+// fn must therefore be safe to run again from the start.
 //
 // Write transactions wait for one of a few slots (twice the cores, at
 // least four) before they take a connection. More writers at once do not
@@ -114,9 +126,23 @@ func (s *Store) withTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 		return err
 	}
 	defer func() { <-s.writers }()
-	for attempt := 0; ; attempt++ {
+	lost, aborted := 0, 0
+	for {
 		committing, err := s.tryTx(ctx, fn)
-		if err == nil || committing || !connLost(err) || attempt == connRetries || ctx.Err() != nil {
+		if err == nil || committing || ctx.Err() != nil {
+			return err
+		}
+		switch code := pgCode(err); {
+		case code == pgerrcode.DeadlockDetected || code == pgerrcode.SerializationFailure:
+			if aborted++; aborted >= max(s.ConflictRetries, 1) {
+				return err
+			}
+			s.retried(code)
+		case connLost(err):
+			if lost++; lost > connRetries {
+				return err
+			}
+		default:
 			return err
 		}
 	}
