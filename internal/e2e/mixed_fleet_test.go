@@ -5,12 +5,17 @@
 package e2e
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +24,7 @@ import (
 	"github.com/openstack-placement-go/placement/internal/store"
 	"github.com/openstack-placement-go/placement/internal/testdb"
 	"github.com/openstack-placement-go/placement/internal/testserver"
+	"github.com/openstack-placement-go/placement/internal/testutil"
 )
 
 func TestMain(m *testing.M) { testdb.Main(m) }
@@ -212,5 +218,108 @@ func TestMixedFleet(t *testing.T) {
 	}
 	if strings.Contains(fmt.Sprint(c.must(cached[1], 200, "GET", "/allocation_candidates?resources=VCPU:1", nil)), rps[0]) {
 		t.Fatal("a provider deleted by the Python service is still offered")
+	}
+}
+
+// TestMixedFleet_ConcurrentWrites has clients write inventories,
+// aggregates, traits and allocations of three providers through the
+// Python service and one instance of ours at once, each write naming the
+// generation it read from the same server. The two services lock a
+// provider's rows in different orders (Python bumps the generation last),
+// so some writes deadlock; ours must run its aborted write again and never
+// answer 5xx. (The Python service does answer 500 to some of them.)
+func TestMixedFleet_ConcurrentWrites(t *testing.T) {
+	requireE2E(t)
+	dsn := testdb.New(t)
+	servers := []string{python(t, dsn), ours(t, dsn, true)}
+	c := client{t}
+	var rps []string
+	for i := range 3 {
+		rp := uuid.NewString()
+		rps = append(rps, rp)
+		c.must(servers[1], 200, "POST", "/resource_providers", map[string]any{"name": fmt.Sprintf("rp-%d", i), "uuid": rp})
+	}
+	traits := []string{"CUSTOM_MIX_A", "CUSTOM_MIX_B", "CUSTOM_MIX_C"}
+	for _, tr := range traits {
+		c.must(servers[1], 201, "PUT", "/traits/"+tr, nil)
+	}
+	aggs := []string{uuid.NewString(), uuid.NewString(), uuid.NewString()}
+
+	// call sends one request with a deadline and returns its status (0:
+	// no answer) and body, without failing the test: the Python service
+	// may fail requests too.
+	hc := &http.Client{Timeout: 30 * time.Second}
+	call := func(base, method, path string, body any) (int, map[string]any) {
+		req, err := testserver.Request(context.Background(), "1.39", method, base+path, body)
+		if err != nil {
+			t.Error(err)
+			return 0, nil
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			return 0, nil
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	// write makes one write of kind op (0–3) to rp through base, with the
+	// generation read there first; it returns the status of the write.
+	write := func(base string, op, n int, rp string) int {
+		st, p := call(base, "GET", "/resource_providers/"+rp, nil)
+		if st != 200 {
+			return st
+		}
+		gen := p["generation"]
+		switch op {
+		case 0:
+			st, _ = call(base, "PUT", "/resource_providers/"+rp+"/inventories", map[string]any{
+				"resource_provider_generation": gen,
+				"inventories": map[string]any{"VCPU": map[string]any{"total": 64 + n%8},
+					"MEMORY_MB": map[string]any{"total": 65536}}})
+		case 1:
+			st, _ = call(base, "PUT", "/resource_providers/"+rp+"/aggregates", map[string]any{
+				"resource_provider_generation": gen, "aggregates": aggs[:1+n%3]})
+		case 2:
+			st, _ = call(base, "PUT", "/resource_providers/"+rp+"/traits", map[string]any{
+				"resource_provider_generation": gen, "traits": traits[:1+n%3]})
+		default:
+			other := rps[(slices.Index(rps, rp)+1+n%2)%len(rps)]
+			st, _ = call(base, "PUT", "/allocations/"+uuid.NewString(), map[string]any{
+				"allocations": map[string]any{
+					rp:    map[string]any{"resources": map[string]int{"VCPU": 1}},
+					other: map[string]any{"resources": map[string]int{"VCPU": 1}}},
+				"project_id": uuid.NewString(), "user_id": uuid.NewString(),
+				"consumer_generation": nil, "consumer_type": "INSTANCE"})
+		}
+		return st
+	}
+	var (
+		mu     sync.Mutex
+		counts = map[string]int{} // "<server> <status class>"
+		ours5x []string
+	)
+	deadline := time.Now().Add(15 * time.Second)
+	testutil.Concurrently(12, func(w int) error {
+		for k := 0; time.Now().Before(deadline); k++ {
+			n := w + 12*k
+			srv, op, rp := (w+k)%2, n/2%4, rps[n/8%len(rps)]
+			st := write(servers[srv], op, n, rp)
+			mu.Lock()
+			counts[fmt.Sprintf("%s %dxx", []string{"python", "ours"}[srv], st/100)]++
+			if srv == 1 && (st >= 500 || st == 0) {
+				ours5x = append(ours5x, fmt.Sprintf("write %d: %d", op, st))
+			}
+			mu.Unlock()
+		}
+		return nil
+	})
+	t.Logf("answers: %v", counts)
+	if len(ours5x) > 0 {
+		t.Fatalf("%d writes through our service failed with a server error: %v", len(ours5x), ours5x[:min(len(ours5x), 10)])
+	}
+	if counts["ours 2xx"] == 0 || counts["ours 4xx"] == 0 {
+		t.Fatalf("no contention measured: %v", counts)
 	}
 }
