@@ -40,7 +40,7 @@ var optionDocs = map[string]optionDoc{
 	"placement.randomize_allocation_candidates":           {help: "Sample at random when `limit` truncates allocation candidates."},
 	"placement.max_allocation_candidates":                 {help: "Cap on generated allocation candidates, applied while generating (-1: no cap; 0 keeps one, like upstream master)."},
 	"placement.allocation_candidates_generation_strategy": {help: "Order of candidate generation across hosts, which decides what the cap and limit keep: every candidate of one host before the next (`depth-first`), or one from each host in turn (`breadth-first`)."},
-	"placement.allocation_conflict_retry_count":           {help: "Server-side retries of an allocation write on a provider generation conflict."},
+	"placement.allocation_conflict_retry_count":           {help: "Server-side retries of an allocation write on a provider generation conflict, and of any write PostgreSQL aborted for a deadlock or a serialization failure."},
 	"placement.incomplete_consumer_project_id":            {help: "Project recorded for allocations written below microversion 1.8."},
 	"placement.incomplete_consumer_user_id":               {help: "User recorded for allocations written below microversion 1.8."},
 	"placement.candidate_cache":                           {help: "(Not in upstream.) Serve allocation candidates from an in-process cache kept exact by the change-capture triggers that db sync installs."},
