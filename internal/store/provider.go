@@ -523,7 +523,11 @@ func reparent(ctx context.Context, tx pgx.Tx, p Provider, u ProviderUpdate) erro
 			}
 			newRoot, parentID = newParent.RootID, &newParent.ID
 		}
-		if _, err := tx.Exec(ctx, `UPDATE resource_providers SET parent_provider_id = $2, updated_at = `+now+` WHERE id = $1`, p.ID, parentID); err != nil {
+		_, err = tx.Exec(ctx, `UPDATE resource_providers SET parent_provider_id = $2, updated_at = `+now+` WHERE id = $1`, p.ID, parentID)
+		if pgCode(err) == pgerrcode.ForeignKeyViolation { // the new parent was deleted since it was read
+			return fail("create", msgParentMissing)
+		}
+		if err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `UPDATE resource_providers SET root_provider_id = $2, updated_at = `+now+`

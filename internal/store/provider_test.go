@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -275,5 +276,100 @@ func TestReparent_DatabaseErrorIsNotBadRequest(t *testing.T) {
 	}
 	if !errors.Is(err, injected) || placement.KindOf(err) == placement.Invalid {
 		t.Fatalf("reparent = %v (kind %v), want the injected error", err, placement.KindOf(err))
+	}
+}
+
+// TestReparent_NewParentDeletedMeanwhile deletes the new parent in another
+// transaction that commits while the move waits to reference it: the move
+// answers that the parent does not exist (400), not a foreign key error.
+func TestReparent_NewParentDeletedMeanwhile(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, pool := rpStore(t)
+	root := createRP(t, s, nil)
+	parent := createRP(t, s, &root.UUID)
+	moved := createRP(t, s, nil)
+	del, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer del.Rollback(ctx)
+	if _, err := del.Exec(ctx, `DELETE FROM resource_providers WHERE uuid = $1`, parent.UUID); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.UpdateProvider(ctx, moved.UUID, store.ProviderUpdate{Name: moved.Name, SetParent: true, ParentUUID: &parent.UUID, AllowReparent: true})
+		done <- err
+	}()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var waiting bool
+		if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'
+			AND query LIKE 'UPDATE resource_providers SET parent_provider_id%')`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the move never waited for the deleted parent")
+		}
+	}
+	if err := del.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	err = <-done
+	if placement.KindOf(err) != placement.Invalid || !strings.Contains(err.Error(), "parent provider UUID does not exist.") {
+		t.Fatalf("move under a deleted parent = %v (kind %v), want the 400 for a missing parent", err, placement.KindOf(err))
+	}
+}
+
+// TestSetProviderTraits_TraitDeletedMeanwhile deletes a trait in another
+// transaction that commits while SetProviderTraits waits to reference it:
+// the write answers a concurrent update (409; the client's retry then hears
+// that the trait does not exist), not a foreign key error.
+func TestSetProviderTraits_TraitDeletedMeanwhile(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, pool := rpStore(t)
+	rp := createRP(t, s, nil)
+	trait := "CUSTOM_GOING_" + strings.ToUpper(strings.ReplaceAll(uuid.NewString()[:8], "-", ""))
+	if _, _, err := s.EnsureTrait(ctx, trait); err != nil {
+		t.Fatal(err)
+	}
+	del, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer del.Rollback(ctx)
+	if _, err := del.Exec(ctx, `DELETE FROM traits WHERE name = $1`, trait); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.SetProviderTraits(ctx, rp.UUID, rp.Generation, []string{trait})
+		done <- err
+	}()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var waiting bool
+		if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'
+			AND query LIKE '%INSERT INTO resource_provider_traits%')`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the trait write never waited for the deleted trait")
+		}
+	}
+	if err := del.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	err = <-done
+	if placement.KindOf(err) != placement.Conflict || placement.CodeOf(err) != placement.CodeConcurrentUpdate {
+		t.Fatalf("trait write under a deleted trait = %v (kind %v), want a 409 concurrent update", err, placement.KindOf(err))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/openstack-placement-go/placement/internal/placement"
@@ -137,7 +138,11 @@ func (s *Store) SetProviderTraits(ctx context.Context, uuid string, generation i
 		b.Queue(`INSERT INTO resource_provider_traits (trait_id, resource_provider_id, created_at)
 			SELECT w.id, $1, `+now+` FROM unnest($2::integer[]) w(id)
 			ON CONFLICT DO NOTHING`, p.ID, want)
-		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+		err := tx.SendBatch(ctx, &b).Close()
+		if pgCode(err) == pgerrcode.ForeignKeyViolation { // a trait or the provider was deleted since the read
+			return placement.E(placement.Conflict, "%s", MsgConcurrentUpdate).WithCode(placement.CodeConcurrentUpdate)
+		}
+		if err != nil {
 			return err
 		}
 		if bumped == 0 {
