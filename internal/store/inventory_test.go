@@ -374,20 +374,7 @@ func TestSetInventories_DeadlockIsRetried(t *testing.T) {
 	}()
 	// Once our write holds the provider row and waits for the inventory
 	// rows, the other writer asks for the provider row.
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		var waiting bool
-		if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'
-			AND query LIKE '%FROM inventories%FOR UPDATE%')`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		if waiting {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("SetInventories never waited for the inventory rows")
-		}
-	}
+	waitForLockWait(t, pool, "%FROM inventories%FOR UPDATE%")
 	if _, err := other.Exec(ctx, `UPDATE resource_providers SET generation = generation + 1 WHERE uuid = $1`, rp); err != nil {
 		t.Fatalf("the other writer was chosen as the deadlock victim: %v", err)
 	}

@@ -289,37 +289,11 @@ func TestReparent_NewParentDeletedMeanwhile(t *testing.T) {
 	root := createRP(t, s, nil)
 	parent := createRP(t, s, &root.UUID)
 	moved := createRP(t, s, nil)
-	del, err := pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer del.Rollback(ctx)
-	if _, err := del.Exec(ctx, `DELETE FROM resource_providers WHERE uuid = $1`, parent.UUID); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() {
-		_, err := s.UpdateProvider(ctx, moved.UUID, store.ProviderUpdate{Name: moved.Name, SetParent: true, ParentUUID: &parent.UUID, AllowReparent: true})
-		done <- err
-	}()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		var waiting bool
-		if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'
-			AND query LIKE 'UPDATE resource_providers SET parent_provider_id%')`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		if waiting {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the move never waited for the deleted parent")
-		}
-	}
-	if err := del.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	err = <-done
+	err := whileDeleting(t, pool, `DELETE FROM resource_providers WHERE uuid = $1`, parent.UUID,
+		"UPDATE resource_providers SET parent_provider_id%", func() error {
+			_, err := s.UpdateProvider(ctx, moved.UUID, store.ProviderUpdate{Name: moved.Name, SetParent: true, ParentUUID: &parent.UUID, AllowReparent: true})
+			return err
+		})
 	if placement.KindOf(err) != placement.Invalid || !strings.Contains(err.Error(), "parent provider UUID does not exist.") {
 		t.Fatalf("move under a deleted parent = %v (kind %v), want the 400 for a missing parent", err, placement.KindOf(err))
 	}
@@ -334,42 +308,58 @@ func TestSetProviderTraits_TraitDeletedMeanwhile(t *testing.T) {
 	ctx := context.Background()
 	s, pool := rpStore(t)
 	rp := createRP(t, s, nil)
-	trait := "CUSTOM_GOING_" + strings.ToUpper(strings.ReplaceAll(uuid.NewString()[:8], "-", ""))
+	trait := "CUSTOM_GOING_" + strings.ToUpper(uuid.NewString()[:8])
 	if _, _, err := s.EnsureTrait(ctx, trait); err != nil {
 		t.Fatal(err)
 	}
-	del, err := pool.Begin(ctx)
+	err := whileDeleting(t, pool, `DELETE FROM traits WHERE name = $1`, trait,
+		"%INSERT INTO resource_provider_traits%", func() error {
+			_, err := s.SetProviderTraits(ctx, rp.UUID, rp.Generation, []string{trait})
+			return err
+		})
+	if placement.KindOf(err) != placement.Conflict || placement.CodeOf(err) != placement.CodeConcurrentUpdate {
+		t.Fatalf("trait write under a deleted trait = %v (kind %v), want a 409 concurrent update", err, placement.KindOf(err))
+	}
+}
+
+// whileDeleting runs del (with arg) in a transaction, then write, and
+// commits the delete once a statement like waiting waits for its locks; it
+// returns write's error.
+func whileDeleting(t *testing.T, pool *pgxpool.Pool, del string, arg any, waiting string, write func() error) error {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := pool.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer del.Rollback(ctx)
-	if _, err := del.Exec(ctx, `DELETE FROM traits WHERE name = $1`, trait); err != nil {
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, del, arg); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() {
-		_, err := s.SetProviderTraits(ctx, rp.UUID, rp.Generation, []string{trait})
-		done <- err
-	}()
+	go func() { done <- write() }()
+	waitForLockWait(t, pool, waiting)
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return <-done
+}
+
+// waitForLockWait waits until a statement of the test's database whose
+// text is like the pattern waits for a lock.
+func waitForLockWait(t *testing.T, pool *pgxpool.Pool, like string) {
+	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		var waiting bool
-		if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'
-			AND query LIKE '%INSERT INTO resource_provider_traits%')`).Scan(&waiting); err != nil {
+		if err := pool.QueryRow(context.Background(), `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE $1)`, like).Scan(&waiting); err != nil {
 			t.Fatal(err)
 		}
 		if waiting {
-			break
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the trait write never waited for the deleted trait")
+			t.Fatalf("no statement like %q waited for a lock", like)
 		}
-	}
-	if err := del.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	err = <-done
-	if placement.KindOf(err) != placement.Conflict || placement.CodeOf(err) != placement.CodeConcurrentUpdate {
-		t.Fatalf("trait write under a deleted trait = %v (kind %v), want a 409 concurrent update", err, placement.KindOf(err))
 	}
 }
