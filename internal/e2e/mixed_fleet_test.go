@@ -245,48 +245,29 @@ func TestMixedFleet_ConcurrentWrites(t *testing.T) {
 	}
 	aggs := []string{uuid.NewString(), uuid.NewString(), uuid.NewString()}
 
-	// call sends one request with a deadline and returns its status (0:
-	// no answer) and body, without failing the test: the Python service
-	// may fail requests too.
-	hc := &http.Client{Timeout: 30 * time.Second}
-	call := func(base, method, path string, body any) (int, map[string]any) {
-		req, err := testserver.Request(context.Background(), "1.39", method, base+path, body)
-		if err != nil {
-			t.Error(err)
-			return 0, nil
-		}
-		resp, err := hc.Do(req)
-		if err != nil {
-			return 0, nil
-		}
-		defer resp.Body.Close()
-		var out map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&out)
-		return resp.StatusCode, out
-	}
 	// write makes one write of kind op (0–3) to rp through base, with the
 	// generation read there first; it returns the status of the write.
 	write := func(base string, op, n int, rp string) int {
-		st, p := call(base, "GET", "/resource_providers/"+rp, nil)
+		st, p := tryCall(t, base, "GET", "/resource_providers/"+rp, nil)
 		if st != 200 {
 			return st
 		}
 		gen := p["generation"]
 		switch op {
 		case 0:
-			st, _ = call(base, "PUT", "/resource_providers/"+rp+"/inventories", map[string]any{
+			st, _ = tryCall(t, base, "PUT", "/resource_providers/"+rp+"/inventories", map[string]any{
 				"resource_provider_generation": gen,
 				"inventories": map[string]any{"VCPU": map[string]any{"total": 64 + n%8},
 					"MEMORY_MB": map[string]any{"total": 65536}}})
 		case 1:
-			st, _ = call(base, "PUT", "/resource_providers/"+rp+"/aggregates", map[string]any{
+			st, _ = tryCall(t, base, "PUT", "/resource_providers/"+rp+"/aggregates", map[string]any{
 				"resource_provider_generation": gen, "aggregates": aggs[:1+n%3]})
 		case 2:
-			st, _ = call(base, "PUT", "/resource_providers/"+rp+"/traits", map[string]any{
+			st, _ = tryCall(t, base, "PUT", "/resource_providers/"+rp+"/traits", map[string]any{
 				"resource_provider_generation": gen, "traits": traits[:1+n%3]})
 		default:
 			other := rps[(slices.Index(rps, rp)+1+n%2)%len(rps)]
-			st, _ = call(base, "PUT", "/allocations/"+uuid.NewString(), map[string]any{
+			st, _ = tryCall(t, base, "PUT", "/allocations/"+uuid.NewString(), map[string]any{
 				"allocations": map[string]any{
 					rp:    map[string]any{"resources": map[string]int{"VCPU": 1}},
 					other: map[string]any{"resources": map[string]int{"VCPU": 1}}},
@@ -295,6 +276,84 @@ func TestMixedFleet_ConcurrentWrites(t *testing.T) {
 		}
 		return st
 	}
+	hammer(t, servers, func(base string, w, k int) int {
+		n := w + 12*k
+		return write(base, n/2%4, n, rps[n/8%len(rps)])
+	})
+}
+
+// TestMixedFleet_ConcurrentTreeChanges has clients create, delete and move
+// providers, create and delete traits and set provider traits through the
+// Python service and ours at once. Writes that race a delete must get a
+// 4xx from ours, never a foreign key error as a 500.
+func TestMixedFleet_ConcurrentTreeChanges(t *testing.T) {
+	requireE2E(t)
+	dsn := testdb.New(t)
+	servers := []string{python(t, dsn), ours(t, dsn, true)}
+	rps := []string{uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString()}
+	traits := []string{"CUSTOM_TREE_A", "CUSTOM_TREE_B"}
+	hammer(t, servers, func(base string, w, k int) int {
+		n := w*7 + k*13
+		rp, other, trait := rps[n%len(rps)], rps[n/5%len(rps)], traits[n%len(traits)]
+		var st int
+		switch n / 25 % 6 {
+		case 0:
+			body := map[string]any{"name": "tree-" + rp[:8], "uuid": rp}
+			if other != rp && n%2 == 0 {
+				body["parent_provider_uuid"] = other
+			}
+			st, _ = tryCall(t, base, "POST", "/resource_providers", body)
+		case 1:
+			st, _ = tryCall(t, base, "DELETE", "/resource_providers/"+rp, nil)
+		case 2:
+			var parent any = other
+			if other == rp {
+				parent = nil
+			}
+			st, _ = tryCall(t, base, "PUT", "/resource_providers/"+rp, map[string]any{"name": "tree-" + rp[:8], "parent_provider_uuid": parent})
+		case 3:
+			st, _ = tryCall(t, base, "PUT", "/traits/"+trait, nil)
+		case 4:
+			st, _ = tryCall(t, base, "DELETE", "/traits/"+trait, nil)
+		default:
+			var p map[string]any
+			if st, p = tryCall(t, base, "GET", "/resource_providers/"+rp, nil); st == 200 {
+				st, _ = tryCall(t, base, "PUT", "/resource_providers/"+rp+"/traits", map[string]any{
+					"resource_provider_generation": p["generation"], "traits": []string{trait}})
+			}
+		}
+		return st
+	})
+}
+
+// tryCall sends one request as admin at 1.39 with a deadline and returns
+// its status (0: no answer) and body, without failing the test: the Python
+// service fails some requests.
+func tryCall(t *testing.T, base, method, path string, body any) (int, map[string]any) {
+	req, err := testserver.Request(context.Background(), "1.39", method, base+path, body)
+	if err != nil {
+		t.Error(err)
+		return 0, nil
+	}
+	resp, err := hammerClient.Do(req)
+	if err != nil {
+		return 0, nil
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+var hammerClient = &http.Client{Timeout: 30 * time.Second}
+
+// hammer has 12 clients call op for 15 s, each alternating between the
+// Python service (servers[0]) and ours (servers[1]); op(base, client,
+// iteration) returns the status of what it sent. Ours must never answer
+// 5xx or not at all, and must answer both 2xx and 4xx (the clients really
+// raced).
+func hammer(t *testing.T, servers []string, op func(base string, w, k int) int) {
+	t.Helper()
 	var (
 		mu     sync.Mutex
 		counts = map[string]int{} // "<server> <status class>"
@@ -303,13 +362,12 @@ func TestMixedFleet_ConcurrentWrites(t *testing.T) {
 	deadline := time.Now().Add(15 * time.Second)
 	testutil.Concurrently(12, func(w int) error {
 		for k := 0; time.Now().Before(deadline); k++ {
-			n := w + 12*k
-			srv, op, rp := (w+k)%2, n/2%4, rps[n/8%len(rps)]
-			st := write(servers[srv], op, n, rp)
+			srv := (w + k) % 2
+			st := op(servers[srv], w, k)
 			mu.Lock()
 			counts[fmt.Sprintf("%s %dxx", []string{"python", "ours"}[srv], st/100)]++
 			if srv == 1 && (st >= 500 || st == 0) {
-				ours5x = append(ours5x, fmt.Sprintf("write %d: %d", op, st))
+				ours5x = append(ours5x, fmt.Sprintf("client %d, iteration %d: %d", w, k, st))
 			}
 			mu.Unlock()
 		}
@@ -317,7 +375,7 @@ func TestMixedFleet_ConcurrentWrites(t *testing.T) {
 	})
 	t.Logf("answers: %v", counts)
 	if len(ours5x) > 0 {
-		t.Fatalf("%d writes through our service failed with a server error: %v", len(ours5x), ours5x[:min(len(ours5x), 10)])
+		t.Fatalf("%d requests to our service failed with a server error: %v", len(ours5x), ours5x[:min(len(ours5x), 10)])
 	}
 	if counts["ours 2xx"] == 0 || counts["ours 4xx"] == 0 {
 		t.Fatalf("no contention measured: %v", counts)
