@@ -4,8 +4,6 @@ import (
 	"context"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/openstack-placement-go/placement/internal/placement"
 )
 
 const providerAggregatesSQL = `SELECT pa.uuid FROM resource_provider_aggregates rpa
@@ -92,9 +90,9 @@ func (s *Store) SetProviderAggregates(ctx context.Context, uuid string, aggs []s
 			return err
 		}
 		if *generation != p.Generation {
-			return placement.E(placement.Conflict, "%s", MsgGenerationChanged).WithCode(placement.CodeConcurrentUpdate)
+			return errConcurrentUpdate(MsgGenerationChanged)
 		}
-		return placement.E(placement.Conflict, "%s", "Update conflict: "+MsgConcurrentUpdate).WithCode(placement.CodeConcurrentUpdate)
+		return errConcurrentUpdate("Update conflict: " + MsgConcurrentUpdate)
 	})
 	return gen, err
 }

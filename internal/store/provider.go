@@ -386,7 +386,7 @@ func lockTreeOf(ctx context.Context, tx pgx.Tx, uuid string) (id, root int, err 
 			return id, root, nil
 		}
 	}
-	return 0, 0, placement.E(placement.Conflict, "%s", MsgConcurrentUpdate).WithCode(placement.CodeConcurrentUpdate)
+	return 0, 0, errConcurrentUpdate(MsgConcurrentUpdate)
 }
 
 // ProviderUpdate is the input of UpdateProvider.
@@ -498,7 +498,7 @@ func reparent(ctx context.Context, tx pgx.Tx, p Provider, u ProviderUpdate) erro
 			continue
 		}
 		if stale {
-			return placement.E(placement.Conflict, "%s", MsgConcurrentUpdate).WithCode(placement.CodeConcurrentUpdate)
+			return errConcurrentUpdate(MsgConcurrentUpdate)
 		}
 		p = fresh
 

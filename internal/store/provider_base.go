@@ -85,9 +85,16 @@ func bumpGeneration(ctx context.Context, tx pgx.Tx, id, gen int, msg string) (in
 		return 0, err
 	}
 	if bumped == 0 {
-		return 0, placement.E(placement.Conflict, "%s", msg).WithCode(placement.CodeConcurrentUpdate)
+		return 0, errConcurrentUpdate(msg)
 	}
 	return gen + 1, nil
+}
+
+// errConcurrentUpdate is the 409 placement.concurrent_update of a write
+// that found its data changed under it, with msg (usually
+// MsgConcurrentUpdate, with the prefix some endpoints add).
+func errConcurrentUpdate(msg string) error {
+	return placement.E(placement.Conflict, "%s", msg).WithCode(placement.CodeConcurrentUpdate)
 }
 
 // bumpGenerationByUUID is bumpGeneration for a provider known by uuid,
@@ -110,7 +117,7 @@ func bumpGenerationByUUID(ctx context.Context, tx pgx.Tx, uuid string, gen int, 
 	case current != gen:
 		return 0, &placement.Error{Kind: placement.Conflict, Code: placement.CodeConcurrentUpdate, Message: msg, Err: ErrStaleGeneration}
 	}
-	return 0, placement.E(placement.Conflict, "%s", msg).WithCode(placement.CodeConcurrentUpdate)
+	return 0, errConcurrentUpdate(msg)
 }
 
 // ErrStaleGeneration marks the conflict of a write that named a provider

@@ -250,16 +250,9 @@ func TestConcurrentAggregateWritesOneWins(t *testing.T) {
 func TestReparent_DatabaseErrorIsNotBadRequest(t *testing.T) {
 	ctx := context.Background()
 	s, _ := rpStore(t)
-	mk := func(parent *string) string {
-		u := uuid.NewString()
-		if _, err := s.CreateProvider(ctx, store.NewProvider{UUID: u, Name: u, ParentUUID: parent}); err != nil {
-			t.Fatal(err)
-		}
-		return u
-	}
-	oldRoot := mk(nil)
-	child := mk(&oldRoot)
-	newRoot := mk(nil)
+	oldRoot := createRP(t, s, nil).UUID
+	child := createRP(t, s, &oldRoot).UUID
+	newRoot := createRP(t, s, nil).UUID
 	injected := errors.New("injected database failure")
 	lookups := 0
 	err := store.ReparentInjecting(ctx, s, child, newRoot, func(sql string, args []any) error {

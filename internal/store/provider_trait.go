@@ -103,7 +103,7 @@ func (s *Store) SetProviderTraits(ctx context.Context, uuid string, generation i
 			return providerNotFound(uuid)
 		}
 		if p.Generation != generation {
-			return placement.E(placement.Conflict, "%s", MsgGenerationChanged).WithCode(placement.CodeConcurrentUpdate)
+			return errConcurrentUpdate(MsgGenerationChanged)
 		}
 		var missing []string
 		want := make([]int, 0, len(names))
@@ -138,15 +138,14 @@ func (s *Store) SetProviderTraits(ctx context.Context, uuid string, generation i
 		b.Queue(`INSERT INTO resource_provider_traits (trait_id, resource_provider_id, created_at)
 			SELECT w.id, $1, `+now+` FROM unnest($2::integer[]) w(id)
 			ON CONFLICT DO NOTHING`, p.ID, want)
+		// A stale generation, or a trait or the provider deleted since the
+		// read (the insert's foreign keys), is a concurrent update.
 		err := tx.SendBatch(ctx, &b).Close()
-		if pgCode(err) == pgerrcode.ForeignKeyViolation { // a trait or the provider was deleted since the read
-			return placement.E(placement.Conflict, "%s", MsgConcurrentUpdate).WithCode(placement.CodeConcurrentUpdate)
+		if pgCode(err) == pgerrcode.ForeignKeyViolation || (err == nil && bumped == 0) {
+			return errConcurrentUpdate(MsgConcurrentUpdate)
 		}
 		if err != nil {
 			return err
-		}
-		if bumped == 0 {
-			return placement.E(placement.Conflict, "%s", MsgConcurrentUpdate).WithCode(placement.CodeConcurrentUpdate)
 		}
 		out.Generation++
 		return nil
