@@ -224,3 +224,77 @@ func candidateNames(ctx context.Context, tx pgx.Tx, req *engine.Request) (Candid
 	}
 	return names, ids, nil
 }
+
+const aggregateMembersSQL = `SELECT rp.id, rp.root_provider_id, pa.uuid FROM placement_aggregates pa
+	JOIN resource_provider_aggregates rpa ON rpa.aggregate_id = pa.id
+	JOIN resource_providers rp ON rp.id = rpa.resource_provider_id
+	WHERE pa.uuid = ANY($1)`
+
+// MemberOfMatchesNothing reports whether no provider satisfies memberOf,
+// a list of any-of aggregate sets that are ANDed, where a provider is in
+// an aggregate when it or its root is (spec 07 §2.3).
+func (s *Store) MemberOfMatchesNothing(ctx context.Context, memberOf [][]string) (bool, error) {
+	var all []string
+	for _, set := range memberOf {
+		all = append(all, set...)
+	}
+	type member struct{ id, root int64 }
+	var members []member
+	in := map[string]map[int64]bool{} // aggregate uuid -> provider ids
+	var m member
+	var agg string
+	rows, err := s.db.Query(ctx, aggregateMembersSQL, all)
+	if err != nil {
+		return false, err
+	}
+	if _, err := pgx.ForEachRow(rows, []any{&m.id, &m.root, &agg}, func() error {
+		members = append(members, m)
+		if in[agg] == nil {
+			in[agg] = map[int64]bool{}
+		}
+		in[agg][m.id] = true
+		return nil
+	}); err != nil {
+		return false, err
+	}
+	inSet := func(set []string, id int64) bool {
+		for _, a := range set {
+			if in[a][id] {
+				return true
+			}
+		}
+		return false
+	}
+	// A provider that satisfies every set through its root alone has a
+	// root that does so itself, and the root is a member: trying the
+	// members is enough.
+	for _, m := range members {
+		ok := true
+		for _, set := range memberOf {
+			if !inSet(set, m.id) && !inSet(set, m.root) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+const rootsWithTraitsSQL = `SELECT EXISTS (SELECT 1 FROM resource_providers rp
+	WHERE rp.id = rp.root_provider_id
+	AND (SELECT count(DISTINCT t.name) FROM resource_provider_traits rpt JOIN traits t ON t.id = rpt.trait_id
+		WHERE rpt.resource_provider_id = rp.id AND t.name = ANY($1)) = coalesce(cardinality($1::text[]), 0)
+	AND NOT EXISTS (SELECT 1 FROM resource_provider_traits rpt JOIN traits t ON t.id = rpt.trait_id
+		WHERE rpt.resource_provider_id = rp.id AND t.name = ANY($2::text[])))`
+
+// RootsMatchNothing reports whether no root provider has every trait of
+// required and none of forbidden (root_required, spec 07 §2.6). The
+// names must be distinct.
+func (s *Store) RootsMatchNothing(ctx context.Context, required, forbidden []string) (bool, error) {
+	var some bool
+	err := s.db.QueryRow(ctx, rootsWithTraitsSQL, required, forbidden).Scan(&some)
+	return !some, err
+}

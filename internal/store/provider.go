@@ -48,10 +48,12 @@ type ProviderFilter struct {
 	MemberOf [][]string
 	// NotMemberOf excludes providers associated with any of these aggregates.
 	NotMemberOf []string
-	Required    []string   // must have every one
-	AnyOf       [][]string // must have at least one of each group
-	Forbidden   []string   // must have none
-	Resources   []ResourceAmount
+	// Required lists any-of trait sets, ANDed, in query order: a provider
+	// must have at least one trait of each. A plain required trait is a
+	// set of one.
+	Required  [][]string
+	Forbidden []string // must have none
+	Resources []ResourceAmount
 }
 
 // sqlBuilder collects WHERE conditions and their positional arguments.
@@ -155,21 +157,26 @@ func providers(ctx context.Context, tx pgx.Tx, f ProviderFilter) ([]Provider, er
 	}
 
 	traitIDs, err := idsByName(ctx, tx, `SELECT name, id FROM traits WHERE name = ANY($1)`,
-		concat(f.Required, concat(f.AnyOf...), f.Forbidden))
+		concat(concat(f.Required...), f.Forbidden))
 	if err != nil {
 		return nil, err
 	}
-	required, missing := lookup(traitIDs, f.Required)
-	if missing != "" {
-		return nil, placement.E(placement.Invalid, msgUnknownTrait, missing)
-	}
-	anyOf := make([][]int, 0, len(f.AnyOf))
-	for _, group := range f.AnyOf {
-		ids, missing := lookup(traitIDs, group)
+	// Upstream resolves the sets in query order and names the first
+	// unknown trait it meets.
+	var required []int
+	anyOf := make([][]int, 0, len(f.Required))
+	for _, set := range f.Required {
+		ids, missing := lookup(traitIDs, set)
 		if missing != "" {
 			return nil, placement.E(placement.Invalid, msgUnknownTrait, missing)
 		}
-		anyOf = append(anyOf, ids)
+		if len(ids) == 1 {
+			if !slices.Contains(required, ids[0]) {
+				required = append(required, ids[0])
+			}
+		} else {
+			anyOf = append(anyOf, ids)
+		}
 	}
 	forbidden, missingForbidden := lookup(traitIDs, f.Forbidden)
 

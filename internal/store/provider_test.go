@@ -95,9 +95,9 @@ func TestProvidersAtScale(t *testing.T) {
 		{"all", store.ProviderFilter{}, n},
 		{"resources fit only unused", store.ProviderFilter{Resources: []store.ResourceAmount{{Class: "VCPU", Amount: 7}}}, n / 2},
 		{"resources fit all", store.ProviderFilter{Resources: []store.ResourceAmount{{Class: "VCPU", Amount: 6}}}, n},
-		{"required trait", store.ProviderFilter{Required: []string{"HW_CPU_X86_AVX"}}, n / 3},
+		{"required trait", store.ProviderFilter{Required: [][]string{{"HW_CPU_X86_AVX"}}}, n / 3},
 		{"forbidden trait", store.ProviderFilter{Forbidden: []string{"HW_CPU_X86_AVX"}}, n - n/3},
-		{"any-of", store.ProviderFilter{AnyOf: [][]string{{"HW_CPU_X86_AVX", "HW_CPU_X86_AVX2"}}}, n / 3},
+		{"any-of", store.ProviderFilter{Required: [][]string{{"HW_CPU_X86_AVX", "HW_CPU_X86_AVX2"}}}, n / 3},
 		{"member_of", store.ProviderFilter{MemberOf: [][]string{{agg7, agg8}}}, n / 50},
 		{"not member_of", store.ProviderFilter{NotMemberOf: []string{agg7}}, n - n/100},
 		{"everything", store.ProviderFilter{

@@ -88,8 +88,15 @@ func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return h.bounded(ctx, err)
 	}
-	if err := checkNames(req, names); err != nil {
-		return err
+	if k, trait, err := checkNames(req, names); err != nil {
+		empty, err2 := h.shortCircuited(ctx, req, k, trait, opts)
+		if err2 != nil {
+			return h.bounded(ctx, err2)
+		}
+		if !empty {
+			return err
+		}
+		return Encode(&committer{w: w, r: r}, snap, req, &engine.Result{}, v)
 	}
 	if snap == guess && ahead.ok {
 		switch {

@@ -95,7 +95,7 @@ func ExplainRequest(ctx context.Context, st *store.Store, req *engine.Request, n
 	if err != nil {
 		return nil, err
 	}
-	if err := checkNames(req, names); err != nil {
+	if _, _, err := checkNames(req, names); err != nil {
 		return nil, err
 	}
 	idx := int32(-1)

@@ -210,25 +210,27 @@ func TestCheckNames_ReportsTheFirstUnknownNameInUpstreamOrder(t *testing.T) {
 		}
 		return store.CandidateNames{Classes: del(all.Classes), Traits: del(all.Traits)}
 	}
-	if err := checkNames(req, all); err != nil {
+	if _, _, err := checkNames(req, all); err != nil {
 		t.Fatalf("every name exists: %v", err)
 	}
 	cases := []struct {
 		found store.CandidateNames
+		group int
+		trait bool
 		msg   string
 	}{
-		{without("R2"), "No such trait(s): R2."},
-		{without("CUSTOM_A"), "Invalid resource class in resources parameter: No such resource class CUSTOM_A."},
-		{without("T2"), "No such trait(s): T2."},
-		{without("CUSTOM_B"), "Invalid resource class in resources parameter: No such resource class CUSTOM_B."},
-		{store.CandidateNames{Classes: []string{"VCPU"}}, "No such trait(s): R1."},
-		{store.CandidateNames{Traits: all.Traits}, "Invalid resource class in resources parameter: No such resource class VCPU."},
+		{without("R2"), -1, true, "No such trait(s): R2."},
+		{without("CUSTOM_A"), 0, false, "Invalid resource class in resources parameter: No such resource class CUSTOM_A."},
+		{without("T2"), 0, true, "No such trait(s): T2."},
+		{without("CUSTOM_B"), 1, false, "Invalid resource class in resources parameter: No such resource class CUSTOM_B."},
+		{store.CandidateNames{Classes: []string{"VCPU"}}, -1, true, "No such trait(s): R1."},
+		{store.CandidateNames{Traits: all.Traits}, 0, false, "Invalid resource class in resources parameter: No such resource class VCPU."},
 	}
 	for _, c := range cases {
-		err := checkNames(req, c.found)
+		group, trait, err := checkNames(req, c.found)
 		var pe *placement.Error
-		if !errors.As(err, &pe) || pe.Kind != placement.Invalid || pe.Message != c.msg {
-			t.Errorf("checkNames(%v) = %v, want 400 %q", c.found, err, c.msg)
+		if !errors.As(err, &pe) || pe.Kind != placement.Invalid || pe.Message != c.msg || group != c.group || trait != c.trait {
+			t.Errorf("checkNames(%v) = %d, %v, %v, want %d, %v, 400 %q", c.found, group, trait, err, c.group, c.trait, c.msg)
 		}
 	}
 }

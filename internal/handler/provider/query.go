@@ -158,7 +158,7 @@ func parseRequired(v microversion.Version, val string, f *store.ProviderFilter) 
 				return invalid(msgAnyOfForbidden, val)
 			}
 		}
-		f.AnyOf = append(f.AnyOf, group)
+		f.Required = append(f.Required, group)
 		return nil
 	}
 	allowForbidden := v.AtLeast(1, 22)
@@ -185,7 +185,9 @@ func parseRequired(v microversion.Version, val string, f *store.ProviderFilter) 
 	if len(forbidden) > 0 && !allowForbidden {
 		return invalid(msgRequiredForm, val)
 	}
-	f.Required = append(f.Required, required...)
+	for _, t := range required {
+		f.Required = append(f.Required, []string{t})
+	}
 	f.Forbidden = append(f.Forbidden, forbidden...)
 	return nil
 }
