@@ -61,14 +61,14 @@ func TestDifferential(t *testing.T) {
 	for i := range steps {
 		r := g.next()
 		a, b := send(t, py, r), send(t, goSrv, r)
+		if os.Getenv("PLACEMENT_DIFF_TRACE") != "" {
+			t.Logf("step %d: %s %s (%s) %s -> %d/%d", i, r.method, r.path, r.version, r.body, a.status, b.status)
+		}
 		if a.status == http.StatusInternalServerError {
 			// A bug of the Python service (GET /usages at 1.38 on
 			// PostgreSQL, for one): nothing to compare with.
 			pyErrors++
 			continue
-		}
-		if os.Getenv("PLACEMENT_DIFF_TRACE") != "" {
-			t.Logf("step %d: %s %s (%s) %s -> %d/%d", i, r.method, r.path, r.version, r.body, a.status, b.status)
 		}
 		if d := comparable(r, a, a).diff(comparable(r, b, a), orderFree(r)); d != "" {
 			failures++
@@ -319,7 +319,7 @@ var (
 	diffAggregates = []string{"a9a9a9a9-0b0a-4d4c-9a10-000000000001", "a9a9a9a9-0b0a-4d4c-9a10-000000000002"}
 	diffProjects   = []string{"p1p1p1p1-0000-4d4c-9a10-000000000001", "p2p2p2p2-0000-4d4c-9a10-000000000002"}
 	diffClasses    = []string{"VCPU", "MEMORY_MB", "DISK_GB", "CUSTOM_GPU", "CUSTOM_FPGA", "IPV4_ADDRESS", "BOGUS"}
-	diffTraits     = []string{"CUSTOM_FAST", "CUSTOM_SLOW", "HW_CPU_X86_AVX2", "COMPUTE_STATUS_DISABLED", "CUSTOM_NOPE"}
+	diffTraits     = []string{"CUSTOM_FAST", "CUSTOM_SLOW", "HW_CPU_X86_AVX2", "COMPUTE_STATUS_DISABLED", "CUSTOM_NOPE", "MISC_SHARES_VIA_AGGREGATE"}
 	diffTypes      = []string{"INSTANCE", "MIGRATION", "other", ""}
 )
 
@@ -395,11 +395,11 @@ func (g *generator) json(v any) []byte {
 func (g *generator) next() request {
 	r := request{version: g.version(), method: "GET", contentType: "application/json"}
 	ops := []func(*request){
-		g.createProvider, g.updateProvider, g.deleteProvider, g.listProviders, g.showProvider,
+		g.createProvider, g.createProvider, g.updateProvider, g.deleteProvider, g.listProviders, g.showProvider,
 		g.putInventories, g.putInventories, g.oneInventory, g.showInventories,
 		g.putTraits, g.traitsCRUD, g.classesCRUD, g.putAggregates,
 		g.putAllocations, g.putAllocations, g.postAllocations, g.deleteAllocations, g.showAllocations,
-		g.usages, g.candidates, g.candidates, g.reshape,
+		g.usages, g.candidates, g.candidates, g.reshape, g.oddities,
 	}
 	ops[g.rnd.IntN(len(ops))](&r)
 	if r.body != nil && g.chance(0.02) {
@@ -408,7 +408,35 @@ func (g *generator) next() request {
 	if r.body != nil && g.chance(0.02) {
 		r.body = r.body[:g.rnd.IntN(len(r.body))]
 	}
+	if r.body != nil && g.chance(0.03) {
+		r.body = g.json(g.pick([]string{"null", "[]", "{}", "\"x\"", "{\"bogus\": 1}"}))
+		r.body = r.body[1 : len(r.body)-1]
+		r.body = []byte(strings.ReplaceAll(string(r.body), `\"`, `"`))
+	}
 	return r
+}
+
+// oddities are requests beside the resources: the root, unknown paths and
+// methods, and headers clients get wrong.
+func (g *generator) oddities(r *request) {
+	switch g.rnd.IntN(7) {
+	case 0:
+		r.path = "/"
+	case 1:
+		r.path = g.pick([]string{"/bogus", "/resource_providers/", "/traits/", "/allocations"})
+	case 2:
+		r.method, r.path = g.pick([]string{"PATCH", "POST", "DELETE"}), g.pick([]string{"/traits", "/usages", "/resource_providers/" + g.provider() + "/usages"})
+	case 3:
+		r.path = "/resource_providers/" + g.provider() + "/allocations"
+	case 4:
+		r.method, r.path = "PUT", "/resource_classes/"+g.pick(diffClasses)
+		r.version = fmt.Sprintf("1.%d", 2+g.rnd.IntN(6))
+		r.body = g.json(map[string]any{"name": g.pick(diffClasses)})
+	case 5:
+		r.path = "/resource_providers?name=" + url.QueryEscape(g.pick([]string{"naïve", "rp-1", "", "%"}))
+	default:
+		r.path = "/allocations/" + g.pick([]string{"not-a-uuid", diffConsumers[0]})
+	}
 }
 
 func (g *generator) createProvider(r *request) {
@@ -416,7 +444,7 @@ func (g *generator) createProvider(r *request) {
 	rp := g.pick(diffProviders)
 	// Always with a uuid: a generated one would differ between the two.
 	body := map[string]any{"name": "rp-" + rp[len(rp)-1:], "uuid": rp}
-	if g.chance(0.4) {
+	if g.chance(0.3) {
 		body["parent_provider_uuid"] = g.provider()
 	}
 	if g.chance(0.05) {
@@ -527,8 +555,7 @@ func (g *generator) inventory() map[string]any {
 		inv["reserved"] = g.rnd.IntN(3)
 	}
 	if g.chance(0.3) {
-		inv["allocation_ratio"] = g.pick([]string{"1.0", "1.5", "16.0", "0.5"})[0:3]
-		f, _ := strconv.ParseFloat(inv["allocation_ratio"].(string), 64)
+		f, _ := strconv.ParseFloat(g.pick([]string{"1.0", "1.5", "16.0", "0.5", "1.1", "0.3", "2.7"}), 64)
 		inv["allocation_ratio"] = f
 	}
 	if g.chance(0.2) {
@@ -656,15 +683,34 @@ func (g *generator) putAggregates(r *request) {
 	}
 }
 
-// allocations returns the dict form of an allocation of 0–2 providers.
+// allocations returns the dict form of an allocation of 0–2 providers,
+// mostly of classes they have and amounts that may fit.
 func (g *generator) allocations() map[string]any {
 	out := map[string]any{}
-	for range g.rnd.IntN(3) {
+	n := 1 + g.rnd.IntN(2)
+	if g.chance(0.1) {
+		n = 0
+	}
+	for range n {
+		var rp string
+		var have map[string]any
+		for try := 0; try < 3 && len(have) == 0; try++ { // prefer providers with inventory
+			rp = g.provider()
+			_, invs := g.get("/resource_providers/" + rp + "/inventories")
+			have, _ = invs["inventories"].(map[string]any)
+		}
 		res := map[string]any{}
 		for range 1 + g.rnd.IntN(2) {
+			if len(have) > 0 && g.chance(0.85) {
+				for rc := range have {
+					res[rc] = 1 + g.rnd.IntN(2)
+					break
+				}
+				continue
+			}
 			res[g.pick(diffClasses)] = g.rnd.IntN(5)
 		}
-		out[g.provider()] = map[string]any{"resources": res}
+		out[rp] = map[string]any{"resources": res}
 	}
 	return out
 }
@@ -694,7 +740,17 @@ func (g *generator) allocationBody(consumer string, minor int) map[string]any {
 		}
 	}
 	if minor >= 38 || g.chance(0.1) {
-		body["consumer_type"] = g.pick(diffTypes)
+		body["consumer_type"] = g.pick([]string{"INSTANCE", "MIGRATION"})
+		if g.chance(0.1) {
+			body["consumer_type"] = g.pick(diffTypes)
+		}
+	}
+	if g.chance(0.1) {
+		m := map[string]any{}
+		for rp := range allocs {
+			m[g.pick([]string{"", "1", "_NET"})] = []string{rp}
+		}
+		body["mappings"] = m
 	}
 	return body
 }
@@ -722,7 +778,7 @@ func (g *generator) postAllocations(r *request) {
 	body := map[string]any{}
 	for range 1 + g.rnd.IntN(2) {
 		c := g.pick(diffConsumers)
-		body[c] = g.allocationBody(c, 39)
+		body[c] = g.allocationBody(c, max(minor(r), 12))
 	}
 	r.body = g.json(body)
 }
@@ -773,6 +829,18 @@ func (g *generator) candidates(r *request) {
 	}
 	if g.chance(0.1) {
 		q.Set("root_required", g.pick([]string{"CUSTOM_FAST", "!CUSTOM_SLOW"}))
+	}
+	if g.chance(0.1) {
+		q.Set("member_of", "!"+g.pick(diffAggregates))
+	}
+	if g.chance(0.15) {
+		// A resourceless group (1.36+) tied to another by same_subtree.
+		q.Set("required_NET", g.pick(diffTraits))
+		q.Set("same_subtree", g.pick([]string{"_NET,1", "_NET", "1,_NET,_X"}))
+		if g.chance(0.5) {
+			q.Set("resources_NET", g.resources())
+		}
+		q.Set("group_policy", g.pick([]string{"none", "isolate"}))
 	}
 	if g.chance(0.05) {
 		q.Del("resources")
