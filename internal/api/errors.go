@@ -124,11 +124,19 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // writeErrorBody picks the representation from Accept as WebOb does: JSON
-// when acceptable, else HTML, else plain text.
+// when acceptable, else HTML, else plain text; none for HEAD.
 func writeErrorBody(w http.ResponseWriter, r *http.Request, body errorBody) {
 	h := w.Header()
 	h.Del("Last-Modified")
 	h.Del("Cache-Control")
+	if r.Method == http.MethodHead {
+		// WebOb renders no body for HEAD, so the error keeps its default
+		// media type whatever Accept says.
+		h.Set("Content-Type", "text/html; charset=UTF-8")
+		h.Set("Content-Length", "0")
+		w.WriteHeader(body.Status)
+		return
+	}
 	switch errorMediaType(r.Header.Get("Accept")) {
 	case "application/json":
 		data, _ := web.Marshal(map[string][]errorBody{"errors": {body}})
