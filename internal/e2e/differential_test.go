@@ -523,7 +523,8 @@ func (g *generator) listProviders(r *request) {
 		case 7:
 			q.Add("member_of", "!"+g.pick(diffAggregates))
 		case 8:
-			q.Add("resources", "VCPU:0")
+			q.Add(g.pick([]string{"resources", "required", "member_of", "in_tree", "name", "uuid"}),
+				g.pick([]string{"VCPU:0", "", "in:", "!", "x", "VCPU:1,VCPU:1", "in:!CUSTOM_FAST", "!in:" + diffAggregates[0]}))
 		}
 	}
 	r.path = "/resource_providers"
@@ -880,6 +881,12 @@ func (g *generator) candidates(r *request) {
 	}
 	if g.chance(0.05) {
 		q.Del("resources")
+	}
+	if g.chance(0.1) {
+		// A value or parameter the query schema or parser rejects.
+		k, v := g.pick([]string{"limit", "group_policy", "member_of", "in_tree", "resources", "required", "root_required", "same_subtree", "resources_", "resources1", "bogus", "member_of1"}),
+			g.pick([]string{"0", "-1", "a", "", "bogus", "in:", "!in:x", "VCPU:1,VCPU:2", "!", "in:!CUSTOM_FAST", "1,1", "!CUSTOM_FAST,CUSTOM_FAST", "VCPU:1.5"})
+		q.Add(k, v)
 	}
 	r.path = "/allocation_candidates?" + q.Encode()
 }
