@@ -5,6 +5,7 @@
 //	placement-manage ... db version
 //	placement-manage ... db stamp <revision>
 //	placement-manage ... db online_data_migrations [--max-count N]
+//	placement-manage ... db check_trees [--repair]
 //	placement-manage ... db import --from MYSQL-URL [--force] [--dry-run]
 //	placement-manage ... db export --to MYSQL-URL [--force] [--dry-run]
 //	placement-manage ... status            (alias: upgrade check; same as placement-status upgrade check)
@@ -41,6 +42,9 @@ commands:
                                            schema version) as applied without running DDL
   db online_data_migrations [--max-count N]
                                            fix legacy data (exit 0 done, 1 more left, 2 errors, 127 bad input)
+  db check_trees [--repair]                list providers whose stored root disagrees with their
+                                           parents (left by concurrent moves in the Python service);
+                                           --repair fixes them (exit 0 none left, 1 some left)
   db import --from MYSQL-URL [--force] [--dry-run]
                                            copy a MySQL/MariaDB Placement database into this one
   db export --to MYSQL-URL [--force] [--dry-run]
@@ -67,8 +71,9 @@ const (
 
 // command is a parsed command line, minus the config options.
 type command struct {
-	name     string // "sync", "version", "stamp", "online", "status"
+	name     string // "sync", "version", "stamp", "online", "trees", "status"
 	revision string // stamp
+	repair   bool   // trees
 	maxCount int    // online; 0 = until complete
 	badCount bool   // online: --max-count was not a positive integer
 	transfer transferArgs
@@ -139,6 +144,8 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 		return runTransfer(ctx, cmd, dsn, stdout, fail)
 	case "online":
 		return onlineDataMigrations(ctx, dsn, cmd.maxCount, cfg, stdout, fail)
+	case "trees":
+		return checkTrees(ctx, dsn, cmd.repair, stdout, fail)
 	case "explain":
 		return runExplain(ctx, cmd.explain, cfg, dsn, stdout, fail)
 	case "capacity":
@@ -183,6 +190,14 @@ func parseCommand(args []string) (command, error) {
 		return command{name: "stamp", revision: rest[0]}, nil
 	case "import", "export":
 		return parseTransfer(sub, rest)
+	case "check_trees":
+		switch {
+		case len(rest) == 0:
+			return command{name: "trees"}, nil
+		case len(rest) == 1 && rest[0] == "--repair":
+			return command{name: "trees", repair: true}, nil
+		}
+		return bad("unknown argument %q for db check_trees", strings.Join(rest, " "))
 	case "online_data_migrations":
 		c := command{name: "online"}
 		for i := 0; i < len(rest); i++ {
@@ -226,6 +241,45 @@ func onlineDataMigrations(ctx context.Context, dsn string, maxCount int, cfg *co
 	}
 	if ran > 0 {
 		return exitMore
+	}
+	return 0
+}
+
+// checkTrees reports the providers whose stored root disagrees with their
+// parentage and, with repair, fixes those outside a parent loop. It exits
+// 0 when none is left, 1 otherwise.
+func checkTrees(ctx context.Context, dsn string, repair bool, stdout io.Writer, fail func(error) int) int {
+	problems, err := migrate.CheckTrees(ctx, dsn, repair)
+	if err != nil {
+		return fail(err)
+	}
+	if len(problems) == 0 {
+		fmt.Fprintln(stdout, "Every resource provider's root agrees with its parents.")
+		return 0
+	}
+	rows := make([][]string, 0, len(problems))
+	left := 0
+	for _, p := range problems {
+		root := p.Root
+		if root == "" {
+			root, left = "(in a parent loop)", left+1
+		} else if !repair {
+			left++
+		}
+		rows = append(rows, []string{p.UUID, p.StoredRoot, root})
+	}
+	textbox.Write(stdout, []string{"Resource Provider", "Stored Root", "Root By Parents"}, rows, textbox.Centre)
+	if repair {
+		fmt.Fprintf(stdout, "%d providers repaired.\n", len(problems)-left)
+	}
+	if left > 0 {
+		fmt.Fprintf(stdout, "%d providers left: ", left)
+		if repair {
+			fmt.Fprintln(stdout, "break each parent loop (UPDATE resource_providers SET parent_provider_id = NULL for one of its providers), then run this again.")
+		} else {
+			fmt.Fprintln(stdout, "run 'placement-manage db check_trees --repair'.")
+		}
+		return 1
 	}
 	return 0
 }

@@ -23,6 +23,7 @@ func TestRun_UsageErrors(t *testing.T) {
 		{"a zero max count is invalid input", []string{"db", "online_data_migrations", "--max-count", "0"}, 127, "Must supply a positive value for max_count\n", ""},
 		{"a non-numeric max count is invalid input", []string{"db", "online_data_migrations", "--max-count=x"}, 127, "Must supply a positive value for max_count\n", ""},
 		{"--max-count needs a value", []string{"db", "online_data_migrations", "--max-count"}, 1, "", "placement-manage: --max-count: expected one argument (try --help)\n"},
+		{"db check_trees takes only --repair", []string{"db", "check_trees", "--fix"}, 1, "", "placement-manage: unknown argument \"--fix\" for db check_trees (try --help)\n"},
 		{"--provider needs a value", []string{"explain", "resources=VCPU:1", "--provider"}, 1, "", "placement-manage: --provider: expected one argument (try --help)\n"},
 		{"a config file option without value is an error", []string{"--config-file"}, 1, "", "placement-manage: --config-file: expected one argument\n"},
 	})
@@ -140,4 +141,29 @@ func TestRun_DatabaseCommands(t *testing.T) {
 	want(cmd("db", "stamp", "422ece571366"), 0, "")
 	want(cmd("db", "sync"), 0, "")
 	want(cmd("db", "version"), 0, "a082b8bb98d0\n")
+}
+
+func TestRun_CheckTrees(t *testing.T) {
+	t.Parallel()
+	dsn := testdb.Migrated(t)
+	f := writeConfig(t, "[placement_database]\nconnection = "+dsn+"\n")
+	if got := runCmd("--config-file", f, "db", "check_trees"); got.Code != 0 || !strings.Contains(got.Stdout, "agrees") {
+		t.Fatalf("check_trees of a consistent database = %+v", got)
+	}
+	testdb.Exec(t, dsn, `
+INSERT INTO resource_providers (id, uuid, name, generation, created_at) VALUES
+	(1, '00000000-0000-0000-0000-000000000001', 'r1', 0, now()),
+	(2, '00000000-0000-0000-0000-000000000002', 'r2', 0, now());
+UPDATE resource_providers SET root_provider_id = 1;`)
+	got := runCmd("--config-file", f, "db", "check_trees")
+	if got.Code != 1 || !strings.Contains(got.Stdout, "00000000-0000-0000-0000-000000000002") || !strings.Contains(got.Stdout, "1 providers left") {
+		t.Errorf("check_trees = %+v", got)
+	}
+	got = runCmd("--config-file", f, "db", "check_trees", "--repair")
+	if got.Code != 0 || !strings.Contains(got.Stdout, "1 providers repaired.") {
+		t.Errorf("check_trees --repair = %+v", got)
+	}
+	if got := runCmd("--config-file", f, "db", "check_trees"); got.Code != 0 {
+		t.Errorf("check_trees after the repair = %+v", got)
+	}
 }

@@ -862,7 +862,10 @@ func (g *generator) subtreesOK(rg *rgroup) bool {
 }
 
 func (g *generator) isAncestorOrSelf(a, v int32) bool {
-	for v >= 0 {
+	// No chain is longer than the snapshot, except around a parent loop
+	// (which concurrent moves in the Python service can leave behind):
+	// stop there rather than spin.
+	for steps := 0; v >= 0 && steps <= g.s.n; steps++ {
 		if v == a {
 			return true
 		}

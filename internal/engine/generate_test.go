@@ -4,8 +4,10 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"testing"
+	"time"
 
 	. "github.com/openstack-placement-go/placement/internal/engine"
+	"github.com/openstack-placement-go/placement/internal/handler/candidate"
 	"github.com/openstack-placement-go/placement/internal/placement"
 )
 
@@ -386,5 +388,33 @@ func TestGenerate_LimitAndCap(t *testing.T) {
 	shuffled := w.run(t, 39, "resources=VCPU:1", Options{Randomize: true, Rand: rand.New(rand.NewPCG(1, 2))})
 	if len(shuffled.Requests) != 20 || reflect.DeepEqual(shuffled.Requests, all.Requests) {
 		t.Errorf("randomize without limit must shuffle all 20")
+	}
+}
+
+// TestGenerate_ParentLoopEnds: two concurrent moves in the Python service
+// (8.0.0) can leave a parent loop in the database. A same_subtree request
+// over it must still end.
+func TestGenerate_ParentLoopEnds(t *testing.T) {
+	t.Parallel()
+	// R is a root; A and B are each other's parent, both stored under R.
+	snap, err := NewSnapshot([]ProviderData{
+		{ID: 1, UUID: provUUID(1), RootID: 1, Inventories: []Inventory{iv("MEMORY_MB", 1024)}},
+		{ID: 2, UUID: provUUID(2), ParentID: 3, RootID: 1, Inventories: []Inventory{iv("VCPU", 4)}},
+		{ID: 3, UUID: provUUID(3), ParentID: 2, RootID: 1, Inventories: []Inventory{iv("CUSTOM_NET", 4)}},
+	}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := candidate.ParseQuery("resources1=VCPU:1&resources2=CUSTOM_NET:1&resources3=MEMORY_MB:1&same_subtree=1,2,3&group_policy=none", ver(36))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan *Result, 1)
+	go func() { done <- generate(t, snap, req, Options{}) }()
+	select {
+	case res := <-done:
+		t.Logf("%d candidates", len(res.Requests))
+	case <-time.After(10 * time.Second):
+		t.Fatal("Generate did not end within 10 s")
 	}
 }
