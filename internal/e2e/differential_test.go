@@ -18,6 +18,7 @@ import (
 
 	"github.com/openstack-placement-go/placement/internal/api"
 	"github.com/openstack-placement-go/placement/internal/policy"
+	"github.com/openstack-placement-go/placement/internal/store"
 	"github.com/openstack-placement-go/placement/internal/testdb"
 	"github.com/openstack-placement-go/placement/internal/testserver"
 )
@@ -55,12 +56,25 @@ func TestDifferential(t *testing.T) {
 		t.Fatal(err)
 	}
 	py := python(t, testdb.New(t))
-	goSrv := testserver.Start(t, testdb.New(t), testserver.Options{API: func(o *api.Options) { o.Policy = enforcer }}).URL
+	dsn := testdb.New(t)
+	withPolicy := func(o *api.Options) { o.Policy = enforcer }
+	goSrv := testserver.Start(t, dsn, testserver.Options{API: withPolicy}).URL
+	// An instance without the candidate cache on the same database: its
+	// candidates are the cached instance's, byte for byte.
+	uncached := testserver.Start(t, dsn, testserver.Options{API: withPolicy,
+		Store: func(s *store.Store) { s.CandidateCache = false }}).URL
 	g := &generator{rnd: rand.New(rand.NewPCG(seed, 1)), ours: goSrv}
-	failures, pyErrors := 0, 0
+	failures, pyErrors, cacheChecks := 0, 0, 0
 	for i := range steps {
 		r := g.next()
 		a, b := send(t, py, r), send(t, goSrv, r)
+		if r.method == "GET" && strings.HasPrefix(r.path, "/allocation_candidates") {
+			cacheChecks++
+			if c := send(t, uncached, r); !reflect.DeepEqual(b, c) {
+				failures++
+				t.Errorf("step %d: GET %s (version %q): the cached answer differs from the database's\ncached   %+v\nuncached %+v", i, r.path, r.version, b, c)
+			}
+		}
 		if os.Getenv("PLACEMENT_DIFF_TRACE") != "" {
 			t.Logf("step %d: %s %s (%s) %s -> %d/%d", i, r.method, r.path, r.version, r.body, a.status, b.status)
 		}
@@ -78,7 +92,8 @@ func TestDifferential(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d requests compared; the Python service answered %d others with 500", steps-pyErrors, pyErrors)
+	t.Logf("%d requests compared; the Python service answered %d others with 500; %d candidate answers equal the uncached instance's",
+		steps-pyErrors, pyErrors, cacheChecks)
 }
 
 // request is one generated request.
