@@ -219,7 +219,45 @@ func Generate(ctx context.Context, s *Snapshot, req *Request, opt Options) (*Res
 	if err := g.run(); err != nil {
 		return nil, err
 	}
-	return g.finish(), nil
+	res := g.finish()
+	sums, err := limitedSummaries(ctx, s, req, opt, len(res.Requests), res.Summaries)
+	if err != nil {
+		return nil, err
+	}
+	res.Summaries = sums
+	return res, nil
+}
+
+// limitedSummaries applies upstream's rule for the summaries of a list
+// that limit cut below 1.29 (kept candidates, whose summaries are kept):
+// the summaries of every candidate, not only of those kept, restricted to
+// the trees of those kept. (From 1.29 every provider of those trees has a
+// summary anyway.) It learns what every candidate allocates from by
+// generating them all again, without keeping them: a price only requests
+// at old microversions pay, and only when limit cut something.
+func limitedSummaries(ctx context.Context, s *Snapshot, req *Request, opt Options, kept int, sums []int32) ([]int32, error) {
+	if req.NestedAware || req.Limit <= 0 || kept < req.Limit {
+		return sums, nil
+	}
+	all := *req
+	all.Limit = 0
+	opt.Randomize = false
+	n := 0
+	every, err := Stream(ctx, s, &all, opt, func(AllocationRequest) error { n++; return nil })
+	if err != nil || n <= kept {
+		return sums, err
+	}
+	roots := make(map[int32]bool, len(sums))
+	for _, p := range sums {
+		roots[s.Provider(p).Root] = true
+	}
+	out := make([]int32, 0, len(sums))
+	for _, p := range every {
+		if roots[s.Provider(p).Root] {
+			out = append(out, p)
+		}
+	}
+	return out, nil
 }
 
 // Streams reports whether Stream hands out the candidates of opt as it
@@ -264,7 +302,7 @@ func Stream(ctx context.Context, s *Snapshot, req *Request, opt Options, emit fu
 			ids = append(ids, int32(w*64+bits64.TrailingZeros64(bits)))
 		}
 	}
-	return g.summaries(ids), nil
+	return limitedSummaries(ctx, s, req, opt, g.emitted, g.summaries(ids))
 }
 
 // run generates; what it found is in results (or was emitted).

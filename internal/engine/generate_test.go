@@ -1,8 +1,10 @@
 package engine_test
 
 import (
+	"context"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -416,5 +418,49 @@ func TestGenerate_ParentLoopEnds(t *testing.T) {
 		t.Logf("%d candidates", len(res.Requests))
 	case <-time.After(10 * time.Second):
 		t.Fatal("Generate did not end within 10 s")
+	}
+}
+
+// TestGenerate_LimitedSummariesBelow129: when limit cuts the list below
+// 1.29, the summaries are those of every candidate in the trees of the
+// kept ones, as upstream's: the kept candidate on R brings in its child
+// C, which only another candidate allocates from, but not F.
+func TestGenerate_LimitedSummariesBelow129(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t,
+		tp{name: "R", inv: []Inventory{iv("VCPU", 4)}},
+		tp{name: "C", parent: "R", inv: []Inventory{iv("VCPU", 4)}},
+		tp{name: "F", inv: []Inventory{iv("VCPU", 4)}},
+		tp{name: "E", parent: "F"},
+	)
+	for _, c := range []struct {
+		query string
+		want  []string
+	}{
+		{"resources=VCPU:1&limit=1", []string{"C", "R"}},
+		{"resources=VCPU:1&limit=3", []string{"C", "F", "R"}}, // nothing cut
+	} {
+		for _, stream := range []bool{false, true} {
+			var sums []int32
+			if stream {
+				req, err := candidate.ParseQuery(w.subst(c.query), ver(27))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if sums, err = Stream(context.Background(), w.snap, req, Options{}, func(AllocationRequest) error { return nil }); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				sums = w.run(t, 27, c.query, Options{}).Summaries
+			}
+			var got []string
+			for _, i := range sums {
+				got = append(got, w.names[w.snap.Provider(i).UUID])
+			}
+			slices.Sort(got)
+			if !reflect.DeepEqual(got, c.want) {
+				t.Errorf("%s (stream %v): summaries %v, want %v", c.query, stream, got, c.want)
+			}
+		}
 	}
 }
