@@ -184,17 +184,18 @@ func providers(ctx context.Context, tx pgx.Tx, f ProviderFilter) ([]Provider, er
 	if err != nil {
 		return nil, err
 	}
-	missingClass := ""
+	// The name of an unknown class may be "" (resources=:1).
+	missingClass, classMissing := "", false
 	for _, ra := range f.Resources {
 		if _, ok := classIDs[ra.Class]; !ok {
-			missingClass = ra.Class
+			missingClass, classMissing = ra.Class, true
 			break
 		}
 	}
 
 	// Unknown names are only reported when the filters upstream applies
 	// before them still match something.
-	if missingForbidden != "" || missingClass != "" {
+	if missingForbidden != "" || classMissing {
 		empty, err := matchesNothing(ctx, tx, func(b *sqlBuilder) { b.traitConds(required, anyOf) })
 		if err != nil || empty {
 			return []Provider{}, err
