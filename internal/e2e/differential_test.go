@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -750,10 +752,7 @@ func (g *generator) allocations() map[string]any {
 		res := map[string]any{}
 		for range 1 + g.rnd.IntN(2) {
 			if len(have) > 0 && g.chance(0.85) {
-				for rc := range have {
-					res[rc] = 1 + g.rnd.IntN(2)
-					break
-				}
+				res[g.pick(slices.Sorted(maps.Keys(have)))] = 1 + g.rnd.IntN(2)
 				continue
 			}
 			res[g.pick(diffClasses)] = g.rnd.IntN(5)
@@ -770,7 +769,8 @@ func (g *generator) allocationBody(consumer string, minor int) map[string]any {
 	body := map[string]any{}
 	if minor < 12 && g.chance(0.9) {
 		var list []any
-		for rp, a := range allocs {
+		for _, rp := range slices.Sorted(maps.Keys(allocs)) { // the same body for a seed
+			a := allocs[rp]
 			list = append(list, map[string]any{"resource_provider": map[string]any{"uuid": rp}, "resources": a.(map[string]any)["resources"]})
 		}
 		body["allocations"] = list
@@ -795,7 +795,7 @@ func (g *generator) allocationBody(consumer string, minor int) map[string]any {
 	}
 	if g.chance(0.1) {
 		m := map[string]any{}
-		for rp := range allocs {
+		for _, rp := range slices.Sorted(maps.Keys(allocs)) {
 			m[g.pick([]string{"", "1", "_NET"})] = []string{rp}
 		}
 		body["mappings"] = m
@@ -853,17 +853,33 @@ func (g *generator) usages(r *request) {
 	r.path = "/usages?" + q.Encode()
 }
 
+// knownResources is resources without unknown classes or bad syntax, so
+// that most candidate queries get as far as generation.
+func (g *generator) knownResources() string {
+	if g.chance(0.2) {
+		return g.resources()
+	}
+	var parts []string
+	for range 1 + g.rnd.IntN(3) {
+		parts = append(parts, fmt.Sprintf("%s:%d", g.pick(diffClasses[:6]), 1+g.rnd.IntN(3)))
+	}
+	return strings.Join(parts, ",")
+}
+
 func (g *generator) candidates(r *request) {
 	q := url.Values{}
-	q.Set("resources", g.resources())
+	q.Set("resources", g.knownResources())
 	if g.chance(0.3) {
 		q.Set("required", g.required())
 	}
 	if g.chance(0.2) {
 		q.Set("member_of", g.memberOf())
 	}
+	if g.chance(0.15) {
+		q.Set("resources2", g.knownResources())
+	}
 	if g.chance(0.3) {
-		q.Set("resources1", g.resources())
+		q.Set("resources1", g.knownResources())
 		if g.chance(0.5) {
 			q.Set("required1", g.required())
 		}
