@@ -89,6 +89,9 @@ func TestDifferential(t *testing.T) {
 		if d := comparable(r, a, a).diff(comparable(r, b, a), orderFree(r)); d != "" {
 			failures++
 			t.Errorf("step %d: %s %s (version %q)\nbody: %s\n%s", i, r.method, r.path, r.version, r.body, d)
+			if failures == 1 && os.Getenv("PLACEMENT_DIFF_DUMP") != "" {
+				t.Log(g.dump())
+			}
 			if failures == 10 {
 				t.Fatal("stopping after 10 differences")
 			}
@@ -1017,4 +1020,25 @@ func minus(a, b []any) []string {
 		}
 	}
 	return out
+}
+
+// dump describes the world as ours has it: every provider with its
+// parent, inventories, usages, traits and aggregates (PLACEMENT_DIFF_DUMP).
+func (g *generator) dump() string {
+	var b strings.Builder
+	b.WriteString("the world as ours has it:\n")
+	for _, rp := range diffProviders {
+		st, p := g.get("/resource_providers/" + rp)
+		if st != 200 {
+			continue
+		}
+		fmt.Fprintf(&b, "%s parent %v root %v\n", rp, p["parent_provider_uuid"], p["root_provider_uuid"])
+		for _, part := range []string{"inventories", "usages", "traits", "aggregates"} {
+			_, out := g.get("/resource_providers/" + rp + "/" + part)
+			delete(out, "resource_provider_generation")
+			data, _ := json.Marshal(out)
+			fmt.Fprintf(&b, "  %s\n", data)
+		}
+	}
+	return b.String()
 }
