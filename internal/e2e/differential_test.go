@@ -622,6 +622,11 @@ func (g *generator) someInventory() map[string]any {
 	if g.chance(0.03) {
 		inv[g.pick([]string{"total", "reserved", "bogus"})] = g.pick([]string{"x", "-1", "0"})
 	}
+	if g.chance(0.05) {
+		// Numbers at and past the edges of the columns and of JSON.
+		inv[g.pick([]string{"total", "reserved", "min_unit", "max_unit", "step_size", "allocation_ratio"})] =
+			json.RawMessage(g.pick([]string{"2147483647", "2147483648", "9223372036854775808", "1e20", "4.0", "-0", "0.0", "1e-400", "3.4028235e38", "true", "null"}))
+	}
 	return inv
 }
 
@@ -759,6 +764,9 @@ func (g *generator) allocations() map[string]any {
 				continue
 			}
 			res[g.pick(diffClasses)] = g.rnd.IntN(5)
+			if g.chance(0.05) {
+				res[g.pick(diffClasses)] = json.RawMessage(g.pick([]string{"2147483648", "1.0", "2.5", "-1", "1e3", "null"}))
+			}
 		}
 		out[rp] = map[string]any{"resources": res}
 	}
