@@ -240,7 +240,39 @@ func (x *explainer) group(i int) (GroupFunnel, []int32, error) {
 		}
 		return f, roots, nil
 	}
-	_, roots := x.count("", slots, touched)
+	st, roots := x.count("", slots, touched)
+	if !suffixed && len(x.req.Groups) > 1 {
+		// With other groups, upstream places a combination of sharing
+		// providers of other trees alone under their own root only
+		// (generator.inTree): a root keeps the group if some class can
+		// come from its own tree.
+		own := roots[:0:0]
+		for _, r := range roots {
+			for _, sl := range slots {
+				if slices.ContainsFunc(sl, func(q pair) bool { return q.anchor == r && x.s.Provider(q.prov).Root == r }) {
+					own = append(own, r)
+					break
+				}
+			}
+		}
+		if len(own) < len(roots) {
+			for k := range slots {
+				slots[k] = slices.DeleteFunc(slices.Clone(slots[k]), func(q pair) bool {
+					_, ok := slices.BinarySearch(own, q.anchor)
+					return !ok
+				})
+			}
+			name := "some class from the root's own tree (with other groups)"
+			st, roots = x.count(name, slots, touched)
+			f.Steps = append(f.Steps, st)
+			if x.root >= 0 && x.verdict.Step == "" {
+				if _, ok := slices.BinarySearch(roots, x.root); !ok {
+					x.fail(grp.Suffix, name, "only sharing providers of other trees serve the group under this root")
+				}
+			}
+		}
+	}
+	_ = st
 	return f, roots, nil
 }
 
@@ -546,7 +578,7 @@ func (x *explainer) resolveGroup(grp *Group) *rgroup {
 // of those options.
 func (x *explainer) groupOptions(grp *Group) (roots, provs []int32, err error) {
 	one := &Request{Groups: []Group{*grp}, NestedAware: x.req.NestedAware}
-	g := &generator{s: x.s, req: one, opt: Options{MemoryLimit: x.opt.MemoryLimit}, ctx: x.ctx}
+	g := &generator{s: x.s, req: one, opt: Options{MemoryLimit: x.opt.MemoryLimit}, ctx: x.ctx, others: len(x.req.Groups) > 1}
 	if !g.resolve() || !g.prepare(&g.groups[0]) {
 		return nil, nil, nil
 	}

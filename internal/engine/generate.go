@@ -158,6 +158,9 @@ type contrib struct {
 }
 
 type generator struct {
+	// others is set when the request has groups besides the one(s) being
+	// generated (explain builds one group's options alone).
+	others  bool
 	s       *Snapshot
 	req     *Request
 	opt     Options
@@ -745,7 +748,7 @@ func (g *generator) options(a int32) bool {
 			for k := 0; k < n; k++ {
 				rg.opts = append(rg.opts, rg.cand[k][idx[k]])
 			}
-			if g.collectiveTraitsOK(rg, rg.opts[row:]) {
+			if g.collectiveTraitsOK(rg, rg.opts[row:]) && (len(g.groups) == 1 && !g.others || g.inTree(rg.opts[row:], a)) {
 				rg.nopts++
 			} else {
 				rg.opts = rg.opts[:row]
@@ -767,6 +770,20 @@ func (g *generator) options(a int32) bool {
 		}
 	}
 	return true
+}
+
+// inTree reports whether some provider of row is in the tree of anchor a.
+// A combination of the unsuffixed group made of sharing providers of
+// other trees alone passes a's root_required (spec 07 §7.3), but upstream
+// merges it with the other groups under the sharing provider's own root,
+// not under a: with other groups, it is not offered under a.
+func (g *generator) inTree(row []int32, a int32) bool {
+	for _, p := range row {
+		if g.s.Provider(p).Root == a {
+			return true
+		}
+	}
+	return false
 }
 
 // collectiveTraitsOK: the unsuffixed group's required traits may come from

@@ -158,7 +158,13 @@ func (b *bfWorld) options(g *Group, a int64) []bfOption {
 				}
 				return false
 			}
-			if anyOfOK(have, g.Required) {
+			// With other groups, sharing providers of other trees alone
+			// combine under their own root, not under a.
+			own := len(b.req.Groups) == 1
+			for _, p := range used {
+				own = own || p.RootID == a
+			}
+			if anyOfOK(have, g.Required) && own {
 				out = append(out, bfOption{allocs: slices.Clone(allocs), mapped: used})
 			}
 			return
