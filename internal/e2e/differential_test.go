@@ -65,7 +65,7 @@ func TestDifferential(t *testing.T) {
 	// candidates are the cached instance's, byte for byte.
 	uncached := testserver.Start(t, dsn, testserver.Options{API: withPolicy,
 		Store: func(s *store.Store) { s.CandidateCache = false }}).URL
-	g := &generator{rnd: rand.New(rand.NewPCG(seed, 1)), ours: goSrv}
+	g := &generator{t: t, rnd: rand.New(rand.NewPCG(seed, 1)), ours: goSrv}
 	failures, pyErrors, cacheChecks := 0, 0, 0
 	for i := range steps {
 		r := g.next()
@@ -346,6 +346,7 @@ var (
 // generator makes the random requests. It reads the generations a
 // valid write needs from ours.
 type generator struct {
+	t    *testing.T
 	rnd  *rand.Rand
 	ours string
 }
@@ -390,17 +391,7 @@ func (g *generator) generation(path, key string) any {
 }
 
 func (g *generator) get(path string) (int, map[string]any) {
-	req, _ := http.NewRequest("GET", g.ours+path, nil)
-	req.Header.Set("X-Auth-Token", "admin")
-	req.Header.Set("OpenStack-API-Version", "placement latest")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, nil
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
+	return tryCall(g.t, g.ours, "GET", path, nil)
 }
 
 func (g *generator) json(v any) []byte {
