@@ -240,7 +240,7 @@ func (x *explainer) group(i int) (GroupFunnel, []int32, error) {
 		}
 		return f, roots, nil
 	}
-	st, roots := x.count("", slots, touched)
+	_, roots := x.count("", slots, touched)
 	if !suffixed && len(x.req.Groups) > 1 {
 		// With other groups, upstream places a combination of sharing
 		// providers of other trees alone under their own root only
@@ -263,6 +263,7 @@ func (x *explainer) group(i int) (GroupFunnel, []int32, error) {
 				})
 			}
 			name := "some class from the root's own tree (with other groups)"
+			var st Step
 			st, roots = x.count(name, slots, touched)
 			f.Steps = append(f.Steps, st)
 			if x.root >= 0 && x.verdict.Step == "" {
@@ -272,7 +273,6 @@ func (x *explainer) group(i int) (GroupFunnel, []int32, error) {
 			}
 		}
 	}
-	_ = st
 	return f, roots, nil
 }
 

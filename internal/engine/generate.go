@@ -692,6 +692,7 @@ func (g *generator) loadTurn(t turn) (pos []int32) {
 // has none.
 func (g *generator) options(a int32) bool {
 	tree := g.s.tree(a)
+	merged := g.others || len(g.groups) > 1 // see inTree
 	for gi := range g.groups {
 		rg := &g.groups[gi]
 		for k := range rg.shared {
@@ -748,7 +749,7 @@ func (g *generator) options(a int32) bool {
 			for k := 0; k < n; k++ {
 				rg.opts = append(rg.opts, rg.cand[k][idx[k]])
 			}
-			if g.collectiveTraitsOK(rg, rg.opts[row:]) && (len(g.groups) == 1 && !g.others || g.inTree(rg.opts[row:], a)) {
+			if g.collectiveTraitsOK(rg, rg.opts[row:]) && (!merged || g.inTree(rg.opts[row:], a)) {
 				rg.nopts++
 			} else {
 				rg.opts = rg.opts[:row]

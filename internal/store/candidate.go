@@ -225,62 +225,27 @@ func candidateNames(ctx context.Context, tx pgx.Tx, req *engine.Request) (Candid
 	return names, ids, nil
 }
 
-const aggregateMembersSQL = `SELECT rp.id, rp.root_provider_id, pa.uuid FROM placement_aggregates pa
-	JOIN resource_provider_aggregates rpa ON rpa.aggregate_id = pa.id
-	JOIN resource_providers rp ON rp.id = rpa.resource_provider_id
-	WHERE pa.uuid = ANY($1)`
+// condAnyAggOfTree keeps providers that are, or whose root is, in one of
+// the aggregates (the member_of rule of a candidate group, spec 07 §2.3).
+const condAnyAggOfTree = `EXISTS (SELECT 1 FROM resource_provider_aggregates rpa
+	JOIN placement_aggregates pa ON pa.id = rpa.aggregate_id
+	WHERE rpa.resource_provider_id IN (rp.id, rp.root_provider_id) AND pa.uuid = ANY(%s))`
 
 // MemberOfMatchesNothing reports whether no provider satisfies memberOf,
 // a list of any-of aggregate sets that are ANDed, where a provider is in
-// an aggregate when it or its root is (spec 07 §2.3).
+// an aggregate when it or its root is.
 func (s *Store) MemberOfMatchesNothing(ctx context.Context, memberOf [][]string) (bool, error) {
-	var all []string
-	for _, set := range memberOf {
-		all = append(all, set...)
-	}
-	type member struct{ id, root int64 }
-	var members []member
-	in := map[string]map[int64]bool{} // aggregate uuid -> provider ids
-	var m member
-	var agg string
-	rows, err := s.db.Query(ctx, aggregateMembersSQL, all)
-	if err != nil {
-		return false, err
-	}
-	if _, err := pgx.ForEachRow(rows, []any{&m.id, &m.root, &agg}, func() error {
-		members = append(members, m)
-		if in[agg] == nil {
-			in[agg] = map[int64]bool{}
-		}
-		in[agg][m.id] = true
-		return nil
-	}); err != nil {
-		return false, err
-	}
-	inSet := func(set []string, id int64) bool {
-		for _, a := range set {
-			if in[a][id] {
-				return true
+	var none bool
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		none, err = matchesNothing(ctx, tx, func(b *sqlBuilder) {
+			for _, term := range memberOf {
+				b.addf(condAnyAggOfTree, b.arg(term))
 			}
-		}
-		return false
-	}
-	// A provider that satisfies every set through its root alone has a
-	// root that does so itself, and the root is a member: trying the
-	// members is enough.
-	for _, m := range members {
-		ok := true
-		for _, set := range memberOf {
-			if !inSet(set, m.id) && !inSet(set, m.root) {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return false, nil
-		}
-	}
-	return true, nil
+		})
+		return err
+	})
+	return none, err
 }
 
 const rootsWithTraitsSQL = `SELECT EXISTS (SELECT 1 FROM resource_providers rp
