@@ -89,7 +89,7 @@ func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
 		return h.bounded(ctx, err)
 	}
 	if k, trait, err := checkNames(req, names); err != nil {
-		empty, err2 := h.shortCircuited(ctx, req, k, trait, opts)
+		empty, err2 := shortCircuited(ctx, h.Store, req, k, trait, opts)
 		if err2 != nil {
 			return h.bounded(ctx, err2)
 		}

@@ -95,8 +95,18 @@ func ExplainRequest(ctx context.Context, st *store.Store, req *engine.Request, n
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := checkNames(req, names); err != nil {
-		return nil, err
+	if k, trait, err := checkNames(req, names); err != nil {
+		// The real endpoint answers an unknown name with a 400 unless
+		// it finds no candidates before it gets to the name; the funnel
+		// then shows where they run out (an unknown name is one no
+		// provider has).
+		empty, err2 := shortCircuited(ctx, st, req, k, trait, opt)
+		if err2 != nil {
+			return nil, err2
+		}
+		if !empty {
+			return nil, err
+		}
 	}
 	idx := int32(-1)
 	if name != "" {

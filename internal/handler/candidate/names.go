@@ -61,17 +61,17 @@ func checkNames(req *engine.Request, found store.CandidateNames) (group int, tra
 // group's traits; then searches the group alone (under the root filters)
 // and answers empty if nothing serves it, before it looks at the next
 // group. So a later unknown name goes unnoticed.
-func (h Handler) shortCircuited(ctx context.Context, req *engine.Request, k int, trait bool, opts engine.Options) (bool, error) {
+func shortCircuited(ctx context.Context, st *store.Store, req *engine.Request, k int, trait bool, opts engine.Options) (bool, error) {
 	if k < 0 {
 		return false, nil
 	}
 	if len(req.RootRequired)+len(req.RootForbidden) > 0 {
-		if none, err := h.Store.RootsMatchNothing(ctx, req.RootRequired, req.RootForbidden); err != nil || none {
+		if none, err := st.RootsMatchNothing(ctx, req.RootRequired, req.RootForbidden); err != nil || none {
 			return none, err
 		}
 	}
 	if g := req.Groups[k]; trait && len(g.MemberOf) > 0 {
-		if none, err := h.Store.MemberOfMatchesNothing(ctx, g.MemberOf); err != nil || none {
+		if none, err := st.MemberOfMatchesNothing(ctx, g.MemberOf); err != nil || none {
 			return none, err
 		}
 	}
@@ -80,7 +80,7 @@ func (h Handler) shortCircuited(ctx context.Context, req *engine.Request, k int,
 	}
 	earlier := *req
 	earlier.Groups, earlier.SameSubtree = req.Groups[:k], nil
-	snap, _, err := h.Store.CandidateSnapshot(ctx, &earlier)
+	snap, _, err := st.CandidateSnapshot(ctx, &earlier)
 	if err != nil {
 		return false, err
 	}
