@@ -170,26 +170,7 @@ func (x *explainer) group(i int) (GroupFunnel, []int32, error) {
 	if !suffixed && len(grp.Resources) > 0 {
 		nslots = len(grp.Resources)
 	}
-	// Every provider starts usable under its own root and, when it is a
-	// sharing provider, under the roots of its aggregates (spec 07 §5).
-	slots := make([]slot, nslots)
-	var base slot
-	for _, r := range s.roots {
-		for _, p := range s.tree(r) {
-			base = append(base, pair{r, p})
-		}
-	}
-	for _, p := range s.sharing {
-		for _, a := range s.anchors[p] {
-			if a != s.Provider(p).Root {
-				base = append(base, pair{a, p})
-			}
-		}
-	}
-	slices.SortFunc(base, cmpPair)
-	for k := range slots {
-		slots[k] = base
-	}
+	slots := x.startSlots(nslots)
 	var filters []gfilter
 	for k, r := range grp.Resources {
 		c, n := rg.classes[k], r.Amount
@@ -242,38 +223,72 @@ func (x *explainer) group(i int) (GroupFunnel, []int32, error) {
 	}
 	_, roots := x.count("", slots, touched)
 	if !suffixed && len(x.req.Groups) > 1 {
-		// With other groups, upstream places a combination of sharing
-		// providers of other trees alone under their own root only
-		// (generator.inTree): a root keeps the group if some class can
-		// come from its own tree.
-		own := roots[:0:0]
-		for _, r := range roots {
-			for _, sl := range slots {
-				if slices.ContainsFunc(sl, func(q pair) bool { return q.anchor == r && x.s.Provider(q.prov).Root == r }) {
-					own = append(own, r)
-					break
-				}
-			}
-		}
-		if len(own) < len(roots) {
-			for k := range slots {
-				slots[k] = slices.DeleteFunc(slices.Clone(slots[k]), func(q pair) bool {
-					_, ok := slices.BinarySearch(own, q.anchor)
-					return !ok
-				})
-			}
-			name := "some class from the root's own tree (with other groups)"
-			var st Step
-			st, roots = x.count(name, slots, touched)
-			f.Steps = append(f.Steps, st)
-			if x.root >= 0 && x.verdict.Step == "" {
-				if _, ok := slices.BinarySearch(roots, x.root); !ok {
-					x.fail(grp.Suffix, name, "only sharing providers of other trees serve the group under this root")
-				}
-			}
+		if st, kept, ok := x.ownTreeStep(slots, touched, roots); ok {
+			f.Steps, roots = append(f.Steps, st), kept
 		}
 	}
 	return f, roots, nil
+}
+
+// startSlots returns nslots slots holding every provider under its own
+// root and, for a sharing provider, under the roots of its aggregates
+// (spec 07 §5): where each provider starts usable.
+func (x *explainer) startSlots(nslots int) []slot {
+	s := x.s
+	var base slot
+	for _, r := range s.roots {
+		for _, p := range s.tree(r) {
+			base = append(base, pair{r, p})
+		}
+	}
+	for _, p := range s.sharing {
+		for _, a := range s.anchors[p] {
+			if a != s.Provider(p).Root {
+				base = append(base, pair{a, p})
+			}
+		}
+	}
+	slices.SortFunc(base, cmpPair)
+	slots := make([]slot, nslots)
+	for k := range slots {
+		slots[k] = base
+	}
+	return slots
+}
+
+// ownTreeStep is the unsuffixed group's last step when the request has
+// other groups: upstream places a combination of sharing providers of
+// other trees alone under their own root only (generator.inTree), so a
+// root keeps the group if some class can come from its own tree. It
+// narrows slots and returns the step and the roots it keeps; ok is false
+// when it drops no root (no step then).
+func (x *explainer) ownTreeStep(slots []slot, touched []bool, roots []int32) (st Step, kept []int32, ok bool) {
+	own := roots[:0:0]
+	for _, r := range roots {
+		for _, sl := range slots {
+			if slices.ContainsFunc(sl, func(q pair) bool { return q.anchor == r && x.s.Provider(q.prov).Root == r }) {
+				own = append(own, r)
+				break
+			}
+		}
+	}
+	if len(own) == len(roots) {
+		return Step{}, roots, false
+	}
+	for k := range slots {
+		slots[k] = slices.DeleteFunc(slices.Clone(slots[k]), func(q pair) bool {
+			_, ok := slices.BinarySearch(own, q.anchor)
+			return !ok
+		})
+	}
+	name := "some class from the root's own tree (with other groups)"
+	st, kept = x.count(name, slots, touched)
+	if x.root >= 0 && x.verdict.Step == "" {
+		if _, ok := slices.BinarySearch(kept, x.root); !ok {
+			x.fail("", name, "only sharing providers of other trees serve the group under this root")
+		}
+	}
+	return st, kept, true
 }
 
 // count turns the slots into a step: the roots under which every slot

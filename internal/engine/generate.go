@@ -934,29 +934,8 @@ func (g *generator) isAncestorOrSelf(a, v int32) bool {
 func (g *generator) leaf() {
 	s := g.s
 	g.reserve()
-	// Consolidate the stack into allocations sorted by provider, class.
 	start := len(g.allocArena)
-	for _, x := range g.stack {
-		merged := false
-		for i := start; i < len(g.allocArena); i++ {
-			a := &g.allocArena[i]
-			if a.Provider == x.prov && a.Class == s.classNames[x.class] {
-				a.Amount += x.amount
-				merged = true
-				break
-			}
-		}
-		if !merged {
-			g.allocArena = append(g.allocArena, Allocation{x.prov, s.classNames[x.class], x.amount})
-		}
-	}
-	allocs := g.allocArena[start:len(g.allocArena):len(g.allocArena)]
-	slices.SortFunc(allocs, func(a, b Allocation) int {
-		if a.Provider != b.Provider {
-			return int(a.Provider - b.Provider)
-		}
-		return strings.Compare(a.Class, b.Class)
-	})
+	allocs := g.consolidate()
 	mstart, pstart := len(g.mapArena), len(g.provArena)
 	allSharing := true
 	for _, a := range allocs {
@@ -1035,6 +1014,36 @@ func (g *generator) leaf() {
 	if g.req.Limit > 0 && !g.opt.Randomize && len(g.results) >= g.req.Limit {
 		g.end()
 	}
+}
+
+// consolidate appends the current combination's allocations to the
+// arena, one per provider and class, sorted by provider and class, and
+// returns them.
+func (g *generator) consolidate() []Allocation {
+	s := g.s
+	start := len(g.allocArena)
+	for _, x := range g.stack {
+		merged := false
+		for i := start; i < len(g.allocArena); i++ {
+			a := &g.allocArena[i]
+			if a.Provider == x.prov && a.Class == s.classNames[x.class] {
+				a.Amount += x.amount
+				merged = true
+				break
+			}
+		}
+		if !merged {
+			g.allocArena = append(g.allocArena, Allocation{x.prov, s.classNames[x.class], x.amount})
+		}
+	}
+	allocs := g.allocArena[start:len(g.allocArena):len(g.allocArena)]
+	slices.SortFunc(allocs, func(a, b Allocation) int {
+		if a.Provider != b.Provider {
+			return int(a.Provider - b.Provider)
+		}
+		return strings.Compare(a.Class, b.Class)
+	})
+	return allocs
 }
 
 // stream hands ar to emit, after marking what its summaries need; the
