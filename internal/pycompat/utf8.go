@@ -20,25 +20,8 @@ func UTF8Error(b []byte) string {
 			i++
 			continue
 		}
-		// n is the length of the sequence c starts; lo and hi bound its
-		// second byte (later ones are always 0x80–0xbf).
-		n, lo, hi := 0, byte(0x80), byte(0xbf)
-		switch {
-		case c >= 0xc2 && c <= 0xdf:
-			n = 2
-		case c == 0xe0:
-			n, lo = 3, 0xa0
-		case c == 0xed:
-			n, hi = 3, 0x9f
-		case c >= 0xe1 && c <= 0xef:
-			n = 3
-		case c == 0xf0:
-			n, lo = 4, 0x90
-		case c == 0xf4:
-			n, hi = 4, 0x8f
-		case c >= 0xf1 && c <= 0xf3:
-			n = 4
-		default:
+		n, lo, hi := leadByte(c)
+		if n == 0 {
 			return decodeError(b, i, i, "invalid start byte")
 		}
 		for k := 1; k < n; k++ {
@@ -55,6 +38,31 @@ func UTF8Error(b []byte) string {
 		i += n
 	}
 	return ""
+}
+
+// leads are the bytes that start a multi-byte UTF-8 sequence (RFC 3629
+// §4): n is the length of the sequence, lo and hi bound its second byte
+// (later ones are always 0x80–0xbf).
+var leads = [...]struct{ first, last, n, lo, hi byte }{
+	{0xc2, 0xdf, 2, 0x80, 0xbf},
+	{0xe0, 0xe0, 3, 0xa0, 0xbf},
+	{0xe1, 0xec, 3, 0x80, 0xbf},
+	{0xed, 0xed, 3, 0x80, 0x9f},
+	{0xee, 0xef, 3, 0x80, 0xbf},
+	{0xf0, 0xf0, 4, 0x90, 0xbf},
+	{0xf1, 0xf3, 4, 0x80, 0xbf},
+	{0xf4, 0xf4, 4, 0x80, 0x8f},
+}
+
+// leadByte returns the sequence length and second-byte bounds of c, n 0
+// when no sequence starts with c.
+func leadByte(c byte) (n int, lo, hi byte) {
+	for _, l := range leads {
+		if c >= l.first && c <= l.last {
+			return int(l.n), l.lo, l.hi
+		}
+	}
+	return 0, 0, 0
 }
 
 // decodeError words a failure of the bytes from..to (inclusive).
