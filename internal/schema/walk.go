@@ -197,9 +197,8 @@ func (w *walker) kwRef(k string, v, inst any, sch *pycompat.Object, refDepth int
 
 // kwProperties checks each property the schema names.
 func (w *walker) kwProperties(k string, v, inst any, sch *pycompat.Object, refDepth int) []*pyError {
-	io, ok1 := inst.(*pycompat.Object)
-	props, ok2 := v.(*pycompat.Object)
-	if !ok1 || !ok2 {
+	io, props, ok := objects(inst, v)
+	if !ok {
 		return nil
 	}
 	var out []*pyError
@@ -211,11 +210,19 @@ func (w *walker) kwProperties(k string, v, inst any, sch *pycompat.Object, refDe
 	return out
 }
 
+// objects returns the instance and the value of a keyword that applies to
+// objects and takes an object; ok is false, and the keyword does not
+// apply, when either is something else.
+func objects(inst, v any) (io, val *pycompat.Object, ok bool) {
+	io, ok1 := inst.(*pycompat.Object)
+	val, ok2 := v.(*pycompat.Object)
+	return io, val, ok1 && ok2
+}
+
 // kwPatternProperties checks each property against every pattern it matches.
 func (w *walker) kwPatternProperties(k string, v, inst any, sch *pycompat.Object, refDepth int) []*pyError {
-	io, ok1 := inst.(*pycompat.Object)
-	pats, ok2 := v.(*pycompat.Object)
-	if !ok1 || !ok2 {
+	io, pats, ok := objects(inst, v)
+	if !ok {
 		return nil
 	}
 	var out []*pyError
@@ -466,9 +473,8 @@ func (w *walker) kwRequired(k string, v, inst any, sch *pycompat.Object, refDept
 
 // kwDependencies applies property and schema dependencies.
 func (w *walker) kwDependencies(k string, v, inst any, sch *pycompat.Object, refDepth int) []*pyError {
-	io, ok1 := inst.(*pycompat.Object)
-	deps, ok2 := v.(*pycompat.Object)
-	if !ok1 || !ok2 {
+	io, deps, ok := objects(inst, v)
+	if !ok {
 		return nil
 	}
 	var out []*pyError
