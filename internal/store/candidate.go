@@ -36,6 +36,7 @@ const (
 	candidateClassesSQL = `SELECT id, name FROM resource_classes WHERE name = ANY($1)`
 	candidateTraitsSQL  = `SELECT name FROM traits WHERE name = ANY($1)`
 	candidateNestedSQL  = `SELECT EXISTS (SELECT 1 FROM resource_providers WHERE parent_provider_id IS NOT NULL)`
+	allRootsSQL         = `SELECT DISTINCT COALESCE(root_provider_id, id) FROM resource_providers`
 )
 
 // candidateRootsSQL selects the roots of every tree a request can touch:
@@ -168,7 +169,15 @@ func (s *Store) loadCandidateSnapshot(ctx context.Context, req *engine.Request, 
 	if err := tx.QueryRow(ctx, candidateNestedSQL).Scan(&nested); err != nil {
 		return nil, names, err
 	}
-	rows, err := tx.Query(ctx, candidateRootsSQL, classIDs, inTrees, resourceless)
+	query, args := candidateRootsSQL, []any{classIDs, inTrees, resourceless}
+	if len(classIDs) == 0 {
+		// Only resourceless groups: any provider may serve them. A real
+		// request names a class; such a one is the short-circuit check
+		// of an unknown name, asking whether an earlier group alone has
+		// candidates.
+		query, args = allRootsSQL, nil
+	}
+	rows, err := tx.Query(ctx, query, args...)
 	if err != nil {
 		return nil, names, err
 	}
