@@ -122,22 +122,22 @@ func TestDSN(t *testing.T) {
 		{
 			name:       "MySQL is refused by scheme",
 			connection: "mysql+pymysql://placement:s3cret@db/placement?charset=utf8",
-			err:        `[placement_database] connection: unsupported database URL scheme "mysql+pymysql"; only PostgreSQL is supported`,
+			err:        schemeRefusal("mysql+pymysql"),
 		},
 		{
 			name:       "SQLite is refused",
 			connection: "sqlite:////var/lib/placement/placement.sqlite",
-			err:        `[placement_database] connection: unsupported database URL scheme "sqlite"; only PostgreSQL is supported`,
+			err:        schemeRefusal("sqlite"),
 		},
 		{
 			name:       "a driver on postgres:// is not SQLAlchemy's form",
 			connection: "postgres+psycopg2://u:s3cret@h/d",
-			err:        `[placement_database] connection: unsupported database URL scheme "postgres+psycopg2"; only PostgreSQL is supported`,
+			err:        schemeRefusal("postgres+psycopg2"),
 		},
 		{
 			name:       "a scheme with odd characters is still named",
 			connection: "my-sql://u:s3cret@h/d",
-			err:        `[placement_database] connection: unsupported database URL scheme "my-sql"; only PostgreSQL is supported`,
+			err:        schemeRefusal("my-sql"),
 		},
 		{
 			name:       "text that is not a URL is refused without echoing it",
@@ -185,6 +185,12 @@ func TestDSN(t *testing.T) {
 			}
 		})
 	}
+}
+
+// schemeRefusal is the whole error DSN gives for a URL whose scheme is
+// not PostgreSQL's.
+func schemeRefusal(scheme string) string {
+	return `[placement_database] connection: unsupported database URL scheme "` + scheme + `"; only PostgreSQL is supported`
 }
 
 // TestDSN_MultiHost checks that pgx reads a converted host list as
