@@ -27,6 +27,21 @@ func fuzzWorld(t testing.TB) *world {
 	)
 }
 
+// boundedOK fails t where call, bounded by a deadline and a memory budget,
+// gave neither a result (none) nor an error, or failed otherwise than by
+// those bounds with an internal error; it reports whether there is a result
+// to check.
+func boundedOK(t *testing.T, call, raw string, none bool, err error) bool {
+	t.Helper()
+	switch {
+	case err == nil && none:
+		t.Fatalf("%s(%q): no result and no error", call, raw)
+	case err != nil && !errors.Is(err, context.DeadlineExceeded) && placement.KindOf(err) == placement.Internal:
+		t.Fatalf("%s(%q): %v", call, raw, err)
+	}
+	return err == nil
+}
+
 // FuzzParseAndGenerate: no query string may make the parser or the
 // generator panic; the parser refuses with a client error (400) only, and
 // the generator, bounded by a deadline and a memory budget, fails only by
@@ -54,12 +69,7 @@ func FuzzParseAndGenerate(f *testing.F) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		res, err := Generate(ctx, w.snap, req, Options{MemoryLimit: 8 << 20})
-		switch {
-		case err == nil && res == nil:
-			t.Fatalf("Generate(%q): no result and no error", raw)
-		case err != nil && !errors.Is(err, context.DeadlineExceeded) && placement.KindOf(err) == placement.Internal:
-			t.Fatalf("Generate(%q): %v", raw, err)
-		case err != nil:
+		if !boundedOK(t, "Generate", raw, res == nil, err) {
 			return
 		}
 		// The streamed body is the encoded one, and holding less it

@@ -76,8 +76,7 @@ func TestRetryAllocations(t *testing.T) {
 // so does a consumer deleted in that window.
 func TestSetAllocations_ConsumerChangedBeforeLock(t *testing.T) {
 	ctx := context.Background()
-	st, pool := rpStore(t)
-	rp := newProvider(t, pool)
+	st, pool, rp := providerStore(t)
 	if _, err := st.SetInventories(ctx, rp, 0, map[string]placement.Inventory{"VCPU": inv(8)}); err != nil {
 		t.Fatal(err)
 	}

@@ -31,6 +31,14 @@ func newProvider(t *testing.T, pool *pgxpool.Pool) string {
 	return u
 }
 
+// providerStore returns a store on a fresh seeded database, its pool, and
+// the UUID of a new provider in it.
+func providerStore(t *testing.T) (*store.Store, *pgxpool.Pool, string) {
+	t.Helper()
+	st, pool := rpStore(t)
+	return st, pool, newProvider(t, pool)
+}
+
 // allocate writes an allocation row directly (the allocation API is not
 // needed to test the inventory rules).
 func allocate(t *testing.T, pool *pgxpool.Pool, rpUUID, class string, used int) {
@@ -49,6 +57,18 @@ func generation(t *testing.T, st *store.Store, rpUUID string) int {
 		t.Fatalf("provider: %v", err)
 	}
 	return p.Generation
+}
+
+// wantGeneration checks the provider's generation; why, when not empty,
+// says why want is expected.
+func wantGeneration(t *testing.T, st *store.Store, rpUUID string, want int, why string) {
+	t.Helper()
+	if why != "" {
+		why = " (" + why + ")"
+	}
+	if got := generation(t, st, rpUUID); got != want {
+		t.Errorf("generation = %d, want %d%s", got, want, why)
+	}
 }
 
 func inventories(t *testing.T, st *store.Store, rpUUID string) map[string]placement.Inventory {
@@ -106,8 +126,7 @@ func wantErr(t *testing.T, err error, kind placement.Kind, code, msg string) {
 func TestSetInventories_AddUpdateDeleteInPlace(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, pool := rpStore(t)
-	rp := newProvider(t, pool)
+	st, pool, rp := providerStore(t)
 
 	gen, err := st.SetInventories(ctx, rp, 0, map[string]placement.Inventory{"VCPU": inv(4), "DISK_GB": inv(100)})
 	if err != nil || gen != 1 {
@@ -121,9 +140,7 @@ func TestSetInventories_AddUpdateDeleteInPlace(t *testing.T) {
 	if err != nil || gen != 2 {
 		t.Fatalf("second SetInventories = %d, %v", gen, err)
 	}
-	if got := generation(t, st, rp); got != 2 {
-		t.Errorf("generation = %d, want 2 (one bump per write)", got)
-	}
+	wantGeneration(t, st, rp, 2, "one bump per write")
 	want := map[string]placement.Inventory{"VCPU": vcpu, "MEMORY_MB": memory}
 	if got := inventories(t, st, rp); !reflect.DeepEqual(got, want) {
 		t.Errorf("inventories = %+v, want %+v", got, want)
@@ -156,8 +173,7 @@ func TestSetInventories_AddUpdateDeleteInPlace(t *testing.T) {
 func TestSetInventories_Errors(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, pool := rpStore(t)
-	rp := newProvider(t, pool)
+	st, pool, rp := providerStore(t)
 	if _, err := st.SetInventories(ctx, rp, 0, map[string]placement.Inventory{"VCPU": inv(4), "DISK_GB": inv(10), "MEMORY_MB": inv(10)}); err != nil {
 		t.Fatal(err)
 	}
@@ -183,9 +199,7 @@ func TestSetInventories_Errors(t *testing.T) {
 		wantErr(t, err, placement.Conflict, placement.CodeInventoryInUse,
 			"update conflict: Inventory for 'VCPU, DISK_GB' on resource provider '"+rp+"' in use.")
 	})
-	if got := generation(t, st, rp); got != 1 {
-		t.Errorf("generation after failures = %d, want 1 (rolled back)", got)
-	}
+	wantGeneration(t, st, rp, 1, "rolled back after the failures")
 	t.Run("shrinking below usage is allowed", func(t *testing.T) {
 		gen, err := st.SetInventories(ctx, rp, 1, map[string]placement.Inventory{"VCPU": inv(1), "DISK_GB": inv(1)})
 		if err != nil || gen != 2 {
@@ -197,14 +211,11 @@ func TestSetInventories_Errors(t *testing.T) {
 func TestReplaceInventories_LeavesGenerationToCaller(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, pool := rpStore(t)
-	rp := newProvider(t, pool)
+	st, _, rp := providerStore(t)
 	if err := st.ReplaceInventoriesForTest(ctx, rp, map[string]placement.Inventory{"VCPU": inv(4)}); err != nil {
 		t.Fatal(err)
 	}
-	if got := generation(t, st, rp); got != 0 {
-		t.Errorf("generation = %d, want 0", got)
-	}
+	wantGeneration(t, st, rp, 0, "")
 	err := st.ReplaceInventoriesForTest(ctx, rp, map[string]placement.Inventory{"CUSTOM_NOPE": inv(4)})
 	wantErr(t, err, placement.NotFound, placement.CodeUndefined, "No such resource class CUSTOM_NOPE.")
 	// Capacity is the endpoints' business, not replaceInventories'.
@@ -216,8 +227,7 @@ func TestReplaceInventories_LeavesGenerationToCaller(t *testing.T) {
 func TestCreateInventory(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, pool := rpStore(t)
-	rp := newProvider(t, pool)
+	st, _, rp := providerStore(t)
 
 	gen, err := st.CreateInventory(ctx, rp, "DISK_GB", inv(2048))
 	if err != nil || gen != 1 {
@@ -229,9 +239,7 @@ func TestCreateInventory(t *testing.T) {
 	_, err = st.CreateInventory(ctx, rp, "CUSTOM_NOPE", inv(1))
 	wantErr(t, err, placement.Invalid, placement.CodeUndefined,
 		"Unable to create inventory for resource provider "+rp+": No such resource class CUSTOM_NOPE.")
-	if got := generation(t, st, rp); got != 1 {
-		t.Errorf("generation = %d, want 1", got)
-	}
+	wantGeneration(t, st, rp, 1, "")
 
 	p, _ := st.ProviderByUUID(ctx, rp)
 	got, lm, err := st.Inventory(ctx, p, "DISK_GB")
@@ -245,8 +253,7 @@ func TestCreateInventory(t *testing.T) {
 func TestUpdateInventory(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, pool := rpStore(t)
-	rp := newProvider(t, pool)
+	st, pool, rp := providerStore(t)
 	if _, err := st.CreateInventory(ctx, rp, "VCPU", inv(4)); err != nil {
 		t.Fatal(err)
 	}
@@ -267,8 +274,7 @@ func TestUpdateInventory(t *testing.T) {
 func TestDeleteInventory(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, pool := rpStore(t)
-	rp := newProvider(t, pool)
+	st, pool, rp := providerStore(t)
 	if _, err := st.SetInventories(ctx, rp, 0, map[string]placement.Inventory{"VCPU": inv(4), "DISK_GB": inv(10)}); err != nil {
 		t.Fatal(err)
 	}
@@ -285,22 +291,17 @@ func TestDeleteInventory(t *testing.T) {
 	if err := st.DeleteInventory(ctx, rp, "DISK_GB"); err != nil {
 		t.Fatalf("DeleteInventory: %v", err)
 	}
-	if got := generation(t, st, rp); got != 2 {
-		t.Errorf("generation = %d, want 2", got)
-	}
+	wantGeneration(t, st, rp, 2, "")
 }
 
 func TestDeleteAllInventories(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, pool := rpStore(t)
-	rp := newProvider(t, pool)
+	st, pool, rp := providerStore(t)
 	if err := st.DeleteAllInventories(ctx, rp); err != nil {
 		t.Fatalf("delete of nothing: %v", err)
 	}
-	if got := generation(t, st, rp); got != 1 {
-		t.Errorf("generation = %d, want 1 (bumped even when empty)", got)
-	}
+	wantGeneration(t, st, rp, 1, "bumped even when empty")
 	if _, err := st.SetInventories(ctx, rp, 1, map[string]placement.Inventory{"VCPU": inv(4), "DISK_GB": inv(10), "MEMORY_MB": inv(10)}); err != nil {
 		t.Fatal(err)
 	}
@@ -327,8 +328,7 @@ func TestDeleteAllInventories(t *testing.T) {
 func TestSetInventories_Concurrent(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, pool := rpStore(t)
-	rp := newProvider(t, pool)
+	st, _, rp := providerStore(t)
 	errs := testutil.Concurrently(6, func(i int) error {
 		_, err := st.SetInventories(ctx, rp, 0, map[string]placement.Inventory{"VCPU": inv(i + 1), "DISK_GB": inv(10)})
 		return err
@@ -336,9 +336,7 @@ func TestSetInventories_Concurrent(t *testing.T) {
 	if wins := winners(t, errs); wins != 1 {
 		t.Errorf("%d writers won, want 1", wins)
 	}
-	if got := generation(t, st, rp); got != 1 {
-		t.Errorf("generation = %d, want 1", got)
-	}
+	wantGeneration(t, st, rp, 1, "")
 }
 
 // TestSetInventories_DeadlockIsRetried races SetInventories with a writer
@@ -350,8 +348,7 @@ func TestSetInventories_Concurrent(t *testing.T) {
 func TestSetInventories_DeadlockIsRetried(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, pool := rpStore(t)
-	rp := newProvider(t, pool)
+	st, pool, rp := providerStore(t)
 	if _, err := st.SetInventories(ctx, rp, 0, map[string]placement.Inventory{"VCPU": inv(4)}); err != nil {
 		t.Fatal(err)
 	}

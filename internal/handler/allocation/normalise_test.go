@@ -26,14 +26,35 @@ func decoded(t *testing.T, body string) *pycompat.Object {
 	return object(doc)
 }
 
+// normaliseCase is a body and the consumer allocations it normalises to;
+// v is the microversion for the forms that take one.
+type normaliseCase struct {
+	name string
+	v    microversion.Version
+	body string
+	want placement.ConsumerAllocations
+}
+
+// checkNormalise runs each case's decoded body through normalise, named fn
+// in failures, and wants the case's allocations and no number error.
+func checkNormalise(t *testing.T, fn string, tests []normaliseCase,
+	normalise func(v microversion.Version, body *pycompat.Object, n *numbers) placement.ConsumerAllocations) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var n numbers
+			if got := normalise(tt.v, decoded(t, tt.body), &n); !reflect.DeepEqual(got, tt.want) || n.err() != nil {
+				t.Errorf("%s = %+v, %v; want %+v", fn, got, n.err(), tt.want)
+			}
+		})
+	}
+}
+
 func TestFromList(t *testing.T) {
 	t.Parallel()
 	inc := incompleteIDs{ProjectID: "ip", UserID: "iu"}
-	tests := []struct {
-		name string
-		body string
-		want placement.ConsumerAllocations
-	}{{
+	checkNormalise(t, "fromList", []normaliseCase{{
 		name: "a repeated provider keeps its first position and only its last item",
 		body: `{"allocations": [{"resource_provider": {"uuid": "rp2"}, "resources": {"VCPU": 1}},
 			{"resource_provider": {"uuid": "rp1"}, "resources": {"MEMORY_MB": 3}},
@@ -46,29 +67,16 @@ func TestFromList(t *testing.T) {
 		body: `{"allocations": [{"resource_provider": {"uuid": "rp1"}, "resources": {"VCPU": 16.0}}], "project_id": "p", "user_id": "u"}`,
 		want: placement.ConsumerAllocations{ConsumerUUID: "c", ProjectID: "p", UserID: "u",
 			Allocations: map[string]map[string]int{"rp1": {"VCPU": 16}}, Order: []placement.AllocationKey{key("rp1", "VCPU")}},
-	}}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			var n numbers
-			got := fromList("c", decoded(t, tt.body), inc, &n)
-			if !reflect.DeepEqual(got, tt.want) || n.err() != nil {
-				t.Errorf("fromList = %+v, %v; want %+v", got, n.err(), tt.want)
-			}
-		})
-	}
+	}}, func(_ microversion.Version, body *pycompat.Object, n *numbers) placement.ConsumerAllocations {
+		return fromList("c", body, inc, n)
+	})
 }
 
 func TestFromEntry(t *testing.T) {
 	t.Parallel()
 	gen := 3
 	typ := "INSTANCE"
-	tests := []struct {
-		name string
-		v    microversion.Version
-		body string
-		want placement.ConsumerAllocations
-	}{{
+	checkNormalise(t, "fromEntry", []normaliseCase{{
 		name: "provider generation and mappings are dropped, pairs kept in body order",
 		v:    ver(38),
 		body: `{"allocations": {"rp2": {"resources": {"VCPU": 1, "DISK_GB": 2}, "generation": 7}, "rp1": {"resources": {"MEMORY_MB": 3}}},
@@ -89,16 +97,9 @@ func TestFromEntry(t *testing.T) {
 		body: `{"allocations": {"rp1": {"resources": {"VCPU": 1}}}, "project_id": "p", "user_id": "u"}`,
 		want: placement.ConsumerAllocations{ConsumerUUID: "c", ProjectID: "p", UserID: "u",
 			Allocations: map[string]map[string]int{"rp1": {"VCPU": 1}}, Order: []placement.AllocationKey{key("rp1", "VCPU")}},
-	}}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			var n numbers
-			if got := fromEntry(tt.v, "c", decoded(t, tt.body), &n, ""); !reflect.DeepEqual(got, tt.want) || n.err() != nil {
-				t.Errorf("fromEntry = %+v, %v; want %+v", got, n.err(), tt.want)
-			}
-		})
-	}
+	}}, func(v microversion.Version, body *pycompat.Object, n *numbers) placement.ConsumerAllocations {
+		return fromEntry(v, "c", body, n, "")
+	})
 }
 
 func TestFromEntriesKeepsBodyOrder(t *testing.T) {
