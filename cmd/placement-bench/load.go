@@ -29,34 +29,45 @@ type Dataset struct {
 // parallel runs fn(i) for i in [0,n) on workers goroutines and returns the
 // first error, after which the remaining items are skipped.
 func parallel(parent context.Context, n, workers int, fn func(ctx context.Context, i int) error) error {
+	var next atomic.Int64
+	firstErr := fanOut(parent, max(1, min(workers, n)), func(ctx context.Context) error {
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= n || ctx.Err() != nil {
+				return nil
+			}
+			if err := fn(ctx, i); err != nil {
+				return err
+			}
+		}
+	})
+	if firstErr == nil {
+		return parent.Err() // interrupted: the work is incomplete
+	}
+	return firstErr
+}
+
+// fanOut runs k copies of worker on goroutines and, once all have
+// returned, returns the first error one of them returned. That error
+// cancels the context the others were given.
+func fanOut(parent context.Context, k int, worker func(ctx context.Context) error) error {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	var (
-		next     atomic.Int64
 		once     sync.Once
 		firstErr error
 		wg       sync.WaitGroup
 	)
-	for range max(1, min(workers, n)) {
+	for range k {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n || ctx.Err() != nil {
-					return
-				}
-				if err := fn(ctx, i); err != nil {
-					once.Do(func() { firstErr = err; cancel() })
-					return
-				}
+			if err := worker(ctx); err != nil {
+				once.Do(func() { firstErr = err; cancel() })
 			}
 		}()
 	}
 	wg.Wait()
-	if firstErr == nil {
-		return parent.Err() // interrupted: the work is incomplete
-	}
 	return firstErr
 }
 

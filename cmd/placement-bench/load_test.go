@@ -54,3 +54,22 @@ func TestParallel(t *testing.T) {
 		}
 	})
 }
+
+func TestFanOut(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("boom")
+	var stopped atomic.Int32
+	err := fanOut(context.Background(), 3, func(ctx context.Context) error {
+		if stopped.Add(1) == 1 {
+			return boom
+		}
+		<-ctx.Done() // the first error cancels the others
+		return ctx.Err()
+	})
+	if !errors.Is(err, boom) || stopped.Load() != 3 {
+		t.Errorf("err = %v after %d workers, want boom after 3", err, stopped.Load())
+	}
+	if err := fanOut(context.Background(), 0, func(context.Context) error { return boom }); err != nil {
+		t.Errorf("no workers: err = %v", err)
+	}
+}

@@ -91,33 +91,21 @@ func Latency(ctx context.Context, c *Client, path string, warmups, n int) (Summa
 // Throughput runs concurrency clients sending path back to back for the
 // duration and returns completed requests per second.
 func Throughput(ctx context.Context, c *Client, path string, concurrency int, duration time.Duration) (float64, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		done     atomic.Int64
-		once     sync.Once
-		firstErr error
-		wg       sync.WaitGroup
-	)
+	var done atomic.Int64
 	start := time.Now()
 	deadline := start.Add(duration)
-	for range concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var buf bytes.Buffer
-			for time.Now().Before(deadline) && ctx.Err() == nil {
-				if _, err := timedGet(ctx, c, path, &buf); err != nil {
-					once.Do(func() { firstErr = err; cancel() })
-					return
-				}
-				done.Add(1)
+	err := fanOut(ctx, concurrency, func(ctx context.Context) error {
+		var buf bytes.Buffer
+		for time.Now().Before(deadline) && ctx.Err() == nil {
+			if _, err := timedGet(ctx, c, path, &buf); err != nil {
+				return err
 			}
-		}()
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return 0, firstErr
+			done.Add(1)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
 	}
 	return Rate(int(done.Load()), time.Since(start)), nil
 }

@@ -293,13 +293,16 @@ func sortedDetail(doc any) any {
 	})
 }
 
-// sortedArrays returns doc with every array sorted by its elements' JSON text.
-func sortedArrays(doc any) any {
+// sortedArrays returns doc with every array sorted by its elements' JSON
+// text and, at every depth, without the object members named in drop.
+func sortedArrays(doc any, drop ...string) any {
 	switch v := doc.(type) {
 	case map[string]any:
 		out := map[string]any{}
 		for k, e := range v {
-			out[k] = sortedArrays(e)
+			if !slices.Contains(drop, k) {
+				out[k] = sortedArrays(e, drop...)
+			}
 		}
 		return out
 	case []any:
@@ -309,7 +312,7 @@ func sortedArrays(doc any) any {
 		}
 		ks := make([]keyed, len(v))
 		for i, e := range v {
-			ks[i].v = sortedArrays(e)
+			ks[i].v = sortedArrays(e, drop...)
 			b, _ := json.Marshal(ks[i].v)
 			ks[i].key = string(b)
 		}
@@ -321,6 +324,29 @@ func sortedArrays(doc any) any {
 		return out
 	}
 	return doc
+}
+
+// TestSortedArrays checks the normal forms the comparisons use: arrays
+// sorted by their elements' JSON text at every depth and, for unordered,
+// request ids gone at every depth.
+func TestSortedArrays(t *testing.T) {
+	t.Parallel()
+	var doc any
+	if err := json.Unmarshal([]byte(`{"request_id":"r1","b":[3,1,[2,1]],"c":[{"x":2,"request_id":"r2"},{"x":1}]}`), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		f    func(any) any
+		want string
+	}{
+		{"sortedArrays", func(d any) any { return sortedArrays(d) }, `{"b":[1,3,[1,2]],"c":[{"request_id":"r2","x":2},{"x":1}],"request_id":"r1"}`},
+		{"unordered", unordered, `{"b":[1,3,[1,2]],"c":[{"x":1},{"x":2}]}`},
+	} {
+		if got, _ := json.Marshal(tt.f(doc)); string(got) != tt.want {
+			t.Errorf("%s = %s, want %s", tt.name, got, tt.want)
+		}
+	}
 }
 
 // The small world the generator draws names from.

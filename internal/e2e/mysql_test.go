@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -159,30 +158,7 @@ func answers(t *testing.T, base string, paths []string) map[string]any {
 // order of lists (traits, aggregates, providers, allocation requests and
 // their mappings) unspecified; the Python service returns them in the
 // order its SQL yields rows, which differs between MySQL and PostgreSQL.
-func unordered(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := map[string]any{}
-		for k, e := range x {
-			if k != "request_id" {
-				out[k] = unordered(e)
-			}
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = unordered(e)
-		}
-		sort.Slice(out, func(i, j int) bool {
-			a, _ := json.Marshal(out[i])
-			b, _ := json.Marshal(out[j])
-			return string(a) < string(b)
-		})
-		return out
-	}
-	return v
-}
+func unordered(v any) any { return sortedArrays(v, "request_id") }
 
 // sameAnswers fails the test for every path answered differently.
 func sameAnswers(t *testing.T, what string, want, got map[string]any) {
