@@ -60,7 +60,10 @@ func checkNames(req *engine.Request, found store.CandidateNames) (group int, tra
 // empty if the group's member_of matches no provider at all; resolves the
 // group's traits; then searches the group alone (under the root filters)
 // and answers empty if nothing serves it, before it looks at the next
-// group. So a later unknown name goes unnoticed.
+// group. So a later unknown name goes unnoticed. The search of a group
+// alone ignores the microversion: below 1.29 upstream drops the
+// candidates that use several providers of one tree only from the
+// combined answer.
 func shortCircuited(ctx context.Context, st *store.Store, req *engine.Request, k int, trait bool, opts engine.Options) (bool, error) {
 	if k < 0 {
 		return false, nil
@@ -87,7 +90,7 @@ func shortCircuited(ctx context.Context, st *store.Store, req *engine.Request, k
 	opts.Randomize, opts.MaxCandidates = false, 1
 	for _, g := range earlier.Groups {
 		alone := engine.Request{Groups: []engine.Group{g}, RootRequired: req.RootRequired,
-			RootForbidden: req.RootForbidden, NestedAware: req.NestedAware}
+			RootForbidden: req.RootForbidden, NestedAware: true}
 		res, err := engine.Generate(ctx, snap, &alone, opts)
 		if err != nil {
 			return false, err
