@@ -33,3 +33,35 @@ func TestExplainSnapshot_WithAndWithoutCache(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainSnapshot_UnknownNames: an unknown class the real endpoint
+// never reaches (an earlier group has no candidates) is explained, and
+// one it reaches is its 400, alike from the cache and from the
+// per-request loader (which loads nothing for the real endpoint then).
+func TestExplainSnapshot_UnknownNames(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t)
+	rp := f.vcpuProvider(f.oracle, 8)
+	for _, tc := range []struct {
+		query string
+		want  int
+	}{
+		{"resources1=VCPU:100&resources2=CUSTOM_NOPE:1&group_policy=none", 200},
+		{"resources1=VCPU:100&resources2=CUSTOM_NOPE:1&group_policy=none&explain_provider=" + rp, 200},
+		{"resources1=VCPU:1&resources2=CUSTOM_NOPE:1&group_policy=none", 400},
+	} {
+		path := "/diagnostics/allocation_candidates?" + tc.query
+		want := f.must(f.oracle, tc.want, "GET", path, nil)
+		if tc.want == 200 {
+			last, _ := want["combined"].([]any)
+			if len(last) == 0 || last[len(last)-1].(map[string]any)["candidates"] != 0.0 {
+				t.Errorf("%s: the oracle's funnel does not end with no candidates: %v", tc.query, want)
+			}
+		}
+		for _, srv := range f.cached {
+			if st, got := f.call(srv, "1.39", "GET", path, nil); st != tc.want || (tc.want == 200 && !reflect.DeepEqual(got, want)) {
+				t.Errorf("%s: cached server %d %v, oracle %v", tc.query, st, got, want)
+			}
+		}
+	}
+}

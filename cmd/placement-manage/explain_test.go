@@ -120,6 +120,14 @@ Provider cn2 (`+cn2UUID+`, root `+cn2UUID+`): fails at step "capacity of VCPU" o
 		}
 	})
 
+	t.Run("explain an unknown class the endpoint never reaches", func(t *testing.T) {
+		got := cmd("explain", "resources1=VCPU:100&resources2=CUSTOM_NOPE:1&group_policy=none", "--provider", "cn1")
+		if got.Code != 0 || !strings.Contains(got.Stdout, "| inventory of CUSTOM_NOPE ") ||
+			!strings.Contains(got.Stdout, "fails at step \"capacity of VCPU\" of group 1:\n  VCPU: requested 100, free 14 (capacity 28, used 14)\n") {
+			t.Fatalf("got %d, stderr %q, stdout\n%s", got.Code, got.Stderr, got.Stdout)
+		}
+	})
+
 	t.Run("explain reports what the endpoint rejects", func(t *testing.T) {
 		for _, tc := range []struct{ args []string }{
 			{[]string{"explain", "resources=VCPU:1&required=in:A,B", "--microversion", "1.38"}},

@@ -121,26 +121,42 @@ func (s *Store) CachedSnapshot() *engine.Snapshot {
 // ExplainSnapshot is CandidateSnapshot for explaining the request: its
 // snapshot also holds the tree of the provider with uuid explain (if it
 // exists), which adds no candidate: a tree that CandidateSnapshot leaves
-// out can host none.
+// out can host none. It is never nil, even when a name of req is unknown:
+// the explanation may still be asked for (the real endpoint can answer
+// such a request with no candidates).
 func (s *Store) ExplainSnapshot(ctx context.Context, req *engine.Request, explain string) (*engine.Snapshot, CandidateNames, error) {
 	snap, names, err := s.CandidateSnapshot(ctx, req)
-	if err != nil || snap == nil || explain == "" {
-		return snap, names, err
+	if err != nil {
+		return nil, names, err
 	}
-	if _, ok := snap.ProviderByUUID(explain); ok {
-		return snap, names, nil
+	if snap != nil {
+		if _, ok := snap.ProviderByUUID(explain); explain == "" || ok {
+			return snap, names, nil
+		}
+	}
+	var also []string
+	if explain != "" {
+		also = []string{explain}
 	}
 	for attempt := 0; ; attempt++ {
-		snap, names, err := s.loadCandidateSnapshot(ctx, req, explain)
+		snap, names, err := s.loadSnapshot(ctx, req, true, also...)
 		if err == nil || !connLost(err) || attempt == connRetries || ctx.Err() != nil {
 			return snap, names, err
 		}
 	}
 }
 
-// loadCandidateSnapshot loads the trees relevant to req, and those of the
-// providers with uuids also.
-func (s *Store) loadCandidateSnapshot(ctx context.Context, req *engine.Request, also ...string) (*engine.Snapshot, CandidateNames, error) {
+// loadCandidateSnapshot loads the trees relevant to req; nil when a name
+// of req is unknown (the request fails).
+func (s *Store) loadCandidateSnapshot(ctx context.Context, req *engine.Request) (*engine.Snapshot, CandidateNames, error) {
+	return s.loadSnapshot(ctx, req, false)
+}
+
+// loadSnapshot loads the trees relevant to req, and those of the
+// providers with uuids also. With anyNames it loads them even when a name
+// of req is unknown (a class no provider has); otherwise it then loads
+// nothing and returns nil.
+func (s *Store) loadSnapshot(ctx context.Context, req *engine.Request, anyNames bool, also ...string) (*engine.Snapshot, CandidateNames, error) {
 	var names CandidateNames
 	tx, err := s.db.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
@@ -154,7 +170,7 @@ func (s *Store) loadCandidateSnapshot(ctx context.Context, req *engine.Request, 
 	}
 
 	names, classIDs, err := candidateNames(ctx, tx, req)
-	if err != nil || !names.complete(req) {
+	if err != nil || (!anyNames && !names.complete(req)) {
 		return nil, names, err // the request fails: load nothing
 	}
 	inTrees := slices.Clone(also)
