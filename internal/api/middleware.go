@@ -21,31 +21,37 @@ import (
 
 // The middleware chain, outermost first, mirrors upstream's deploy.py:
 //
-//	recoverer → requestID → accessLog → instrument → CORS → operations →
-//	authenticate → negotiate → limitBody → rejectNUL → checkContent → router
+//	recoverer → requestID → accessLog → instrument → recoverer → CORS →
+//	operations → authenticate → negotiate → limitBody → rejectNUL →
+//	checkContent → router
 //
 // so a request without credentials gets 401 before any microversion or
 // routing error, and microversion errors happen before routing. The body
 // limit and the NUL check come after negotiate so that their errors carry
-// a code from 1.23 on, like every other error. CORS sits
+// a code from 1.23 on, like every other error. A panic below instrument
+// is a 500 with the request's id, in the access log and the metrics, as
+// upstream's fault wrapper inside its request log; the outer recoverer
+// catches what the outer middleware itself might raise. CORS sits
 // outside authentication (preflights need no token); operations answers
 // /healthcheck without authentication and /metrics behind admin_api.
 
 // recoverer turns a panic into a 500 in the error format instead of a
-// dropped connection.
-func recoverer(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
-					panic(p)
+// dropped connection, and logs it with its stack to logger.
+func recoverer(logger *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				if p := recover(); p != nil {
+					if p == http.ErrAbortHandler {
+						panic(p)
+					}
+					logger.ErrorContext(r.Context(), "panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+					writeError(w, r, errors.New("panic"))
 				}
-				slog.ErrorContext(r.Context(), "panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-				writeError(w, r, errors.New("panic"))
-			}
-		}()
-		next.ServeHTTP(w, r)
-	})
+			}()
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
 var globalRequestID = regexp.MustCompile(`^req-[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$`)

@@ -95,6 +95,7 @@ func (a *API) Handler() http.Handler {
 	h = a.authenticate(h)
 	h = a.operations(h) // /healthcheck (open) and /metrics (admin_api)
 	h = a.CORS.middleware(h)
+	h = recoverer(logger)(h) // the 500 of a panic carries the request id and is logged and counted
 	h = a.instrument(h)
 	h = accessLog(logger)(h)
 	h = requestID(h)
@@ -102,7 +103,7 @@ func (a *API) Handler() http.Handler {
 	if a.ProxyHeaders {
 		h = proxyHeaders(h)
 	}
-	h = recoverer(h)
+	h = recoverer(logger)(h) // a panic in the middleware above
 	return h
 }
 
