@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
+	"math/big"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"github.com/openstack-placement-go/placement/internal/engine"
 	"github.com/openstack-placement-go/placement/internal/handler/candidate"
 	"github.com/openstack-placement-go/placement/internal/microversion"
+	"github.com/openstack-placement-go/placement/internal/pycompat"
 	"github.com/openstack-placement-go/placement/internal/store"
 )
 
@@ -218,7 +221,11 @@ func printCapacity(w io.Writer, invs []store.InventoryUsage, a explainArgs) {
 		fmt.Fprintf(w, "No inventory on %s.\n", scope)
 		return
 	}
-	type sums struct{ providers, total, reserved, capacity, used int64 }
+	// Capacities may be past int64, and so may their sum.
+	type sums struct {
+		providers, total, reserved, used int64
+		capacity                         big.Int
+	}
 	var classes []string
 	per := map[string]*sums{}
 	for _, inv := range invs {
@@ -231,14 +238,16 @@ func printCapacity(w io.Writer, invs []store.InventoryUsage, a explainArgs) {
 		s.providers++
 		s.total += int64(inv.Total)
 		s.reserved += int64(inv.Reserved)
-		s.capacity += inv.UsableCapacity()
+		c, _ := big.NewFloat(finite(inv.UsableCapacity())).Int(nil) // exact: an integer
+		s.capacity.Add(&s.capacity, c)
 		s.used += inv.Used
 	}
 	i64 := func(n int64) string { return strconv.FormatInt(n, 10) }
 	var rows [][]string
 	for _, c := range classes {
 		s := per[c]
-		rows = append(rows, []string{c, i64(s.providers), i64(s.total), i64(s.reserved), i64(s.capacity), i64(s.used), i64(s.capacity - s.used)})
+		free := new(big.Int).Sub(&s.capacity, big.NewInt(s.used))
+		rows = append(rows, []string{c, i64(s.providers), i64(s.total), i64(s.reserved), s.capacity.String(), i64(s.used), free.String()})
 	}
 	fmt.Fprintf(w, "Capacity of %s:\n", scope)
 	printAligned(w, 1, []string{"Resource class", "Providers", "Total", "Reserved", "Capacity", "Used", "Free"}, rows)
@@ -253,7 +262,7 @@ func printCapacity(w io.Writer, invs []store.InventoryUsage, a explainArgs) {
 			}
 			return 0
 		}
-		return float64(inv.Used) / float64(c)
+		return float64(inv.Used) / c
 	}
 	best := map[string]store.InventoryUsage{}
 	for _, inv := range invs {
@@ -277,9 +286,18 @@ func printCapacity(w io.Writer, invs []store.InventoryUsage, a explainArgs) {
 	top = top[:min(len(top), fullest)]
 	rows = nil
 	for _, inv := range top {
-		rows = append(rows, []string{inv.ProviderName, inv.ProviderUUID, inv.Class, i64(inv.Used), i64(inv.UsableCapacity()),
+		rows = append(rows, []string{inv.ProviderName, inv.ProviderUUID, inv.Class, i64(inv.Used), string(pycompat.AppendTrunc(nil, inv.UsableCapacity())),
 			strconv.FormatFloat(100*fill(inv), 'f', 1, 64) + "%"})
 	}
 	fmt.Fprintf(w, "\nThe %d fullest providers (by their fullest inventory):\n", len(top))
 	printAligned(w, 3, []string{"Provider", "UUID", "Resource class", "Used", "Capacity", "Full"}, rows)
+}
+
+// finite returns f, or 0 for NaN and the infinities, which no inventory the
+// API accepts has for capacity.
+func finite(f float64) float64 {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0
+	}
+	return f
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/openstack-placement-go/placement/internal/pycompat"
 )
 
 // Explain reports why a GET /allocation_candidates request gets the
@@ -419,7 +421,8 @@ func (x *explainer) classFilters(name string, c int32, n int64, k int) []gfilter
 			reason: func(p *Provider) string {
 				i := inv(p)
 				capacity := i.SummaryCapacity()
-				return fmt.Sprintf("%s: requested %d, free %d (capacity %d, used %d)", name, n, capacity-i.Used, capacity, i.Used)
+				return fmt.Sprintf("%s: requested %d, free %s (capacity %s, used %d)", name, n,
+					pycompat.AppendTrunc(nil, capacity-float64(i.Used)), pycompat.AppendTrunc(nil, capacity), i.Used)
 			}},
 		{name: "min_unit, max_unit, step_size of " + name, k: k,
 			ok: func(p *Provider, _ int32) bool { return inv(p).FitsUnits(int(n)) },

@@ -307,10 +307,12 @@ func (s *Snapshot) ProviderByUUID(uuid string) (int32, bool) {
 	return i, ok
 }
 
-// SummaryCapacity is the capacity shown in provider summaries:
-// floor((total - reserved) * allocation_ratio).
-func (inv Inventory) SummaryCapacity() int64 {
-	return int64(math.Floor(inv.Capacity()))
+// SummaryCapacity is the capacity shown in provider summaries, upstream's
+// int((total - reserved) * allocation_ratio): an integer, though it may be
+// past int64 (allocation_ratio goes up to 3.4e38); print it with
+// pycompat.AppendTrunc.
+func (inv Inventory) SummaryCapacity() float64 {
+	return math.Trunc(inv.Capacity())
 }
 
 // className returns the name of an interned class id.

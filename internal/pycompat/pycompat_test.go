@@ -51,6 +51,19 @@ func TestFloatRepr(t *testing.T) {
 	}
 }
 
+func TestAppendTrunc(t *testing.T) {
+	t.Parallel()
+	for f, want := range map[float64]string{
+		0: "0", 16: "16", 15.9: "15", -2.5: "-2", 1 << 53: "9007199254740992",
+		6e20: "600000000000000000000", 7.307500303684541e+47: "730750030368454069204497451323897263056217964544",
+		math.MaxInt64: "9223372036854775808", math.NaN(): "0", math.Inf(1): "0",
+	} {
+		if got := string(AppendTrunc([]byte("x"), f)); got != "x"+want {
+			t.Errorf("AppendTrunc(%v) = %q, want %q", f, got, "x"+want)
+		}
+	}
+}
+
 func TestStrRepr(t *testing.T) {
 	t.Parallel()
 	testutil.WantOutputs(t, "StrRepr", StrRepr, []testutil.Pair[string, string]{

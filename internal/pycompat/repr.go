@@ -3,6 +3,7 @@ package pycompat
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 	"unicode"
@@ -34,6 +35,21 @@ func FloatRepr(f float64) string {
 		s += ".0"
 	}
 	return s
+}
+
+// AppendTrunc appends the digits of Python's int(f), f truncated toward
+// zero, which Python prints exactly however large (int(6e20) is
+// 600000000000000000000, past int64). Python raises for NaN and the
+// infinities; those append 0 here.
+func AppendTrunc(dst []byte, f float64) []byte {
+	f = math.Trunc(f)
+	switch {
+	case math.IsNaN(f) || math.IsInf(f, 0):
+		return append(dst, '0')
+	case math.Abs(f) < 1<<63:
+		return strconv.AppendInt(dst, int64(f), 10)
+	}
+	return new(big.Float).SetFloat64(f).Append(dst, 'f', 0)
 }
 
 // StrRepr is Python 3's repr() of a str: single quotes unless the text

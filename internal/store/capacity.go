@@ -19,9 +19,10 @@ type InventoryUsage struct {
 	Used int64
 }
 
-// UsableCapacity is floor((total - reserved) * allocation_ratio), the
-// capacity the provider summaries of GET /allocation_candidates show.
-func (u InventoryUsage) UsableCapacity() int64 { return int64(math.Floor(u.Capacity())) }
+// UsableCapacity is int((total - reserved) * allocation_ratio), the
+// capacity the provider summaries of GET /allocation_candidates show: an
+// integer, though possibly past int64 (allocation_ratio goes up to 3.4e38).
+func (u InventoryUsage) UsableCapacity() float64 { return math.Trunc(u.Capacity()) }
 
 // inventoryUsagesSQL lists every inventory, of class $1 ("" for every
 // class), of the providers directly in aggregate $2 ("" for every

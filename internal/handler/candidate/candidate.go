@@ -21,6 +21,7 @@ import (
 	"github.com/openstack-placement-go/placement/internal/engine"
 	"github.com/openstack-placement-go/placement/internal/microversion"
 	"github.com/openstack-placement-go/placement/internal/placement"
+	"github.com/openstack-placement-go/placement/internal/pycompat"
 	"github.com/openstack-placement-go/placement/internal/store"
 	"github.com/openstack-placement-go/placement/internal/web"
 )
@@ -514,7 +515,10 @@ func writeSummary(b *bufio.Writer, p *engine.Provider, requested []string, all, 
 		first = false
 		writeString(b, inv.Class)
 		b.WriteString(`: {"capacity": `)
-		writeInt(b, inv.SummaryCapacity())
+		if b.Available() < 64 {
+			b.Flush()
+		}
+		b.Write(pycompat.AppendTrunc(b.AvailableBuffer(), inv.SummaryCapacity()))
 		b.WriteString(`, "used": `)
 		writeInt(b, inv.Used)
 		b.WriteByte('}')
