@@ -210,20 +210,57 @@ func comparable(r request, a, py answer) answer {
 			// Which summaries come with them depends on which are kept.
 			a.body = map[string]any{"candidates": len(ars)}
 		}
-	} else if ars, ok := m["allocation_requests"].([]any); ok && classInTwoGroups(r.path) {
+	} else if _, ok := m["allocation_requests"].([]any); ok && classInTwoGroups(r.path) {
 		// The Python service adds an amount of one candidate to the
 		// next ones when two groups ask for one class (api-ref,
-		// allocation_candidates.md): compare which providers serve
-		// which group, not the amounts.
-		var maps []any
-		for _, ar := range ars {
-			if am, ok := ar.(map[string]any); ok {
-				maps = append(maps, am["mappings"])
+		// allocation_candidates.md), and then drops those whose leaked
+		// amounts no longer fit: compare which providers serve which
+		// group, not the amounts, and require every candidate Python
+		// gives from ours (its summaries too when it drops none).
+		maps, pyMaps := mappings(m), mappings(py.body)
+		sums := m["provider_summaries"]
+		if kept := keepCommon(maps, pyMaps); len(kept) < len(maps) {
+			maps = kept
+			if pm, ok := py.body.(map[string]any); ok {
+				sums = pm["provider_summaries"]
 			}
 		}
-		a.body = map[string]any{"mappings": maps, "provider_summaries": m["provider_summaries"]}
+		a.body = map[string]any{"mappings": maps, "provider_summaries": sums}
 	}
 	return a
+}
+
+// mappings returns the mappings of each allocation request of a
+// candidates answer.
+func mappings(doc any) []any {
+	m, _ := doc.(map[string]any)
+	ars, _ := m["allocation_requests"].([]any)
+	var out []any
+	for _, ar := range ars {
+		if am, ok := ar.(map[string]any); ok {
+			out = append(out, am["mappings"])
+		}
+	}
+	return out
+}
+
+// keepCommon returns the elements of xs that ys holds too (arrays in any
+// order), each at most as often as ys does.
+func keepCommon(xs, ys []any) []any {
+	count := map[string]int{}
+	for _, y := range ys {
+		j, _ := json.Marshal(sortedArrays(y))
+		count[string(j)]++
+	}
+	var out []any
+	for _, x := range xs {
+		j, _ := json.Marshal(sortedArrays(x))
+		if count[string(j)] > 0 {
+			count[string(j)]--
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // classInTwoGroups reports whether a candidates query asks for one
