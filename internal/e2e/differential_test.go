@@ -413,13 +413,18 @@ func (a answer) diff(b answer, anyOrder bool) string {
 	return strings.Join(out, "\n")
 }
 
-// sortedDetail returns doc with the words of each error detail sorted.
+// sortedDetail returns doc with the words of each error detail sorted,
+// or of the whole body when it is an HTML or text error.
 func sortedDetail(doc any) any {
-	return withDetails(doc, func(d string) any {
-		words := strings.FieldsFunc(d, func(r rune) bool { return r == ' ' || r == ',' || r == '\'' })
-		sort.Strings(words)
-		return words
-	})
+	words := func(d string) any {
+		ws := strings.FieldsFunc(strings.ReplaceAll(d, "&#x27;", "'"), func(r rune) bool { return r == ' ' || r == ',' || r == '\'' })
+		sort.Strings(ws)
+		return ws
+	}
+	if text, ok := doc.(string); ok {
+		return words(text)
+	}
+	return withDetails(doc, words)
 }
 
 // sortedArrays returns doc with every array sorted by its elements' JSON
