@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 	"math/big"
 	"slices"
 	"strconv"
@@ -238,7 +237,7 @@ func printCapacity(w io.Writer, invs []store.InventoryUsage, a explainArgs) {
 		s.providers++
 		s.total += int64(inv.Total)
 		s.reserved += int64(inv.Reserved)
-		c, _ := big.NewFloat(finite(inv.UsableCapacity())).Int(nil) // exact: an integer
+		c, _ := new(big.Int).SetString(string(pycompat.AppendTrunc(nil, inv.SummaryCapacity())), 10)
 		s.capacity.Add(&s.capacity, c)
 		s.used += inv.Used
 	}
@@ -255,7 +254,7 @@ func printCapacity(w io.Writer, invs []store.InventoryUsage, a explainArgs) {
 	// Each provider's fullest inventory; an inventory without capacity
 	// is full when anything is allocated from it, empty otherwise.
 	fill := func(inv store.InventoryUsage) float64 {
-		c := inv.UsableCapacity()
+		c := inv.SummaryCapacity()
 		if c <= 0 {
 			if inv.Used > 0 {
 				return 1
@@ -286,18 +285,9 @@ func printCapacity(w io.Writer, invs []store.InventoryUsage, a explainArgs) {
 	top = top[:min(len(top), fullest)]
 	rows = nil
 	for _, inv := range top {
-		rows = append(rows, []string{inv.ProviderName, inv.ProviderUUID, inv.Class, i64(inv.Used), string(pycompat.AppendTrunc(nil, inv.UsableCapacity())),
+		rows = append(rows, []string{inv.ProviderName, inv.ProviderUUID, inv.Class, i64(inv.Used), string(pycompat.AppendTrunc(nil, inv.SummaryCapacity())),
 			strconv.FormatFloat(100*fill(inv), 'f', 1, 64) + "%"})
 	}
 	fmt.Fprintf(w, "\nThe %d fullest providers (by their fullest inventory):\n", len(top))
 	printAligned(w, 3, []string{"Provider", "UUID", "Resource class", "Used", "Capacity", "Full"}, rows)
-}
-
-// finite returns f, or 0 for NaN and the infinities, which no inventory the
-// API accepts has for capacity.
-func finite(f float64) float64 {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0
-	}
-	return f
 }

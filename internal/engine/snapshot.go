@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"sync/atomic"
 
@@ -305,14 +304,6 @@ func hasAny(sorted []int32, set []int32) bool {
 func (s *Snapshot) ProviderByUUID(uuid string) (int32, bool) {
 	i, ok := s.byUUID[uuid]
 	return i, ok
-}
-
-// SummaryCapacity is the capacity shown in provider summaries, upstream's
-// int((total - reserved) * allocation_ratio): an integer, though it may be
-// past int64 (allocation_ratio goes up to 3.4e38); print it with
-// pycompat.AppendTrunc.
-func (inv Inventory) SummaryCapacity() float64 {
-	return math.Trunc(inv.Capacity())
 }
 
 // className returns the name of an interned class id.

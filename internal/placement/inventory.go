@@ -1,5 +1,7 @@
 package placement
 
+import "math"
+
 // Inventory is the amount of one resource class a provider offers.
 type Inventory struct {
 	Total           int
@@ -14,6 +16,14 @@ type Inventory struct {
 // as a float exactly like upstream computes it.
 func (inv Inventory) Capacity() float64 {
 	return float64(inv.Total-inv.Reserved) * inv.AllocationRatio
+}
+
+// SummaryCapacity is the capacity provider summaries show, upstream's
+// int((total - reserved) * allocation_ratio): an integer, though possibly
+// past int64 (allocation_ratio goes up to 3.4e38); print it with
+// pycompat.AppendTrunc.
+func (inv Inventory) SummaryCapacity() float64 {
+	return math.Trunc(inv.Capacity())
 }
 
 // FitsUnits reports whether a single allocation of amount respects

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"math"
 
 	"github.com/jackc/pgx/v5"
 
@@ -18,11 +17,6 @@ type InventoryUsage struct {
 	placement.Inventory
 	Used int64
 }
-
-// UsableCapacity is int((total - reserved) * allocation_ratio), the
-// capacity the provider summaries of GET /allocation_candidates show: an
-// integer, though possibly past int64 (allocation_ratio goes up to 3.4e38).
-func (u InventoryUsage) UsableCapacity() float64 { return math.Trunc(u.Capacity()) }
 
 // inventoryUsagesSQL lists every inventory, of class $1 ("" for every
 // class), of the providers directly in aggregate $2 ("" for every

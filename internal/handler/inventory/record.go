@@ -160,7 +160,7 @@ func toFloat(n json.Number) float64 {
 // zero as upstream's int() does; a NaN capacity (ratio ±Inf with
 // total == reserved) is refused rather than crashing as upstream does.
 func capacityError(v microversion.Version, uuid, class string, inv placement.Inventory) error {
-	c := math.Trunc(inv.Capacity())
+	c := inv.SummaryCapacity()
 	if v.AtLeast(1, 26) {
 		if c < 0 || math.IsNaN(c) {
 			return placement.E(placement.Invalid,
