@@ -225,7 +225,11 @@ func (x *explainer) group(i int) (GroupFunnel, []int32, error) {
 	}
 	_, roots := x.count("", slots, touched)
 	if !suffixed && len(x.req.Groups) > 1 {
-		if st, kept, ok := x.ownTreeStep(slots, touched, roots); ok {
+		st, kept, ok, err := x.offeredStep(grp, roots)
+		if err != nil {
+			return f, nil, err
+		}
+		if ok {
 			f.Steps, roots = append(f.Steps, st), kept
 		}
 	}
@@ -258,39 +262,30 @@ func (x *explainer) startSlots(nslots int) []slot {
 	return slots
 }
 
-// ownTreeStep is the unsuffixed group's last step when the request has
-// other groups: upstream places a combination of sharing providers of
-// other trees alone under their own root only (generator.inTree), so a
-// root keeps the group if some class can come from its own tree. It
-// narrows slots and returns the step and the roots it keeps; ok is false
-// when it drops no root (no step then).
-func (x *explainer) ownTreeStep(slots []slot, touched []bool, roots []int32) (st Step, kept []int32, ok bool) {
-	own := roots[:0:0]
-	for _, r := range roots {
-		for _, sl := range slots {
-			if slices.ContainsFunc(sl, func(q pair) bool { return q.anchor == r && x.s.Provider(q.prov).Root == r }) {
-				own = append(own, r)
-				break
-			}
+// offeredStep is the unsuffixed group's last step when the request has
+// other groups: a combination made of sharing providers alone is offered
+// under one of its anchors only, the first in upstream's order of the
+// trees (generator.offeredUnder), so a root keeps the group if some
+// combination is offered under it. ok is false when it drops no root (no
+// step then).
+func (x *explainer) offeredStep(grp *Group, roots []int32) (st Step, kept []int32, ok bool, err error) {
+	kept, provs, err := x.groupOptions(grp)
+	if err != nil || len(kept) == len(roots) {
+		return Step{}, roots, false, err
+	}
+	name := "a combination offered under the root (with other groups)"
+	st = Step{Name: name, Providers: len(provs), Roots: len(kept), roots: kept}
+	for _, p := range provs {
+		if x.s.Provider(p).Sharing {
+			st.Sharing++
 		}
 	}
-	if len(own) == len(roots) {
-		return Step{}, roots, false
-	}
-	for k := range slots {
-		slots[k] = slices.DeleteFunc(slices.Clone(slots[k]), func(q pair) bool {
-			_, ok := slices.BinarySearch(own, q.anchor)
-			return !ok
-		})
-	}
-	name := "some class from the root's own tree (with other groups)"
-	st, kept = x.count(name, slots, touched)
 	if x.root >= 0 && x.verdict.Step == "" {
 		if _, ok := slices.BinarySearch(kept, x.root); !ok {
-			x.fail("", name, "only sharing providers of other trees serve the group under this root")
+			x.fail("", name, "only sharing providers serve the group under this root, and upstream offers their combinations under another of their anchors")
 		}
 	}
-	return st, kept, true
+	return st, kept, true, nil
 }
 
 // count turns the slots into a step: the roots under which every slot
@@ -599,6 +594,9 @@ func (x *explainer) groupOptions(grp *Group) (roots, provs []int32, err error) {
 	g := &generator{s: x.s, req: one, opt: Options{MemoryLimit: x.opt.MemoryLimit}, ctx: x.ctx, others: len(x.req.Groups) > 1}
 	if !g.resolve() || !g.prepare(&g.groups[0]) {
 		return nil, nil, nil
+	}
+	if g.others && grp.Suffix == "" {
+		g.upstream = upstreamTreesOf(x.s, x.req, grp) // root_required orders it too
 	}
 	seen := map[int32]bool{}
 	for _, a := range x.s.roots {

@@ -24,3 +24,16 @@ func SharesChunk(a, b *Snapshot, c int) bool { return a.chunks[c] == b.chunks[c]
 
 // Index is the position of the provider with id in s.
 func Index(s *Snapshot, id int64) (int32, bool) { return s.index(id) }
+
+// UpstreamTreeOrder is offeredUnder's replay of upstream's set for the
+// unsuffixed group of req: each root id's position in upstream's order,
+// and the (provider, root, class) ids in the set.
+func UpstreamTreeOrder(s *Snapshot, req *Request) (map[int64]int, map[[3]int64]struct{}) {
+	for _, grp := range req.Groups {
+		if grp.Suffix == "" {
+			u := upstreamTreesOf(s, req, &grp)
+			return u.rank, u.members
+		}
+	}
+	return map[int64]int{}, nil
+}

@@ -168,14 +168,18 @@ type generator struct {
 	allowed []bool // nil: every root
 	legacy  bool
 
-	stack   []contrib
-	chosen  []int32 // suffixed: provider; unsuffixed: option index
-	pos     []int32 // option index chosen per group
-	anchor  int32   // the root being walked
-	seen    map[string]struct{}
-	count   int
-	offered int // candidates offered to the sample (Randomize with a limit)
-	results []AllocationRequest
+	stack  []contrib
+	chosen []int32 // suffixed: provider; unsuffixed: option index
+	pos    []int32 // option index chosen per group
+	anchor int32   // the root being walked
+	seen   map[string]struct{}
+
+	// upstream is the unsuffixed group's tree order (offeredUnder),
+	// built on first use.
+	upstream *upstreamTrees
+	count    int
+	offered  int // candidates offered to the sample (Randomize with a limit)
+	results  []AllocationRequest
 
 	// emit, when set (Stream), is handed each candidate instead of
 	// results; emitted counts them and used marks the providers (below
@@ -692,7 +696,7 @@ func (g *generator) loadTurn(t turn) (pos []int32) {
 // has none.
 func (g *generator) options(a int32) bool {
 	tree := g.s.tree(a)
-	merged := g.others || len(g.groups) > 1 // see inTree
+	merged := g.others || len(g.groups) > 1 // see offeredUnder
 	for gi := range g.groups {
 		rg := &g.groups[gi]
 		for k := range rg.shared {
@@ -749,7 +753,7 @@ func (g *generator) options(a int32) bool {
 			for k := 0; k < n; k++ {
 				rg.opts = append(rg.opts, rg.cand[k][idx[k]])
 			}
-			if g.collectiveTraitsOK(rg, rg.opts[row:]) && (!merged || g.inTree(rg.opts[row:], a)) {
+			if g.collectiveTraitsOK(rg, rg.opts[row:]) && (!merged || g.offeredUnder(rg, rg.opts[row:], a)) {
 				rg.nopts++
 			} else {
 				rg.opts = rg.opts[:row]
@@ -771,20 +775,6 @@ func (g *generator) options(a int32) bool {
 		}
 	}
 	return true
-}
-
-// inTree reports whether some provider of row is in the tree of anchor a.
-// A combination of the unsuffixed group made of sharing providers of
-// other trees alone passes a's root_required (spec 07 §7.3), but upstream
-// merges it with the other groups under the sharing provider's own root,
-// not under a: with other groups, it is not offered under a.
-func (g *generator) inTree(row []int32, a int32) bool {
-	for _, p := range row {
-		if g.s.Provider(p).Root == a {
-			return true
-		}
-	}
-	return false
 }
 
 // collectiveTraitsOK: the unsuffixed group's required traits may come from

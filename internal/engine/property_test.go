@@ -25,6 +25,10 @@ type bfWorld struct {
 	req   *Request
 	snapN bool  // any provider has a parent
 	only  int64 // if set, enumerate judges only the root with this ID
+
+	// upstream's order of the unsuffixed group's trees (see offered)
+	rank    map[int64]int
+	members map[[3]int64]struct{}
 }
 
 func (b *bfWorld) has(p *ProviderData, trait string) bool { return slices.Contains(p.Traits, trait) }
@@ -158,13 +162,7 @@ func (b *bfWorld) options(g *Group, a int64) []bfOption {
 				}
 				return false
 			}
-			// With other groups, sharing providers of other trees alone
-			// combine under their own root, not under a.
-			own := len(b.req.Groups) == 1
-			for _, p := range used {
-				own = own || p.RootID == a
-			}
-			if anyOfOK(have, g.Required) && own {
+			if anyOfOK(have, g.Required) && (len(b.req.Groups) == 1 || b.offered(used, allocs, a)) {
 				out = append(out, bfOption{allocs: slices.Clone(allocs), mapped: used})
 			}
 			return
@@ -191,6 +189,43 @@ func (b *bfWorld) options(g *Group, a int64) []bfOption {
 	}
 	rec(0, nil)
 	return out
+}
+
+// offered: with other groups, upstream offers a combination of the
+// unsuffixed group under a when it uses a provider of a's own tree; one
+// made of sharing providers alone only under the first of its anchors in
+// upstream's order of the trees (the engine's replay of it, whose order
+// pycompat tests against CPython's).
+func (b *bfWorld) offered(used []*ProviderData, allocs []bfAlloc, a int64) bool {
+	for _, p := range used {
+		if !b.sharing(p) {
+			return true
+		}
+	}
+	if b.rank == nil {
+		snap, err := NewSnapshot(b.ps, b.snapN)
+		if err != nil {
+			panic(err)
+		}
+		b.rank, b.members = UpstreamTreeOrder(snap, b.req)
+	}
+	best, first := -1, int64(0)
+	for _, r := range append([]int64{used[0].RootID}, b.anchorsOf(used[0])...) {
+		pos, ok := b.rank[r]
+		if !ok || best >= 0 && pos >= best {
+			continue
+		}
+		all := true
+		for _, x := range allocs {
+			i := slices.IndexFunc(x.prov.Inventories, func(inv Inventory) bool { return inv.Class == x.class })
+			_, in := b.members[[3]int64{x.prov.ID, r, x.prov.Inventories[i].ClassID}]
+			all = all && in
+		}
+		if all {
+			best, first = pos, r
+		}
+	}
+	return best >= 0 && first == a
 }
 
 func (b *bfWorld) ancestorOrSelf(u, v *ProviderData) bool {

@@ -14,7 +14,8 @@ const SharingTrait = "MISC_SHARES_VIA_AGGREGATE"
 
 // Inventory is a provider's inventory of one class plus its current usage.
 type Inventory struct {
-	Class string
+	Class   string
+	ClassID int64 // the class's id in the database (upstream's set order depends on it)
 	placement.Inventory
 	Used int64
 }
@@ -304,6 +305,12 @@ func hasAny(sorted []int32, set []int32) bool {
 func (s *Snapshot) ProviderByUUID(uuid string) (int32, bool) {
 	i, ok := s.byUUID[uuid]
 	return i, ok
+}
+
+// classID returns the database id of an interned class id.
+func (s *Snapshot) classID(c int32) int64 {
+	p := s.Provider(s.byClass[c][0])
+	return p.Inventories[p.inv(c)].ClassID
 }
 
 // className returns the name of an interned class id.

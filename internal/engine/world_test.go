@@ -70,12 +70,34 @@ func newWorld(t testing.TB, provs ...tp) *world {
 		}
 		w.data = append(w.data, d)
 	}
+	numberClasses(w.data)
 	s, err := NewSnapshot(w.data, nested)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.snap = s
 	return w
+}
+
+// numberClasses gives the inventories the ids the database would: a
+// standard class its own, custom classes 10000 on in order of first use.
+func numberClasses(ps []ProviderData) {
+	custom := map[string]int64{}
+	for i := range ps {
+		invs := slices.Clone(ps[i].Inventories)
+		for k := range invs {
+			name := invs[k].Class
+			if id := slices.Index(placement.StandardResourceClasses, name); id >= 0 {
+				invs[k].ClassID = int64(id)
+				continue
+			}
+			if _, ok := custom[name]; !ok {
+				custom[name] = 10000 + int64(len(custom))
+			}
+			invs[k].ClassID = custom[name]
+		}
+		ps[i].Inventories = invs
+	}
 }
 
 var dollar = regexp.MustCompile(`\$([A-Za-z0-9_]+)`)

@@ -119,6 +119,58 @@ func TestIntSetOrder(t *testing.T) {
 	}
 }
 
+// The expectations below are what python3.11 prints for the same
+// operations on sets of int tuples.
+func TestSetOrderOfTuples(t *testing.T) {
+	t.Parallel()
+	type tuple = [3]int64
+	hash := func(x tuple) uint64 { return TupleHash(IntHash(x[0]), IntHash(x[1]), IntHash(x[2])) }
+	set := func(xs ...tuple) *Set[tuple] {
+		s := NewSet[tuple]()
+		for _, x := range xs {
+			s.Add(x, hash(x))
+		}
+		return s
+	}
+	if got := TupleHash(IntHash(3), IntHash(1), IntHash(2)); got != 14178849486672619158 {
+		t.Errorf("hash((3, 1, 2)) = %d", got)
+	}
+	if got := TupleHash(); got != 5740354900026072187 {
+		t.Errorf("hash(()) = %d", got)
+	}
+
+	// s = set(); s |= {(3,3,2)}; s |= {(3,1,2), (3,2,2), (3,3,2)}
+	s := NewSet[tuple]()
+	s.Update(set(tuple{3, 3, 2}))
+	s.Update(set(tuple{3, 1, 2}, tuple{3, 2, 2}, tuple{3, 3, 2}))
+	if want := []tuple{{3, 2, 2}, {3, 3, 2}, {3, 1, 2}}; !slices.Equal(s.Keys(), want) {
+		t.Errorf("merged = %v, want %v", s.Keys(), want)
+	}
+
+	// a = set((i, i % 5, 10000) for i in range(1, 13)): grown twice
+	var xs []tuple
+	for i := int64(1); i < 13; i++ {
+		xs = append(xs, tuple{i, i % 5, 10000})
+	}
+	a := set(xs...)
+	want := []tuple{{6, 1, 10000}, {11, 1, 10000}, {1, 1, 10000}, {7, 2, 10000}, {10, 0, 10000}, {12, 2, 10000},
+		{3, 3, 10000}, {9, 4, 10000}, {5, 0, 10000}, {8, 3, 10000}, {4, 4, 10000}, {2, 2, 10000}}
+	if !slices.Equal(a.Keys(), want) {
+		t.Errorf("grown = %v, want %v", a.Keys(), want)
+	}
+
+	// t = set(); t |= a; t |= set([(3,1,2), (40,2,2)]): a resize up front, a
+	// copy, then additions
+	u := NewSet[tuple]()
+	u.Update(a)
+	u.Update(set(tuple{3, 1, 2}, tuple{40, 2, 2}))
+	want = slices.Insert(slices.Clone(want), 4, tuple{40, 2, 2})
+	want = slices.Insert(want, 11, tuple{3, 1, 2})
+	if !slices.Equal(u.Keys(), want) || u.Len() != 14 {
+		t.Errorf("updated = %v, want %v", u.Keys(), want)
+	}
+}
+
 func TestObject(t *testing.T) {
 	t.Parallel()
 	o := NewObject()

@@ -37,7 +37,7 @@ FROM resource_providers rp`
 SELECT rp.id, rp.uuid, COALESCE(rp.parent_provider_id, 0), COALESCE(rp.root_provider_id, rp.id)
 FROM provs JOIN resource_providers rp ON rp.id = provs.id`
 	loadInventoriesAllSQL = `
-SELECT i.resource_provider_id, rc.name, i.total, i.reserved, i.min_unit, i.max_unit, i.step_size,
+SELECT i.resource_provider_id, rc.name, i.resource_class_id, i.total, i.reserved, i.min_unit, i.max_unit, i.step_size,
 	i.allocation_ratio, COALESCE(u.used, 0)
 FROM inventories i
 JOIN resource_classes rc ON rc.id = i.resource_class_id
@@ -45,7 +45,7 @@ LEFT JOIN (SELECT resource_provider_id, resource_class_id, SUM(used) AS used
            FROM allocations GROUP BY resource_provider_id, resource_class_id) u
   ON u.resource_provider_id = i.resource_provider_id AND u.resource_class_id = i.resource_class_id`
 	loadInventoriesSelSQL = selectedRootsCTE + `
-SELECT i.resource_provider_id, rc.name, i.total, i.reserved, i.min_unit, i.max_unit, i.step_size,
+SELECT i.resource_provider_id, rc.name, i.resource_class_id, i.total, i.reserved, i.min_unit, i.max_unit, i.step_size,
 	i.allocation_ratio,
 	COALESCE((SELECT SUM(a.used) FROM allocations a
 	          WHERE a.resource_provider_id = i.resource_provider_id
@@ -172,7 +172,7 @@ func readInventories(br pgx.BatchResults, at func(int32) *engine.ProviderData) e
 	var id int32
 	var inv engine.Inventory
 	var used int64
-	_, err = pgx.ForEachRow(rows, []any{&id, &inv.Class, &inv.Total, &inv.Reserved, &inv.MinUnit, &inv.MaxUnit,
+	_, err = pgx.ForEachRow(rows, []any{&id, &inv.Class, &inv.ClassID, &inv.Total, &inv.Reserved, &inv.MinUnit, &inv.MaxUnit,
 		&inv.StepSize, &inv.AllocationRatio, &used}, func() error {
 		if d := at(id); d != nil {
 			inv.Used = used
