@@ -56,8 +56,9 @@ func (g *generator) offeredUnder(rg *rgroup, row []int32, a int32) bool {
 }
 
 // upstreamTreesOf is upstreamTrees for the unsuffixed group grp of req,
-// whatever req's other groups: upstream searches that group first. Empty
-// (no root) when grp or req's root filters match nothing.
+// whatever req's other groups: upstream's set for that group depends only
+// on it and on root_required. Empty (no root) when grp or req's root
+// filters match nothing.
 func upstreamTreesOf(s *Snapshot, req *Request, grp *Group) *upstreamTrees {
 	one := &Request{Groups: []Group{*grp}, RootRequired: req.RootRequired, RootForbidden: req.RootForbidden, NestedAware: req.NestedAware}
 	g := &generator{s: s, req: one}
