@@ -17,6 +17,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/openstack-placement-go/placement/internal/api"
 	"github.com/openstack-placement-go/placement/internal/policy"
@@ -417,7 +418,7 @@ func (a answer) diff(b answer, anyOrder bool) string {
 // or of the whole body when it is an HTML or text error.
 func sortedDetail(doc any) any {
 	words := func(d string) any {
-		ws := strings.FieldsFunc(strings.ReplaceAll(d, "&#x27;", "'"), func(r rune) bool { return r == ' ' || r == ',' || r == '\'' })
+		ws := strings.FieldsFunc(strings.ReplaceAll(d, "&#x27;", "'"), func(r rune) bool { return unicode.IsSpace(r) || r == ',' || r == '\'' })
 		sort.Strings(ws)
 		return ws
 	}
