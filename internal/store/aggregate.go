@@ -38,8 +38,10 @@ func (s *Store) SetProviderAggregates(ctx context.Context, uuid string, aggs []s
 	var gen int
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
 		// One round trip: the change (generation bump or change-log row)
-		// and the writes. The writes find the provider by uuid and do
-		// nothing without it; a failed bump rolls them back.
+		// and the writes, which find the provider by uuid. With a
+		// generation, the bump fails unless it matches, so the batch may
+		// carry the COMMIT; without one, a missing provider is found
+		// after the batch and rolls it back.
 		var (
 			b  pgx.Batch
 			id *int
@@ -48,14 +50,8 @@ func (s *Store) SetProviderAggregates(ctx context.Context, uuid string, aggs []s
 		// anti-join on the uuid index is the generic plan too).
 		b.Queue(genericPlans)
 		if generation != nil {
-			b.Queue(bumpGenerationByUUIDSQL, uuid, *generation).Query(func(rows pgx.Rows) error {
-				var err error
-				id, err = pgx.CollectExactlyOneRow(rows, pgx.RowTo[*int])
-				if isNoRows(err) {
-					return nil
-				}
-				return err
-			})
+			b.Queue(bumpOrFailByUUIDSQL, uuid, *generation)
+			gen = *generation + 1
 		} else {
 			b.Queue(`SELECT id, generation FROM resource_providers WHERE uuid = $1`, uuid).Query(func(rows pgx.Rows) error {
 				_, err := pgx.ForEachRow(rows, []any{&id, &gen}, func() error { return nil })
@@ -75,24 +71,27 @@ func (s *Store) SetProviderAggregates(ctx context.Context, uuid string, aggs []s
 			SELECT rp.id, pa.id, `+now+` FROM resource_providers rp, placement_aggregates pa
 			WHERE rp.uuid = $1 AND pa.uuid = ANY($2)
 			ON CONFLICT DO NOTHING`, uuid, aggs)
+		if generation != nil {
+			commitWithNextBatch(tx)
+		}
 		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 			return err
 		}
-		if id != nil {
-			if generation != nil {
-				gen = *generation + 1
-			}
-			return nil
+		if generation == nil && id == nil {
+			return providerNotFound(uuid)
 		}
-		// Nothing was bumped: no such provider, or a stale generation.
-		p, err := providerByUUID(ctx, tx, uuid)
-		if err != nil {
-			return err
-		}
-		if *generation != p.Generation {
-			return errConcurrentUpdate(MsgGenerationChanged)
-		}
-		return errConcurrentUpdate("Update conflict: " + MsgConcurrentUpdate)
+		return nil
 	})
-	return gen, err
+	if !bumpMissed(err) {
+		return gen, err
+	}
+	// Nothing was bumped: no such provider, or a stale generation.
+	p, err := providerByUUID(ctx, s.db, uuid)
+	if err != nil {
+		return 0, err
+	}
+	if *generation != p.Generation {
+		return 0, errConcurrentUpdate(MsgGenerationChanged)
+	}
+	return 0, errConcurrentUpdate("Update conflict: " + MsgConcurrentUpdate)
 }

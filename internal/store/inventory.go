@@ -116,13 +116,11 @@ func (s *Store) SetInventories(ctx context.Context, uuid string, generation int,
 	err := s.withTx(ctx, func(tx pgx.Tx) error {
 		// Bumping first takes the provider's row lock, so concurrent
 		// inventory and allocation writers queue behind this transaction.
-		id, err := bumpGenerationByUUID(ctx, tx, uuid, generation, "update conflict: "+MsgConcurrentUpdate)
-		if err != nil {
-			return err
-		}
+		bump := &uuidBump{uuid: uuid, gen: generation, msg: "update conflict: " + MsgConcurrentUpdate}
+		err := replaceInventories(ctx, tx, Provider{UUID: uuid}, invs, true, bump)
 		gen = generation + 1
-		err = replaceInventories(ctx, tx, Provider{ID: id, UUID: uuid}, invs, true)
-		if placement.KindOf(err) == placement.NotFound {
+		// Once the provider was bumped, NotFound can only be a class.
+		if placement.KindOf(err) == placement.NotFound && bump.id != nil {
 			return placement.E(placement.Invalid, "Unknown resource class in inventory for resource provider %s: %s", uuid, err)
 		}
 		return err
@@ -245,32 +243,48 @@ func (s *Store) DeleteAllInventories(ctx context.Context, uuid string) error {
 // on a concurrent insert of the same class. Capacity is not checked here:
 // the inventory endpoints validate it per microversion, the reshaper not at
 // all. Shrinking an inventory below its current usage is allowed.
-func replaceInventories(ctx context.Context, tx pgx.Tx, p Provider, invs map[string]placement.Inventory, last bool) error {
+//
+// With bump, p.ID is not needed: the bump runs first in the first round
+// trip, and its failure is reported before any other.
+func replaceInventories(ctx context.Context, tx pgx.Tx, p Provider, invs map[string]placement.Inventory, last bool, bump *uuidBump) error {
 	names := make([]string, 0, len(invs))
 	for name := range invs {
 		names = append(names, name)
 	}
 	slices.Sort(names) // deterministic: the first unknown name in sorted order is reported
 
-	// One round trip reads the class ids and locks the existing records.
+	// One round trip (with the bump) reads the class ids and locks the
+	// existing records.
 	var (
 		b        pgx.Batch
 		ids      = make(map[string]int, len(names))
 		existing []int
 	)
+	if bump != nil {
+		bump.queue(&b)
+	}
 	b.Queue(`SELECT name, id FROM resource_classes WHERE name = ANY($1)`, names).Query(func(rows pgx.Rows) error {
 		var name string
 		var id int
 		_, err := pgx.ForEachRow(rows, []any{&name, &id}, func() error { ids[name] = id; return nil })
 		return err
 	})
-	b.Queue(`SELECT resource_class_id FROM inventories WHERE resource_provider_id = $1 ORDER BY resource_class_id FOR UPDATE`, p.ID).Query(func(rows pgx.Rows) error {
+	b.Queue(`SELECT resource_class_id FROM inventories
+		WHERE resource_provider_id = (SELECT id FROM resource_providers WHERE uuid = $1)
+		ORDER BY resource_class_id FOR UPDATE`, p.UUID).Query(func(rows pgx.Rows) error {
 		var err error
 		existing, err = pgx.CollectRows(rows, pgx.RowTo[int])
 		return err
 	})
 	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 		return err
+	}
+	if bump != nil {
+		id, err := bump.result(ctx, tx)
+		if err != nil {
+			return err
+		}
+		p.ID = id
 	}
 	wanted := make(map[int]placement.Inventory, len(invs))
 	for _, name := range names {

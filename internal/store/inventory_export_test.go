@@ -16,6 +16,6 @@ func (s *Store) ReplaceInventoriesForTest(ctx context.Context, uuid string, invs
 		if err != nil {
 			return err
 		}
-		return replaceInventories(ctx, tx, p, invs, false)
+		return replaceInventories(ctx, tx, p, invs, false, nil)
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/openstack-placement-go/placement/internal/placement"
@@ -97,27 +98,45 @@ func errConcurrentUpdate(msg string) error {
 	return placement.E(placement.Conflict, "%s", msg).WithCode(placement.CodeConcurrentUpdate)
 }
 
-// bumpGenerationByUUID is bumpGeneration for a provider known by uuid,
-// without reading it first; it returns the provider's id. NotFound if there
-// is no such provider; a Conflict wrapping ErrStaleGeneration if its
-// generation is not gen.
-func bumpGenerationByUUID(ctx context.Context, tx pgx.Tx, uuid string, gen int, msg string) (int, error) {
-	var id int
-	err := tx.QueryRow(ctx, bumpGenerationByUUIDSQL, uuid, gen).Scan(&id)
-	if !isNoRows(err) {
-		return id, err
+// uuidBump is bumpGeneration for a provider known by uuid, without
+// reading it first, queued in a batch ahead of the statements that need
+// its lock (queue), then checked once the batch has run (result).
+type uuidBump struct {
+	uuid string
+	gen  int
+	msg  string // the Conflict message of a lost race or a stale gen
+	id   *int   // the provider's id, when it was bumped
+}
+
+func (u *uuidBump) queue(b *pgx.Batch) {
+	b.Queue(bumpGenerationByUUIDSQL, u.uuid, u.gen).Query(func(rows pgx.Rows) error {
+		var err error
+		u.id, err = pgx.CollectExactlyOneRow(rows, pgx.RowTo[*int])
+		if isNoRows(err) {
+			return nil
+		}
+		return err
+	})
+}
+
+// result returns the bumped provider's id. NotFound if there is no such
+// provider; a Conflict wrapping ErrStaleGeneration if its generation is
+// not gen.
+func (u *uuidBump) result(ctx context.Context, tx pgx.Tx) (int, error) {
+	if u.id != nil {
+		return *u.id, nil
 	}
 	var current int
-	err = tx.QueryRow(ctx, `SELECT COALESCE(generation, 0) FROM resource_providers WHERE uuid = $1`, uuid).Scan(&current)
+	err := tx.QueryRow(ctx, `SELECT COALESCE(generation, 0) FROM resource_providers WHERE uuid = $1`, u.uuid).Scan(&current)
 	switch {
 	case isNoRows(err):
-		return 0, providerNotFound(uuid)
+		return 0, providerNotFound(u.uuid)
 	case err != nil:
 		return 0, err
-	case current != gen:
-		return 0, &placement.Error{Kind: placement.Conflict, Code: placement.CodeConcurrentUpdate, Message: msg, Err: ErrStaleGeneration}
+	case current != u.gen:
+		return 0, &placement.Error{Kind: placement.Conflict, Code: placement.CodeConcurrentUpdate, Message: u.msg, Err: ErrStaleGeneration}
 	}
-	return 0, errConcurrentUpdate(msg)
+	return 0, errConcurrentUpdate(u.msg)
 }
 
 // ErrStaleGeneration marks the conflict of a write that named a provider
@@ -135,11 +154,22 @@ const (
 
 // The compare-and-swap of the provider generation: bumpGenerationSQL (by id) returns the number of
 // providers bumped (0 or 1), bumpGenerationByUUIDSQL the id (no row when
-// nothing was bumped).
+// nothing was bumped). bumpOrFailSQL and bumpOrFailByUUIDSQL fail with
+// division_by_zero (errBumpMissed) when nothing was bumped, so that a
+// batch carrying the COMMIT stops there and commits nothing: the writes
+// queued after the bump need no check in Go.
 var (
 	bumpGenerationSQL       = bumpStatement("id", "SELECT count(*) FROM bumped")
 	bumpGenerationByUUIDSQL = bumpStatement("uuid", "SELECT id FROM bumped")
+	bumpOrFailSQL           = bumpStatement("id", "SELECT 1 / count(*) FROM bumped")
+	bumpOrFailByUUIDSQL     = bumpStatement("uuid", "SELECT 1 / count(*) FROM bumped")
 )
+
+// bumpMissed reports whether err is the failure of bumpOrFailSQL or
+// bumpOrFailByUUIDSQL: no provider had the key and the generation.
+func bumpMissed(err error) bool {
+	return pgCode(err) == pgerrcode.DivisionByZero
+}
 
 // bumpStatement bumps the provider whose column key is $1 from generation
 // $2 and ends with the query result.

@@ -56,19 +56,21 @@ func (s *Store) ProviderTraits(ctx context.Context, uuid string) (ProviderTraitS
 
 // SetProviderTraits replaces the provider's traits when generation matches
 // (spec 04 §2.8). The generation is bumped only when the set changes.
+//
+// Two round trips, each a transaction of its own: the reads, then (when
+// the set changes) the bump with the writes and the COMMIT. The bump
+// fails unless the generation is still the one read, so the writes apply
+// to the state the first round trip saw.
 func (s *Store) SetProviderTraits(ctx context.Context, uuid string, generation int, names []string) (ProviderTraitSet, error) {
-	var out ProviderTraitSet
-	err := s.withTx(ctx, func(tx pgx.Tx) error {
-		// One round trip reads the provider, the named traits (the new set,
-		// in the order providerTraits lists it) and the current trait ids.
-		var (
-			b       pgx.Batch
-			p       Provider
-			found   bool
-			ids     = make(map[string]int, len(names))
-			current []int
-		)
-		out = ProviderTraitSet{Traits: []string{}}
+	var (
+		out     = ProviderTraitSet{Traits: []string{}}
+		p       Provider
+		found   bool
+		ids     = make(map[string]int, len(names))
+		current []int
+	)
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
+		var b pgx.Batch
 		b.Queue(genericPlans) // the trait lookup was planned on every call
 		b.Queue(`SELECT id, generation FROM resource_providers WHERE uuid = $1`, uuid).QueryRow(func(row pgx.Row) error {
 			err := row.Scan(&p.ID, &p.Generation)
@@ -78,6 +80,7 @@ func (s *Store) SetProviderTraits(ctx context.Context, uuid string, generation i
 			found = err == nil
 			return err
 		})
+		// The new set, in the order providerTraits lists it.
 		b.Queue(`SELECT name, id, created_at, updated_at FROM traits WHERE name = ANY($1) ORDER BY name`, names).Query(func(rows pgx.Rows) error {
 			var name string
 			var id int
@@ -96,61 +99,66 @@ func (s *Store) SetProviderTraits(ctx context.Context, uuid string, generation i
 			current, err = pgx.CollectRows(rows, pgx.RowTo[int])
 			return err
 		})
-		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
-			return err
+		commitWithNextBatch(tx)
+		return tx.SendBatch(ctx, &b).Close()
+	})
+	if err != nil {
+		return out, err
+	}
+	if !found {
+		return out, providerNotFound(uuid)
+	}
+	if p.Generation != generation {
+		return out, errConcurrentUpdate(MsgGenerationChanged)
+	}
+	var missing []string
+	want := make([]int, 0, len(names))
+	seen := map[string]bool{}
+	for _, n := range names {
+		if seen[n] {
+			continue
 		}
-		if !found {
-			return providerNotFound(uuid)
+		seen[n] = true
+		id, ok := ids[n]
+		if !ok {
+			missing = append(missing, n)
+			continue
 		}
-		if p.Generation != generation {
-			return errConcurrentUpdate(MsgGenerationChanged)
-		}
-		var missing []string
-		want := make([]int, 0, len(names))
-		seen := map[string]bool{}
-		for _, n := range names {
-			if seen[n] {
-				continue
-			}
-			seen[n] = true
-			id, ok := ids[n]
-			if !ok {
-				missing = append(missing, n)
-				continue
-			}
-			want = append(want, id)
-		}
-		if len(missing) > 0 {
-			return placement.E(placement.Invalid, "No such trait %s", strings.Join(missing, ", "))
-		}
-		out.Generation = p.Generation
-		slices.Sort(want)
-		slices.Sort(current)
-		if slices.Equal(want, current) {
-			return nil
-		}
-		// The CAS bump comes first so that a concurrent writer with the
-		// same generation blocks on the row and then fails.
-		var bumped int
-		b = pgx.Batch{}
-		b.Queue(bumpGenerationSQL, p.ID, p.Generation).QueryRow(func(row pgx.Row) error { return row.Scan(&bumped) })
+		want = append(want, id)
+	}
+	if len(missing) > 0 {
+		return out, placement.E(placement.Invalid, "No such trait %s", strings.Join(missing, ", "))
+	}
+	out.Generation = p.Generation
+	slices.Sort(want)
+	slices.Sort(current)
+	if slices.Equal(want, current) {
+		return out, nil
+	}
+	err = s.withTx(ctx, func(tx pgx.Tx) error {
+		var b pgx.Batch
+		b.Queue(genericPlans)
+		// The bump comes first so that a concurrent writer with the same
+		// generation blocks on the row and then fails.
+		b.Queue(bumpOrFailSQL, p.ID, p.Generation)
 		b.Queue(`DELETE FROM resource_provider_traits WHERE resource_provider_id = $1 AND NOT trait_id = ANY($2)`, p.ID, want)
 		b.Queue(`INSERT INTO resource_provider_traits (trait_id, resource_provider_id, created_at)
 			SELECT w.id, $1, `+now+` FROM unnest($2::integer[]) w(id)
 			ON CONFLICT DO NOTHING`, p.ID, want)
+		commitWithNextBatch(tx)
 		// A stale generation, or a trait or the provider deleted since the
 		// read (the insert's foreign keys), is a concurrent update.
 		err := tx.SendBatch(ctx, &b).Close()
-		if pgCode(err) == pgerrcode.ForeignKeyViolation || (err == nil && bumped == 0) {
+		if bumpMissed(err) || pgCode(err) == pgerrcode.ForeignKeyViolation {
 			return errConcurrentUpdate(MsgConcurrentUpdate)
 		}
-		if err != nil {
-			return err
-		}
-		out.Generation++
-		return nil
+		return err
 	})
-	return out, err
+	if err != nil {
+		return out, err
+	}
+	out.Generation++
+	return out, nil
 }
 
 // DeleteProviderTraits removes every trait of the provider, bumping the

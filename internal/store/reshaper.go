@@ -95,7 +95,7 @@ func (s *Store) Reshape(ctx context.Context, invs []ReshapeInventory, set placem
 // setInventoryAndBump replaces p's inventory and bumps its generation from
 // the value current in this transaction.
 func setInventoryAndBump(ctx context.Context, tx pgx.Tx, p Provider, invs map[string]placement.Inventory) error {
-	if err := replaceInventories(ctx, tx, p, invs, false); err != nil {
+	if err := replaceInventories(ctx, tx, p, invs, false, nil); err != nil {
 		return err
 	}
 	var gen int
