@@ -5,8 +5,10 @@ package microversion
 import (
 	"context"
 	"fmt"
-	"strconv"
+	"math/big"
 	"strings"
+
+	"github.com/openstack-placement-go/placement/internal/pycompat"
 )
 
 // Version is a negotiated microversion, compared numerically.
@@ -57,21 +59,15 @@ const ServiceType = "placement"
 // OpenStack-API-Version header (all instances). No placement entry means Min.
 // The right-most placement entry wins, as upstream's microversion_parse does.
 func FromHeader(values []string) (Version, error) {
-	raw, ok := placementEntry(strings.Join(values, ","))
+	// Python's WSGI servers hand upstream the header as Latin-1 text.
+	raw, ok := placementEntry(pycompat.Latin1(strings.Join(values, ",")))
 	if !ok {
 		return Min, nil
 	}
 	if raw == "latest" {
 		return Max, nil
 	}
-	v, err := parse(raw)
-	if err != nil {
-		return Version{}, err
-	}
-	if !v.Supported() {
-		return Version{}, &UnsupportedError{Value: raw}
-	}
-	return v, nil
+	return parse(raw)
 }
 
 func placementEntry(header string) (string, bool) {
@@ -89,20 +85,31 @@ func placementEntry(header string) (string, bool) {
 	return "", false
 }
 
+// parse reads raw as upstream's microversion_parse does: int() of the
+// text before the first dot, then of the rest (any size, underscores
+// between digits), and the version must then be one of the supported
+// ones, compared as "major.minor" text.
 func parse(raw string) (Version, error) {
-	major, minor, ok := strings.Cut(raw, ".")
-	if !ok {
-		return Version{}, &ParseError{Value: raw, Detail: fmt.Sprintf("invalid literal for int() with base 10: '%s'", raw)}
+	parts := strings.SplitN(raw, ".", 2)
+	var nums []*big.Int
+	for _, part := range parts {
+		n, err := pycompat.ParseInt(part)
+		if err != nil {
+			return Version{}, &ParseError{Value: raw, Detail: err.Error()}
+		}
+		nums = append(nums, n)
 	}
-	ma, err := strconv.Atoi(strings.TrimSpace(major))
-	if err != nil {
-		return Version{}, &ParseError{Value: raw, Detail: fmt.Sprintf("invalid literal for int() with base 10: '%s'", major)}
+	if len(nums) < 2 {
+		return Version{}, &ParseError{Value: raw, Detail: "Version.__new__() missing 1 required positional argument: 'minor'"}
 	}
-	mi, err := strconv.Atoi(strings.TrimSpace(minor))
-	if err != nil {
-		return Version{}, &ParseError{Value: raw, Detail: fmt.Sprintf("invalid literal for int() with base 10: '%s'", minor)}
+	if !nums[0].IsInt64() || !nums[1].IsInt64() {
+		return Version{}, &UnsupportedError{Value: raw}
 	}
-	return Version{ma, mi}, nil
+	v := Version{int(nums[0].Int64()), int(nums[1].Int64())}
+	if !v.Supported() {
+		return Version{}, &UnsupportedError{Value: raw}
+	}
+	return v, nil
 }
 
 type ctxKey struct{}

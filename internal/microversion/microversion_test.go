@@ -27,6 +27,13 @@ func TestFromHeader(t *testing.T) {
 		{name: "three parts is a parse error", header: []string{"placement 1.2.3"}, parseErr: true},
 		{name: "no dot is a parse error", header: []string{"placement 1"}, parseErr: true},
 		{name: "words are a parse error", header: []string{"placement pony.horse"}, parseErr: true},
+		{name: "int() takes underscores between digits", header: []string{"placement 1.1_0"}, want: Version{1, 10}},
+		{name: "int() takes a sign", header: []string{"placement +1.-0"}, want: Version{1, 0}},
+		{name: "the header is Latin-1: NBSP is whitespace", header: []string{"placement 1.5\xa0"}, want: Version{1, 5}},
+		{name: "a double underscore is a parse error", header: []string{"placement 1.1__0"}, parseErr: true},
+		{name: "a huge minor is unsupported, not a parse error", header: []string{"placement 1.99999999999999999999"}, unsupported: true},
+		{name: "a huge major is unsupported", header: []string{"placement 99999999999999999999.1"}, unsupported: true},
+		{name: "a negative major is unsupported", header: []string{"placement -1.5"}, unsupported: true},
 		{name: "1.40 is unsupported", header: []string{"placement 1.40"}, unsupported: true},
 		{name: "0.5 is unsupported", header: []string{"placement 0.5"}, unsupported: true},
 		{name: "2.0 is unsupported", header: []string{"placement 2.0"}, unsupported: true},
@@ -55,12 +62,21 @@ func TestFromHeader(t *testing.T) {
 	}
 }
 
+// TestParseErrorText holds the texts of the reference service's 400s.
 func TestParseErrorText(t *testing.T) {
 	t.Parallel()
-	_, err := FromHeader([]string{"placement 1.2.3"})
-	want := "invalid version string: 1.2.3; invalid literal for int() with base 10: '2.3'"
-	if err == nil || err.Error() != want {
-		t.Fatalf("error = %v, want %q", err, want)
+	for header, want := range map[string]string{
+		"placement 1.2.3":  "invalid version string: 1.2.3; invalid literal for int() with base 10: '2.3'",
+		"placement 1":      "invalid version string: 1; Version.__new__() missing 1 required positional argument: 'minor'",
+		"placement x":      "invalid version string: x; invalid literal for int() with base 10: 'x'",
+		"placement 1.5'":   `invalid version string: 1.5'; invalid literal for int() with base 10: "5'"`,
+		`placement 1.5\x`:  `invalid version string: 1.5\x; invalid literal for int() with base 10: '5\\x'`,
+		"placement 1.\xd9": "invalid version string: 1.\u00d9; invalid literal for int() with base 10: '\u00d9'",
+	} {
+		_, err := FromHeader([]string{header})
+		if err == nil || err.Error() != want {
+			t.Errorf("%q: error = %v, want %q", header, err, want)
+		}
 	}
 }
 

@@ -1,0 +1,74 @@
+package pycompat
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestParseInt holds CPython 3.11's int(s) for each input: the value or
+// the ValueError's text.
+func TestParseInt(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want, err string }{
+		{"5", "5", ""},
+		{" 5 ", "5", ""},
+		{"+5", "5", ""},
+		{"-0", "0", ""},
+		{"1_0", "10", ""},
+		{"1__0", "", "invalid literal for int() with base 10: '1__0'"},
+		{"_1", "", "invalid literal for int() with base 10: '_1'"},
+		{"1_", "", "invalid literal for int() with base 10: '1_'"},
+		{"05", "5", ""},
+		{"0x5", "", "invalid literal for int() with base 10: '0x5'"},
+		{"5'", "", "invalid literal for int() with base 10: \"5'\""},
+		{"5\\x", "", "invalid literal for int() with base 10: '5\\\\x'"},
+		{"a\"b", "", "invalid literal for int() with base 10: 'a\"b'"},
+		{"'\"", "", "invalid literal for int() with base 10: '\\'\"'"},
+		{"", "", "invalid literal for int() with base 10: ''"},
+		{" ", "", "invalid literal for int() with base 10: ' '"},
+		{"+", "", "invalid literal for int() with base 10: '+'"},
+		{"-", "", "invalid literal for int() with base 10: '-'"},
+		{"- 5", "", "invalid literal for int() with base 10: '- 5'"},
+		{"\u00a05\u0085", "5", ""},
+		{"\u001c5", "", "invalid literal for int() with base 10: '\\x1c5'"},
+		{"\u00097\u000a", "7", ""},
+		{"1 2", "", "invalid literal for int() with base 10: '1 2'"},
+		{"99999999999999999999", "99999999999999999999", ""},
+		{"+_1", "", "invalid literal for int() with base 10: '+_1'"},
+		{"0_0", "0", ""},
+		{"1_2_3", "123", ""},
+		{"Ù¡", "", "invalid literal for int() with base 10: 'Ù¡'"},
+		{"-12_345", "-12345", ""},
+	}
+	long := strings.Repeat("1", 4301)
+	limit := "Exceeds the limit (4300 digits) for integer string conversion: value has 4301 digits; use sys.set_int_max_str_digits() to increase the limit"
+	tests = append(tests,
+		struct{ in, want, err string }{long + "x", "", limit},
+		struct{ in, want, err string }{strings.Repeat("1_", 4300) + "1", "", limit},
+		struct{ in, want, err string }{"-" + long, "", limit},
+		struct{ in, want, err string }{strings.Repeat("1_", 2150) + "1", strings.Repeat("1", 2151), ""},
+	)
+	for _, tt := range tests {
+		n, err := ParseInt(tt.in)
+		switch {
+		case tt.err != "":
+			if err == nil || err.Error() != tt.err {
+				t.Errorf("ParseInt(%.40q) error = %v, want %q", tt.in, err, tt.err)
+			}
+		case err != nil:
+			t.Errorf("ParseInt(%.40q) error = %v", tt.in, err)
+		case n.String() != tt.want:
+			t.Errorf("ParseInt(%.40q) = %v, want %s", tt.in, n, tt.want)
+		}
+	}
+}
+
+func TestLatin1(t *testing.T) {
+	t.Parallel()
+	if got := Latin1("1.\xd9\xa1"); got != "1.\u00d9\u00a1" {
+		t.Fatalf("Latin1 = %q", got)
+	}
+	if got := Latin1("plain"); got != "plain" {
+		t.Fatalf("Latin1 = %q", got)
+	}
+}
