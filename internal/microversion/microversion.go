@@ -93,7 +93,7 @@ func parse(raw string) (Version, error) {
 	parts := strings.SplitN(raw, ".", 2)
 	var nums []*big.Int
 	for _, part := range parts {
-		n, err := pycompat.ParseInt(part)
+		n, err := pycompat.ParseInt(part, 10)
 		if err != nil {
 			return Version{}, &ParseError{Value: raw, Detail: err.Error()}
 		}

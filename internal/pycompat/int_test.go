@@ -49,7 +49,7 @@ func TestParseInt(t *testing.T) {
 		struct{ in, want, err string }{strings.Repeat("1_", 2150) + "1", strings.Repeat("1", 2151), ""},
 	)
 	for _, tt := range tests {
-		n, err := ParseInt(tt.in)
+		n, err := ParseInt(tt.in, 10)
 		switch {
 		case tt.err != "":
 			if err == nil || err.Error() != tt.err {
@@ -70,5 +70,46 @@ func TestLatin1(t *testing.T) {
 	}
 	if got := Latin1("plain"); got != "plain" {
 		t.Fatalf("Latin1 = %q", got)
+	}
+}
+
+// TestParseIntBase16 holds CPython 3.11's int(s, 16).
+func TestParseIntBase16(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ in, want, err string }{
+		{"ff", "255", ""},
+		{"FF", "255", ""},
+		{"0x", "", "invalid literal for int() with base 16: '0x'"},
+		{"0xf", "15", ""},
+		{"0x_f", "15", ""},
+		{"0x__f", "", "invalid literal for int() with base 16: '0x__f'"},
+		{"0X1_f", "31", ""},
+		{"_f", "", "invalid literal for int() with base 16: '_f'"},
+		{" f", "15", ""},
+		{"f ", "15", ""},
+		{"+f", "15", ""},
+		{"-0", "0", ""},
+		{"-1", "-1", ""},
+		{"g1", "", "invalid literal for int() with base 16: 'g1'"},
+		{"1g", "", "invalid literal for int() with base 16: '1g'"},
+		{"f", "15", ""},
+		{"0_", "", "invalid literal for int() with base 16: '0_'"},
+		{"x", "", "invalid literal for int() with base 16: 'x'"},
+		{"-0x1", "-1", ""},
+		{"0x_", "", "invalid literal for int() with base 16: '0x_'"},
+		{"1_f", "31", ""},
+		{"\u0009A", "10", ""},
+	} {
+		n, err := ParseInt(tt.in, 16)
+		switch {
+		case tt.err != "":
+			if err == nil || err.Error() != tt.err {
+				t.Errorf("ParseInt(%q, 16) error = %v, want %q", tt.in, err, tt.err)
+			}
+		case err != nil:
+			t.Errorf("ParseInt(%q, 16) error = %v", tt.in, err)
+		case n.String() != tt.want:
+			t.Errorf("ParseInt(%q, 16) = %v, want %s", tt.in, n, tt.want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/openstack-placement-go/placement/internal/placement"
 	"github.com/openstack-placement-go/placement/internal/pycompat"
@@ -20,20 +21,20 @@ const (
 )
 
 // CheckNUL returns a 400 *placement.Error when r's decoded path, the name or
-// value of a query parameter (percent-decoded) or a header value contains a
-// NUL byte, and nil otherwise. Query parts that do not decode are left to
-// the query validation.
+// value of a query parameter (decoded as ParseQuery does) or a header value
+// contains a NUL byte, and nil otherwise. The query is checked up to its
+// first pair that is not UTF-8, which the query validation reports.
 func CheckNUL(r *http.Request) error {
 	if strings.IndexByte(r.URL.Path, 0) >= 0 {
 		return placement.E(placement.Invalid, MsgNULInPath)
 	}
-	if strings.Contains(r.URL.RawQuery, "%00") || strings.IndexByte(r.URL.RawQuery, 0) >= 0 {
-		for _, p := range queryParts(r.URL.RawQuery) {
-			if p.key == nil {
-				continue
+	if strings.ContainsAny(r.URL.RawQuery, "%\x00") {
+		for _, p := range decodeQuery(r.URL.RawQuery) {
+			if !utf8.ValidString(p.Key) || !utf8.ValidString(p.Value) {
+				break
 			}
-			if strings.IndexByte(*p.key, 0) >= 0 || p.value != nil && strings.IndexByte(*p.value, 0) >= 0 {
-				return placement.E(placement.Invalid, msgNULInQuery, pycompat.StrRepr(*p.key))
+			if strings.IndexByte(p.Key, 0) >= 0 || strings.IndexByte(p.Value, 0) >= 0 {
+				return placement.E(placement.Invalid, msgNULInQuery, pycompat.StrRepr(p.Key))
 			}
 		}
 	}

@@ -161,12 +161,13 @@ func integral(t json.Number) any {
 // ValidateQuery checks the query string against s the way upstream does: a
 // flat object of the last value of each parameter.
 func ValidateQuery(r *http.Request, s *schema.Schema) (url.Values, error) {
-	q, err := url.ParseQuery(r.URL.RawQuery)
+	pairs, err := ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		return nil, placement.E(placement.Invalid, "Invalid query string parameters: %v", err)
+		return nil, err
 	}
-	if msg := queryUTF8Error(r.URL.RawQuery); msg != "" {
-		return nil, placement.E(placement.Invalid, "Invalid query string parameters: %s", msg)
+	q := url.Values{}
+	for _, p := range pairs {
+		q.Add(p.Key, p.Value)
 	}
 	if s == nil {
 		return q, nil
@@ -176,7 +177,7 @@ func ValidateQuery(r *http.Request, s *schema.Schema) (url.Values, error) {
 		flat[k] = vs[len(vs)-1]
 	}
 	if err := s.Validate(flat); err != nil {
-		return nil, placement.E(placement.Invalid, "Invalid query string parameters: %v", err)
+		return nil, placement.E(placement.Invalid, MsgQuery, err)
 	}
 	return q, nil
 }

@@ -3,7 +3,6 @@ package candidate
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -156,15 +155,15 @@ func SplitExplainParam(raw string) (rest, name string, err error) {
 	found := false
 	for _, part := range strings.FieldsFunc(raw, func(r rune) bool { return r == '&' || r == ';' }) {
 		k, v, _ := strings.Cut(part, "=")
-		if key, err := url.QueryUnescape(k); err != nil || key != ExplainParam {
-			keep = append(keep, part) // a bad escape is the parser's to report
+		if web.QueryUnescape(k) != ExplainParam {
+			keep = append(keep, part)
 			continue
 		}
 		if found {
 			return "", "", placement.E(placement.Invalid, msgExplainRepeat).WithCode(placement.CodeQueryDuplicateKey)
 		}
 		found = true
-		if name, err = url.QueryUnescape(v); err != nil || strings.TrimSpace(name) == "" || !utf8.ValidString(name) {
+		if name = web.QueryUnescape(v); strings.TrimSpace(name) == "" || !utf8.ValidString(name) {
 			return "", "", placement.E(placement.Invalid, msgExplainEmpty)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -13,8 +12,8 @@ import (
 	"github.com/openstack-placement-go/placement/internal/engine"
 	"github.com/openstack-placement-go/placement/internal/microversion"
 	"github.com/openstack-placement-go/placement/internal/placement"
-	"github.com/openstack-placement-go/placement/internal/pycompat"
 	"github.com/openstack-placement-go/placement/internal/schema"
+	"github.com/openstack-placement-go/placement/internal/web"
 )
 
 // Messages of spec 07 §2 and §3. They are API: clients and gabbits match them.
@@ -137,24 +136,13 @@ func (q query) all(key string) []string {
 
 // splitQuery decodes the raw query string keeping the order of its pairs.
 func splitQuery(raw string) (query, error) {
-	var q query
-	// WebOb splits on both separators.
-	for _, part := range strings.FieldsFunc(raw, func(r rune) bool { return r == '&' || r == ';' }) {
-		k, v, _ := strings.Cut(part, "=")
-		k, err := url.QueryUnescape(k)
-		if err != nil {
-			return nil, invalid(msgQuery, err.Error())
-		}
-		v, err = url.QueryUnescape(v)
-		if err != nil {
-			return nil, invalid(msgQuery, err.Error())
-		}
-		for _, x := range []string{k, v} {
-			if msg := pycompat.UTF8Error([]byte(x)); msg != "" {
-				return nil, invalid(msgQuery, msg)
-			}
-		}
-		q = append(q, param{k, v})
+	pairs, err := web.ParseQuery(raw)
+	if err != nil {
+		return nil, err
+	}
+	q := make(query, len(pairs))
+	for i, p := range pairs {
+		q[i] = param{p.Key, p.Value}
 	}
 	return q, nil
 }

@@ -52,7 +52,8 @@ func TestParse_Errors(t *testing.T) {
 		{"limit negative", 16, "resources=VCPU:1&limit=-99", "Invalid query string parameters: '-99' does not match '^[1-9][0-9]*$'", undef},
 		{"limit not a number", 16, "resources=VCPU:1&limit=cow", "Invalid query string parameters: 'cow' does not match '^[1-9][0-9]*$'", undef},
 		{"bad first limit", 16, "resources=VCPU:1&limit=cow&limit=1", "Invalid query string parameters: 'cow' does not match '^[1-9][0-9]*$'", undef},
-		{"bad percent encoding", 39, "resources=VCPU:1%zz", "Invalid query string parameters: invalid URL escape \"%zz\"", undef},
+		{"a bad escape stays text", 39, "resources=VCPU:1%zz", "Requested resource VCPU expected positive integer amount. Got: 1%zz.", undef},
+		{"a semicolon separates", 39, "resources=VCPU:1;limit=0", "Invalid query string parameters: '0' does not match '^[1-9][0-9]*$'", undef},
 		{"not utf-8", 39, "resources=VCPU:1%ff", "Invalid query string parameters: 'utf-8' codec can't decode byte 0xff in position 6: invalid start byte", undef},
 		// request-wide (§2.6, §2.7)
 		{"root_required twice", 35, "resources=VCPU:1&root_required=A&root_required=B", "Query parameter 'root_required' may be specified only once.", dup},

@@ -10,6 +10,7 @@ import (
 	"github.com/openstack-placement-go/placement/internal/placement"
 	"github.com/openstack-placement-go/placement/internal/schema"
 	"github.com/openstack-placement-go/placement/internal/store"
+	"github.com/openstack-placement-go/placement/internal/web"
 )
 
 // listSchema returns the query schema of GET /resource_providers at v
@@ -71,9 +72,9 @@ func invalid(format string, args ...any) error {
 // store filter, applying the per-microversion rules of spec 02 §2.
 func parseFilter(v microversion.Version, q url.Values) (store.ProviderFilter, error) {
 	var f store.ProviderFilter
-	f.Name = last(q, "name")
-	f.UUID = last(q, "uuid")
-	f.InTree = last(q, "in_tree")
+	f.Name = web.Last(q, "name")
+	f.UUID = web.Last(q, "uuid")
+	f.InTree = web.Last(q, "in_tree")
 	if vals, ok := q["member_of"]; ok {
 		var err error
 		if f.MemberOf, f.NotMemberOf, err = parseMemberOf(v, vals); err != nil {
@@ -92,19 +93,11 @@ func parseFilter(v microversion.Version, q url.Values) (store.ProviderFilter, er
 	}
 	if _, ok := q["resources"]; ok {
 		var err error
-		if f.Resources, err = parseResources(last(q, "resources")); err != nil {
+		if f.Resources, err = parseResources(web.Last(q, "resources")); err != nil {
 			return f, err
 		}
 	}
 	return f, nil
-}
-
-func last(q url.Values, key string) string {
-	vals := q[key]
-	if len(vals) == 0 {
-		return ""
-	}
-	return vals[len(vals)-1]
 }
 
 // parseMemberOf returns the ANDed required terms and the union of the

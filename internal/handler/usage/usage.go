@@ -36,18 +36,26 @@ var (
 // PolicyTarget is the policy target of GET /usages: the queried project,
 // so that a project reader may see its own project's usage.
 func PolicyTarget(r *http.Request) map[string]string {
-	q, _ := url.ParseQuery(r.URL.RawQuery)
-	return map[string]string{"project_id": q.Get("project_id")}
+	project := ""
+	pairs, _ := web.ParseQuery(r.URL.RawQuery) // a bad query is a 400 later
+	for _, p := range pairs {
+		if p.Key == "project_id" {
+			project = p.Value // the last one, as ValidateQuery's
+		}
+	}
+	return map[string]string{"project_id": project}
 }
 
+// filter reads each parameter's last value, as the schema checked it and
+// upstream reads it.
 func filter(q url.Values) store.UsageFilter {
-	f := store.UsageFilter{ProjectID: q.Get("project_id")}
+	f := store.UsageFilter{ProjectID: web.Last(q, "project_id")}
 	if q.Has("user_id") {
-		u := q.Get("user_id")
+		u := web.Last(q, "user_id")
 		f.UserID = &u
 	}
 	if q.Has("consumer_type") {
-		t := q.Get("consumer_type")
+		t := web.Last(q, "consumer_type")
 		f.ConsumerType = &t
 	}
 	return f
@@ -64,12 +72,7 @@ func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// ValidateQuery checked the last value of each parameter; use it.
-	last := url.Values{}
-	for k, vs := range q {
-		last.Set(k, vs[len(vs)-1])
-	}
-	f := filter(last)
+	f := filter(q)
 	var body any
 	if v.AtLeast(1, 38) {
 		groups, err := h.Store.UsagesByConsumerType(r.Context(), f)
