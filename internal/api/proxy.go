@@ -25,6 +25,10 @@ func mountPrefix(prefix string, next http.Handler) http.Handler {
 			r2 := r.Clone(web.WithPrefix(r.Context(), prefix))
 			r2.URL.Path = rest
 			r2.URL.RawPath = ""
+			// Keep the rest as sent for wsgiPath (its escapes, its dots).
+			if raw, ok := strings.CutPrefix(r.URL.EscapedPath(), prefix); ok && raw != "" && raw[0] == '/' {
+				r2.URL.RawPath = raw
+			}
 			next.ServeHTTP(w, r2)
 			return
 		}

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
@@ -87,7 +86,7 @@ func (a *API) Handler() http.Handler {
 	a.mount(mux, a.routes())
 
 	var h http.Handler = mux
-	h = latin1Path(h)
+	h = wsgiPath(h)
 	h = checkContent(h)
 	h = rejectNUL(h)
 	h = a.limitBody(h)
@@ -105,26 +104,6 @@ func (a *API) Handler() http.Handler {
 	}
 	h = recoverer(logger)(h) // a panic in the middleware above
 	return h
-}
-
-// latin1Path gives a request path that is not valid UTF-8 the meaning WSGI
-// gives it upstream (every byte one Latin-1 character), so that such a path
-// segment is just an unknown name (404) and never text the database refuses.
-func latin1Path(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if utf8.ValidString(r.URL.Path) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		runes := make([]rune, len(r.URL.Path))
-		for i := 0; i < len(r.URL.Path); i++ {
-			runes[i] = rune(r.URL.Path[i])
-		}
-		r2 := r.Clone(r.Context())
-		r2.URL.Path = string(runes)
-		r2.URL.RawPath = ""
-		next.ServeHTTP(w, r2)
-	})
 }
 
 // mount registers the table. For every pattern a catch-all answering 405
