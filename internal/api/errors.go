@@ -67,11 +67,7 @@ func detail(status int, r *http.Request, message string) string {
 	case http.StatusNotAcceptable:
 		return fmt.Sprintf("The resource could not be generated that was acceptable to your browser (content of type %s. \n\n %s", r.Header.Get("Accept"), message)
 	case http.StatusUnsupportedMediaType:
-		ct := r.Header.Get("Content-Type")
-		if ct == "" {
-			ct = "None"
-		}
-		return fmt.Sprintf("The request media type %s is not supported by this server. \n\n %s", ct, message)
+		return fmt.Sprintf("The request media type %s is not supported by this server. \n\n %s", requestContentType(r), message)
 	}
 	return explanations[status] + "\n\n " + message + "  "
 }
@@ -86,13 +82,19 @@ func htmlDetail(status int, r *http.Request, message string) string {
 	case http.StatusNotAcceptable:
 		return fmt.Sprintf("The resource could not be generated that was acceptable to your browser\n(content of type %s. <br /><br />\n%s", pyHTMLEscaper.Replace(r.Header.Get("Accept")), message)
 	case http.StatusUnsupportedMediaType:
-		ct := r.Header.Get("Content-Type")
-		if ct == "" {
-			ct = "None"
-		}
-		return fmt.Sprintf("The request media type %s is not supported by this server.\n<br /><br />\n%s", pyHTMLEscaper.Replace(ct), message)
+		return fmt.Sprintf("The request media type %s is not supported by this server.\n<br /><br />\n%s", pyHTMLEscaper.Replace(requestContentType(r)), message)
 	}
 	return explanations[status] + "<br /><br />\n" + message + "\n\n"
+}
+
+// requestContentType is the Content-Type WebOb's 415 page shows once
+// upstream has set a missing media type to "None" (parameters kept).
+func requestContentType(r *http.Request) string {
+	ct := r.Header.Get("Content-Type")
+	if web.MediaType(ct) == "" {
+		ct = "None" + ct
+	}
+	return ct
 }
 
 var pyHTMLEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#x27;")

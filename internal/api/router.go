@@ -144,7 +144,7 @@ func mediaGate(rt *route, r *http.Request) error {
 		return placement.E(placement.NotAcceptable, "Only application/json is provided")
 	}
 	if rt.json && !web.IsJSONMedia(r.Header.Get("Content-Type")) {
-		ct := r.Header.Get("Content-Type")
+		ct := web.MediaType(r.Header.Get("Content-Type"))
 		if ct == "" {
 			ct = "None"
 		}

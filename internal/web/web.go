@@ -10,10 +10,10 @@ import (
 	"errors"
 	"io"
 	"math"
-	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/openstack-placement-go/placement/internal/microversion"
@@ -230,16 +230,17 @@ func NoCacheOnly(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// IsJSONMedia reports whether the Content-Type value is application/json
-// (parameters ignored, type compared case-sensitively as upstream does).
-func IsJSONMedia(contentType string) bool {
-	mt, _, err := mime.ParseMediaType(contentType)
-	if err != nil {
-		return false
-	}
-	// mime lower-cases the type; upstream's comparison is case-sensitive.
-	return mt == "application/json" && len(contentType) >= 16 && contentType[:16] == "application/json"
+// MediaType is the media type of a Content-Type value as WebOb gives it
+// (request.content_type): the text before the first ';', not trimmed and
+// case kept.
+func MediaType(contentType string) string {
+	mt, _, _ := strings.Cut(contentType, ";")
+	return mt
 }
+
+// IsJSONMedia reports whether the Content-Type value is application/json,
+// compared as upstream compares it: exactly, parameters ignored.
+func IsJSONMedia(contentType string) bool { return MediaType(contentType) == "application/json" }
 
 // Marshal encodes v as JSON without HTML escaping ("<", ">" and "&" stay
 // as they are, as Python's json module writes them) and without a trailing
