@@ -139,7 +139,7 @@ func writeErrorBody(w http.ResponseWriter, r *http.Request, body errorBody) {
 		w.WriteHeader(body.Status)
 		return
 	}
-	switch errorMediaType(r.Header.Get("Accept")) {
+	switch requestAccept(r).errorMediaType() {
 	case "application/json":
 		data, _ := web.Marshal(map[string][]errorBody{"errors": {body}})
 		h.Set("Content-Type", "application/json")
@@ -156,67 +156,4 @@ func writeErrorBody(w http.ResponseWriter, r *http.Request, body errorBody) {
 		w.WriteHeader(body.Status)
 		fmt.Fprintf(w, "%d %s\n\n%s", body.Status, body.Title, body.Detail)
 	}
-}
-
-// errorMediaType chooses among text/html and application/json; a missing
-// Accept or "*/*" means JSON.
-func errorMediaType(accept string) string {
-	accept = strings.TrimSpace(accept)
-	if accept == "" || accept == "*/*" {
-		return "application/json"
-	}
-	qJSON := acceptQuality(accept, "application", "json")
-	qHTML := acceptQuality(accept, "text", "html")
-	// WebOb offers text/html first, so it wins ties.
-	switch {
-	case qHTML > 0 && qHTML >= qJSON:
-		return "text/html"
-	case qJSON > 0:
-		return "application/json"
-	}
-	return "text/plain"
-}
-
-// acceptsJSON reports whether application/json is acceptable under accept; an
-// empty header accepts anything.
-func acceptsJSON(accept string) bool {
-	if strings.TrimSpace(accept) == "" {
-		return true
-	}
-	return acceptQuality(accept, "application", "json") > 0
-}
-
-// acceptQuality returns the q-value the most specific matching media range in
-// accept gives to typ/sub (0 when none matches).
-func acceptQuality(accept, typ, sub string) float64 {
-	best, bestSpec := 0.0, -1
-	for _, part := range strings.Split(accept, ",") {
-		fields := strings.Split(part, ";")
-		mr := strings.ToLower(strings.TrimSpace(fields[0]))
-		t, s, ok := strings.Cut(mr, "/")
-		if !ok {
-			continue
-		}
-		spec := -1
-		switch {
-		case t == typ && s == sub:
-			spec = 2
-		case t == typ && s == "*":
-			spec = 1
-		case t == "*" && s == "*":
-			spec = 0
-		}
-		if spec < 0 || spec < bestSpec {
-			continue
-		}
-		q := 1.0
-		for _, p := range fields[1:] {
-			k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
-			if strings.EqualFold(strings.TrimSpace(k), "q") {
-				fmt.Sscanf(strings.TrimSpace(v), "%g", &q)
-			}
-		}
-		best, bestSpec = q, spec
-	}
-	return best
 }

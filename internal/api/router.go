@@ -140,7 +140,7 @@ func (a *API) mount(mux chi.Router, routes []route) {
 
 // mediaGate is the Accept (406) and media type (415) check of a route.
 func mediaGate(rt *route, r *http.Request) error {
-	if rt.accept && !acceptsJSON(r.Header.Get("Accept")) {
+	if rt.accept && !requestAccept(r).acceptsJSON() {
 		return placement.E(placement.NotAcceptable, "Only application/json is provided")
 	}
 	if rt.json && !web.IsJSONMedia(r.Header.Get("Content-Type")) {
