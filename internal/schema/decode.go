@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
+	"slices"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -41,7 +43,8 @@ var utf8BOM = []byte{0xef, 0xbb, 0xbf}
 // generic form). A repeated key keeps its first position and its last
 // value. Malformed input yields a *SyntaxError whose text matches
 // json.loads, e.g. "Expecting value: line 1 column 1 (char 0)" for an empty
-// body. Unlike Python, NaN and Infinity literals are rejected.
+// body. Python's NaN, Infinity and -Infinity literals are the float64
+// values (HasNonFinite finds them).
 //
 // It mirrors CPython's C scanner (Modules/_json.c) so that errors carry
 // the same message and position.
@@ -134,6 +137,18 @@ func (d *decoder) value(i int) (any, int, *scanError) {
 	case 'f':
 		if bytes.HasPrefix(d.data[i:], []byte("false")) {
 			return false, i + 5, nil
+		}
+	case 'N':
+		if bytes.HasPrefix(d.data[i:], []byte("NaN")) {
+			return math.NaN(), i + 3, nil
+		}
+	case 'I':
+		if bytes.HasPrefix(d.data[i:], []byte("Infinity")) {
+			return math.Inf(1), i + 8, nil
+		}
+	case '-':
+		if bytes.HasPrefix(d.data[i:], []byte("-Infinity")) {
+			return math.Inf(-1), i + 9, nil
 		}
 	}
 	return d.number(i)
@@ -270,8 +285,13 @@ func (d *decoder) str(start int) (any, int, *scanError) {
 				end += 6
 			}
 		}
-		// A lone surrogate becomes U+FFFD, as with encoding/json; Python
-		// would keep it.
+		if utf16.IsSurrogate(r) {
+			// A lone surrogate stays, as in Python, written as UTF-8
+			// would write it were it a character (invalid UTF-8, which
+			// web.ReadJSON refuses once the schema has judged it).
+			out = append(out, byte(0xe0|r>>12), byte(0x80|(r>>6)&0x3f), byte(0x80|r&0x3f))
+			continue
+		}
 		out = utf8.AppendRune(out, r)
 	}
 	return string(out), end, nil
@@ -355,4 +375,25 @@ func (d *decoder) array(i int) (any, int, *scanError) {
 		}
 	}
 	return out, i + 1, nil
+}
+
+// HasNonFinite reports whether a document of DecodeJSON holds a NaN or an
+// infinity written as a literal (NaN, Infinity, -Infinity). Literals too
+// large for a float, such as 1e400, are json.Numbers and do not count.
+func HasNonFinite(doc any) bool {
+	switch t := doc.(type) {
+	case float64:
+		return math.IsNaN(t) || math.IsInf(t, 0)
+	case []any:
+		return slices.ContainsFunc(t, HasNonFinite)
+	case *pycompat.Object:
+		return slices.ContainsFunc(t.Values(), HasNonFinite)
+	case map[string]any:
+		for _, v := range t {
+			if HasNonFinite(v) {
+				return true
+			}
+		}
+	}
+	return false
 }

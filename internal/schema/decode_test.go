@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -101,7 +102,7 @@ func TestDecodeJSON_MatchesEncodingJSONWithUseNumber(t *testing.T) {
 	t.Parallel()
 	for _, in := range []string{
 		`null`, `true`, `false`, `0`, `-0`, `-0.0`, `16.0`, `1E5`, `1e-300`, `123456789012345678901234567890`,
-		`""`, `"a\"b\\c\/d\b\f\n\r\t"`, `"\u00e9\ud83d\ude00"`, `"\ud800"`, `"\udc00\ud800x"`, `"日本"`,
+		`""`, `"a\"b\\c\/d\b\f\n\r\t"`, `"\u00e9\ud83d\ude00"`, `"日本"`,
 		`[]`, `{}`, ` [1, "a", null, {"k": [true]}] `,
 		"{\"inventories\": {\"VCPU\": {\"total\": 8, \"allocation_ratio\": 16.0}},\n \"resource_provider_generation\": 0}",
 		`{"a": 1, "a": 2}`,
@@ -119,6 +120,42 @@ func TestDecodeJSON_MatchesEncodingJSONWithUseNumber(t *testing.T) {
 		}
 		if got := pycompat.Unordered(got); !reflect.DeepEqual(got, want) {
 			t.Errorf("DecodeJSON(%s) = %#v, want %#v", in, got, want)
+		}
+	}
+}
+
+// TestDecodeJSON_PythonOnly holds what json.loads reads and encoding/json
+// does not: lone surrogates (kept, as UTF-8 would write them) and the
+// NaN, Infinity and -Infinity literals.
+func TestDecodeJSON_PythonOnly(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		`"\ud800"`:        "\xed\xa0\x80",
+		`"\udc00\ud800x"`: "\xed\xb0\x80\xed\xa0\x80x",
+		`"\ud83d\ude00"`:  "\U0001f600",
+	} {
+		got, err := DecodeJSON([]byte(in))
+		if err != nil || got != want {
+			t.Errorf("DecodeJSON(%s) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	got, err := DecodeJSON([]byte(`[NaN, Infinity, -Infinity, -1e400, 1]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := got.([]any)
+	if f, ok := vals[0].(float64); !ok || !math.IsNaN(f) {
+		t.Errorf("NaN = %#v", vals[0])
+	}
+	if vals[1] != math.Inf(1) || vals[2] != math.Inf(-1) {
+		t.Errorf("Infinity, -Infinity = %#v, %#v", vals[1], vals[2])
+	}
+	if !HasNonFinite(got) || HasNonFinite([]any{vals[3], vals[4]}) {
+		t.Errorf("HasNonFinite: the literals count, -1e400 does not")
+	}
+	for _, bad := range []string{`nan`, `+Infinity`, `-NaN`, `Inf`, `infinity`} {
+		if _, err := DecodeJSON([]byte(bad)); err == nil {
+			t.Errorf("DecodeJSON(%s) succeeded, want Malformed JSON", bad)
 		}
 	}
 }

@@ -133,6 +133,14 @@ func (s *Schema) ValidateJSON(data []byte) (any, error) {
 }
 
 func (s *Schema) validate(doc, ordered any) error {
+	if HasNonFinite(doc) {
+		// The library cannot hold NaN or an infinity; the walker judges
+		// them as jsonschema does.
+		if best := bestMatch(s.w.iterErrors(ordered, s.w.root, 0)); best != nil {
+			return best.validationError()
+		}
+		return nil
+	}
 	err := s.compiled.Validate(pyFloats(doc))
 	if err == nil {
 		return nil

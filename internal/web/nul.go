@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -18,6 +19,12 @@ const (
 	msgNULInQuery  = "Invalid query string parameters: %s must not contain NUL (0x00) characters"
 	msgNULInHeader = "Header %s must not contain NUL (0x00) characters."
 	MsgNULInBody   = "JSON does not validate: strings must not contain NUL (0x00) characters"
+	// MsgSurrogateInBody answers a string with an unpaired \ud800-\udfff
+	// escape, which Python keeps and PostgreSQL refuses (upstream: 500).
+	MsgSurrogateInBody = "JSON does not validate: strings must not contain unpaired surrogates (\\ud800-\\udfff)"
+	// MsgNonFiniteInBody answers NaN, Infinity or -Infinity where the
+	// schema allows any number.
+	MsgNonFiniteInBody = "JSON does not validate: NaN and infinite numbers are not accepted"
 )
 
 // CheckNUL returns a 400 *placement.Error when r's decoded path, the name or
@@ -51,6 +58,24 @@ func CheckNUL(r *http.Request) error {
 		}
 	}
 	return nil
+}
+
+// hasInvalidText reports whether a document of schema.DecodeJSON has a
+// string or an object key that is not valid UTF-8.
+func hasInvalidText(doc any) bool {
+	switch t := doc.(type) {
+	case string:
+		return !utf8.ValidString(t)
+	case []any:
+		return slices.ContainsFunc(t, hasInvalidText)
+	case *pycompat.Object:
+		for _, k := range t.Keys() {
+			if !utf8.ValidString(k) || hasInvalidText(t.Get(k)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // hasNUL reports whether a document of schema.DecodeJSON has a NUL byte in a

@@ -106,6 +106,16 @@ func ReadJSON(r *http.Request, s *schema.Schema) (any, error) {
 	if bytes.Contains(data, []byte(`\u0000`)) && hasNUL(doc) {
 		return nil, placement.E(placement.Invalid, MsgNULInBody)
 	}
+	// Only a \uXXXX escape can bring a lone surrogate (invalid UTF-8 once
+	// decoded); PostgreSQL cannot store one.
+	if bytes.Contains(bytes.ToLower(data), []byte(`\ud`)) && hasInvalidText(doc) {
+		return nil, placement.E(placement.Invalid, MsgSurrogateInBody)
+	}
+	// NaN and infinities the schema let through (upstream then fails with
+	// a 500 working with them) are no number this service can use.
+	if schema.HasNonFinite(doc) {
+		return nil, placement.E(placement.Invalid, MsgNonFiniteInBody)
+	}
 	return doc, nil
 }
 
