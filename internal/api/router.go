@@ -80,10 +80,18 @@ func (a *API) Handler() http.Handler {
 	mux.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, placement.E(placement.NotFound, ""))
 	})
+	allows := a.mount(mux, a.routes())
+	// chi sends a method it does not know (FOO, get) here before routing:
+	// answer as for a known one, 405 with the path's Allow list, or 404.
 	mux.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		rctx := chi.NewRouteContext()
+		if !mux.Match(rctx, http.MethodGet, r.URL.Path) {
+			writeError(w, r, placement.E(placement.NotFound, ""))
+			return
+		}
+		w.Header().Set("Allow", allows[rctx.RoutePattern()])
 		writeError(w, r, errMethodNotAllowed)
 	})
-	a.mount(mux, a.routes())
 
 	var h http.Handler = mux
 	h = wsgiPath(h)
@@ -108,8 +116,10 @@ func (a *API) Handler() http.Handler {
 
 // mount registers the table. For every pattern a catch-all answering 405
 // with the table's Allow list goes in first; the method handlers registered
-// after it take precedence for their methods.
-func (a *API) mount(mux chi.Router, routes []route) {
+// after it take precedence for their methods. It returns the Allow lists
+// by pattern.
+func (a *API) mount(mux chi.Router, routes []route) map[string]string {
+	allows := map[string]string{}
 	var patterns []string
 	byPattern := map[string][]route{}
 	for _, rt := range routes {
@@ -128,6 +138,7 @@ func (a *API) mount(mux chi.Router, routes []route) {
 			byMethod[rt.method] = append(byMethod[rt.method], rt)
 		}
 		allow := strings.Join(methods, ", ")
+		allows[p] = allow
 		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", allow)
 			writeError(w, r, errMethodNotAllowed)
@@ -136,6 +147,7 @@ func (a *API) mount(mux chi.Router, routes []route) {
 			mux.Method(m, p, a.dispatch(byMethod[m]))
 		}
 	}
+	return allows
 }
 
 // mediaGate is the Accept (406) and media type (415) check of a route.
