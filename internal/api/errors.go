@@ -75,14 +75,14 @@ func detail(status int, r *http.Request, message string) string {
 // htmlDetail is the body of WebOb's HTML error page: the class's template
 // with the message HTML-escaped as Python's html.escape does.
 func htmlDetail(status int, r *http.Request, message string) string {
-	message = pyHTMLEscaper.Replace(message)
+	message = htmlEscape(message)
 	switch status {
 	case http.StatusMethodNotAllowed:
-		return fmt.Sprintf("The method %s is not allowed for this resource. <br /><br />\n%s", pyHTMLEscaper.Replace(r.Method), message)
+		return fmt.Sprintf("The method %s is not allowed for this resource. <br /><br />\n%s", htmlEscape(r.Method), message)
 	case http.StatusNotAcceptable:
-		return fmt.Sprintf("The resource could not be generated that was acceptable to your browser\n(content of type %s. <br /><br />\n%s", pyHTMLEscaper.Replace(r.Header.Get("Accept")), message)
+		return fmt.Sprintf("The resource could not be generated that was acceptable to your browser\n(content of type %s. <br /><br />\n%s", htmlEscape(r.Header.Get("Accept")), message)
 	case http.StatusUnsupportedMediaType:
-		return fmt.Sprintf("The request media type %s is not supported by this server.\n<br /><br />\n%s", pyHTMLEscaper.Replace(requestContentType(r)), message)
+		return fmt.Sprintf("The request media type %s is not supported by this server.\n<br /><br />\n%s", htmlEscape(requestContentType(r)), message)
 	}
 	return explanations[status] + "<br /><br />\n" + message + "\n\n"
 }
@@ -98,6 +98,26 @@ func requestContentType(r *http.Request) string {
 }
 
 var pyHTMLEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#x27;")
+
+// htmlEscape is WebOb's html_escape: Python's html.escape, then every
+// character outside ASCII as a decimal character reference (&#255;).
+func htmlEscape(s string) string {
+	s = pyHTMLEscaper.Replace(s)
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			var b strings.Builder
+			for _, r := range s {
+				if r < 0x80 {
+					b.WriteRune(r)
+				} else {
+					fmt.Fprintf(&b, "&#%d;", r)
+				}
+			}
+			return b.String()
+		}
+	}
+	return s
+}
 
 // writeError renders err in the Placement error format. Internal errors are
 // logged and answered with a generic message.

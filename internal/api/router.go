@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -114,6 +115,14 @@ func (a *API) Handler() http.Handler {
 	return h
 }
 
+// emptySegment reports whether chi matched a path parameter to an empty
+// segment ("/resource_providers//traits"), which upstream's routes never
+// match: such a path is unknown (404).
+func emptySegment(r *http.Request) bool {
+	rctx := chi.RouteContext(r.Context())
+	return rctx != nil && slices.Contains(rctx.URLParams.Values, "")
+}
+
 // mount registers the table. For every pattern a catch-all answering 405
 // with the table's Allow list goes in first; the method handlers registered
 // after it take precedence for their methods. It returns the Allow lists
@@ -140,6 +149,10 @@ func (a *API) mount(mux chi.Router, routes []route) map[string]string {
 		allow := strings.Join(methods, ", ")
 		allows[p] = allow
 		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+			if emptySegment(r) {
+				writeError(w, r, placement.E(placement.NotFound, ""))
+				return
+			}
 			w.Header().Set("Allow", allow)
 			writeError(w, r, errMethodNotAllowed)
 		})
@@ -169,6 +182,10 @@ func mediaGate(rt *route, r *http.Request) error {
 // gates in upstream's order: version → Accept / media type → policy → handler.
 func (a *API) dispatch(routes []route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if emptySegment(r) {
+			writeError(w, r, placement.E(placement.NotFound, ""))
+			return
+		}
 		v := microversion.From(r.Context())
 		var rt *route
 		for i := range routes {
