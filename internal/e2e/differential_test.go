@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -87,7 +88,8 @@ func TestDifferential(t *testing.T) {
 			pyErrors++
 			continue
 		}
-		if d := comparable(r, a, a).diff(comparable(r, b, a), orderFree(r)); d != "" {
+		lr := logical(r)
+		if d := comparable(lr, a, a).diff(comparable(lr, b, a), orderFree(lr)); d != "" {
 			failures++
 			t.Errorf("step %d: %s %s (version %q)\nbody: %s\n%s", i, r.method, r.path, r.version, r.body, d)
 			if failures == 1 && os.Getenv("PLACEMENT_DIFF_DUMP") != "" {
@@ -179,6 +181,21 @@ func dropRequestIDs(doc any) any {
 		}
 	}
 	return doc
+}
+
+// logical returns r with its path as the router reads it (httpOddity's
+// escapes and dot segments undone) and '&' between query parameters, for
+// the rules below.
+func logical(r request) request {
+	path, query, found := strings.Cut(r.path, "?")
+	if u, err := url.Parse(path); err == nil {
+		path = api.PathInfo(u)
+	}
+	if found {
+		path += "?" + strings.ReplaceAll(query, ";", "&")
+	}
+	r.path = path
+	return r
 }
 
 // orderFree reports whether the order of r's answer is unspecified: the
@@ -522,7 +539,7 @@ func (g *generator) version() string {
 	case g.chance(0.3):
 		return "latest"
 	case g.chance(0.02):
-		return g.pick([]string{"1.40", "2.0", "1.a", ""})
+		return g.pick([]string{"1.40", "2.0", "1.a", "", "1.1_0", "1.99999999999999999999", "1", "1.5'", "+1.-0", "01.020"})
 	case g.chance(0.5):
 		return fmt.Sprintf("1.%d", 28+g.rnd.IntN(12))
 	}
@@ -568,7 +585,8 @@ func (g *generator) next() request {
 	r := request{version: g.version(), method: "GET", contentType: "application/json",
 		accept: "application/json", token: "admin"}
 	if g.chance(0.05) {
-		r.accept = g.pick([]string{"", "*/*", "text/html", "application/xml", "application/*", "text/plain;q=0.5, application/json"})
+		r.accept = g.pick([]string{"", "*/*", "text/html", "application/xml", "application/*", "text/plain;q=0.5, application/json",
+			"garbage", "application/json;level=1", "application/json;q=0, application/json", "*/*;q=1"})
 	}
 	if g.chance(0.03) {
 		r.token = "user"
@@ -585,7 +603,10 @@ func (g *generator) next() request {
 		r.method = "HEAD"
 	}
 	if r.body != nil && g.chance(0.02) {
-		r.contentType = g.pick([]string{"text/plain", "application/json; charset=latin-1", ""})
+		r.contentType = g.pick([]string{"text/plain", "application/json; charset=latin-1", "", "application/json; charset", "application/json ;", ";application/json"})
+	}
+	if g.chance(0.04) {
+		g.httpOddity(&r)
 	}
 	if r.body != nil && g.chance(0.02) {
 		r.body = r.body[:g.rnd.IntN(len(r.body))]
@@ -596,6 +617,53 @@ func (g *generator) next() request {
 		r.body = []byte(strings.ReplaceAll(string(r.body), `\"`, `"`))
 	}
 	return r
+}
+
+// httpOddity rewrites r the way a careless or hostile client might, in
+// what the HTTP layer reads: an escaped path character, dot segments, an
+// empty segment, ';' between query parameters, a '%' that starts no
+// escape, an unknown method, NaN for a number in the body.
+func (g *generator) httpOddity(r *request) {
+	path, query, _ := strings.Cut(r.path, "?")
+	switch g.rnd.IntN(7) {
+	case 0: // escape one letter, digit or '_' of the path
+		var at []int
+		for i := 1; i < len(path); i++ {
+			if c := path[i]; c == '_' || c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' {
+				at = append(at, i)
+			}
+		}
+		if len(at) > 0 {
+			i := at[g.rnd.IntN(len(at))]
+			path = fmt.Sprintf("%s%%%02X%s", path[:i], path[i], path[i+1:])
+		}
+	case 1:
+		path = g.pick([]string{"/x/..", "/.", ""}) + path
+		if i := strings.LastIndexByte(path, '/'); i > 0 && g.chance(0.5) {
+			path = path[:i] + "/." + path[i:]
+		}
+	case 2:
+		path = strings.Replace(path, "/", "//", 1+g.rnd.IntN(2))
+	case 3:
+		query = strings.ReplaceAll(query, "&", ";")
+	case 4:
+		if query != "" {
+			query += g.pick([]string{"%", "%zz", "%4", "&=x", "&x"})
+		}
+	case 5:
+		r.method = g.pick([]string{"FOO", "get"})
+	default:
+		if r.body != nil {
+			re := regexp.MustCompile(`: ?-?[0-9]+(\.[0-9]+)?`)
+			if loc := re.FindIndex(r.body); loc != nil {
+				r.body = append(append(append([]byte{}, r.body[:loc[0]]...), []byte(": "+g.pick([]string{"NaN", "Infinity", "-Infinity"}))...), r.body[loc[1]:]...)
+			}
+		}
+	}
+	r.path = path
+	if query != "" {
+		r.path += "?" + query
+	}
 }
 
 // oddities are requests beside the resources: the root, unknown paths and
