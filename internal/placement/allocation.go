@@ -1,6 +1,9 @@
 package placement
 
-import "sort"
+import (
+	"sort"
+	"strconv"
+)
 
 // ConsumerAllocations is the canonical form of one consumer's allocation
 // write. Every writing endpoint (PUT and POST /allocations, POST /reshaper,
@@ -19,6 +22,10 @@ type ConsumerAllocations struct {
 	// CheckGeneration is set (microversion 1.28+).
 	Generation      *int
 	CheckGeneration bool
+	// GenerationText is Generation as the client wrote it, in Python's
+	// str() of the JSON number ("1.0" for 1.0), for conflict messages;
+	// empty: the integer.
+	GenerationText string
 	// ConsumerType is the type to record (1.38+); nil leaves an existing
 	// consumer's type alone and creates new consumers without one.
 	ConsumerType *string
@@ -68,4 +75,16 @@ func SortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// GenerationString is the generation the client expects as upstream's
+// conflict messages name it: None for null, else as the client wrote it.
+func (w ConsumerAllocations) GenerationString() string {
+	switch {
+	case w.Generation == nil:
+		return "None"
+	case w.GenerationText != "":
+		return w.GenerationText
+	}
+	return strconv.Itoa(*w.Generation)
 }

@@ -91,7 +91,7 @@ func ensureConsumer(ctx context.Context, tx pgx.Tx, k *known, w placement.Consum
 	if !found {
 		// Since 1.28 a null consumer_generation means "a brand-new consumer".
 		if w.CheckGeneration && w.Generation != nil {
-			return c, attrs, consumerGenerationConflict("null", w.Generation)
+			return c, attrs, consumerGenerationConflict("null", w)
 		}
 		if err := ensureType(ctx, tx, k, w, &attrs); err != nil {
 			return c, attrs, err
@@ -115,7 +115,7 @@ func ensureConsumer(ctx context.Context, tx pgx.Tx, k *known, w placement.Consum
 		k.consumers[w.ConsumerUUID] = c
 	}
 	if w.CheckGeneration && (w.Generation == nil || *w.Generation != c.Generation) {
-		return c, attrs, consumerGenerationConflict(itoa(c.Generation), w.Generation)
+		return c, attrs, consumerGenerationConflict(itoa(c.Generation), w)
 	}
 	return c, attrs, ensureType(ctx, tx, k, w, &attrs)
 }
@@ -132,12 +132,8 @@ func ensureType(ctx context.Context, tx pgx.Tx, k *known, w placement.ConsumerAl
 // consumerGenerationConflict is the 1.28+ answer to a stale consumer
 // generation. Nova looks for the "consumer generation conflict" phrase;
 // Python spells a JSON null as None.
-func consumerGenerationConflict(expected string, got *int) error {
-	g := "None"
-	if got != nil {
-		g = itoa(*got)
-	}
-	return placement.E(placement.Conflict, "consumer generation conflict - expected %s but got %s", expected, g).
+func consumerGenerationConflict(expected string, w placement.ConsumerAllocations) error {
+	return placement.E(placement.Conflict, "consumer generation conflict - expected %s but got %s", expected, w.GenerationString()).
 		WithCode(placement.CodeConcurrentUpdate)
 }
 

@@ -14,7 +14,10 @@ import (
 type ReshapeInventory struct {
 	ProviderUUID string
 	Generation   int
-	Inventories  map[string]placement.Inventory // class name → record; empty removes all
+	// GenerationText is Generation as the client wrote it ("5.0"), for
+	// the conflict message; empty: the integer.
+	GenerationText string
+	Inventories    map[string]placement.Inventory // class name → record; empty removes all
 }
 
 // Reshape atomically replaces the inventories of the providers in invs and
@@ -44,8 +47,12 @@ func (s *Store) Reshape(ctx context.Context, invs []ReshapeInventory, set placem
 				return err
 			}
 			if ri.Generation != p.Generation {
-				return placement.E(placement.Conflict, "resource provider generation conflict for provider %s: actual: %d, given: %d",
-					ri.ProviderUUID, p.Generation, ri.Generation).WithCode(placement.CodeConcurrentUpdate)
+				given := ri.GenerationText
+				if given == "" {
+					given = itoa(ri.Generation)
+				}
+				return placement.E(placement.Conflict, "resource provider generation conflict for provider %s: actual: %d, given: %s",
+					ri.ProviderUUID, p.Generation, given).WithCode(placement.CodeConcurrentUpdate)
 			}
 			providers[i] = p
 		}

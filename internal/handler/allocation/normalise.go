@@ -86,7 +86,7 @@ func fromEntry(v microversion.Version, consumerUUID string, e *pycompat.Object, 
 		case "consumer_generation":
 			if val != nil {
 				g := n.int(val, "Entry."+in+"consumer_generation")
-				w.Generation = &g
+				w.Generation, w.GenerationText = &g, spelling(val, g)
 			}
 		case "consumer_type":
 			if t, ok := val.(string); ok {
@@ -181,4 +181,14 @@ func canonicalUUID(s string) (string, bool) {
 	h := strings.ReplaceAll(strings.ReplaceAll(s, "urn:", ""), "uuid:", "")
 	h = strings.ToLower(strings.ReplaceAll(strings.Trim(h, "{}"), "-", ""))
 	return fmt.Sprintf("%s-%s-%s-%s-%s", h[0:8], h[8:12], h[12:16], h[16:20], h[20:32]), true
+}
+
+// spelling is Python's str() of the JSON number v when it is not how the
+// integer i reads ("1.0" for 1.0, "" for 1): upstream's messages echo what
+// the client sent.
+func spelling(v any, i int) string {
+	if n, ok := pycompat.NumberOf(v); ok && n.Repr() != strconv.Itoa(i) {
+		return n.Repr()
+	}
+	return ""
 }

@@ -95,6 +95,7 @@ func reshapeInventories(providers *pycompat.Object, n *numbers) []store.ReshapeI
 			switch k {
 			case "resource_provider_generation":
 				ri.Generation = n.int(spec.Get(k), ".inventories.resource_provider_generation")
+				ri.GenerationText = spelling(spec.Get(k), ri.Generation)
 			case "inventories":
 				records := object(spec.Get(k))
 				for _, rc := range records.Keys() {
