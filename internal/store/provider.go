@@ -345,7 +345,7 @@ func (s *Store) CreateProvider(ctx context.Context, np NewProvider) (Provider, e
 		}
 		p, err := pgx.CollectExactlyOneRow(rows, scanProvider)
 		switch {
-		case pgCode(err) == pgerrcode.UniqueViolation && pgConstraint(err) == "uniq_resource_providers0uuid":
+		case pgCode(err) == pgerrcode.UniqueViolation && pgConstraint(err) == "uniq_resource_providers0uuid" && !s.nameTaken(ctx, np.Name):
 			return p, placement.E(placement.Conflict, msgDuplicateUUID, np.UUID).WithCode(placement.CodeDuplicateName)
 		case pgCode(err) == pgerrcode.UniqueViolation:
 			return p, placement.E(placement.Conflict, msgDuplicateName, np.Name).WithCode(placement.CodeDuplicateName)
@@ -370,6 +370,16 @@ func (s *Store) CreateProvider(ctx context.Context, np NewProvider) (Provider, e
 		return err
 	})
 	return out, err
+}
+
+// nameTaken reports whether a provider has name. When both the uuid and
+// the name of a new provider are taken, upstream's schema (its name index
+// is older than its uuid index) makes PostgreSQL report the name; this
+// service's schema has them the other way round, so a uuid conflict asks.
+func (s *Store) nameTaken(ctx context.Context, name string) bool {
+	var taken bool
+	err := s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM resource_providers WHERE name = $1)`, name).Scan(&taken)
+	return err == nil && taken
 }
 
 // lockTreeOf finds the provider uuid and its root and key-share locks both

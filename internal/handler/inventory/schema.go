@@ -26,11 +26,13 @@ const RecordSchema = `{
 	"additionalProperties": false
 }`
 
-// postSchema is the body of POST …/inventories.
+// postSchema is the body of POST …/inventories. resource_class comes last,
+// as upstream adds it to the base schema: of two errors equally relevant,
+// the one of the earlier property is reported.
 var postSchema = schema.MustCompile("inventory POST", `{
 	"type": "object",
-	"properties": {
-		"resource_class": {"type": "string", "pattern": "^[A-Z0-9_]+$"},`+recordProperties+`
+	"properties": {`+recordProperties+`,
+		"resource_class": {"type": "string", "pattern": "^[A-Z0-9_]+$"}
 	},
 	"required": ["total", "resource_class"],
 	"additionalProperties": false
