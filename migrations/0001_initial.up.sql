@@ -23,8 +23,10 @@ CREATE TABLE resource_providers (
     root_provider_id integer,
     parent_provider_id integer,
     CONSTRAINT resource_providers_pkey PRIMARY KEY (id),
-    CONSTRAINT uniq_resource_providers0uuid UNIQUE (uuid),
+    -- name before uuid, as upstream creates them: with both taken, an
+    -- INSERT then fails on the name, as it does upstream.
     CONSTRAINT uniq_resource_providers0name UNIQUE (name),
+    CONSTRAINT uniq_resource_providers0uuid UNIQUE (uuid),
     CONSTRAINT resource_providers_root_provider_id_fkey
         FOREIGN KEY (root_provider_id) REFERENCES resource_providers (id),
     CONSTRAINT resource_providers_parent_provider_id_fkey
