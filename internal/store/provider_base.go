@@ -172,12 +172,13 @@ func bumpMissed(err error) bool {
 }
 
 // bumpStatement bumps the provider whose column key is $1 from generation
-// $2 and ends with the query result.
+// $2 and ends with the query result. $2 is a bigint: a client's generation
+// beyond the integer column's range is just one that does not match.
 func bumpStatement(key, result string) string {
 	return `
 WITH bumped AS (
 	UPDATE resource_providers SET generation = generation + 1, updated_at = ` + now + `
-	WHERE ` + key + ` = $1 AND generation = $2 RETURNING id
+	WHERE ` + key + ` = $1 AND generation = $2::bigint RETURNING id
 )
 ` + result
 }

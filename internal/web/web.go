@@ -158,14 +158,27 @@ func decodeInto(doc, dst any) error {
 // "16".
 func integralNumbers(v any) any { return pycompat.MapNumbers(v, integral) }
 
+// An integer beyond int64 is written as the nearest int64: the only such
+// fields the schemas leave unbounded are generations, which it then does
+// not match, as upstream's unbounded ints do not.
 func integral(t json.Number) any {
-	if _, err := t.Int64(); err == nil {
+	i, err := strconv.ParseInt(string(t), 10, 64)
+	if err == nil {
 		return t
 	}
-	if f, err := t.Float64(); err == nil && f == math.Trunc(f) && math.Abs(f) < 1e18 {
-		return json.Number(strconv.FormatInt(int64(f), 10))
+	if errors.Is(err, strconv.ErrRange) {
+		return json.Number(strconv.FormatInt(i, 10))
 	}
-	return t
+	f, err := t.Float64()
+	switch {
+	case err != nil || f != math.Trunc(f):
+		return t
+	case f >= 9.2e18:
+		return json.Number(strconv.FormatInt(math.MaxInt64, 10))
+	case f <= -9.2e18:
+		return json.Number(strconv.FormatInt(math.MinInt64, 10))
+	}
+	return json.Number(strconv.FormatInt(int64(f), 10))
 }
 
 // ValidateQuery checks the query string against s the way upstream does: a

@@ -2,6 +2,7 @@ package allocation
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -124,16 +125,27 @@ type numbers struct {
 }
 
 // int returns the value of the integer v; field names it for the error.
+//
+// An integer beyond int64 (a generation or an amount no column can hold)
+// is clamped to the nearest int64: it can match no generation and passes
+// no max_unit, as upstream's unbounded ints.
 func (n *numbers) int(v any, field string) int {
 	s, _ := v.(json.Number)
-	if i, err := strconv.ParseInt(string(s), 10, 64); err == nil {
-		return int(i)
+	i, err := strconv.ParseInt(string(s), 10, 64)
+	if err == nil || errors.Is(err, strconv.ErrRange) {
+		return int(i) // ParseInt clamps out-of-range values
 	}
 	n.note(s, field, "int")
 	f, err := strconv.ParseFloat(string(s), 64)
-	if err != nil || f != math.Trunc(f) || math.Abs(f) >= 1e18 {
+	if err != nil || f != math.Trunc(f) {
 		n.bad = true
 		return 0
+	}
+	switch {
+	case f >= 9.2e18:
+		return math.MaxInt64
+	case f <= -9.2e18:
+		return math.MinInt64
 	}
 	return int(f)
 }
