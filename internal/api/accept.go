@@ -63,11 +63,13 @@ func requestAccept(r *http.Request) acceptHeader {
 
 // acceptOf is requestAccept for the header value h.
 func acceptOf(h string) acceptHeader {
-	if h == "" || h == "*/*" {
-		h = "application/json"
+	if h == "" || h == "*/*" || h == "application/json" {
+		return jsonOnly // what almost every client sends, parsed once
 	}
 	return parseAccept(h)
 }
+
+var jsonOnly = parseAccept("application/json")
 
 // parseAccept parses h as WebOb's create_accept_header does.
 func parseAccept(h string) acceptHeader {
