@@ -810,11 +810,13 @@ func (g *generator) inventory(rp, rc string) map[string]any {
 	_, out := g.get("/resource_providers/" + rp + "/usages")
 	usages, _ := out["usages"].(map[string]any)
 	if used, _ := usages[rc].(float64); used > 0 {
-		if t, ok := inv["total"].(int); ok && float64(t) < used {
+		// The edge values of someInventory (1e-400, 0.0, …) count too:
+		// anything but a number known to leave room is replaced.
+		if t, ok := inv["total"].(int); !ok || float64(t) < used {
 			inv["total"] = int(used)
 		}
 		delete(inv, "reserved")
-		if r, ok := inv["allocation_ratio"].(float64); ok && r < 1 {
+		if r, ok := inv["allocation_ratio"].(float64); !ok || r < 1 {
 			inv["allocation_ratio"] = 1.0
 		}
 	}
