@@ -49,17 +49,24 @@ func TestParseInt(t *testing.T) {
 		struct{ in, want, err string }{strings.Repeat("1_", 2150) + "1", strings.Repeat("1", 2151), ""},
 	)
 	for _, tt := range tests {
-		n, err := ParseInt(tt.in, 10)
-		switch {
-		case tt.err != "":
-			if err == nil || err.Error() != tt.err {
-				t.Errorf("ParseInt(%.40q) error = %v, want %q", tt.in, err, tt.err)
-			}
-		case err != nil:
-			t.Errorf("ParseInt(%.40q) error = %v", tt.in, err)
-		case n.String() != tt.want:
-			t.Errorf("ParseInt(%.40q) = %v, want %s", tt.in, n, tt.want)
+		checkParseInt(t, tt.in, 10, tt.want, tt.err)
+	}
+}
+
+// checkParseInt fails t unless ParseInt(in, base) gives want, or the error
+// text wantErr.
+func checkParseInt(t *testing.T, in string, base int, want, wantErr string) {
+	t.Helper()
+	n, err := ParseInt(in, base)
+	switch {
+	case wantErr != "":
+		if err == nil || err.Error() != wantErr {
+			t.Errorf("ParseInt(%.40q, %d) error = %v, want %q", in, base, err, wantErr)
 		}
+	case err != nil:
+		t.Errorf("ParseInt(%.40q, %d) error = %v", in, base, err)
+	case n.String() != want:
+		t.Errorf("ParseInt(%.40q, %d) = %v, want %s", in, base, n, want)
 	}
 }
 
@@ -100,16 +107,6 @@ func TestParseIntBase16(t *testing.T) {
 		{"1_f", "31", ""},
 		{"\u0009A", "10", ""},
 	} {
-		n, err := ParseInt(tt.in, 16)
-		switch {
-		case tt.err != "":
-			if err == nil || err.Error() != tt.err {
-				t.Errorf("ParseInt(%q, 16) error = %v, want %q", tt.in, err, tt.err)
-			}
-		case err != nil:
-			t.Errorf("ParseInt(%q, 16) error = %v", tt.in, err)
-		case n.String() != tt.want:
-			t.Errorf("ParseInt(%q, 16) = %v, want %s", tt.in, n, tt.want)
-		}
+		checkParseInt(t, tt.in, 16, tt.want, tt.err)
 	}
 }
