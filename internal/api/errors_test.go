@@ -3,65 +3,95 @@ package api
 import (
 	"net/http/httptest"
 	"testing"
+
+	"github.com/openstack-placement-go/placement/internal/testutil"
 )
 
 // TestAccept holds, for each Accept header, what upstream does with it
 // (WebOb 1.8 behind placement's request log middleware): whether a JSON GET
-// answers (check_accept) and the media type of an error page.
+// answers (check_accept), and the media type of an error page.
 func TestAccept(t *testing.T) {
 	t.Parallel()
-	for _, tt := range []struct {
-		header    string
-		json      bool
-		errorType string
-	}{
-		{"", true, "application/json"},
-		{"*/*", true, "application/json"},
-		{"application/json", true, "application/json"},
-		{"text/html", false, "text/html"},
-		{"application/json, text/html", true, "text/html"},
-		{"application/json, text/html;q=0.5", true, "application/json"},
-		{"text/plain", false, "text/plain"},
-		{"application/xml", false, "text/plain"},
-		{"*/*;q=1", true, "text/html"},
-		{"garbage", true, "text/html"},
-		{";;", true, "text/html"},
-		{"application/json;level=1", false, "text/plain"},
-		{"application/json;q=0, application/json", false, "text/plain"},
-		{"application/json, application/json;q=0", true, "application/json"},
-		{"application/*", true, "application/json"},
-		{"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", true, "text/html"},
-		{"text/html,application/xml;q=0.9", false, "text/html"},
-		{"application/json;q=0", false, "text/plain"},
-		{"application/json;q=0, */*", false, "text/html"},
-		{"application/json;q=abc", true, "text/html"},
-		{"application/json;q=0.0001", true, "text/html"},
-		{"APPLICATION/JSON", true, "application/json"},
-		{"text/*, application/*", true, "text/html"},
-		{"application/json;level=1, */*;q=0.1", true, "text/html"},
-		{"application/json; charset=\"utf\\\"8\"", false, "text/plain"},
-		{"*/*;level=2;q=0.5", true, "text/html"},
-		{",,application/json", true, "application/json"},
-		{"application/json ;q=0.5", true, "application/json"},
-		{"application/json;Q=0", false, "text/plain"},
-		{"application/json;q=0.5;ext=\"x\xe9\"", true, "application/json"},
-		{"text/html;q=1.0001", true, "text/html"},
-		{"*/json", false, "text/plain"},
-		{"text/html;q=0.5, application/json;q=0.5", true, "text/html"},
-		{"application/json;q=1.", true, "application/json"},
-		{"application/json;q=0.", false, "text/plain"},
-		{"application/json;qa=1", false, "text/plain"},
-		{"application/json;q", true, "text/html"},
-		{"application/json , text/html", true, "text/html"},
-	} {
-		a := acceptOf(tt.header)
-		if got := a.acceptsJSON(); got != tt.json {
-			t.Errorf("%q: acceptsJSON = %v, want %v", tt.header, got, tt.json)
-		}
-		if got := a.errorMediaType(); got != tt.errorType {
-			t.Errorf("%q: errorMediaType = %q, want %q", tt.header, got, tt.errorType)
-		}
-	}
+	testutil.WantOutputs(t, "acceptsJSON", func(h string) bool { return acceptOf(h).acceptsJSON() }, []testutil.Pair[string, bool]{
+		{"", true},
+		{"*/*", true},
+		{"application/json", true},
+		{"text/html", false},
+		{"application/json, text/html", true},
+		{"application/json, text/html;q=0.5", true},
+		{"text/plain", false},
+		{"application/xml", false},
+		{"*/*;q=1", true},
+		{"garbage", true},
+		{";;", true},
+		{"application/json;level=1", false},
+		{"application/json;q=0, application/json", false},
+		{"application/json, application/json;q=0", true},
+		{"application/*", true},
+		{"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", true},
+		{"text/html,application/xml;q=0.9", false},
+		{"application/json;q=0", false},
+		{"application/json;q=0, */*", false},
+		{"application/json;q=abc", true},
+		{"application/json;q=0.0001", true},
+		{"APPLICATION/JSON", true},
+		{"text/*, application/*", true},
+		{"application/json;level=1, */*;q=0.1", true},
+		{"application/json; charset=\"utf\\\"8\"", false},
+		{"*/*;level=2;q=0.5", true},
+		{",,application/json", true},
+		{"application/json ;q=0.5", true},
+		{"application/json;Q=0", false},
+		{"application/json;q=0.5;ext=\"x\xe9\"", true},
+		{"text/html;q=1.0001", true},
+		{"*/json", false},
+		{"text/html;q=0.5, application/json;q=0.5", true},
+		{"application/json;q=1.", true},
+		{"application/json;q=0.", false},
+		{"application/json;qa=1", false},
+		{"application/json;q", true},
+		{"application/json , text/html", true},
+	})
+	testutil.WantOutputs(t, "errorMediaType", func(h string) string { return acceptOf(h).errorMediaType() }, []testutil.Pair[string, string]{
+		{"", "application/json"},
+		{"*/*", "application/json"},
+		{"application/json", "application/json"},
+		{"text/html", "text/html"},
+		{"application/json, text/html", "text/html"},
+		{"application/json, text/html;q=0.5", "application/json"},
+		{"text/plain", "text/plain"},
+		{"application/xml", "text/plain"},
+		{"*/*;q=1", "text/html"},
+		{"garbage", "text/html"},
+		{";;", "text/html"},
+		{"application/json;level=1", "text/plain"},
+		{"application/json;q=0, application/json", "text/plain"},
+		{"application/json, application/json;q=0", "application/json"},
+		{"application/*", "application/json"},
+		{"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"},
+		{"text/html,application/xml;q=0.9", "text/html"},
+		{"application/json;q=0", "text/plain"},
+		{"application/json;q=0, */*", "text/html"},
+		{"application/json;q=abc", "text/html"},
+		{"application/json;q=0.0001", "text/html"},
+		{"APPLICATION/JSON", "application/json"},
+		{"text/*, application/*", "text/html"},
+		{"application/json;level=1, */*;q=0.1", "text/html"},
+		{"application/json; charset=\"utf\\\"8\"", "text/plain"},
+		{"*/*;level=2;q=0.5", "text/html"},
+		{",,application/json", "application/json"},
+		{"application/json ;q=0.5", "application/json"},
+		{"application/json;Q=0", "text/plain"},
+		{"application/json;q=0.5;ext=\"x\xe9\"", "application/json"},
+		{"text/html;q=1.0001", "text/html"},
+		{"*/json", "text/plain"},
+		{"text/html;q=0.5, application/json;q=0.5", "text/html"},
+		{"application/json;q=1.", "application/json"},
+		{"application/json;q=0.", "text/plain"},
+		{"application/json;qa=1", "text/plain"},
+		{"application/json;q", "text/html"},
+		{"application/json , text/html", "text/html"},
+	})
 }
 
 func TestDetailLayout(t *testing.T) {

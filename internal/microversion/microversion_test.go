@@ -2,7 +2,10 @@ package microversion
 
 import (
 	"errors"
+	"fmt"
 	"testing"
+
+	"github.com/openstack-placement-go/placement/internal/testutil"
 )
 
 func TestFromHeader(t *testing.T) {
@@ -65,19 +68,18 @@ func TestFromHeader(t *testing.T) {
 // TestParseErrorText holds the texts of the reference service's 400s.
 func TestParseErrorText(t *testing.T) {
 	t.Parallel()
-	for header, want := range map[string]string{
-		"placement 1.2.3":  "invalid version string: 1.2.3; invalid literal for int() with base 10: '2.3'",
-		"placement 1":      "invalid version string: 1; Version.__new__() missing 1 required positional argument: 'minor'",
-		"placement x":      "invalid version string: x; invalid literal for int() with base 10: 'x'",
-		"placement 1.5'":   `invalid version string: 1.5'; invalid literal for int() with base 10: "5'"`,
-		`placement 1.5\x`:  `invalid version string: 1.5\x; invalid literal for int() with base 10: '5\\x'`,
-		"placement 1.\xd9": "invalid version string: 1.\u00d9; invalid literal for int() with base 10: '\u00d9'",
-	} {
+	errorText := func(header string) string {
 		_, err := FromHeader([]string{header})
-		if err == nil || err.Error() != want {
-			t.Errorf("%q: error = %v, want %q", header, err, want)
-		}
+		return fmt.Sprint(err)
 	}
+	testutil.WantOutputs(t, "FromHeader", errorText, []testutil.Pair[string, string]{
+		{"placement 1.2.3", "invalid version string: 1.2.3; invalid literal for int() with base 10: '2.3'"},
+		{"placement 1", "invalid version string: 1; Version.__new__() missing 1 required positional argument: 'minor'"},
+		{"placement x", "invalid version string: x; invalid literal for int() with base 10: 'x'"},
+		{"placement 1.5'", `invalid version string: 1.5'; invalid literal for int() with base 10: "5'"`},
+		{`placement 1.5\x`, `invalid version string: 1.5\x; invalid literal for int() with base 10: '5\\x'`},
+		{"placement 1.\xd9", "invalid version string: 1.\u00d9; invalid literal for int() with base 10: '\u00d9'"},
+	})
 }
 
 func TestVersionOrdering(t *testing.T) {
