@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -211,7 +212,16 @@ func (d *decoder) number(start int) (any, int, *scanError) {
 			i = eStart
 		}
 	}
-	return json.Number(data[start:i]), i, nil
+	lit := json.Number(data[start:i])
+	// An integer literal is int(): CPython refuses more than 4,300 digits
+	// with a ValueError, which json.loads lets through ("Malformed JSON:
+	// Exceeds the limit …", without a position).
+	if digits := len(strings.TrimPrefix(string(lit), "-")); digits > 4300 && !strings.ContainsAny(string(lit), ".eE") {
+		if _, err := pycompat.ParseInt(string(lit), 10); err != nil {
+			return nil, start, &scanError{err.Error(), -1}
+		}
+	}
+	return lit, i, nil
 }
 
 // str is scanstring_unicode; start is just after the opening quote.

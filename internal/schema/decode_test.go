@@ -160,6 +160,25 @@ func TestDecodeJSON_PythonOnly(t *testing.T) {
 	}
 }
 
+// TestDecodeJSON_IntDigitLimit: json.loads lets int()'s ValueError for an
+// integer literal of more than 4,300 digits through, without a position;
+// float literals have no such limit.
+func TestDecodeJSON_IntDigitLimit(t *testing.T) {
+	t.Parallel()
+	digits := strings.Repeat("1", 4301)
+	want := "Exceeds the limit (4300 digits) for integer string conversion: value has 4301 digits; use sys.set_int_max_str_digits() to increase the limit"
+	for _, in := range []string{`{"a": ` + digits + `}`, `[-` + digits + `]`} {
+		if _, err := DecodeJSON([]byte(in)); err == nil || err.Error() != want {
+			t.Errorf("DecodeJSON(%.20s…) = %v, want %q", in, err, want)
+		}
+	}
+	for _, in := range []string{`[` + digits[:4300] + `]`, `[` + digits + `.5]`, `[` + digits + `e1]`} {
+		if _, err := DecodeJSON([]byte(in)); err != nil {
+			t.Errorf("DecodeJSON(%.20s…) = %v, want nil", in, err)
+		}
+	}
+}
+
 func TestDecodeJSON_KeepsKeyOrder(t *testing.T) {
 	t.Parallel()
 	v, err := DecodeJSON([]byte(`{"b": 1, "a": {"z": 1, "y": 2}, "b": 3}`))
