@@ -6,12 +6,12 @@ import (
 	"math"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/openstack-placement-go/placement/internal/engine"
 	"github.com/openstack-placement-go/placement/internal/microversion"
 	"github.com/openstack-placement-go/placement/internal/placement"
+	"github.com/openstack-placement-go/placement/internal/pycompat"
 	"github.com/openstack-placement-go/placement/internal/schema"
 	"github.com/openstack-placement-go/placement/internal/web"
 )
@@ -214,6 +214,10 @@ func ParseQuery(rawQuery string, v microversion.Version) (*engine.Request, error
 			return nil, invalid(msgPolicyRequired)
 		}
 	}
+	if req.Limit < 0 {
+		v, _ := q.firstValue("limit")
+		return nil, badFirstLimit(v)
+	}
 	return req, nil
 }
 
@@ -226,19 +230,35 @@ func (q query) firstValue(key string) (string, bool) {
 	return "", false
 }
 
+// badFirstLimit is the 400 of a first limit upstream cannot use, in the
+// schema's words (such a value never matches its pattern).
+func badFirstLimit(v string) error {
+	doc, _ := json.Marshal(map[string]string{"limit": v})
+	_, err := firstLimitSchema.ValidateJSON(doc)
+	return invalid(msgQuery, fmt.Sprint(err))
+}
+
 func parseRequestWide(q query, req *engine.Request) error {
 	if v, ok := q.firstValue("limit"); ok {
-		// The schema saw only the last limit; upstream uses the first and
-		// crashes on a bad one (quirk A4): answer 400 instead.
-		doc, _ := json.Marshal(map[string]string{"limit": v})
-		if _, err := firstLimitSchema.ValidateJSON(doc); err != nil {
-			return invalid(msgQuery, err.Error())
+		// The schema saw only the last limit; upstream uses the first,
+		// through int() (quirk A4): 0 is no limit, "+5" or "1_0" are
+		// limits, and one int() refuses crashes it: answer 400 instead.
+		// A negative one, which upstream uses as a slice end (dropping
+		// candidates from the end), is answered 400 too, once the rest
+		// of the query has been checked as upstream checks it.
+		n, err := pycompat.ParseInt(v, 10)
+		if err != nil {
+			return badFirstLimit(v)
 		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			n = math.MaxInt // out of range: as good as no limit
+		switch {
+		case n.Sign() < 0:
+			req.Limit = -1 // refused by ParseQuery after the other checks
+		case n.Sign() == 0:
+		case n.IsInt64() && n.Int64() <= math.MaxInt32:
+			req.Limit = int(n.Int64())
+		default:
+			req.Limit = math.MaxInt // as good as no limit
 		}
-		req.Limit = n
 	}
 	if v, ok := q.firstValue("group_policy"); ok {
 		req.GroupPolicy = v

@@ -52,6 +52,7 @@ func TestParse_Errors(t *testing.T) {
 		{"limit negative", 16, "resources=VCPU:1&limit=-99", "Invalid query string parameters: '-99' does not match '^[1-9][0-9]*$'", undef},
 		{"limit not a number", 16, "resources=VCPU:1&limit=cow", "Invalid query string parameters: 'cow' does not match '^[1-9][0-9]*$'", undef},
 		{"bad first limit", 16, "resources=VCPU:1&limit=cow&limit=1", "Invalid query string parameters: 'cow' does not match '^[1-9][0-9]*$'", undef},
+		{"negative first limit", 16, "resources=VCPU:1&limit=-1&limit=1", "Invalid query string parameters: '-1' does not match '^[1-9][0-9]*$'", undef},
 		{"a bad escape stays text", 39, "resources=VCPU:1%zz", "Requested resource VCPU expected positive integer amount. Got: 1%zz.", undef},
 		{"a semicolon separates", 39, "resources=VCPU:1;limit=0", "Invalid query string parameters: '0' does not match '^[1-9][0-9]*$'", undef},
 		{"not utf-8", 39, "resources=VCPU:1%ff", "Invalid query string parameters: 'utf-8' codec can't decode byte 0xff in position 6: invalid start byte", undef},
@@ -177,6 +178,11 @@ func TestParse_Values(t *testing.T) {
 				Groups: []engine.Group{{Suffix: "_A", Resources: []engine.Resource{{Class: "VCPU", Amount: 1}}}, {Suffix: "_N", Required: [][]string{{"T"}}}}}},
 		{"huge limit", 16, "resources=VCPU:1&limit=99999999999999999999999",
 			engine.Request{Limit: int(^uint(0) >> 1), Groups: []engine.Group{{Resources: []engine.Resource{{Class: "VCPU", Amount: 1}}}}}},
+		// The first limit goes through int(): 0 is no limit.
+		{"a first limit of 0 is none", 16, "resources=VCPU:1&limit=0&limit=1",
+			engine.Request{Groups: []engine.Group{{Resources: []engine.Resource{{Class: "VCPU", Amount: 1}}}}}},
+		{"a first limit as int() reads it", 16, "resources=VCPU:1&limit=%2B1_0&limit=1",
+			engine.Request{Limit: 10, Groups: []engine.Group{{Resources: []engine.Resource{{Class: "VCPU", Amount: 1}}}}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
