@@ -1,0 +1,103 @@
+package e2e
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/openstack-placement-go/placement/internal/testdb"
+	"github.com/openstack-placement-go/placement/internal/testserver"
+)
+
+// TestDifferentialQueries sends the same random query strings of GET
+// /allocation_candidates and GET /resource_providers, at random
+// microversions, to the Python service and to this one, and requires the
+// same answer whenever either refuses the query: the parsers' checks, their
+// order and their texts. PLACEMENT_DIFF_SEED picks the sequence,
+// PLACEMENT_DIFF_QUERIES its length (default 600).
+func TestDifferentialQueries(t *testing.T) {
+	requireE2E(t)
+	seed := uint64(1)
+	if s := os.Getenv("PLACEMENT_DIFF_SEED"); s != "" {
+		seed, _ = strconv.ParseUint(s, 10, 64)
+	}
+	n := 600
+	if s := os.Getenv("PLACEMENT_DIFF_QUERIES"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	t.Logf("PLACEMENT_DIFF_SEED=%d", seed)
+	py := python(t, testdb.New(t))
+	ours := testserver.Start(t, testdb.New(t), testserver.Options{}).URL
+	q := &queryGen{rnd: rand.New(rand.NewPCG(seed, 3))}
+	failures, compared := 0, 0
+	for i := range n {
+		r := q.next()
+		a, b := send(t, py, r), send(t, ours, r)
+		if a.status == http.StatusInternalServerError || a.status < 400 && b.status < 400 {
+			continue
+		}
+		compared++
+		if d := a.diff(b, false); d != "" {
+			failures++
+			t.Errorf("query %d: GET %s (version %q)\n%s", i, r.path, r.version, d)
+			if failures == 10 {
+				t.Fatal("stopping after 10 differences")
+			}
+		}
+	}
+	t.Logf("%d queries, %d refused by either service and compared", n, compared)
+}
+
+// queryGen makes the random queries: parameters of both endpoints, with
+// suffixes, values and repetitions the parsers must judge.
+type queryGen struct{ rnd *rand.Rand }
+
+var (
+	queryAgg  = "a9a9a9a9-0b0a-4d4c-9a10-000000000001"
+	queryRP   = "7a1e0c5e-0b0a-4d4c-9a10-000000000001"
+	queryVals = map[string][]string{
+		"resources":     {"VCPU:1", "VCPU:1,DISK_GB:2", "VCPU:0", "VCPU", "VCPU:1,VCPU:2", "CUSTOM_NOPE:1", "vcpu:1", "", "%20VCPU:1", "VCPU:1,", "VCPU:%2B1"},
+		"required":      {"HW_CPU_X86_AVX2", "!HW_CPU_X86_AVX2", "in:HW_CPU_X86_AVX2,CUSTOM_NOPE", "CUSTOM_NOPE", "", "!", "in:", "HW_CPU_X86_AVX2,!HW_CPU_X86_AVX2", "in:!X"},
+		"member_of":     {queryAgg, "in:" + queryAgg, "!" + queryAgg, "!in:" + queryAgg, "in:" + queryAgg + "," + queryRP, "x", "", strings.ToUpper(queryAgg)},
+		"in_tree":       {queryRP, "x", "", "%20" + queryRP, strings.ReplaceAll(queryRP, "-", "")},
+		"group_policy":  {"none", "isolate", "x", "", "NONE"},
+		"limit":         {"1", "0", "-1", "x", "", "%201", "1.0", "99999999999999999999"},
+		"root_required": {"HW_CPU_X86_AVX2", "!HW_CPU_X86_AVX2", "in:A,B", "", "A,", "X,!X"},
+		"same_subtree":  {"_A", "_A,_B", "", "_A,", "1", "_A,_Z", "%20_A"},
+		"name":          {"x", "", "%zz"},
+		"uuid":          {queryRP, "x"},
+		"bogus":         {"1"},
+	}
+	querySuffixes = []string{"", "", "1", "2", "_A", "_B", "01", "_"}
+)
+
+func (q *queryGen) pick(xs []string) string { return xs[q.rnd.IntN(len(xs))] }
+
+func (q *queryGen) next() request {
+	path := "/allocation_candidates"
+	keys := []string{"resources", "resources", "required", "member_of", "in_tree", "group_policy", "limit", "root_required", "same_subtree", "bogus"}
+	if q.rnd.IntN(4) == 0 {
+		path = "/resource_providers"
+		keys = []string{"resources", "required", "member_of", "in_tree", "name", "uuid", "limit", "bogus"}
+	}
+	var parts []string
+	for range 1 + q.rnd.IntN(5) {
+		k := q.pick(keys)
+		name := k
+		if path == "/allocation_candidates" && strings.Contains("resources required member_of in_tree", k) {
+			name += q.pick(querySuffixes)
+		}
+		sep := "&"
+		if q.rnd.IntN(10) == 0 {
+			sep = ";"
+		}
+		parts = append(parts, sep+name+"="+q.pick(queryVals[k]))
+	}
+	query := strings.TrimLeft(strings.Join(parts, ""), "&;")
+	version := fmt.Sprintf("1.%d", 10+q.rnd.IntN(30))
+	return request{version: version, method: "GET", path: path + "?" + query, accept: "application/json", token: "admin"}
+}
