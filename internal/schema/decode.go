@@ -407,3 +407,24 @@ func HasNonFinite(doc any) bool {
 	}
 	return false
 }
+
+// hasInfiniteLiteral reports whether doc holds a float literal too large
+// for a float64 (1e400), which Python reads as an infinity.
+func hasInfiniteLiteral(doc any) bool {
+	switch t := doc.(type) {
+	case json.Number:
+		n, ok := pycompat.NumberOf(t)
+		return ok && n.IsFloat && math.IsInf(n.Float, 0)
+	case []any:
+		return slices.ContainsFunc(t, hasInfiniteLiteral)
+	case *pycompat.Object:
+		return slices.ContainsFunc(t.Values(), hasInfiniteLiteral)
+	case map[string]any:
+		for _, v := range t {
+			if hasInfiniteLiteral(v) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -133,9 +133,10 @@ func (s *Schema) ValidateJSON(data []byte) (any, error) {
 }
 
 func (s *Schema) validate(doc, ordered any) error {
-	if HasNonFinite(doc) {
-		// The library cannot hold NaN or an infinity; the walker judges
-		// them as jsonschema does.
+	if HasNonFinite(doc) || hasInfiniteLiteral(doc) {
+		// The library cannot hold NaN or an infinity, and reads 1e400 as
+		// a (huge, integral) number where Python reads inf; the walker
+		// judges them as jsonschema does.
 		if best := bestMatch(s.w.iterErrors(ordered, s.w.root, 0)); best != nil {
 			return best.validationError()
 		}

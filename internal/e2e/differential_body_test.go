@@ -1,0 +1,190 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/openstack-placement-go/placement/internal/api"
+	"github.com/openstack-placement-go/placement/internal/policy"
+	"github.com/openstack-placement-go/placement/internal/testdb"
+	"github.com/openstack-placement-go/placement/internal/testserver"
+)
+
+// TestDifferentialBodies sends the same valid write bodies, each bent by a
+// few random mutations (a member dropped, renamed or retyped, a value
+// replaced by one of the awkward ones below), at random microversions, to
+// the Python service and to this one, and requires the same answer
+// whenever either refuses the write: schema texts, which error comes
+// first, conflicts. PLACEMENT_DIFF_SEED picks the sequence,
+// PLACEMENT_DIFF_BODIES its length (default 400).
+func TestDifferentialBodies(t *testing.T) {
+	requireE2E(t)
+	seed := uint64(1)
+	if s := os.Getenv("PLACEMENT_DIFF_SEED"); s != "" {
+		seed, _ = strconv.ParseUint(s, 10, 64)
+	}
+	n := 400
+	if s := os.Getenv("PLACEMENT_DIFF_BODIES"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	t.Logf("PLACEMENT_DIFF_SEED=%d", seed)
+	// As the Python service: the admin token may reshape.
+	enforcer, err := policy.New(policy.Options{ReloadInterval: -1, EnforceScope: true, EnforceNewDefaults: false})
+	if err != nil {
+		t.Fatal(err)
+	}
+	py := python(t, testdb.New(t))
+	ours := testserver.Start(t, testdb.New(t), testserver.Options{API: func(o *api.Options) { o.Policy = enforcer }}).URL
+	for _, base := range []string{py, ours} {
+		for _, r := range bodyWorld {
+			if a := send(t, base, r); a.status >= 300 {
+				t.Fatalf("%s %s on %s: %d %v", r.method, r.path, base, a.status, a.body)
+			}
+		}
+	}
+	g := &bodyGen{rnd: rand.New(rand.NewPCG(seed, 5))}
+	failures, compared := 0, 0
+	for i := range n {
+		_, inv := tryCall(t, ours, "GET", "/resource_providers/"+bodyRP+"/inventories", nil)
+		r := g.next(inv["resource_provider_generation"])
+		a, b := send(t, py, r), send(t, ours, r)
+		if a.status == http.StatusInternalServerError || a.status < 400 && b.status < 400 {
+			continue
+		}
+		compared++
+		if strings.Contains(fmt.Sprint(a.body), "psycopg2") {
+			a.body, b.body = dropDetails(a.body), dropDetails(b.body)
+		}
+		if d := a.diff(b, false); d != "" {
+			failures++
+			t.Errorf("write %d: %s %s (version %q)\nbody: %s\n%s", i, r.method, r.path, r.version, r.body, d)
+			if failures == 10 {
+				t.Fatal("stopping after 10 differences")
+			}
+		}
+	}
+	t.Logf("%d writes, %d refused by either service and compared", n, compared)
+}
+
+const (
+	bodyRP       = "b0d10000-0b0a-4d4c-9a10-000000000001"
+	bodyRP2      = "b0d10000-0b0a-4d4c-9a10-000000000002"
+	bodyConsumer = "b0d1c000-0b0a-4d4c-9a10-000000000001"
+)
+
+// bodyWorld is the world both services start from: two providers, one
+// with inventory.
+var bodyWorld = []request{
+	{version: "1.39", method: "POST", path: "/resource_providers", body: []byte(`{"name": "body-1", "uuid": "` + bodyRP + `"}`)},
+	{version: "1.39", method: "POST", path: "/resource_providers", body: []byte(`{"name": "body-2", "uuid": "` + bodyRP2 + `"}`)},
+	{version: "1.39", method: "PUT", path: "/resource_providers/" + bodyRP + "/inventories",
+		body: []byte(`{"resource_provider_generation": 0, "inventories": {"VCPU": {"total": 8}, "DISK_GB": {"total": 100}}}`)},
+}
+
+func init() {
+	for i := range bodyWorld {
+		bodyWorld[i].contentType, bodyWorld[i].accept, bodyWorld[i].token = "application/json", "application/json", "admin"
+	}
+}
+
+type bodyGen struct{ rnd *rand.Rand }
+
+// bodyTemplates are valid bodies of the write endpoints; gen is the
+// provider's current generation.
+var bodyTemplates = []struct {
+	method, path string
+	body         func(gen any) any
+}{
+	{"POST", "/resource_providers", func(any) any {
+		return map[string]any{"name": "body-1", "uuid": bodyRP2, "parent_provider_uuid": nil}
+	}},
+	{"PUT", "/resource_providers/" + bodyRP, func(any) any { return map[string]any{"name": "body-1", "parent_provider_uuid": nil} }},
+	{"PUT", "/resource_providers/" + bodyRP + "/inventories", func(gen any) any {
+		return map[string]any{"resource_provider_generation": gen, "inventories": map[string]any{
+			"VCPU": map[string]any{"total": 8, "reserved": 0, "min_unit": 1, "max_unit": 8, "step_size": 1, "allocation_ratio": 1.0}, "DISK_GB": map[string]any{"total": 100}}}
+	}},
+	{"PUT", "/resource_providers/" + bodyRP + "/inventories/VCPU", func(gen any) any {
+		return map[string]any{"resource_provider_generation": gen, "total": 8, "max_unit": 4}
+	}},
+	{"POST", "/resource_providers/" + bodyRP + "/inventories", func(any) any { return map[string]any{"resource_class": "MEMORY_MB", "total": 1024} }},
+	{"PUT", "/resource_providers/" + bodyRP + "/traits", func(gen any) any {
+		return map[string]any{"resource_provider_generation": gen, "traits": []any{"HW_CPU_X86_AVX2"}}
+	}},
+	{"PUT", "/resource_providers/" + bodyRP + "/aggregates", func(gen any) any {
+		return map[string]any{"resource_provider_generation": gen, "aggregates": []any{bodyConsumer}}
+	}},
+	{"PUT", "/allocations/" + bodyConsumer, func(any) any {
+		return map[string]any{"allocations": map[string]any{bodyRP: map[string]any{"resources": map[string]any{"VCPU": 1}}},
+			"project_id": "p", "user_id": "u", "consumer_generation": nil, "consumer_type": "INSTANCE"}
+	}},
+	{"POST", "/allocations", func(any) any {
+		return map[string]any{bodyConsumer: map[string]any{"allocations": map[string]any{bodyRP: map[string]any{"resources": map[string]any{"VCPU": 1}}},
+			"project_id": "p", "user_id": "u", "consumer_generation": nil, "consumer_type": "INSTANCE"}}
+	}},
+	{"POST", "/resource_classes", func(any) any { return map[string]any{"name": "CUSTOM_BODY"} }},
+	{"POST", "/reshaper", func(gen any) any {
+		return map[string]any{"inventories": map[string]any{bodyRP: map[string]any{"resource_provider_generation": gen,
+			"inventories": map[string]any{"VCPU": map[string]any{"total": 8}}}}, "allocations": map[string]any{}}
+	}},
+}
+
+// bodyValues are the awkward values a mutation puts in.
+var bodyValues = []any{nil, true, false, 0, -1, 1.5, json.Number("9223372036854775808"), "", "x", []any{}, map[string]any{},
+	[]any{1}, strings.Repeat("a", 300), json.Number("1e400"), 1.0, 16.0, json.Number("2147483648"), "ünï", "CUSTOM_X", bodyRP}
+
+var bodyKeys = []string{strings.ToUpper(bodyRP), "not-a-uuid", "", "VCPU", "vcpu", bodyRP2, "extra"}
+
+func (g *bodyGen) next(gen any) request {
+	tpl := bodyTemplates[g.rnd.IntN(len(bodyTemplates))]
+	doc := tpl.body(gen)
+	for range g.rnd.IntN(4) {
+		doc = g.mutate(doc)
+	}
+	data, err := json.Marshal(doc)
+	if err != nil {
+		panic(err)
+	}
+	return request{version: fmt.Sprintf("1.%d", g.rnd.IntN(40)), method: tpl.method, path: tpl.path, body: data,
+		contentType: "application/json", accept: "application/json", token: "admin"}
+}
+
+// mutate changes one member somewhere in doc.
+func (g *bodyGen) mutate(doc any) any {
+	switch d := doc.(type) {
+	case map[string]any:
+		if len(d) == 0 {
+			return doc
+		}
+		keys := slices.Sorted(maps.Keys(d))
+		k := keys[g.rnd.IntN(len(keys))]
+		switch x := g.rnd.Float64(); {
+		case x < 0.1:
+			d[bodyKeys[g.rnd.IntN(len(bodyKeys))]] = d[k]
+			delete(d, k)
+		case x < 0.25:
+			delete(d, k)
+		case x < 0.45:
+			d[k] = bodyValues[g.rnd.IntN(len(bodyValues))]
+		default:
+			d[k] = g.mutate(d[k])
+		}
+	case []any:
+		if len(d) > 0 && g.rnd.IntN(2) == 0 {
+			d[g.rnd.IntN(len(d))] = bodyValues[g.rnd.IntN(len(bodyValues))]
+		} else {
+			d = append(d, bodyValues[g.rnd.IntN(len(bodyValues))])
+		}
+		return d
+	default:
+		return bodyValues[g.rnd.IntN(len(bodyValues))]
+	}
+	return doc
+}
