@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -57,6 +58,13 @@ func TestDifferentialBodies(t *testing.T) {
 		r := g.next(inv["resource_provider_generation"])
 		a, b := send(t, py, r), send(t, ours, r)
 		if a.status == http.StatusInternalServerError || a.status < 400 && b.status < 400 {
+			continue
+		}
+		if nonClassRecord(r) {
+			// Spec 03 §4.3: upstream reads a record under a key that is
+			// no class name only after the generation (it crashes on a
+			// malformed one, or names the unknown class); this service
+			// judges it by the record schema. A known difference.
 			continue
 		}
 		compared++
@@ -187,4 +195,26 @@ func (g *bodyGen) mutate(doc any) any {
 		return bodyValues[g.rnd.IntN(len(bodyValues))]
 	}
 	return doc
+}
+
+var className = regexp.MustCompile(`^[A-Z0-9_]+$`)
+
+// nonClassRecord reports whether r is a PUT of all inventories with a
+// record under a key that cannot name a class.
+func nonClassRecord(r request) bool {
+	if r.method != "PUT" || !strings.HasSuffix(r.path, "/inventories") {
+		return false
+	}
+	var doc struct {
+		Inventories map[string]any `json:"inventories"`
+	}
+	if json.Unmarshal(r.body, &doc) != nil {
+		return false
+	}
+	for k := range doc.Inventories {
+		if !className.MatchString(k) {
+			return true
+		}
+	}
+	return false
 }

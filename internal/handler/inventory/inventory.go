@@ -126,7 +126,15 @@ func (h Handler) ReplaceAll(w http.ResponseWriter, r *http.Request) error {
 		return h.failedBefore(r, err, nil)
 	}
 	if err := putAllStrictSchema.Validate(doc); err != nil {
-		return h.failedBefore(r, placement.E(placement.Invalid, "JSON does not validate: %v", err), nil)
+		// Upstream compares the generation before it reads the records.
+		var gen *int
+		if m, ok := doc.(map[string]any); ok {
+			if g, ok := m["resource_provider_generation"].(json.Number); ok && isIntegral(g) {
+				n := toInt(g)
+				gen = &n
+			}
+		}
+		return h.failedBefore(r, placement.E(placement.Invalid, "JSON does not validate: %v", err), gen)
 	}
 	// The generic document keeps number tokens as json.Number, so this
 	// round trip preserves them for the echo.
