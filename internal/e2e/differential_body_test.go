@@ -164,6 +164,19 @@ func (g *bodyGen) next(gen any) request {
 		contentType: "application/json", accept: "application/json", token: "admin"}
 }
 
+// value returns one of bodyValues, a fresh copy when it is a list or an
+// object (a mutation may change it later).
+func (g *bodyGen) value() any {
+	switch v := bodyValues[g.rnd.IntN(len(bodyValues))].(type) {
+	case []any:
+		return slices.Clone(v)
+	case map[string]any:
+		return maps.Clone(v)
+	default:
+		return v
+	}
+}
+
 // mutate changes one member somewhere in doc.
 func (g *bodyGen) mutate(doc any) any {
 	switch d := doc.(type) {
@@ -180,19 +193,19 @@ func (g *bodyGen) mutate(doc any) any {
 		case x < 0.25:
 			delete(d, k)
 		case x < 0.45:
-			d[k] = bodyValues[g.rnd.IntN(len(bodyValues))]
+			d[k] = g.value()
 		default:
 			d[k] = g.mutate(d[k])
 		}
 	case []any:
 		if len(d) > 0 && g.rnd.IntN(2) == 0 {
-			d[g.rnd.IntN(len(d))] = bodyValues[g.rnd.IntN(len(bodyValues))]
+			d[g.rnd.IntN(len(d))] = g.value()
 		} else {
-			d = append(d, bodyValues[g.rnd.IntN(len(bodyValues))])
+			d = append(d, g.value())
 		}
 		return d
 	default:
-		return bodyValues[g.rnd.IntN(len(bodyValues))]
+		return g.value()
 	}
 	return doc
 }
