@@ -3,9 +3,6 @@ package e2e
 import (
 	"fmt"
 	"math/rand/v2"
-	"net/http"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -21,34 +18,11 @@ import (
 // PLACEMENT_DIFF_QUERIES its length (default 600).
 func TestDifferentialQueries(t *testing.T) {
 	requireE2E(t)
-	seed := uint64(1)
-	if s := os.Getenv("PLACEMENT_DIFF_SEED"); s != "" {
-		seed, _ = strconv.ParseUint(s, 10, 64)
-	}
-	n := 600
-	if s := os.Getenv("PLACEMENT_DIFF_QUERIES"); s != "" {
-		n, _ = strconv.Atoi(s)
-	}
-	t.Logf("PLACEMENT_DIFF_SEED=%d", seed)
+	seed, n := diffSeed(t), envInt("PLACEMENT_DIFF_QUERIES", 600)
 	py := python(t, testdb.New(t))
 	ours := testserver.Start(t, testdb.New(t), testserver.Options{}).URL
 	q := &queryGen{rnd: rand.New(rand.NewPCG(seed, 3))}
-	failures, compared := 0, 0
-	for i := range n {
-		r := q.next()
-		a, b := send(t, py, r), send(t, ours, r)
-		if a.status == http.StatusInternalServerError || a.status < 400 && b.status < 400 {
-			continue
-		}
-		compared++
-		if d := a.diff(b, false); d != "" {
-			failures++
-			t.Errorf("query %d: GET %s (version %q)\n%s", i, r.path, r.version, d)
-			if failures == 10 {
-				t.Fatal("stopping after 10 differences")
-			}
-		}
-	}
+	compared := compareRefusals(t, py, ours, n, q.next, nil)
 	t.Logf("%d queries, %d refused by either service and compared", n, compared)
 }
 

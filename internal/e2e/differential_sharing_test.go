@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,13 +23,7 @@ import (
 // PLACEMENT_DIFF_SEED the first one.
 func TestDifferentialSharing(t *testing.T) {
 	requireE2E(t)
-	worlds, first := 12, 1
-	if s := os.Getenv("PLACEMENT_DIFF_WORLDS"); s != "" {
-		worlds, _ = strconv.Atoi(s)
-	}
-	if s := os.Getenv("PLACEMENT_DIFF_SEED"); s != "" {
-		first, _ = strconv.Atoi(s)
-	}
+	worlds, first := envInt("PLACEMENT_DIFF_WORLDS", 12), int(diffSeed(t))
 	c := client{t}
 	compared := 0
 	for seed := first; seed < first+worlds; seed++ {

@@ -40,28 +40,10 @@ import (
 // length (default 1000).
 func TestDifferential(t *testing.T) {
 	requireE2E(t)
-	seed := uint64(1)
-	switch s := os.Getenv("PLACEMENT_DIFF_SEED"); s {
-	case "":
-	case "time":
-		seed = uint64(time.Now().UnixNano())
-	default:
-		seed, _ = strconv.ParseUint(s, 10, 64)
-	}
-	steps := 1000
-	if s := os.Getenv("PLACEMENT_DIFF_STEPS"); s != "" {
-		steps, _ = strconv.Atoi(s)
-	}
-	t.Logf("PLACEMENT_DIFF_SEED=%d", seed)
-	// Ours runs with enforce_new_defaults = false, as the Python service
-	// does, so that the admin token may also reshape.
-	enforcer, err := policy.New(policy.Options{ReloadInterval: -1, EnforceScope: true, EnforceNewDefaults: false})
-	if err != nil {
-		t.Fatal(err)
-	}
+	seed, steps := diffSeed(t), envInt("PLACEMENT_DIFF_STEPS", 1000)
 	py := python(t, testdb.New(t))
 	dsn := testdb.New(t)
-	withPolicy := func(o *api.Options) { o.Policy = enforcer }
+	withPolicy := pythonPolicy(t)
 	goSrv := testserver.Start(t, dsn, testserver.Options{API: withPolicy}).URL
 	// An instance without the candidate cache on the same database: its
 	// candidates are the cached instance's, byte for byte.
@@ -102,6 +84,39 @@ func TestDifferential(t *testing.T) {
 	}
 	t.Logf("%d requests compared; the Python service answered %d others with 500; %d candidate answers equal the uncached instance's",
 		steps-pyErrors, pyErrors, cacheChecks)
+}
+
+// diffSeed is PLACEMENT_DIFF_SEED (default 1; "time" draws a new one),
+// logged so that a failing run can be repeated.
+func diffSeed(t *testing.T) uint64 {
+	seed := uint64(1)
+	switch s := os.Getenv("PLACEMENT_DIFF_SEED"); s {
+	case "":
+	case "time":
+		seed = uint64(time.Now().UnixNano())
+	default:
+		seed, _ = strconv.ParseUint(s, 10, 64)
+	}
+	t.Logf("PLACEMENT_DIFF_SEED=%d", seed)
+	return seed
+}
+
+// envInt is the integer in the environment variable name, or def.
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
+	}
+	return def
+}
+
+// pythonPolicy configures ours with enforce_new_defaults = false, as the
+// Python service runs, so that the admin token may also reshape.
+func pythonPolicy(t *testing.T) func(*api.Options) {
+	enforcer, err := policy.New(policy.Options{ReloadInterval: -1, EnforceScope: true, EnforceNewDefaults: false})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(o *api.Options) { o.Policy = enforcer }
 }
 
 // request is one generated request.

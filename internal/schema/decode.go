@@ -387,44 +387,44 @@ func (d *decoder) array(i int) (any, int, *scanError) {
 	return out, i + 1, nil
 }
 
+// AnyLeaf reports whether leaf holds for some scalar or object key of a
+// DecodeJSON document (or of its generic form).
+func AnyLeaf(doc any, leaf func(v any) bool) bool {
+	switch t := doc.(type) {
+	case []any:
+		return slices.ContainsFunc(t, func(e any) bool { return AnyLeaf(e, leaf) })
+	case *pycompat.Object:
+		return slices.ContainsFunc(t.Keys(), func(k string) bool { return leaf(k) || AnyLeaf(t.Get(k), leaf) })
+	case map[string]any:
+		for k, v := range t {
+			if leaf(k) || AnyLeaf(v, leaf) {
+				return true
+			}
+		}
+		return false
+	}
+	return leaf(doc)
+}
+
 // HasNonFinite reports whether a document of DecodeJSON holds a NaN or an
 // infinity written as a literal (NaN, Infinity, -Infinity). Literals too
 // large for a float, such as 1e400, are json.Numbers and do not count.
 func HasNonFinite(doc any) bool {
-	switch t := doc.(type) {
-	case float64:
-		return math.IsNaN(t) || math.IsInf(t, 0)
-	case []any:
-		return slices.ContainsFunc(t, HasNonFinite)
-	case *pycompat.Object:
-		return slices.ContainsFunc(t.Values(), HasNonFinite)
-	case map[string]any:
-		for _, v := range t {
-			if HasNonFinite(v) {
-				return true
-			}
-		}
-	}
-	return false
+	return AnyLeaf(doc, func(v any) bool {
+		f, ok := v.(float64)
+		return ok && (math.IsNaN(f) || math.IsInf(f, 0))
+	})
 }
 
 // hasInfiniteLiteral reports whether doc holds a float literal too large
 // for a float64 (1e400), which Python reads as an infinity.
 func hasInfiniteLiteral(doc any) bool {
-	switch t := doc.(type) {
-	case json.Number:
+	return AnyLeaf(doc, func(v any) bool {
+		t, ok := v.(json.Number)
+		if !ok {
+			return false
+		}
 		n, ok := pycompat.NumberOf(t)
 		return ok && n.IsFloat && math.IsInf(n.Float, 0)
-	case []any:
-		return slices.ContainsFunc(t, hasInfiniteLiteral)
-	case *pycompat.Object:
-		return slices.ContainsFunc(t.Values(), hasInfiniteLiteral)
-	case map[string]any:
-		for _, v := range t {
-			if hasInfiniteLiteral(v) {
-				return true
-			}
-		}
-	}
-	return false
+	})
 }

@@ -2,13 +2,13 @@ package web
 
 import (
 	"net/http"
-	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/openstack-placement-go/placement/internal/placement"
 	"github.com/openstack-placement-go/placement/internal/pycompat"
+	"github.com/openstack-placement-go/placement/internal/schema"
 )
 
 // PostgreSQL cannot store a NUL byte in text (SQLSTATE 22021), so text that
@@ -63,39 +63,17 @@ func CheckNUL(r *http.Request) error {
 // hasInvalidText reports whether a document of schema.DecodeJSON has a
 // string or an object key that is not valid UTF-8.
 func hasInvalidText(doc any) bool {
-	switch t := doc.(type) {
-	case string:
-		return !utf8.ValidString(t)
-	case []any:
-		return slices.ContainsFunc(t, hasInvalidText)
-	case *pycompat.Object:
-		for _, k := range t.Keys() {
-			if !utf8.ValidString(k) || hasInvalidText(t.Get(k)) {
-				return true
-			}
-		}
-	}
-	return false
+	return schema.AnyLeaf(doc, func(v any) bool {
+		s, ok := v.(string)
+		return ok && !utf8.ValidString(s)
+	})
 }
 
 // hasNUL reports whether a document of schema.DecodeJSON has a NUL byte in a
 // string or an object key.
 func hasNUL(doc any) bool {
-	switch t := doc.(type) {
-	case string:
-		return strings.IndexByte(t, 0) >= 0
-	case []any:
-		for _, e := range t {
-			if hasNUL(e) {
-				return true
-			}
-		}
-	case *pycompat.Object:
-		for _, k := range t.Keys() {
-			if strings.IndexByte(k, 0) >= 0 || hasNUL(t.Get(k)) {
-				return true
-			}
-		}
-	}
-	return false
+	return schema.AnyLeaf(doc, func(v any) bool {
+		s, ok := v.(string)
+		return ok && strings.IndexByte(s, 0) >= 0
+	})
 }
