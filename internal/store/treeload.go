@@ -132,7 +132,7 @@ func loadBatch(sel *treeSelection, then []string) *pgx.Batch {
 		b.Queue(loadAggregatesAllSQL)
 	} else {
 		// Planned once per connection, not on every refresh.
-		b.Queue(genericPlans)
+		b.Queue(genericNestedLoops)
 		for _, q := range []string{loadProvidersSelSQL, loadInventoriesSelSQL, loadTraitsSelSQL, loadAggregatesSelSQL} {
 			b.Queue(q, sel.roots, sel.providers)
 		}

@@ -1,0 +1,68 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/openstack-placement-go/placement/internal/store"
+	"github.com/openstack-placement-go/placement/internal/testdb"
+)
+
+// TestSelectedTreeLoadsProbeIndexes: the loads of a few trees, the
+// queries of every cache refresh after a write, reach the tables of all
+// providers through their indexes only. At 1,000 providers, with the
+// generic plan the refresh uses, the planner otherwise hashed sequential
+// scans of the provider, inventory, trait and aggregate tables.
+func TestSelectedTreeLoadsProbeIndexes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testdb.Pool(t, 1)
+	if _, err := pool.Exec(ctx, `
+INSERT INTO resource_providers (id, uuid, name, generation, root_provider_id)
+	SELECT n, gen_random_uuid()::text, 'rp' || n, 0, n FROM generate_series(1, 1000) n;
+INSERT INTO inventories (resource_provider_id, resource_class_id, total, reserved, min_unit, max_unit, step_size, allocation_ratio)
+	SELECT n, c, 16, 0, 1, 16, 1, 1.0 FROM generate_series(1, 1000) n, generate_series(0, 2) c;
+INSERT INTO allocations (resource_provider_id, resource_class_id, consumer_id, used)
+	SELECT n, 0, gen_random_uuid()::text, 1 FROM generate_series(1, 1000) n;
+INSERT INTO traits (name) VALUES ('CUSTOM_T');
+INSERT INTO resource_provider_traits (resource_provider_id, trait_id)
+	SELECT n, (SELECT id FROM traits WHERE name = 'CUSTOM_T') FROM generate_series(1, 1000) n;
+INSERT INTO placement_aggregates (uuid) VALUES (gen_random_uuid()::text);
+INSERT INTO resource_provider_aggregates (resource_provider_id, aggregate_id)
+	SELECT n, (SELECT max(id) FROM placement_aggregates) FROM generate_series(1, 1000) n;
+ANALYZE`); err != nil {
+		t.Fatal(err)
+	}
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, store.GenericNestedLoopsForTest); err != nil {
+			return err
+		}
+		for i, q := range store.SelectedTreeLoadsForTest {
+			// EXPLAIN EXECUTE: the plan of a prepared statement, the
+			// generic one as the refresh makes it.
+			name := fmt.Sprintf("selected_load_%d", i)
+			if _, err := tx.Exec(ctx, "PREPARE "+name+"(int4[], int4[]) AS "+q); err != nil {
+				return err
+			}
+			var plan []string
+			rows, err := tx.Query(ctx, "EXPLAIN EXECUTE "+name+"('{7}', '{8}')")
+			if err != nil {
+				return err
+			}
+			if plan, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+				return err
+			}
+			if text := strings.Join(plan, "\n"); strings.Contains(text, "Seq Scan") {
+				t.Errorf("%s\nscans a table:\n%s", q, text)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
