@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -119,9 +120,27 @@ func htmlEscape(s string) string {
 	return s
 }
 
+// statusClientClosed is what the access log and the metrics record for a
+// request whose client closed the connection before the answer (nginx's
+// 499): nobody reads the answer, and the failure is not the service's.
+const statusClientClosed = 499
+
+// clientGone reports whether err ended the request because its client
+// closed the connection: the request's context was cancelled (the server
+// does that when the connection ends; a deadline of the service's own is
+// DeadlineExceeded instead).
+func clientGone(r *http.Request, err error) bool {
+	return errors.Is(err, context.Canceled) && errors.Is(r.Context().Err(), context.Canceled)
+}
+
 // writeError renders err in the Placement error format. Internal errors are
 // logged and answered with a generic message.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if clientGone(r, err) {
+		slog.InfoContext(r.Context(), "client closed the connection before the answer", "request_id", web.RequestID(r.Context()))
+		w.WriteHeader(statusClientClosed)
+		return
+	}
 	err = classifyRequest(r, err)
 	var pe *placement.Error
 	if !errors.As(err, &pe) {

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+	"fmt"
 	"net/http/httptest"
 	"testing"
 
@@ -113,6 +115,34 @@ func TestDetailLayout(t *testing.T) {
 	for _, tt := range tests {
 		if got := detail(tt.status, r, tt.message); got != tt.want {
 			t.Errorf("detail(%d, %q) = %q, want %q", tt.status, tt.message, got, tt.want)
+		}
+	}
+}
+
+// TestClientGone: a request whose client closed the connection (its
+// context cancelled) while the database was being asked is recorded as 499
+// with no error body; a cancellation while the client is still there is
+// an unexpected error.
+func TestClientGone(t *testing.T) {
+	t.Parallel()
+	dbErr := fmt.Errorf("timeout: %w", context.Canceled)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tt := range []struct {
+		name   string
+		ctx    context.Context
+		status int
+	}{
+		{"client gone", ctx, statusClientClosed},
+		{"client still there", context.Background(), 500},
+	} {
+		rec := httptest.NewRecorder()
+		writeError(rec, httptest.NewRequest("GET", "/resource_providers", nil).WithContext(tt.ctx), dbErr)
+		if rec.Code != tt.status {
+			t.Errorf("%s: status %d, want %d", tt.name, rec.Code, tt.status)
+		}
+		if empty := rec.Body.Len() == 0; empty != (tt.status == statusClientClosed) {
+			t.Errorf("%s: body %q", tt.name, rec.Body)
 		}
 	}
 }
