@@ -252,39 +252,9 @@ func replaceInventories(ctx context.Context, tx pgx.Tx, p Provider, invs map[str
 		names = append(names, name)
 	}
 	slices.Sort(names) // deterministic: the first unknown name in sorted order is reported
-
-	// One round trip (with the bump) reads the class ids and locks the
-	// existing records.
-	var (
-		b        pgx.Batch
-		ids      = make(map[string]int, len(names))
-		existing []int
-	)
-	if bump != nil {
-		bump.queue(&b)
-	}
-	b.Queue(`SELECT name, id FROM resource_classes WHERE name = ANY($1)`, names).Query(func(rows pgx.Rows) error {
-		var name string
-		var id int
-		_, err := pgx.ForEachRow(rows, []any{&name, &id}, func() error { ids[name] = id; return nil })
+	ids, existing, err := lockInventories(ctx, tx, &p, names, bump)
+	if err != nil {
 		return err
-	})
-	b.Queue(`SELECT resource_class_id FROM inventories
-		WHERE resource_provider_id = (SELECT id FROM resource_providers WHERE uuid = $1)
-		ORDER BY resource_class_id FOR UPDATE`, p.UUID).Query(func(rows pgx.Rows) error {
-		var err error
-		existing, err = pgx.CollectRows(rows, pgx.RowTo[int])
-		return err
-	})
-	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
-		return err
-	}
-	if bump != nil {
-		id, err := bump.result(ctx, tx)
-		if err != nil {
-			return err
-		}
-		p.ID = id
 	}
 	wanted := make(map[int]placement.Inventory, len(invs))
 	for _, name := range names {
@@ -314,7 +284,7 @@ func replaceInventories(ctx context.Context, tx pgx.Tx, p Provider, invs map[str
 	}
 
 	// One more round trip writes everything.
-	b = pgx.Batch{}
+	var b pgx.Batch
 	if len(toDelete) > 0 {
 		b.Queue(`DELETE FROM inventories WHERE resource_provider_id = $1 AND resource_class_id = ANY($2)`, p.ID, toDelete)
 	}
@@ -342,11 +312,46 @@ func replaceInventories(ctx context.Context, tx pgx.Tx, p Provider, invs map[str
 		// above cannot fail under FOR UPDATE), so it may carry the COMMIT.
 		commitWithNextBatch(tx)
 	}
-	err := tx.SendBatch(ctx, &b).Close()
+	err = tx.SendBatch(ctx, &b).Close()
 	if pgCode(err) == pgerrcode.UniqueViolation {
 		return placement.E(placement.Conflict, "update conflict: %s", dbDetail(err)).WithCode(placement.CodeConcurrentUpdate)
 	}
 	return err
+}
+
+// lockInventories reads, in one round trip (with the bump, which sets
+// p.ID), the ids of the classes named and locks the provider's existing
+// records, returning their class ids in ascending order.
+func lockInventories(ctx context.Context, tx pgx.Tx, p *Provider, names []string, bump *uuidBump) (ids map[string]int, existing []int, err error) {
+	var b pgx.Batch
+	ids = make(map[string]int, len(names))
+	if bump != nil {
+		bump.queue(&b)
+	}
+	b.Queue(`SELECT name, id FROM resource_classes WHERE name = ANY($1)`, names).Query(func(rows pgx.Rows) error {
+		var name string
+		var id int
+		_, err := pgx.ForEachRow(rows, []any{&name, &id}, func() error { ids[name] = id; return nil })
+		return err
+	})
+	b.Queue(`SELECT resource_class_id FROM inventories
+		WHERE resource_provider_id = (SELECT id FROM resource_providers WHERE uuid = $1)
+		ORDER BY resource_class_id FOR UPDATE`, p.UUID).Query(func(rows pgx.Rows) error {
+		var err error
+		existing, err = pgx.CollectRows(rows, pgx.RowTo[int])
+		return err
+	})
+	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+		return nil, nil, err
+	}
+	if bump != nil {
+		id, err := bump.result(ctx, tx)
+		if err != nil {
+			return nil, nil, err
+		}
+		p.ID = id
+	}
+	return ids, existing, nil
 }
 
 // insertInventoriesSQL inserts the records of provider $1 given column by
