@@ -203,7 +203,9 @@ func ParseQuery(rawQuery string, v microversion.Version) (*engine.Request, error
 			return nil, err
 		}
 	}
-	if _, present := q.firstValue("group_policy"); !present {
+	// Upstream judges the first value by its truth: an empty first value
+	// (the schema saw a valid last one) is no policy either.
+	if policy, _ := q.firstValue("group_policy"); policy == "" {
 		suffixed := 0
 		for _, g := range groups {
 			if g.Suffix != "" {

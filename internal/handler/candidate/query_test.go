@@ -112,6 +112,7 @@ func TestParse_Errors(t *testing.T) {
 		{"conflicts in several groups", 39, "resources2=VCPU:1&required2=B,!B&resources1=VCPU:1&required1=in:Y,X&required1=!X,!Y&group_policy=none", "Conflicting required and forbidden traits found in the following traits keys: required1: (X, Y), required2: (B)", undef},
 		// group_policy (§3 step 7)
 		{"group_policy required", 25, "resources1=VCPU:1&resources2=VCPU:1", `The "group_policy" parameter is required when specifying more than one "resources{N}" parameter.`, undef},
+		{"an empty first group_policy is none given", 36, "resources2=VCPU:1&group_policy=&resources_B=VCPU:1&group_policy=isolate", `The "group_policy" parameter is required when specifying more than one "resources{N}" parameter.`, undef},
 		{"group_policy required with resourceless", 36, "resources1=VCPU:1&required2=T&same_subtree=1,2", `The "group_policy" parameter is required when specifying more than one "resources{N}" parameter.`, undef},
 	}
 	for _, c := range cases {
