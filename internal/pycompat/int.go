@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // maxIntDigits is CPython's default limit on the digits int() converts
@@ -16,12 +17,25 @@ const maxIntDigits = 4300
 // prefix, digits with single underscores between them, any size up to
 // 4,300 digits. The error is the ValueError's text.
 //
-// Whitespace is Go's unicode.IsSpace, which agrees with int() for every
-// character of Latin-1 (header values reach Python as Latin-1); digits
-// other than ASCII ones are not accepted.
+// As CPython does before it parses, every whitespace character outside
+// ASCII (Go's unicode.IsSpace agrees with str.isspace there) counts as a
+// space and every decimal digit of any script (category Nd: "１", "१",
+// "٣") as its ASCII digit.
 func ParseInt(s string, base int) (*big.Int, error) {
+	return parseInt(s, asciiDigitsAndSpaces(s), base)
+}
+
+// ParseBytesInt is int(b, base) for a bytes b: ASCII digits and ASCII
+// whitespace only. It reports whether b is a valid literal.
+func ParseBytesInt(b string, base int) (*big.Int, bool) {
+	n, err := parseInt(b, b, base)
+	return n, err == nil
+}
+
+// parseInt parses t, the ASCII form of s (the text of the error).
+func parseInt(s, t string, base int) (*big.Int, error) {
 	invalid := fmt.Errorf("invalid literal for int() with base %d: %s", base, StrRepr(s))
-	t := strings.TrimLeftFunc(s, unicode.IsSpace)
+	t = strings.TrimLeft(t, asciiSpace)
 	neg := false
 	if t != "" && (t[0] == '+' || t[0] == '-') {
 		neg, t = t[0] == '-', t[1:]
@@ -61,7 +75,7 @@ func ParseInt(s string, base int) (*big.Int, error) {
 		return nil, fmt.Errorf("Exceeds the limit (%d digits) for integer string conversion: value has %d digits; use sys.set_int_max_str_digits() to increase the limit",
 			maxIntDigits, digits.Len())
 	}
-	if digits.Len() == 0 || strings.TrimLeftFunc(t[end:], unicode.IsSpace) != "" {
+	if digits.Len() == 0 || strings.TrimLeft(t[end:], asciiSpace) != "" {
 		return nil, invalid
 	}
 	n, _ := new(big.Int).SetString(digits.String(), base)
@@ -69,6 +83,57 @@ func ParseInt(s string, base int) (*big.Int, error) {
 		n.Neg(n)
 	}
 	return n, nil
+}
+
+// asciiSpace is the whitespace of bytes.strip() and of int() on bytes.
+const asciiSpace = " \t\n\v\f\r"
+
+// asciiDigitsAndSpaces is s with its non-ASCII whitespace as spaces and its
+// non-ASCII decimal digits as ASCII digits; anything else is kept as it is.
+func asciiDigitsAndSpaces(s string) string {
+	i := 0
+	for i < len(s) && s[i] < utf8.RuneSelf {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	b.WriteString(s[:i])
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch d := decimalDigit(r); {
+		case r >= utf8.RuneSelf && size > 1 && unicode.IsSpace(r):
+			b.WriteByte(' ')
+		case r >= utf8.RuneSelf && d >= 0:
+			b.WriteByte(byte('0' + d))
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// decimalDigit is the value of a decimal digit (category Nd), -1 for any
+// other rune. Unicode encodes every decimal digit set as ten consecutive
+// code points from zero to nine, so within a range of the Nd table the
+// value is the distance from its start modulo ten.
+func decimalDigit(r rune) int {
+	if !unicode.Is(unicode.Nd, r) {
+		return -1
+	}
+	for _, rg := range unicode.Nd.R16 {
+		if rune(rg.Lo) <= r && r <= rune(rg.Hi) {
+			return int(r-rune(rg.Lo)) % 10
+		}
+	}
+	for _, rg := range unicode.Nd.R32 {
+		if rune(rg.Lo) <= r && r <= rune(rg.Hi) {
+			return int(r-rune(rg.Lo)) % 10
+		}
+	}
+	return -1
 }
 
 // digitValue is the value of an ASCII digit or letter (a and A are 10),

@@ -51,6 +51,13 @@ func TestParseInt(t *testing.T) {
 		{"0_0", "0"},
 		{"1_2_3", "123"},
 		{"Ù¡", "error: " + "invalid literal for int() with base 10: 'Ù¡'"},
+		{"１", "1"},
+		{"१２", "12"},
+		{"1_٣", "13"},
+		{"𝟏𝟿", "19"},
+		{"\u3000-７\u2029", "-7"},
+		{"¹", "error: " + "invalid literal for int() with base 10: '¹'"},
+		{"1ÿ", "error: " + "invalid literal for int() with base 10: '1ÿ'"},
 		{"-12_345", "-12345"},
 		{long + "x", limit},
 		{strings.Repeat("1_", 4300) + "1", limit},
@@ -80,6 +87,26 @@ func TestParseInt(t *testing.T) {
 		{"0x_", "error: " + "invalid literal for int() with base 16: '0x_'"},
 		{"1_f", "31"},
 		{"\u0009A", "10"},
+		{"１f", "31"},
+	})
+}
+
+// TestParseBytesInt holds CPython's int(b, 16) for a bytes b: ASCII digits
+// and whitespace only.
+func TestParseBytesInt(t *testing.T) {
+	t.Parallel()
+	testutil.WantOutputs(t, "ParseBytesInt base 16", func(in string) string {
+		n, ok := ParseBytesInt(in, 16)
+		if !ok {
+			return "invalid"
+		}
+		return n.String()
+	}, []testutil.Pair[string, string]{
+		{"ff", "255"},
+		{" f", "15"},
+		{"\xd9\xa1", "invalid"}, // U+0661 in UTF-8: a digit in a str, two bytes here
+		{"\xc2\xa0f", "invalid"},
+		{"\x0bf", "15"},
 	})
 }
 

@@ -59,7 +59,7 @@ func QueryUnescape(s string) string {
 	b.WriteString(items[0])
 	for _, item := range items[1:] {
 		h := item[:min(2, len(item))]
-		if n, err := pycompat.ParseInt(h, 16); err == nil && n.Sign() >= 0 && n.IsInt64() && n.Int64() <= 0xff {
+		if n, ok := pycompat.ParseBytesInt(h, 16); ok && n.Sign() >= 0 && n.IsInt64() && n.Int64() <= 0xff {
 			b.WriteByte(byte(n.Int64()))
 			b.WriteString(item[len(h):])
 			continue

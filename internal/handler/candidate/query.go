@@ -294,7 +294,7 @@ func parseRequestWide(q query, req *engine.Request) error {
 	for _, v := range q.all("same_subtree") {
 		var set []string
 		for _, s := range strings.Split(v, ",") {
-			s = strings.TrimSpace(s)
+			s = pycompat.Strip(s)
 			if s == "" {
 				return badValue(msgSubtreeEmpty)
 			}
@@ -369,7 +369,7 @@ func parseGroups(q query, v microversion.Version) ([]engine.Group, error) {
 				return nil, err
 			}
 		case "in_tree":
-			val := strings.TrimSpace(p.value)
+			val := pycompat.Strip(p.value)
 			if !schema.IsUUIDLike(val) {
 				return nil, invalid(msgInTree, p.value)
 			}
@@ -381,7 +381,7 @@ func parseGroups(q query, v microversion.Version) ([]engine.Group, error) {
 
 // parseResources parses "RC:amount,RC:amount" (spec 07 §2.1).
 func parseResources(val string) ([]engine.Resource, error) {
-	if strings.TrimSpace(val) == "" {
+	if pycompat.Strip(val) == "" {
 		return nil, invalid(msgBadResources, "empty string")
 	}
 	var out []engine.Resource
@@ -391,12 +391,16 @@ func parseResources(val string) ([]engine.Resource, error) {
 			return nil, invalid(msgBadResources, item)
 		}
 		rc, raw := parts[0], parts[1]
-		n, ok := pyInt(raw)
-		if !ok {
+		big, err := pycompat.ParseInt(raw, 10)
+		if err != nil {
 			return nil, invalid(msgAmountNotInt, rc, raw)
 		}
-		if n < 1 {
-			return nil, invalid(msgAmountTooSmall, rc, n)
+		if big.Sign() < 1 {
+			return nil, invalid(msgAmountTooSmall, rc, big)
+		}
+		n := int64(math.MaxInt64) // beyond int64: more than any inventory holds
+		if big.IsInt64() {
+			n = big.Int64()
 		}
 		if i := slices.IndexFunc(out, func(r engine.Resource) bool { return r.Class == rc }); i >= 0 {
 			out[i].Amount = n
@@ -405,46 +409,6 @@ func parseResources(val string) ([]engine.Resource, error) {
 		}
 	}
 	return out, nil
-}
-
-// pyInt parses s like Python's int(): surrounding whitespace, one leading
-// sign and single underscores between digits are accepted. Values beyond
-// int64 saturate (they can never fit an inventory anyway).
-func pyInt(s string) (int64, bool) {
-	s = strings.TrimSpace(s)
-	neg := false
-	if s != "" && (s[0] == '+' || s[0] == '-') {
-		neg = s[0] == '-'
-		s = s[1:]
-	}
-	if s == "" {
-		return 0, false
-	}
-	var n int64
-	prevDigit := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-			if n > (math.MaxInt64-9)/10 {
-				n = math.MaxInt64 // saturate, keep reading for syntax
-			} else {
-				n = n*10 + int64(c-'0')
-			}
-			prevDigit = true
-		case c == '_' && prevDigit && i+1 < len(s):
-			prevDigit = false
-		default:
-			return 0, false
-		}
-	}
-	if !prevDigit {
-		return 0, false
-	}
-	if neg {
-		n = -n
-	}
-	return n, true
 }
 
 // parseTraits parses one required<S> (or root_required) value (spec 07
@@ -456,7 +420,7 @@ func parseTraits(val string, allowForbidden, allowAnyOf bool) ([][]string, []str
 		}
 		var set []string
 		for _, n := range strings.Split(rest, ",") {
-			n = strings.TrimSpace(n)
+			n = pycompat.Strip(n)
 			if !slices.Contains(set, n) {
 				set = append(set, n)
 			}
@@ -481,7 +445,7 @@ func parseTraits(val string, allowForbidden, allowAnyOf bool) ([][]string, []str
 	var required [][]string
 	var forbidden []string
 	for _, n := range strings.Split(val, ",") {
-		n = strings.TrimSpace(n)
+		n = pycompat.Strip(n)
 		if n == "" {
 			return nil, nil, invalid(msgTraitEmpty, form, val)
 		}

@@ -1,13 +1,12 @@
 package provider
 
 import (
-	"math/big"
 	"net/url"
-	"regexp"
 	"strings"
 
 	"github.com/openstack-placement-go/placement/internal/microversion"
 	"github.com/openstack-placement-go/placement/internal/placement"
+	"github.com/openstack-placement-go/placement/internal/pycompat"
 	"github.com/openstack-placement-go/placement/internal/schema"
 	"github.com/openstack-placement-go/placement/internal/store"
 	"github.com/openstack-placement-go/placement/internal/web"
@@ -139,7 +138,7 @@ func parseRequired(v microversion.Version, val string, f *store.ProviderFilter) 
 		}
 		group := strings.Split(rest, ",")
 		for i, t := range group {
-			group[i] = pyStrip(t)
+			group[i] = pycompat.Strip(t)
 		}
 		for _, t := range group {
 			if t == "" {
@@ -161,7 +160,7 @@ func parseRequired(v microversion.Version, val string, f *store.ProviderFilter) 
 	}
 	var required, forbidden []string
 	for _, t := range strings.Split(val, ",") {
-		t = pyStrip(t)
+		t = pycompat.Strip(t)
 		if name, ok := strings.CutPrefix(t, "!"); ok {
 			// All leading "!" go: "!!T" means "!T" (upstream quirk).
 			forbidden = append(forbidden, strings.TrimLeft(name, "!"))
@@ -185,14 +184,6 @@ func parseRequired(v microversion.Version, val string, f *store.ProviderFilter) 
 	return nil
 }
 
-// pyStrip trims whitespace like Python's str.strip().
-func pyStrip(s string) string { return strings.TrimSpace(s) }
-
-// pyInt matches what Python's int() accepts for a decimal string once
-// surrounding whitespace is removed: a sign, digits, single underscores
-// between digits.
-var pyInt = regexp.MustCompile(`^[+-]?[0-9]+(_[0-9]+)*$`)
-
 // maxAmount stands for any amount beyond what an inventory can hold (they
 // are 32-bit): such a request matches nothing but is not an error.
 const maxAmount = 1 << 40
@@ -200,7 +191,7 @@ const maxAmount = 1 << 40
 // parseResources parses `RC:AMOUNT,…` (spec 02 §2.5). A repeated class
 // keeps its first position and its last amount.
 func parseResources(val string) ([]store.ResourceAmount, error) {
-	if pyStrip(val) == "" {
+	if pycompat.Strip(val) == "" {
 		return nil, invalid(msgResourcesForm, "empty string")
 	}
 	var out []store.ResourceAmount
@@ -211,11 +202,10 @@ func parseResources(val string) ([]store.ResourceAmount, error) {
 			return nil, invalid(msgResourcesForm, elem)
 		}
 		class, raw := parts[0], parts[1]
-		digits := pyStrip(raw)
-		if !pyInt.MatchString(digits) {
+		n, err := pycompat.ParseInt(raw, 10)
+		if err != nil {
 			return nil, invalid(msgResourcesAmount, class, raw)
 		}
-		n, _ := new(big.Int).SetString(strings.ReplaceAll(digits, "_", ""), 10)
 		if n.Sign() < 1 {
 			return nil, invalid(msgResourcesMin, class, n.String())
 		}
