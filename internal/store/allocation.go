@@ -174,7 +174,7 @@ func prefetch(ctx context.Context, tx pgx.Tx, set placement.AllocationSet) (*kno
 	}
 	var b pgx.Batch
 	// Every statement of the write looks rows up by key.
-	b.Queue(genericPlans)
+	b.Queue(genericIndexPlans)
 	queueIDs := func(sql string, keys []string, into map[string]int) {
 		if len(keys) == 0 {
 			return
