@@ -47,10 +47,12 @@ type candidateCache struct {
 
 	// The shared change checks (cache_check.go): checking is whether a
 	// round runs, pending the round that gathers the requests arriving
-	// meanwhile.
+	// meanwhile; changing is whether the last round that advanced the
+	// cache found changes.
 	checkMu  sync.Mutex
 	checking bool
 	pending  *checkRound
+	changing atomic.Bool
 }
 
 // namesSQL finds which of the classes ($1) and traits ($2) exist.
@@ -159,18 +161,19 @@ func (c *candidateCache) refresh(ctx context.Context, s *Store) (*cacheView, err
 	// A custom plan: with the snapshot's xmax known the planner uses the
 	// txid index.
 	b.Queue(`SET LOCAL plan_cache_mode = force_custom_plan`)
-	b.Queue(refreshSQL, prev).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&pgSnap, &txStart, &clock, &captured, &invalidateAll, &changed)
+	b.Queue(refreshSQL, prev, nil, nil).QueryRow(func(row pgx.Row) error {
+		var noNames []string
+		return row.Scan(&pgSnap, &txStart, &clock, &captured, &invalidateAll, &changed, &noNames, &noNames)
 	})
 	if err := conn.SendBatch(ctx, &b).Close(); err != nil {
 		return nil, err
 	}
+	changed = distinct(changed)
 	if !c.captureOK(s, captured) {
 		_, _ = conn.Exec(ctx, "ROLLBACK")
 		return nil, errNoCapture
 	}
-	full := cur == nil || invalidateAll || clock.Sub(cur.txStart) >= c.horizon ||
-		len(changed) > max(1000, len(c.rootOf)/4)
+	full := cur == nil || c.needsFullLoad(cur, clock, invalidateAll, changed)
 	var snap *engine.Snapshot
 	switch {
 	case full:
@@ -193,4 +196,13 @@ func (c *candidateCache) refresh(ctx context.Context, s *Store) (*cacheView, err
 		c.cur.Store(view)
 	}
 	return view, nil
+}
+
+// needsFullLoad reports whether a refresh from cur must load everything
+// rather than the changed trees: a change invalidated every tree, the
+// change log may have been pruned past cur's snapshot (clock is the
+// database's time now), or too many providers changed for a selection to
+// pay off.
+func (c *candidateCache) needsFullLoad(cur *cacheView, clock time.Time, invalidateAll bool, changed []int32) bool {
+	return invalidateAll || clock.Sub(cur.txStart) >= c.horizon || len(changed) > max(1000, len(c.rootOf)/4)
 }

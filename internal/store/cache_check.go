@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Shared change checks. Every candidates request must see each write
@@ -13,7 +15,9 @@ import (
 // the next round that has not started yet, and one round runs at a time,
 // so a round serves every request that arrived while the previous one was
 // in flight. Under load that is one query per round trip instead of one
-// per request; alone, a request starts its round at once.
+// per request; alone, a request starts its round at once. A round that
+// finds changes also applies them (advance), in the same round trip when
+// writes keep coming.
 
 // checkRound is one shared change check and its result.
 type checkRound struct {
@@ -95,32 +99,149 @@ func (c *candidateCache) runChecks(s *Store, r *checkRound) {
 	}
 }
 
-// runCheck runs one round's query against the current view and sets its
-// result (but does not close done).
+// runCheck runs one round against the published view and sets its result
+// (but does not close done). After a round that found changes it goes
+// straight to advance, which reads the change log and loads the trees the
+// changes touched in one round trip; otherwise it first asks the cheaper
+// question whether anything changed at all, and advances only if so.
 func (c *candidateCache) runCheck(s *Store, r *checkRound, classes, traits []string) {
 	defer func() {
 		if p := recover(); p != nil {
 			r.err = fmt.Errorf("candidate cache check: %v", p)
 		}
 	}()
-	r.view = c.cur.Load()
-	if r.view == nil { // dropped since the members joined: they refresh
+	if !c.changing.Load() {
+		r.view = c.cur.Load()
+		if r.view == nil { // dropped since the members joined: they refresh
+			r.err = s.db.QueryRow(r.ctx, namesSQL, classes, traits).Scan(&r.foundClasses, &r.foundTraits)
+			return
+		}
+		if r.current, r.err = c.unchanged(r.ctx, s, r.view, r, classes, traits); r.current || r.err != nil {
+			return
+		}
+	}
+	select {
+	case c.refreshing <- struct{}{}:
+	case <-r.ctx.Done():
+		r.err = r.ctx.Err()
+		return
+	}
+	defer func() { <-c.refreshing }()
+	cur := c.cur.Load()
+	if cur == nil {
+		r.view, r.current = nil, false
 		r.err = s.db.QueryRow(r.ctx, namesSQL, classes, traits).Scan(&r.foundClasses, &r.foundTraits)
 		return
 	}
+	// The round only reads: one whose connection broke runs again, as
+	// pooled runs a SELECT again.
+	for attempt := 0; ; attempt++ {
+		r.err = c.advance(r.ctx, s, cur, r, classes, traits)
+		if r.err == nil || !connLost(r.err) || attempt == connRetries || r.ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// unchanged reports whether view reflects every commit before the call:
+// no transaction it could not see logged a change, and it is younger than
+// the change log's horizon. It also looks the round's names up.
+func (c *candidateCache) unchanged(ctx context.Context, s *Store, view *cacheView, r *checkRound, classes, traits []string) (bool, error) {
 	var clock time.Time
 	var captured int
 	var changed bool
 	scan := []any{&clock, &captured, &changed, &r.foundClasses, &r.foundTraits}
-	if xmax, xip := splitSnapshot(r.view.pgSnap); len(xip) == 0 {
-		r.err = s.db.QueryRow(r.ctx, checkSQL, xmax, classes, traits).Scan(scan...)
+	var err error
+	if xmax, xip := splitSnapshot(view.pgSnap); len(xip) == 0 {
+		err = s.db.QueryRow(ctx, checkSQL, xmax, classes, traits).Scan(scan...)
 	} else {
-		r.err = s.db.QueryRow(r.ctx, checkInProgressSQL, xmax, classes, traits, xip).Scan(scan...)
+		err = s.db.QueryRow(ctx, checkInProgressSQL, xmax, classes, traits, xip).Scan(scan...)
 	}
-	if r.err == nil && !c.captureOK(s, captured) {
-		r.err = errNoCapture
+	if err != nil {
+		return false, err
 	}
-	r.current = !changed && clock.Sub(r.view.txStart) < c.horizon
+	if !c.captureOK(s, captured) {
+		return false, errNoCapture
+	}
+	return !changed && clock.Sub(view.txStart) < c.horizon, nil
+}
+
+// advance takes a new snapshot and brings the cache from cur to it in one
+// round trip: the refresh query (which also looks the round's names up)
+// and the loads of the trees the logged providers are in now, in one
+// read-only transaction. That is the whole refresh unless a change needs
+// more: one that invalidates everything, too many of them, or a provider
+// deleted or moved to another tree, whose old tree must be reloaded too.
+// Then the round is not current and its members refresh the long way
+// (refreshed). The caller holds the refreshing token.
+func (c *candidateCache) advance(ctx context.Context, s *Store, cur *cacheView, r *checkRound, classes, traits []string) error {
+	began := time.Now()
+	lost := c.lost.Load()
+	var (
+		pgSnap         string
+		txStart, clock time.Time
+		captured       int
+		invalidateAll  bool
+		changed        []int32
+		b              pgx.Batch
+	)
+	b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
+	b.Queue(genericNestedLoops)
+	b.Queue(refreshSQL, cur.pgSnap, classes, traits)
+	queueLoads(&b, &treeSelection{since: cur.pgSnap})
+	b.Queue("COMMIT")
+	conn, err := s.db.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	br := conn.SendBatch(ctx, &b)
+	defer br.Close()
+	for range 2 {
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
+	}
+	if err := br.QueryRow().Scan(&pgSnap, &txStart, &clock, &captured, &invalidateAll, &changed,
+		&r.foundClasses, &r.foundTraits); err != nil {
+		return err
+	}
+	data, err := readLoads(br)
+	if err != nil {
+		return err
+	}
+	if _, err := br.Exec(); err != nil {
+		return err
+	}
+	if err := br.Close(); err != nil {
+		return err
+	}
+	changed = distinct(changed)
+	c.changing.Store(len(changed) > 0)
+	if !c.captureOK(s, captured) {
+		return errNoCapture
+	}
+	if c.needsFullLoad(cur, clock, invalidateAll, changed) {
+		return nil
+	}
+	snap := cur.snap
+	if len(changed) > 0 {
+		roots, ok := c.stayedInTree(changed, data)
+		if !ok {
+			return nil
+		}
+		if snap, err = c.replaceTrees(cur.snap, roots, data); err != nil {
+			return err
+		}
+	}
+	view := &cacheView{snap: snap, pgSnap: pgSnap, txStart: txStart, began: began}
+	// As in refresh: a round that saw the capture missing meanwhile
+	// dropped the cache, and this view must not bring it back.
+	if c.lost.Load() == lost {
+		c.cur.Store(view)
+	}
+	r.view, r.current = view, true
+	return nil
 }
 
 // found returns the names among want that the round found to exist.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"time"
 )
@@ -122,17 +123,34 @@ func splitSnapshot(snap string) (xmax string, xip []string) {
 	return parts[1], xip
 }
 
-// refreshSQL starts a refresh transaction: its snapshot, times, whether
-// the capture is in place, and the providers logged by transactions
-// invisible to the previous snapshot ($1; NULL for none: then nothing is
-// selected and the caller loads everything).
-const refreshSQL = `
-WITH unseen AS (
+// unseenSQL selects the change rows of the transactions invisible to the
+// snapshot $1 (text form; NULL selects nothing): those from its xmax on and
+// those in progress when it was taken, two index lookups on txid.
+const unseenSQL = `
 	SELECT resource_provider_id FROM placement_changes WHERE txid >= pg_snapshot_xmax($1::text::pg_snapshot)
 	UNION ALL
 	SELECT resource_provider_id FROM placement_changes
-	WHERE txid = ANY(ARRAY(SELECT pg_snapshot_xip($1::text::pg_snapshot)))
+	WHERE txid = ANY(ARRAY(SELECT pg_snapshot_xip($1::text::pg_snapshot)))`
+
+// refreshSQL starts a refresh transaction: its snapshot, times, whether
+// the capture is in place, whether a change invalidates everything, the
+// providers logged by transactions invisible to the previous snapshot ($1;
+// NULL for none: then nothing is selected and the caller loads
+// everything), with duplicates (see distinct), and which of the classes
+// ($2) and traits ($3) exist.
+const refreshSQL = `
+WITH unseen AS (` + unseenSQL + `
 )
 SELECT pg_current_snapshot()::text, now(), clock_timestamp(), ` + captureSQL + `,
 	COALESCE((SELECT bool_or(resource_provider_id IS NULL) FROM unseen), false),
-	ARRAY(SELECT DISTINCT resource_provider_id FROM unseen WHERE resource_provider_id IS NOT NULL)`
+	ARRAY(SELECT resource_provider_id FROM unseen WHERE resource_provider_id IS NOT NULL),
+	ARRAY(SELECT name FROM resource_classes WHERE name = ANY($2)),
+	ARRAY(SELECT name FROM traits WHERE name = ANY($3))`
+
+// distinct sorts ids and drops the duplicates. The refresh query leaves
+// them in: under a generic plan PostgreSQL would size a hash table for a
+// third of the change log to drop them.
+func distinct(ids []int32) []int32 {
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}

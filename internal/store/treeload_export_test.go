@@ -2,6 +2,8 @@ package store
 
 // Test hooks for treeload_test.go.
 var (
-	SelectedTreeLoadsForTest  = []string{loadProvidersSelSQL, loadInventoriesSelSQL, loadTraitsSelSQL, loadAggregatesSelSQL}
+	SelectedTreeLoadsForTest  = loadSelSQL
+	ChangedTreeLoadsForTest   = loadChangedSQL
+	RefreshForTest            = refreshSQL
 	GenericNestedLoopsForTest = genericNestedLoops
 )

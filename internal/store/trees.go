@@ -51,6 +51,33 @@ func (c *candidateCache) loadChanged(ctx context.Context, q batcher, old *engine
 	if err != nil {
 		return nil, err
 	}
+	return c.replaceTrees(old, oldRoots, data)
+}
+
+// stayedInTree reports whether every changed provider the cache holds is
+// in data, in the tree the cache has it in, and returns those trees' roots.
+// data holds the trees the changed providers are in now: when it holds
+// every tree they were in too, replaceTrees can apply it.
+func (c *candidateCache) stayedInTree(changed []int32, data []engine.ProviderData) ([]int32, bool) {
+	var roots []int32
+	for _, id := range changed {
+		root, cached := c.rootOf[id]
+		if !cached {
+			continue
+		}
+		i, found := slices.BinarySearchFunc(data, int64(id), func(d engine.ProviderData, id int64) int { return int(d.ID - id) })
+		if !found || data[i].RootID != int64(root) {
+			return nil, false // deleted, or moved to another tree
+		}
+		roots = append(roots, root)
+	}
+	return roots, true
+}
+
+// replaceTrees puts the trees of data in place of the trees rooted at
+// oldRoots and returns the new snapshot, an update of old when every
+// replaced tree kept its members.
+func (c *candidateCache) replaceTrees(old *engine.Snapshot, oldRoots []int32, data []engine.ProviderData) (*engine.Snapshot, error) {
 	newTrees := map[int32][]engine.ProviderData{}
 	for _, d := range data {
 		root := int32(d.RootID)
