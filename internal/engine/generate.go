@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	bits64 "math/bits"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -186,7 +185,7 @@ type generator struct {
 	// 1.29) or roots (from 1.29) they allocate from.
 	emit    func(AllocationRequest) error
 	emitted int
-	used    []uint64
+	used    idSet
 
 	// stop unwinds the walk: set with done when generation is over, or
 	// with paused when breadth-first ends a root's turn after one
@@ -303,13 +302,7 @@ func Stream(ctx context.Context, s *Snapshot, req *Request, opt Options, emit fu
 	if g.emitted == 0 {
 		return nil, nil
 	}
-	var ids []int32
-	for w, bits := range g.used {
-		for ; bits != 0; bits &= bits - 1 {
-			ids = append(ids, int32(w*64+bits64.TrailingZeros64(bits)))
-		}
-	}
-	return limitedSummaries(ctx, s, req, opt, g.emitted, g.summaries(ids))
+	return limitedSummaries(ctx, s, req, opt, g.emitted, g.summaries(g.used.sorted()))
 }
 
 // run generates; what it found is in results (or was emitted).
@@ -1040,12 +1033,11 @@ func (g *generator) consolidate() []Allocation {
 // caller then rewinds the arenas, so streamed candidates do not add up in
 // memory.
 func (g *generator) stream(ar AllocationRequest) {
-	if g.used == nil {
-		g.used = make([]uint64, (g.s.Len()+63)/64)
+	if g.used.bound == 0 {
+		g.used = newIDSet(g.s.Len())
 	}
 	for _, a := range ar.Allocations {
-		u := g.usedBy(a)
-		g.used[u/64] |= 1 << (u % 64)
+		g.used.add(g.usedBy(a))
 	}
 	g.emitted++
 	if err := g.emit(ar); err != nil {
