@@ -101,7 +101,9 @@ func writeAllocationsTx(ctx context.Context, tx pgx.Tx, set placement.Allocation
 	consumers := make([]consumer, len(set))
 	attrs := make([]consumerAttrs, len(set))
 	for i, w := range set {
-		c, a, err := ensureConsumer(ctx, tx, k, w)
+		// The reshaper's hook runs before the locks, and may need its
+		// consumers to exist: its new consumers are inserted here.
+		c, a, err := ensureConsumer(ctx, tx, k, w, beforeReplace == nil)
 		if err != nil {
 			return err
 		}

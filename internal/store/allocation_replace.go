@@ -51,11 +51,12 @@ type replacement struct {
 
 // lockRead is what the locking statements read.
 type lockRead struct {
-	providers int         // how many of the write's providers still exist
-	locked    map[int]int // consumer id → generation (the consumers that still exist)
-	invs      map[invKey]placement.Inventory
-	usage     map[invKey]int64 // what the other consumers use
-	freed     map[invKey]int64 // what the written consumers used before the write
+	pending, inserted int         // pending consumers, and how many were inserted
+	providers         int         // how many of the write's providers still exist
+	locked            map[int]int // consumer id → generation (the consumers that still exist)
+	invs              map[invKey]placement.Inventory
+	usage             map[invKey]int64 // what the other consumers use
+	freed             map[invKey]int64 // what the written consumers used before the write
 }
 
 // replaceAllocations deletes the old rows of the consumers in rows, checks
@@ -76,7 +77,9 @@ func replaceAllocations(ctx context.Context, tx pgx.Tx, set placement.Allocation
 	for i, ok := range w.inRows {
 		if ok {
 			w.touchedUUIDs = append(w.touchedUUIDs, set[i].ConsumerUUID)
-			w.touchedIDs = append(w.touchedIDs, consumers[i].ID)
+			if !consumers[i].pending {
+				w.touchedIDs = append(w.touchedIDs, consumers[i].ID)
+			}
 		}
 	}
 	if testHookBeforeLock != nil {
@@ -86,6 +89,9 @@ func replaceAllocations(ctx context.Context, tx pgx.Tx, set placement.Allocation
 	read := w.queueLockAndRead(&b)
 	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 		return err
+	}
+	if read.inserted != read.pending {
+		return errRetryable // a concurrent writer created a pending consumer
 	}
 	if err := w.check(read); err != nil {
 		return err
@@ -104,6 +110,7 @@ func replaceAllocations(ctx context.Context, tx pgx.Tx, set placement.Allocation
 // runs.
 func (w *replacement) queueLockAndRead(b *pgx.Batch) *lockRead {
 	read := &lockRead{locked: map[int]int{}, freed: map[invKey]int64{}}
+	w.queueInsertPending(b, read)
 	queueLockProviders(b, w.rpIDs, &read.providers)
 	if len(w.touchedUUIDs) > 0 {
 		b.Queue(`DELETE FROM allocations WHERE consumer_id = ANY($1)
@@ -124,6 +131,30 @@ func (w *replacement) queueLockAndRead(b *pgx.Batch) *lockRead {
 	}
 	queueInventoriesAndUsage(b, w.rpIDs, w.classIDs, &read.invs, &read.usage)
 	return read
+}
+
+// queueInsertPending queues the INSERTs of the pending consumers (see
+// ensureConsumer), first in the batch, where the write used to insert
+// them in a round trip of their own. An inserted consumer is locked by
+// its INSERT, at generation 0, and joins the touched consumers.
+func (w *replacement) queueInsertPending(b *pgx.Batch, read *lockRead) {
+	for i := range w.consumers {
+		c := &w.consumers[i]
+		if !c.pending {
+			continue
+		}
+		read.pending++
+		b.Queue(insertConsumer, c.UUID, c.ProjectID, c.UserID, c.TypeID).Query(func(rows pgx.Rows) error {
+			_, err := pgx.ForEachRow(rows, []any{&c.ID}, func() error {
+				c.pending = false
+				read.inserted++
+				read.locked[c.ID] = 0
+				w.touchedIDs = append(w.touchedIDs, c.ID)
+				return nil
+			})
+			return err
+		})
+	}
 }
 
 // check judges the write by what the locking statements read. A provider

@@ -127,6 +127,68 @@ func TestSetAllocations_ConsumerChangedBeforeLock(t *testing.T) {
 	}
 }
 
+// A new consumer is inserted with the write's locks. When another write
+// creates the same consumer after this write found it missing, the
+// INSERT does nothing and the write starts again: from 1.28 it then fails
+// on the consumer generation (null, but the consumer exists), below 1.28
+// it replaces the other write's allocations, as upstream does either way.
+func TestSetAllocations_ConsumerCreatedBeforeLock(t *testing.T) {
+	ctx := context.Background()
+	st, pool, rp := providerStore(t)
+	if _, err := st.SetInventories(ctx, rp, 0, map[string]placement.Inventory{"VCPU": inv(8)}); err != nil {
+		t.Fatal(err)
+	}
+	// The project and user exist: a write that inserts them holds them
+	// until it ends, and the racing write would wait for it.
+	if err := st.SetAllocations(ctx, placement.AllocationSet{{ConsumerUUID: uuid.NewString(), ProjectID: "p", UserID: "u",
+		Allocations: map[string]map[string]int{rp: {"VCPU": 1}}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name     string
+		checkGen bool
+		wantErr  bool
+		wantUsed int
+	}{
+		{name: "1.28+", checkGen: true, wantErr: true, wantUsed: 2},
+		{name: "before 1.28", checkGen: false, wantUsed: 3},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			consumer := uuid.NewString()
+			write := func(ctx context.Context, vcpu int) error {
+				return st.SetAllocations(ctx, placement.AllocationSet{{ConsumerUUID: consumer, ProjectID: "p", UserID: "u",
+					CheckGeneration: tt.checkGen, Allocations: map[string]map[string]int{rp: {"VCPU": vcpu}}}})
+			}
+			var raced bool
+			store.SetBeforeLockHook(t, func() {
+				if raced {
+					return
+				}
+				raced = true
+				// Had this write inserted the consumer already, the racing
+				// INSERT would wait for it: a deadline, not a hang.
+				rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				defer cancel()
+				if err := write(rctx, 2); err != nil {
+					t.Errorf("racing write: %v", err)
+				}
+			})
+			err := write(ctx, 3)
+			if tt.wantErr {
+				wantErr(t, err, placement.Conflict, placement.CodeConcurrentUpdate, "consumer generation conflict - expected 1 but got None")
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			var used, consumers int
+			err = pool.QueryRow(ctx, `SELECT COALESCE(sum(used), 0), (SELECT count(*) FROM consumers WHERE uuid = $1)
+				FROM allocations WHERE consumer_id = $1`, consumer).Scan(&used, &consumers)
+			if err != nil || used != tt.wantUsed || consumers != 1 {
+				t.Fatalf("allocated %d, %d consumer rows (%v), want %d and 1", used, consumers, err, tt.wantUsed)
+			}
+		})
+	}
+}
+
 // While every write slot is taken, another write transaction waits for
 // one, and gives up with the pool-timeout 503 after pool_timeout.
 func TestWriteSlots(t *testing.T) {

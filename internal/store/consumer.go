@@ -17,6 +17,9 @@ type consumer struct {
 	UserID     int
 	Generation int
 	TypeID     *int
+	// pending: a new consumer whose INSERT the write sends with its locks
+	// (ID is 0 until then); see ensureConsumer.
+	pending bool
 }
 
 // Queries that create projects, users and consumer types on demand. The
@@ -78,7 +81,14 @@ type consumerAttrs struct {
 // project, user and type exist afterwards, the consumer's generation matches
 // what the client expects (1.28+), and the consumer exists (created at
 // generation 0 if new). k holds what the write's prefetch found.
-func ensureConsumer(ctx context.Context, tx pgx.Tx, k *known, w placement.ConsumerAllocations) (consumer, consumerAttrs, error) {
+//
+// With deferNew, a new consumer that gets allocations is not inserted
+// here but returned pending: replaceAllocations inserts it in the round
+// trip that takes the locks, which saves a round trip per new consumer (a
+// scheduler's every claim). If a concurrent writer created it meanwhile,
+// that INSERT finds nothing to do and the write starts again, and then
+// takes the path below for an existing consumer.
+func ensureConsumer(ctx context.Context, tx pgx.Tx, k *known, w placement.ConsumerAllocations, deferNew bool) (consumer, consumerAttrs, error) {
 	var attrs consumerAttrs
 	var err error
 	if attrs.ProjectID, err = ensureID(ctx, tx, k.projects, insertProject, selectProject, w.ProjectID); err != nil {
@@ -95,6 +105,9 @@ func ensureConsumer(ctx context.Context, tx pgx.Tx, k *known, w placement.Consum
 		}
 		if err := ensureType(ctx, tx, k, w, &attrs); err != nil {
 			return c, attrs, err
+		}
+		if deferNew && len(w.Allocations) > 0 {
+			return consumer{UUID: w.ConsumerUUID, ProjectID: attrs.ProjectID, UserID: attrs.UserID, TypeID: attrs.TypeID, pending: true}, attrs, nil
 		}
 		err = tx.QueryRow(ctx, insertConsumer, w.ConsumerUUID, attrs.ProjectID, attrs.UserID, attrs.TypeID).Scan(&c.ID)
 		if err == nil {
