@@ -149,37 +149,26 @@ func (c *candidateCache) refresh(ctx context.Context, s *Store) (*cacheView, err
 	if cur != nil {
 		prev = &cur.pgSnap
 	}
-	var (
-		pgSnap         string
-		txStart, clock time.Time
-		captured       int
-		invalidateAll  bool
-		changed        []int32
-		b              pgx.Batch
-	)
+	var rr refreshRow
+	var b pgx.Batch
 	b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
 	// A custom plan: with the snapshot's xmax known the planner uses the
 	// txid index.
 	b.Queue(`SET LOCAL plan_cache_mode = force_custom_plan`)
-	b.Queue(refreshSQL, prev, nil, nil).QueryRow(func(row pgx.Row) error {
-		var noNames []string
-		return row.Scan(&pgSnap, &txStart, &clock, &captured, &invalidateAll, &changed, &noNames, &noNames)
-	})
+	b.Queue(refreshSQL, prev, nil, nil).QueryRow(rr.scan)
 	if err := conn.SendBatch(ctx, &b).Close(); err != nil {
 		return nil, err
 	}
-	changed = distinct(changed)
-	if !c.captureOK(s, captured) {
+	if !c.captureOK(s, rr.captured) {
 		_, _ = conn.Exec(ctx, "ROLLBACK")
 		return nil, errNoCapture
 	}
-	full := cur == nil || c.needsFullLoad(cur, clock, invalidateAll, changed)
 	var snap *engine.Snapshot
 	switch {
-	case full:
+	case cur == nil || c.needsFullLoad(cur, &rr):
 		snap, err = c.loadAll(ctx, conn, "COMMIT")
-	case len(changed) > 0:
-		snap, err = c.loadChanged(ctx, conn, cur.snap, changed, "COMMIT")
+	case len(rr.changed) > 0:
+		snap, err = c.loadChanged(ctx, conn, cur.snap, rr.changed, "COMMIT")
 	default:
 		snap = cur.snap
 		_, err = conn.Exec(ctx, "COMMIT")
@@ -187,22 +176,45 @@ func (c *candidateCache) refresh(ctx context.Context, s *Store) (*cacheView, err
 	if err != nil {
 		return nil, err
 	}
-	view := &cacheView{snap: snap, pgSnap: pgSnap, txStart: txStart, began: began}
-	// A request that found the capture missing while this refresh ran
-	// dropped the cache; publishing would bring back a view that changes
-	// made meanwhile may have missed. (The answer itself is still sound:
-	// its snapshot saw the capture in place.)
+	return c.publish(&rr, snap, began, lost), nil
+}
+
+// refreshRow is the row of refreshSQL.
+type refreshRow struct {
+	pgSnap                    string
+	txStart, clock            time.Time
+	captured                  int
+	invalidateAll             bool
+	changed                   []int32 // distinct, ascending
+	foundClasses, foundTraits []string
+}
+
+func (rr *refreshRow) scan(row pgx.Row) error {
+	err := row.Scan(&rr.pgSnap, &rr.txStart, &rr.clock, &rr.captured, &rr.invalidateAll, &rr.changed,
+		&rr.foundClasses, &rr.foundTraits)
+	rr.changed = distinct(rr.changed)
+	return err
+}
+
+// publish makes the view of snap, taken in rr's transaction (which began
+// after began), the cache's, and returns it. It does not publish when a
+// request found the capture missing since lost was read: that dropped the
+// cache, and publishing would bring back a view that changes made
+// meanwhile may have missed. (The answer itself is still sound: its
+// snapshot saw the capture in place.) The caller holds the refreshing
+// token.
+func (c *candidateCache) publish(rr *refreshRow, snap *engine.Snapshot, began time.Time, lost int64) *cacheView {
+	view := &cacheView{snap: snap, pgSnap: rr.pgSnap, txStart: rr.txStart, began: began}
 	if c.lost.Load() == lost {
 		c.cur.Store(view)
 	}
-	return view, nil
+	return view
 }
 
-// needsFullLoad reports whether a refresh from cur must load everything
-// rather than the changed trees: a change invalidated every tree, the
-// change log may have been pruned past cur's snapshot (clock is the
-// database's time now), or too many providers changed for a selection to
-// pay off.
-func (c *candidateCache) needsFullLoad(cur *cacheView, clock time.Time, invalidateAll bool, changed []int32) bool {
-	return invalidateAll || clock.Sub(cur.txStart) >= c.horizon || len(changed) > max(1000, len(c.rootOf)/4)
+// needsFullLoad reports whether a refresh from cur to rr must load
+// everything rather than the changed trees: a change invalidated every
+// tree, the change log may have been pruned past cur's snapshot, or too
+// many providers changed for a selection to pay off.
+func (c *candidateCache) needsFullLoad(cur *cacheView, rr *refreshRow) bool {
+	return rr.invalidateAll || rr.clock.Sub(cur.txStart) >= c.horizon || len(rr.changed) > max(1000, len(c.rootOf)/4)
 }

@@ -110,13 +110,9 @@ func (c *candidateCache) runCheck(s *Store, r *checkRound, classes, traits []str
 			r.err = fmt.Errorf("candidate cache check: %v", p)
 		}
 	}()
-	if !c.changing.Load() {
-		r.view = c.cur.Load()
-		if r.view == nil { // dropped since the members joined: they refresh
-			r.err = s.db.QueryRow(r.ctx, namesSQL, classes, traits).Scan(&r.foundClasses, &r.foundTraits)
-			return
-		}
-		if r.current, r.err = c.unchanged(r.ctx, s, r.view, r, classes, traits); r.current || r.err != nil {
+	if cur := c.cur.Load(); cur != nil && !c.changing.Load() {
+		r.view = cur
+		if r.current, r.err = c.unchanged(r.ctx, s, cur, r, classes, traits); r.current || r.err != nil {
 			return
 		}
 	}
@@ -128,7 +124,7 @@ func (c *candidateCache) runCheck(s *Store, r *checkRound, classes, traits []str
 	}
 	defer func() { <-c.refreshing }()
 	cur := c.cur.Load()
-	if cur == nil {
+	if cur == nil { // dropped since the members joined: they refresh
 		r.view, r.current = nil, false
 		r.err = s.db.QueryRow(r.ctx, namesSQL, classes, traits).Scan(&r.foundClasses, &r.foundTraits)
 		return
@@ -177,14 +173,7 @@ func (c *candidateCache) unchanged(ctx context.Context, s *Store, view *cacheVie
 func (c *candidateCache) advance(ctx context.Context, s *Store, cur *cacheView, r *checkRound, classes, traits []string) error {
 	began := time.Now()
 	lost := c.lost.Load()
-	var (
-		pgSnap         string
-		txStart, clock time.Time
-		captured       int
-		invalidateAll  bool
-		changed        []int32
-		b              pgx.Batch
-	)
+	var b pgx.Batch
 	b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
 	b.Queue(genericNestedLoops)
 	b.Queue(refreshSQL, cur.pgSnap, classes, traits)
@@ -202,10 +191,11 @@ func (c *candidateCache) advance(ctx context.Context, s *Store, cur *cacheView, 
 			return err
 		}
 	}
-	if err := br.QueryRow().Scan(&pgSnap, &txStart, &clock, &captured, &invalidateAll, &changed,
-		&r.foundClasses, &r.foundTraits); err != nil {
+	var rr refreshRow
+	if err := rr.scan(br.QueryRow()); err != nil {
 		return err
 	}
+	r.foundClasses, r.foundTraits = rr.foundClasses, rr.foundTraits
 	data, err := readLoads(br)
 	if err != nil {
 		return err
@@ -216,17 +206,16 @@ func (c *candidateCache) advance(ctx context.Context, s *Store, cur *cacheView, 
 	if err := br.Close(); err != nil {
 		return err
 	}
-	changed = distinct(changed)
-	c.changing.Store(len(changed) > 0)
-	if !c.captureOK(s, captured) {
+	c.changing.Store(len(rr.changed) > 0)
+	if !c.captureOK(s, rr.captured) {
 		return errNoCapture
 	}
-	if c.needsFullLoad(cur, clock, invalidateAll, changed) {
+	if c.needsFullLoad(cur, &rr) {
 		return nil
 	}
 	snap := cur.snap
-	if len(changed) > 0 {
-		roots, ok := c.stayedInTree(changed, data)
+	if len(rr.changed) > 0 {
+		roots, ok := c.stayedInTree(rr.changed, data)
 		if !ok {
 			return nil
 		}
@@ -234,13 +223,7 @@ func (c *candidateCache) advance(ctx context.Context, s *Store, cur *cacheView, 
 			return err
 		}
 	}
-	view := &cacheView{snap: snap, pgSnap: pgSnap, txStart: txStart, began: began}
-	// As in refresh: a round that saw the capture missing meanwhile
-	// dropped the cache, and this view must not bring it back.
-	if c.lost.Load() == lost {
-		c.cur.Store(view)
-	}
-	r.view, r.current = view, true
+	r.view, r.current = c.publish(&rr, snap, began, lost), true
 	return nil
 }
 
