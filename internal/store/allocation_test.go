@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"sync"
 	"testing"
 	"time"
@@ -241,5 +242,110 @@ func TestWriteSlots(t *testing.T) {
 	done.Wait()
 	if err := s.RetryAllocations(context.Background(), func(pgx.Tx) error { return nil }); err != nil {
 		t.Errorf("a write once the slots are free: %v", err)
+	}
+}
+
+// The capacity rules of the write path (checkRows), through SetAllocations
+// against the database: units, reserved, the allocation ratio in float64
+// as Python computes it, several consumers of one write on one provider,
+// and the over-capacity relief. A refused write changes nothing and is not
+// retried.
+func TestSetAllocations_CapacityRules(t *testing.T) {
+	ctx := context.Background()
+	st, pool := rpStore(t)
+	var retries []string
+	st.OnRetry = func(reason string) { retries = append(retries, reason) }
+	vcpu := func(total, reserved, minUnit, maxUnit, step int, ratio float64) map[string]placement.Inventory {
+		return map[string]placement.Inventory{"VCPU": {Total: total, Reserved: reserved, MinUnit: minUnit, MaxUnit: maxUnit, StepSize: step, AllocationRatio: ratio}}
+	}
+	const (
+		exceeds   = "The requested amount would exceed the capacity."
+		violates  = "The requested amount would violate inventory constraints."
+		noInv     = "Inventory for 'MEMORY_MB' on resource provider"
+		unlimited = 2147483647
+	)
+	tests := []struct {
+		name     string
+		inv      map[string]placement.Inventory
+		others   int            // VCPU that another consumer uses
+		before   int            // VCPU the written consumer holds before the write
+		shrinkTo int            // then the VCPU total becomes this (0: unchanged)
+		write    map[string]int // the write, on the provider
+		second   int            // VCPU of a second new consumer in the same write
+		wantMsg  string         // "" for success
+	}{
+		{name: "fits", inv: vcpu(8, 0, 1, unlimited, 1, 1), others: 4, write: map[string]int{"VCPU": 4}},
+		{name: "over capacity", inv: vcpu(8, 0, 1, unlimited, 1, 1), others: 6, write: map[string]int{"VCPU": 3}, wantMsg: exceeds},
+		{name: "reserved", inv: vcpu(8, 4, 1, unlimited, 1, 1), write: map[string]int{"VCPU": 5}, wantMsg: exceeds},
+		{name: "ratio fits", inv: vcpu(8, 0, 1, unlimited, 1, 1.5), write: map[string]int{"VCPU": 12}},
+		{name: "ratio over", inv: vcpu(8, 0, 1, unlimited, 1, 1.5), write: map[string]int{"VCPU": 13}, wantMsg: exceeds},
+		// 10 × 0.3 is 3.0000000000000004 in float64, as in Python.
+		{name: "float capacity", inv: vcpu(10, 0, 1, unlimited, 1, 0.3), write: map[string]int{"VCPU": 3}},
+		{name: "below min_unit", inv: vcpu(8, 0, 2, unlimited, 1, 1), write: map[string]int{"VCPU": 1}, wantMsg: violates},
+		{name: "above max_unit", inv: vcpu(8, 0, 1, 4, 1, 1), write: map[string]int{"VCPU": 5}, wantMsg: violates},
+		{name: "off step", inv: vcpu(8, 0, 1, unlimited, 2, 1), write: map[string]int{"VCPU": 3}, wantMsg: violates},
+		{name: "on step", inv: vcpu(8, 0, 1, unlimited, 2, 1), write: map[string]int{"VCPU": 4}},
+		{name: "no inventory of a class", inv: vcpu(8, 0, 1, unlimited, 1, 1), write: map[string]int{"VCPU": 1, "MEMORY_MB": 1}, wantMsg: noInv},
+		{name: "two consumers fill it", inv: vcpu(8, 0, 1, unlimited, 1, 1), write: map[string]int{"VCPU": 4}, second: 4},
+		{name: "two consumers overfill it", inv: vcpu(8, 0, 1, unlimited, 1, 1), write: map[string]int{"VCPU": 4}, second: 5, wantMsg: exceeds},
+		{name: "replace within capacity", inv: vcpu(8, 0, 1, unlimited, 1, 1), others: 2, before: 6, write: map[string]int{"VCPU": 6}},
+		{name: "over capacity, shrink", inv: vcpu(8, 0, 1, unlimited, 1, 1), before: 6, shrinkTo: 4, write: map[string]int{"VCPU": 5}},
+		{name: "over capacity, grow", inv: vcpu(8, 0, 1, unlimited, 1, 1), before: 6, shrinkTo: 4, write: map[string]int{"VCPU": 7}, wantMsg: exceeds},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rp := newProvider(t, pool)
+			gen, err := st.SetInventories(ctx, rp, 0, tt.inv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.others > 0 {
+				allocate(t, pool, rp, "VCPU", tt.others)
+			}
+			consumer, second := uuid.NewString(), uuid.NewString()
+			claim := func(c string, allocs map[string]int) placement.ConsumerAllocations {
+				return placement.ConsumerAllocations{ConsumerUUID: c, ProjectID: "p", UserID: "u",
+					Allocations: map[string]map[string]int{rp: allocs}}
+			}
+			if tt.before > 0 {
+				if err := st.SetAllocations(ctx, placement.AllocationSet{claim(consumer, map[string]int{"VCPU": tt.before})}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tt.shrinkTo > 0 {
+				shrunk := maps.Clone(tt.inv)
+				v := shrunk["VCPU"]
+				v.Total = tt.shrinkTo
+				shrunk["VCPU"] = v
+				if _, err := st.SetInventories(ctx, rp, gen+1, shrunk); err != nil {
+					t.Fatal(err)
+				}
+			}
+			set := placement.AllocationSet{claim(consumer, tt.write)}
+			if tt.second > 0 {
+				set = append(set, claim(second, map[string]int{"VCPU": tt.second}))
+			}
+			retries = nil
+			err = st.SetAllocations(ctx, set)
+			if tt.wantMsg != "" {
+				wantErr(t, err, placement.Conflict, placement.CodeUndefined, tt.wantMsg)
+				if !errors.Is(err, store.ErrAllocationInvalid) {
+					t.Errorf("error %v is not ErrAllocationInvalid", err)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if len(retries) > 0 {
+				t.Errorf("retried: %q", retries)
+			}
+			want := tt.before
+			if tt.wantMsg == "" {
+				want = tt.write["VCPU"]
+			}
+			var used int
+			if err := pool.QueryRow(ctx, `SELECT COALESCE(sum(used), 0) FROM allocations WHERE consumer_id = $1`, consumer).Scan(&used); err != nil || used != want {
+				t.Fatalf("the consumer holds %d VCPU (%v), want %d", used, err, want)
+			}
+		})
 	}
 }
