@@ -32,6 +32,22 @@ func flatWorld(tb testing.TB, n int, shared bool) *Snapshot {
 	return s
 }
 
+// zonedWorld has n flat compute hosts spread over ten availability
+// zones, an aggregate each ("AZ0" to "AZ9", host i in AZ i%10).
+func zonedWorld(tb testing.TB, n int) *Snapshot {
+	var ps []ProviderData
+	for i := 1; i <= n; i++ {
+		ps = append(ps, ProviderData{ID: int64(i), UUID: fmt.Sprintf("%08x-0000-4000-8000-000000000000", i), RootID: int64(i),
+			Traits: []string{"COMPUTE_NODE"}, Aggregates: []string{aggUUID(fmt.Sprintf("AZ%d", i%10))},
+			Inventories: []Inventory{iv("VCPU", 32), iv("MEMORY_MB", 131072), iv("DISK_GB", 2000)}})
+	}
+	s, err := NewSnapshot(ps, false)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
 // nestedWorld has n trees of 7 providers: compute root, two NUMA nodes
 // (VCPU, MEMORY_MB), a GPU under each NUMA and two PFs under the root.
 func nestedWorld(tb testing.TB, n int) *Snapshot {
@@ -91,6 +107,13 @@ func BenchmarkGenerate(b *testing.B) {
 	b.Run("nested1k-limit5", func(b *testing.B) {
 		benchQuery(b, nested, 39, "resources=VCPU:2,MEMORY_MB:4096&resources1=VGPU:1&group_policy=none&limit=5", 5)
 	})
+	// One availability zone of ten, as Nova asks for it: the walk visits
+	// only the zone's hosts.
+	zoned := zonedWorld(b, 50000)
+	zq := q + "&member_of=" + aggUUID("AZ3")
+	b.Run("zoned50k-limit5", func(b *testing.B) { benchQuery(b, zoned, 39, zq+"&limit=5", 5) })
+	b.Run("zoned50k-limit1000", func(b *testing.B) { benchQuery(b, zoned, 39, zq+"&limit=1000", 1000) })
+	b.Run("zoned50k-all", func(b *testing.B) { benchQuery(b, zoned, 39, zq, 5000) })
 }
 
 // BenchmarkGenerateBreadthFirst: the same queries taken round robin over

@@ -562,6 +562,13 @@ func TestGenerate_MatchesBruteForce(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("seed %d: world %+v\nrequest %+v\n got %q\nwant %q", seed, w.data, *req, got, want)
 		}
+		// The walk narrowed by member_of, which only large clouds get,
+		// on every case.
+		var narrowed Options
+		RestrictAlways(&narrowed)
+		if got := w.shows(generate(t, w.snap, req, narrowed), true); !reflect.DeepEqual(got, want) {
+			t.Fatalf("seed %d, walk narrowed by member_of: world %+v\nrequest %+v\n got %q\nwant %q", seed, w.data, *req, got, want)
+		}
 		checkInvariants(t, w, req, res)
 		if len(got) > 0 {
 			nonEmpty++
