@@ -475,11 +475,11 @@ func randomRequest(r *rand.Rand, w *world) *Request {
 		var out []Resource
 		for _, c := range classes {
 			if r.Float64() < 0.4 {
-				out = append(out, Resource{c, int64(1 + r.IntN(3))})
+				out = append(out, Resource{Class: c, Amount: int64(1 + r.IntN(3))})
 			}
 		}
 		if len(out) == 0 {
-			out = append(out, Resource{classes[r.IntN(3)], int64(1 + r.IntN(2))})
+			out = append(out, Resource{Class: classes[r.IntN(3)], Amount: int64(1 + r.IntN(2))})
 		}
 		return out
 	}

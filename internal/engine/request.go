@@ -1,12 +1,13 @@
 package engine
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/openstack-placement-go/placement/internal/placement"
+)
 
 // Resource is one requested amount of a resource class.
-type Resource struct {
-	Class  string
-	Amount int64
-}
+type Resource = placement.ResourceAmount
 
 // Group is one request group: the unsuffixed group (Suffix "") may be
 // satisfied by several providers of one tree plus sharing providers; a

@@ -2,6 +2,13 @@ package placement
 
 import "math"
 
+// ResourceAmount is a requested amount of one resource class: a term of
+// a resources query parameter.
+type ResourceAmount struct {
+	Class  string
+	Amount int64
+}
+
 // Inventory is the amount of one resource class a provider offers.
 type Inventory struct {
 	Total           int

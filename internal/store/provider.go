@@ -33,10 +33,7 @@ const (
 )
 
 // ResourceAmount is one RC:AMOUNT term of the resources filter.
-type ResourceAmount struct {
-	Class  string
-	Amount int64
-}
+type ResourceAmount = placement.ResourceAmount
 
 // ProviderFilter holds the filters of GET /resource_providers. Zero values
 // do not filter. All filters are ANDed.

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"math"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/openstack-placement-go/placement/internal/placement"
@@ -19,6 +21,49 @@ type QueryParam struct{ Key, Value string }
 
 // MsgQuery prefixes the 400 of a query string that does not validate.
 const MsgQuery = "Invalid query string parameters: %s"
+
+// The 400s of a resources parameter that ParseResources refuses.
+const (
+	msgResourcesForm   = "Badly formed resources parameter. Expected resources query string parameter in form: ?resources=VCPU:2,MEMORY_MB:1024. Got: %s."
+	msgResourcesAmount = "Requested resource %s expected positive integer amount. Got: %s."
+	msgResourcesMin    = "Requested resource %s requires amount >= 1. Got: %s."
+)
+
+// ParseResources parses the value of a resources parameter, `RC:AMOUNT,…`,
+// for GET /resource_providers (spec 02 §2.5) and the groups of GET
+// /allocation_candidates (spec 07 §2.1) alike. A repeated class keeps its
+// first position and its last amount. An amount past int64 is
+// math.MaxInt64: more than any inventory holds, which matches nothing but
+// is not an error.
+func ParseResources(val string) ([]placement.ResourceAmount, error) {
+	if pycompat.Strip(val) == "" {
+		return nil, placement.E(placement.Invalid, msgResourcesForm, "empty string")
+	}
+	var out []placement.ResourceAmount
+	for _, elem := range strings.Split(val, ",") {
+		class, raw, ok := strings.Cut(elem, ":")
+		if !ok || strings.Contains(raw, ":") {
+			return nil, placement.E(placement.Invalid, msgResourcesForm, elem)
+		}
+		n, err := pycompat.ParseInt(raw, 10)
+		if err != nil {
+			return nil, placement.E(placement.Invalid, msgResourcesAmount, class, raw)
+		}
+		if n.Sign() < 1 {
+			return nil, placement.E(placement.Invalid, msgResourcesMin, class, n.String())
+		}
+		amount := int64(math.MaxInt64)
+		if n.IsInt64() {
+			amount = n.Int64()
+		}
+		if i := slices.IndexFunc(out, func(r placement.ResourceAmount) bool { return r.Class == class }); i >= 0 {
+			out[i].Amount = amount
+		} else {
+			out = append(out, placement.ResourceAmount{Class: class, Amount: amount})
+		}
+	}
+	return out, nil
+}
 
 // ParseQuery decodes rawQuery into its pairs, in order. A name or value
 // that is not UTF-8 is a 400 with Python's UnicodeDecodeError text.

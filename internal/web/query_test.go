@@ -1,8 +1,13 @@
 package web
 
 import (
+	"math"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
+
+	"github.com/openstack-placement-go/placement/internal/placement"
 )
 
 // TestParseQuery holds what WebOb's parse_qsl_text (upstream's request.GET)
@@ -47,5 +52,37 @@ func TestParseQuery_NotUTF8(t *testing.T) {
 	want := "Invalid query string parameters: 'utf-8' codec can't decode byte 0xff in position 2: invalid start byte"
 	if err == nil || err.Error() != want {
 		t.Fatalf("error = %v, want %q", err, want)
+	}
+}
+
+func TestParseResources(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want []placement.ResourceAmount
+		err  string
+	}{
+		{in: "VCPU:2,MEMORY_MB:1024", want: []placement.ResourceAmount{{Class: "VCPU", Amount: 2}, {Class: "MEMORY_MB", Amount: 1024}}},
+		// A repeated class keeps its first position and its last amount.
+		{in: "VCPU:2,DISK_GB:5,VCPU:4", want: []placement.ResourceAmount{{Class: "VCPU", Amount: 4}, {Class: "DISK_GB", Amount: 5}}},
+		{in: "VCPU:99999999999999999999", want: []placement.ResourceAmount{{Class: "VCPU", Amount: math.MaxInt64}}},
+		{in: "VCPU: 2", want: []placement.ResourceAmount{{Class: "VCPU", Amount: 2}}}, // Python's int() strips
+		{in: " ", err: "Badly formed resources parameter. Expected resources query string parameter in form: ?resources=VCPU:2,MEMORY_MB:1024. Got: empty string."},
+		{in: "VCPU", err: "Got: VCPU."},
+		{in: "VCPU:1:2", err: "Got: VCPU:1:2."},
+		{in: "VCPU:1,", err: "Got: ."},
+		{in: "VCPU:x", err: "Requested resource VCPU expected positive integer amount. Got: x."},
+		{in: "VCPU:0", err: "Requested resource VCPU requires amount >= 1. Got: 0."},
+		{in: "VCPU:-3", err: "Requested resource VCPU requires amount >= 1. Got: -3."},
+	} {
+		got, err := ParseResources(tt.in)
+		if tt.err != "" {
+			if err == nil || placement.KindOf(err) != placement.Invalid || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("ParseResources(%q) = %v, %v; want Invalid %q", tt.in, got, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("ParseResources(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
 	}
 }

@@ -18,9 +18,6 @@ import (
 
 // Messages of spec 07 §2 and §3. They are API: clients and gabbits match them.
 const (
-	msgBadResources     = "Badly formed resources parameter. Expected resources query string parameter in form: ?resources=VCPU:2,MEMORY_MB:1024. Got: %s."
-	msgAmountNotInt     = "Requested resource %s expected positive integer amount. Got: %s."
-	msgAmountTooSmall   = "Requested resource %s requires amount >= 1. Got: %d."
 	msgAnyOfTooEarly    = "Invalid query string parameters: The format 'in:HW_CPU_X86_VMX,CUSTOM_MAGIC' only supported since microversion 1.39. Got: %s"
 	msgAnyOfEmpty       = "Invalid query string parameters: Expected 'required' parameter value of the form: in:HW_CPU_X86_VMX,CUSTOM_MAGIC. Got an empty trait in: %s"
 	msgAnyOfForbidden   = "Invalid query string parameters: The format 'in:HW_CPU_X86_VMX,CUSTOM_MAGIC' does not support forbidden traits. Got: %s"
@@ -333,7 +330,7 @@ func parseGroups(q query, v microversion.Version) ([]engine.Group, error) {
 		g := &groups[i]
 		switch prefix {
 		case "resources":
-			res, err := parseResources(p.value)
+			res, err := web.ParseResources(p.value) // spec 07 §2.1
 			if err != nil {
 				return nil, err
 			}
@@ -377,38 +374,6 @@ func parseGroups(q query, v microversion.Version) ([]engine.Group, error) {
 		}
 	}
 	return groups, nil
-}
-
-// parseResources parses "RC:amount,RC:amount" (spec 07 §2.1).
-func parseResources(val string) ([]engine.Resource, error) {
-	if pycompat.Strip(val) == "" {
-		return nil, invalid(msgBadResources, "empty string")
-	}
-	var out []engine.Resource
-	for _, item := range strings.Split(val, ",") {
-		parts := strings.Split(item, ":")
-		if len(parts) != 2 {
-			return nil, invalid(msgBadResources, item)
-		}
-		rc, raw := parts[0], parts[1]
-		big, err := pycompat.ParseInt(raw, 10)
-		if err != nil {
-			return nil, invalid(msgAmountNotInt, rc, raw)
-		}
-		if big.Sign() < 1 {
-			return nil, invalid(msgAmountTooSmall, rc, big)
-		}
-		n := int64(math.MaxInt64) // beyond int64: more than any inventory holds
-		if big.IsInt64() {
-			n = big.Int64()
-		}
-		if i := slices.IndexFunc(out, func(r engine.Resource) bool { return r.Class == rc }); i >= 0 {
-			out[i].Amount = n
-		} else {
-			out = append(out, engine.Resource{Class: rc, Amount: n})
-		}
-	}
-	return out, nil
 }
 
 // parseTraits parses one required<S> (or root_required) value (spec 07

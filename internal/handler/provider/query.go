@@ -52,10 +52,6 @@ const (
 	msgMemberOfUUID      = "Invalid query string parameters: Expected 'member_of' parameter to contain valid UUID(s). Got: %s"
 	msgForbiddenMemberOf = "Forbidden member_of parameters are not supported in the specified microversion"
 
-	msgResourcesForm   = "Badly formed resources parameter. Expected resources query string parameter in form: ?resources=VCPU:2,MEMORY_MB:1024. Got: %s."
-	msgResourcesAmount = "Requested resource %s expected positive integer amount. Got: %s."
-	msgResourcesMin    = "Requested resource %s requires amount >= 1. Got: %s."
-
 	msgAnyOfVersion   = "Invalid query string parameters: The format 'in:HW_CPU_X86_VMX,CUSTOM_MAGIC' only supported since microversion 1.39. Got: %s"
 	msgAnyOfEmpty     = "Invalid query string parameters: Expected 'required' parameter value of the form: in:HW_CPU_X86_VMX,CUSTOM_MAGIC. Got an empty trait in: %s"
 	msgAnyOfForbidden = "Invalid query string parameters: The format 'in:HW_CPU_X86_VMX,CUSTOM_MAGIC' does not support forbidden traits. Got: %s"
@@ -92,8 +88,11 @@ func parseFilter(v microversion.Version, q url.Values) (store.ProviderFilter, er
 	}
 	if _, ok := q["resources"]; ok {
 		var err error
-		if f.Resources, err = parseResources(web.Last(q, "resources")); err != nil {
+		if f.Resources, err = web.ParseResources(web.Last(q, "resources")); err != nil { // spec 02 §2.5
 			return f, err
+		}
+		for i := range f.Resources {
+			f.Resources[i].Amount = min(f.Resources[i].Amount, maxAmount)
 		}
 	}
 	return f, nil
@@ -187,38 +186,3 @@ func parseRequired(v microversion.Version, val string, f *store.ProviderFilter) 
 // maxAmount stands for any amount beyond what an inventory can hold (they
 // are 32-bit): such a request matches nothing but is not an error.
 const maxAmount = 1 << 40
-
-// parseResources parses `RC:AMOUNT,…` (spec 02 §2.5). A repeated class
-// keeps its first position and its last amount.
-func parseResources(val string) ([]store.ResourceAmount, error) {
-	if pycompat.Strip(val) == "" {
-		return nil, invalid(msgResourcesForm, "empty string")
-	}
-	var out []store.ResourceAmount
-	pos := map[string]int{}
-	for _, elem := range strings.Split(val, ",") {
-		parts := strings.Split(elem, ":")
-		if len(parts) != 2 {
-			return nil, invalid(msgResourcesForm, elem)
-		}
-		class, raw := parts[0], parts[1]
-		n, err := pycompat.ParseInt(raw, 10)
-		if err != nil {
-			return nil, invalid(msgResourcesAmount, class, raw)
-		}
-		if n.Sign() < 1 {
-			return nil, invalid(msgResourcesMin, class, n.String())
-		}
-		amount := int64(maxAmount)
-		if n.IsInt64() && n.Int64() < maxAmount {
-			amount = n.Int64()
-		}
-		if i, ok := pos[class]; ok {
-			out[i].Amount = amount
-			continue
-		}
-		pos[class] = len(out)
-		out = append(out, store.ResourceAmount{Class: class, Amount: amount})
-	}
-	return out, nil
-}
