@@ -37,8 +37,8 @@ type Options struct {
 	// trace, for tests, is told the anchor of every candidate generated,
 	// in generation order.
 	trace func(anchor int32)
-	// restrictAlways, for tests, makes restrictToMembers narrow the walk
-	// whatever the size of the aggregates.
+	// restrictAlways, for tests, makes narrow narrow the walk whatever the
+	// size of the aggregates and the limit.
 	restrictAlways bool
 }
 
@@ -509,14 +509,14 @@ func (g *generator) walks(r int32) bool {
 // narrow narrows the roots the walk visits to those under which rg can
 // find a provider, when its member_of picks out a part of the cloud (an
 // availability zone's aggregate) and that pays off (see narrowPays); false
-// if there are none. Each of
-// rg's providers, or for an unsuffixed group its anchor, must be in one of
-// the aggregates of the first member_of set. So under anchor a, rg needs a
-// provider in one of them whose root is a, or a sharing one that a is an
-// anchor of; or a itself is in one, and is then such a provider too. An
-// unsuffixed group without resources needs no provider and is left alone.
-// Unlike root_required's allowed roots, the narrowing is the walk's alone:
-// upstream's order of the trees (upstreamTreesOf) does not see it.
+// if there are none. Each of rg's providers, or for an unsuffixed group
+// its anchor, must be in one of the aggregates of the first member_of set.
+// So under anchor a, rg needs a provider in one of them whose root is a,
+// or a sharing one that a is an anchor of; or a itself is in one, and is
+// then such a provider too. An unsuffixed group without resources needs no
+// provider and is left alone. Unlike root_required's allowed roots, the
+// narrowing is the walk's alone: upstream's order of the trees
+// (upstreamTreesOf) does not see it.
 func (g *generator) narrow(rg *rgroup) bool {
 	if len(rg.memberOf) == 0 || (!rg.suffixed && len(rg.classes) == 0) {
 		return true
