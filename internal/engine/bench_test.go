@@ -8,44 +8,43 @@ import (
 	"github.com/openstack-placement-go/placement/internal/handler/candidate"
 )
 
-// flatWorld has n flat compute hosts (VCPU, MEMORY_MB, DISK_GB) and, when
-// shared, a disk pool in the aggregate of every host.
-func flatWorld(tb testing.TB, n int, shared bool) *Snapshot {
+// flatHosts is n flat compute hosts (VCPU, MEMORY_MB, DISK_GB), host i
+// in the aggregates aggs(i).
+func flatHosts(n int, aggs func(i int) []string) []ProviderData {
 	var ps []ProviderData
 	for i := 1; i <= n; i++ {
-		d := ProviderData{ID: int64(i), UUID: fmt.Sprintf("%08x-0000-4000-8000-000000000000", i), RootID: int64(i),
-			Traits:      []string{"HW_CPU_X86_AVX2", "COMPUTE_NODE"},
-			Inventories: []Inventory{iv("VCPU", 32), iv("MEMORY_MB", 131072), iv("DISK_GB", 2000)}}
-		if shared {
-			d.Aggregates = []string{aggUUID("POOL")}
-		}
-		ps = append(ps, d)
+		ps = append(ps, ProviderData{ID: int64(i), UUID: fmt.Sprintf("%08x-0000-4000-8000-000000000000", i), RootID: int64(i),
+			Traits: []string{"HW_CPU_X86_AVX2", "COMPUTE_NODE"}, Aggregates: aggs(i),
+			Inventories: []Inventory{iv("VCPU", 32), iv("MEMORY_MB", 131072), iv("DISK_GB", 2000)}})
 	}
-	if shared {
-		ps = append(ps, ProviderData{ID: int64(n + 1), UUID: "ffffffff-0000-4000-8000-000000000000", RootID: int64(n + 1),
-			Traits: []string{SharingTrait}, Aggregates: []string{aggUUID("POOL")}, Inventories: []Inventory{iv("DISK_GB", 100000)}})
-	}
-	s, err := NewSnapshot(ps, false)
+	return ps
+}
+
+func mustSnapshot(tb testing.TB, ps []ProviderData, nested bool) *Snapshot {
+	s, err := NewSnapshot(ps, nested)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return s
 }
 
+// flatWorld has n flat compute hosts and, when shared, a disk pool in the
+// aggregate of every host.
+func flatWorld(tb testing.TB, n int, shared bool) *Snapshot {
+	if !shared {
+		return mustSnapshot(tb, flatHosts(n, func(int) []string { return nil }), false)
+	}
+	pool := []string{aggUUID("POOL")}
+	ps := append(flatHosts(n, func(int) []string { return pool }),
+		ProviderData{ID: int64(n + 1), UUID: "ffffffff-0000-4000-8000-000000000000", RootID: int64(n + 1),
+			Traits: []string{SharingTrait}, Aggregates: pool, Inventories: []Inventory{iv("DISK_GB", 100000)}})
+	return mustSnapshot(tb, ps, false)
+}
+
 // zonedWorld has n flat compute hosts spread over ten availability
 // zones, an aggregate each ("AZ0" to "AZ9", host i in AZ i%10).
 func zonedWorld(tb testing.TB, n int) *Snapshot {
-	var ps []ProviderData
-	for i := 1; i <= n; i++ {
-		ps = append(ps, ProviderData{ID: int64(i), UUID: fmt.Sprintf("%08x-0000-4000-8000-000000000000", i), RootID: int64(i),
-			Traits: []string{"COMPUTE_NODE"}, Aggregates: []string{aggUUID(fmt.Sprintf("AZ%d", i%10))},
-			Inventories: []Inventory{iv("VCPU", 32), iv("MEMORY_MB", 131072), iv("DISK_GB", 2000)}})
-	}
-	s, err := NewSnapshot(ps, false)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return s
+	return mustSnapshot(tb, flatHosts(n, func(i int) []string { return []string{aggUUID(fmt.Sprintf("AZ%d", i%10))} }), false)
 }
 
 // nestedWorld has n trees of 7 providers: compute root, two NUMA nodes

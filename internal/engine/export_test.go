@@ -4,9 +4,9 @@ package engine
 // candidate it generates.
 func SetTrace(opt *Options, trace func(anchor int32)) { opt.trace = trace }
 
-// RestrictAlways makes the generator narrow its walk by member_of even
+// NarrowAlways makes the generator narrow its walk by member_of even
 // where the aggregates are too large for that to pay off.
-func RestrictAlways(opt *Options) { opt.restrictAlways = true }
+func NarrowAlways(opt *Options) { opt.narrowAlways = true }
 
 // StepRoots is the roots a funnel step keeps, ascending.
 func StepRoots(s Step) []int32 { return s.roots }

@@ -37,9 +37,9 @@ type Options struct {
 	// trace, for tests, is told the anchor of every candidate generated,
 	// in generation order.
 	trace func(anchor int32)
-	// restrictAlways, for tests, makes narrow narrow the walk whatever the
+	// narrowAlways, for tests, makes narrow narrow the walk whatever the
 	// size of the aggregates and the limit.
-	restrictAlways bool
+	narrowAlways bool
 }
 
 // Strategy is the order of generation across anchors (root providers).
@@ -526,7 +526,7 @@ func (g *generator) narrow(rg *rgroup) bool {
 	for _, agg := range rg.memberOf[0] {
 		n += len(s.members[agg])
 	}
-	if !g.narrowPays(n) && !g.opt.restrictAlways {
+	if !g.narrowPays(n) && !g.opt.narrowAlways {
 		return true
 	}
 	keep := make([]bool, s.Len())

@@ -565,7 +565,7 @@ func TestGenerate_MatchesBruteForce(t *testing.T) {
 		// The walk narrowed by member_of, which only large clouds get,
 		// on every case.
 		var narrowed Options
-		RestrictAlways(&narrowed)
+		NarrowAlways(&narrowed)
 		if got := w.shows(generate(t, w.snap, req, narrowed), true); !reflect.DeepEqual(got, want) {
 			t.Fatalf("seed %d, walk narrowed by member_of: world %+v\nrequest %+v\n got %q\nwant %q", seed, w.data, *req, got, want)
 		}

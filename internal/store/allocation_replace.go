@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 
@@ -51,12 +52,11 @@ type replacement struct {
 
 // lockRead is what the locking statements read.
 type lockRead struct {
-	pending, inserted int         // pending consumers, and how many were inserted
-	providers         int         // how many of the write's providers still exist
-	locked            map[int]int // consumer id → generation (the consumers that still exist)
-	invs              map[invKey]placement.Inventory
-	usage             map[invKey]int64 // what the other consumers use
-	freed             map[invKey]int64 // what the written consumers used before the write
+	providers int         // how many of the write's providers still exist
+	locked    map[int]int // consumer id → generation (the consumers that still exist)
+	invs      map[invKey]placement.Inventory
+	usage     map[invKey]int64 // what the other consumers use
+	freed     map[invKey]int64 // what the written consumers used before the write
 }
 
 // replaceAllocations deletes the old rows of the consumers in rows, checks
@@ -90,7 +90,7 @@ func replaceAllocations(ctx context.Context, tx pgx.Tx, set placement.Allocation
 	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 		return err
 	}
-	if read.inserted != read.pending {
+	if slices.ContainsFunc(w.consumers, func(c consumer) bool { return c.pending }) {
 		return errRetryable // a concurrent writer created a pending consumer
 	}
 	if err := w.check(read); err != nil {
@@ -136,18 +136,17 @@ func (w *replacement) queueLockAndRead(b *pgx.Batch) *lockRead {
 // queueInsertPending queues the INSERTs of the pending consumers (see
 // ensureConsumer), first in the batch, where the write used to insert
 // them in a round trip of their own. An inserted consumer is locked by
-// its INSERT, at generation 0, and joins the touched consumers.
+// its INSERT, at generation 0, and joins the touched consumers; one that
+// a concurrent writer created meanwhile stays pending.
 func (w *replacement) queueInsertPending(b *pgx.Batch, read *lockRead) {
 	for i := range w.consumers {
 		c := &w.consumers[i]
 		if !c.pending {
 			continue
 		}
-		read.pending++
 		b.Queue(insertConsumer, c.UUID, c.ProjectID, c.UserID, c.TypeID).Query(func(rows pgx.Rows) error {
 			_, err := pgx.ForEachRow(rows, []any{&c.ID}, func() error {
 				c.pending = false
-				read.inserted++
 				read.locked[c.ID] = 0
 				w.touchedIDs = append(w.touchedIDs, c.ID)
 				return nil
