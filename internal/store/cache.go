@@ -22,6 +22,7 @@ type cacheView struct {
 	pgSnap  string    // pg_current_snapshot() of the refresh, as text
 	txStart time.Time // now() of the refresh transaction (before its snapshot)
 	began   time.Time // local clock before the refresh began
+	server  time.Time // pg_postmaster_start_time() of the server it was read from
 }
 
 // candidateCache is the in-process cache of candidate snapshot data; see
@@ -163,6 +164,10 @@ func (c *candidateCache) refresh(ctx context.Context, s *Store) (*cacheView, err
 		_, _ = conn.Exec(ctx, "ROLLBACK")
 		return nil, errNoCapture
 	}
+	if cur != nil && !rr.server.Equal(cur.server) {
+		s.logger().Warn("candidate cache: the database server restarted or failed over; the cache reloads from the database",
+			"started", rr.server, "was", cur.server)
+	}
 	var snap *engine.Snapshot
 	switch {
 	case cur == nil || c.needsFullLoad(cur, &rr):
@@ -182,7 +187,7 @@ func (c *candidateCache) refresh(ctx context.Context, s *Store) (*cacheView, err
 // refreshRow is the row of refreshSQL.
 type refreshRow struct {
 	pgSnap                    string
-	txStart, clock            time.Time
+	txStart, clock, server    time.Time
 	captured                  int
 	invalidateAll             bool
 	changed                   []int32 // distinct, ascending
@@ -190,7 +195,7 @@ type refreshRow struct {
 }
 
 func (rr *refreshRow) scan(row pgx.Row) error {
-	err := row.Scan(&rr.pgSnap, &rr.txStart, &rr.clock, &rr.captured, &rr.invalidateAll, &rr.changed,
+	err := row.Scan(&rr.pgSnap, &rr.txStart, &rr.clock, &rr.server, &rr.captured, &rr.invalidateAll, &rr.changed,
 		&rr.foundClasses, &rr.foundTraits)
 	rr.changed = distinct(rr.changed)
 	return err
@@ -204,7 +209,7 @@ func (rr *refreshRow) scan(row pgx.Row) error {
 // snapshot saw the capture in place.) The caller holds the refreshing
 // token.
 func (c *candidateCache) publish(rr *refreshRow, snap *engine.Snapshot, began time.Time, lost int64) *cacheView {
-	view := &cacheView{snap: snap, pgSnap: rr.pgSnap, txStart: rr.txStart, began: began}
+	view := &cacheView{snap: snap, pgSnap: rr.pgSnap, txStart: rr.txStart, began: began, server: rr.server}
 	if c.lost.Load() == lost {
 		c.cur.Store(view)
 	}
@@ -212,9 +217,11 @@ func (c *candidateCache) publish(rr *refreshRow, snap *engine.Snapshot, began ti
 }
 
 // needsFullLoad reports whether a refresh from cur to rr must load
-// everything rather than the changed trees: a change invalidated every
-// tree, the change log may have been pruned past cur's snapshot, or too
-// many providers changed for a selection to pay off.
+// everything rather than the changed trees: rr was read from another
+// server than cur (see changes.go), a change invalidated every tree, the
+// change log may have been pruned past cur's snapshot, or too many
+// providers changed for a selection to pay off.
 func (c *candidateCache) needsFullLoad(cur *cacheView, rr *refreshRow) bool {
-	return rr.invalidateAll || rr.clock.Sub(cur.txStart) >= c.horizon || len(rr.changed) > max(1000, len(c.rootOf)/4)
+	return !rr.server.Equal(cur.server) || rr.invalidateAll || rr.clock.Sub(cur.txStart) >= c.horizon ||
+		len(rr.changed) > max(1000, len(c.rootOf)/4)
 }

@@ -140,13 +140,14 @@ func (c *candidateCache) runCheck(s *Store, r *checkRound, classes, traits []str
 }
 
 // unchanged reports whether view reflects every commit before the call:
-// no transaction it could not see logged a change, and it is younger than
-// the change log's horizon. It also looks the round's names up.
+// the server is the one view was read from, no transaction view could not
+// see logged a change, and view is younger than the change log's horizon.
+// It also looks the round's names up.
 func (c *candidateCache) unchanged(ctx context.Context, s *Store, view *cacheView, r *checkRound, classes, traits []string) (bool, error) {
-	var clock time.Time
+	var clock, server time.Time
 	var captured int
 	var changed bool
-	scan := []any{&clock, &captured, &changed, &r.foundClasses, &r.foundTraits}
+	scan := []any{&clock, &server, &captured, &changed, &r.foundClasses, &r.foundTraits}
 	var err error
 	if xmax, xip := splitSnapshot(view.pgSnap); len(xip) == 0 {
 		err = s.db.QueryRow(ctx, checkSQL, xmax, classes, traits).Scan(scan...)
@@ -159,7 +160,7 @@ func (c *candidateCache) unchanged(ctx context.Context, s *Store, view *cacheVie
 	if !c.captureOK(s, captured) {
 		return false, errNoCapture
 	}
-	return !changed && clock.Sub(view.txStart) < c.horizon, nil
+	return !changed && server.Equal(view.server) && clock.Sub(view.txStart) < c.horizon, nil
 }
 
 // advance takes a new snapshot and brings the cache from cur to it in one
