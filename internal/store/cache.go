@@ -22,7 +22,7 @@ type cacheView struct {
 	pgSnap  string    // pg_current_snapshot() of the refresh, as text
 	txStart time.Time // now() of the refresh transaction (before its snapshot)
 	began   time.Time // local clock before the refresh began
-	server  time.Time // pg_postmaster_start_time() of the server it was read from
+	origin  origin    // what it was read from
 }
 
 // candidateCache is the in-process cache of candidate snapshot data; see
@@ -92,10 +92,11 @@ func (c *candidateCache) snapshot(ctx context.Context, s *Store, classes, traits
 	return view.snap, foundClasses, foundTraits, nil
 }
 
-// captureOK reports whether captured is the full set of capture triggers.
-// When it is not, it drops the cache; either way it logs a change of
-// state once.
-func (c *candidateCache) captureOK(s *Store, captured int) bool {
+// captureOK reports whether o has the full set of capture triggers. When
+// it does not, it drops the cache; either way it logs a change of state
+// once.
+func (c *candidateCache) captureOK(s *Store, o origin) bool {
+	captured := len(o.capture)
 	if captured == captureTriggers {
 		if c.broken.CompareAndSwap(true, false) {
 			s.logger().Warn("candidate cache: change capture is back; the cache reloads from the database")
@@ -160,13 +161,17 @@ func (c *candidateCache) refresh(ctx context.Context, s *Store) (*cacheView, err
 	if err := conn.SendBatch(ctx, &b).Close(); err != nil {
 		return nil, err
 	}
-	if !c.captureOK(s, rr.captured) {
+	if !c.captureOK(s, rr.origin) {
 		_, _ = conn.Exec(ctx, "ROLLBACK")
 		return nil, errNoCapture
 	}
-	if cur != nil && !rr.server.Equal(cur.server) {
+	switch {
+	case cur == nil || rr.origin.same(cur.origin):
+	case !rr.origin.started.Equal(cur.origin.started):
 		s.logger().Warn("candidate cache: the database server restarted or failed over; the cache reloads from the database",
-			"started", rr.server, "was", cur.server)
+			"started", rr.origin.started, "was", cur.origin.started)
+	default:
+		s.logger().Warn("candidate cache: the change capture triggers were re-created or re-enabled; the cache reloads from the database")
 	}
 	var snap *engine.Snapshot
 	switch {
@@ -187,15 +192,15 @@ func (c *candidateCache) refresh(ctx context.Context, s *Store) (*cacheView, err
 // refreshRow is the row of refreshSQL.
 type refreshRow struct {
 	pgSnap                    string
-	txStart, clock, server    time.Time
-	captured                  int
+	txStart, clock            time.Time
+	origin                    origin
 	invalidateAll             bool
 	changed                   []int32 // distinct, ascending
 	foundClasses, foundTraits []string
 }
 
 func (rr *refreshRow) scan(row pgx.Row) error {
-	err := row.Scan(&rr.pgSnap, &rr.txStart, &rr.clock, &rr.server, &rr.captured, &rr.invalidateAll, &rr.changed,
+	err := row.Scan(&rr.pgSnap, &rr.txStart, &rr.clock, &rr.origin.started, &rr.origin.capture, &rr.invalidateAll, &rr.changed,
 		&rr.foundClasses, &rr.foundTraits)
 	rr.changed = distinct(rr.changed)
 	return err
@@ -209,7 +214,7 @@ func (rr *refreshRow) scan(row pgx.Row) error {
 // snapshot saw the capture in place.) The caller holds the refreshing
 // token.
 func (c *candidateCache) publish(rr *refreshRow, snap *engine.Snapshot, began time.Time, lost int64) *cacheView {
-	view := &cacheView{snap: snap, pgSnap: rr.pgSnap, txStart: rr.txStart, began: began, server: rr.server}
+	view := &cacheView{snap: snap, pgSnap: rr.pgSnap, txStart: rr.txStart, began: began, origin: rr.origin}
 	if c.lost.Load() == lost {
 		c.cur.Store(view)
 	}
@@ -218,10 +223,10 @@ func (c *candidateCache) publish(rr *refreshRow, snap *engine.Snapshot, began ti
 
 // needsFullLoad reports whether a refresh from cur to rr must load
 // everything rather than the changed trees: rr was read from another
-// server than cur (see changes.go), a change invalidated every tree, the
+// origin than cur (see changes.go), a change invalidated every tree, the
 // change log may have been pruned past cur's snapshot, or too many
 // providers changed for a selection to pay off.
 func (c *candidateCache) needsFullLoad(cur *cacheView, rr *refreshRow) bool {
-	return !rr.server.Equal(cur.server) || rr.invalidateAll || rr.clock.Sub(cur.txStart) >= c.horizon ||
+	return !rr.origin.same(cur.origin) || rr.invalidateAll || rr.clock.Sub(cur.txStart) >= c.horizon ||
 		len(rr.changed) > max(1000, len(c.rootOf)/4)
 }

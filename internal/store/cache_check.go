@@ -140,14 +140,14 @@ func (c *candidateCache) runCheck(s *Store, r *checkRound, classes, traits []str
 }
 
 // unchanged reports whether view reflects every commit before the call:
-// the server is the one view was read from, no transaction view could not
+// the origin is the one view was read from, no transaction view could not
 // see logged a change, and view is younger than the change log's horizon.
 // It also looks the round's names up.
 func (c *candidateCache) unchanged(ctx context.Context, s *Store, view *cacheView, r *checkRound, classes, traits []string) (bool, error) {
-	var clock, server time.Time
-	var captured int
+	var clock time.Time
+	var o origin
 	var changed bool
-	scan := []any{&clock, &server, &captured, &changed, &r.foundClasses, &r.foundTraits}
+	scan := []any{&clock, &o.started, &o.capture, &changed, &r.foundClasses, &r.foundTraits}
 	var err error
 	if xmax, xip := splitSnapshot(view.pgSnap); len(xip) == 0 {
 		err = s.db.QueryRow(ctx, checkSQL, xmax, classes, traits).Scan(scan...)
@@ -157,10 +157,10 @@ func (c *candidateCache) unchanged(ctx context.Context, s *Store, view *cacheVie
 	if err != nil {
 		return false, err
 	}
-	if !c.captureOK(s, captured) {
+	if !c.captureOK(s, o) {
 		return false, errNoCapture
 	}
-	return !changed && server.Equal(view.server) && clock.Sub(view.txStart) < c.horizon, nil
+	return !changed && o.same(view.origin) && clock.Sub(view.txStart) < c.horizon, nil
 }
 
 // advance takes a new snapshot and brings the cache from cur to it in one
@@ -208,7 +208,7 @@ func (c *candidateCache) advance(ctx context.Context, s *Store, cur *cacheView, 
 		return err
 	}
 	c.changing.Store(len(rr.changed) > 0)
-	if !c.captureOK(s, rr.captured) {
+	if !c.captureOK(s, rr.origin) {
 		return errNoCapture
 	}
 	if c.needsFullLoad(cur, &rr) {

@@ -7,6 +7,6 @@ import "time"
 // after a failover (cache_test.go).
 func (s *Store) CacheReadFromServerStartedForTest(start time.Time) {
 	view := *s.candidates.cur.Load()
-	view.server = start
+	view.origin.started = start
 	s.candidates.cur.Store(&view)
 }

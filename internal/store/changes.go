@@ -40,15 +40,20 @@ import (
 // touched are the same in P and S. Re-reading an already applied change is
 // harmless.
 //
-// The claim also needs one history of the database. A failover to a
-// standby that missed the last commits (asynchronous replication), a
-// point-in-time recovery or a crash under synchronous_commit = off takes
-// it back: transactions the cache has seen are gone and their ids are
-// handed out again, so "invisible to P" no longer says what changed. Each
-// of these starts a new server, so every statement that asks whether the
-// cache is current also reads pg_postmaster_start_time(), and a cache read
-// from another start reloads everything. A restart that lost nothing costs
-// one full load.
+// The claim also needs one history of the database and its capture.
+// A failover to a standby that missed the last commits (asynchronous
+// replication), a point-in-time recovery or a crash under
+// synchronous_commit = off takes the database back: transactions the
+// cache has seen are gone and their ids are handed out again, so
+// "invisible to P" no longer says what changed. Each of these starts a new
+// server. A table dropped and restored (pg_restore --clean), a database
+// recreated, or a trigger disabled and enabled again by hand lets writes
+// in without change rows. Each of these writes new trigger rows in
+// pg_trigger. So every statement that asks whether the cache is current
+// also reads the cache's origin (originSQL): the server's start and the
+// capture triggers' row ids and versions. A cache read from another
+// origin reloads everything; a restart that lost nothing costs one full
+// load.
 //
 // The claim needs the capture: every statement that asks whether the
 // cache is current also counts the capture triggers, in the same snapshot.
@@ -85,14 +90,26 @@ const captureTriggers = 29
 // cannot be trusted.
 var errNoCapture = errors.New("change capture triggers missing or disabled")
 
-// captureSQL counts the enabled capture triggers (a catalog scan of a few
-// dozen rows).
-const captureSQL = `(SELECT count(*) FROM pg_trigger
-	WHERE tgname LIKE 'placement\_capture\_%' AND tgenabled IN ('O', 'A'))`
+// originSQL reads the origin of what the statement sees: the server's
+// start and the enabled capture triggers, each as oid:xmin, by oid (a
+// catalog scan of a few dozen rows).
+const originSQL = `pg_postmaster_start_time(),
+	ARRAY(SELECT oid::text || ':' || xmin::text FROM pg_trigger
+	      WHERE tgname LIKE 'placement\_capture\_%' AND tgenabled IN ('O', 'A') ORDER BY oid)`
+
+// origin is the history a cache view was read from (originSQL).
+type origin struct {
+	started time.Time
+	capture []string
+}
+
+func (o origin) same(p origin) bool {
+	return o.started.Equal(p.started) && slices.Equal(o.capture, p.capture)
+}
 
 // checkSQL is the one query of an unchanged cache: the name checks of the
-// request, the server's start, whether the capture is in place, and
-// whether any transaction invisible to the cache's snapshot logged a
+// request, the origin (which also says whether the capture is in place),
+// and whether any transaction invisible to the cache's snapshot logged a
 // change, in one statement (one snapshot). The transactions invisible to a snapshot are exactly those
 // from its xmax on ($1) and those in progress when it was taken (its xip
 // list, $4, usually empty: then checkSQL leaves that test out). Both tests
@@ -107,12 +124,12 @@ const captureSQL = `(SELECT count(*) FROM pg_trigger
 // against 0.1 ms at 60,000 rows.)
 const (
 	checkSQL = `
-SELECT clock_timestamp(), pg_postmaster_start_time(), ` + captureSQL + `,
+SELECT clock_timestamp(), ` + originSQL + `,
 	COALESCE((SELECT max(txid) FROM placement_changes) >= $1::text::xid8, false),
 	ARRAY(SELECT name FROM resource_classes WHERE name = ANY($2)),
 	ARRAY(SELECT name FROM traits WHERE name = ANY($3))`
 	checkInProgressSQL = `
-SELECT clock_timestamp(), pg_postmaster_start_time(), ` + captureSQL + `,
+SELECT clock_timestamp(), ` + originSQL + `,
 	COALESCE((SELECT max(txid) FROM placement_changes) >= $1::text::xid8, false)
 	OR EXISTS (SELECT 1 FROM unnest($4::text[]::xid8[]) x(txid)
 	           WHERE (SELECT max(c.txid) FROM placement_changes c WHERE c.txid <= x.txid) = x.txid),
@@ -142,8 +159,8 @@ const unseenSQL = `
 	SELECT resource_provider_id FROM placement_changes
 	WHERE txid = ANY(ARRAY(SELECT pg_snapshot_xip($1::text::pg_snapshot)))`
 
-// refreshSQL starts a refresh transaction: its snapshot, its times and
-// the server's start, whether the capture is in place, whether a change
+// refreshSQL starts a refresh transaction: its snapshot, its times, its
+// origin (which also says whether the capture is in place), whether a change
 // invalidates everything, the providers logged by transactions invisible
 // to the previous snapshot ($1; NULL for none: then nothing is selected
 // and the caller loads everything), with duplicates (see distinct), and
@@ -151,7 +168,7 @@ const unseenSQL = `
 const refreshSQL = `
 WITH unseen AS (` + unseenSQL + `
 )
-SELECT pg_current_snapshot()::text, now(), clock_timestamp(), pg_postmaster_start_time(), ` + captureSQL + `,
+SELECT pg_current_snapshot()::text, now(), clock_timestamp(), ` + originSQL + `,
 	COALESCE((SELECT bool_or(resource_provider_id IS NULL) FROM unseen), false),
 	ARRAY(SELECT resource_provider_id FROM unseen WHERE resource_provider_id IS NOT NULL),
 	ARRAY(SELECT name FROM resource_classes WHERE name = ANY($2)),
