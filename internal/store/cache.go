@@ -227,6 +227,13 @@ func (c *candidateCache) publish(rr *refreshRow, snap *engine.Snapshot, began ti
 // change log may have been pruned past cur's snapshot, or too many
 // providers changed for a selection to pay off.
 func (c *candidateCache) needsFullLoad(cur *cacheView, rr *refreshRow) bool {
-	return !rr.origin.same(cur.origin) || rr.invalidateAll || rr.clock.Sub(cur.txStart) >= c.horizon ||
+	return !rr.origin.same(cur.origin) || rr.invalidateAll || !c.young(cur, rr.clock) ||
 		len(rr.changed) > max(1000, len(c.rootOf)/4)
+}
+
+// young reports whether view is younger than the change log's horizon, so
+// that no row a refresh from it needs has been pruned (changes.go): by
+// the database's clock, which read clock, and by this process's own.
+func (c *candidateCache) young(view *cacheView, clock time.Time) bool {
+	return clock.Sub(view.txStart) < c.horizon && time.Since(view.began) < c.horizon
 }

@@ -141,7 +141,7 @@ func (c *candidateCache) runCheck(s *Store, r *checkRound, classes, traits []str
 
 // unchanged reports whether view reflects every commit before the call:
 // the origin is the one view was read from, no transaction view could not
-// see logged a change, and view is younger than the change log's horizon.
+// see logged a change, and view is young (see young).
 // It also looks the round's names up.
 func (c *candidateCache) unchanged(ctx context.Context, s *Store, view *cacheView, r *checkRound, classes, traits []string) (bool, error) {
 	var clock time.Time
@@ -160,7 +160,7 @@ func (c *candidateCache) unchanged(ctx context.Context, s *Store, view *cacheVie
 	if !c.captureOK(s, o) {
 		return false, errNoCapture
 	}
-	return !changed && o.same(view.origin) && clock.Sub(view.txStart) < c.horizon, nil
+	return !changed && o.same(view.origin) && c.young(view, clock), nil
 }
 
 // advance takes a new snapshot and brings the cache from cur to it in one

@@ -2,11 +2,21 @@ package store
 
 import "time"
 
-// CacheReadFromServerStartedForTest makes the published candidate cache
-// look as if it had been read from a server started at start, as it does
-// after a failover (cache_test.go).
+// Test hooks for cache_test.go: they change the published candidate
+// cache's view.
+
+// CacheReadFromServerStartedForTest makes the view look read from a
+// server started at start, as it does after a failover.
 func (s *Store) CacheReadFromServerStartedForTest(start time.Time) {
 	view := *s.candidates.cur.Load()
 	view.origin.started = start
+	s.candidates.cur.Store(&view)
+}
+
+// CacheAgedForTest makes the view look refreshed d ago by this process's
+// clock (not by the database's).
+func (s *Store) CacheAgedForTest(d time.Duration) {
+	view := *s.candidates.cur.Load()
+	view.began = view.began.Add(-d)
 	s.candidates.cur.Store(&view)
 }

@@ -16,29 +16,32 @@ import (
 	"github.com/openstack-placement-go/placement/internal/testdb"
 )
 
-// TestCandidateCache_Origin: a cache read from another origin (changes.go)
-// reloads everything. Each case changes the database behind the change
-// log's back, so that only the origin can tell the cache; the check that
-// the cache still answers from before proves the change left no trace.
-func TestCandidateCache_Origin(t *testing.T) {
+// TestCandidateCache_UnloggedChange: a cache reloads everything when it
+// was read from another origin (changes.go) or longer ago than the change
+// log's horizon by this process's clock. Each case changes the database
+// without a trace in the change log; where the cache learns only through
+// tell, the test first checks that the cache still answers from before,
+// which proves the change left no trace.
+func TestCandidateCache_UnloggedChange(t *testing.T) {
+	unlogged := func(t *testing.T, pool *pgxpool.Pool, reserve string) {
+		execTx(t, pool, reserve, `DELETE FROM placement_changes WHERE txid = pg_current_xact_id()`)
+	}
 	for _, tc := range []struct {
 		name string
-		// hide changes the database without change rows; seen is whether
-		// the origin tells.
-		hide func(t *testing.T, pool *pgxpool.Pool, reserve string) (seen bool)
+		hide func(t *testing.T, pool *pgxpool.Pool, reserve string)
+		tell func(s *store.Store) // nil: the change of origin is real
 	}{
-		{"another server start", func(t *testing.T, pool *pgxpool.Pool, reserve string) bool {
-			// A failover to a lagging standby: the change rows of the
-			// transactions the cache saw are gone.
-			execTx(t, pool, reserve, `DELETE FROM placement_changes WHERE txid = pg_current_xact_id()`)
-			return false
-		}},
-		{"a trigger enabled again", func(t *testing.T, pool *pgxpool.Pool, reserve string) bool {
+		// A failover to a lagging standby: the change rows of the
+		// transactions the cache saw are gone.
+		{"another server start", unlogged, func(s *store.Store) { s.CacheReadFromServerStartedForTest(time.Unix(0, 0)) }},
+		{"a trigger enabled again", func(t *testing.T, pool *pgxpool.Pool, reserve string) {
 			execTx(t, pool, `ALTER TABLE inventories DISABLE TRIGGER placement_capture_update`)
 			execTx(t, pool, reserve)
 			execTx(t, pool, `ALTER TABLE inventories ENABLE ALWAYS TRIGGER placement_capture_update`)
-			return true
-		}},
+		}, nil},
+		// The database's clock stepped back: the change log may have been
+		// pruned past a cache that still looks young to it.
+		{"old by this process's clock", unlogged, func(s *store.Store) { s.CacheAgedForTest(15 * time.Minute) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
@@ -73,11 +76,12 @@ func TestCandidateCache_Origin(t *testing.T) {
 			}
 			reserve := `UPDATE inventories SET reserved = 4
 				WHERE resource_provider_id = (SELECT id FROM resource_providers WHERE uuid = '` + rp.UUID + `')`
-			if !tc.hide(t, pool, reserve) {
+			tc.hide(t, pool, reserve)
+			if tc.tell != nil {
 				if n := candidates(); n != 1 {
 					t.Fatalf("%d candidates after a change that left no trace, want the cached 1", n)
 				}
-				s.CacheReadFromServerStartedForTest(time.Unix(0, 0))
+				tc.tell(s)
 			}
 			if n := candidates(); n != 0 {
 				t.Fatalf("%d candidates, want 0: the cache did not reload", n)

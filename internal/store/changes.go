@@ -71,7 +71,12 @@ import (
 // horizon after now() of P's transaction, which is before P. So any DELETE
 // visible to the reader committed before its snapshot, hence T_X < time of
 // P, X <= xmin(P), and every row the reader selects survived. An older
-// cache does a full reload.
+// cache does a full reload. This takes the database's clock for real
+// time. A step forward is safe: it lengthens the reader's interval as
+// much as the pruner's. A step back is not: a mark taken after P could
+// look old enough to the pruner while P still looked young to the reader.
+// So the reader also requires P to be younger than the horizon by its own
+// monotonic clock, read before P's transaction began (cacheView.began).
 //
 // A published snapshot is never modified: a refresh builds a new one
 // (engine.Snapshot.Update shares the unchanged parts) and swaps the
