@@ -285,3 +285,58 @@ func TestGenerate_RandomSampleIsBounded(t *testing.T) {
 		}
 	})
 }
+
+// TestGenerate_MoreThanATreeHas: requests that ask a wide tree for more
+// than it has end at once, rather than after place has tried every
+// permutation of their identical groups over the identical children
+// (hours: 12!/(12-k)! partial products for each k). Each is checked
+// against one group fewer, which fits.
+func TestGenerate_MoreThanATreeHas(t *testing.T) {
+	t.Parallel()
+	devices := func(children, total int) *world {
+		provs := []tp{{name: "ROOT", inv: []Inventory{iv("VCPU", 64)}}}
+		for i := 0; i < children; i++ {
+			provs = append(provs, tp{name: fmt.Sprintf("DEV%d", i), parent: "ROOT", inv: []Inventory{iv("CUSTOM_DEV", total)}})
+		}
+		return newWorld(t, provs...)
+	}
+	groups := func(n, amount int, policy string) string {
+		q := "resources=VCPU:1&group_policy=" + policy
+		for i := 1; i <= n; i++ {
+			q += fmt.Sprintf("&resources%d=CUSTOM_DEV:%d", i, amount)
+		}
+		return q
+	}
+	for _, c := range []struct {
+		name      string
+		w         *world
+		fits, not string
+	}{
+		{"one device more than the children have", devices(12, 1), groups(12, 1, "none"), groups(13, 1, "none")},
+		{"one group more than the children can host", devices(12, 3), groups(12, 2, "none"), groups(13, 2, "none")},
+		{"one isolated group more than there are children", devices(12, 8), groups(12, 1, "isolate"), groups(13, 1, "isolate")},
+	} {
+		for walk, o := range map[string]Options{"depth-first": {}, "breadth-first": {Strategy: BreadthFirst}} {
+			t.Run(c.name+", "+walk, func(t *testing.T) {
+				t.Parallel()
+				limited := Options{Strategy: o.Strategy, MaxCandidates: 1}
+				if res := generate(t, c.w.snap, parse(t, c.w, c.fits), limited); len(res.Requests) != 1 {
+					t.Fatalf("%d candidates for %s, want 1", len(res.Requests), c.fits)
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				start := time.Now()
+				res, err := Generate(ctx, c.w.snap, parse(t, c.w, c.not), o)
+				if err != nil {
+					t.Fatalf("Generate: %v after %v; want no candidates at once", err, time.Since(start))
+				}
+				if len(res.Requests) != 0 {
+					t.Fatalf("%d candidates, want none", len(res.Requests))
+				}
+				if took := time.Since(start); took > time.Second {
+					t.Errorf("no candidates after %v", took)
+				}
+			})
+		}
+	}
+}

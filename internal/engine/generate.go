@@ -154,6 +154,14 @@ type rgroup struct {
 	subtree []int // same_subtree constraints to check once this group is placed
 }
 
+// classNeed is what the request's groups ask of one class together.
+type classNeed struct {
+	class  int32
+	total  int64 // the sum of their amounts
+	groups int   // how many groups ask for it
+	least  int64 // the smallest amount one of them asks
+}
+
 type contrib struct {
 	prov, class int32
 	amount      int64
@@ -172,6 +180,11 @@ type generator struct {
 	// narrow).
 	narrowed []bool
 	legacy   bool
+
+	// needs is what the groups ask of each class together (feasible);
+	// gave is feasible's scratch list of providers.
+	needs []classNeed
+	gave  []int32
 
 	stack  []contrib
 	chosen []int32 // suffixed: provider; unsuffixed: option index
@@ -475,7 +488,31 @@ func (g *generator) resolve() bool {
 	n := len(g.groups)
 	buf := make([]int32, 2*n)
 	g.chosen, g.pos = buf[:n:n], buf[n:]
+	if n > 1 {
+		g.needs = classNeeds(g.groups)
+	}
 	return true
+}
+
+// classNeeds sums what groups ask of each class, in order of first
+// appearance.
+func classNeeds(groups []rgroup) []classNeed {
+	var needs []classNeed
+	for gi := range groups {
+		rg := &groups[gi]
+		for k, c := range rg.classes {
+			i := slices.IndexFunc(needs, func(n classNeed) bool { return n.class == c })
+			if i < 0 {
+				needs = append(needs, classNeed{class: c, least: rg.amounts[k]})
+				i = len(needs) - 1
+			}
+			n := &needs[i]
+			n.total += rg.amounts[k]
+			n.groups++
+			n.least = min(n.least, rg.amounts[k])
+		}
+	}
+	return needs
 }
 
 func (g *generator) rootAllowed(r int32) bool { return g.allowed == nil || g.allowed[r] }
@@ -671,7 +708,7 @@ func (g *generator) walk() {
 		if g.stop {
 			return
 		}
-		if g.walks(a) && g.options(a) {
+		if g.walks(a) && g.options(a) && g.feasible() {
 			g.anchor = a
 			g.place(0)
 		}
@@ -700,7 +737,7 @@ func (g *generator) walkBreadthFirst() {
 		if g.done {
 			return
 		}
-		if !g.walks(a) || !g.options(a) {
+		if !g.walks(a) || !g.options(a) || !g.feasible() {
 			continue
 		}
 		g.anchor = a
@@ -843,6 +880,54 @@ func (g *generator) options(a int32) bool {
 		}
 	}
 	return true
+}
+
+// feasible reports whether the groups' options under the anchor just built
+// (options) can combine at all, by a necessary condition: for each class,
+// the providers of the options must together be able to give what the
+// groups ask in total, and to host as many groups at the smallest amount
+// one of them asks; under group_policy=isolate the suffixed groups need as
+// many distinct providers. Without it, a request for more than a tree has
+// (13 devices of a host with 12) would fail only after place had tried
+// every permutation of its identical groups over the identical providers.
+func (g *generator) feasible() bool {
+	for _, n := range g.needs {
+		g.gave = g.gave[:0]
+		for gi := range g.groups {
+			rg := &g.groups[gi]
+			k := slices.Index(rg.classes, n.class)
+			switch {
+			case k < 0:
+			case rg.suffixed: // one slot for all its classes
+				g.gave = append(g.gave, rg.cand[0]...)
+			default:
+				g.gave = append(g.gave, rg.cand[k]...)
+			}
+		}
+		slices.Sort(g.gave)
+		var total, hosted int64
+		for _, p := range slices.Compact(g.gave) {
+			most := g.s.Provider(p).most(n.class)
+			total += most
+			hosted += most / max(n.least, 1)
+		}
+		if total < n.total || hosted < int64(n.groups) {
+			return false
+		}
+	}
+	if !g.req.Isolate() {
+		return true
+	}
+	g.gave = g.gave[:0]
+	suffixed := 0
+	for gi := range g.groups {
+		if rg := &g.groups[gi]; rg.suffixed {
+			suffixed++
+			g.gave = append(g.gave, rg.cand[0]...)
+		}
+	}
+	slices.Sort(g.gave)
+	return len(slices.Compact(g.gave)) >= suffixed
 }
 
 // collectiveTraitsOK: the unsuffixed group's required traits may come from

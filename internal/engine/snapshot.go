@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sync/atomic"
 
@@ -288,6 +289,23 @@ func (p *Provider) fits(c int32, n int64) bool {
 	}
 	inv := &p.Inventories[i]
 	return n <= int64(maxInt) && inv.FitsUnits(int(n)) && inv.FitsCapacity(inv.Used, n)
+}
+
+// most is the largest amount of class c that allocations from p can add
+// up to on top of what is used: within max_unit and, by FitsCapacity,
+// within floor(capacity) (exact below 2^53, where every integer is a
+// float64; above it max_unit alone bounds it).
+func (p *Provider) most(c int32) int64 {
+	i := p.inv(c)
+	if i < 0 {
+		return 0
+	}
+	inv := &p.Inventories[i]
+	most := int64(inv.MaxUnit)
+	if capacity := inv.Capacity(); capacity < 1<<53 {
+		most = min(most, int64(math.Floor(capacity))-inv.Used)
+	}
+	return max(most, 0)
 }
 
 const maxInt = int(^uint(0) >> 1)
