@@ -293,10 +293,17 @@ func TestGenerate_RandomSampleIsBounded(t *testing.T) {
 // against one group fewer, which fits.
 func TestGenerate_MoreThanATreeHas(t *testing.T) {
 	t.Parallel()
+	// devices is a host whose children hold total CUSTOM_DEV each; the
+	// first half of them are CUSTOM_A, the others CUSTOM_B.
 	devices := func(children, total int) *world {
 		provs := []tp{{name: "ROOT", inv: []Inventory{iv("VCPU", 64)}}}
 		for i := 0; i < children; i++ {
-			provs = append(provs, tp{name: fmt.Sprintf("DEV%d", i), parent: "ROOT", inv: []Inventory{iv("CUSTOM_DEV", total)}})
+			trait := "CUSTOM_A"
+			if i >= children/2 {
+				trait = "CUSTOM_B"
+			}
+			provs = append(provs, tp{name: fmt.Sprintf("DEV%d", i), parent: "ROOT",
+				inv: []Inventory{iv("CUSTOM_DEV", total)}, traits: []string{trait}})
 		}
 		return newWorld(t, provs...)
 	}
@@ -304,6 +311,14 @@ func TestGenerate_MoreThanATreeHas(t *testing.T) {
 		q := "resources=VCPU:1&group_policy=" + policy
 		for i := 1; i <= n; i++ {
 			q += fmt.Sprintf("&resources%d=CUSTOM_DEV:%d", i, amount)
+		}
+		return q
+	}
+	// ofA is n groups of one CUSTOM_A device and one of a CUSTOM_B device.
+	ofA := func(n int) string {
+		q := "resources=VCPU:1&group_policy=none&resources0=CUSTOM_DEV:1&required0=CUSTOM_B"
+		for i := 1; i <= n; i++ {
+			q += fmt.Sprintf("&resources%d=CUSTOM_DEV:1&required%d=CUSTOM_A", i, i)
 		}
 		return q
 	}
@@ -315,6 +330,7 @@ func TestGenerate_MoreThanATreeHas(t *testing.T) {
 		{"one device more than the children have", devices(12, 1), groups(12, 1, "none"), groups(13, 1, "none")},
 		{"one group more than the children can host", devices(12, 3), groups(12, 2, "none"), groups(13, 2, "none")},
 		{"one isolated group more than there are children", devices(12, 8), groups(12, 1, "isolate"), groups(13, 1, "isolate")},
+		{"one device more than the children of a trait have", devices(24, 1), ofA(12), ofA(13)},
 	} {
 		for walk, o := range map[string]Options{"depth-first": {}, "breadth-first": {Strategy: BreadthFirst}} {
 			t.Run(c.name+", "+walk, func(t *testing.T) {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -154,12 +155,11 @@ type rgroup struct {
 	subtree []int // same_subtree constraints to check once this group is placed
 }
 
-// classNeed is what the request's groups ask of one class together.
-type classNeed struct {
-	class  int32
-	total  int64 // the sum of their amounts
-	groups int   // how many groups ask for it
-	least  int64 // the smallest amount one of them asks
+// ask is what one group asks of one class under the current anchor: an
+// amount from one of provs (ascending).
+type ask struct {
+	provs  []int32
+	amount int64
 }
 
 type contrib struct {
@@ -181,10 +181,11 @@ type generator struct {
 	narrowed []bool
 	legacy   bool
 
-	// needs is what the groups ask of each class together (feasible);
-	// gave is feasible's scratch list of providers.
-	needs []classNeed
-	gave  []int32
+	// classes lists the classes the groups ask for, when there are
+	// several groups (feasible); asks and union are feasible's scratch.
+	classes []int32
+	asks    []ask
+	union   []int32
 
 	stack  []contrib
 	chosen []int32 // suffixed: provider; unsuffixed: option index
@@ -489,30 +490,15 @@ func (g *generator) resolve() bool {
 	buf := make([]int32, 2*n)
 	g.chosen, g.pos = buf[:n:n], buf[n:]
 	if n > 1 {
-		g.needs = classNeeds(g.groups)
-	}
-	return true
-}
-
-// classNeeds sums what groups ask of each class, in order of first
-// appearance.
-func classNeeds(groups []rgroup) []classNeed {
-	var needs []classNeed
-	for gi := range groups {
-		rg := &groups[gi]
-		for k, c := range rg.classes {
-			i := slices.IndexFunc(needs, func(n classNeed) bool { return n.class == c })
-			if i < 0 {
-				needs = append(needs, classNeed{class: c, least: rg.amounts[k]})
-				i = len(needs) - 1
+		for gi := range g.groups {
+			for _, c := range g.groups[gi].classes {
+				if !slices.Contains(g.classes, c) {
+					g.classes = append(g.classes, c)
+				}
 			}
-			n := &needs[i]
-			n.total += rg.amounts[k]
-			n.groups++
-			n.least = min(n.least, rg.amounts[k])
 		}
 	}
-	return needs
+	return true
 }
 
 func (g *generator) rootAllowed(r int32) bool { return g.allowed == nil || g.allowed[r] }
@@ -883,51 +869,112 @@ func (g *generator) options(a int32) bool {
 }
 
 // feasible reports whether the groups' options under the anchor just built
-// (options) can combine at all, by a necessary condition: for each class,
-// the providers of the options must together be able to give what the
-// groups ask in total, and to host as many groups at the smallest amount
-// one of them asks; under group_policy=isolate the suffixed groups need as
-// many distinct providers. Without it, a request for more than a tree has
-// (13 devices of a host with 12) would fail only after place had tried
-// every permutation of its identical groups over the identical providers.
+// (options) can combine at all, by a necessary condition. For a set of
+// providers S, the groups that may take a class only from S must fit in S:
+// S must be able to give their amounts in total, and to host as many of
+// them at the smallest amount one of them asks. S is each group's own
+// providers for the class and all of them together. Under
+// group_policy=isolate, as many suffixed groups as may only use S need as
+// many distinct providers in S. Without it, a request for more than a
+// tree has (13 devices of a host with 12) would fail only after place had
+// tried every assignment of its identical groups to the identical
+// providers.
 func (g *generator) feasible() bool {
-	for _, n := range g.needs {
-		g.gave = g.gave[:0]
+	for _, c := range g.classes {
+		g.asks = g.asks[:0]
 		for gi := range g.groups {
 			rg := &g.groups[gi]
-			k := slices.Index(rg.classes, n.class)
-			switch {
+			switch k := slices.Index(rg.classes, c); {
 			case k < 0:
-			case rg.suffixed: // one slot for all its classes
-				g.gave = append(g.gave, rg.cand[0]...)
+			case rg.suffixed: // one slot (cand[0]) for all its classes
+				g.asks = append(g.asks, ask{rg.cand[0], rg.amounts[k]})
 			default:
-				g.gave = append(g.gave, rg.cand[k]...)
+				g.asks = append(g.asks, ask{rg.cand[k], rg.amounts[k]})
 			}
 		}
-		slices.Sort(g.gave)
-		var total, hosted int64
-		for _, p := range slices.Compact(g.gave) {
-			most := g.s.Provider(p).most(n.class)
-			total += most
-			hosted += most / max(n.least, 1)
-		}
-		if total < n.total || hosted < int64(n.groups) {
+		if !g.eachSetHolds(func(within []int32, asks []ask) bool { return g.holds(c, within, asks) }) {
 			return false
 		}
 	}
 	if !g.req.Isolate() {
 		return true
 	}
-	g.gave = g.gave[:0]
-	suffixed := 0
+	g.asks = g.asks[:0]
 	for gi := range g.groups {
 		if rg := &g.groups[gi]; rg.suffixed {
-			suffixed++
-			g.gave = append(g.gave, rg.cand[0]...)
+			g.asks = append(g.asks, ask{provs: rg.cand[0]})
 		}
 	}
-	slices.Sort(g.gave)
-	return len(slices.Compact(g.gave)) >= suffixed
+	return g.eachSetHolds(func(within []int32, asks []ask) bool {
+		n := 0
+		for _, s := range asks {
+			if isSubset(s.provs, within) {
+				n++
+			}
+		}
+		return n <= len(within)
+	})
+}
+
+// eachSetHolds reports whether holds is true of g.asks for their union
+// and for each distinct set of providers among them.
+func (g *generator) eachSetHolds(holds func(within []int32, asks []ask) bool) bool {
+	g.union = g.union[:0]
+	for i, s := range g.asks {
+		g.union = append(g.union, s.provs...)
+		if i > 0 && slices.Equal(s.provs, g.asks[i-1].provs) {
+			continue // identical groups: the same check
+		}
+		if !holds(s.provs, g.asks) {
+			return false
+		}
+	}
+	slices.Sort(g.union)
+	g.union = slices.Compact(g.union)
+	return len(g.asks) < 2 || holds(g.union, g.asks)
+}
+
+// holds reports whether the providers within can give class c to the
+// asks whose providers all lie within: their amounts in total, and room
+// for each of them at the smallest amount one of them asks. Each provider
+// can give at most Provider.most, whichever groups its share is split
+// among.
+func (g *generator) holds(c int32, within []int32, asks []ask) bool {
+	var total int64
+	least, n := int64(math.MaxInt64), 0
+	for _, s := range asks {
+		if isSubset(s.provs, within) {
+			total += s.amount
+			least = min(least, s.amount)
+			n++
+		}
+	}
+	if n == 0 {
+		return true
+	}
+	var gives, hosts int64
+	for _, p := range within {
+		most := g.s.Provider(p).most(c)
+		gives += most
+		hosts += most / max(least, 1)
+	}
+	return gives >= total && hosts >= int64(n)
+}
+
+// isSubset reports whether every element of the ascending list a is in
+// the ascending list b.
+func isSubset(a, b []int32) bool {
+	j := 0
+	for _, x := range a {
+		for j < len(b) && b[j] < x {
+			j++
+		}
+		if j == len(b) || b[j] != x {
+			return false
+		}
+		j++
+	}
+	return true
 }
 
 // collectiveTraitsOK: the unsuffixed group's required traits may come from
