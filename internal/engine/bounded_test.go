@@ -356,3 +356,50 @@ func TestGenerate_MoreThanATreeHas(t *testing.T) {
 		}
 	}
 }
+
+// TestGenerate_DeadEnds: a walk whose first choices leave a later group
+// without a provider finds its candidate at once. Thirteen children hold
+// one device each (eight under isolate); twelve groups take any of them,
+// the last only the first child, which the first group takes first, so
+// that without the lookahead place would try every assignment of the
+// groups between to the other children before moving the first group.
+func TestGenerate_DeadEnds(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		policy string
+		total  int
+	}{{"none", 1}, {"isolate", 8}} {
+		provs := []tp{{name: "ROOT", inv: []Inventory{iv("VCPU", 64)}}}
+		for i := 0; i < 13; i++ {
+			p := tp{name: fmt.Sprintf("DEV%d", i), parent: "ROOT", inv: []Inventory{iv("CUSTOM_DEV", c.total)}}
+			if i == 0 {
+				p.traits = []string{"CUSTOM_B"}
+			}
+			provs = append(provs, p)
+		}
+		w := newWorld(t, provs...)
+		q := "resources=VCPU:1&group_policy=" + c.policy
+		for i := 1; i <= 12; i++ {
+			q += fmt.Sprintf("&resources%d=CUSTOM_DEV:1", i)
+		}
+		q += "&resources13=CUSTOM_DEV:1&required13=CUSTOM_B&limit=1"
+		for walk, o := range map[string]Options{"depth-first": {}, "breadth-first": {Strategy: BreadthFirst}} {
+			t.Run(c.policy+", "+walk, func(t *testing.T) {
+				t.Parallel()
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				start := time.Now()
+				res, err := Generate(ctx, w.snap, parse(t, w, q), o)
+				if err != nil {
+					t.Fatalf("Generate: %v after %v; want a candidate at once", err, time.Since(start))
+				}
+				if len(res.Requests) != 1 {
+					t.Fatalf("%d candidates, want 1", len(res.Requests))
+				}
+				if took := time.Since(start); took > time.Second {
+					t.Errorf("a candidate after %v", took)
+				}
+			})
+		}
+	}
+}

@@ -745,13 +745,13 @@ func (x *explainer) viable(roots []int32, req *Request, legacy bool) ([]int32, e
 		g.stop, g.done, g.mem, g.seen = false, false, 0, nil
 		g.results, g.stack = g.results[:0], g.stack[:0]
 		g.allocArena, g.provArena, g.mapArena = g.allocArena[:0], g.provArena[:0], g.mapArena[:0]
-		if !g.rootAllowed(a) || !g.options(a) || !g.feasible() {
+		if !g.rootAllowed(a) || !g.options(a) || !g.fits(0) {
 			if g.err != nil {
 				return nil, g.err
 			}
 			continue
 		}
-		g.anchor = a
+		g.begin(a)
 		g.place(0)
 		if g.err != nil {
 			return nil, g.err

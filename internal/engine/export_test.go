@@ -8,6 +8,10 @@ func SetTrace(opt *Options, trace func(anchor int32)) { opt.trace = trace }
 // where the aggregates are too large for that to pay off.
 func NarrowAlways(opt *Options) { opt.narrowAlways = true }
 
+// LookaheadAlways makes the generator check, before placing each group,
+// that the groups left can still fit, from the start of every walk.
+func LookaheadAlways(opt *Options) { opt.lookaheadAlways = true }
+
 // StepRoots is the roots a funnel step keeps, ascending.
 func StepRoots(s Step) []int32 { return s.roots }
 

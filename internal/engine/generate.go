@@ -41,6 +41,9 @@ type Options struct {
 	// narrowAlways, for tests, makes narrow narrow the walk whatever the
 	// size of the aggregates and the limit.
 	narrowAlways bool
+	// lookaheadAlways, for tests, makes place check fits before every
+	// group, not only after lookaheadAfter steps without a candidate.
+	lookaheadAlways bool
 }
 
 // Strategy is the order of generation across anchors (root providers).
@@ -88,6 +91,14 @@ func MaxCandidatesFromConfig(v int) int {
 const MsgMemoryLimit = "The allocation candidates for this request would need more than the %d MiB " +
 	"one request may use ([placement] allocation_candidates_memory_limit_mb). " +
 	"Narrow the request or pass a limit."
+
+// lookaheadAfter is how many steps of the walk under one anchor may pass
+// without a candidate before place starts to check, before each group,
+// that the groups left can still fit beside those placed (fits). A walk
+// that keeps finding candidates never pays for the check; one lost in
+// dead ends (the first group took the one provider a later group needs,
+// and the groups between try every assignment to the others) is cut short.
+const lookaheadAfter = 1 << 12
 
 // checkEvery is how many steps of the walk pass between two looks at the
 // context: often enough to stop within a millisecond or so, rarely enough
@@ -182,10 +193,16 @@ type generator struct {
 	legacy   bool
 
 	// classes lists the classes the groups ask for, when there are
-	// several groups (feasible); asks and union are feasible's scratch.
+	// several groups (fits); asks and union are fits' scratch.
 	classes []int32
 	asks    []ask
 	union   []int32
+	// fresh is whether the groups' cand lists are those of the anchor
+	// being walked (not so in a resumed breadth-first turn); leafStep is
+	// the step of the anchor's last candidate, or of its start (see
+	// lookaheadAfter).
+	fresh    bool
+	leafStep uint32
 
 	stack  []contrib
 	chosen []int32 // suffixed: provider; unsuffixed: option index
@@ -694,8 +711,8 @@ func (g *generator) walk() {
 		if g.stop {
 			return
 		}
-		if g.walks(a) && g.options(a) && g.feasible() {
-			g.anchor = a
+		if g.walks(a) && g.options(a) && g.fits(0) {
+			g.begin(a)
 			g.place(0)
 		}
 	}
@@ -723,10 +740,10 @@ func (g *generator) walkBreadthFirst() {
 		if g.done {
 			return
 		}
-		if !g.walks(a) || !g.options(a) || !g.feasible() {
+		if !g.walks(a) || !g.options(a) || !g.fits(0) {
 			continue
 		}
-		g.anchor = a
+		g.begin(a)
 		g.place(0)
 		if !g.paused || g.done {
 			continue // exhausted in its first turn, or generation is over
@@ -779,8 +796,13 @@ func (g *generator) loadTurn(t turn) (pos []int32) {
 	}
 	pos = d[:len(g.pos)]
 	copy(g.pos, pos)
-	g.anchor = t.anchor
+	g.anchor, g.fresh = t.anchor, false
 	return pos
+}
+
+// begin starts the walk under anchor a, whose options were just built.
+func (g *generator) begin(a int32) {
+	g.anchor, g.fresh, g.leafStep = a, true, g.steps
 }
 
 // options builds every group's options under anchor a; false if a group
@@ -868,21 +890,23 @@ func (g *generator) options(a int32) bool {
 	return true
 }
 
-// feasible reports whether the groups' options under the anchor just built
-// (options) can combine at all, by a necessary condition. For a set of
-// providers S, the groups that may take a class only from S must fit in S:
-// S must be able to give their amounts in total, and to host as many of
-// them at the smallest amount one of them asks. S is each group's own
-// providers for the class and all of them together. Under
-// group_policy=isolate, as many suffixed groups as may only use S need as
-// many distinct providers in S. Without it, a request for more than a
-// tree has (13 devices of a host with 12) would fail only after place had
-// tried every assignment of its identical groups to the identical
-// providers.
-func (g *generator) feasible() bool {
+// fits reports whether the groups from group from on can still be placed
+// beside those placed before it (g.stack, g.chosen), by a necessary
+// condition; fits(0) judges an anchor whose options were just built. For
+// a set of providers S, the groups that may take a class only from S must
+// fit in what S has left: S must be able to give their amounts in total,
+// and to host as many of them at the smallest amount one of them asks. S
+// is each group's own providers for the class and all of them together.
+// Under group_policy=isolate, as many suffixed groups as may only use S
+// need as many providers of S that no placed suffixed group took. Without
+// it, a request for more than a tree has (13 devices of a host with 12)
+// would fail only after place had tried every assignment of its identical
+// groups to the identical providers. It reads the groups' cand lists,
+// which must be the current anchor's.
+func (g *generator) fits(from int) bool {
 	for _, c := range g.classes {
 		g.asks = g.asks[:0]
-		for gi := range g.groups {
+		for gi := from; gi < len(g.groups); gi++ {
 			rg := &g.groups[gi]
 			switch k := slices.Index(rg.classes, c); {
 			case k < 0:
@@ -900,7 +924,7 @@ func (g *generator) feasible() bool {
 		return true
 	}
 	g.asks = g.asks[:0]
-	for gi := range g.groups {
+	for gi := from; gi < len(g.groups); gi++ {
 		if rg := &g.groups[gi]; rg.suffixed {
 			g.asks = append(g.asks, ask{provs: rg.cand[0]})
 		}
@@ -912,7 +936,13 @@ func (g *generator) feasible() bool {
 				n++
 			}
 		}
-		return n <= len(within)
+		free := len(within)
+		for gi := 0; gi < from; gi++ {
+			if g.groups[gi].suffixed && slices.Contains(within, g.chosen[gi]) {
+				free--
+			}
+		}
+		return n <= free
 	})
 }
 
@@ -938,7 +968,7 @@ func (g *generator) eachSetHolds(holds func(within []int32, asks []ask) bool) bo
 // asks whose providers all lie within: their amounts in total, and room
 // for each of them at the smallest amount one of them asks. Each provider
 // can give at most Provider.most, whichever groups its share is split
-// among.
+// among, less what the placed groups took (g.stack).
 func (g *generator) holds(c int32, within []int32, asks []ask) bool {
 	var total int64
 	least, n := int64(math.MaxInt64), 0
@@ -955,6 +985,12 @@ func (g *generator) holds(c int32, within []int32, asks []ask) bool {
 	var gives, hosts int64
 	for _, p := range within {
 		most := g.s.Provider(p).most(c)
+		for _, x := range g.stack {
+			if x.prov == p && x.class == c {
+				most -= x.amount
+			}
+		}
+		most = max(most, 0)
 		gives += most
 		hosts += most / max(least, 1)
 	}
@@ -1031,6 +1067,9 @@ func (g *generator) place(gi int) {
 			return
 		}
 		g.leaf()
+		return
+	}
+	if gi > 0 && g.fresh && (g.steps-g.leafStep > lookaheadAfter || g.opt.lookaheadAlways) && !g.fits(gi) {
 		return
 	}
 	rg := &g.groups[gi]
@@ -1122,6 +1161,7 @@ func (g *generator) isAncestorOrSelf(a, v int32) bool {
 
 // leaf turns the current combination into a candidate.
 func (g *generator) leaf() {
+	g.leafStep = g.steps
 	s := g.s
 	g.reserve()
 	start := len(g.allocArena)

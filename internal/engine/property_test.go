@@ -569,6 +569,15 @@ func TestGenerate_MatchesBruteForce(t *testing.T) {
 		if got := w.shows(generate(t, w.snap, req, narrowed), true); !reflect.DeepEqual(got, want) {
 			t.Fatalf("seed %d, walk narrowed by member_of: world %+v\nrequest %+v\n got %q\nwant %q", seed, w.data, *req, got, want)
 		}
+		// The lookahead, which only walks lost in dead ends get, before
+		// every group, in both orders.
+		for _, strategy := range []Strategy{DepthFirst, BreadthFirst} {
+			ahead := Options{Strategy: strategy}
+			LookaheadAlways(&ahead)
+			if got := w.shows(generate(t, w.snap, req, ahead), true); !reflect.DeepEqual(got, want) {
+				t.Fatalf("seed %d, lookahead before every group, strategy %v: world %+v\nrequest %+v\n got %q\nwant %q", seed, strategy, w.data, *req, got, want)
+			}
+		}
 		checkInvariants(t, w, req, res)
 		if len(got) > 0 {
 			nonEmpty++
