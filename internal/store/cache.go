@@ -170,6 +170,8 @@ func (c *candidateCache) refresh(ctx context.Context, s *Store) (*cacheView, err
 	case !rr.origin.started.Equal(cur.origin.started):
 		s.logger().Warn("candidate cache: the database server restarted or failed over; the cache reloads from the database",
 			"started", rr.origin.started, "was", cur.origin.started)
+	case rr.origin.logFile != cur.origin.logFile:
+		s.logger().Warn("candidate cache: the change log was truncated or rewritten; the cache reloads from the database")
 	default:
 		s.logger().Warn("candidate cache: the change capture triggers were re-created or re-enabled; the cache reloads from the database")
 	}
@@ -200,8 +202,8 @@ type refreshRow struct {
 }
 
 func (rr *refreshRow) scan(row pgx.Row) error {
-	err := row.Scan(&rr.pgSnap, &rr.txStart, &rr.clock, &rr.origin.started, &rr.origin.capture, &rr.invalidateAll, &rr.changed,
-		&rr.foundClasses, &rr.foundTraits)
+	dest := append([]any{&rr.pgSnap, &rr.txStart, &rr.clock}, rr.origin.scan()...)
+	err := row.Scan(append(dest, &rr.invalidateAll, &rr.changed, &rr.foundClasses, &rr.foundTraits)...)
 	rr.changed = distinct(rr.changed)
 	return err
 }

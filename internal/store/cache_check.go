@@ -147,7 +147,7 @@ func (c *candidateCache) unchanged(ctx context.Context, s *Store, view *cacheVie
 	var clock time.Time
 	var o origin
 	var changed bool
-	scan := []any{&clock, &o.started, &o.capture, &changed, &r.foundClasses, &r.foundTraits}
+	scan := append(append([]any{&clock}, o.scan()...), &changed, &r.foundClasses, &r.foundTraits)
 	var err error
 	if xmax, xip := splitSnapshot(view.pgSnap); len(xip) == 0 {
 		err = s.db.QueryRow(ctx, checkSQL, xmax, classes, traits).Scan(scan...)

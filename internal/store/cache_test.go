@@ -39,6 +39,9 @@ func TestCandidateCache_UnloggedChange(t *testing.T) {
 			execTx(t, pool, reserve)
 			execTx(t, pool, `ALTER TABLE inventories ENABLE ALWAYS TRIGGER placement_capture_update`)
 		}, nil},
+		{"the change log truncated", func(t *testing.T, pool *pgxpool.Pool, reserve string) {
+			execTx(t, pool, reserve, `TRUNCATE placement_changes`)
+		}, nil},
 		// The database's clock stepped back: the change log may have been
 		// pruned past a cache that still looks young to it.
 		{"old by this process's clock", unlogged, func(s *store.Store) { s.CacheAgedForTest(15 * time.Minute) }},

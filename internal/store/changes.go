@@ -49,9 +49,11 @@ import (
 // server. A table dropped and restored (pg_restore --clean), a database
 // recreated, or a trigger disabled and enabled again by hand lets writes
 // in without change rows. Each of these writes new trigger rows in
-// pg_trigger. So every statement that asks whether the cache is current
-// also reads the cache's origin (originSQL): the server's start and the
-// capture triggers' row ids and versions. A cache read from another
+// pg_trigger. The change log truncated by hand loses rows a refresh
+// needs; that gives it a new file. So every statement that asks whether
+// the cache is current also reads the cache's origin (originSQL): the
+// server's start, the log's file, and the capture triggers' row ids and
+// versions. A cache read from another
 // origin reloads everything; a restart that lost nothing costs one full
 // load.
 //
@@ -96,21 +98,26 @@ const captureTriggers = 29
 var errNoCapture = errors.New("change capture triggers missing or disabled")
 
 // originSQL reads the origin of what the statement sees: the server's
-// start and the enabled capture triggers, each as oid:xmin, by oid (a
-// catalog scan of a few dozen rows).
-const originSQL = `pg_postmaster_start_time(),
+// start, the change log's file (a TRUNCATE gives it a new one) and the
+// enabled capture triggers, each as oid:xmin, by oid (a catalog scan of a
+// few dozen rows).
+const originSQL = `pg_postmaster_start_time(), pg_relation_filenode('placement_changes')::int8,
 	ARRAY(SELECT oid::text || ':' || xmin::text FROM pg_trigger
 	      WHERE tgname LIKE 'placement\_capture\_%' AND tgenabled IN ('O', 'A') ORDER BY oid)`
 
 // origin is the history a cache view was read from (originSQL).
 type origin struct {
 	started time.Time
+	logFile int64
 	capture []string
 }
 
 func (o origin) same(p origin) bool {
-	return o.started.Equal(p.started) && slices.Equal(o.capture, p.capture)
+	return o.started.Equal(p.started) && o.logFile == p.logFile && slices.Equal(o.capture, p.capture)
 }
+
+// scan lists where a row's origin columns go.
+func (o *origin) scan() []any { return []any{&o.started, &o.logFile, &o.capture} }
 
 // checkSQL is the one query of an unchanged cache: the name checks of the
 // request, the origin (which also says whether the capture is in place),
