@@ -192,11 +192,13 @@ type generator struct {
 	narrowed []bool
 	legacy   bool
 
-	// classes lists the classes the groups ask for, when there are
-	// several groups (fits); asks and union are fits' scratch.
-	classes []int32
-	asks    []ask
-	union   []int32
+	// classes lists the classes that two or more groups ask for, and
+	// suffixed counts the suffixed groups (fits); asks and union are fits'
+	// scratch.
+	classes  []int32
+	suffixed int
+	asks     []ask
+	union    []int32
 	// fresh is whether the groups' cand lists are those of the anchor
 	// being walked (not so in a resumed breadth-first turn); leafStep is
 	// the step of the anchor's last candidate, or of its start (see
@@ -506,12 +508,18 @@ func (g *generator) resolve() bool {
 	n := len(g.groups)
 	buf := make([]int32, 2*n)
 	g.chosen, g.pos = buf[:n:n], buf[n:]
-	if n > 1 {
-		for gi := range g.groups {
-			for _, c := range g.groups[gi].classes {
-				if !slices.Contains(g.classes, c) {
-					g.classes = append(g.classes, c)
-				}
+	// The classes two or more groups ask for: one group's options fit it
+	// alone, so fits has nothing to check on the others.
+	var seen []int32
+	for gi := range g.groups {
+		if g.groups[gi].suffixed {
+			g.suffixed++
+		}
+		for _, c := range g.groups[gi].classes {
+			if !slices.Contains(seen, c) {
+				seen = append(seen, c)
+			} else if !slices.Contains(g.classes, c) {
+				g.classes = append(g.classes, c)
 			}
 		}
 	}
@@ -892,17 +900,17 @@ func (g *generator) options(a int32) bool {
 
 // fits reports whether the groups from group from on can still be placed
 // beside those placed before it (g.stack, g.chosen), by a necessary
-// condition; fits(0) judges an anchor whose options were just built. For
-// a set of providers S, the groups that may take a class only from S must
-// fit in what S has left: S must be able to give their amounts in total,
-// and to host as many of them at the smallest amount one of them asks. S
-// is each group's own providers for the class and all of them together.
-// Under group_policy=isolate, as many suffixed groups as may only use S
-// need as many providers of S that no placed suffixed group took. Without
-// it, a request for more than a tree has (13 devices of a host with 12)
-// would fail only after place had tried every assignment of its identical
-// groups to the identical providers. It reads the groups' cand lists,
-// which must be the current anchor's.
+// condition; fits(0) judges an anchor whose options were just built. For a
+// class two or more groups ask for, and a set of providers S, the groups
+// that may take the class only from S must fit in what S has left: S must
+// be able to give their amounts in total, and to host as many of them at
+// the smallest amount one of them asks. S is each group's own providers for
+// the class and all of them together. Under group_policy=isolate, as many
+// suffixed groups as may only use S need as many providers of S that no
+// placed suffixed group took. Without it, a request for more than a tree
+// has (13 devices of a host with 12) would fail only after place had tried
+// every assignment of its identical groups to the identical providers. It
+// reads the groups' cand lists, which must be the current anchor's.
 func (g *generator) fits(from int) bool {
 	for _, c := range g.classes {
 		g.asks = g.asks[:0]
@@ -920,7 +928,7 @@ func (g *generator) fits(from int) bool {
 			return false
 		}
 	}
-	if !g.req.Isolate() {
+	if !g.req.Isolate() || g.suffixed < 2 {
 		return true
 	}
 	g.asks = g.asks[:0]
