@@ -286,6 +286,41 @@ func TestGenerate_RandomSampleIsBounded(t *testing.T) {
 	})
 }
 
+// deviceHost is a host whose children children hold total CUSTOM_DEV
+// each; child i has the trait traitOf(i), if not "".
+func deviceHost(t testing.TB, children, total int, traitOf func(i int) string) *world {
+	provs := []tp{{name: "ROOT", inv: []Inventory{iv("VCPU", 64)}}}
+	for i := 0; i < children; i++ {
+		p := tp{name: fmt.Sprintf("DEV%d", i), parent: "ROOT", inv: []Inventory{iv("CUSTOM_DEV", total)}}
+		if trait := traitOf(i); trait != "" {
+			p.traits = []string{trait}
+		}
+		provs = append(provs, p)
+	}
+	return newWorld(t, provs...)
+}
+
+// bothWalks are the two strategies, by name.
+var bothWalks = map[string]Options{"depth-first": {}, "breadth-first": {Strategy: BreadthFirst}}
+
+// atOnce generates the candidates of query q over w with o, failing the
+// test unless generation ends within a second (the walks these tests
+// guard against take hours).
+func atOnce(t *testing.T, w *world, q string, o Options) []AllocationRequest {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	res, err := Generate(ctx, w.snap, parse(t, w, q), o)
+	if err != nil {
+		t.Fatalf("Generate: %v after %v; want an answer at once", err, time.Since(start))
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("answered after %v", took)
+	}
+	return res.Requests
+}
+
 // TestGenerate_MoreThanATreeHas: requests that ask a wide tree for more
 // than it has end at once, rather than after place has tried every
 // permutation of their identical groups over the identical children
@@ -293,19 +328,14 @@ func TestGenerate_RandomSampleIsBounded(t *testing.T) {
 // against one group fewer, which fits.
 func TestGenerate_MoreThanATreeHas(t *testing.T) {
 	t.Parallel()
-	// devices is a host whose children hold total CUSTOM_DEV each; the
-	// first half of them are CUSTOM_A, the others CUSTOM_B.
+	// The first half of the children are CUSTOM_A, the others CUSTOM_B.
 	devices := func(children, total int) *world {
-		provs := []tp{{name: "ROOT", inv: []Inventory{iv("VCPU", 64)}}}
-		for i := 0; i < children; i++ {
-			trait := "CUSTOM_A"
-			if i >= children/2 {
-				trait = "CUSTOM_B"
+		return deviceHost(t, children, total, func(i int) string {
+			if i < children/2 {
+				return "CUSTOM_A"
 			}
-			provs = append(provs, tp{name: fmt.Sprintf("DEV%d", i), parent: "ROOT",
-				inv: []Inventory{iv("CUSTOM_DEV", total)}, traits: []string{trait}})
-		}
-		return newWorld(t, provs...)
+			return "CUSTOM_B"
+		})
 	}
 	groups := func(n, amount int, policy string) string {
 		q := "resources=VCPU:1&group_policy=" + policy
@@ -332,25 +362,15 @@ func TestGenerate_MoreThanATreeHas(t *testing.T) {
 		{"one isolated group more than there are children", devices(12, 8), groups(12, 1, "isolate"), groups(13, 1, "isolate")},
 		{"one device more than the children of a trait have", devices(24, 1), ofA(12), ofA(13)},
 	} {
-		for walk, o := range map[string]Options{"depth-first": {}, "breadth-first": {Strategy: BreadthFirst}} {
+		for walk, o := range bothWalks {
 			t.Run(c.name+", "+walk, func(t *testing.T) {
 				t.Parallel()
 				limited := Options{Strategy: o.Strategy, MaxCandidates: 1}
 				if res := generate(t, c.w.snap, parse(t, c.w, c.fits), limited); len(res.Requests) != 1 {
 					t.Fatalf("%d candidates for %s, want 1", len(res.Requests), c.fits)
 				}
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				start := time.Now()
-				res, err := Generate(ctx, c.w.snap, parse(t, c.w, c.not), o)
-				if err != nil {
-					t.Fatalf("Generate: %v after %v; want no candidates at once", err, time.Since(start))
-				}
-				if len(res.Requests) != 0 {
-					t.Fatalf("%d candidates, want none", len(res.Requests))
-				}
-				if took := time.Since(start); took > time.Second {
-					t.Errorf("no candidates after %v", took)
+				if n := len(atOnce(t, c.w, c.not, o)); n != 0 {
+					t.Fatalf("%d candidates, want none", n)
 				}
 			})
 		}
@@ -369,35 +389,22 @@ func TestGenerate_DeadEnds(t *testing.T) {
 		policy string
 		total  int
 	}{{"none", 1}, {"isolate", 8}} {
-		provs := []tp{{name: "ROOT", inv: []Inventory{iv("VCPU", 64)}}}
-		for i := 0; i < 13; i++ {
-			p := tp{name: fmt.Sprintf("DEV%d", i), parent: "ROOT", inv: []Inventory{iv("CUSTOM_DEV", c.total)}}
+		w := deviceHost(t, 13, c.total, func(i int) string {
 			if i == 0 {
-				p.traits = []string{"CUSTOM_B"}
+				return "CUSTOM_B"
 			}
-			provs = append(provs, p)
-		}
-		w := newWorld(t, provs...)
+			return ""
+		})
 		q := "resources=VCPU:1&group_policy=" + c.policy
 		for i := 1; i <= 12; i++ {
 			q += fmt.Sprintf("&resources%d=CUSTOM_DEV:1", i)
 		}
 		q += "&resources13=CUSTOM_DEV:1&required13=CUSTOM_B&limit=1"
-		for walk, o := range map[string]Options{"depth-first": {}, "breadth-first": {Strategy: BreadthFirst}} {
+		for walk, o := range bothWalks {
 			t.Run(c.policy+", "+walk, func(t *testing.T) {
 				t.Parallel()
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				start := time.Now()
-				res, err := Generate(ctx, w.snap, parse(t, w, q), o)
-				if err != nil {
-					t.Fatalf("Generate: %v after %v; want a candidate at once", err, time.Since(start))
-				}
-				if len(res.Requests) != 1 {
-					t.Fatalf("%d candidates, want 1", len(res.Requests))
-				}
-				if took := time.Since(start); took > time.Second {
-					t.Errorf("a candidate after %v", took)
+				if n := len(atOnce(t, w, q, o)); n != 1 {
+					t.Fatalf("%d candidates, want 1", n)
 				}
 			})
 		}

@@ -199,11 +199,11 @@ type generator struct {
 	suffixed int
 	asks     []ask
 	union    []int32
-	// fresh is whether the groups' cand lists are those of the anchor
-	// being walked (not so in a resumed breadth-first turn); leafStep is
-	// the step of the anchor's last candidate, or of its start (see
+	// candOf is the anchor whose options the groups' cand lists hold (in
+	// a resumed breadth-first turn, often another one); leafStep is the
+	// step of the anchor's last candidate, or of its start (see
 	// lookaheadAfter).
-	fresh    bool
+	candOf   int32
 	leafStep uint32
 
 	stack  []contrib
@@ -804,18 +804,19 @@ func (g *generator) loadTurn(t turn) (pos []int32) {
 	}
 	pos = d[:len(g.pos)]
 	copy(g.pos, pos)
-	g.anchor, g.fresh = t.anchor, false
+	g.anchor = t.anchor
 	return pos
 }
 
 // begin starts the walk under anchor a, whose options were just built.
 func (g *generator) begin(a int32) {
-	g.anchor, g.fresh, g.leafStep = a, true, g.steps
+	g.anchor, g.leafStep = a, g.steps
 }
 
 // options builds every group's options under anchor a; false if a group
 // has none.
 func (g *generator) options(a int32) bool {
+	g.candOf = a
 	tree := g.s.tree(a)
 	merged := g.others || len(g.groups) > 1 // see offeredUnder
 	for gi := range g.groups {
@@ -1077,7 +1078,7 @@ func (g *generator) place(gi int) {
 		g.leaf()
 		return
 	}
-	if gi > 0 && g.fresh && (g.steps-g.leafStep > lookaheadAfter || g.opt.lookaheadAlways) && !g.fits(gi) {
+	if gi > 0 && g.candOf == g.anchor && (g.steps-g.leafStep > lookaheadAfter || g.opt.lookaheadAlways) && !g.fits(gi) {
 		return
 	}
 	rg := &g.groups[gi]
