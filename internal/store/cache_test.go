@@ -2,11 +2,11 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/openstack-placement-go/placement/internal/engine"
 	"github.com/openstack-placement-go/placement/internal/handler/candidate"
@@ -23,32 +23,30 @@ import (
 // tell, the test first checks that the cache still answers from before,
 // which proves the change left no trace.
 func TestCandidateCache_UnloggedChange(t *testing.T) {
-	unlogged := func(t *testing.T, pool *pgxpool.Pool, reserve string) {
-		execTx(t, pool, reserve, `DELETE FROM placement_changes WHERE txid = pg_current_xact_id()`)
-	}
+	// Each hide is one transaction; %[1]s is the write it hides.
+	const unlogged = `%[1]s; DELETE FROM placement_changes WHERE txid = pg_current_xact_id()`
 	for _, tc := range []struct {
-		name string
-		hide func(t *testing.T, pool *pgxpool.Pool, reserve string)
-		tell func(s *store.Store) // nil: the change of origin is real
+		name, hide string
+		tell       func(s *store.Store) // nil: the change of origin is real
 	}{
 		// A failover to a lagging standby: the change rows of the
 		// transactions the cache saw are gone.
 		{"another server start", unlogged, func(s *store.Store) { s.CacheReadFromServerStartedForTest(time.Unix(0, 0)) }},
-		{"a trigger enabled again", func(t *testing.T, pool *pgxpool.Pool, reserve string) {
-			execTx(t, pool, `ALTER TABLE inventories DISABLE TRIGGER placement_capture_update`)
-			execTx(t, pool, reserve)
-			execTx(t, pool, `ALTER TABLE inventories ENABLE ALWAYS TRIGGER placement_capture_update`)
-		}, nil},
-		{"the change log truncated", func(t *testing.T, pool *pgxpool.Pool, reserve string) {
-			execTx(t, pool, reserve, `TRUNCATE placement_changes`)
-		}, nil},
+		{"a trigger enabled again", `ALTER TABLE inventories DISABLE TRIGGER placement_capture_update; %[1]s;
+			ALTER TABLE inventories ENABLE ALWAYS TRIGGER placement_capture_update`, nil},
+		{"the change log truncated", `%[1]s; TRUNCATE placement_changes`, nil},
 		// The database's clock stepped back: the change log may have been
 		// pruned past a cache that still looks young to it.
 		{"old by this process's clock", unlogged, func(s *store.Store) { s.CacheAgedForTest(15 * time.Minute) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			pool := testdb.Pool(t, 4)
+			dsn := testdb.New(t)
+			pool, err := store.Open(ctx, dsn, store.PoolOptions{MaxConns: 4})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(pool.Close)
 			s := store.New(pool)
 			rp, err := s.CreateProvider(ctx, store.NewProvider{UUID: uuid.NewString(), Name: "origin"})
 			if err != nil {
@@ -79,7 +77,8 @@ func TestCandidateCache_UnloggedChange(t *testing.T) {
 			}
 			reserve := `UPDATE inventories SET reserved = 4
 				WHERE resource_provider_id = (SELECT id FROM resource_providers WHERE uuid = '` + rp.UUID + `')`
-			tc.hide(t, pool, reserve)
+			// Without arguments, one simple-protocol query: one transaction.
+			testdb.Exec(t, dsn, fmt.Sprintf(tc.hide, reserve))
 			if tc.tell != nil {
 				if n := candidates(); n != 1 {
 					t.Fatalf("%d candidates after a change that left no trace, want the cached 1", n)
@@ -90,24 +89,5 @@ func TestCandidateCache_UnloggedChange(t *testing.T) {
 				t.Fatalf("%d candidates, want 0: the cache did not reload", n)
 			}
 		})
-	}
-}
-
-// execTx runs stmts in one transaction.
-func execTx(t *testing.T, pool *pgxpool.Pool, stmts ...string) {
-	t.Helper()
-	ctx := context.Background()
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	for _, q := range stmts {
-		if _, err := tx.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
 	}
 }
