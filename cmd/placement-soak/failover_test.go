@@ -10,9 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/openstack-placement-go/placement/internal/devdb"
+	"github.com/openstack-placement-go/placement/internal/testdb"
 	"github.com/openstack-placement-go/placement/internal/testutil"
 )
 
@@ -72,10 +71,7 @@ func TestFailover(t *testing.T) {
 	if fault.Err != nil {
 		t.Fatalf("failover: %v", fault.Err)
 	}
-	conn, err := pgx.Connect(ctx, standby.URL("placement"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := testdb.Connect(t, standby.URL("placement"))
 	var inRecovery bool
 	if err := conn.QueryRow(ctx, `SELECT pg_is_in_recovery()`).Scan(&inRecovery); err != nil || inRecovery {
 		t.Fatalf("the standby is not a primary: in recovery %v, %v", inRecovery, err)
@@ -209,12 +205,8 @@ func TestFailover_LostWrites(t *testing.T) {
 
 	// Let the standby catch up, then cut it off: what the primary commits
 	// from now on is lost.
-	if err := replayed(ctx, primary, standby); err != nil {
-		t.Fatal(err)
-	}
-	if err := detach(ctx, standby); err != nil {
-		t.Fatal(err)
-	}
+	replayed(t, primary, standby)
+	detach(t, standby)
 	must(claim("a3c0f4e2-1b7d-4e5a-8c69-0d2e3f4a5b61", 4), "the claim the failover loses")
 	wantCandidates(0, "after the claim, before the failover")
 
@@ -246,53 +238,41 @@ func TestFailover_LostWrites(t *testing.T) {
 }
 
 // replayed waits until standby has replayed everything primary has written.
-func replayed(ctx context.Context, primary, standby devdb.Cluster) error {
+func replayed(t *testing.T, primary, standby devdb.Cluster) {
+	t.Helper()
+	conn := testdb.Connect(t, primary.URL("postgres"))
+	defer conn.Close(context.Background())
 	var lsn string
-	if err := queryOne(ctx, primary.URL("postgres"), `SELECT pg_current_wal_lsn()::text`, &lsn); err != nil {
-		return err
+	if err := conn.QueryRow(context.Background(), `SELECT pg_current_wal_lsn()::text`).Scan(&lsn); err != nil {
+		t.Fatal(err)
 	}
-	return poll(ctx, standby.URL("postgres"), `SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn`, lsn)
+	poll(t, standby.URL("postgres"), `SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn`, lsn)
 }
 
 // detach stops standby's replication: it keeps what it has and receives
 // nothing more.
-func detach(ctx context.Context, standby devdb.Cluster) error {
-	for _, q := range []string{`ALTER SYSTEM SET primary_conninfo = ''`, `SELECT pg_reload_conf()`} {
-		if err := queryOne(ctx, standby.URL("postgres"), q, nil); err != nil {
-			return err
-		}
-	}
-	return poll(ctx, standby.URL("postgres"), `SELECT NOT EXISTS (SELECT FROM pg_stat_wal_receiver)`)
-}
-
-// queryOne runs q on a new connection to url, scanning its one row into
-// dest (nothing when dest is nil).
-func queryOne(ctx context.Context, url, q string, dest any, args ...any) error {
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.Background())
-	if dest == nil {
-		_, err = conn.Exec(ctx, q, args...)
-		return err
-	}
-	return conn.QueryRow(ctx, q, args...).Scan(dest)
+func detach(t *testing.T, standby devdb.Cluster) {
+	t.Helper()
+	testdb.Exec(t, standby.URL("postgres"), `ALTER SYSTEM SET primary_conninfo = ''`)
+	testdb.Exec(t, standby.URL("postgres"), `SELECT pg_reload_conf()`)
+	poll(t, standby.URL("postgres"), `SELECT NOT EXISTS (SELECT FROM pg_stat_wal_receiver)`)
 }
 
 // poll runs the boolean query q on url until it is true, for ten seconds.
-func poll(ctx context.Context, url, q string, args ...any) error {
-	for deadline := time.Now().Add(10 * time.Second); ; {
+func poll(t *testing.T, url, q string, args ...any) {
+	t.Helper()
+	conn := testdb.Connect(t, url)
+	defer conn.Close(context.Background())
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		var ok bool
-		if err := queryOne(ctx, url, q, &ok, args...); err != nil {
-			return err
+		if err := conn.QueryRow(context.Background(), q, args...).Scan(&ok); err != nil {
+			t.Fatalf("%s: %v", q, err)
 		}
 		if ok {
-			return nil
+			return
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s: still false after 10 s", q)
+			t.Fatalf("%s: still false after 10 s", q)
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
