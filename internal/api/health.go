@@ -92,12 +92,12 @@ func (a *API) limitBody(next http.Handler) http.Handler {
 	})
 }
 
-// classifyRequest is classify for the renderer: a database outage is
-// logged (as a warning: it is not a bug of ours) with the request id.
+// classifyRequest is classify for the renderer: a database that is down
+// or refuses the work for now is logged (as a warning: it is not a bug of
+// ours) with the cause and the request id.
 func classifyRequest(r *http.Request, err error) error {
 	c := classify(err)
-	var pe *placement.Error
-	if errors.As(c, &pe) && pe.Kind == placement.Unavailable && pe.Message == store.MsgDatabaseUnavailable {
+	if c != err && placement.KindOf(c) == placement.Unavailable {
 		slog.WarnContext(r.Context(), "database unavailable", "error", err, "request_id", web.RequestID(r.Context()))
 	}
 	return c

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync"
 	"syscall"
+	"time"
 
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -87,4 +90,80 @@ func connLost(err error) bool {
 		errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) ||
 		errors.Is(err, syscall.EPIPE) || (errors.As(err, &ne) && !ne.Timeout()) ||
 		pgconn.SafeToRetry(err)
+}
+
+// Read-only sessions.
+//
+// A session takes default_transaction_read_only from the database's or
+// role's settings when it starts (ALTER DATABASE … SET, the usual switch for
+// a maintenance window, applies to new sessions only). Once the setting is
+// reset, pooled sessions would go on refusing writes (503,
+// MsgDatabaseReadOnly) until recycled, an hour by default. So a session
+// that started read-only is not handed out again once it is older than
+// readOnlyRecheck (PostgreSQL 14 and later report the setting to the
+// client), nor one on which a statement failed as read-only (any version). Writes succeed again within seconds of the reset.
+// Sessions of a hot standby do not report the setting as on: they become
+// writable by themselves when the standby is promoted.
+
+// readOnlyRecheck is how long a session that started read-only is used.
+var readOnlyRecheck = 5 * time.Second
+
+// readOnlySessions is the pool's query tracer, and its hooks around
+// connecting, acquiring and closing.
+type readOnlySessions struct {
+	failed  sync.Map // *pgx.Conn → struct{}: a statement failed as read-only
+	started sync.Map // *pgx.Conn → time.Time: when its session started
+}
+
+// connected is the pool's AfterConnect.
+func (s *readOnlySessions) connected(_ context.Context, conn *pgx.Conn) error {
+	s.started.Store(conn, time.Now())
+	return nil
+}
+
+// usable reports, when conn is acquired, whether its session may serve:
+// not one on which a statement failed as read-only, nor one that started
+// read-only longer than readOnlyRecheck ago. (Checked here rather than on
+// release: pgxpool runs an AfterRelease hook on a goroutine of its own.)
+func (s *readOnlySessions) usable(conn *pgx.Conn) bool {
+	if _, failed := s.failed.LoadAndDelete(conn); failed {
+		return false
+	}
+	if conn.PgConn().ParameterStatus("default_transaction_read_only") != "on" {
+		return true
+	}
+	at, ok := s.started.Load(conn)
+	return ok && time.Since(at.(time.Time)) < readOnlyRecheck
+}
+
+// forget is the pool's BeforeClose.
+func (s *readOnlySessions) forget(conn *pgx.Conn) {
+	s.failed.Delete(conn)
+	s.started.Delete(conn)
+}
+
+func (s *readOnlySessions) note(conn *pgx.Conn, err error) {
+	if err != nil && pgCode(err) == pgerrcode.ReadOnlySQLTransaction {
+		s.failed.Store(conn, struct{}{})
+	}
+}
+
+func (s *readOnlySessions) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	return ctx
+}
+
+func (s *readOnlySessions) TraceQueryEnd(_ context.Context, conn *pgx.Conn, data pgx.TraceQueryEndData) {
+	s.note(conn, data.Err)
+}
+
+func (s *readOnlySessions) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+
+func (s *readOnlySessions) TraceBatchQuery(_ context.Context, conn *pgx.Conn, data pgx.TraceBatchQueryData) {
+	s.note(conn, data.Err)
+}
+
+func (s *readOnlySessions) TraceBatchEnd(_ context.Context, conn *pgx.Conn, data pgx.TraceBatchEndData) {
+	s.note(conn, data.Err)
 }

@@ -21,14 +21,24 @@ const MsgUnstorableText = "The request contains a NUL (0x00) character or anothe
 // reached.
 const MsgDatabaseUnavailable = "The database is unavailable. Please try again later."
 
+// The 503 messages of a database that is reachable but refuses the work
+// for a while: its state or its limits, not the request, are the cause.
+const (
+	MsgDatabaseReadOnly       = "The database is read-only (a standby, or default_transaction_read_only is set). Please try again later."
+	MsgDatabaseCancelled      = "The database cancelled the statement (its statement_timeout, or an administrator). Please try again later."
+	MsgDatabaseLockTimeout    = "The database did not grant a lock within its lock_timeout. Please try again later."
+	MsgDatabaseOutOfResources = "The database is out of resources (disk, memory or connections). Please try again later."
+)
+
 // Classify returns err with the database errors the client should see as
 // such turned into *placement.Error: a database that cannot be reached is
 // Unavailable with MsgDatabaseUnavailable (the pool reconnects by itself,
-// so the service recovers without a restart once the database is back),
-// and text the database cannot store (a NUL byte, or a character the
-// server encoding lacks) is Invalid with MsgUnstorableText. Any other
-// error is returned unchanged. The API's renderer calls it on every error
-// it has not already classified.
+// so the service recovers without a restart once the database is back); a
+// database that refuses the work for a while is Unavailable with a message
+// that names the cause (databaseState); and text the database cannot store
+// (a NUL byte, or a character the server encoding lacks) is Invalid with
+// MsgUnstorableText. Any other error is returned unchanged. The API's
+// renderer calls it on every error it has not already classified.
 func Classify(err error) error {
 	if err == nil {
 		return nil
@@ -36,11 +46,31 @@ func Classify(err error) error {
 	if unavailable(err) {
 		return &placement.Error{Kind: placement.Unavailable, Message: MsgDatabaseUnavailable, Err: err}
 	}
+	if msg := databaseState(pgCode(err)); msg != "" {
+		return &placement.Error{Kind: placement.Unavailable, Message: msg, Err: err}
+	}
 	switch pgCode(err) {
 	case pgerrcode.CharacterNotInRepertoire, pgerrcode.UntranslatableCharacter:
 		return &placement.Error{Kind: placement.Invalid, Message: MsgUnstorableText, Err: err}
 	}
 	return err
+}
+
+// databaseState returns the 503 message of an SQLSTATE that says the
+// database refuses the work for now (read-only, a statement cancelled, a
+// lock timeout, disk, memory or connections exhausted), or "".
+func databaseState(code string) string {
+	switch {
+	case code == pgerrcode.ReadOnlySQLTransaction:
+		return MsgDatabaseReadOnly
+	case code == pgerrcode.QueryCanceled:
+		return MsgDatabaseCancelled
+	case code == pgerrcode.LockNotAvailable:
+		return MsgDatabaseLockTimeout
+	case pgerrcode.IsInsufficientResources(code):
+		return MsgDatabaseOutOfResources
+	}
+	return ""
 }
 
 // serverGoing reports whether the server refused or ended the session

@@ -37,15 +37,37 @@ WHERE NOT EXISTS (
 ORDER BY c.ord
 ON CONFLICT DO NOTHING`
 
+// seedMissingSQL tells whether seedTraitsSQL and seedResourceClassesSQL
+// would insert anything: their filters, without the INSERT.
+const seedMissingSQL = `
+SELECT EXISTS (SELECT 1 FROM unnest($1::text[]) AS t(name)
+               WHERE NOT EXISTS (SELECT 1 FROM traits WHERE traits.name = t.name)),
+       EXISTS (SELECT 1 FROM unnest($2::text[]) WITH ORDINALITY AS c(name, ord)
+               WHERE NOT EXISTS (
+                   SELECT 1 FROM resource_classes rc
+                   WHERE rc.name = c.name OR rc.id = (c.ord - 1)::integer))`
+
 // SeedStandard inserts missing standard resource classes (explicit ids =
 // list position) and standard traits (ids from the sequence), with
 // created_at = now (UTC, naive timestamp), tolerating concurrent seeders
 // (INSERT ... ON CONFLICT DO NOTHING). Existing rows are never modified. It
-// runs in two statements, not one round trip per name.
+// asks first, and writes only what is missing: a process that starts while
+// its database is read-only (a standby before its promotion, or
+// default_transaction_read_only) still serves once everything is there.
 func SeedStandard(ctx context.Context, db *pgxpool.Pool) error {
+	var traits, classes bool
+	err := db.QueryRow(ctx, seedMissingSQL, placement.StandardTraits, placement.StandardResourceClasses).Scan(&traits, &classes)
+	if err != nil {
+		return fmt.Errorf("look up standard resource classes and traits: %w", err)
+	}
 	now := time.Now().UTC()
-	if _, err := db.Exec(ctx, seedTraitsSQL, placement.StandardTraits, now); err != nil {
-		return fmt.Errorf("seed standard traits: %w", err)
+	if traits {
+		if _, err := db.Exec(ctx, seedTraitsSQL, placement.StandardTraits, now); err != nil {
+			return fmt.Errorf("seed standard traits: %w", err)
+		}
+	}
+	if !classes {
+		return nil
 	}
 	if _, err := db.Exec(ctx, seedResourceClassesSQL, placement.StandardResourceClasses, now); err != nil {
 		return fmt.Errorf("seed standard resource classes: %w", err)

@@ -1,0 +1,102 @@
+package store_test
+
+import (
+	"context"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/openstack-placement-go/placement/internal/placement"
+	"github.com/openstack-placement-go/placement/internal/store"
+	"github.com/openstack-placement-go/placement/internal/testdb"
+)
+
+// setReadOnly switches default_transaction_read_only of dsn's database,
+// for the sessions that start afterwards, as an operator does for a
+// maintenance window.
+func setReadOnly(t *testing.T, dsn string, on bool) {
+	t.Helper()
+	set := "SET default_transaction_read_only = on"
+	if !on {
+		set = "RESET default_transaction_read_only"
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("default_transaction_read_only", "off") // a session of its own may write
+	u.RawQuery = q.Encode()
+	testdb.Exec(t, u.String(), `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I `+set+`', current_database()); END $$`)
+}
+
+// TestReadOnlyDatabase starts on a database whose sessions are read-only:
+// seeding needs no write when nothing is missing, reads work, and a write
+// is a 503 that names the cause. Once the setting is reset, writes succeed
+// again on the same pool of one connection: at once when the read-only
+// session was retired by its failed write, and after readOnlyRecheck when
+// a read had opened another read-only session meanwhile. (Not parallel:
+// it sets readOnlyRecheck.)
+func TestReadOnlyDatabase(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name        string
+		recheck     time.Duration
+		readBetween bool
+	}{
+		{"the failed write retires its session", time.Hour, false},
+		{"an old read-only session is not used again", 100 * time.Millisecond, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			defer store.SetReadOnlyRecheck(tt.recheck)()
+			dsn := testdb.New(t)
+			setReadOnly(t, dsn, true)
+			pool, err := store.Open(ctx, dsn, store.PoolOptions{MaxConns: 1})
+			if err != nil {
+				t.Fatalf("open: %v", err)
+			}
+			defer pool.Close()
+			if err := store.SeedStandard(ctx, pool); err != nil {
+				t.Fatalf("SeedStandard on a seeded, read-only database: %v", err)
+			}
+			s := store.New(pool)
+			_, _, err = s.EnsureTrait(ctx, "CUSTOM_READ_ONLY")
+			got := store.Classify(err)
+			if placement.KindOf(got) != placement.Unavailable || got.Error() != store.MsgDatabaseReadOnly {
+				t.Fatalf("write on a read-only database: %v, classified %v (kind %v); want Unavailable %q",
+					err, got, placement.KindOf(got), store.MsgDatabaseReadOnly)
+			}
+			if tt.readBetween {
+				if _, err := s.Providers(ctx, store.ProviderFilter{}); err != nil {
+					t.Fatalf("read on a read-only database: %v", err)
+				}
+			}
+
+			setReadOnly(t, dsn, false)
+			if tt.readBetween {
+				time.Sleep(2 * tt.recheck)
+			}
+			if _, _, err := s.EnsureTrait(ctx, "CUSTOM_READ_ONLY"); err != nil {
+				t.Fatalf("write after the database became writable again: %v", err)
+			}
+		})
+	}
+}
+
+// TestSeedStandard_ReadOnlyAndMissing: a read-only database that lacks
+// standard rows still fails to seed, with the database's reason.
+func TestSeedStandard_ReadOnlyAndMissing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dsn := testdb.Migrated(t)
+	setReadOnly(t, dsn, true)
+	pool, err := store.Open(ctx, dsn, store.PoolOptions{MaxConns: 1})
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	defer pool.Close()
+	err = store.SeedStandard(ctx, pool)
+	if got := store.Classify(err); got == nil || got.Error() != store.MsgDatabaseReadOnly {
+		t.Fatalf("SeedStandard on an unseeded, read-only database: %v, want the read-only error", err)
+	}
+}
