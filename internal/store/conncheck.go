@@ -92,40 +92,43 @@ func connLost(err error) bool {
 		pgconn.SafeToRetry(err)
 }
 
-// Read-only sessions.
+// Sessions that their settings make refuse the work.
 //
-// A session takes default_transaction_read_only from the database's or
-// role's settings when it starts (ALTER DATABASE … SET, the usual switch for
-// a maintenance window, applies to new sessions only). Once the setting is
-// reset, pooled sessions would go on refusing writes (503,
-// MsgDatabaseReadOnly) until recycled, an hour by default. So a session
-// that started read-only is not handed out again once it is older than
-// readOnlyRecheck (PostgreSQL 14 and later report the setting to the
-// client), nor one on which a statement failed as read-only (any version). Writes succeed again within seconds of the reset.
-// Sessions of a hot standby do not report the setting as on: they become
-// writable by themselves when the standby is promoted.
+// A session takes default_transaction_read_only, statement_timeout and
+// lock_timeout from the database's or role's settings when it starts
+// (ALTER DATABASE … SET, the usual switch for a maintenance window, applies
+// to new sessions only). Once such a setting is reset, pooled sessions would
+// go on refusing writes or cancelling statements (a 503, see
+// databaseState) until recycled, an hour by default. So the pool does not
+// hand out again a session on which a statement failed for one of these
+// reasons (SQLSTATE 25006, 57014, 55P03: the next one gets the database's
+// current settings), nor one that started read-only once it is older than
+// readOnlyRecheck (PostgreSQL 14 and later report that setting to the
+// client): writes succeed again within seconds of the reset, without a
+// restart. Sessions of a hot standby do not report the setting as on: they
+// become writable by themselves when the standby is promoted.
 
 // readOnlyRecheck is how long a session that started read-only is used.
 var readOnlyRecheck = 5 * time.Second
 
-// readOnlySessions is the pool's query tracer, and its hooks around
+// sessionSettings is the pool's query tracer, and its hooks around
 // connecting, acquiring and closing.
-type readOnlySessions struct {
-	failed  sync.Map // *pgx.Conn → struct{}: a statement failed as read-only
+type sessionSettings struct {
+	failed  sync.Map // *pgx.Conn → struct{}: a statement failed for its settings
 	started sync.Map // *pgx.Conn → time.Time: when its session started
 }
 
 // connected is the pool's AfterConnect.
-func (s *readOnlySessions) connected(_ context.Context, conn *pgx.Conn) error {
+func (s *sessionSettings) connected(_ context.Context, conn *pgx.Conn) error {
 	s.started.Store(conn, time.Now())
 	return nil
 }
 
 // usable reports, when conn is acquired, whether its session may serve:
-// not one on which a statement failed as read-only, nor one that started
+// not one on which a statement failed for its settings, nor one that started
 // read-only longer than readOnlyRecheck ago. (Checked here rather than on
 // release: pgxpool runs an AfterRelease hook on a goroutine of its own.)
-func (s *readOnlySessions) usable(conn *pgx.Conn) bool {
+func (s *sessionSettings) usable(conn *pgx.Conn) bool {
 	if _, failed := s.failed.LoadAndDelete(conn); failed {
 		return false
 	}
@@ -137,33 +140,37 @@ func (s *readOnlySessions) usable(conn *pgx.Conn) bool {
 }
 
 // forget is the pool's BeforeClose.
-func (s *readOnlySessions) forget(conn *pgx.Conn) {
+func (s *sessionSettings) forget(conn *pgx.Conn) {
 	s.failed.Delete(conn)
 	s.started.Delete(conn)
 }
 
-func (s *readOnlySessions) note(conn *pgx.Conn, err error) {
-	if err != nil && pgCode(err) == pgerrcode.ReadOnlySQLTransaction {
+func (s *sessionSettings) note(conn *pgx.Conn, err error) {
+	if err == nil {
+		return
+	}
+	switch pgCode(err) {
+	case pgerrcode.ReadOnlySQLTransaction, pgerrcode.QueryCanceled, pgerrcode.LockNotAvailable:
 		s.failed.Store(conn, struct{}{})
 	}
 }
 
-func (s *readOnlySessions) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+func (s *sessionSettings) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
 	return ctx
 }
 
-func (s *readOnlySessions) TraceQueryEnd(_ context.Context, conn *pgx.Conn, data pgx.TraceQueryEndData) {
+func (s *sessionSettings) TraceQueryEnd(_ context.Context, conn *pgx.Conn, data pgx.TraceQueryEndData) {
 	s.note(conn, data.Err)
 }
 
-func (s *readOnlySessions) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+func (s *sessionSettings) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
 	return ctx
 }
 
-func (s *readOnlySessions) TraceBatchQuery(_ context.Context, conn *pgx.Conn, data pgx.TraceBatchQueryData) {
+func (s *sessionSettings) TraceBatchQuery(_ context.Context, conn *pgx.Conn, data pgx.TraceBatchQueryData) {
 	s.note(conn, data.Err)
 }
 
-func (s *readOnlySessions) TraceBatchEnd(_ context.Context, conn *pgx.Conn, data pgx.TraceBatchEndData) {
+func (s *sessionSettings) TraceBatchEnd(_ context.Context, conn *pgx.Conn, data pgx.TraceBatchEndData) {
 	s.note(conn, data.Err)
 }

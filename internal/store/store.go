@@ -84,16 +84,16 @@ func Open(ctx context.Context, dsn string, opts PoolOptions) (*pgxpool.Pool, err
 	if opts.MaxConnLifetime > 0 {
 		cfg.MaxConnLifetime = opts.MaxConnLifetime
 	}
-	readOnly := &readOnlySessions{}
-	cfg.ConnConfig.Tracer = readOnly
-	cfg.AfterConnect = readOnly.connected
+	settings := &sessionSettings{}
+	cfg.ConnConfig.Tracer = settings
+	cfg.AfterConnect = settings.connected
 	cfg.PrepareConn = func(ctx context.Context, conn *pgx.Conn) (bool, error) {
-		if !readOnly.usable(conn) {
+		if !settings.usable(conn) {
 			return false, nil
 		}
 		return idleConnAlive(ctx, conn)
 	}
-	cfg.BeforeClose = readOnly.forget
+	cfg.BeforeClose = settings.forget
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, err

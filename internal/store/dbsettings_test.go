@@ -16,16 +16,23 @@ import (
 // maintenance window.
 func setReadOnly(t *testing.T, dsn string, on bool) {
 	t.Helper()
-	set := "SET default_transaction_read_only = on"
-	if !on {
-		set = "RESET default_transaction_read_only"
+	if on {
+		alterDatabase(t, dsn, "SET default_transaction_read_only = on")
+	} else {
+		alterDatabase(t, dsn, "RESET default_transaction_read_only")
 	}
+}
+
+// alterDatabase runs ALTER DATABASE <dsn's database> <set>.
+func alterDatabase(t *testing.T, dsn, set string) {
+	t.Helper()
 	u, err := url.Parse(dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	q := u.Query()
 	q.Set("default_transaction_read_only", "off") // a session of its own may write
+	q.Set("statement_timeout", "0")
 	u.RawQuery = q.Encode()
 	testdb.Exec(t, u.String(), `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I `+set+`', current_database()); END $$`)
 }
@@ -98,5 +105,29 @@ func TestSeedStandard_ReadOnlyAndMissing(t *testing.T) {
 	err = store.SeedStandard(ctx, pool)
 	if got := store.Classify(err); got == nil || got.Error() != store.MsgDatabaseReadOnly {
 		t.Fatalf("SeedStandard on an unseeded, read-only database: %v, want the read-only error", err)
+	}
+}
+
+// TestStatementTimeout: a statement the database's statement_timeout
+// cancels is a 503 that says so, and once the setting is reset the next
+// statement runs on the same pool of one connection: the session that
+// carried the old setting is not used again.
+func TestStatementTimeout(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dsn := testdb.New(t)
+	alterDatabase(t, dsn, "SET statement_timeout = 50") // milliseconds
+	pool, err := store.Open(ctx, dsn, store.PoolOptions{MaxConns: 1})
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	defer pool.Close()
+	_, err = pool.Exec(ctx, "SELECT pg_sleep(0.2)")
+	if got := store.Classify(err); placement.KindOf(got) != placement.Unavailable || got.Error() != store.MsgDatabaseCancelled {
+		t.Fatalf("a statement past statement_timeout: %v, classified %v; want Unavailable %q", err, got, store.MsgDatabaseCancelled)
+	}
+	alterDatabase(t, dsn, "RESET statement_timeout")
+	if _, err := pool.Exec(ctx, "SELECT pg_sleep(0.2)"); err != nil {
+		t.Fatalf("after the setting was reset: %v", err)
 	}
 }
