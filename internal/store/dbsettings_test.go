@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,6 +35,7 @@ func alterDatabase(t *testing.T, dsn, set string) {
 	q.Set("default_transaction_read_only", "off") // a session of its own may write
 	q.Set("statement_timeout", "0")
 	u.RawQuery = q.Encode()
+	set = strings.ReplaceAll(set, "'", "''") // inside a quoted literal
 	testdb.Exec(t, u.String(), `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I `+set+`', current_database()); END $$`)
 }
 
@@ -129,5 +131,34 @@ func TestStatementTimeout(t *testing.T) {
 	alterDatabase(t, dsn, "RESET statement_timeout")
 	if _, err := pool.Exec(ctx, "SELECT pg_sleep(0.2)"); err != nil {
 		t.Fatalf("after the setting was reset: %v", err)
+	}
+}
+
+// TestIsolationLevel: the pool's sessions run at READ COMMITTED, which the
+// write path is built for, even when the database defaults to
+// serializable; a level given in the URL stays.
+func TestIsolationLevel(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dsn := testdb.New(t)
+	alterDatabase(t, dsn, "SET default_transaction_isolation = 'serializable'")
+	explicit := dsn + "&default_transaction_isolation=repeatable%20read"
+	if !strings.Contains(dsn, "?") {
+		explicit = strings.Replace(explicit, "&", "?", 1)
+	}
+	for _, tt := range []struct{ dsn, want string }{
+		{dsn, "read committed"},
+		{explicit, "repeatable read"},
+	} {
+		pool, err := store.Open(ctx, tt.dsn, store.PoolOptions{MaxConns: 1})
+		if err != nil {
+			t.Fatalf("open: %v", err)
+		}
+		var level string
+		err = pool.QueryRow(ctx, "SHOW transaction_isolation").Scan(&level)
+		pool.Close()
+		if err != nil || level != tt.want {
+			t.Errorf("%s: transaction_isolation %q (%v), want %q", tt.dsn, level, err, tt.want)
+		}
 	}
 }

@@ -72,7 +72,8 @@ type PoolOptions struct {
 	MaxConnLifetime time.Duration
 }
 
-// Open connects a pool to dsn and checks that the database answers.
+// Open connects a pool to dsn and checks that the database answers. Its
+// sessions run at READ COMMITTED whatever the database's default.
 func Open(ctx context.Context, dsn string, opts PoolOptions) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
@@ -83,6 +84,13 @@ func Open(ctx context.Context, dsn string, opts PoolOptions) (*pgxpool.Pool, err
 	}
 	if opts.MaxConnLifetime > 0 {
 		cfg.MaxConnLifetime = opts.MaxConnLifetime
+	}
+	// The concurrency design (row locks, generation checks, a lookup
+	// again after a lock) is READ COMMITTED's; a database or role default
+	// of serializable made writes under contention fail. An explicit
+	// setting in the URL stays.
+	if _, set := cfg.ConnConfig.RuntimeParams["default_transaction_isolation"]; !set {
+		cfg.ConnConfig.RuntimeParams["default_transaction_isolation"] = "read committed"
 	}
 	settings := &sessionSettings{}
 	cfg.ConnConfig.Tracer = settings
