@@ -116,10 +116,18 @@ var readOnlyRecheck = 5 * time.Second
 type sessionSettings struct {
 	failed  sync.Map // *pgx.Conn → struct{}: a statement failed for its settings
 	started sync.Map // *pgx.Conn → time.Time: when its session started
+	// keepIsolation: the connection URL sets default_transaction_isolation.
+	keepIsolation bool
 }
 
-// connected is the pool's AfterConnect.
-func (s *sessionSettings) connected(_ context.Context, conn *pgx.Conn) error {
+// connected is the pool's AfterConnect: it sets the session's isolation
+// level to READ COMMITTED (see Open) and notes when the session started.
+func (s *sessionSettings) connected(ctx context.Context, conn *pgx.Conn) error {
+	if !s.keepIsolation {
+		if _, err := conn.Exec(ctx, `SET default_transaction_isolation = 'read committed'`); err != nil {
+			return err
+		}
+	}
 	s.started.Store(conn, time.Now())
 	return nil
 }

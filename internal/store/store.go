@@ -85,14 +85,13 @@ func Open(ctx context.Context, dsn string, opts PoolOptions) (*pgxpool.Pool, err
 	if opts.MaxConnLifetime > 0 {
 		cfg.MaxConnLifetime = opts.MaxConnLifetime
 	}
+	settings := &sessionSettings{}
 	// The concurrency design (row locks, generation checks, a lookup
 	// again after a lock) is READ COMMITTED's; a database or role default
-	// of serializable made writes under contention fail. An explicit
-	// setting in the URL stays.
-	if _, set := cfg.ConnConfig.RuntimeParams["default_transaction_isolation"]; !set {
-		cfg.ConnConfig.RuntimeParams["default_transaction_isolation"] = "read committed"
-	}
-	settings := &sessionSettings{}
+	// of serializable made writes under contention fail. A SET rather than
+	// a startup parameter, which PgBouncer refuses; an explicit setting in
+	// the URL stays.
+	_, settings.keepIsolation = cfg.ConnConfig.RuntimeParams["default_transaction_isolation"]
 	cfg.ConnConfig.Tracer = settings
 	cfg.AfterConnect = settings.connected
 	cfg.PrepareConn = func(ctx context.Context, conn *pgx.Conn) (bool, error) {
