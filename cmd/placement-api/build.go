@@ -106,13 +106,18 @@ func openDatabase(ctx context.Context, cfg *config.Config, logger *slog.Logger) 
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the database ([placement_database] connection): %w", err)
 	}
-	if err := prepareSchema(ctx, dsn, cfg.Database.SyncOnStartup, logger); err != nil {
-		pool.Close()
-		return nil, err
+	err = prepareSchema(ctx, dsn, cfg.Database.SyncOnStartup, logger)
+	if err == nil {
+		if err = store.SeedStandard(ctx, pool); err != nil {
+			err = fmt.Errorf("synchronising standard resource classes and traits: %w", err)
+		}
 	}
-	if err := store.SeedStandard(ctx, pool); err != nil {
+	if err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("synchronising standard resource classes and traits: %w", err)
+		if hint := store.ConfigHint(err); hint != "" {
+			err = fmt.Errorf("%w (%s)", err, hint)
+		}
+		return nil, err
 	}
 	return pool, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/openstack-placement-go/placement/internal/microversion"
 	"github.com/openstack-placement-go/placement/internal/placement"
+	"github.com/openstack-placement-go/placement/internal/store"
 	"github.com/openstack-placement-go/placement/internal/web"
 )
 
@@ -144,7 +145,11 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	err = classifyRequest(r, err)
 	var pe *placement.Error
 	if !errors.As(err, &pe) {
-		slog.ErrorContext(r.Context(), "unexpected error", "error", err, "request_id", web.RequestID(r.Context()))
+		attrs := []any{"error", err, "request_id", web.RequestID(r.Context())}
+		if hint := store.ConfigHint(err); hint != "" {
+			attrs = append(attrs, "hint", hint)
+		}
+		slog.ErrorContext(r.Context(), "unexpected error", attrs...)
 		pe = &placement.Error{Kind: placement.Internal, Message: "An unexpected error occurred; see the service log for request " + web.RequestID(r.Context()) + "."}
 	} else if pe.Kind == placement.Internal && pe.Err != nil {
 		slog.ErrorContext(r.Context(), "internal error", "error", pe.Err, "request_id", web.RequestID(r.Context()))

@@ -56,6 +56,19 @@ func Classify(err error) error {
 	return err
 }
 
+// ConfigHint returns what an operator should check when err comes from a
+// known misconfiguration, or "": named prepared statements that another
+// session's leftovers clash with, or that vanish between statements
+// (SQLSTATE 42P05, 26000), mean a transaction pooler such as PgBouncer
+// shares server sessions between clients (docs/deployment.md).
+func ConfigHint(err error) string {
+	switch pgCode(err) {
+	case pgerrcode.DuplicatePreparedStatement, pgerrcode.InvalidSQLStatementName:
+		return "behind PgBouncer's transaction pooling? add default_query_exec_mode=exec to [placement_database] connection_parameters"
+	}
+	return ""
+}
+
 // databaseState returns the 503 message of an SQLSTATE that says the
 // database refuses the work for now (read-only, a statement cancelled, a
 // lock timeout, disk, memory or connections exhausted), or "".

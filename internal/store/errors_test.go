@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -65,5 +66,17 @@ func TestClassify_Kinds(t *testing.T) {
 	}
 	if store.Classify(nil) != nil {
 		t.Fatal("Classify(nil) is not nil")
+	}
+}
+
+func TestConfigHint(t *testing.T) {
+	t.Parallel()
+	for _, code := range []string{pgerrcode.DuplicatePreparedStatement, pgerrcode.InvalidSQLStatementName} {
+		if h := store.ConfigHint(fmt.Errorf("reading: %w", &pgconn.PgError{Code: code})); !strings.Contains(h, "default_query_exec_mode=exec") {
+			t.Errorf("hint for SQLSTATE %s = %q, want the exec mode named", code, h)
+		}
+	}
+	if h := store.ConfigHint(&pgconn.PgError{Code: pgerrcode.UniqueViolation}); h != "" {
+		t.Errorf("hint for a unique violation = %q, want none", h)
 	}
 }
