@@ -56,7 +56,7 @@ func TestFailover(t *testing.T) {
 			return
 		}
 		fault.End = time.Since(start)
-		fault.Recovery = env.measureRecovery(s)
+		fault.Recovery = env.measureRecovery(s, false)
 		fault.Failed = s.Stats.Failures(fault.Start, time.Since(start))
 		// Keep the load going on the new primary for a while.
 		select {

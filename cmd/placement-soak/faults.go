@@ -28,6 +28,7 @@ const (
 	faultKillAPI   = "kill -9 API"
 	faultRestartDB = "restart PostgreSQL"
 	faultStopDB    = "stop PostgreSQL 10s"
+	faultReadOnly  = "read-only database 5s"
 )
 
 // faultGap is the longest time between faults; the last one ends early enough to
@@ -36,6 +37,7 @@ const (
 	faultGap     = 12 * time.Second
 	faultQuiet   = 8 * time.Second
 	dbStopPeriod = 10 * time.Second
+	readOnlyFor  = 5 * time.Second
 	killedFor    = 1 * time.Second
 )
 
@@ -45,9 +47,9 @@ const (
 func (e *Env) RunFaults(ctx context.Context, s *Soak, start time.Time) []*Fault {
 	deadline, _ := ctx.Deadline()
 	gap := min(max(time.Until(deadline)/8, 5*time.Second), faultGap)
-	kinds := []string{faultTerminate, faultKillAPI, faultRestartDB, faultStopDB}
+	kinds := []string{faultTerminate, faultKillAPI, faultRestartDB, faultStopDB, faultReadOnly}
 	if !e.OwnsCluster() {
-		kinds = []string{faultTerminate, faultKillAPI}
+		kinds = []string{faultTerminate, faultKillAPI, faultReadOnly}
 	}
 	var faults []*Fault
 	for i := 0; ; i++ {
@@ -58,8 +60,11 @@ func (e *Env) RunFaults(ctx context.Context, s *Soak, start time.Time) []*Fault 
 		}
 		kind := kinds[i%len(kinds)]
 		need := faultQuiet
-		if kind == faultStopDB {
+		switch kind {
+		case faultStopDB:
 			need += dbStopPeriod
+		case faultReadOnly:
+			need += readOnlyFor
 		}
 		if time.Until(deadline) < need {
 			return faults
@@ -67,7 +72,7 @@ func (e *Env) RunFaults(ctx context.Context, s *Soak, start time.Time) []*Fault 
 		f := &Fault{Kind: kind, Start: time.Since(start)}
 		f.Err = e.inject(ctx, f, i)
 		f.End = time.Since(start)
-		f.Recovery = e.measureRecovery(s)
+		f.Recovery = e.measureRecovery(s, kind == faultReadOnly)
 		f.Failed = s.Stats.Failures(f.Start, time.Since(start))
 		faults = append(faults, f)
 	}
@@ -99,13 +104,23 @@ func (e *Env) inject(_ context.Context, f *Fault, i int) error {
 		}
 		time.Sleep(dbStopPeriod)
 		return e.StartDB(ctx)
+	case faultReadOnly:
+		n, err := e.SetReadOnly(ctx, true)
+		f.Detail = fmt.Sprintf("%d sessions", n)
+		if err != nil {
+			return err
+		}
+		time.Sleep(readOnlyFor)
+		_, err = e.SetReadOnly(ctx, false)
+		return err
 	}
 	return fmt.Errorf("unknown fault %q", f.Kind)
 }
 
 // measureRecovery polls every process with a read that needs the database
-// until it succeeds.
-func (e *Env) measureRecovery(s *Soak) []time.Duration {
+// until it succeeds; with write, with a write (an existing trait created
+// again) instead, for a fault that leaves reads working.
+func (e *Env) measureRecovery(s *Soak, write bool) []time.Duration {
 	t0 := time.Now()
 	out := make([]time.Duration, len(e.Procs))
 	var wg sync.WaitGroup
@@ -116,6 +131,9 @@ func (e *Env) measureRecovery(s *Soak) []time.Duration {
 			out[i] = -1
 			for time.Since(t0) < time.Minute {
 				r := s.client.Do(p.URL, "probe", http.MethodGet, "/resource_providers/"+s.Roots[0], "1.0", nil)
+				if write {
+					r = s.client.Do(p.URL, "probe", http.MethodPut, "/traits/CUSTOM_SOAK_RECOVERY", "1.6", nil)
+				}
 				if r.OK() {
 					out[i] = time.Since(t0)
 					return

@@ -149,6 +149,27 @@ func (e *Env) TerminateBackends(ctx context.Context) (int, error) {
 	return n, err
 }
 
+// SetReadOnly switches default_transaction_read_only of the placement
+// database for the sessions that start afterwards. Switching it on also
+// ends the current sessions (returning how many), as an operator does to
+// begin a maintenance window; switching it off leaves them, as the end of
+// one does.
+func (e *Env) SetReadOnly(ctx context.Context, on bool) (int, error) {
+	conn, err := pgx.Connect(ctx, e.adminURL)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	set := "RESET default_transaction_read_only"
+	if on {
+		set = "SET default_transaction_read_only = on"
+	}
+	if _, err := conn.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{e.dbName}.Sanitize()+" "+set); err != nil || !on {
+		return 0, err
+	}
+	return e.TerminateBackends(ctx)
+}
+
 // Recover brings the database and every process back after the load.
 func (e *Env) Recover(ctx context.Context) error {
 	if e.cluster != nil {
