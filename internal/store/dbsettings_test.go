@@ -60,16 +60,12 @@ func TestReadOnlyDatabase(t *testing.T) {
 			defer store.SetReadOnlyRecheck(tt.recheck)()
 			dsn := testdb.New(t)
 			setReadOnly(t, dsn, true)
-			pool, err := store.Open(ctx, dsn, store.PoolOptions{MaxConns: 1})
-			if err != nil {
-				t.Fatalf("open: %v", err)
-			}
-			defer pool.Close()
+			pool := testdb.PoolOn(t, dsn, 1)
 			if err := store.SeedStandard(ctx, pool); err != nil {
 				t.Fatalf("SeedStandard on a seeded, read-only database: %v", err)
 			}
 			s := store.New(pool)
-			_, _, err = s.EnsureTrait(ctx, "CUSTOM_READ_ONLY")
+			_, _, err := s.EnsureTrait(ctx, "CUSTOM_READ_ONLY")
 			got := store.Classify(err)
 			if placement.KindOf(got) != placement.Unavailable || got.Error() != store.MsgDatabaseReadOnly {
 				t.Fatalf("write on a read-only database: %v, classified %v (kind %v); want Unavailable %q",
@@ -99,12 +95,8 @@ func TestSeedStandard_ReadOnlyAndMissing(t *testing.T) {
 	ctx := context.Background()
 	dsn := testdb.Migrated(t)
 	setReadOnly(t, dsn, true)
-	pool, err := store.Open(ctx, dsn, store.PoolOptions{MaxConns: 1})
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	defer pool.Close()
-	err = store.SeedStandard(ctx, pool)
+	pool := testdb.PoolOn(t, dsn, 1)
+	err := store.SeedStandard(ctx, pool)
 	if got := store.Classify(err); got == nil || got.Error() != store.MsgDatabaseReadOnly {
 		t.Fatalf("SeedStandard on an unseeded, read-only database: %v, want the read-only error", err)
 	}
@@ -119,12 +111,8 @@ func TestStatementTimeout(t *testing.T) {
 	ctx := context.Background()
 	dsn := testdb.New(t)
 	alterDatabase(t, dsn, "SET statement_timeout = 50") // milliseconds
-	pool, err := store.Open(ctx, dsn, store.PoolOptions{MaxConns: 1})
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	defer pool.Close()
-	_, err = pool.Exec(ctx, "SELECT pg_sleep(0.2)")
+	pool := testdb.PoolOn(t, dsn, 1)
+	_, err := pool.Exec(ctx, "SELECT pg_sleep(0.2)")
 	if got := store.Classify(err); placement.KindOf(got) != placement.Unavailable || got.Error() != store.MsgDatabaseCancelled {
 		t.Fatalf("a statement past statement_timeout: %v, classified %v; want Unavailable %q", err, got, store.MsgDatabaseCancelled)
 	}
@@ -150,13 +138,8 @@ func TestIsolationLevel(t *testing.T) {
 		{dsn, "read committed"},
 		{explicit, "repeatable read"},
 	} {
-		pool, err := store.Open(ctx, tt.dsn, store.PoolOptions{MaxConns: 1})
-		if err != nil {
-			t.Fatalf("open: %v", err)
-		}
 		var level string
-		err = pool.QueryRow(ctx, "SHOW transaction_isolation").Scan(&level)
-		pool.Close()
+		err := testdb.PoolOn(t, tt.dsn, 1).QueryRow(ctx, "SHOW transaction_isolation").Scan(&level)
 		if err != nil || level != tt.want {
 			t.Errorf("%s: transaction_isolation %q (%v), want %q", tt.dsn, level, err, tt.want)
 		}

@@ -165,7 +165,13 @@ func firstLine(s string) string {
 // (New) and closes it when the test ends.
 func Pool(t testing.TB, maxConns int32) *pgxpool.Pool {
 	t.Helper()
-	pool, err := store.Open(context.Background(), New(t), store.PoolOptions{MaxConns: maxConns})
+	return PoolOn(t, New(t), maxConns)
+}
+
+// PoolOn is Pool on the database of dsn.
+func PoolOn(t testing.TB, dsn string, maxConns int32) *pgxpool.Pool {
+	t.Helper()
+	pool, err := store.Open(context.Background(), dsn, store.PoolOptions{MaxConns: maxConns})
 	if err != nil {
 		t.Fatalf("testdb: opening a pool: %v", err)
 	}
