@@ -93,12 +93,18 @@ func (a *API) limitBody(next http.Handler) http.Handler {
 }
 
 // classifyRequest is classify for the renderer: a database that is down
-// or refuses the work for now is logged (as a warning: it is not a bug of
-// ours) with the cause and the request id.
+// or refuses the work for now, or that aborted a write more often than it
+// was retried, is logged (as a warning: it is not a bug of ours) with the
+// cause and the request id.
 func classifyRequest(r *http.Request, err error) error {
 	c := classify(err)
-	if c != err && placement.KindOf(c) == placement.Unavailable {
-		slog.WarnContext(r.Context(), "database unavailable", "error", err, "request_id", web.RequestID(r.Context()))
+	if c != err {
+		switch placement.KindOf(c) {
+		case placement.Unavailable:
+			slog.WarnContext(r.Context(), "database unavailable", "error", err, "request_id", web.RequestID(r.Context()))
+		case placement.Conflict:
+			slog.WarnContext(r.Context(), "database aborted the transaction after its retries", "error", err, "request_id", web.RequestID(r.Context()))
+		}
 	}
 	return c
 }

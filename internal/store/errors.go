@@ -35,7 +35,9 @@ const (
 // Unavailable with MsgDatabaseUnavailable (the pool reconnects by itself,
 // so the service recovers without a restart once the database is back); a
 // database that refuses the work for a while is Unavailable with a message
-// that names the cause (databaseState); and text the database cannot store
+// that names the cause (databaseState); a deadlock or serialization
+// failure that outlasted the retries is a Conflict (concurrent_update); and
+// text the database cannot store
 // (a NUL byte, or a character the server encoding lacks) is Invalid with
 // MsgUnstorableText. Any other error is returned unchanged. The API's
 // renderer calls it on every error it has not already classified.
@@ -50,6 +52,11 @@ func Classify(err error) error {
 		return &placement.Error{Kind: placement.Unavailable, Message: msg, Err: err}
 	}
 	switch pgCode(err) {
+	case pgerrcode.DeadlockDetected, pgerrcode.SerializationFailure:
+		// Aborted again and again by concurrent writers (withTx retried it):
+		// the client may retry, as after a generation conflict.
+		return &placement.Error{Kind: placement.Conflict, Code: placement.CodeConcurrentUpdate,
+			Message: MsgConsumerConcurrentUpdate, Err: err}
 	case pgerrcode.CharacterNotInRepertoire, pgerrcode.UntranslatableCharacter:
 		return &placement.Error{Kind: placement.Invalid, Message: MsgUnstorableText, Err: err}
 	}

@@ -51,6 +51,8 @@ func TestClassify_Kinds(t *testing.T) {
 		{"a lock timeout", &pgconn.PgError{Code: pgerrcode.LockNotAvailable}, placement.Unavailable},
 		{"a full disk", &pgconn.PgError{Code: pgerrcode.DiskFull}, placement.Unavailable},
 		{"too many connections", &pgconn.PgError{Code: pgerrcode.TooManyConnections}, placement.Unavailable},
+		{"a deadlock that outlasted the retries", &pgconn.PgError{Code: pgerrcode.DeadlockDetected}, placement.Conflict},
+		{"a serialization failure", fmt.Errorf("writing: %w", &pgconn.PgError{Code: pgerrcode.SerializationFailure}), placement.Conflict},
 		{"a constraint violation stays internal", &pgconn.PgError{Code: pgerrcode.ForeignKeyViolation}, placement.Internal},
 		{"a NUL byte the database refused", fmt.Errorf("creating: %w", &pgconn.PgError{Code: pgerrcode.CharacterNotInRepertoire}), placement.Invalid},
 		{"an untranslatable character", &placement.Error{Kind: placement.Internal, Err: &pgconn.PgError{Code: pgerrcode.UntranslatableCharacter}}, placement.Invalid},
