@@ -171,9 +171,22 @@ func Sync(ctx context.Context, dsn string) error {
 	if err := m.Up(); err != nil && !errors.Is(err, gomigrate.ErrNoChange) {
 		return fmt.Errorf("migrate database: %w", flatten(err))
 	}
-	// Development builds before the change log recorded version 2 for a
-	// migration that only dropped indexes; the change-log migration is
-	// idempotent, so re-applying it mends such a database.
+	if err := ensureChanges(ctx, conn); err != nil {
+		return err
+	}
+	return ensureCapture(ctx, conn)
+}
+
+// ensureChanges applies the change-log migration again when its table is
+// missing: development builds before the change log recorded version 2 for
+// a migration that only dropped indexes. The migration is idempotent. A
+// database that has the table is left alone, so that a sync with nothing
+// to do writes nothing (and succeeds on a read-only database).
+func ensureChanges(ctx context.Context, conn *pgx.Conn) error {
+	var exists bool
+	if err := conn.QueryRow(ctx, tableExistsSQL, "placement_changes").Scan(&exists); err != nil || exists {
+		return err
+	}
 	ddl, err := migrations.FS.ReadFile("0002_placement_changes.up.sql")
 	if err != nil {
 		return err
@@ -181,7 +194,7 @@ func Sync(ctx context.Context, dsn string) error {
 	if _, err := conn.Exec(ctx, string(ddl)); err != nil {
 		return fmt.Errorf("ensure placement_changes: %w", err)
 	}
-	return ensureCapture(ctx, conn)
+	return nil
 }
 
 // captureTriggers is the number of placement_capture_* triggers that

@@ -192,12 +192,16 @@ func TestSync_FreshDatabase(t *testing.T) {
 	}
 }
 
+// TestSync_TwiceIsNoOp: a second sync changes nothing, and writes nothing:
+// it succeeds on a database that has become read-only meanwhile.
 func TestSync_TwiceIsNoOp(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dsn := testdb.Migrated(t)
 	testdb.Exec(t, dsn, `INSERT INTO traits (name, created_at) VALUES ('CUSTOM_KEEP', now())`)
 	before := schemaSignature(t, dsn)
+	testdb.Exec(t, dsn, `DO $$ BEGIN
+		EXECUTE format('ALTER DATABASE %I SET default_transaction_read_only = on', current_database()); END $$`)
 	if err := migrate.Sync(ctx, dsn); err != nil {
 		t.Fatalf("second Sync: %v", err)
 	}
@@ -714,4 +718,26 @@ DELETE FROM placement_changes`)
 	if n := queryInt(t, dsn, `SELECT count(*) FROM placement_changes WHERE resource_provider_id IS NULL`); n != 1 {
 		t.Errorf("%d invalidate-all rows, want 1", n)
 	}
+}
+
+// TestSync_RestoresChangeLog: a database recorded at the latest version
+// without the change log (development builds before it recorded version 2
+// for a migration that only dropped indexes) gets the log and its capture
+// back from a sync.
+func TestSync_RestoresChangeLog(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dsn := testdb.Migrated(t)
+	testdb.Exec(t, dsn, migrationSQL(t, "0003_change_capture.down.sql"))
+	testdb.Exec(t, dsn, migrationSQL(t, "0002_placement_changes.down.sql"))
+	if err := migrate.Sync(ctx, dsn); err != nil {
+		t.Fatal(err)
+	}
+	if n := queryInt(t, dsn, `SELECT count(*) FROM pg_tables WHERE tablename = 'placement_changes'`); n != 1 {
+		t.Errorf("placement_changes missing after sync")
+	}
+	if n := queryInt(t, dsn, `SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'placement\_capture\_%' AND tgenabled IN ('O', 'A')`); n != 29 {
+		t.Errorf("%d capture triggers after sync, want 29", n)
+	}
+	wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionDropIndexes)
 }
