@@ -23,6 +23,7 @@ import (
 
 	"github.com/openstack-placement-go/placement/internal/config"
 	"github.com/openstack-placement-go/placement/internal/migrate"
+	"github.com/openstack-placement-go/placement/internal/store"
 	"github.com/openstack-placement-go/placement/internal/textbox"
 	"github.com/openstack-placement-go/placement/internal/upgradecheck"
 	"github.com/openstack-placement-go/placement/internal/version"
@@ -85,6 +86,11 @@ type command struct {
 func run(args, environ []string, stdout, stderr io.Writer) int {
 	fail := func(err error) int {
 		msg := strings.Join(strings.Fields(err.Error()), " ")
+		if store.ConfigHint(err) != "" {
+			// db sync and stamp hold an advisory lock across transactions:
+			// the exec mode that serves placement-api is not enough here.
+			msg += " (behind PgBouncer's transaction pooling? point placement-manage at PostgreSQL itself, or at session pooling)"
+		}
 		fmt.Fprintf(stderr, "placement-manage: %s\n", msg)
 		return 1
 	}
