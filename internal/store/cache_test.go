@@ -42,12 +42,7 @@ func TestCandidateCache_UnloggedChange(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			dsn := testdb.New(t)
-			pool, err := store.Open(ctx, dsn, store.PoolOptions{MaxConns: 4})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(pool.Close)
-			s := store.New(pool)
+			s := store.New(testdb.PoolOn(t, dsn, 4))
 			rp, err := s.CreateProvider(ctx, store.NewProvider{UUID: uuid.NewString(), Name: "origin"})
 			if err != nil {
 				t.Fatal(err)

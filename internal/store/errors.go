@@ -31,16 +31,19 @@ const (
 )
 
 // Classify returns err with the database errors the client should see as
-// such turned into *placement.Error: a database that cannot be reached is
-// Unavailable with MsgDatabaseUnavailable (the pool reconnects by itself,
-// so the service recovers without a restart once the database is back); a
-// database that refuses the work for a while is Unavailable with a message
-// that names the cause (databaseState); a deadlock or serialization
-// failure that outlasted the retries is a Conflict (concurrent_update); and
-// text the database cannot store
-// (a NUL byte, or a character the server encoding lacks) is Invalid with
-// MsgUnstorableText. Any other error is returned unchanged. The API's
-// renderer calls it on every error it has not already classified.
+// such turned into *placement.Error:
+//   - a database that cannot be reached is Unavailable with
+//     MsgDatabaseUnavailable (the pool reconnects by itself, so the service
+//     recovers without a restart once the database is back);
+//   - a database that refuses the work for now is Unavailable with a
+//     message that names the cause (refusal);
+//   - a deadlock or serialization failure that outlasted withTx's retries
+//     is a Conflict (concurrent_update), which clients retry;
+//   - text the database cannot store (a NUL byte, or a character the
+//     server encoding lacks) is Invalid with MsgUnstorableText.
+//
+// Any other error is returned unchanged. The API's renderer calls it on
+// every error it has not already classified.
 func Classify(err error) error {
 	if err == nil {
 		return nil
@@ -48,13 +51,12 @@ func Classify(err error) error {
 	if unavailable(err) {
 		return &placement.Error{Kind: placement.Unavailable, Message: MsgDatabaseUnavailable, Err: err}
 	}
-	if msg := databaseState(pgCode(err)); msg != "" {
+	code := pgCode(err)
+	if msg, _ := refusal(code); msg != "" {
 		return &placement.Error{Kind: placement.Unavailable, Message: msg, Err: err}
 	}
-	switch pgCode(err) {
+	switch code {
 	case pgerrcode.DeadlockDetected, pgerrcode.SerializationFailure:
-		// Aborted again and again by concurrent writers (withTx retried it):
-		// the client may retry, as after a generation conflict.
 		return &placement.Error{Kind: placement.Conflict, Code: placement.CodeConcurrentUpdate,
 			Message: MsgConsumerConcurrentUpdate, Err: err}
 	case pgerrcode.CharacterNotInRepertoire, pgerrcode.UntranslatableCharacter:
@@ -76,21 +78,23 @@ func ConfigHint(err error) string {
 	return ""
 }
 
-// databaseState returns the 503 message of an SQLSTATE that says the
-// database refuses the work for now (read-only, a statement cancelled, a
-// lock timeout, disk, memory or connections exhausted), or "".
-func databaseState(code string) string {
+// refusal returns the 503 message of an SQLSTATE that says the database
+// refuses the work for now, or "", and whether a setting the session took
+// when it started may be the cause (default_transaction_read_only,
+// statement_timeout, lock_timeout): the pool then retires the session
+// (sessions.go).
+func refusal(code string) (msg string, sessionSetting bool) {
 	switch {
 	case code == pgerrcode.ReadOnlySQLTransaction:
-		return MsgDatabaseReadOnly
+		return MsgDatabaseReadOnly, true
 	case code == pgerrcode.QueryCanceled:
-		return MsgDatabaseCancelled
+		return MsgDatabaseCancelled, true
 	case code == pgerrcode.LockNotAvailable:
-		return MsgDatabaseLockTimeout
+		return MsgDatabaseLockTimeout, true
 	case pgerrcode.IsInsufficientResources(code):
-		return MsgDatabaseOutOfResources
+		return MsgDatabaseOutOfResources, false
 	}
-	return ""
+	return "", false
 }
 
 // serverGoing reports whether the server refused or ended the session

@@ -5,7 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -20,7 +19,7 @@ import (
 // (ALTER DATABASE … SET, the usual switch for a maintenance window, applies
 // to new sessions only). Once such a setting is reset, pooled sessions would
 // go on refusing writes or cancelling statements (a 503, see
-// databaseState) until recycled, an hour by default. So the pool does not
+// refusal) until recycled, an hour by default. So the pool does not
 // hand out again a session on which a statement failed for one of these
 // reasons (SQLSTATE 25006, 57014, 55P03: the next one gets the database's
 // current settings), nor one that started read-only once it is older than
@@ -78,8 +77,7 @@ func (s *sessionSettings) note(conn *pgx.Conn, err error) {
 	if err == nil {
 		return
 	}
-	switch pgCode(err) {
-	case pgerrcode.ReadOnlySQLTransaction, pgerrcode.QueryCanceled, pgerrcode.LockNotAvailable:
+	if _, bySetting := refusal(pgCode(err)); bySetting {
 		s.failed.Store(conn, struct{}{})
 	}
 }
