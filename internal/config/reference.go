@@ -28,7 +28,7 @@ var optionDocs = map[string]optionDoc{
 	"api.auth_strategy": {help: "`keystone` validates X-Auth-Token against Keystone (`[keystone_authtoken]`); `noauth2` accepts any token and is for development only."},
 
 	"placement_database.connection":              {help: "Required. The database URL; SQLAlchemy-style URLs (`postgresql+psycopg2://`) are accepted, only PostgreSQL is supported. The password is never logged."},
-	"placement_database.connection_parameters":   {help: "Query parameters appended to the connection URL (e.g. `sslmode=require`)."},
+	"placement_database.connection_parameters":   {help: "Query parameters appended to the connection URL (e.g. `sslmode=require`). libpq's parameters work as they do for the Python service (`keepalives_idle`, `tcp_user_timeout`, `hostaddr`, …; docs/deployment.md); any other name is sent to the server as a session setting."},
 	"placement_database.sync_on_startup":         {help: "Run the schema migrations at start-up (serialised across processes). With false, placement-api refuses to start on a schema that is empty or behind."},
 	"placement_database.max_pool_size":           {help: "Size of a process's connection pool; max_overflow adds to it. The defaults allow the 15 connections per process the Python service opens at most when neither option is set."},
 	"placement_database.max_overflow":            {help: "Connections a process may open beyond max_pool_size under load (-1: up to 100)."},

@@ -21,11 +21,13 @@ import (
 
 	gomigrate "github.com/golang-migrate/migrate/v4"
 	"github.com/golang-migrate/migrate/v4/database"
-	_ "github.com/golang-migrate/migrate/v4/database/pgx/v5" // registers the pgx5 driver
+	pgxmigrate "github.com/golang-migrate/migrate/v4/database/pgx/v5"
 	"github.com/golang-migrate/migrate/v4/source"
 	"github.com/golang-migrate/migrate/v4/source/iofs"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/openstack-placement-go/placement/internal/libpq"
 	"github.com/openstack-placement-go/placement/migrations"
 )
 
@@ -466,10 +468,10 @@ func queryRows(ctx context.Context, conn *pgx.Conn, sql string, args ...any) pgx
 
 // connect opens one connection to dsn, which must be a postgres:// URL.
 func connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
-	if _, err := migrateURL(dsn); err != nil {
+	if _, err := postgresURL(dsn); err != nil {
 		return nil, err
 	}
-	conn, err := pgx.Connect(ctx, dsn)
+	conn, err := libpq.Connect(ctx, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
@@ -501,16 +503,29 @@ func lockedConn(ctx context.Context, dsn string) (*pgx.Conn, func(), error) {
 // newMigrate returns a golang-migrate instance over the embedded migrations
 // and the pgx5 driver. Opening it creates schema_migrations if needed.
 func newMigrate(dsn string) (*gomigrate.Migrate, error) {
-	u, err := migrateURL(dsn)
+	u, err := postgresURL(dsn)
 	if err != nil {
 		return nil, err
+	}
+	cfg, err := libpq.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database for migration: %w", err)
 	}
 	src, err := iofs.New(migrations.FS, ".")
 	if err != nil {
 		return nil, fmt.Errorf("read embedded migrations: %w", err)
 	}
-	m, err := gomigrate.NewWithSourceInstance("iofs", src, u)
+	db := stdlib.OpenDB(*cfg)
+	// The database name with its slash, as the driver takes it from a
+	// URL: it seeds golang-migrate's advisory lock id.
+	driver, err := pgxmigrate.WithInstance(db, &pgxmigrate.Config{DatabaseName: u.Path})
 	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database for migration: %w", flatten(err))
+	}
+	m, err := gomigrate.NewWithInstance("iofs", src, "pgx5", driver)
+	if err != nil {
+		driver.Close()
 		return nil, fmt.Errorf("open database for migration: %w", flatten(err))
 	}
 	// Our own advisory lock already serialises callers; this only bounds
@@ -519,15 +534,13 @@ func newMigrate(dsn string) (*gomigrate.Migrate, error) {
 	return m, nil
 }
 
-// migrateURL converts a postgres:// or postgresql:// URL to the pgx5://
-// scheme that selects golang-migrate's pgx v5 driver.
-func migrateURL(dsn string) (string, error) {
+// postgresURL parses dsn, which must be a postgres:// or postgresql:// URL.
+func postgresURL(dsn string) (*url.URL, error) {
 	u, err := url.Parse(dsn)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return "", errors.New("database DSN must be a postgres:// URL")
+		return nil, errors.New("database DSN must be a postgres:// URL")
 	}
-	u.Scheme = "pgx5"
-	return u.String(), nil
+	return u, nil
 }
 
 // flatten turns golang-migrate's database.Error, whose text embeds the whole

@@ -214,6 +214,18 @@ func TestSync_TwiceIsNoOp(t *testing.T) {
 	}
 }
 
+// TestSync_LibpqParameters syncs through a URL with parameters only libpq
+// knows (internal/libpq), on both of Sync's connections: its own and
+// golang-migrate's.
+func TestSync_LibpqParameters(t *testing.T) {
+	t.Parallel()
+	dsn := testdb.Empty(t)
+	if err := migrate.Sync(context.Background(), testdb.WithQuery(dsn, "keepalives=1&keepalives_idle=30&tcp_user_timeout=10000")); err != nil {
+		t.Fatalf("Sync: %v", err)
+	}
+	wantVersion(t, dsn, migrate.LatestVersion, migrate.RevisionDropIndexes)
+}
+
 func TestSync_ConcurrentStarters(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

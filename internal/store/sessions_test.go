@@ -125,15 +125,24 @@ func TestStatementTimeout(t *testing.T) {
 // TestIsolationLevel: the pool's sessions run at READ COMMITTED, which the
 // write path is built for, even when the database defaults to
 // serializable; a level given in the URL stays.
+// TestOpen_LibpqParameters opens a pool on a URL with parameters only
+// libpq knows, as the Python service's configuration may carry; the server
+// refused the connection when pgx sent them on as settings.
+func TestOpen_LibpqParameters(t *testing.T) {
+	t.Parallel()
+	dsn := testdb.WithQuery(testdb.New(t), "keepalives_idle=30&tcp_user_timeout=10000&fallback_application_name=nova")
+	var name string
+	if err := testdb.PoolOn(t, dsn, 2).QueryRow(context.Background(), "SHOW application_name").Scan(&name); err != nil || name != "nova" {
+		t.Errorf("application_name %q (%v), want nova", name, err)
+	}
+}
+
 func TestIsolationLevel(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dsn := testdb.New(t)
 	alterDatabase(t, dsn, "SET default_transaction_isolation = 'serializable'")
-	explicit := dsn + "&default_transaction_isolation=repeatable%20read"
-	if !strings.Contains(dsn, "?") {
-		explicit = strings.Replace(explicit, "&", "?", 1)
-	}
+	explicit := testdb.WithQuery(dsn, "default_transaction_isolation=repeatable%20read")
 	for _, tt := range []struct{ dsn, want string }{
 		{dsn, "read committed"},
 		{explicit, "repeatable read"},

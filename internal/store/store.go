@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/openstack-placement-go/placement/internal/libpq"
 	"github.com/openstack-placement-go/placement/internal/placement"
 )
 
@@ -78,6 +79,16 @@ func Open(ctx context.Context, dsn string, opts PoolOptions) (*pgxpool.Pool, err
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, err
+	}
+	shuffle, err := libpq.Apply(&cfg.ConnConfig.Config)
+	if err != nil {
+		return nil, err
+	}
+	if shuffle != nil {
+		cfg.BeforeConnect = func(_ context.Context, cc *pgx.ConnConfig) error {
+			shuffle(&cc.Config)
+			return nil
+		}
 	}
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns

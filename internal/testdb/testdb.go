@@ -58,6 +58,14 @@ func WithDatabase(serverURL, db string) string {
 	return u.String()
 }
 
+// WithQuery returns dsn with the query parameters query added.
+func WithQuery(dsn, query string) string {
+	if strings.Contains(dsn, "?") {
+		return dsn + "&" + query
+	}
+	return dsn + "?" + query
+}
+
 // New returns the URL of a fresh, migrated and seeded database that is
 // dropped when the test ends.
 func New(t testing.TB) string {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/openstack-placement-go/placement/internal/libpq"
 )
 
 // exportBatch is the number of rows per multi-row INSERT into MySQL.
@@ -26,7 +28,7 @@ const exportBatch = 500
 // a float that MySQL's DATETIME and FLOAT columns cannot hold.
 func Export(ctx context.Context, pgDSN, mysqlURL string, o Options) error {
 	w := o.out()
-	conn, err := pgx.Connect(ctx, pgDSN)
+	conn, err := libpq.Connect(ctx, pgDSN)
 	if err != nil {
 		return fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/openstack-placement-go/placement/internal/libpq"
 	"github.com/openstack-placement-go/placement/internal/migrate"
 )
 
@@ -47,7 +48,7 @@ func Import(ctx context.Context, mysqlURL, pgDSN string, o Options) error {
 	if o.DryRun {
 		return dryRunImport(ctx, stx, pgDSN, counts, &o)
 	}
-	conn, err := pgx.Connect(ctx, pgDSN)
+	conn, err := libpq.Connect(ctx, pgDSN)
 	if err != nil {
 		return fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
@@ -201,7 +202,7 @@ func dryRunImport(ctx context.Context, stx *sql.Tx, pgDSN string, counts map[str
 	if err := printPlan(w, func(t table) (rowSource, error) { return queryMySQL(ctx, stx, t) }); err != nil {
 		return err
 	}
-	conn, err := pgx.Connect(ctx, pgDSN)
+	conn, err := libpq.Connect(ctx, pgDSN)
 	if err != nil {
 		return fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
