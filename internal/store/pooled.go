@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -21,9 +22,15 @@ type pooled struct {
 	timeout time.Duration
 }
 
-// MsgPoolTimeout is the 503 of a request that found no free database
-// connection within pool_timeout.
-const MsgPoolTimeout = "No database connection became free in time. Please try again later."
+// MsgPoolTimeout is the 503 of a request that found no usable database
+// connection within pool_timeout: every connection was busy, or the
+// database did not answer the check of an idle connection or the start of
+// a new one.
+const MsgPoolTimeout = "No database connection became ready in time: all were busy, or the database did not answer. Please try again later."
+
+// ErrPoolTimeout is in the cause of every MsgPoolTimeout 503, which the
+// API logs.
+var ErrPoolTimeout = errors.New("pool_timeout passed")
 
 // Acquire returns a connection of the pool; the caller releases it.
 func (p pooled) Acquire(ctx context.Context) (*pgxpool.Conn, error) {
@@ -34,14 +41,16 @@ func (p pooled) Acquire(ctx context.Context) (*pgxpool.Conn, error) {
 	defer cancel()
 	conn, err := p.pool.Acquire(actx)
 	if err != nil && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
-		return nil, errPoolTimeout(err)
+		st := p.pool.Stat()
+		return nil, errPoolTimeout(fmt.Errorf("%w (%s) with %d of %d connections in use, %d being opened: %w",
+			ErrPoolTimeout, p.timeout, st.AcquiredConns(), st.MaxConns(), st.ConstructingConns(), err))
 	}
 	return conn, err
 }
 
 // errPoolTimeout is the 503 of a request that waited pool_timeout in vain.
-func errPoolTimeout(err error) error {
-	return &placement.Error{Kind: placement.Unavailable, Message: MsgPoolTimeout, Err: err}
+func errPoolTimeout(cause error) error {
+	return &placement.Error{Kind: placement.Unavailable, Message: MsgPoolTimeout, Err: cause}
 }
 
 // Query runs sql on a connection that goes back to the pool when the rows

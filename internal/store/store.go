@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"runtime"
 	"strconv"
@@ -195,7 +196,7 @@ func (s *Store) admitWriter(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-timeout:
-		return errPoolTimeout(nil)
+		return errPoolTimeout(fmt.Errorf("%w (%s) waiting for one of the %d write slots", ErrPoolTimeout, s.db.timeout, cap(s.writers)))
 	}
 }
 

@@ -242,10 +242,12 @@ const msgClientGone = "The client closed the connection before the allocation ca
 
 // bounded turns the end of ctx into the client's error: past the handler's
 // own timeout a 503 with CodeCandidatesTimeout; for a client that went
-// away a 503 that is not logged as an unexpected error.
+// away a 503 that is not logged as an unexpected error. Other errors stay
+// as they are, among them the store's 503 for a database connection that
+// did not become ready within pool_timeout (a deadline of its own).
 func (h Handler) bounded(ctx context.Context, err error) error {
 	switch cause := ctx.Err(); {
-	case h.Timeout > 0 && (errors.Is(err, context.DeadlineExceeded) || errors.Is(cause, context.DeadlineExceeded)):
+	case h.Timeout > 0 && errors.Is(cause, context.DeadlineExceeded):
 		return &placement.Error{Kind: placement.Unavailable, Code: placement.CodeCandidatesTimeout,
 			Message: fmt.Sprintf(msgTimeout, h.Timeout.Seconds()), Err: err}
 	case errors.Is(cause, context.Canceled):
