@@ -59,7 +59,7 @@ func TestStalledDatabase(t *testing.T) {
 		start := time.Now()
 		st, out := c.CallJSON("latest", "GET", srv.URL+p, nil)
 		took := time.Since(start)
-		detail := errorDetail(out)
+		detail := testserver.FirstDetail(out)
 		if st != 503 || !strings.Contains(detail, store.MsgPoolTimeout) {
 			t.Errorf("GET %s on a silent database = %d %q, want 503 with %q", p, st, detail, store.MsgPoolTimeout)
 		}
@@ -71,15 +71,4 @@ func TestStalledDatabase(t *testing.T) {
 	for _, p := range paths {
 		must(200, "GET", p, nil)
 	}
-}
-
-// errorDetail returns the detail of the first error of an error body.
-func errorDetail(body map[string]any) string {
-	errs, _ := body["errors"].([]any)
-	if len(errs) == 0 {
-		return ""
-	}
-	e, _ := errs[0].(map[string]any)
-	d, _ := e["detail"].(string)
-	return d
 }

@@ -234,7 +234,7 @@ func comparable(r request, a, py answer) answer {
 			a.body = "(an HTML or text error)"
 		}
 	}
-	if pyDetail := firstDetail(py.body); strings.HasPrefix(pyDetail, msgNoTrait) {
+	if pyDetail := testserver.FirstDetail(py.body); strings.HasPrefix(pyDetail, msgNoTrait) {
 		// The Python service resolves root_required as a set of
 		// strings, whose order changes from process to process, and
 		// names the first one it finds missing: any of them will do.
@@ -316,19 +316,6 @@ func keepCommon(xs, ys []any) []any {
 
 // msgNoTrait starts the detail of a 400 for an unknown trait.
 const msgNoTrait = "The server could not comply with the request since it is either malformed or otherwise incorrect.\n\n No such trait(s): "
-
-// firstDetail returns the detail of the first error of an error body, ""
-// for any other body.
-func firstDetail(doc any) string {
-	m, _ := doc.(map[string]any)
-	errs, _ := m["errors"].([]any)
-	if len(errs) == 0 {
-		return ""
-	}
-	e, _ := errs[0].(map[string]any)
-	d, _ := e["detail"].(string)
-	return d
-}
 
 // rootRequired returns the trait names of a candidates query's
 // root_required values, without their "!".

@@ -146,3 +146,16 @@ func (c Client) CallJSON(version, method, url string, body any) (int, map[string
 	_ = json.Unmarshal(data, &out)
 	return st, out
 }
+
+// FirstDetail returns the detail of the first error of an error body, ""
+// for any other body.
+func FirstDetail(doc any) string {
+	m, _ := doc.(map[string]any)
+	errs, _ := m["errors"].([]any)
+	if len(errs) == 0 {
+		return ""
+	}
+	e, _ := errs[0].(map[string]any)
+	d, _ := e["detail"].(string)
+	return d
+}
