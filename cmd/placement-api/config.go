@@ -69,12 +69,16 @@ func (m Main) configure(ctx context.Context, o options, environ []string) (*conf
 	logs, err := logging.Open(logging.Options{
 		Debug: cfg.Default.Debug, File: cfg.Default.LogFile, Dir: cfg.Default.LogDir,
 		UseStderr: cfg.Default.UseStderr, JSON: cfg.Default.UseJSON, Program: "placement-api",
+		Syslog: cfg.Default.UseSyslog, Journal: cfg.Default.UseJournal, Facility: cfg.Default.SyslogLogFacility,
 	}, m.Stderr)
 	if err != nil {
 		return nil, nil, err
 	}
 	slog.SetDefault(logs.Logger)
-	for _, w := range warnings {
+	if cfg.Default.LogConfigAppend != "" {
+		warnings = append(warnings, "[DEFAULT] log_config_append is not supported (it names a Python logging configuration): logging follows [DEFAULT] log_file, log_dir, use_stderr, use_journal and use_syslog")
+	}
+	for _, w := range append(warnings, logs.Warnings...) {
 		logs.Logger.Warn(w)
 	}
 	if o.dev {

@@ -28,6 +28,11 @@ type Config struct {
 		LogDir    string // [DEFAULT] log_dir
 		UseStderr bool   // [DEFAULT] use_stderr (default false): with a log file, also log to stderr
 		UseJSON   bool   // [DEFAULT] use_json (default false): JSON lines
+		// [DEFAULT] use_syslog, use_journal (default false) and
+		// syslog_log_facility (default LOG_USER): the system logs.
+		UseSyslog, UseJournal bool
+		SyslogLogFacility     string
+		LogConfigAppend       string // [DEFAULT] log_config_append: not supported, warned about
 	}
 	API struct {
 		AuthStrategy string // [api] auth_strategy: "keystone" (default) or "noauth2"
@@ -106,6 +111,7 @@ func Defaults() *Config {
 	// The pool the Python service gets when neither is set: oslo.db passes
 	// nothing on, and SQLAlchemy's QueuePool keeps 5 and adds up to 10.
 	c.Database.MaxPoolSize = 5
+	c.Default.SyslogLogFacility = "LOG_USER"
 	c.Database.MaxOverflow = 10
 	c.Database.ConnectionRecycleTime = 3600
 	c.Database.MaxRetries = 10

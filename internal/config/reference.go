@@ -19,11 +19,15 @@ type optionDoc struct {
 // "group.option". TestOptionDocs fails when an option has no entry here, so
 // the generated page covers the option table.
 var optionDocs = map[string]optionDoc{
-	"DEFAULT.debug":      {help: "Log at DEBUG instead of INFO."},
-	"DEFAULT.log_file":   {help: "Log to this file (inside log_dir when relative) instead of stderr. SIGHUP reopens it."},
-	"DEFAULT.log_dir":    {help: "Directory of log_file; alone, logs go to `<log_dir>/placement-api.log`."},
-	"DEFAULT.use_stderr": {help: "With a log file, also log to stderr."},
-	"DEFAULT.use_json":   {help: "One JSON object per log line instead of key=value text."},
+	"DEFAULT.debug":               {help: "Log at DEBUG instead of INFO."},
+	"DEFAULT.log_file":            {help: "Log to this file (inside log_dir when relative) instead of stderr. SIGHUP reopens it."},
+	"DEFAULT.log_dir":             {help: "Directory of log_file; alone, logs go to `<log_dir>/placement-api.log`."},
+	"DEFAULT.use_stderr":          {help: "With a log file, also log to stderr."},
+	"DEFAULT.use_json":            {help: "One JSON object per log line instead of key=value text."},
+	"DEFAULT.use_syslog":          {help: "Also log to the local syslog daemon (`/dev/log`), as the C library's syslog() writes, identified as the program; without a daemon, a warning at start."},
+	"DEFAULT.use_journal":         {help: "Log to systemd's journal in its native protocol, with `PRIORITY`, `CODE_FILE`, `REQUEST_ID`, … (as oslo.log); stderr is then left out unless use_stderr or no journal is reachable."},
+	"DEFAULT.syslog_log_facility": {help: "The facility of use_syslog and use_journal: `LOG_USER`, `LOG_DAEMON`, `LOG_LOCAL0` … `LOG_LOCAL7`, … (the `LOG_` prefix may be left out)."},
+	"DEFAULT.log_config_append":   {help: "Not supported (a Python logging configuration file): when set, a warning at start; logging follows the options above."},
 
 	"api.auth_strategy": {help: "`keystone` validates X-Auth-Token against Keystone (`[keystone_authtoken]`); `noauth2` accepts any token and is for development only."},
 

@@ -1,9 +1,12 @@
 // Package logging turns the oslo.log options of placement.conf ([DEFAULT]
-// debug, log_file, log_dir, use_stderr, use_json) into a slog.Logger, and
-// reopens the log file on demand (SIGHUP, for logrotate).
+// debug, log_file, log_dir, use_stderr, use_json, use_syslog, use_journal,
+// syslog_log_facility) into a slog.Logger, and reopens the log file on
+// demand (SIGHUP, for logrotate).
 package logging
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,7 +22,14 @@ type Options struct {
 	Dir       string // [DEFAULT] log_dir
 	UseStderr bool   // [DEFAULT] use_stderr: also log to stderr when logging to a file
 	JSON      bool   // [DEFAULT] use_json: one JSON object per line
-	Program   string // names the file when only Dir is given: <Dir>/<Program>.log
+	Syslog    bool   // [DEFAULT] use_syslog: also to the local syslog daemon
+	Journal   bool   // [DEFAULT] use_journal: to systemd's journal
+	Facility  string // [DEFAULT] syslog_log_facility, for both (default LOG_USER)
+	Program   string // names the file when only Dir is given: <Dir>/<Program>.log; the system logs' identifier
+
+	// SyslogAddr and JournalAddr are the daemons' sockets (empty: /dev/log
+	// and /run/systemd/journal/socket).
+	SyslogAddr, JournalAddr string
 }
 
 // Path returns the log file oslo.log would write: log_dir/log_file, or
@@ -39,34 +49,81 @@ func (o Options) Path() string {
 // Logger is a slog.Logger whose file can be reopened.
 type Logger struct {
 	*slog.Logger
-	file *reopenable // nil when not logging to a file
+	// Warnings says which system log could not be reached at start (the
+	// daemon's socket is missing); the caller logs them.
+	Warnings []string
+	file     *reopenable  // nil when not logging to a file
+	system   []*datagrams // the system logs' sockets
 }
 
-// Open builds the logger: to the log file when one is configured (and to
-// stderr as well with use_stderr), otherwise to stderr.
+// Open builds the logger with oslo.log's outputs: the log file when one
+// is configured, stderr with use_stderr, the journal with use_journal,
+// stderr when none of these, and syslog too with use_syslog. A system log
+// whose daemon cannot be reached is left out with a warning (and stderr
+// takes the journal's place).
 func Open(o Options, stderr io.Writer) (*Logger, error) {
+	facility := 0
+	if o.Syslog || o.Journal {
+		f, err := Facility(o.Facility)
+		if err != nil {
+			return nil, err
+		}
+		facility = f
+	}
 	l := &Logger{}
-	var out io.Writer = stderr
+	level := slog.LevelInfo
+	if o.Debug {
+		level = slog.LevelDebug
+	}
+	ho := &slog.HandlerOptions{Level: level}
+	stream := func(w io.Writer) slog.Handler {
+		if o.JSON {
+			return slog.NewJSONHandler(w, ho)
+		}
+		return slog.NewTextHandler(w, ho)
+	}
+	var streams []io.Writer
 	if path := o.Path(); path != "" {
 		f, err := openReopenable(path)
 		if err != nil {
 			return nil, err
 		}
 		l.file = f
-		out = f
-		if o.UseStderr {
-			out = io.MultiWriter(f, stderr)
+		streams = append(streams, f)
+	}
+	if o.UseStderr {
+		streams = append(streams, stderr)
+	}
+	var handlers []slog.Handler
+	system := func(enabled bool, frame func(string, int) func(slog.Record, []byte) []byte, addr, option string) bool {
+		if !enabled {
+			return false
 		}
+		d, err := dialDatagrams(addr)
+		if err != nil {
+			l.Warnings = append(l.Warnings, fmt.Sprintf("[DEFAULT] %s = true, but %s", option, err))
+			return false
+		}
+		l.system = append(l.system, d)
+		handlers = append(handlers, &systemHandler{level: level, json: o.JSON, frame: frame(o.Program, facility), out: d})
+		return true
 	}
-	level := slog.LevelInfo
-	if o.Debug {
-		level = slog.LevelDebug
+	journal := system(o.Journal, journalFrame, cmp.Or(o.JournalAddr, "/run/systemd/journal/socket"), "use_journal")
+	if len(streams) == 0 && !journal {
+		streams = append(streams, stderr)
 	}
-	ho := &slog.HandlerOptions{Level: level}
-	if o.JSON {
-		l.Logger = slog.New(slog.NewJSONHandler(out, ho))
+	system(o.Syslog, syslogFrame, cmp.Or(o.SyslogAddr, "/dev/log"), "use_syslog")
+	switch len(streams) {
+	case 0:
+	case 1:
+		handlers = append(handlers, stream(streams[0]))
+	default:
+		handlers = append(handlers, stream(io.MultiWriter(streams...)))
+	}
+	if len(handlers) == 1 {
+		l.Logger = slog.New(handlers[0])
 	} else {
-		l.Logger = slog.New(slog.NewTextHandler(out, ho))
+		l.Logger = slog.New(slog.NewMultiHandler(handlers...))
 	}
 	return l, nil
 }
@@ -80,12 +137,16 @@ func (l *Logger) Reopen() error {
 	return l.file.reopen()
 }
 
-// Close closes the log file, if any.
+// Close closes the log file and the system logs' sockets.
 func (l *Logger) Close() error {
-	if l.file == nil {
-		return nil
+	var errs []error
+	for _, d := range l.system {
+		errs = append(errs, d.close())
 	}
-	return l.file.close()
+	if l.file != nil {
+		errs = append(errs, l.file.close())
+	}
+	return errors.Join(errs...)
 }
 
 // reopenable is an append-only file that can be swapped for a new one
