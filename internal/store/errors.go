@@ -48,12 +48,12 @@ func Classify(err error) error {
 	if err == nil {
 		return nil
 	}
-	if unavailable(err) {
-		return &placement.Error{Kind: placement.Unavailable, Message: MsgDatabaseUnavailable, Err: err}
-	}
 	code := pgCode(err)
 	if msg, _ := refusal(code); msg != "" {
 		return &placement.Error{Kind: placement.Unavailable, Message: msg, Err: err}
+	}
+	if unavailable(err) {
+		return &placement.Error{Kind: placement.Unavailable, Message: MsgDatabaseUnavailable, Err: err}
 	}
 	switch code {
 	case pgerrcode.DeadlockDetected, pgerrcode.SerializationFailure:

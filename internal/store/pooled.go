@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -33,19 +34,44 @@ const MsgPoolTimeout = "No database connection became ready in time: all were bu
 var ErrPoolTimeout = errors.New("pool_timeout passed")
 
 // Acquire returns a connection of the pool; the caller releases it.
+//
+// When the server refuses a new connection for want of slots
+// (max_connections, or a role's CONNECTION LIMIT, reached: several
+// processes whose pools together outgrow the server) while this pool
+// holds connections of its own, Acquire waits for one of those to come
+// free instead of failing, within pool_timeout.
 func (p pooled) Acquire(ctx context.Context) (*pgxpool.Conn, error) {
-	if p.timeout <= 0 {
-		return p.pool.Acquire(ctx)
+	actx := ctx
+	if p.timeout > 0 {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeout(ctx, p.timeout)
+		defer cancel()
 	}
-	actx, cancel := context.WithTimeout(ctx, p.timeout)
-	defer cancel()
-	conn, err := p.pool.Acquire(actx)
-	if err != nil && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
-		st := p.pool.Stat()
-		return nil, errPoolTimeout(fmt.Errorf("%w (%s) with %d of %d connections in use, %d being opened: %w",
-			ErrPoolTimeout, p.timeout, st.AcquiredConns(), st.MaxConns(), st.ConstructingConns(), err))
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		conn, err := p.pool.Acquire(actx)
+		if err == nil {
+			return conn, nil
+		}
+		if actx.Err() == nil && serverFull(err) && p.pool.Stat().TotalConns() > 0 {
+			select {
+			case <-time.After(wait):
+				continue
+			case <-actx.Done():
+			}
+		}
+		if ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
+			st := p.pool.Stat()
+			return nil, errPoolTimeout(fmt.Errorf("%w (%s) with %d of %d connections in use, %d being opened: %w",
+				ErrPoolTimeout, p.timeout, st.AcquiredConns(), st.MaxConns(), st.ConstructingConns(), err))
+		}
+		return nil, err
 	}
-	return conn, err
+}
+
+// serverFull reports whether err is the server refusing a connection
+// because all its slots, or all its slots for this role, are taken.
+func serverFull(err error) bool {
+	return pgCode(err) == pgerrcode.TooManyConnections
 }
 
 // errPoolTimeout is the 503 of a request that waited pool_timeout in vain.

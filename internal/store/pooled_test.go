@@ -2,12 +2,14 @@ package store_test
 
 import (
 	"context"
+	"net/url"
 	"testing"
 	"time"
 
 	"github.com/openstack-placement-go/placement/internal/placement"
 	"github.com/openstack-placement-go/placement/internal/store"
 	"github.com/openstack-placement-go/placement/internal/testdb"
+	"github.com/openstack-placement-go/placement/internal/testutil"
 )
 
 // TestPoolTimeout: with every connection taken, a statement waits
@@ -38,4 +40,69 @@ func TestPoolTimeout(t *testing.T) {
 	if st := pool.Stat(); st.AcquiredConns() != 0 {
 		t.Errorf("%d connections still acquired", st.AcquiredConns())
 	}
+}
+
+// TestServerFull: when the server refuses new connections for want of
+// slots (here a role's CONNECTION LIMIT; max_connections says the same
+// SQLSTATE, 53300), statements wait for the pool's own connections
+// instead of failing; a pool that has none fails at once with the 503 that
+// names the cause.
+func TestServerFull(t *testing.T) {
+	dsn := testdb.New(t)
+	role := "placement_limited_" + testutil.RandHex(4)
+	testdb.Exec(t, dsn, "CREATE ROLE "+role+" LOGIN PASSWORD 'limited' CONNECTION LIMIT 2 IN ROLE "+currentUser(t, dsn))
+	t.Cleanup(func() { testdb.Exec(t, dsn, "DROP ROLE "+role) })
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(role, "limited")
+	pool := testdb.PoolOn(t, u.String(), 8)
+	s := store.New(pool)
+	s.SetPoolTimeout(10 * time.Second)
+	ctx := context.Background()
+	errs := testutil.Concurrently(8, func(int) error {
+		for range 10 {
+			if _, err := s.ResourceClasses(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("reader %d: %v", i, err)
+		}
+	}
+	if n := pool.Stat().TotalConns(); n > 2 {
+		t.Errorf("%d connections, past the role's limit of 2", n)
+	}
+
+	// Both slots taken by another client: no connection of its own to
+	// wait for.
+	pool.Reset()
+	for range 2 {
+		conn := testdb.Connect(t, u.String())
+		t.Cleanup(func() { conn.Close(context.Background()) })
+	}
+	start := time.Now()
+	_, err = s.ResourceClasses(ctx)
+	if c := store.Classify(err); placement.KindOf(c) != placement.Unavailable || c.Error() != store.MsgDatabaseOutOfResources {
+		t.Errorf("with every slot taken elsewhere: %v, want the 503 %q", c, store.MsgDatabaseOutOfResources)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("with no connection of its own to wait for, it waited %v", took)
+	}
+}
+
+// currentUser is the user dsn logs in as.
+func currentUser(t *testing.T, dsn string) string {
+	t.Helper()
+	conn := testdb.Connect(t, dsn)
+	defer conn.Close(context.Background())
+	var name string
+	if err := conn.QueryRow(context.Background(), "SELECT quote_ident(current_user)").Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	return name
 }
