@@ -29,6 +29,7 @@ const (
 	faultRestartDB = "restart PostgreSQL"
 	faultStopDB    = "stop PostgreSQL 10s"
 	faultReadOnly  = "read-only database 5s"
+	faultFreezeDB  = "freeze PostgreSQL 5s"
 )
 
 // faultGap is the longest time between faults; the last one ends early enough to
@@ -38,6 +39,7 @@ const (
 	faultQuiet   = 8 * time.Second
 	dbStopPeriod = 10 * time.Second
 	readOnlyFor  = 5 * time.Second
+	frozenFor    = 5 * time.Second
 	killedFor    = 1 * time.Second
 )
 
@@ -47,7 +49,7 @@ const (
 func (e *Env) RunFaults(ctx context.Context, s *Soak, start time.Time) []*Fault {
 	deadline, _ := ctx.Deadline()
 	gap := min(max(time.Until(deadline)/8, 5*time.Second), faultGap)
-	kinds := []string{faultTerminate, faultKillAPI, faultRestartDB, faultStopDB, faultReadOnly}
+	kinds := []string{faultTerminate, faultKillAPI, faultRestartDB, faultStopDB, faultReadOnly, faultFreezeDB}
 	if !e.OwnsCluster() {
 		kinds = []string{faultTerminate, faultKillAPI, faultReadOnly}
 	}
@@ -65,6 +67,8 @@ func (e *Env) RunFaults(ctx context.Context, s *Soak, start time.Time) []*Fault 
 			need += dbStopPeriod
 		case faultReadOnly:
 			need += readOnlyFor
+		case faultFreezeDB:
+			need += frozenFor
 		}
 		if time.Until(deadline) < need {
 			return faults
@@ -104,6 +108,13 @@ func (e *Env) inject(_ context.Context, f *Fault, i int) error {
 		}
 		time.Sleep(dbStopPeriod)
 		return e.StartDB(ctx)
+	case faultFreezeDB:
+		thaw, err := e.cluster.Freeze()
+		if err != nil {
+			return err
+		}
+		time.Sleep(frozenFor)
+		return thaw()
 	case faultReadOnly:
 		n, err := e.SetReadOnly(ctx, true)
 		f.Detail = fmt.Sprintf("%d sessions", n)

@@ -4,8 +4,6 @@
 package devdb
 
 import (
-	"github.com/jackc/pgx/v5"
-
 	"bytes"
 	"context"
 	"errors"
@@ -20,6 +18,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Cluster describes a local development cluster.
@@ -93,6 +93,69 @@ func (c Cluster) Ensure(ctx context.Context) error {
 // Stop stops the cluster if it runs.
 func (c Cluster) Stop(ctx context.Context) error {
 	return c.pgCtl(ctx, "-m", "fast", "stop")
+}
+
+// Freeze stops every process of the running cluster (SIGSTOP), as a
+// paused VM or a stalled disk would: connections stay open, the kernel
+// still accepts new ones, and nothing answers. thaw lets it go on.
+func (c Cluster) Freeze() (thaw func() error, err error) {
+	pids, err := c.processes()
+	if err != nil {
+		return nil, err
+	}
+	signal := func(sig syscall.Signal) error {
+		var errs []error
+		for _, pid := range pids {
+			if err := syscall.Kill(pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+				errs = append(errs, err)
+			}
+		}
+		return errors.Join(errs...)
+	}
+	// The postmaster first, so that it forks nothing while its children
+	// stop.
+	if err := signal(syscall.SIGSTOP); err != nil {
+		signal(syscall.SIGCONT)
+		return nil, err
+	}
+	return func() error { return signal(syscall.SIGCONT) }, nil
+}
+
+// processes lists the cluster's postmaster and its children (from
+// /proc), the postmaster first.
+func (c Cluster) processes() ([]int, error) {
+	abs, _ := filepath.Abs(c.Dir)
+	data, err := os.ReadFile(filepath.Join(abs, "data", "postmaster.pid"))
+	if err != nil {
+		return nil, fmt.Errorf("cluster not running: %w", err)
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	postmaster, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil {
+		return nil, fmt.Errorf("postmaster.pid: %w", err)
+	}
+	pids := []int{postmaster}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// "pid (comm) state ppid …"; comm may hold spaces and parentheses.
+		_, rest, ok := strings.Cut(string(stat[bytes.LastIndexByte(stat, ')')+1:]), " ")
+		fields := strings.Fields(rest)
+		if ok && len(fields) > 1 && fields[1] == strconv.Itoa(postmaster) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids, nil
 }
 
 // Promote turns a standby into a primary (pg_ctl promote, waiting until
