@@ -168,7 +168,7 @@ func keepalive(cfg *pgconn.Config, take func(string) (string, bool)) error {
 	if userTimeout > 0 && !userTimeoutSupported {
 		return errors.New("connection parameter tcp_user_timeout is supported on Linux only")
 	}
-	d := &net.Dialer{KeepAliveConfig: ka}
+	d := &net.Dialer{KeepAliveConfig: ka, Timeout: cfg.ConnectTimeout} // as pgx's own dialer for connect_timeout
 	if !ka.Enable {
 		d.KeepAlive = -1
 	}
