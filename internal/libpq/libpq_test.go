@@ -192,3 +192,15 @@ func TestConnect_WithLibpqParameters(t *testing.T) {
 	}
 	checkSocket(t, conn.PgConn().Conn(), map[string]int{"TCP_KEEPIDLE": 7, "TCP_KEEPINTVL": 3, "TCP_KEEPCNT": 4, "TCP_USER_TIMEOUT": 9000})
 }
+
+// TestConnect_KeepaliveDefaults: without keepalive parameters a connection
+// is probed after 15 s of silence, three times 5 s apart.
+func TestConnect_KeepaliveDefaults(t *testing.T) {
+	ctx := context.Background()
+	conn, err := libpq.Connect(ctx, testdb.ServerURL(t))
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	checkSocket(t, conn.PgConn().Conn(), map[string]int{"TCP_KEEPIDLE": 15, "TCP_KEEPINTVL": 5, "TCP_KEEPCNT": 3, "TCP_USER_TIMEOUT": 0})
+}
