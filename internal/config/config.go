@@ -107,11 +107,11 @@ type Config struct {
 // Defaults returns a Config with every option at its upstream default.
 func Defaults() *Config {
 	c := &Config{}
+	c.Default.SyslogLogFacility = "LOG_USER"
 	c.API.AuthStrategy = "keystone"
 	// The pool the Python service gets when neither is set: oslo.db passes
 	// nothing on, and SQLAlchemy's QueuePool keeps 5 and adds up to 10.
 	c.Database.MaxPoolSize = 5
-	c.Default.SyslogLogFacility = "LOG_USER"
 	c.Database.MaxOverflow = 10
 	c.Database.ConnectionRecycleTime = 3600
 	c.Database.MaxRetries = 10
