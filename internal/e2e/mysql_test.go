@@ -346,6 +346,18 @@ func TestMySQLImportExport(t *testing.T) {
 	}
 	pyBack := pythonOn(t, target)
 	sameAnswers(t, "the Python service after the export", want, answers(t, pyBack, paths()))
+
+	// Names PostgreSQL keeps apart and MySQL's collation would not: the
+	// export lists them all before it writes anything.
+	for _, name := range []string{"CN1", "cn1 ", "CN-E"} {
+		c.must(ourURL, 200, "POST", "/resource_providers", map[string]any{"name": name, "uuid": uuid.NewString()})
+	}
+	err = transfer.Export(ctx, pgDSN, target, transfer.Options{Out: &out, Force: true})
+	if err == nil || !strings.Contains(err.Error(), "resource_providers.name: 'CN-E', 'cn-é'") ||
+		!strings.Contains(err.Error(), "resource_providers.name: 'CN1', 'cn1', 'cn1 '") {
+		t.Errorf("export with names MySQL takes for one: %v, want both groups listed", err)
+	}
+	sameAnswers(t, "the Python service after a refused export", want, answers(t, pyBack, paths()))
 }
 
 // hasSchema reports whether dsn's database has Placement tables.

@@ -80,6 +80,9 @@ func Export(ctx context.Context, pgDSN, mysqlURL string, o Options) error {
 		}
 		fmt.Fprintf(w, "target holds %s: replacing it (--force)\n", strings.Join(held, ", "))
 	}
+	if err := checkCollations(ctx, ptx, mc); err != nil {
+		return err
+	}
 	if o.DryRun {
 		if err := printPlan(w, func(t table) (rowSource, error) { return queryPG(ctx, ptx, t) }); err != nil {
 			return err
