@@ -276,11 +276,20 @@ func TestMySQLImportExport(t *testing.T) {
 		}
 		return ps
 	}
-	want := answers(t, py, paths())
-
 	ctx := context.Background()
 	var out bytes.Buffer
 	defer func() { t.Logf("placement-manage output:\n%s", out.String()) }()
+
+	// The Python service on MySQL takes a NUL in a name, which PostgreSQL
+	// cannot store: even the dry run lists it before anything is written.
+	nul := uuid.NewString()
+	c.must(py, 200, "POST", "/resource_providers", map[string]any{"name": "nul\x00name", "uuid": nul})
+	err := transfer.Import(ctx, source, pgDSN, transfer.Options{DryRun: true, Out: &out})
+	if err == nil || !strings.Contains(err.Error(), `resource_providers.name of id `) || !strings.Contains(err.Error(), `: "nul\x00name"`) {
+		t.Fatalf("import of a name with a NUL: %v, want the row listed", err)
+	}
+	c.must(py, 200, "PUT", "/resource_providers/"+nul, map[string]any{"name": "nul-renamed"})
+	want := answers(t, py, paths())
 
 	// A dry run changes nothing: the target stays without a schema.
 	if err := transfer.Import(ctx, source, pgDSN, transfer.Options{DryRun: true, Out: &out}); err != nil {

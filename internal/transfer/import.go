@@ -44,6 +44,9 @@ func Import(ctx context.Context, mysqlURL, pgDSN string, o Options) error {
 		return err
 	}
 	fmt.Fprintf(w, "source: MySQL database at alembic revision %s\n", rev)
+	if err := checkNUL(ctx, stx); err != nil {
+		return err
+	}
 
 	if o.DryRun {
 		return dryRunImport(ctx, stx, pgDSN, counts, &o)

@@ -123,3 +123,54 @@ func collidingValues(ctx context.Context, ptx pgx.Tx, mc *sql.Conn, table, colum
 	}
 	return groups, found.Err()
 }
+
+// checkNUL fails, before anything is written, when a text value in MySQL
+// holds a NUL character, which PostgreSQL cannot store: the Python service
+// on MySQL accepts one in a provider name or a project or user id. The
+// copy would fail on the first such row; this lists them all.
+func checkNUL(ctx context.Context, stx *sql.Tx) error {
+	var problems []string
+	for _, t := range tables {
+		for _, c := range t.cols {
+			if c.kind != kText {
+				continue
+			}
+			// A NUL is the byte 00 at a character boundary; in hex, an
+			// aligned "00".
+			q := fmt.Sprintf("SELECT %s, %s FROM %s WHERE HEX(%s) REGEXP '^(..)*00' ORDER BY %s",
+				strings.Join(t.pk, ", "), c.name, t.name, c.name, strings.Join(t.pk, ", "))
+			rows, err := stx.QueryContext(ctx, q)
+			if err != nil {
+				return fmt.Errorf("MySQL: checking %s.%s: %w", t.name, c.name, err)
+			}
+			for rows.Next() {
+				vals := make([]sql.RawBytes, len(t.pk)+1)
+				ptrs := make([]any, len(vals))
+				for i := range vals {
+					ptrs[i] = &vals[i]
+				}
+				if err := rows.Scan(ptrs...); err != nil {
+					rows.Close()
+					return err
+				}
+				var key []string
+				for i, name := range t.pk {
+					key = append(key, name+" "+string(vals[i]))
+				}
+				problems = append(problems, fmt.Sprintf("%s.%s of %s: %q", t.name, c.name, strings.Join(key, ", "), vals[len(t.pk)]))
+			}
+			if err := rows.Close(); err != nil {
+				return err
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("PostgreSQL cannot store the NUL (0x00) character of these values; "+
+			"rename the providers through the Python service (PUT /resource_providers/{uuid}) or correct the rows in MySQL, then import again:\n  %s",
+			strings.Join(problems, "\n  "))
+	}
+	return nil
+}
