@@ -49,7 +49,7 @@ mysql-e2e: ## db import/export against a private MariaDB populated by the Python
 		if [ "$$(id -u)" != 0 ]; then echo "make mysql-e2e needs:$$need (apt-get install as root)"; exit 1; fi; \
 		apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null; fi; \
 	url=$(TEST_DB); export TEST_DATABASE_URL="$$url"; \
-	PLACEMENT_MYSQL=1 $(GO) test -count=1 -v -run TestMySQLImportExport ./internal/e2e/
+	PLACEMENT_MYSQL=1 $(GO) test -count=1 -v -run 'TestMySQL' ./internal/e2e/
 
 FUZZ_TARGETS = internal/engine:FuzzParseAndGenerate internal/engine:FuzzExplain internal/handler/allocation:FuzzDecodeAllocations \
 	internal/handler/provider:FuzzListQuery internal/microversion:FuzzFromHeader internal/schema:FuzzDecodeJSON

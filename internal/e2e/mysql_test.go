@@ -31,9 +31,9 @@ type mariaDB struct {
 
 // startMariaDB initialises a data directory under a temporary directory
 // and runs Debian's mariadbd on a free 127.0.0.1 port and a private socket;
-// it is stopped when the test ends. The user placement (password secret)
-// may do anything.
-func startMariaDB(t *testing.T) mariaDB {
+// it is stopped when the test ends, with the server options extra. The
+// user placement (password secret) may do anything.
+func startMariaDB(t *testing.T, extra ...string) mariaDB {
 	t.Helper()
 	server := ""
 	for _, f := range []string{"/usr/sbin/mariadbd", "/usr/sbin/mysqld"} {
@@ -67,7 +67,7 @@ func startMariaDB(t *testing.T) mariaDB {
 	cmd := exec.Command(server, append([]string{"--no-defaults", "--datadir=" + data, "--socket=" + sock,
 		fmt.Sprintf("--port=%d", port), "--bind-address=127.0.0.1", "--skip-name-resolve",
 		"--pid-file=" + filepath.Join(dir, "pid"), "--log-error=" + logFile,
-		"--innodb-buffer-pool-size=64M", "--innodb-flush-log-at-trx-commit=0", "--skip-log-bin"}, user...)...)
+		"--innodb-buffer-pool-size=64M", "--innodb-flush-log-at-trx-commit=0", "--skip-log-bin"}, append(user, extra...)...)...)
 	start(t, cmd, 20*time.Second, fileText(logFile))
 	root, err := sql.Open("mysql", "root@unix("+sock+")/")
 	if err != nil {

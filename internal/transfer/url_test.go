@@ -64,5 +64,22 @@ func TestMySQLDSN_Errors(t *testing.T) {
 		{"a PostgreSQL URL is refused", "postgresql://u@h/placement", "is not mysql://"},
 		{"a URL without database is refused", "mysql+pymysql://u:p@h:1/", "no database name"},
 		{"a malformed URL does not echo the password", "mysql+pymysql://u:s3cret@h:bad port/placement", "malformed URL"},
+		{"a missing CA file", "mysql+pymysql://u@h/placement?ssl_ca=/nonexistent/ca.pem", "ssl CA"},
+		{"a CA file without a certificate", "mysql+pymysql://u@h/placement?ssl_ca=/dev/null", "holds no PEM certificate"},
+		{"a missing client certificate", "mysql+pymysql://u@h/placement?ssl_cert=/nonexistent/c.pem", "ssl_cert/ssl_key"},
+		{"ssl_check_hostname not a boolean", "mysql+pymysql://u@h/placement?ssl_check_hostname=maybe", "not a boolean"},
 	})
+}
+
+// TestMySQLDSN_TLS: any ssl_* option turns TLS on (a registered
+// configuration), ssl_cipher with a warning; without them there is none.
+func TestMySQLDSN_TLS(t *testing.T) {
+	t.Parallel()
+	dsn, warnings, err := MySQLDSN("mysql+pymysql://u@h/placement?ssl_check_hostname=false&ssl_cipher=AES256-SHA")
+	if err != nil || !strings.Contains(dsn, "tls=placement-") || len(warnings) != 1 || !strings.Contains(warnings[0], "ssl_cipher") {
+		t.Errorf("DSN %q, warnings %q, %v: want a registered TLS configuration and the ssl_cipher warning", dsn, warnings, err)
+	}
+	if dsn, _, err := MySQLDSN("mysql+pymysql://u@h/placement?charset=utf8"); err != nil || strings.Contains(dsn, "tls=") {
+		t.Errorf("without ssl_* options: %q, %v", dsn, err)
+	}
 }

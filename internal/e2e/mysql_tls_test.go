@@ -1,0 +1,106 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openstack-placement-go/placement/internal/testdb"
+	"github.com/openstack-placement-go/placement/internal/transfer"
+)
+
+// writeCA writes a CA, and a server certificate it signs for 127.0.0.1, as
+// PEM files in dir: ca.pem, server.pem, server-key.pem.
+func writeCA(t *testing.T, dir, name string) {
+	t.Helper()
+	write := func(file, typ string, der []byte) {
+		if err := os.WriteFile(filepath.Join(dir, file), pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(name+".pem", "CERTIFICATE", caDER)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "mariadb"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		KeyUsage: x509.KeyUsageDigitalSignature}
+	srvDER, err := x509.CreateCertificate(rand.Reader, srv, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(name+"-server.pem", "CERTIFICATE", srvDER)
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(name+"-server-key.pem", "PRIVATE KEY", keyDER)
+}
+
+// TestMySQLTLS imports from a MariaDB that only takes TLS connections for
+// the user of the URL, through SQLAlchemy's ssl_* options: with the right
+// CA it verifies and copies; without TLS, or with another CA, it fails.
+func TestMySQLTLS(t *testing.T) {
+	if os.Getenv("PLACEMENT_MYSQL") != "1" {
+		t.Skip("PLACEMENT_MYSQL=1 runs the MySQL/MariaDB tests (make mysql-e2e)")
+	}
+	dir := t.TempDir()
+	writeCA(t, dir, "ca")
+	writeCA(t, dir, "other")
+	my := startMariaDB(t, "--ssl-ca="+filepath.Join(dir, "ca.pem"), "--ssl-cert="+filepath.Join(dir, "ca-server.pem"),
+		"--ssl-key="+filepath.Join(dir, "ca-server-key.pem"))
+	source := my.database(t, "placement")
+	mysqlExec(t, my, "CREATE USER 'secure'@'%' IDENTIFIED BY 'secret' REQUIRE SSL")
+	mysqlExec(t, my, "GRANT ALL ON *.* TO 'secure'@'%'")
+	u, err := url.Parse(source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword("secure", "secret")
+	secure := func(query string) string {
+		v := *u
+		v.RawQuery = query
+		return v.String()
+	}
+	ctx := context.Background()
+	for _, tc := range []struct {
+		query, wantErr string
+	}{
+		{"charset=utf8", "Access denied"},
+		{"ssl_ca=" + filepath.Join(dir, "other.pem"), "certificate signed by unknown authority"},
+		{"ssl_ca=" + filepath.Join(dir, "ca.pem"), ""},
+		{"ssl_capath=" + dir + "&ssl_check_hostname=false", ""},
+	} {
+		var out bytes.Buffer
+		err := transfer.Import(ctx, secure(tc.query), testdb.Empty(t), transfer.Options{Out: &out, DryRun: true})
+		if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+			t.Errorf("%s: %v, want %q", tc.query, err, tc.wantErr)
+		}
+	}
+}
