@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Fault is one injected fault and how the service came back from it.
@@ -113,8 +115,21 @@ func (e *Env) inject(_ context.Context, f *Fault, i int) error {
 		if err != nil {
 			return err
 		}
-		time.Sleep(frozenFor)
-		return thaw()
+		// A frozen server takes the connection (its kernel does) and never
+		// answers the start-up: a connection within a second means the
+		// freeze missed a process.
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		conn, perr := pgx.Connect(pctx, e.adminURL)
+		cancel()
+		time.Sleep(frozenFor - time.Second)
+		if err := thaw(); err != nil {
+			return err
+		}
+		if perr == nil {
+			conn.Close(ctx)
+			return fmt.Errorf("PostgreSQL answered while frozen")
+		}
+		return nil
 	case faultReadOnly:
 		n, err := e.SetReadOnly(ctx, true)
 		f.Detail = fmt.Sprintf("%d sessions", n)

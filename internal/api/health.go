@@ -98,25 +98,15 @@ func (a *API) limitBody(next http.Handler) http.Handler {
 // cause and the request id.
 func classifyRequest(r *http.Request, err error) error {
 	c := classify(err)
-	if c != err || errors.Is(err, store.ErrPoolTimeout) {
+	if c != err {
 		switch placement.KindOf(c) {
 		case placement.Unavailable:
-			slog.WarnContext(r.Context(), "database unavailable", "error", cause(err), "request_id", web.RequestID(r.Context()))
+			slog.WarnContext(r.Context(), "database unavailable", "error", err, "request_id", web.RequestID(r.Context()))
 		case placement.Conflict:
 			slog.WarnContext(r.Context(), "database aborted the transaction after its retries", "error", err, "request_id", web.RequestID(r.Context()))
 		}
 	}
 	return c
-}
-
-// cause is what the log says of err: the cause a *placement.Error keeps
-// from clients, or err itself.
-func cause(err error) error {
-	var pe *placement.Error
-	if errors.As(err, &pe) && pe.Err != nil {
-		return pe.Err
-	}
-	return err
 }
 
 // classify turns errors the handlers did not classify into the kinds the

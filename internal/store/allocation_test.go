@@ -235,8 +235,8 @@ func TestWriteSlots(t *testing.T) {
 		t.Fatalf("%d write transactions run at once, want the %d slots", n, slots)
 	}
 	err := s.RetryAllocations(context.Background(), func(pgx.Tx) error { return nil })
-	if placement.KindOf(err) != placement.Unavailable || err.Error() != store.MsgPoolTimeout {
-		t.Errorf("a write finding no free slot within pool_timeout: %v, want the 503 %q", err, store.MsgPoolTimeout)
+	if c := store.Classify(err); placement.KindOf(c) != placement.Unavailable || c.Error() != store.MsgPoolTimeout {
+		t.Errorf("a write finding no free slot within pool_timeout: %v, want the 503 %q", c, store.MsgPoolTimeout)
 	}
 	stop()
 	done.Wait()

@@ -32,6 +32,8 @@ const (
 
 // Classify returns err with the database errors the client should see as
 // such turned into *placement.Error:
+//   - a statement that found no usable connection within pool_timeout
+//     (ErrPoolTimeout) is Unavailable with MsgPoolTimeout;
 //   - a database that cannot be reached is Unavailable with
 //     MsgDatabaseUnavailable (the pool reconnects by itself, so the service
 //     recovers without a restart once the database is back);
@@ -47,6 +49,9 @@ const (
 func Classify(err error) error {
 	if err == nil {
 		return nil
+	}
+	if errors.Is(err, ErrPoolTimeout) {
+		return &placement.Error{Kind: placement.Unavailable, Message: MsgPoolTimeout, Err: err}
 	}
 	code := pgCode(err)
 	if msg, _ := refusal(code); msg != "" {

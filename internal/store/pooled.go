@@ -11,8 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/openstack-placement-go/placement/internal/placement"
 )
 
 // pooled runs statements on connections of a pool, waiting at most
@@ -29,8 +27,8 @@ type pooled struct {
 // a new one.
 const MsgPoolTimeout = "No database connection became ready in time: all were busy, or the database did not answer. Please try again later."
 
-// ErrPoolTimeout is in the cause of every MsgPoolTimeout 503, which the
-// API logs.
+// ErrPoolTimeout is in the error of every statement that waited
+// pool_timeout in vain; Classify makes it the MsgPoolTimeout 503.
 var ErrPoolTimeout = errors.New("pool_timeout passed")
 
 // Acquire returns a connection of the pool; the caller releases it.
@@ -61,8 +59,8 @@ func (p pooled) Acquire(ctx context.Context) (*pgxpool.Conn, error) {
 		}
 		if ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
 			st := p.pool.Stat()
-			return nil, errPoolTimeout(fmt.Errorf("%w (%s) with %d of %d connections in use, %d being opened: %w",
-				ErrPoolTimeout, p.timeout, st.AcquiredConns(), st.MaxConns(), st.ConstructingConns(), err))
+			return nil, fmt.Errorf("%w (%s) with %d of %d connections in use, %d being opened: %w",
+				ErrPoolTimeout, p.timeout, st.AcquiredConns(), st.MaxConns(), st.ConstructingConns(), err)
 		}
 		return nil, err
 	}
@@ -72,11 +70,6 @@ func (p pooled) Acquire(ctx context.Context) (*pgxpool.Conn, error) {
 // because all its slots, or all its slots for this role, are taken.
 func serverFull(err error) bool {
 	return pgCode(err) == pgerrcode.TooManyConnections
-}
-
-// errPoolTimeout is the 503 of a request that waited pool_timeout in vain.
-func errPoolTimeout(cause error) error {
-	return &placement.Error{Kind: placement.Unavailable, Message: MsgPoolTimeout, Err: cause}
 }
 
 // Query runs sql on a connection that goes back to the pool when the rows

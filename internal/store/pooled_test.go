@@ -26,7 +26,7 @@ func TestPoolTimeout(t *testing.T) {
 	}
 	start := time.Now()
 	_, err = s.ResourceClasses(ctx)
-	if placement.KindOf(err) != placement.Unavailable || time.Since(start) < 200*time.Millisecond {
+	if c := store.Classify(err); c == nil || c.Error() != store.MsgPoolTimeout || time.Since(start) < 200*time.Millisecond {
 		t.Fatalf("with the pool exhausted: %v after %v, want Unavailable after pool_timeout", err, time.Since(start))
 	}
 	held.Release()

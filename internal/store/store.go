@@ -196,7 +196,7 @@ func (s *Store) admitWriter(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-timeout:
-		return errPoolTimeout(fmt.Errorf("%w (%s) waiting for one of the %d write slots", ErrPoolTimeout, s.db.timeout, cap(s.writers)))
+		return fmt.Errorf("%w (%s) waiting for one of the %d write slots", ErrPoolTimeout, s.db.timeout, cap(s.writers))
 	}
 }
 

@@ -83,8 +83,7 @@ func collidingValues(ctx context.Context, ptx pgx.Tx, mc *sql.Conn, table, colum
 		if len(args) == 0 {
 			return nil
 		}
-		q := "INSERT INTO " + tmp + " (v) VALUES " + strings.TrimSuffix(strings.Repeat("(?), ", len(args)), ", ")
-		if _, err := mc.ExecContext(ctx, q, args...); err != nil {
+		if _, err := mc.ExecContext(ctx, insertSQL(tmp, []string{"v"}, len(args)), args...); err != nil {
 			return fmt.Errorf("MySQL: %w", err)
 		}
 		args = args[:0]

@@ -137,16 +137,13 @@ func copyToMySQL(ctx context.Context, ptx pgx.Tx, mc *sql.Conn, counts map[strin
 		}
 		d := newDigest()
 		p := progress{o: o, table: t.name, total: counts[t.name]}
-		prefix := "INSERT INTO " + t.name + " (" + strings.Join(t.names(), ", ") + ") VALUES "
-		tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(t.cols)), ", ") + ")"
 		var args []any
 		n := 0
 		flush := func() error {
 			if n == 0 {
 				return nil
 			}
-			q := prefix + strings.TrimSuffix(strings.Repeat(tuple+", ", n), ", ")
-			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			if _, err := tx.ExecContext(ctx, insertSQL(t.name, t.names(), n), args...); err != nil {
 				return fmt.Errorf("writing %s to MySQL: %w", t.name, err)
 			}
 			args, n = args[:0], 0
@@ -182,6 +179,13 @@ func copyToMySQL(ctx context.Context, ptx pgx.Tx, mc *sql.Conn, counts map[strin
 		return nil, fmt.Errorf("committing the export: %w", err)
 	}
 	return sums, nil
+}
+
+// insertSQL is a MySQL INSERT of n rows of cols into table, with
+// placeholders for their values.
+func insertSQL(table string, cols []string, n int) string {
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	return "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " + strings.TrimSuffix(strings.Repeat(tuple+", ", n), ", ")
 }
 
 // toMySQL is the argument a normalised value is written to MySQL as.
