@@ -88,7 +88,7 @@ deb: build ## Debian package bin/placement-go_<version>_<arch>.deb (binaries, sy
 	install -d $$stage/DEBIAN $$stage/usr/bin $$stage/lib/systemd/system $$stage/usr/lib/sysusers.d \
 		$$stage/usr/lib/tmpfiles.d $$stage/etc/placement $$stage/usr/share/doc/placement-go; \
 	install -m 755 bin/placement-api bin/placement-manage bin/placement-status $$stage/usr/bin/; \
-	install -m 644 cmd/placement-api/dist/placement-api.service $$stage/lib/systemd/system/; \
+	install -m 644 cmd/placement-api/dist/placement-api.service cmd/placement-api/dist/placement-api.socket $$stage/lib/systemd/system/; \
 	install -m 644 cmd/placement-api/dist/placement.sysusers $$stage/usr/lib/sysusers.d/placement.conf; \
 	install -m 644 cmd/placement-api/dist/placement.tmpfiles $$stage/usr/lib/tmpfiles.d/placement.conf; \
 	install -m 640 api-ref/samples/placement.conf api-ref/samples/policy.yaml $$stage/etc/placement/; \

@@ -45,10 +45,10 @@ func (m Main) parseArgs(args []string) (options, error) {
 	o.files = files
 	fs := flag.NewFlagSet("placement-api", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
-	fs.StringVar(&o.bind, "bind", "127.0.0.1:8778", "listen address HOST:PORT")
+	fs.StringVar(&o.bind, "bind", "127.0.0.1:8778", "listen address HOST:PORT, or unix:PATH (a socket systemd passes takes its place)")
 	fs.StringVar(&o.urlPrefix, "url-prefix", "", "serve the API under this path, e.g. /placement (links and Location include it)")
 	fs.StringVar(&o.policyDefaults, "policy-defaults", policy.SetMaster, "registered policy defaults: master (upstream 2023.1+) or zed (placement 8.0.0)")
-	fs.StringVar(&o.metricsBind, "metrics-bind", "", "serve /metrics without authentication on this HOST:PORT as well (on the API address it needs the admin_api rule)")
+	fs.StringVar(&o.metricsBind, "metrics-bind", "", "serve /metrics without authentication on this HOST:PORT (or unix:PATH) as well (on the API address it needs the admin_api rule)")
 	fs.Int64Var(&o.maxBody, "max-body-bytes", api.DefaultMaxBodyBytes, "largest request body accepted (413 beyond; negative: no limit)")
 	fs.BoolVar(&o.dev, "dev", false, "development mode: local PostgreSQL under .data/ when no database is configured, noauth2 by default")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")

@@ -1,6 +1,9 @@
 // Command placement-api serves the Placement API.
 //
-//	placement-api [--config-file F ...] [--config-dir D] [--bind HOST:PORT] [--dev]
+//	placement-api [--config-file F ...] [--config-dir D] [--bind HOST:PORT|unix:PATH] [--dev]
+//
+// Under systemd it takes the listening socket the unit's socket passes
+// (socket activation, listen.go) and reports readiness (Type=notify).
 //
 // --dev is what `make run` uses: with no [placement_database] connection it
 // provisions a throwaway PostgreSQL cluster under .data/, migrates it, and

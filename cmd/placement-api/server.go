@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/openstack-placement-go/placement/internal/api"
@@ -50,21 +51,29 @@ func (m Main) Run(ctx context.Context, args, environ []string) int {
 	}
 	// Closed after serve has drained the in-flight requests.
 	defer svc.pool.Close()
-	if err := m.serve(ctx, svc, o, logs.Logger); err != nil {
+	if err := m.serve(ctx, svc, o, environ, logs.Logger); err != nil {
 		return fail(err)
 	}
 	return 0
 }
 
-// serve listens on o.bind (and on o.metricsBind, if set) and serves svc
-// until ctx is cancelled or serving fails; then it stops accepting and lets
-// in-flight requests finish, for up to 30 s.
-func (m Main) serve(ctx context.Context, svc *service, o options, logger *slog.Logger) error {
-	ln, err := net.Listen("tcp", o.bind)
+// serve listens (openListeners) and serves svc until ctx is cancelled or
+// serving fails; then it stops accepting and lets in-flight requests
+// finish, for up to 30 s. It tells systemd when it is ready and when it
+// stops (sdNotify).
+func (m Main) serve(ctx context.Context, svc *service, o options, environ []string, logger *slog.Logger) error {
+	passed, err := systemdSockets(environ, os.Getpid(), listenFDsStart)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", o.bind, err)
+		return err
 	}
+	ls, err := openListeners(o, passed)
+	if err != nil {
+		return err
+	}
+	ln := ls.api
+	var states connStates
 	srv := &http.Server{
+		ConnState:         states.hook,
 		Handler:           svc.handler,
 		ReadHeaderTimeout: 30 * time.Second,
 		ReadTimeout:       60 * time.Second,
@@ -74,12 +83,7 @@ func (m Main) serve(ctx context.Context, svc *service, o options, logger *slog.L
 		ErrorLog:     slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	servers := []*http.Server{srv}
-	if o.metricsBind != "" {
-		mln, err := net.Listen("tcp", o.metricsBind)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("listen on %s: %w", o.metricsBind, err)
-		}
+	if mln := ls.metrics; mln != nil {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", svc.metrics)
 		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
@@ -87,25 +91,47 @@ func (m Main) serve(ctx context.Context, svc *service, o options, logger *slog.L
 		logger.Info("placement-api metrics listening", "address", mln.Addr().String())
 		go msrv.Serve(mln)
 	}
-	logger.Info("placement-api listening", "address", ln.Addr().String(), "version", version.String())
-	if o.dev {
-		fmt.Fprintf(m.Stdout, "\nPlacement is up. Try:\n  curl -s http://%s/ -H 'OpenStack-API-Version: placement latest'\n  curl -s http://%s/resource_providers -H 'X-Auth-Token: admin' -H 'OpenStack-API-Version: placement latest'\n\n", ln.Addr(), ln.Addr())
+	attrs := []any{"address", ln.Addr().String(), "version", version.String()}
+	if ls.systemd {
+		attrs = append(attrs, "socket", "systemd")
 	}
-	errc := make(chan error, 1)
+	logger.Info("placement-api listening", attrs...)
+	if o.dev {
+		fmt.Fprint(m.Stdout, tryMessage(ln.Addr()))
+	}
+	served := make(chan error, 1)
 	// api.Listener answers a malformed Content-Length in the API's error format.
-	go func() { errc <- srv.Serve(api.Listener(ln, srv.Handler)) }()
+	go func() { served <- srv.Serve(api.Listener(ln, srv.Handler)) }()
+	if err := sdNotify(environ, "READY=1"); err != nil {
+		logger.Warn("could not tell systemd that placement-api is ready (NOTIFY_SOCKET)", "error", err)
+	}
 	select {
-	case err := <-errc:
+	case err := <-served:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
 	logger.Info("placement-api shutting down")
+	sdNotify(environ, "STOPPING=1")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	for _, s := range servers {
+	if err := drain(shutdownCtx, srv, &states, ln, served); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	for _, s := range servers[1:] {
 		if err := s.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("shutdown: %w", err)
 		}
 	}
 	return nil
+}
+
+// tryMessage is what --dev prints once the API listens at addr.
+func tryMessage(addr net.Addr) string {
+	curl, base := "curl -s", "http://"+addr.String()
+	if addr.Network() == "unix" {
+		curl, base = "curl -s --unix-socket "+addr.String(), "http://localhost"
+	}
+	return fmt.Sprintf("\nPlacement is up. Try:\n  %s %s/ -H 'OpenStack-API-Version: placement latest'\n"+
+		"  %s %s/resource_providers -H 'X-Auth-Token: admin' -H 'OpenStack-API-Version: placement latest'\n\n",
+		curl, base, curl, base)
 }
