@@ -135,6 +135,9 @@ func Sync(ctx context.Context, dsn string) error {
 	}
 	defer unlock()
 
+	if err := setLockTimeout(ctx, conn); err != nil {
+		return fmt.Errorf("prepare migration session: %w", err)
+	}
 	st, err := readState(ctx, conn)
 	if err != nil {
 		return err
@@ -170,8 +173,27 @@ func Sync(ctx context.Context, dsn string) error {
 			return fmt.Errorf("record schema version %d: %w", v, flatten(err))
 		}
 	}
-	if err := m.Up(); err != nil && !errors.Is(err, gomigrate.ErrNoChange) {
-		return fmt.Errorf("migrate database: %w", flatten(err))
+	up := func() error {
+		if err := m.Up(); err != nil && !errors.Is(err, gomigrate.ErrNoChange) {
+			return flatten(err)
+		}
+		return nil
+	}
+	// A migration that gave up on its locks applied nothing but is marked
+	// dirty: record the one before it (versions are 1, 2, 3, ...).
+	clean := func() error {
+		st, err := readState(ctx, conn)
+		if err != nil || !st.dirty {
+			return err
+		}
+		prev := st.version - 1
+		if prev < 1 {
+			prev = database.NilVersion
+		}
+		return m.Force(prev)
+	}
+	if err := retryLocks(ctx, conn, "migrate database", up, clean); err != nil {
+		return fmt.Errorf("migrate database: %w", err)
 	}
 	if err := ensureChanges(ctx, conn); err != nil {
 		return err
@@ -193,7 +215,7 @@ func ensureChanges(ctx context.Context, conn *pgx.Conn) error {
 	if err != nil {
 		return err
 	}
-	if _, err := conn.Exec(ctx, string(ddl)); err != nil {
+	if err := execDDL(ctx, conn, "ensure placement_changes", string(ddl)); err != nil {
 		return fmt.Errorf("ensure placement_changes: %w", err)
 	}
 	return nil
@@ -219,7 +241,7 @@ func ensureCapture(ctx context.Context, conn *pgx.Conn) error {
 	if err != nil {
 		return err
 	}
-	if _, err := conn.Exec(ctx, string(ddl)); err != nil {
+	if err := execDDL(ctx, conn, "restore change capture", string(ddl)); err != nil {
 		return fmt.Errorf("restore change capture: %w", err)
 	}
 	return nil
@@ -369,7 +391,7 @@ func adopt(ctx context.Context, conn *pgx.Conn, rev string) (uint, error) {
 	}
 	// One simple-protocol Exec runs as one implicit transaction, so the
 	// alembic_version update commits together with the DDL.
-	if _, err := conn.Exec(ctx, consumerTypesSQL); err != nil {
+	if err := execDDL(ctx, conn, "add consumer types", consumerTypesSQL); err != nil {
 		return 0, fmt.Errorf("upgrade from alembic revision %s to %s: %w", rev, RevisionConsumerTypes, err)
 	}
 	return 1, nil
@@ -515,6 +537,8 @@ func newMigrate(dsn string) (*gomigrate.Migrate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read embedded migrations: %w", err)
 	}
+	// Its DDL gives up lock waits, as the Sync session's does (locks.go).
+	cfg.RuntimeParams["lock_timeout"] = fmt.Sprint(ddlLockTimeout.Milliseconds())
 	db := stdlib.OpenDB(*cfg)
 	// The database name with its slash, as the driver takes it from a
 	// URL: it seeds golang-migrate's advisory lock id.
