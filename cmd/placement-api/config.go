@@ -27,6 +27,8 @@ type options struct {
 	urlPrefix      string
 	policyDefaults string
 	metricsBind    string
+	tlsCert        string
+	tlsKey         string
 	maxBody        int64
 	dev            bool
 	version        bool
@@ -49,11 +51,16 @@ func (m Main) parseArgs(args []string) (options, error) {
 	fs.StringVar(&o.urlPrefix, "url-prefix", "", "serve the API under this path, e.g. /placement (links and Location include it)")
 	fs.StringVar(&o.policyDefaults, "policy-defaults", policy.SetMaster, "registered policy defaults: master (upstream 2023.1+) or zed (placement 8.0.0)")
 	fs.StringVar(&o.metricsBind, "metrics-bind", "", "serve /metrics without authentication on this HOST:PORT (or unix:PATH) as well (on the API address it needs the admin_api rule)")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; re-read when it changes")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "the PEM private key of --tls-cert")
 	fs.Int64Var(&o.maxBody, "max-body-bytes", api.DefaultMaxBodyBytes, "largest request body accepted (413 beyond; negative: no limit)")
 	fs.BoolVar(&o.dev, "dev", false, "development mode: local PostgreSQL under .data/ when no database is configured, noauth2 by default")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	if err := fs.Parse(rest); err != nil {
 		return o, errUsage
+	}
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return o, errors.New("--tls-cert and --tls-key go together")
 	}
 	return o, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/openstack-placement-go/placement/internal/api"
 	"github.com/openstack-placement-go/placement/internal/version"
+	"github.com/openstack-placement-go/placement/internal/web"
 )
 
 // Main is the placement-api program, a struct so tests can run it.
@@ -57,11 +59,18 @@ func (m Main) Run(ctx context.Context, args, environ []string) int {
 	return 0
 }
 
-// serve listens (openListeners) and serves svc until ctx is cancelled or
-// serving fails; then it stops accepting and lets in-flight requests
-// finish, for up to 30 s. It tells systemd when it is ready and when it
-// stops (sdNotify).
+// serve listens (openListeners), over TLS with --tls-cert, and serves svc
+// until ctx is cancelled or serving fails; then it drains, for up to 30 s.
+// It tells systemd when it is ready and when it stops (sdNotify).
 func (m Main) serve(ctx context.Context, svc *service, o options, environ []string, logger *slog.Logger) error {
+	var certs *certFiles
+	if o.tlsCert != "" {
+		c, err := loadCertFiles(o.tlsCert, o.tlsKey, logger)
+		if err != nil {
+			return err
+		}
+		certs = c
+	}
 	passed, err := systemdSockets(environ, os.Getpid(), listenFDsStart)
 	if err != nil {
 		return err
@@ -82,6 +91,12 @@ func (m Main) serve(ctx context.Context, svc *service, o options, environ []stri
 		IdleTimeout:  120 * time.Second,
 		ErrorLog:     slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	if certs != nil {
+		// Links and Location say https (trusted proxy headers still win);
+		// r.TLS is not set, as api.Listener hides the *tls.Conn.
+		ln = tls.NewListener(ln, certs.tlsConfig())
+		srv.ConnContext = func(ctx context.Context, _ net.Conn) context.Context { return web.WithScheme(ctx, "https") }
+	}
 	servers := []*http.Server{srv}
 	if mln := ls.metrics; mln != nil {
 		mux := http.NewServeMux()
@@ -94,6 +109,9 @@ func (m Main) serve(ctx context.Context, svc *service, o options, environ []stri
 	attrs := []any{"address", ln.Addr().String(), "version", version.String()}
 	if ls.systemd {
 		attrs = append(attrs, "socket", "systemd")
+	}
+	if certs != nil {
+		attrs = append(attrs, "tls", true)
 	}
 	logger.Info("placement-api listening", attrs...)
 	if o.dev {

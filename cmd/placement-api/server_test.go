@@ -44,6 +44,12 @@ func serving(t *testing.T, dsn, extra string) started {
 // exit code and stderr with base "".
 func start(t *testing.T, dsn, extra string) (started, int) {
 	t.Helper()
+	return startArgs(t, dsn, extra)
+}
+
+// startArgs is start with more command-line arguments.
+func startArgs(t *testing.T, dsn, extra string, args ...string) (started, int) {
+	t.Helper()
 	conf := filepath.Join(t.TempDir(), "placement.conf")
 	text := "[api]\nauth_strategy = noauth2\n[placement_database]\nconnection = " + dsn + "\nmax_retries = 0\n" + extra
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
@@ -53,7 +59,7 @@ func start(t *testing.T, dsn, extra string) (started, int) {
 	stderr := &testserver.Buffer{}
 	done := make(chan int, 1)
 	go func() {
-		done <- Main{Stdout: io.Discard, Stderr: stderr}.Run(ctx, []string{"--config-file", conf, "--bind", "127.0.0.1:0"}, nil)
+		done <- Main{Stdout: io.Discard, Stderr: stderr}.Run(ctx, append([]string{"--config-file", conf, "--bind", "127.0.0.1:0"}, args...), nil)
 	}()
 	var code int
 	var once sync.Once
