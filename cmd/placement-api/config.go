@@ -77,6 +77,10 @@ func (m Main) configure(ctx context.Context, o options, environ []string) (*conf
 		Debug: cfg.Default.Debug, File: cfg.Default.LogFile, Dir: cfg.Default.LogDir,
 		UseStderr: cfg.Default.UseStderr, JSON: cfg.Default.UseJSON, Program: "placement-api",
 		Syslog: cfg.Default.UseSyslog, Journal: cfg.Default.UseJournal, Facility: cfg.Default.SyslogLogFacility,
+		Format: logging.Format{
+			Context: cfg.Default.ContextFormat, Default: cfg.Default.DefaultFormat, DebugSuffix: cfg.Default.DebugFormatSuffix,
+			UserIdentity: cfg.Default.UserIdentityFormat, DateFormat: cfg.Default.LogDateFormat,
+		},
 	}, m.Stderr)
 	if err != nil {
 		return nil, nil, err

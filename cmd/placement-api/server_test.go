@@ -25,7 +25,7 @@ type started struct {
 	stop   func() int // cancels Run and returns its exit code; idempotent
 }
 
-var listening = regexp.MustCompile(`msg="placement-api listening" address=(\S+)`)
+var listening = regexp.MustCompile(`placement-api listening address=(\S+)`)
 
 // serving starts placement-api as start does and fails the test unless it
 // listens and answers.
@@ -206,7 +206,7 @@ func TestRun_SchemaCheck(t *testing.T) {
 		dsn := testdb.Migrated(t)
 		testdb.Exec(t, dsn, `UPDATE schema_migrations SET version = version + 1`)
 		s := serving(t, dsn, "sync_on_startup = true\n")
-		if !strings.Contains(s.stderr.String(), `level=WARN msg="database schema is newer than this release`) {
+		if !strings.Contains(s.stderr.String(), ` WARNING placement [-] database schema is newer than this release`) {
 			t.Errorf("no warning about the newer schema:\n%s", s.stderr)
 		}
 		st, err := migrate.CheckSchema(context.Background(), dsn)

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/openstack-placement-go/placement/internal/auth"
+	"github.com/openstack-placement-go/placement/internal/logging"
 	"github.com/openstack-placement-go/placement/internal/microversion"
 	"github.com/openstack-placement-go/placement/internal/placement"
 	"github.com/openstack-placement-go/placement/internal/web"
@@ -133,19 +134,12 @@ func logRequest(logger *slog.Logger, r *http.Request, rec *statusRecorder, who *
 		version = v[len(microversion.ServiceType)+1:]
 	}
 	id := who.Identity()
-	logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-		slog.String("remote", r.RemoteAddr),
-		slog.String("method", r.Method),
-		slog.String("path", r.URL.RequestURI()),
-		slog.Int("status", rec.status),
-		slog.Int("len", rec.length),
-		slog.String("microversion", version),
-		slog.String("request_id", web.RequestID(r.Context())),
-		slog.String("global_request_id", globalIDFrom(r.Context())),
-		slog.String("user", id.UserID),
-		slog.String("project", id.ProjectID),
-		slog.Duration("duration", time.Since(start)),
-	)
+	logging.LogRequest(r.Context(), logger, logging.Request{
+		Remote: r.RemoteAddr, Method: r.Method, URI: r.URL.RequestURI(),
+		Status: rec.status, Length: rec.length, Microversion: version,
+		RequestID: web.RequestID(r.Context()), GlobalRequestID: globalIDFrom(r.Context()),
+		User: id.UserID, Project: id.ProjectID, Duration: time.Since(start),
+	})
 }
 
 // authenticate applies a.Auth (noauth2 by default): "/" and the OpenAPI

@@ -33,6 +33,11 @@ type Config struct {
 		UseSyslog, UseJournal bool
 		SyslogLogFacility     string
 		LogConfigAppend       string // [DEFAULT] log_config_append: not supported, warned about
+		// oslo.log's text format: logging_context_format_string,
+		// logging_default_format_string, logging_debug_format_suffix,
+		// logging_user_identity_format and log_date_format ("" for
+		// oslo.log's defaults).
+		ContextFormat, DefaultFormat, DebugFormatSuffix, UserIdentityFormat, LogDateFormat string
 	}
 	API struct {
 		AuthStrategy string // [api] auth_strategy: "keystone" (default) or "noauth2"

@@ -19,15 +19,21 @@ type optionDoc struct {
 // "group.option". TestOptionDocs fails when an option has no entry here, so
 // the generated page covers the option table.
 var optionDocs = map[string]optionDoc{
-	"DEFAULT.debug":               {help: "Log at DEBUG instead of INFO."},
-	"DEFAULT.log_file":            {help: "Log to this file (inside log_dir when relative) instead of stderr. SIGHUP reopens it."},
-	"DEFAULT.log_dir":             {help: "Directory of log_file; alone, logs go to `<log_dir>/placement-api.log`."},
-	"DEFAULT.use_stderr":          {help: "With a log file, also log to stderr."},
-	"DEFAULT.use_json":            {help: "One JSON object per log line instead of key=value text."},
-	"DEFAULT.use_syslog":          {help: "Also log to the local syslog daemon (`/dev/log`), as the C library's syslog() writes, identified as the program; without a daemon, a warning at start."},
-	"DEFAULT.use_journal":         {help: "Log to systemd's journal in its native protocol, with `PRIORITY`, `CODE_FILE`, `REQUEST_ID`, … (as oslo.log); stderr is then left out unless use_stderr or no journal is reachable."},
-	"DEFAULT.syslog_log_facility": {help: "The facility of use_syslog and use_journal: `LOG_USER`, `LOG_DAEMON`, `LOG_LOCAL0` … `LOG_LOCAL7`, … (the `LOG_` prefix may be left out)."},
-	"DEFAULT.log_config_append":   {help: "Not supported (a Python logging configuration file): when set, a warning at start; logging follows the options above."},
+	"DEFAULT.debug":      {help: "Log at DEBUG instead of INFO."},
+	"DEFAULT.log_file":   {help: "Log to this file (inside log_dir when relative) instead of stderr. SIGHUP reopens it."},
+	"DEFAULT.log_dir":    {help: "Directory of log_file; alone, logs go to `<log_dir>/placement-api.log`."},
+	"DEFAULT.use_stderr": {help: "With a log file, also log to stderr."},
+	"DEFAULT.use_json":   {help: "One JSON object per log line instead of oslo.log's text lines."},
+	"DEFAULT.logging_context_format_string": {help: "oslo.log's format of a text line logged during a request (Python `%(name)s` conversions: asctime, msecs, process, levelname, name, global_request_id, request_id, user_identity, instance, message, funcName, pathname, lineno, …). Attributes without a field follow the message as key=value.",
+		def: "`%(asctime)s.%(msecs)03d %(process)d %(levelname)s %(name)s [%(global_request_id)s %(request_id)s %(user_identity)s] %(instance)s%(message)s`"},
+	"DEFAULT.logging_default_format_string": {help: "oslo.log's format of the other text lines.", def: "`%(asctime)s.%(msecs)03d %(process)d %(levelname)s %(name)s [-] %(instance)s%(message)s`"},
+	"DEFAULT.logging_debug_format_suffix":   {help: "Appended to DEBUG text lines.", def: "`%(funcName)s %(pathname)s:%(lineno)d`"},
+	"DEFAULT.logging_user_identity_format":  {help: "The `%(user_identity)s` field (user, project, domain, system_scope, user_domain, project_domain; `-` when unknown).", def: "`%(user)s %(project)s %(domain)s %(system_scope)s %(user_domain)s %(project_domain)s`"},
+	"DEFAULT.log_date_format":               {help: "strftime format of `%(asctime)s`, in local time.", def: "`%Y-%m-%d %H:%M:%S`"},
+	"DEFAULT.use_syslog":                    {help: "Also log to the local syslog daemon (`/dev/log`), as the C library's syslog() writes, identified as the program; without a daemon, a warning at start."},
+	"DEFAULT.use_journal":                   {help: "Log to systemd's journal in its native protocol, with `PRIORITY`, `CODE_FILE`, `REQUEST_ID`, … (as oslo.log); stderr is then left out unless use_stderr or no journal is reachable."},
+	"DEFAULT.syslog_log_facility":           {help: "The facility of use_syslog and use_journal: `LOG_USER`, `LOG_DAEMON`, `LOG_LOCAL0` … `LOG_LOCAL7`, … (the `LOG_` prefix may be left out)."},
+	"DEFAULT.log_config_append":             {help: "Not supported (a Python logging configuration file): when set, a warning at start; logging follows the options above."},
 
 	"api.auth_strategy": {help: "`keystone` validates X-Auth-Token against Keystone (`[keystone_authtoken]`); `noauth2` accepts any token and is for development only."},
 

@@ -1,6 +1,7 @@
 // Package logging turns the oslo.log options of placement.conf ([DEFAULT]
 // debug, log_file, log_dir, use_stderr, use_json, use_syslog, use_journal,
-// syslog_log_facility) into a slog.Logger, and reopens the log file on
+// syslog_log_facility, the logging_*_format_* options and log_date_format)
+// into a slog.Logger writing oslo.log's lines, and reopens the log file on
 // demand (SIGHUP, for logrotate).
 package logging
 
@@ -26,6 +27,7 @@ type Options struct {
 	Journal   bool   // [DEFAULT] use_journal: to systemd's journal
 	Facility  string // [DEFAULT] syslog_log_facility, for both (default LOG_USER)
 	Program   string // names the file when only Dir is given: <Dir>/<Program>.log; the system logs' identifier
+	Format    Format // the text lines' format (oslo.go)
 
 	// SyslogAddr and JournalAddr are the daemons' sockets (empty: /dev/log
 	// and /run/systemd/journal/socket).
@@ -76,11 +78,15 @@ func Open(o Options, stderr io.Writer) (*Logger, error) {
 		level = slog.LevelDebug
 	}
 	ho := &slog.HandlerOptions{Level: level}
+	lines, err := compileFormat(o.Format)
+	if err != nil {
+		return nil, err
+	}
 	stream := func(w io.Writer) slog.Handler {
 		if o.JSON {
 			return slog.NewJSONHandler(w, ho)
 		}
-		return slog.NewTextHandler(w, ho)
+		return newOsloHandler(w, level, lines)
 	}
 	var streams []io.Writer
 	if path := o.Path(); path != "" {

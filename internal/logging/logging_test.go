@@ -55,7 +55,7 @@ func TestOpen_FileStderrJSONLevel(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.Debug("shown")
-	if !strings.Contains(quiet.String(), "level=DEBUG msg=shown") {
+	if !strings.Contains(quiet.String(), " DEBUG placement [-] shown ") {
 		t.Errorf("debug text line missing: %q", quiet.String())
 	}
 }

@@ -1,0 +1,105 @@
+package logging
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The reference service's line for the same request (placement 8.0.0,
+// oslo.log defaults; its trailing colour reset left out).
+const referenceLine = `2026-12-04 14:25:50.244 20482 INFO placement.requestlog [None req-dcb29f6d-b60b-4144-b5b7-93b6ccfaf319 admin admin - - - -] 127.0.0.1 "GET /resource_providers?resources=CUSTOM_GPU:2" status: 200 len: 80624 microversion: 1.39`
+
+func TestOslo_RequestLineAsUpstream(t *testing.T) {
+	var buf bytes.Buffer
+	l, err := Open(Options{}, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	LogRequest(context.Background(), l.Logger, Request{
+		Remote: "127.0.0.1:49352", Method: "GET", URI: "/resource_providers?resources=CUSTOM_GPU:2",
+		Status: 200, Length: 80624, Microversion: "1.39",
+		RequestID: "req-dcb29f6d-b60b-4144-b5b7-93b6ccfaf319", User: "admin", Project: "admin",
+		Duration: 1500 * time.Microsecond,
+	})
+	got := strings.TrimSuffix(buf.String(), "\n")
+	// Time and process differ; the rest is upstream's, then the duration.
+	stamp := regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \d+ `)
+	if !stamp.MatchString(got) {
+		t.Fatalf("line %q does not start with oslo.log's time and process", got)
+	}
+	want := stamp.ReplaceAllString(referenceLine, "") + " duration=1.5ms"
+	if rest := stamp.ReplaceAllString(got, ""); rest != want {
+		t.Errorf("line after the time and process:\n got %s\nwant %s", rest, want)
+	}
+	if pid := fmt.Sprintf(" %d ", os.Getpid()); !strings.Contains(got, pid) {
+		t.Errorf("line %q lacks the process id", got)
+	}
+}
+
+func TestOslo_DefaultLineAttrsAndDebugSuffix(t *testing.T) {
+	var buf bytes.Buffer
+	l, err := Open(Options{Debug: true}, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.With("pool", "main").WithGroup("db").Warn("slow query", "ms", 12, "sql", "SELECT 1")
+	l.Debug("detail")
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("lines = %q", lines)
+	}
+	if !strings.HasSuffix(lines[0], ` WARNING placement [-] slow query pool=main db.ms=12 db.sql="SELECT 1"`) {
+		t.Errorf("warning line = %q", lines[0])
+	}
+	if !regexp.MustCompile(` DEBUG placement \[-\] detail TestOslo_DefaultLineAttrsAndDebugSuffix \S+/oslo_test\.go:\d+$`).MatchString(lines[1]) {
+		t.Errorf("debug line = %q", lines[1])
+	}
+}
+
+func TestOslo_ConfiguredFormats(t *testing.T) {
+	var buf bytes.Buffer
+	l, err := Open(Options{Format: Format{
+		Context:      "%(levelname)-8s|%(name)s|%(request_id)s|%(user_identity)s|%(message)s|%(nosuchfield)s|100%%",
+		Default:      "%(asctime)s %(levelno)d %(message)s",
+		UserIdentity: "%(user)s@%(tenant)s",
+		DateFormat:   "%d/%b/%Y",
+	}}, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Info("plain")
+	l.Info("in a request", "request_id", "req-1", "user", "u1", "project", "p1")
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if want := time.Now().Format("02/Jan/2006") + " 20 plain"; lines[0] != want {
+		t.Errorf("default line = %q, want %q", lines[0], want)
+	}
+	if want := "INFO    |placement|req-1|u1@p1|in a request||100%"; lines[1] != want {
+		t.Errorf("context line = %q, want %q", lines[1], want)
+	}
+	for _, bad := range []string{"%(name", "%(name)q", "50% off"} {
+		if _, err := Open(Options{Format: Format{Context: bad}}, &buf); err == nil || !strings.Contains(err.Error(), "logging_context_format_string") {
+			t.Errorf("format %q: err = %v", bad, err)
+		}
+	}
+}
+
+func TestStrftime(t *testing.T) {
+	tm := time.Date(2026, 3, 7, 15, 4, 5, 123456000, time.UTC)
+	for layout, want := range map[string]string{
+		"%Y-%m-%d %H:%M:%S":    "2026-03-07 15:04:05",
+		"%y%j %I%p %f":         "26066 03PM 123456",
+		"%a %A %b %B %Z %z %%": "Sat Saturday Mar March UTC +0000 %",
+		"%Q":                   "%Q",
+	} {
+		if got := strftime(tm, layout); got != want {
+			t.Errorf("strftime(%q) = %q, want %q", layout, got, want)
+		}
+	}
+}
+
