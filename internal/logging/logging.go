@@ -82,6 +82,10 @@ func Open(o Options, stderr io.Writer) (*Logger, error) {
 	if err != nil {
 		return nil, err
 	}
+	systemLines, err := compileFormat(o.Format.forSystem())
+	if err != nil {
+		return nil, err
+	}
 	stream := func(w io.Writer) slog.Handler {
 		if o.JSON {
 			return slog.NewJSONHandler(w, ho)
@@ -111,7 +115,7 @@ func Open(o Options, stderr io.Writer) (*Logger, error) {
 			return false
 		}
 		l.system = append(l.system, d)
-		handlers = append(handlers, &systemHandler{level: level, json: o.JSON, frame: frame(o.Program, facility), out: d})
+		handlers = append(handlers, &systemHandler{level: level, json: o.JSON, lines: systemLines, frame: frame(o.Program, facility), out: d})
 		return true
 	}
 	journal := system(o.Journal, journalFrame, cmp.Or(o.JournalAddr, "/run/systemd/journal/socket"), "use_journal")

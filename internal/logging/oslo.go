@@ -46,6 +46,25 @@ const (
 	defaultDateFormat    = "%Y-%m-%d %H:%M:%S"
 )
 
+// The system logs' defaults: oslo.log's lines without the time, process
+// and level, which syslog and the journal record themselves.
+const (
+	systemContextFormat = "%(name)s [%(global_request_id)s %(request_id)s %(user_identity)s] %(instance)s%(message)s"
+	systemDefaultFormat = "%(name)s [-] %(instance)s%(message)s"
+)
+
+// forSystem returns the Format of the system logs: f, with the system
+// defaults for the line formats f leaves unset.
+func (f Format) forSystem() Format {
+	if f.Context == "" {
+		f.Context = systemContextFormat
+	}
+	if f.Default == "" {
+		f.Default = systemDefaultFormat
+	}
+	return f
+}
+
 // LoggerAttr names the logger of a record (%(name)s); without it the name
 // is DefaultLogger.
 const (

@@ -102,4 +102,3 @@ func TestStrftime(t *testing.T) {
 		}
 	}
 }
-

@@ -58,7 +58,8 @@ func severity(l slog.Level) int {
 // and sends it, framed in the daemon's protocol.
 type systemHandler struct {
 	level slog.Leveler
-	json  bool // use_json: JSON objects, with their time and level
+	json  bool      // use_json: JSON objects, with their time and level
+	lines *osloLine // otherwise oslo.log's lines, by default without time, process and level
 	// ops replays WithAttrs and WithGroup on the handler that formats
 	// each record.
 	ops []func(slog.Handler) slog.Handler
@@ -77,15 +78,7 @@ func (h *systemHandler) Handle(ctx context.Context, r slog.Record) error {
 	if h.json {
 		th = slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})
 	} else {
-		th = slog.NewTextHandler(&buf, &slog.HandlerOptions{
-			Level: slog.LevelDebug,
-			ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-				if len(groups) == 0 && (a.Key == slog.TimeKey || a.Key == slog.LevelKey) {
-					return slog.Attr{}
-				}
-				return a
-			},
-		})
+		th = newOsloHandler(&buf, slog.LevelDebug, h.lines)
 	}
 	for _, op := range h.ops {
 		th = op(th)
