@@ -178,7 +178,7 @@ func (h *osloHandler) Handle(_ context.Context, r slog.Record) error {
 		"global_request_id": "None", // Python's str(None)
 	}
 	source(r.PC, fields)
-	var extra []slog.Attr
+	var extra, who []slog.Attr
 	requestID := false
 	for _, a := range attrs {
 		v := a.Value.Resolve()
@@ -189,10 +189,15 @@ func (h *osloHandler) Handle(_ context.Context, r slog.Record) error {
 			if s := v.String(); s != "" && s != "-" {
 				fields[a.Key] = s
 				requestID = requestID || a.Key == "request_id"
+				who = append(who, slog.Attr{Key: a.Key, Value: v})
 			}
 		default:
 			extra = append(extra, slog.Attr{Key: a.Key, Value: v})
 		}
+	}
+	if !requestID {
+		// The default format has no place for them.
+		extra = append(extra, who...)
 	}
 	if fields["name"] == RequestLogger {
 		extra = dropRequestFields(extra)

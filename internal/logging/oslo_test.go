@@ -49,16 +49,20 @@ func TestOslo_DefaultLineAttrsAndDebugSuffix(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.With("pool", "main").WithGroup("db").Warn("slow query", "ms", 12, "sql", "SELECT 1")
+	l.Info("no request", "user", "u1")
 	l.Debug("detail")
 	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
-	if len(lines) != 2 {
+	if len(lines) != 3 {
 		t.Fatalf("lines = %q", lines)
+	}
+	if !strings.HasSuffix(lines[1], ` INFO placement [-] no request user=u1`) {
+		t.Errorf("a user without a request id = %q", lines[1])
 	}
 	if !strings.HasSuffix(lines[0], ` WARNING placement [-] slow query pool=main db.ms=12 db.sql="SELECT 1"`) {
 		t.Errorf("warning line = %q", lines[0])
 	}
-	if !regexp.MustCompile(` DEBUG placement \[-\] detail TestOslo_DefaultLineAttrsAndDebugSuffix \S+/oslo_test\.go:\d+$`).MatchString(lines[1]) {
-		t.Errorf("debug line = %q", lines[1])
+	if !regexp.MustCompile(` DEBUG placement \[-\] detail TestOslo_DefaultLineAttrsAndDebugSuffix \S+/oslo_test\.go:\d+$`).MatchString(lines[2]) {
+		t.Errorf("debug line = %q", lines[2])
 	}
 }
 
