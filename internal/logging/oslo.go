@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -72,13 +73,11 @@ const (
 	DefaultLogger = "placement"
 )
 
-// contextAttrs are the attributes that fill a line's context part.
-var contextAttrs = map[string]bool{"request_id": true, "global_request_id": true, "user": true, "project": true}
-
 // osloLine formats records with a compiled Format.
 type osloLine struct {
 	context, plain, debugSuffix, identity pyFormat
 	date                                  string
+	usesSource, usesIsotime               bool // a line format names them
 }
 
 func compileFormat(f Format) (*osloLine, error) {
@@ -105,6 +104,11 @@ func compileFormat(f Format) (*osloLine, error) {
 	if l.date == "" {
 		l.date = defaultDateFormat
 	}
+	for _, f := range []pyFormat{l.context, l.plain} {
+		l.usesSource = l.usesSource || f.uses(fFuncName, fPathname, fFilename, fModule, fLineno)
+		l.usesIsotime = l.usesIsotime || f.uses(fIsotime)
+	}
+	l.usesIsotime = l.usesIsotime || l.debugSuffix.uses(fIsotime)
 	return &l, nil
 }
 
@@ -113,6 +117,7 @@ type osloHandler struct {
 	level  slog.Leveler
 	format *osloLine
 	out    *lockedWriter
+	clock  *asctimeCache
 	pid    int
 	attrs  []slog.Attr // from WithAttrs, keys already prefixed with groups
 	prefix string      // the groups of WithGroup, "a.b."
@@ -124,7 +129,7 @@ type lockedWriter struct {
 }
 
 func newOsloHandler(w io.Writer, level slog.Leveler, f *osloLine) *osloHandler {
-	return &osloHandler{level: level, format: f, out: &lockedWriter{w: w}, pid: os.Getpid()}
+	return &osloHandler{level: level, format: f, out: &lockedWriter{w: w}, clock: &asctimeCache{}, pid: os.Getpid()}
 }
 
 func (h *osloHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level.Level() }
@@ -156,87 +161,107 @@ func prefixed(prefix string, attrs []slog.Attr) []slog.Attr {
 }
 
 func (h *osloHandler) Handle(_ context.Context, r slog.Record) error {
-	attrs := h.attrs
-	r.Attrs(func(a slog.Attr) bool {
-		attrs = append(attrs, prefixed(h.prefix, []slog.Attr{a})...)
-		return true
-	})
-	local := r.Time.Local()
-	fields := map[string]any{
-		"asctime":           strftime(local, h.format.date),
-		"msecs":             r.Time.Nanosecond() / 1e6,
-		"isotime":           local.Format("2006-01-02T15:04:05.000000-07:00"),
-		"process":           h.pid,
-		"processName":       "MainProcess",
-		"thread":            0,
-		"threadName":        "MainThread",
-		"levelname":         levelName(r.Level),
-		"levelno":           pyLevel(r.Level),
-		"name":              DefaultLogger,
-		"instance":          "",
-		"color":             "",
-		"global_request_id": "None", // Python's str(None)
+	var v values
+	v.s[fAsctime] = h.clock.asctime(r.Time, h.format.date)
+	v.n[fMsecs] = r.Time.Nanosecond() / 1e6
+	v.n[fProcess] = h.pid
+	v.s[fProcessName], v.s[fThreadName] = "MainProcess", "MainThread"
+	v.s[fLevelname], v.n[fLevelno] = levelName(r.Level), pyLevel(r.Level)
+	v.s[fName] = DefaultLogger
+	v.s[fGlobalRequestID] = "None" // Python's str(None)
+	debug := r.Level < slog.LevelInfo
+	if h.format.usesSource || debug {
+		source(r.PC, &v)
 	}
-	source(r.PC, fields)
+	if h.format.usesIsotime {
+		v.s[fIsotime] = r.Time.Local().Format("2006-01-02T15:04:05.000000-07:00")
+	}
 	var extra, who []slog.Attr
 	requestID := false
-	for _, a := range attrs {
-		v := a.Value.Resolve()
-		switch {
+	visit := func(a slog.Attr) {
+		val := a.Value.Resolve()
+		switch f := contextAttrs[a.Key]; {
 		case a.Key == LoggerAttr:
-			fields["name"] = v.String()
-		case contextAttrs[a.Key]:
-			if s := v.String(); s != "" && s != "-" {
-				fields[a.Key] = s
-				requestID = requestID || a.Key == "request_id"
-				who = append(who, slog.Attr{Key: a.Key, Value: v})
+			v.s[fName] = val.String()
+		case f != fNone:
+			if s := val.String(); s != "" && s != "-" {
+				v.s[f] = s
+				requestID = requestID || f == fRequestID
+				who = append(who, slog.Attr{Key: a.Key, Value: val})
 			}
 		default:
-			extra = append(extra, slog.Attr{Key: a.Key, Value: v})
+			extra = append(extra, slog.Attr{Key: a.Key, Value: val})
 		}
 	}
+	for _, a := range h.attrs {
+		visit(a)
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		if h.prefix != "" {
+			a.Key = h.prefix + a.Key
+		}
+		visit(a)
+		return true
+	})
 	if !requestID {
 		// The default format has no place for them.
 		extra = append(extra, who...)
 	}
-	if fields["name"] == RequestLogger {
+	if v.s[fName] == RequestLogger {
 		extra = dropRequestFields(extra)
 	}
-	var msg strings.Builder
-	msg.WriteString(r.Message)
+	msg := make([]byte, 0, len(r.Message)+64)
+	msg = append(msg, r.Message...)
 	for _, a := range extra {
-		msg.WriteByte(' ')
-		msg.WriteString(a.Key)
-		msg.WriteByte('=')
-		msg.WriteString(quoteValue(a.Value))
+		msg = append(msg, ' ')
+		msg = append(msg, a.Key...)
+		msg = append(msg, '=')
+		msg = append(msg, quoteValue(a.Value)...)
 	}
-	fields["message"] = msg.String()
+	v.s[fMessage] = string(msg)
 	format := h.format.plain
 	if requestID {
-		ids := map[string]any{}
-		for _, k := range []string{"user", "project", "domain", "system_scope", "user_domain", "project_domain"} {
-			ids[k] = "-"
-			if s, ok := fields[k].(string); ok {
-				ids[k] = s
+		for _, f := range []field{fUser, fProject, fDomain, fSystemScope, fUserDomain, fProjectDomain} {
+			if v.s[f] == "" {
+				v.s[f] = "-"
 			}
 		}
-		ids["tenant"] = ids["project"]
-		fields["user_identity"] = h.format.identity.format(ids)
+		v.s[fUserIdentity] = string(h.format.identity.append(nil, &v))
 		format = h.format.context
 	}
-	line := format.format(fields)
-	if r.Level < slog.LevelInfo {
-		line += " " + h.format.debugSuffix.format(fields)
+	line := format.append(make([]byte, 0, 128+len(msg)), &v)
+	if debug {
+		line = append(line, ' ')
+		line = h.format.debugSuffix.append(line, &v)
 	}
+	line = append(line, '\n')
 	h.out.mu.Lock()
 	defer h.out.mu.Unlock()
-	_, err := io.WriteString(h.out.w, line+"\n")
+	_, err := h.out.w.Write(line)
 	return err
 }
 
+// asctimeCache keeps the last second's %(asctime)s: every line of a
+// second has the same.
+type asctimeCache struct {
+	mu  sync.Mutex
+	sec int64
+	s   string
+}
+
+func (c *asctimeCache) asctime(t time.Time, layout string) string {
+	sec := t.Unix()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if sec != c.sec || c.s == "" {
+		c.sec, c.s = sec, strftime(t.Local(), layout)
+	}
+	return c.s
+}
+
 // source fills Python's location fields from a record's program counter.
-func source(pc uintptr, fields map[string]any) {
-	fields["funcName"], fields["pathname"], fields["filename"], fields["module"], fields["lineno"] = "-", "-", "-", "-", 0
+func source(pc uintptr, v *values) {
+	v.s[fFuncName], v.s[fPathname], v.s[fFilename], v.s[fModule] = "-", "-", "-", "-"
 	if pc == 0 {
 		return
 	}
@@ -245,9 +270,9 @@ func source(pc uintptr, fields map[string]any) {
 	if i := strings.LastIndexByte(fn, '.'); i >= 0 {
 		fn = fn[i+1:]
 	}
-	fields["funcName"], fields["pathname"], fields["lineno"] = fn, f.File, f.Line
-	fields["filename"] = filepath.Base(f.File)
-	fields["module"] = strings.TrimSuffix(filepath.Base(f.File), ".go")
+	v.s[fFuncName], v.s[fPathname], v.n[fLineno] = fn, f.File, f.Line
+	v.s[fFilename] = filepath.Base(f.File)
+	v.s[fModule] = strings.TrimSuffix(v.s[fFilename], ".go")
 }
 
 // pyLevel is Python's number of a level.
@@ -273,14 +298,73 @@ func quoteValue(v slog.Value) string {
 	return s
 }
 
+// field is a field of a Python log record that a format may name.
+type field uint8
+
+const (
+	fNone field = iota // unknown here: formats as empty
+	fAsctime
+	fMsecs
+	fIsotime
+	fProcess
+	fProcessName
+	fThread
+	fThreadName
+	fLevelname
+	fLevelno
+	fName
+	fInstance
+	fColor
+	fGlobalRequestID
+	fRequestID
+	fUserIdentity
+	fMessage
+	fFuncName
+	fPathname
+	fFilename
+	fModule
+	fLineno
+	fUser
+	fProject
+	fDomain
+	fSystemScope
+	fUserDomain
+	fProjectDomain
+	nFields
+)
+
+var fieldNames = map[string]field{
+	"asctime": fAsctime, "msecs": fMsecs, "isotime": fIsotime, "process": fProcess, "processName": fProcessName,
+	"thread": fThread, "threadName": fThreadName, "levelname": fLevelname, "levelno": fLevelno, "name": fName,
+	"instance": fInstance, "color": fColor, "global_request_id": fGlobalRequestID, "request_id": fRequestID,
+	"user_identity": fUserIdentity, "message": fMessage, "funcName": fFuncName, "pathname": fPathname,
+	"filename": fFilename, "module": fModule, "lineno": fLineno,
+	"user": fUser, "project": fProject, "tenant": fProject, "domain": fDomain, "system_scope": fSystemScope,
+	"user_domain": fUserDomain, "project_domain": fProjectDomain,
+}
+
+// contextAttrs are the record attributes that fill the context fields.
+var contextAttrs = map[string]field{"request_id": fRequestID, "global_request_id": fGlobalRequestID, "user": fUser, "project": fProject}
+
+// numeric fields hold integers (values.n); the others strings (values.s).
+var numeric = [nFields]bool{fMsecs: true, fProcess: true, fThread: true, fLevelno: true, fLineno: true}
+
+// values are one record's fields.
+type values struct {
+	s [nFields]string
+	n [nFields]int
+}
+
 // pyFormat is a compiled Python %-format with named fields: literal text
 // and %(name)spec conversions.
 type pyFormat []pyPart
 
 type pyPart struct {
 	literal string
-	field   string // "" for a literal
+	field   field
+	conv    bool   // a conversion, not a literal
 	spec    string // Go fmt spec: "%" flags width precision verb
+	bare    bool   // spec is plain %s or %d: no fmt needed
 	numeric bool   // d, i, f...: a string value prints as %s
 }
 
@@ -309,7 +393,7 @@ func parsePyFormat(s string) (pyFormat, error) {
 			lit.Reset()
 		}
 		verb := m[5]
-		numeric := strings.Contains("diouxXeEfFgGc", verb)
+		numericVerb := strings.Contains("diouxXeEfFgGc", verb)
 		switch verb {
 		case "i", "u":
 			verb = "d"
@@ -318,7 +402,8 @@ func parsePyFormat(s string) (pyFormat, error) {
 		case "F":
 			verb = "f"
 		}
-		out = append(out, pyPart{field: m[1], spec: "%" + m[2] + m[3] + m[4] + verb, numeric: numeric})
+		spec := "%" + m[2] + m[3] + m[4] + verb
+		out = append(out, pyPart{field: fieldNames[m[1]], conv: true, spec: spec, bare: spec == "%s" || spec == "%d", numeric: numericVerb})
 		i += len(m[0])
 	}
 	if lit.Len() > 0 {
@@ -327,37 +412,44 @@ func parsePyFormat(s string) (pyFormat, error) {
 	return out, nil
 }
 
-// format fills the conversions from fields; a missing field is empty.
-func (f pyFormat) format(fields map[string]any) string {
-	var b strings.Builder
+// uses reports whether f names any of fields.
+func (f pyFormat) uses(fields ...field) bool {
 	for _, p := range f {
-		if p.field == "" {
-			b.WriteString(p.literal)
-			continue
+		if p.conv && slices.Contains(fields, p.field) {
+			return true
 		}
-		v, ok := fields[p.field]
-		if !ok {
-			v = ""
-		}
-		switch x := v.(type) {
-		case int:
-			if !p.numeric {
-				v = strconv.Itoa(x)
-			}
-		case string:
-			if p.numeric {
-				b.WriteString(x)
-				continue
-			}
-		}
-		if p.numeric && strings.ContainsAny(p.spec[len(p.spec)-1:], "eEfgG") {
-			if x, ok := v.(int); ok {
-				v = float64(x)
-			}
-		}
-		fmt.Fprintf(&b, p.spec, v)
 	}
-	return b.String()
+	return false
+}
+
+// append appends f filled from v to b; an unknown field is empty.
+func (f pyFormat) append(b []byte, v *values) []byte {
+	for _, p := range f {
+		switch {
+		case !p.conv:
+			b = append(b, p.literal...)
+		case p.field == fNone:
+			if !p.numeric {
+				b = fmt.Appendf(b, p.spec, "")
+			}
+		case numeric[p.field] && p.bare:
+			b = strconv.AppendInt(b, int64(v.n[p.field]), 10)
+		case numeric[p.field] && p.numeric:
+			n := v.n[p.field]
+			if strings.ContainsAny(p.spec[len(p.spec)-1:], "eEfgG") {
+				b = fmt.Appendf(b, p.spec, float64(n))
+			} else {
+				b = fmt.Appendf(b, p.spec, n)
+			}
+		case numeric[p.field]:
+			b = fmt.Appendf(b, p.spec, strconv.Itoa(v.n[p.field]))
+		case p.bare || p.numeric:
+			b = append(b, v.s[p.field]...)
+		default:
+			b = fmt.Appendf(b, p.spec, v.s[p.field])
+		}
+	}
+	return b
 }
 
 // strftime formats t with the C directives Python's time.strftime knows
