@@ -1,15 +1,7 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,75 +10,14 @@ import (
 	"time"
 
 	"github.com/openstack-placement-go/placement/internal/testdb"
+	"github.com/openstack-placement-go/placement/internal/testutil"
 )
-
-// testCA issues certificates for 127.0.0.1.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pool *x509.CertPool
-}
-
-func newTestCA(t *testing.T) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &testCA{cert: cert, key: key, pool: pool}
-}
-
-// issue writes a certificate for 127.0.0.1 with serial and its key to
-// certPath and keyPath.
-func (ca *testCA) issue(t *testing.T, serial int64, certPath, keyPath string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "placement"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The key first: a reader between the two writes sees a pair that
-	// does not match, as a renewal written file by file can show.
-	writeFile(t, keyPath, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}))
-	writeFile(t, certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-}
-
-func writeFile(t *testing.T, path string, b []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // servedSerial connects to addr over TLS and returns the serial number of
 // the certificate it presents.
-func servedSerial(t *testing.T, ca *testCA, addr string) int64 {
+func servedSerial(t *testing.T, ca *testutil.CA, addr string) int64 {
 	t.Helper()
-	c, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: ca.pool})
+	c, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: ca.Pool})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,14 +29,14 @@ func TestTLS_ServesHTTPSAndReloadsTheCertificate(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	certPath, keyPath := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	ca := newTestCA(t)
-	ca.issue(t, 100, certPath, keyPath)
+	ca := testutil.NewCA(t, "test CA")
+	ca.Issue(t, 100, certPath, keyPath)
 	s, code := startArgs(t, testdb.Migrated(t), "", "--tls-cert", certPath, "--tls-key", keyPath)
 	if s.base == "" {
 		t.Fatalf("placement-api exited %d:\n%s", code, s.stderr)
 	}
 	addr := strings.TrimPrefix(s.base, "http://")
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.pool}}}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool}}}
 
 	req, _ := http.NewRequest("POST", "https://"+addr+"/resource_providers", strings.NewReader(`{"name": "cn1"}`))
 	req.Header.Set("X-Auth-Token", "admin")
@@ -121,7 +52,7 @@ func TestTLS_ServesHTTPSAndReloadsTheCertificate(t *testing.T) {
 
 	// A renewal on disk is served without a restart.
 	time.Sleep(certCheckEvery + 100*time.Millisecond) // a new modification time
-	ca.issue(t, 200, certPath, keyPath)
+	ca.Issue(t, 200, certPath, keyPath)
 	deadline := time.Now().Add(10 * time.Second)
 	for servedSerial(t, ca, addr) != 200 {
 		if time.Now().After(deadline) {
@@ -130,7 +61,9 @@ func TestTLS_ServesHTTPSAndReloadsTheCertificate(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	// Files that do not load keep the certificate in use, with one warning.
-	writeFile(t, certPath, []byte("not a certificate"))
+	if err := os.WriteFile(certPath, []byte("not a certificate"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for range 3 {
 		time.Sleep(certCheckEvery + 100*time.Millisecond)
 		if got := servedSerial(t, ca, addr); got != 200 {

@@ -452,8 +452,15 @@ func (f pyFormat) append(b []byte, v *values) []byte {
 	return b
 }
 
-// strftime formats t with the C directives Python's time.strftime knows
-// (the common ones; others are copied as they are).
+// strftimeLayouts are the Go layouts of the C directives Python's
+// time.strftime knows (the common ones).
+var strftimeLayouts = map[byte]string{
+	'Y': "2006", 'y': "06", 'm': "01", 'd': "02", 'H': "15", 'I': "03", 'M': "04", 'S': "05",
+	'j': "002", 'p': "PM", 'b': "Jan", 'B': "January", 'a': "Mon", 'A': "Monday", 'z': "-0700", 'Z': "MST",
+}
+
+// strftime formats t as layout's strftime directives say; %f is the
+// microseconds, %% a percent sign, and an unknown directive is copied.
 func strftime(t time.Time, layout string) string {
 	var b strings.Builder
 	for i := 0; i < len(layout); i++ {
@@ -463,46 +470,17 @@ func strftime(t time.Time, layout string) string {
 			continue
 		}
 		i++
-		switch layout[i] {
-		case 'Y':
-			fmt.Fprintf(&b, "%04d", t.Year())
-		case 'y':
-			fmt.Fprintf(&b, "%02d", t.Year()%100)
-		case 'm':
-			fmt.Fprintf(&b, "%02d", int(t.Month()))
-		case 'd':
-			fmt.Fprintf(&b, "%02d", t.Day())
-		case 'H':
-			fmt.Fprintf(&b, "%02d", t.Hour())
-		case 'I':
-			fmt.Fprintf(&b, "%02d", (t.Hour()+11)%12+1)
-		case 'M':
-			fmt.Fprintf(&b, "%02d", t.Minute())
-		case 'S':
-			fmt.Fprintf(&b, "%02d", t.Second())
-		case 'f':
-			fmt.Fprintf(&b, "%06d", t.Nanosecond()/1000)
-		case 'j':
-			fmt.Fprintf(&b, "%03d", t.YearDay())
-		case 'p':
-			b.WriteString(t.Format("PM"))
-		case 'b':
-			b.WriteString(t.Format("Jan"))
-		case 'B':
-			b.WriteString(t.Format("January"))
-		case 'a':
-			b.WriteString(t.Format("Mon"))
-		case 'A':
-			b.WriteString(t.Format("Monday"))
-		case 'z':
-			b.WriteString(t.Format("-0700"))
-		case 'Z':
-			b.WriteString(t.Format("MST"))
-		case '%':
+		d := layout[i]
+		switch goLayout, ok := strftimeLayouts[d]; {
+		case ok:
+			b.WriteString(t.Format(goLayout))
+		case d == 'f':
+			b.WriteString(t.Format(".000000")[1:])
+		case d == '%':
 			b.WriteByte('%')
 		default:
 			b.WriteByte('%')
-			b.WriteByte(layout[i])
+			b.WriteByte(d)
 		}
 	}
 	return b.String()

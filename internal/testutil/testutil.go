@@ -2,7 +2,7 @@
 // the soak and bench tools, share: a free port, a random name suffix, a
 // captured run of a command's run function, concurrent calls of one
 // function, a server pinged in the background, a TCP proxy that can stop
-// answering, and loops over inputs that
+// answering, a throwaway certificate authority, and loops over inputs that
 // must be refused, over inputs and the outputs they must give, and over
 // command lines and what they must answer.
 package testutil
