@@ -23,7 +23,7 @@ var optionDocs = map[string]optionDoc{
 	"DEFAULT.log_file":   {help: "Log to this file (inside log_dir when relative) instead of stderr. SIGHUP reopens it."},
 	"DEFAULT.log_dir":    {help: "Directory of log_file; alone, logs go to `<log_dir>/placement-api.log`."},
 	"DEFAULT.use_stderr": {help: "With a log file, also log to stderr."},
-	"DEFAULT.use_json":   {help: "One JSON object per log line instead of oslo.log's text lines."},
+	"DEFAULT.use_json":   {help: "One JSON object per log line, as oslo.log's JSONFormatter writes them, instead of text lines."},
 	"DEFAULT.logging_context_format_string": {help: "oslo.log's format of a text line logged during a request (Python `%(name)s` conversions: asctime, msecs, process, levelname, name, global_request_id, request_id, user_identity, instance, message, funcName, pathname, lineno, …). Attributes without a field follow the message as key=value.",
 		def: "`%(asctime)s.%(msecs)03d %(process)d %(levelname)s %(name)s [%(global_request_id)s %(request_id)s %(user_identity)s] %(instance)s%(message)s`"},
 	"DEFAULT.logging_default_format_string": {help: "oslo.log's format of the other text lines.", def: "`%(asctime)s.%(msecs)03d %(process)d %(levelname)s %(name)s [-] %(instance)s%(message)s`"},

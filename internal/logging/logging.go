@@ -77,7 +77,6 @@ func Open(o Options, stderr io.Writer) (*Logger, error) {
 	if o.Debug {
 		level = slog.LevelDebug
 	}
-	ho := &slog.HandlerOptions{Level: level}
 	lines, err := compileFormat(o.Format)
 	if err != nil {
 		return nil, err
@@ -88,7 +87,7 @@ func Open(o Options, stderr io.Writer) (*Logger, error) {
 	}
 	stream := func(w io.Writer) slog.Handler {
 		if o.JSON {
-			return slog.NewJSONHandler(w, ho)
+			return newOsloJSONHandler(&lockedWriter{w: w}, level, lines)
 		}
 		return newOsloHandler(w, level, lines)
 	}

@@ -38,8 +38,11 @@ func TestOpen_FileStderrJSONLevel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rec map[string]any
-	if err := json.Unmarshal(bytes.TrimSpace(data), &rec); err != nil || rec["msg"] != "hello" || rec["k"] != 1.0 {
+	var rec struct {
+		Message string         `json:"message"`
+		Extra   map[string]any `json:"extra"`
+	}
+	if err := json.Unmarshal(bytes.TrimSpace(data), &rec); err != nil || rec.Message != "hello" || rec.Extra["k"] != 1.0 {
 		t.Fatalf("file holds %q (%v), want one JSON line for hello", data, err)
 	}
 	if stderr.String() != string(data) {

@@ -183,6 +183,8 @@ func (h *osloHandler) Handle(_ context.Context, r slog.Record) error {
 		switch f := contextAttrs[a.Key]; {
 		case a.Key == LoggerAttr:
 			v.s[fName] = val.String()
+		case a.Key == MsgAttr || a.Key == ArgsAttr:
+			// The JSON lines' msg and args; the message says it all.
 		case f != fNone:
 			if s := val.String(); s != "" && s != "-" {
 				v.s[f] = s

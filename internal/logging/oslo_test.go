@@ -3,6 +3,7 @@ package logging
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"regexp"
@@ -104,5 +105,58 @@ func TestStrftime(t *testing.T) {
 		if got := strftime(tm, layout); got != want {
 			t.Errorf("strftime(%q) = %q, want %q", layout, got, want)
 		}
+	}
+}
+
+// TestOsloJSON_RequestRecord: use_json writes oslo.log's JSONFormatter
+// objects; the access log's carries upstream's template and arguments and
+// the request's context.
+func TestOsloJSON_RequestRecord(t *testing.T) {
+	var buf bytes.Buffer
+	l, err := Open(Options{JSON: true}, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	LogRequest(context.Background(), l.Logger, Request{
+		Remote: "10.0.0.9:5555", Method: "PUT", URI: "/allocations/c1", Status: 204, Length: 0, Microversion: "1.39",
+		RequestID: "req-1", GlobalRequestID: "-", User: "u1", Project: "p1", Duration: time.Millisecond,
+	})
+	l.Warn("pool busy", "in_use", 15)
+	var recs []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		recs = append(recs, rec)
+	}
+	if len(recs) != 2 {
+		t.Fatalf("%d records", len(recs))
+	}
+	req := recs[0]
+	want := map[string]any{
+		"message":   `10.0.0.9 "PUT /allocations/c1" status: 204 len: 0 microversion: 1.39`,
+		"msg":       `%(REMOTE_ADDR)s "%(REQUEST_METHOD)s %(REQUEST_URI)s" status: %(status)s len: %(bytes)s microversion: %(microversion)s`,
+		"name":      "placement.requestlog",
+		"levelname": "INFO",
+		"levelno":   20.0,
+	}
+	for k, v := range want {
+		if req[k] != v {
+			t.Errorf("%s = %#v, want %#v", k, req[k], v)
+		}
+	}
+	if args, _ := req["args"].(map[string]any); args["status"] != "204" || args["REMOTE_ADDR"] != "10.0.0.9" {
+		t.Errorf("args = %v", req["args"])
+	}
+	if ctx, _ := req["context"].(map[string]any); ctx["request_id"] != "req-1" || ctx["user"] != "u1" || ctx["project"] != "p1" || ctx["global_request_id"] != nil {
+		t.Errorf("context = %v", req["context"])
+	}
+	if extra, _ := req["extra"].(map[string]any); len(extra) != 1 || extra["duration"] != "1ms" {
+		t.Errorf("extra = %v, want only the duration", req["extra"])
+	}
+	if w := recs[1]; w["levelname"] != "WARNING" || w["message"] != "pool busy" || len(w["context"].(map[string]any)) != 0 ||
+		w["extra"].(map[string]any)["in_use"] != 15.0 || w["funcname"] != "TestOsloJSON_RequestRecord" {
+		t.Errorf("warning record = %v", w)
 	}
 }

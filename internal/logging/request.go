@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -25,6 +26,9 @@ type Request struct {
 	Duration        time.Duration
 }
 
+// requestTemplate is upstream's access log message (msg in oslo.log's JSON).
+const requestTemplate = `%(REMOTE_ADDR)s "%(REQUEST_METHOD)s %(REQUEST_URI)s" status: %(status)s len: %(bytes)s microversion: %(microversion)s`
+
 // requestFields are the attributes the access log's message already holds.
 var requestFields = []string{"remote", "method", "path", "status", "len", "microversion"}
 
@@ -43,6 +47,11 @@ func LogRequest(ctx context.Context, l *slog.Logger, q Request) {
 	msg := fmt.Sprintf("%s \"%s %s\" status: %d len: %d microversion: %s", remote, q.Method, q.URI, q.Status, q.Length, q.Microversion)
 	l.LogAttrs(ctx, slog.LevelInfo, msg,
 		slog.String(LoggerAttr, RequestLogger),
+		slog.String(MsgAttr, requestTemplate),
+		slog.Any(ArgsAttr, map[string]string{
+			"REMOTE_ADDR": remote, "REQUEST_METHOD": q.Method, "REQUEST_URI": q.URI,
+			"status": strconv.Itoa(q.Status), "bytes": strconv.Itoa(q.Length), "microversion": q.Microversion,
+		}),
 		slog.String("remote", q.Remote),
 		slog.String("method", q.Method),
 		slog.String("path", q.URI),

@@ -76,7 +76,7 @@ func (h *systemHandler) Handle(ctx context.Context, r slog.Record) error {
 	var buf bytes.Buffer
 	var th slog.Handler
 	if h.json {
-		th = slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})
+		th = newOsloJSONHandler(&lockedWriter{w: &buf}, slog.LevelDebug, h.lines)
 	} else {
 		th = newOsloHandler(&buf, slog.LevelDebug, h.lines)
 	}
