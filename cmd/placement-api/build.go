@@ -74,12 +74,13 @@ func build(ctx context.Context, cfg *config.Config, o options, logger *slog.Logg
 	pm := metrics.NewPlacement(reg)
 	st.OnRetry = func(reason string) { pm.ConflictRetries.WithLabelValues(reason).Inc() }
 	a := api.New(st, api.Options{
-		URLPrefix:    o.urlPrefix,
-		ProxyHeaders: cfg.Middleware.EnableProxyHeadersParsing,
-		Placement:    placementOptions(cfg),
-		Policy:       enforcer,
-		Logger:       logger,
-		Auth:         authn,
+		URLPrefix:         o.urlPrefix,
+		ProxyHeaders:      cfg.Middleware.EnableProxyHeadersParsing,
+		HealthDisableFile: cfg.Healthcheck.DisableByFilePath,
+		Placement:         placementOptions(cfg),
+		Policy:            enforcer,
+		Logger:            logger,
+		Auth:              authn,
 		CORS: api.CORSOptions{
 			AllowedOrigin:    cfg.CORS.AllowedOrigin,
 			AllowCredentials: cfg.CORS.AllowCredentials,

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/openstack-placement-go/placement/internal/placement"
@@ -46,7 +47,8 @@ func (a *API) operations(next http.Handler) http.Handler {
 }
 
 // serveHealth answers GET and HEAD /healthcheck: 200 "OK" when the
-// database answers a ping, 503 with the reason otherwise.
+// database answers a ping, 503 with the reason otherwise, and 503
+// "DISABLED BY FILE" while the operator's disable file exists.
 func (a *API) serveHealth(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
@@ -56,7 +58,9 @@ func (a *API) serveHealth(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
 	status, body := http.StatusOK, "OK\n"
-	if a.Health != nil {
+	if a.disabledByFile() {
+		status, body = http.StatusServiceUnavailable, "DISABLED BY FILE\n"
+	} else if a.Health != nil {
 		ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
 		err := a.Health(ctx)
 		cancel()
@@ -69,6 +73,15 @@ func (a *API) serveHealth(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet {
 		io.WriteString(w, body)
 	}
+}
+
+// disabledByFile reports whether the operator's disable file exists.
+func (a *API) disabledByFile() bool {
+	if a.HealthDisableFile == "" {
+		return false
+	}
+	_, err := os.Stat(a.HealthDisableFile)
+	return err == nil
 }
 
 // limitBody caps the request body: a declared Content-Length over the limit

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -160,4 +162,25 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// TestHealthcheck_DisabledByFile: while the operator's file exists the
+// probe answers 503, whatever the database says; removed, 200 again.
+func TestHealthcheck_DisabledByFile(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "disable")
+	h := testAPI(Options{HealthDisableFile: file})
+	if rec := serve(h, "GET", "/healthcheck", nil); rec.Code != 200 {
+		t.Fatalf("without the file: %d %q", rec.Code, rec.Body)
+	}
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if rec := serve(h, "GET", "/healthcheck", nil); rec.Code != 503 || rec.Body.String() != "DISABLED BY FILE\n" {
+		t.Errorf("with the file: %d %q, want 503 DISABLED BY FILE", rec.Code, rec.Body)
+	}
+	os.Remove(file)
+	if rec := serve(h, "GET", "/healthcheck", nil); rec.Code != 200 {
+		t.Errorf("after removing the file: %d %q", rec.Code, rec.Body)
+	}
 }

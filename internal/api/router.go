@@ -32,6 +32,9 @@ type API struct {
 	Metrics *metrics.Placement
 	// Health reports whether the database answers (/healthcheck).
 	Health func(ctx context.Context) error
+	// HealthDisableFile, when it exists, makes /healthcheck answer 503
+	// ([healthcheck] disable_by_file_path).
+	HealthDisableFile string
 	// MaxBodyBytes limits request bodies (0: DefaultMaxBodyBytes, <0: none).
 	MaxBodyBytes int64
 	// URLPrefix mounts the API under a path (e.g. "/placement").

@@ -119,11 +119,13 @@ type Options struct {
 	Logger *slog.Logger    // default: slog.Default()
 	// Security and operations (see API): CORS, metrics, the health probe
 	// (default: ping st's pool) and the body size limit.
-	Auth         auth.Authenticator // default: auth.NoAuth2{}
-	CORS         CORSOptions
-	Metrics      *metrics.Placement
-	Health       func(ctx context.Context) error
-	MaxBodyBytes int64
+	Auth    auth.Authenticator // default: auth.NoAuth2{}
+	CORS    CORSOptions
+	Metrics *metrics.Placement
+	Health  func(ctx context.Context) error
+	// HealthDisableFile: see API.
+	HealthDisableFile string
+	MaxBodyBytes      int64
 	// Placement holds the [placement] options the handlers need.
 	Placement PlacementOptions
 	// URLPrefix and ProxyHeaders: see API.
@@ -177,14 +179,15 @@ func New(st *store.Store, opts Options) *API {
 			ResourceClass: resourceclass.Handler{Store: st},
 			Trait:         trait.Handler{Store: st},
 		},
-		Policy:       opts.Policy,
-		Logger:       opts.Logger,
-		Auth:         opts.Auth,
-		CORS:         opts.CORS,
-		Metrics:      opts.Metrics,
-		Health:       opts.Health,
-		MaxBodyBytes: opts.MaxBodyBytes,
-		URLPrefix:    opts.URLPrefix,
-		ProxyHeaders: opts.ProxyHeaders,
+		Policy:            opts.Policy,
+		Logger:            opts.Logger,
+		Auth:              opts.Auth,
+		CORS:              opts.CORS,
+		Metrics:           opts.Metrics,
+		Health:            opts.Health,
+		HealthDisableFile: opts.HealthDisableFile,
+		MaxBodyBytes:      opts.MaxBodyBytes,
+		URLPrefix:         opts.URLPrefix,
+		ProxyHeaders:      opts.ProxyHeaders,
 	}
 }

@@ -99,6 +99,11 @@ type Config struct {
 	Middleware struct {
 		EnableProxyHeadersParsing bool // [oslo_middleware] enable_proxy_headers_parsing
 	}
+	Healthcheck struct {
+		// [healthcheck] disable_by_file_path: while this file exists,
+		// /healthcheck answers 503 (oslo.middleware's disable_by_file).
+		DisableByFilePath string
+	}
 	// KeystoneAuthtoken holds every [keystone_authtoken] key as written.
 	KeystoneAuthtoken map[string]string
 	// ConfigDirs are the absolute directories of Files, in load order without

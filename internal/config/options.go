@@ -123,12 +123,19 @@ var groups = map[string]group{
 		"max_request_body_size", "secure_proxy_ssl_header", "http_basic_auth_user_file",
 	)},
 	"keystone_authtoken": {collect: func(c *Config) map[string]string { return c.KeystoneAuthtoken }},
+	"healthcheck": {options: with(map[string]option{
+		"disable_by_file_path": strOpt(func(c *Config) *string { return &c.Healthcheck.DisableByFilePath }),
+	},
+		// oslo.middleware's other healthcheck options: this service's
+		// /healthcheck pings the database, and honours the file above.
+		"backends", "detailed", "path", "disable_by_file_paths", "allowed_source_ranges",
+		"ignore_proxied_requests", "enable_by_files_ports",
+	)},
 
 	// Sections of other libraries that shared or generated files carry.
 	"profiler":                       {silent: true},
 	"oslo_concurrency":               {silent: true},
 	"oslo_reports":                   {silent: true},
-	"healthcheck":                    {silent: true},
 	"audit_middleware_notifications": {silent: true},
 }
 

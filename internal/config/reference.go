@@ -59,6 +59,8 @@ var optionDocs = map[string]optionDoc{
 
 	"workarounds.optimize_for_wide_provider_trees": {help: "Accepted, without effect: candidate generation always prunes as this option does upstream."},
 
+	"healthcheck.disable_by_file_path": {help: "While this file exists, `GET /healthcheck` answers 503 `DISABLED BY FILE`, so that a load balancer takes the process out of rotation before maintenance (oslo.middleware's disable_by_file backend)."},
+
 	"cors.allowed_origin":    {help: "Origins allowed cross-origin requests (`*`: any); CORS is off while it is empty."},
 	"cors.allow_credentials": {help: "Allow credentials in cross-origin requests."},
 	"cors.expose_headers":    {help: "Response headers exposed to the browser."},
@@ -78,7 +80,7 @@ var optionDocs = map[string]optionDoc{
 // groupOrder is the order of the groups on the page.
 var groupOrder = []string{
 	"DEFAULT", "api", "placement_database", "placement", "workarounds",
-	"keystone_authtoken", "oslo_policy", "cors", "oslo_middleware",
+	"keystone_authtoken", "oslo_policy", "cors", "oslo_middleware", "healthcheck",
 }
 
 // Reference returns the generated part of docs/configuration.md: every
