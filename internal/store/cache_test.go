@@ -86,3 +86,28 @@ func TestCandidateCache_UnloggedChange(t *testing.T) {
 		})
 	}
 }
+
+// TestWarmCandidateCache: warming loads the cache placement-api serves
+// from, before any request; without the cache it does nothing.
+func TestWarmCandidateCache(t *testing.T) {
+	ctx := context.Background()
+	dsn := testdb.New(t)
+	s := store.New(testdb.PoolOn(t, dsn, 4))
+	for _, name := range []string{"w1", "w2"} {
+		if _, err := s.CreateProvider(ctx, store.NewProvider{UUID: uuid.NewString(), Name: name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.CandidateCache = false
+	if n, err := s.WarmCandidateCache(ctx); n != 0 || err != nil || s.CachedSnapshot() != nil {
+		t.Fatalf("without the cache: %d, %v, snapshot %v", n, err, s.CachedSnapshot())
+	}
+	s.CandidateCache = true
+	n, err := s.WarmCandidateCache(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("WarmCandidateCache = %d, %v; want 2 providers", n, err)
+	}
+	if snap := s.CachedSnapshot(); snap == nil || snap.Len() != 2 {
+		t.Errorf("cached snapshot after warming = %v", snap)
+	}
+}

@@ -103,6 +103,24 @@ func (s *Store) candidateSnapshot(ctx context.Context, req *engine.Request) (*en
 	return s.loadCandidateSnapshot(ctx, req)
 }
 
+// WarmCandidateCache loads the candidate cache now rather than on the
+// first candidates request, and returns the number of providers it holds;
+// 0 without the cache or without the change capture (requests then load
+// from the database).
+func (s *Store) WarmCandidateCache(ctx context.Context) (int, error) {
+	if !s.CandidateCache {
+		return 0, nil
+	}
+	snap, _, _, err := s.candidates.snapshot(ctx, s, nil, nil)
+	if errors.Is(err, errNoCapture) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return snap.Len(), nil
+}
+
 // CachedSnapshot returns the candidate cache's current snapshot without
 // asking the database whether it is still current: nil without the cache
 // or before its first load. A caller may compute with it while
