@@ -21,6 +21,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -67,7 +69,8 @@ func Connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
 //     unacknowledged before the connection is dropped (Linux);
 //   - hostaddr: the address to connect to instead of looking the host up
 //     (the host name still serves TLS verification);
-//   - fallback_application_name: application_name when none is set;
+//   - fallback_application_name: application_name when none is set
+//     (default: the program's name);
 //   - ssl_min_protocol_version, ssl_max_protocol_version: TLSv1 to TLSv1.3;
 //   - load_balance_hosts: disable, or random, for which Apply returns the
 //     function that shuffles the hosts, to be called for each connection;
@@ -91,10 +94,16 @@ func Apply(cfg *pgconn.Config) (shuffle func(*pgconn.Config), err error) {
 			return nil, err
 		}
 	}
-	if v, ok := take("fallback_application_name"); ok {
-		if _, set := params["application_name"]; !set && v != "" {
-			params["application_name"] = v
-		}
+	fallback, ok := take("fallback_application_name")
+	if !ok || fallback == "" {
+		// The program's name, as psql and pg_dump give theirs: sessions
+		// in pg_stat_activity (and the holders of locks a migration waits
+		// for) say which of placement-api, placement-manage or the Python
+		// service (which sets none) they belong to.
+		fallback = programName()
+	}
+	if _, set := params["application_name"]; !set && fallback != "" {
+		params["application_name"] = fallback
 	}
 	if err := tlsBound(cfg, take, "ssl_min_protocol_version", func(tc *tls.Config, v uint16) { tc.MinVersion = v }); err != nil {
 		return nil, err
@@ -310,4 +319,14 @@ func tlsBound(cfg *pgconn.Config, take func(string) (string, bool), name string,
 		}
 	}
 	return nil
+}
+
+// programName is the running program's file name, cut to PostgreSQL's
+// 63-byte identifier length.
+func programName() string {
+	name := filepath.Base(os.Args[0])
+	if len(name) > 63 {
+		name = name[:63]
+	}
+	return name
 }

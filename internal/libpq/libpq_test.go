@@ -45,12 +45,29 @@ func TestApply_TakesLibpqParameters(t *testing.T) {
 			t.Errorf("%s: %v", q, err)
 			continue
 		}
-		want := map[string]string{"search_path": "public"}
+		// Without a name, the program's (this test binary's).
+		want := map[string]string{"search_path": "public", "application_name": "libpq.test"}
 		if strings.Contains(q, "fallback_application_name") {
 			want["application_name"] = "nova"
 		}
 		if !equalMaps(cfg.RuntimeParams, want) {
 			t.Errorf("%s: run-time parameters left for the server: %v, want %v", q, cfg.RuntimeParams, want)
+		}
+	}
+}
+
+// TestApply_ApplicationName: a name in the URL wins over the fallback,
+// which wins over the program's name.
+func TestApply_ApplicationName(t *testing.T) {
+	for q, want := range map[string]string{
+		"application_name=mine&fallback_application_name=nova": "mine",
+		"fallback_application_name=nova":                       "nova",
+		"fallback_application_name=":                           "libpq.test",
+		"":                                                     "libpq.test",
+	} {
+		cfg, _, err := parse(t, "postgres://u@db.example:5432/placement", q)
+		if err != nil || cfg.RuntimeParams["application_name"] != want {
+			t.Errorf("%q: application_name %q (%v), want %q", q, cfg.RuntimeParams["application_name"], err, want)
 		}
 	}
 }
