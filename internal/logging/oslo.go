@@ -252,6 +252,9 @@ type asctimeCache struct {
 }
 
 func (c *asctimeCache) asctime(t time.Time, layout string) string {
+	if strings.Contains(layout, "%f") {
+		return strftime(t.Local(), layout) // changes within the second
+	}
 	sec := t.Unix()
 	c.mu.Lock()
 	defer c.mu.Unlock()

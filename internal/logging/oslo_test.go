@@ -94,6 +94,21 @@ func TestOslo_ConfiguredFormats(t *testing.T) {
 	}
 }
 
+func TestOslo_DateWithMicroseconds(t *testing.T) {
+	var buf bytes.Buffer
+	l, err := Open(Options{Format: Format{Default: "%(asctime)s %(message)s", DateFormat: "%S.%f"}}, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Info("a")
+	time.Sleep(2 * time.Millisecond)
+	l.Info("b")
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 || lines[0][:9] == lines[1][:9] {
+		t.Errorf("two lines 2 ms apart with %%f in the date: %q", lines)
+	}
+}
+
 func TestStrftime(t *testing.T) {
 	tm := time.Date(2026, 3, 7, 15, 4, 5, 123456000, time.UTC)
 	for layout, want := range map[string]string{
