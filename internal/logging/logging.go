@@ -86,10 +86,7 @@ func Open(o Options, stderr io.Writer) (*Logger, error) {
 		return nil, err
 	}
 	stream := func(w io.Writer) slog.Handler {
-		if o.JSON {
-			return newOsloJSONHandler(&lockedWriter{w: w}, level, lines)
-		}
-		return newOsloHandler(w, level, lines)
+		return newOsloHandler(w, level, lines, o.JSON)
 	}
 	var streams []io.Writer
 	if path := o.Path(); path != "" {
@@ -114,7 +111,7 @@ func Open(o Options, stderr io.Writer) (*Logger, error) {
 			return false
 		}
 		l.system = append(l.system, d)
-		handlers = append(handlers, &systemHandler{level: level, json: o.JSON, lines: systemLines, frame: frame(o.Program, facility), out: d})
+		handlers = append(handlers, &systemHandler{level: level, format: newOsloHandler(io.Discard, level, systemLines, o.JSON), frame: frame(o.Program, facility), out: d})
 		return true
 	}
 	journal := system(o.Journal, journalFrame, cmp.Or(o.JournalAddr, "/run/systemd/journal/socket"), "use_journal")

@@ -112,15 +112,17 @@ func compileFormat(f Format) (*osloLine, error) {
 	return &l, nil
 }
 
-// osloHandler writes one oslo.log line per record to out.
+// osloHandler writes one oslo.log line per record to out: text, or with
+// json the JSONFormatter's object (osloj.go).
 type osloHandler struct {
-	level  slog.Leveler
-	format *osloLine
-	out    *lockedWriter
-	clock  *asctimeCache
-	pid    int
-	attrs  []slog.Attr // from WithAttrs, keys already prefixed with groups
-	prefix string      // the groups of WithGroup, "a.b."
+	level    slog.Leveler
+	format   *osloLine
+	json     bool
+	out      *lockedWriter
+	clock    *asctimeCache
+	pid      int
+	hostname string
+	scope
 }
 
 type lockedWriter struct {
@@ -128,25 +130,55 @@ type lockedWriter struct {
 	w  io.Writer
 }
 
-func newOsloHandler(w io.Writer, level slog.Leveler, f *osloLine) *osloHandler {
-	return &osloHandler{level: level, format: f, out: &lockedWriter{w: w}, clock: &asctimeCache{}, pid: os.Getpid()}
+func newOsloHandler(w io.Writer, level slog.Leveler, f *osloLine, json bool) *osloHandler {
+	host, _ := os.Hostname()
+	return &osloHandler{level: level, format: f, json: json, out: &lockedWriter{w: w}, clock: &asctimeCache{},
+		pid: os.Getpid(), hostname: host}
 }
 
 func (h *osloHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level.Level() }
 
 func (h *osloHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	c := *h
-	c.attrs = append(h.attrs[:len(h.attrs):len(h.attrs)], prefixed(h.prefix, attrs)...)
+	c.scope = h.with(attrs)
 	return &c
 }
 
 func (h *osloHandler) WithGroup(name string) slog.Handler {
-	if name == "" {
-		return h
-	}
 	c := *h
-	c.prefix += name + "."
+	c.scope = h.group(name)
 	return &c
+}
+
+// scope is what WithAttrs and WithGroup gave a handler: attributes, their
+// keys prefixed with the groups around them, and the groups of later ones.
+type scope struct {
+	attrs  []slog.Attr
+	prefix string // "a.b."
+}
+
+func (s scope) with(attrs []slog.Attr) scope {
+	s.attrs = append(s.attrs[:len(s.attrs):len(s.attrs)], prefixed(s.prefix, attrs)...)
+	return s
+}
+
+func (s scope) group(name string) scope {
+	if name != "" {
+		s.prefix += name + "."
+	}
+	return s
+}
+
+// each calls visit with the scope's attributes and then r's, keys
+// prefixed, values resolved.
+func (s scope) each(r slog.Record, visit func(slog.Attr)) {
+	for _, a := range s.attrs {
+		visit(slog.Attr{Key: a.Key, Value: a.Value.Resolve()})
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		visit(slog.Attr{Key: s.prefix + a.Key, Value: a.Value.Resolve()})
+		return true
+	})
 }
 
 func prefixed(prefix string, attrs []slog.Attr) []slog.Attr {
@@ -161,6 +193,26 @@ func prefixed(prefix string, attrs []slog.Attr) []slog.Attr {
 }
 
 func (h *osloHandler) Handle(_ context.Context, r slog.Record) error {
+	line, err := h.line(r)
+	if err != nil {
+		return err
+	}
+	h.out.mu.Lock()
+	defer h.out.mu.Unlock()
+	_, err = h.out.w.Write(line)
+	return err
+}
+
+// line is r formatted, with its newline.
+func (h *osloHandler) line(r slog.Record) ([]byte, error) {
+	if h.json {
+		return h.jsonLine(r)
+	}
+	return h.textLine(r), nil
+}
+
+// textLine is r as oslo.log's ContextFormatter writes it.
+func (h *osloHandler) textLine(r slog.Record) []byte {
 	var v values
 	v.s[fAsctime] = h.clock.asctime(r.Time, h.format.date)
 	v.n[fMsecs] = r.Time.Nanosecond() / 1e6
@@ -178,8 +230,8 @@ func (h *osloHandler) Handle(_ context.Context, r slog.Record) error {
 	}
 	var extra, who []slog.Attr
 	requestID := false
-	visit := func(a slog.Attr) {
-		val := a.Value.Resolve()
+	h.each(r, func(a slog.Attr) {
+		val := a.Value
 		switch f := contextAttrs[a.Key]; {
 		case a.Key == LoggerAttr:
 			v.s[fName] = val.String()
@@ -189,21 +241,11 @@ func (h *osloHandler) Handle(_ context.Context, r slog.Record) error {
 			if s := val.String(); s != "" && s != "-" {
 				v.s[f] = s
 				requestID = requestID || f == fRequestID
-				who = append(who, slog.Attr{Key: a.Key, Value: val})
+				who = append(who, a)
 			}
 		default:
-			extra = append(extra, slog.Attr{Key: a.Key, Value: val})
+			extra = append(extra, a)
 		}
-	}
-	for _, a := range h.attrs {
-		visit(a)
-	}
-	r.Attrs(func(a slog.Attr) bool {
-		if h.prefix != "" {
-			a.Key = h.prefix + a.Key
-		}
-		visit(a)
-		return true
 	})
 	if !requestID {
 		// The default format has no place for them.
@@ -236,11 +278,7 @@ func (h *osloHandler) Handle(_ context.Context, r slog.Record) error {
 		line = append(line, ' ')
 		line = h.format.debugSuffix.append(line, &v)
 	}
-	line = append(line, '\n')
-	h.out.mu.Lock()
-	defer h.out.mu.Unlock()
-	_, err := h.out.w.Write(line)
-	return err
+	return append(line, '\n')
 }
 
 // asctimeCache keeps the last second's %(asctime)s: every line of a

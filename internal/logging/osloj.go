@@ -1,7 +1,6 @@
 package logging
 
 import (
-	"context"
 	"encoding/json"
 	"log/slog"
 	"os"
@@ -51,44 +50,13 @@ const (
 	ArgsAttr = "msg_args"
 )
 
-// osloJSONHandler writes one oslo.log JSON object per record to out.
-type osloJSONHandler struct {
-	level    slog.Leveler
-	date     string
-	out      *lockedWriter
-	hostname string
-	attrs    []slog.Attr
-	prefix   string
-}
-
-func newOsloJSONHandler(w *lockedWriter, level slog.Leveler, f *osloLine) *osloJSONHandler {
-	host, _ := os.Hostname()
-	return &osloJSONHandler{level: level, date: f.date, out: w, hostname: host}
-}
-
-func (h *osloJSONHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level.Level() }
-
-func (h *osloJSONHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	c := *h
-	c.attrs = append(h.attrs[:len(h.attrs):len(h.attrs)], prefixed(h.prefix, attrs)...)
-	return &c
-}
-
-func (h *osloJSONHandler) WithGroup(name string) slog.Handler {
-	if name == "" {
-		return h
-	}
-	c := *h
-	c.prefix += name + "."
-	return &c
-}
-
-func (h *osloJSONHandler) Handle(_ context.Context, r slog.Record) error {
+// jsonLine is r as oslo.log's JSONFormatter writes it.
+func (h *osloHandler) jsonLine(r slog.Record) ([]byte, error) {
 	var v values
 	source(r.PC, &v)
 	created := float64(r.Time.UnixNano()) / 1e9
 	rec := osloRecord{
-		Message: r.Message, Asctime: strftime(r.Time.Local(), h.date), Name: DefaultLogger,
+		Message: r.Message, Asctime: strftime(r.Time.Local(), h.format.date), Name: DefaultLogger,
 		Msg: r.Message, Args: []any{},
 		Levelname: levelName(r.Level), Levelno: pyLevel(r.Level),
 		Pathname: v.s[fPathname], Filename: v.s[fFilename], Module: v.s[fModule], Lineno: v.n[fLineno], Funcname: v.s[fFuncName],
@@ -97,8 +65,8 @@ func (h *osloJSONHandler) Handle(_ context.Context, r slog.Record) error {
 		Hostname: h.hostname, Context: map[string]any{}, Extra: map[string]any{},
 	}
 	who := map[string]string{}
-	visit := func(a slog.Attr) {
-		val := a.Value.Resolve()
+	h.each(r, func(a slog.Attr) {
+		val := a.Value
 		switch f := contextAttrs[a.Key]; {
 		case a.Key == LoggerAttr:
 			rec.Name = val.String()
@@ -113,16 +81,6 @@ func (h *osloJSONHandler) Handle(_ context.Context, r slog.Record) error {
 		default:
 			rec.Extra[a.Key] = jsonValue(val)
 		}
-	}
-	for _, a := range h.attrs {
-		visit(a)
-	}
-	r.Attrs(func(a slog.Attr) bool {
-		if h.prefix != "" {
-			a.Key = h.prefix + a.Key
-		}
-		visit(a)
-		return true
 	})
 	if rec.Name == RequestLogger {
 		for _, k := range requestFields {
@@ -137,13 +95,7 @@ func (h *osloJSONHandler) Handle(_ context.Context, r slog.Record) error {
 		}
 	}
 	b, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	h.out.mu.Lock()
-	defer h.out.mu.Unlock()
-	_, err = h.out.w.Write(append(b, '\n'))
-	return err
+	return append(b, '\n'), err
 }
 
 // requestContext is oslo.context's dictionary of a request's context, with

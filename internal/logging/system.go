@@ -53,16 +53,12 @@ func severity(l slog.Level) int {
 	return 7 // LOG_DEBUG
 }
 
-// systemHandler formats each record as the text handler does, without its
-// time and level (the system log keeps both), or as the JSON handler does,
-// and sends it, framed in the daemon's protocol.
+// systemHandler formats each record as the log file's lines are
+// (osloHandler, by default without the time, process and level, which
+// the system log keeps) and sends it, framed in the daemon's protocol.
 type systemHandler struct {
-	level slog.Leveler
-	json  bool      // use_json: JSON objects, with their time and level
-	lines *osloLine // otherwise oslo.log's lines, by default without time, process and level
-	// ops replays WithAttrs and WithGroup on the handler that formats
-	// each record.
-	ops []func(slog.Handler) slog.Handler
+	level  slog.Leveler
+	format *osloHandler // its own output is unused
 	// frame wraps the formatted record in the daemon's protocol.
 	frame func(r slog.Record, message []byte) []byte
 	out   *datagrams
@@ -72,35 +68,24 @@ func (h *systemHandler) Enabled(_ context.Context, l slog.Level) bool {
 	return l >= h.level.Level()
 }
 
-func (h *systemHandler) Handle(ctx context.Context, r slog.Record) error {
-	var buf bytes.Buffer
-	var th slog.Handler
-	if h.json {
-		th = newOsloJSONHandler(&lockedWriter{w: &buf}, slog.LevelDebug, h.lines)
-	} else {
-		th = newOsloHandler(&buf, slog.LevelDebug, h.lines)
-	}
-	for _, op := range h.ops {
-		th = op(th)
-	}
-	if err := th.Handle(ctx, r); err != nil {
+func (h *systemHandler) Handle(_ context.Context, r slog.Record) error {
+	line, err := h.format.line(r)
+	if err != nil {
 		return err
 	}
-	return h.out.send(h.frame(r, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))))
-}
-
-func (h *systemHandler) with(op func(slog.Handler) slog.Handler) *systemHandler {
-	c := *h
-	c.ops = append(h.ops[:len(h.ops):len(h.ops)], op)
-	return &c
+	return h.out.send(h.frame(r, bytes.TrimSuffix(line, []byte("\n"))))
 }
 
 func (h *systemHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return h.with(func(th slog.Handler) slog.Handler { return th.WithAttrs(attrs) })
+	c := *h
+	c.format = h.format.WithAttrs(attrs).(*osloHandler)
+	return &c
 }
 
 func (h *systemHandler) WithGroup(name string) slog.Handler {
-	return h.with(func(th slog.Handler) slog.Handler { return th.WithGroup(name) })
+	c := *h
+	c.format = h.format.WithGroup(name).(*osloHandler)
+	return &c
 }
 
 // datagrams sends each message in one datagram over a Unix socket,
