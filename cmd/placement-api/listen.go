@@ -26,8 +26,8 @@ const listenFDsStart = 3
 // /metrics rather than the API.
 const metricsFDName = "metrics"
 
-// listenAddrs are the listeners placement-api serves on.
-type listenAddrs struct {
+// listeners are the sockets placement-api serves on.
+type listeners struct {
 	api, metrics net.Listener // metrics is nil unless configured
 	systemd      bool         // api came from systemd
 }
@@ -35,8 +35,8 @@ type listenAddrs struct {
 // openListeners takes the listeners from the sockets systemd passed
 // (systemdSockets), and opens --bind and --metrics-bind for what it did not
 // pass. On error it closes them all.
-func openListeners(o options, passed []passedSocket) (listenAddrs, error) {
-	var l listenAddrs
+func openListeners(o options, passed []passedSocket) (listeners, error) {
+	var l listeners
 	var err error
 	var apis []string
 	for _, s := range passed {
@@ -51,20 +51,20 @@ func openListeners(o options, passed []passedSocket) (listenAddrs, error) {
 	}
 	if len(apis) > 1 {
 		closeAll(passed)
-		return listenAddrs{}, fmt.Errorf("systemd passed %d sockets for the API (%s): placement-api serves one; "+
+		return listeners{}, fmt.Errorf("systemd passed %d sockets for the API (%s): placement-api serves one; "+
 			"a socket for /metrics must have FileDescriptorName=%s", len(apis), strings.Join(apis, ", "), metricsFDName)
 	}
 	if l.api == nil {
 		if l.api, err = listenOn(o.bind); err != nil {
 			closeAll(passed)
-			return listenAddrs{}, err
+			return listeners{}, err
 		}
 	}
 	if l.metrics == nil && o.metricsBind != "" {
 		if l.metrics, err = listenOn(o.metricsBind); err != nil {
 			l.api.Close()
 			closeAll(passed)
-			return listenAddrs{}, err
+			return listeners{}, err
 		}
 	}
 	return l, nil
