@@ -115,11 +115,14 @@ func (s *statusRecorder) serve(next http.Handler, r *http.Request, done func()) 
 	done()
 }
 
-// accessLog writes one line per request with upstream's fields.
+// accessLog writes one line per request with upstream's fields, and with
+// debug on one more when the request starts, as upstream does.
 func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
+			logging.LogRequestStart(r.Context(), logger, r.RemoteAddr, r.Method, r.URL.RequestURI(),
+				web.RequestID(r.Context()), globalIDFrom(r.Context()))
 			rec := &statusRecorder{ResponseWriter: w}
 			ctx, who := auth.WithRecorder(r.Context())
 			rec.serve(next, r.WithContext(ctx), func() { logRequest(logger, r, rec, who, start) })

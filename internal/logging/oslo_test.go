@@ -175,3 +175,18 @@ func TestOsloJSON_RequestRecord(t *testing.T) {
 		t.Errorf("warning record = %v", w)
 	}
 }
+
+func TestLogRequestStart_DebugOnly(t *testing.T) {
+	for _, debug := range []bool{false, true} {
+		var buf bytes.Buffer
+		l, err := Open(Options{Debug: debug}, &buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		LogRequestStart(context.Background(), l.Logger, "[::1]:5000", "GET", "/traits?name=in:A", "req-7", "-")
+		want := ` DEBUG placement.requestlog [None req-7 - - - - - -] Starting request: ::1 "GET /traits?name=in:A" LogRequestStart `
+		if got := buf.String(); debug != strings.Contains(got, want) || !debug && got != "" {
+			t.Errorf("debug %v: %q", debug, got)
+		}
+	}
+}

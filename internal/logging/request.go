@@ -37,13 +37,7 @@ var requestFields = []string{"remote", "method", "path", "status", "len", "micro
 // microversion: 1.39`); the same facts are attributes too, for the JSON
 // and journal outputs, which the oslo.log text line leaves out.
 func LogRequest(ctx context.Context, l *slog.Logger, q Request) {
-	remote := q.Remote
-	if host, _, err := net.SplitHostPort(remote); err == nil {
-		remote = host
-	}
-	if remote == "" || remote == "@" {
-		remote = "-"
-	}
+	remote := remoteHost(q.Remote)
 	msg := fmt.Sprintf("%s \"%s %s\" status: %d len: %d microversion: %s", remote, q.Method, q.URI, q.Status, q.Length, q.Microversion)
 	l.LogAttrs(ctx, slog.LevelInfo, msg,
 		slog.String(LoggerAttr, RequestLogger),
@@ -64,6 +58,32 @@ func LogRequest(ctx context.Context, l *slog.Logger, q Request) {
 		slog.String("project", q.Project),
 		slog.Duration("duration", q.Duration),
 	)
+}
+
+// LogRequestStart writes, at DEBUG, upstream's line for a request that
+// begins (`Starting request: 127.0.0.1 "GET /resource_providers"`), which
+// tells a request that never finished from one that never came.
+func LogRequestStart(ctx context.Context, l *slog.Logger, remote, method, uri, requestID, globalRequestID string) {
+	if !l.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	l.LogAttrs(ctx, slog.LevelDebug, fmt.Sprintf("Starting request: %s \"%s %s\"", remoteHost(remote), method, uri),
+		slog.String(LoggerAttr, RequestLogger),
+		slog.String("request_id", requestID),
+		slog.String("global_request_id", globalRequestID),
+	)
+}
+
+// remoteHost is the client's address without its port, "-" when unknown
+// (a Unix socket's client).
+func remoteHost(remote string) string {
+	if host, _, err := net.SplitHostPort(remote); err == nil {
+		remote = host
+	}
+	if remote == "" || remote == "@" {
+		return "-"
+	}
+	return remote
 }
 
 // dropRequestFields leaves out of an access log record's extra
