@@ -102,6 +102,7 @@ func build(ctx context.Context, cfg *config.Config, o options, logger *slog.Logg
 // first request loads it then.
 func warmCandidates(ctx context.Context, st *store.Store, logger *slog.Logger) {
 	start := time.Now()
+	notifyStatus(ctx, "loading the allocation-candidates cache")
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	n, err := st.WarmCandidateCache(ctx)
@@ -184,6 +185,7 @@ func prepareSchema(ctx context.Context, dsn string, sync bool, logger *slog.Logg
 		}
 		logger.Info("migrating the database schema ([placement_database] sync_on_startup = true)",
 			"schema", st.String(), "target_version", st.Latest)
+		notifyStatus(ctx, "migrating the database schema (%s) to version %d", st.String(), st.Latest)
 		if err := migrate.Sync(ctx, dsn); err != nil {
 			return fmt.Errorf("database sync: %w", err)
 		}
@@ -217,6 +219,7 @@ func openWithRetry(ctx context.Context, dsn string, cfg *config.Config, logger *
 			return nil, err
 		}
 		logger.Warn("database not reachable, retrying", "error", err, "attempt", attempt+1)
+		notifyStatus(ctx, "waiting for the database (attempt %d): %v", attempt+1, err)
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -227,15 +228,23 @@ func TestSocketActivation_RestartRefusesNothing(t *testing.T) {
 			notes <- string(buf[:n])
 		}
 	}()
-	expect := func(want string) {
+	// expect waits for a notification that starts with want, past the
+	// STATUS= ones before it, which it returns.
+	expect := func(want string) (statuses []string) {
 		t.Helper()
-		select {
-		case got := <-notes:
-			if got != want {
-				t.Fatalf("NOTIFY_SOCKET got %q; want %q", got, want)
+		for {
+			select {
+			case got := <-notes:
+				if strings.HasPrefix(got, want) {
+					return statuses
+				}
+				if !strings.HasPrefix(got, "STATUS=") {
+					t.Fatalf("NOTIFY_SOCKET got %q; want %q", got, want)
+				}
+				statuses = append(statuses, got)
+			case <-time.After(60 * time.Second):
+				t.Fatalf("no %q on NOTIFY_SOCKET within 60 s", want)
 			}
-		case <-time.After(60 * time.Second):
-			t.Fatalf("no %q on NOTIFY_SOCKET within 60 s", want)
 		}
 	}
 	never := filepath.Join(dir, "never.sock")
@@ -260,7 +269,9 @@ func TestSocketActivation_RestartRefusesNothing(t *testing.T) {
 				t.Logf("placement-api (pid %d) stderr:\n%s", cmd.Process.Pid, stderr.String())
 			}
 		})
-		expect("READY=1")
+		if statuses := expect("READY=1\nSTATUS=serving on " + ln.Addr().String()); !slices.Contains(statuses, "STATUS=loading the allocation-candidates cache") {
+			t.Errorf("statuses before READY=1: %q", statuses)
+		}
 		return cmd
 	}
 

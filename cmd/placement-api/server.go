@@ -47,7 +47,7 @@ func (m Main) Run(ctx context.Context, args, environ []string) int {
 	defer logs.Close()
 	stopReopen := reopenOnHangup(logs)
 	defer stopReopen()
-	svc, err := build(ctx, cfg, o, logs.Logger)
+	svc, err := build(withNotify(ctx, environ), cfg, o, logs.Logger)
 	if err != nil {
 		return fail(err)
 	}
@@ -120,7 +120,7 @@ func (m Main) serve(ctx context.Context, svc *service, o options, environ []stri
 	served := make(chan error, 1)
 	// api.Listener answers a malformed Content-Length in the API's error format.
 	go func() { served <- srv.Serve(api.Listener(ln, srv.Handler)) }()
-	if err := sdNotify(environ, "READY=1"); err != nil {
+	if err := sdNotify(environ, "READY=1\nSTATUS=serving on "+ln.Addr().String()); err != nil {
 		logger.Warn("could not tell systemd that placement-api is ready (NOTIFY_SOCKET)", "error", err)
 	}
 	select {
