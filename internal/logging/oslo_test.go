@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"regexp"
 	"strings"
@@ -188,5 +189,23 @@ func TestLogRequestStart_DebugOnly(t *testing.T) {
 		if got := buf.String(); debug != strings.Contains(got, want) || !debug && got != "" {
 			t.Errorf("debug %v: %q", debug, got)
 		}
+	}
+}
+
+// TestOsloJSON_ValueJSONCannotHold: the record is written with the value's
+// text rather than lost.
+func TestOsloJSON_ValueJSONCannotHold(t *testing.T) {
+	var buf bytes.Buffer
+	l, err := Open(Options{JSON: true}, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Info("ratio", "value", math.NaN())
+	var rec struct {
+		Message string            `json:"message"`
+		Extra   map[string]string `json:"extra"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil || rec.Message != "ratio" || rec.Extra["value"] != "NaN" {
+		t.Errorf("record %q: %v", buf.String(), err)
 	}
 }

@@ -2,6 +2,7 @@ package logging
 
 import (
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"time"
@@ -95,6 +96,15 @@ func (h *osloHandler) jsonLine(r slog.Record) ([]byte, error) {
 		}
 	}
 	b, err := json.Marshal(rec)
+	if err != nil {
+		// A value JSON cannot hold (NaN, a channel): its text instead, as
+		// oslo.log's dumps falls back to repr.
+		for k, v := range rec.Extra {
+			rec.Extra[k] = fmt.Sprint(v)
+		}
+		rec.Args = fmt.Sprint(rec.Args)
+		b, err = json.Marshal(rec)
+	}
 	return append(b, '\n'), err
 }
 
