@@ -34,8 +34,10 @@ var requestFields = []string{"remote", "method", "path", "status", "len", "micro
 
 // LogRequest writes the access log line of a request. Its message is
 // upstream's (`127.0.0.1 "GET /resource_providers" status: 200 len: 26
-// microversion: 1.39`); the same facts are attributes too, for the JSON
-// and journal outputs, which the oslo.log text line leaves out.
+// microversion: 1.39`), its JSON msg and args upstream's template and
+// arguments. The same facts are plain attributes too, for a logger with
+// another handler (tests read them); this package's handlers leave those
+// out.
 func LogRequest(ctx context.Context, l *slog.Logger, q Request) {
 	remote := remoteHost(q.Remote)
 	msg := fmt.Sprintf("%s \"%s %s\" status: %d len: %d microversion: %s", remote, q.Method, q.URI, q.Status, q.Length, q.Microversion)
