@@ -80,6 +80,7 @@ func (m Main) configure(ctx context.Context, o options, environ []string) (*conf
 		Format: logging.Format{
 			Context: cfg.Default.ContextFormat, Default: cfg.Default.DefaultFormat, DebugSuffix: cfg.Default.DebugFormatSuffix,
 			UserIdentity: cfg.Default.UserIdentityFormat, DateFormat: cfg.Default.LogDateFormat,
+			ExceptionPrefix: cfg.Default.ExceptionPrefix,
 		},
 	}, m.Stderr)
 	if err != nil {

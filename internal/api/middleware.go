@@ -46,7 +46,12 @@ func recoverer(logger *slog.Logger) func(http.Handler) http.Handler {
 					if p == http.ErrAbortHandler {
 						panic(p)
 					}
-					logger.ErrorContext(r.Context(), "panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+					// As upstream's fault_wrap logs it, with the request id
+					// the answer tells the client to look for.
+					logger.LogAttrs(r.Context(), slog.LevelError, fmt.Sprintf("Placement API unexpected error: %v", p),
+						slog.String(logging.LoggerAttr, "placement.fault_wrap"),
+						slog.String("request_id", web.RequestID(r.Context())),
+						slog.String(logging.StackAttr, string(debug.Stack())))
 					writeError(w, r, errors.New("panic"))
 				}
 			}()

@@ -35,9 +35,9 @@ type Config struct {
 		LogConfigAppend       string // [DEFAULT] log_config_append: not supported, warned about
 		// oslo.log's text format: logging_context_format_string,
 		// logging_default_format_string, logging_debug_format_suffix,
-		// logging_user_identity_format and log_date_format ("" for
-		// oslo.log's defaults).
-		ContextFormat, DefaultFormat, DebugFormatSuffix, UserIdentityFormat, LogDateFormat string
+		// logging_user_identity_format, log_date_format and
+		// logging_exception_prefix ("" for oslo.log's defaults).
+		ContextFormat, DefaultFormat, DebugFormatSuffix, UserIdentityFormat, LogDateFormat, ExceptionPrefix string
 	}
 	API struct {
 		AuthStrategy string // [api] auth_strategy: "keystone" (default) or "noauth2"

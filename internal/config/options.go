@@ -52,6 +52,7 @@ var groups = map[string]group{
 		"logging_debug_format_suffix":   strOpt(func(c *Config) *string { return &c.Default.DebugFormatSuffix }),
 		"logging_user_identity_format":  strOpt(func(c *Config) *string { return &c.Default.UserIdentityFormat }),
 		"log_date_format":               strOpt(func(c *Config) *string { return &c.Default.LogDateFormat }),
+		"logging_exception_prefix":      strOpt(func(c *Config) *string { return &c.Default.ExceptionPrefix }),
 		"auth_strategy":                 {alias: "api.auth_strategy"},
 	},
 		// placement's own DEFAULT options without effect here.
@@ -60,7 +61,7 @@ var groups = map[string]group{
 		"watch_log_file",
 		"use_eventlog", "log_color", "log_rotate_interval", "log_rotate_interval_type",
 		"max_logfile_count", "max_logfile_size_mb", "log_rotation_type",
-		"logging_exception_prefix", "default_log_levels", "publish_errors",
+		"default_log_levels", "publish_errors",
 		"instance_format", "instance_uuid_format", "rate_limit_interval",
 		"rate_limit_burst", "rate_limit_except_level", "fatal_deprecations", "verbose",
 		// oslo.messaging, present in files shared with other services.

@@ -29,6 +29,7 @@ var optionDocs = map[string]optionDoc{
 	"DEFAULT.logging_default_format_string": {help: "oslo.log's format of the other text lines.", def: "`%(asctime)s.%(msecs)03d %(process)d %(levelname)s %(name)s [-] %(instance)s%(message)s`"},
 	"DEFAULT.logging_debug_format_suffix":   {help: "Appended to DEBUG text lines.", def: "`%(funcName)s %(pathname)s:%(lineno)d`"},
 	"DEFAULT.logging_user_identity_format":  {help: "The `%(user_identity)s` field (user, project, domain, system_scope, user_domain, project_domain; `-` when unknown).", def: "`%(user)s %(project)s %(domain)s %(system_scope)s %(user_domain)s %(project_domain)s`"},
+	"DEFAULT.logging_exception_prefix":      {help: "Starts each line of a stack trace logged after an error (a recovered panic's).", def: "`%(asctime)s.%(msecs)03d %(process)d ERROR %(name)s %(instance)s`"},
 	"DEFAULT.log_date_format":               {help: "strftime format of `%(asctime)s`, in local time.", def: "`%Y-%m-%d %H:%M:%S`"},
 	"DEFAULT.use_syslog":                    {help: "Also log to the local syslog daemon (`/dev/log`), as the C library's syslog() writes, identified as the program; without a daemon, a warning at start."},
 	"DEFAULT.use_journal":                   {help: "Log to systemd's journal in its native protocol, with `PRIORITY`, `CODE_FILE`, `REQUEST_ID`, … (as oslo.log); stderr is then left out unless use_stderr or no journal is reachable."},

@@ -35,16 +35,20 @@ type Format struct {
 	DebugSuffix  string // logging_debug_format_suffix: appended to DEBUG records
 	UserIdentity string // logging_user_identity_format: %(user_identity)s
 	DateFormat   string // log_date_format: %(asctime)s, strftime
+	// ExceptionPrefix (logging_exception_prefix) starts each line of a
+	// record's stack (StackAttr).
+	ExceptionPrefix string
 }
 
 // oslo.log's defaults.
 const (
 	defaultContextFormat = "%(asctime)s.%(msecs)03d %(process)d %(levelname)s %(name)s " +
 		"[%(global_request_id)s %(request_id)s %(user_identity)s] %(instance)s%(message)s"
-	defaultDefaultFormat = "%(asctime)s.%(msecs)03d %(process)d %(levelname)s %(name)s [-] %(instance)s%(message)s"
-	defaultDebugSuffix   = "%(funcName)s %(pathname)s:%(lineno)d"
-	defaultUserIdentity  = "%(user)s %(project)s %(domain)s %(system_scope)s %(user_domain)s %(project_domain)s"
-	defaultDateFormat    = "%Y-%m-%d %H:%M:%S"
+	defaultDefaultFormat   = "%(asctime)s.%(msecs)03d %(process)d %(levelname)s %(name)s [-] %(instance)s%(message)s"
+	defaultDebugSuffix     = "%(funcName)s %(pathname)s:%(lineno)d"
+	defaultUserIdentity    = "%(user)s %(project)s %(domain)s %(system_scope)s %(user_domain)s %(project_domain)s"
+	defaultDateFormat      = "%Y-%m-%d %H:%M:%S"
+	defaultExceptionPrefix = "%(asctime)s.%(msecs)03d %(process)d ERROR %(name)s %(instance)s"
 )
 
 // The system logs' defaults: oslo.log's lines without the time, process
@@ -67,17 +71,20 @@ func (f Format) forSystem() Format {
 }
 
 // LoggerAttr names the logger of a record (%(name)s); without it the name
-// is DefaultLogger.
+// is DefaultLogger. StackAttr holds a stack trace, written on the lines
+// after the record's, each after logging_exception_prefix (a traceback's
+// lines in JSON).
 const (
 	LoggerAttr    = "logger"
 	DefaultLogger = "placement"
+	StackAttr     = "stack"
 )
 
 // osloLine formats records with a compiled Format.
 type osloLine struct {
-	context, plain, debugSuffix, identity pyFormat
-	date                                  string
-	usesSource, usesIsotime               bool // a line format names them
+	context, plain, debugSuffix, identity, exception pyFormat
+	date                                             string
+	usesSource, usesIsotime                          bool // a line format names them
 }
 
 func compileFormat(f Format) (*osloLine, error) {
@@ -91,6 +98,7 @@ func compileFormat(f Format) (*osloLine, error) {
 		{&l.plain, f.Default, defaultDefaultFormat, "logging_default_format_string"},
 		{&l.debugSuffix, f.DebugSuffix, defaultDebugSuffix, "logging_debug_format_suffix"},
 		{&l.identity, f.UserIdentity, defaultUserIdentity, "logging_user_identity_format"},
+		{&l.exception, f.ExceptionPrefix, defaultExceptionPrefix, "logging_exception_prefix"},
 	} {
 		v := c.val
 		if v == "" {
@@ -229,12 +237,15 @@ func (h *osloHandler) textLine(r slog.Record) []byte {
 		v.s[fIsotime] = r.Time.Local().Format("2006-01-02T15:04:05.000000-07:00")
 	}
 	var extra, who []slog.Attr
+	var stack string
 	requestID := false
 	h.each(r, func(a slog.Attr) {
 		val := a.Value
 		switch f := contextAttrs[a.Key]; {
 		case a.Key == LoggerAttr:
 			v.s[fName] = val.String()
+		case a.Key == StackAttr:
+			stack = val.String()
 		case a.Key == MsgAttr || a.Key == ArgsAttr:
 			// The JSON lines' msg and args; the message says it all.
 		case f != fNone:
@@ -278,7 +289,14 @@ func (h *osloHandler) textLine(r slog.Record) []byte {
 		line = append(line, ' ')
 		line = h.format.debugSuffix.append(line, &v)
 	}
-	return append(line, '\n')
+	line = append(line, '\n')
+	if stack != "" {
+		prefix := h.format.exception.append(nil, &v)
+		for _, l := range strings.Split(strings.TrimRight(stack, "\n"), "\n") {
+			line = append(append(append(line, prefix...), l...), '\n')
+		}
+	}
+	return line
 }
 
 // asctimeCache keeps the last second's %(asctime)s: every line of a

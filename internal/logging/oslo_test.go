@@ -8,6 +8,8 @@ import (
 	"math"
 	"os"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -207,5 +209,43 @@ func TestOsloJSON_ValueJSONCannotHold(t *testing.T) {
 	}
 	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil || rec.Message != "ratio" || rec.Extra["value"] != "NaN" {
 		t.Errorf("record %q: %v", buf.String(), err)
+	}
+}
+
+// TestOslo_Stack: a stack follows the record's line, each of its lines
+// after logging_exception_prefix, as oslo.log writes a traceback; in JSON
+// it is the traceback's list of lines.
+func TestOslo_Stack(t *testing.T) {
+	var buf bytes.Buffer
+	l, err := Open(Options{Format: Format{ExceptionPrefix: "%(process)d TRACE %(name)s "}}, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Error("Placement API unexpected error: boom", LoggerAttr, "placement.fault_wrap", "request_id", "req-9",
+		StackAttr, "goroutine 7 [running]:\nmain.f()\n\t/src/f.go:3\n")
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	pid := strconv.Itoa(os.Getpid())
+	want := []string{
+		" ERROR placement.fault_wrap [None req-9 - - - - - -] Placement API unexpected error: boom",
+		pid + " TRACE placement.fault_wrap goroutine 7 [running]:",
+		pid + " TRACE placement.fault_wrap main.f()",
+		pid + " TRACE placement.fault_wrap \t/src/f.go:3",
+	}
+	if len(lines) != len(want) || !strings.HasSuffix(lines[0], want[0]) || !slices.Equal(lines[1:], want[1:]) {
+		t.Errorf("lines:\n%s\nwant (the first as a suffix):\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+
+	buf.Reset()
+	l, err = Open(Options{JSON: true}, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Error("boom", StackAttr, "a\nb\n")
+	var rec struct {
+		Traceback []string       `json:"traceback"`
+		Extra     map[string]any `json:"extra"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil || !slices.Equal(rec.Traceback, []string{"a", "b"}) || len(rec.Extra) != 0 {
+		t.Errorf("JSON record %q (%v)", buf.String(), err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -75,6 +76,8 @@ func (h *osloHandler) jsonLine(r slog.Record) ([]byte, error) {
 			rec.Msg = val.String()
 		case a.Key == ArgsAttr:
 			rec.Args = val.Any()
+		case a.Key == StackAttr:
+			rec.Traceback = strings.Split(strings.TrimRight(val.String(), "\n"), "\n")
 		case f != fNone:
 			if s := val.String(); s != "" && s != "-" {
 				who[a.Key] = s
