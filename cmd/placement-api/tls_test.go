@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/tls"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -74,6 +75,28 @@ func TestTLS_ServesHTTPSAndReloadsTheCertificate(t *testing.T) {
 	// between the renewal's two writes may have warned once more.
 	if n := strings.Count(s.stderr.String(), "do not load; serving the previous certificate"); n < 1 || n > 2 {
 		t.Errorf("%d warnings about the broken files; want 1:\n%s", n, s.stderr)
+	}
+}
+
+// TestTLS_PlainHTTPIsTold: plain HTTP to the TLS address is answered with
+// net/http's 400 for it, not a closed connection.
+func TestTLS_PlainHTTPIsTold(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	certPath, keyPath := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	testutil.NewCA(t, "test CA").Issue(t, 1, certPath, keyPath)
+	s, code := startArgs(t, testdb.Migrated(t), "", "--tls-cert", certPath, "--tls-key", keyPath)
+	if s.base == "" {
+		t.Fatalf("placement-api exited %d:\n%s", code, s.stderr)
+	}
+	resp, err := http.Get(s.base + "/")
+	if err != nil {
+		t.Fatalf("plain GET: %v", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 400 || !strings.Contains(string(body), "Client sent an HTTP request to an HTTPS server.") {
+		t.Errorf("plain GET = %d %q", resp.StatusCode, body)
 	}
 }
 

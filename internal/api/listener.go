@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/textproto"
@@ -78,6 +81,9 @@ type salvageConn struct {
 
 func (c *salvageConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
+	if err != nil {
+		answerPlainHTTP(err)
+	}
 	if n > 0 {
 		c.mu.Lock()
 		if c.wrote {
@@ -124,6 +130,21 @@ func (c *salvageConn) Write(p []byte) (int, error) {
 		}
 	}
 	return c.Conn.Write(p)
+}
+
+// answerPlainHTTP answers a plain HTTP request sent to a TLS listener (the
+// error of a TLS connection's first read) as net/http does for its own TLS
+// connections, which it no longer recognises once this Listener wraps them.
+func answerPlainHTTP(err error) {
+	var re tls.RecordHeaderError
+	if !errors.As(err, &re) || re.Conn == nil {
+		return
+	}
+	switch string(re.RecordHeader[:]) {
+	case "GET /", "HEAD ", "POST ", "PUT /", "OPTIO", "DELET", "PATCH":
+		io.WriteString(re.Conn, "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n")
+		re.Conn.Close()
+	}
 }
 
 // isCanned400 recognises net/http's own "400 Bad Request" (with or without
