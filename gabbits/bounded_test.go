@@ -140,7 +140,7 @@ func TestAllocationCandidates_StopsWhenClientGoesAway(t *testing.T) {
 		t.Fatalf("wide request: %v, want the client's deadline", err)
 	}
 	gaveUp := time.Now()
-	line := regexp.MustCompile(`logger=placement.requestlog .*path="/allocation_candidates\?[^"]*resources8=[^"]*" status=(\d+) .*duration=(\S+)`)
+	line := regexp.MustCompile(`logger=placement.requestlog .*msg_args.REQUEST_URI="/allocation_candidates\?[^"]*resources8=[^"]*" msg_args.status=(\d+) .*duration=(\S+)`)
 	for {
 		if m := line.FindStringSubmatch(log.String()); m != nil {
 			// 503 if the client left before the answer started, 200 if
@@ -212,7 +212,7 @@ func TestAllocationCandidates_StreamedPastTheTimeout(t *testing.T) {
 	if took > 20*time.Second {
 		t.Errorf("wide request took %v", took)
 	}
-	line := regexp.MustCompile(`logger=placement.requestlog .*path="/allocation_candidates\?[^"]*resources8=[^"]*" status=200 `)
+	line := regexp.MustCompile(`logger=placement.requestlog .*msg_args.REQUEST_URI="/allocation_candidates\?[^"]*resources8=[^"]*" msg_args.status=200 `)
 	if !line.MatchString(log.String()) {
 		t.Errorf("the aborted request is not in the access log:\n%s", log.String())
 	}

@@ -36,6 +36,29 @@ func TestMain(m *testing.M) {
 	testdb.Main(m)
 }
 
+// listenTCP listens on a free port of 127.0.0.1 until the test ends.
+func listenTCP(t *testing.T) *net.TCPListener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln.(*net.TCPListener)
+}
+
+// socketFile returns ln's socket as a file (a duplicate descriptor), closed
+// when the test ends.
+func socketFile(t *testing.T, ln *net.TCPListener) *os.File {
+	t.Helper()
+	f, err := ln.File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
 // passFD returns a duplicate of f's descriptor, as systemd would pass it:
 // a bare number, owned by whoever takes it (systemdSockets closes it).
 func passFD(t *testing.T, f interface{ Fd() uintptr }) int {
@@ -69,17 +92,8 @@ func TestSystemdSockets(t *testing.T) {
 		}
 	})
 	t.Run("listening sockets are taken, with their names", func(t *testing.T) {
-		a, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer a.Close()
-		f, err := a.(*net.TCPListener).File()
-		if err != nil {
-			t.Fatal(err)
-		}
-		fd := passFD(t, f)
-		f.Close()
+		a := listenTCP(t)
+		fd := passFD(t, socketFile(t, a))
 		got, err := systemdSockets(env("LISTEN_PID="+strconv.Itoa(pid), "LISTEN_FDS=1", "LISTEN_FDNAMES=metrics"), pid, fd)
 		if err != nil || len(got) != 1 {
 			t.Fatalf("systemdSockets = %v, %v; want one socket", got, err)
@@ -105,15 +119,8 @@ func TestSystemdSockets(t *testing.T) {
 }
 
 func TestOpenListeners(t *testing.T) {
-	listen := func(t *testing.T) net.Listener {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ln
-	}
 	t.Run("passed sockets take the place of the flags", func(t *testing.T) {
-		api, metrics := listen(t), listen(t)
+		api, metrics := listenTCP(t), listenTCP(t)
 		never := filepath.Join(t.TempDir(), "never.sock")
 		l, err := openListeners(options{bind: "unix:" + never, metricsBind: "unix:" + never},
 			[]passedSocket{{"metrics", metrics}, {"placement-api", api}})
@@ -130,7 +137,7 @@ func TestOpenListeners(t *testing.T) {
 		}
 	})
 	t.Run("two sockets for the API are refused, and closed", func(t *testing.T) {
-		a, b := listen(t), listen(t)
+		a, b := listenTCP(t), listenTCP(t)
 		_, err := openListeners(options{bind: "127.0.0.1:0"}, []passedSocket{{"x", a}, {"y", b}})
 		if err == nil || !strings.Contains(err.Error(), "FileDescriptorName=metrics") {
 			t.Errorf("err = %v; want the two sockets refused", err)
@@ -140,7 +147,7 @@ func TestOpenListeners(t *testing.T) {
 		}
 	})
 	t.Run("only metrics passed: the API listens on --bind", func(t *testing.T) {
-		metrics := listen(t)
+		metrics := listenTCP(t)
 		l, err := openListeners(options{bind: "127.0.0.1:0"}, []passedSocket{{"metrics", metrics}})
 		if err != nil {
 			t.Fatal(err)
@@ -202,16 +209,8 @@ func TestSocketActivation_RestartRefusesNothing(t *testing.T) {
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	sock, err := ln.(*net.TCPListener).File()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sock.Close()
+	ln := listenTCP(t)
+	sock := socketFile(t, ln)
 	notify, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: filepath.Join(dir, "notify"), Net: "unixgram"})
 	if err != nil {
 		t.Fatal(err)

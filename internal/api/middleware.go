@@ -126,8 +126,10 @@ func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			logging.LogRequestStart(r.Context(), logger, r.RemoteAddr, r.Method, r.URL.RequestURI(),
-				web.RequestID(r.Context()), globalIDFrom(r.Context()))
+			if logger.Enabled(r.Context(), slog.LevelDebug) {
+				logging.LogRequestStart(r.Context(), logger, r.RemoteAddr, r.Method, r.URL.RequestURI(),
+					web.RequestID(r.Context()), globalIDFrom(r.Context()))
+			}
 			rec := &statusRecorder{ResponseWriter: w}
 			ctx, who := auth.WithRecorder(r.Context())
 			rec.serve(next, r.WithContext(ctx), func() { logRequest(logger, r, rec, who, start) })

@@ -35,7 +35,7 @@ func TestPanicIsA500WithTheRequestID(t *testing.T) {
 	if e := body.Errors[0]; id == "" || e.RequestID != id || !strings.Contains(e.Detail, "see the service log for request "+id) {
 		t.Errorf("response id %q, error %+v", id, e)
 	}
-	for _, want := range []string{`msg="Placement API unexpected error: `, "logger=placement.fault_wrap", "logger=placement.requestlog", "status=500", "request_id=" + id} {
+	for _, want := range []string{`msg="Placement API unexpected error: `, "logger=placement.fault_wrap", "logger=placement.requestlog", "msg_args.status=500", "request_id=" + id} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, logs.String())
 		}

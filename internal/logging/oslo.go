@@ -262,9 +262,6 @@ func (h *osloHandler) textLine(r slog.Record) []byte {
 		// The default format has no place for them.
 		extra = append(extra, who...)
 	}
-	if v.s[fName] == RequestLogger {
-		extra = dropRequestFields(extra)
-	}
 	msg := make([]byte, 0, len(r.Message)+64)
 	msg = append(msg, r.Message...)
 	for _, a := range extra {

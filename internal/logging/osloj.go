@@ -75,7 +75,7 @@ func (h *osloHandler) jsonLine(r slog.Record) ([]byte, error) {
 		case a.Key == MsgAttr:
 			rec.Msg = val.String()
 		case a.Key == ArgsAttr:
-			rec.Args = val.Any()
+			rec.Args = jsonValue(val)
 		case a.Key == StackAttr:
 			rec.Traceback = strings.Split(strings.TrimRight(val.String(), "\n"), "\n")
 		case f != fNone:
@@ -86,11 +86,6 @@ func (h *osloHandler) jsonLine(r slog.Record) ([]byte, error) {
 			rec.Extra[a.Key] = jsonValue(val)
 		}
 	})
-	if rec.Name == RequestLogger {
-		for _, k := range requestFields {
-			delete(rec.Extra, k)
-		}
-	}
 	if who["request_id"] != "" {
 		rec.Context = requestContext(who)
 	} else {

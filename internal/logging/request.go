@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"slices"
 	"strconv"
 	"time"
 )
@@ -29,31 +28,19 @@ type Request struct {
 // requestTemplate is upstream's access log message (msg in oslo.log's JSON).
 const requestTemplate = `%(REMOTE_ADDR)s "%(REQUEST_METHOD)s %(REQUEST_URI)s" status: %(status)s len: %(bytes)s microversion: %(microversion)s`
 
-// requestFields are the attributes the access log's message already holds.
-var requestFields = []string{"remote", "method", "path", "status", "len", "microversion"}
-
 // LogRequest writes the access log line of a request. Its message is
 // upstream's (`127.0.0.1 "GET /resource_providers" status: 200 len: 26
-// microversion: 1.39`), its JSON msg and args upstream's template and
-// arguments. The same facts are plain attributes too, for a logger with
-// another handler (tests read them); this package's handlers leave those
-// out.
+// microversion: 1.39`); its facts are upstream's arguments too (ArgsAttr,
+// the JSON lines' args), which the text lines leave out.
 func LogRequest(ctx context.Context, l *slog.Logger, q Request) {
 	remote := remoteHost(q.Remote)
-	msg := fmt.Sprintf("%s \"%s %s\" status: %d len: %d microversion: %s", remote, q.Method, q.URI, q.Status, q.Length, q.Microversion)
+	status, length := strconv.Itoa(q.Status), strconv.Itoa(q.Length)
+	msg := remote + ` "` + q.Method + " " + q.URI + `" status: ` + status + " len: " + length + " microversion: " + q.Microversion
 	l.LogAttrs(ctx, slog.LevelInfo, msg,
 		slog.String(LoggerAttr, RequestLogger),
 		slog.String(MsgAttr, requestTemplate),
-		slog.Any(ArgsAttr, map[string]string{
-			"REMOTE_ADDR": remote, "REQUEST_METHOD": q.Method, "REQUEST_URI": q.URI,
-			"status": strconv.Itoa(q.Status), "bytes": strconv.Itoa(q.Length), "microversion": q.Microversion,
-		}),
-		slog.String("remote", q.Remote),
-		slog.String("method", q.Method),
-		slog.String("path", q.URI),
-		slog.Int("status", q.Status),
-		slog.Int("len", q.Length),
-		slog.String("microversion", q.Microversion),
+		slog.Group(ArgsAttr, "REMOTE_ADDR", remote, "REQUEST_METHOD", q.Method, "REQUEST_URI", q.URI,
+			"status", status, "bytes", length, "microversion", q.Microversion),
 		slog.String("request_id", q.RequestID),
 		slog.String("global_request_id", q.GlobalRequestID),
 		slog.String("user", q.User),
@@ -64,11 +51,10 @@ func LogRequest(ctx context.Context, l *slog.Logger, q Request) {
 
 // LogRequestStart writes, at DEBUG, upstream's line for a request that
 // begins (`Starting request: 127.0.0.1 "GET /resource_providers"`), which
-// tells a request that never finished from one that never came.
+// tells a request that never finished from one that never came. Callers
+// on a hot path check l.Enabled(ctx, slog.LevelDebug) before building its
+// arguments.
 func LogRequestStart(ctx context.Context, l *slog.Logger, remote, method, uri, requestID, globalRequestID string) {
-	if !l.Enabled(ctx, slog.LevelDebug) {
-		return
-	}
 	l.LogAttrs(ctx, slog.LevelDebug, fmt.Sprintf("Starting request: %s \"%s %s\"", remoteHost(remote), method, uri),
 		slog.String(LoggerAttr, RequestLogger),
 		slog.String("request_id", requestID),
@@ -86,10 +72,4 @@ func remoteHost(remote string) string {
 		return "-"
 	}
 	return remote
-}
-
-// dropRequestFields leaves out of an access log record's extra
-// attributes those its message holds.
-func dropRequestFields(attrs []slog.Attr) []slog.Attr {
-	return slices.DeleteFunc(attrs, func(a slog.Attr) bool { return slices.Contains(requestFields, a.Key) })
 }
