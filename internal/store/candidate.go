@@ -268,27 +268,29 @@ func candidateNames(ctx context.Context, tx pgx.Tx, req *engine.Request) (Candid
 	return names, ids, nil
 }
 
-// condAnyAggOfTree keeps providers that are, or whose root is, in one of
-// the aggregates (the member_of rule of a candidate group, spec 07 §2.3).
-const condAnyAggOfTree = `EXISTS (SELECT 1 FROM resource_provider_aggregates rpa
+// treesInAggSetsSQL asks whether some provider is in at least one
+// aggregate of each set ($1 the uuids, $2 the number of each one's set, $3
+// the number of sets), where a provider is in an aggregate when it or its
+// root is (the member_of rule of a candidate group, spec 07 §2.3). One
+// statement whatever the number of sets, as condAggSets.
+const treesInAggSetsSQL = `SELECT EXISTS (SELECT 1 FROM (
+	SELECT rpa.resource_provider_id AS id, want.term FROM resource_provider_aggregates rpa
 	JOIN placement_aggregates pa ON pa.id = rpa.aggregate_id
-	WHERE rpa.resource_provider_id IN (rp.id, rp.root_provider_id) AND pa.uuid = ANY(%s))`
+	JOIN unnest($1::text[], $2::integer[]) AS want(uuid, term) ON want.uuid = pa.uuid) m
+	JOIN resource_providers rp ON m.id IN (rp.id, rp.root_provider_id)
+	GROUP BY rp.id HAVING count(DISTINCT m.term) = $3)`
 
 // MemberOfMatchesNothing reports whether no provider satisfies memberOf,
 // a list of any-of aggregate sets that are ANDed, where a provider is in
 // an aggregate when it or its root is.
 func (s *Store) MemberOfMatchesNothing(ctx context.Context, memberOf [][]string) (bool, error) {
-	var none bool
-	err := s.readTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		none, err = matchesNothing(ctx, tx, func(b *sqlBuilder) {
-			for _, term := range memberOf {
-				b.addf(condAnyAggOfTree, b.arg(term))
-			}
-		})
-		return err
-	})
-	return none, err
+	if len(memberOf) == 0 {
+		return false, nil
+	}
+	uuids, terms, n := numbered(memberOf)
+	var some bool
+	err := s.db.QueryRow(ctx, treesInAggSetsSQL, uuids, terms, n).Scan(&some)
+	return !some, err
 }
 
 const rootsWithTraitsSQL = `SELECT EXISTS (SELECT 1 FROM resource_providers rp
