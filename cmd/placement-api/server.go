@@ -59,6 +59,22 @@ func (m Main) Run(ctx context.Context, args, environ []string) int {
 	return 0
 }
 
+// writeTimeout bounds the time to answer a request. Generous: a large
+// allocation-candidates query may take a while.
+const writeTimeout = 5 * time.Minute
+
+// withDeadline ends a request's work when its answer could no longer be
+// written (d, the server's WriteTimeout): a statement still running then
+// is cancelled rather than left to hold its pooled session and a
+// database backend's CPU.
+func withDeadline(h http.Handler, d time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
 // serve listens (openListeners), over TLS with --tls-cert, and serves svc
 // until ctx is cancelled or serving fails; then it drains, for up to 30 s.
 // It tells systemd when it is ready and when it stops (sdNotify).
@@ -83,13 +99,12 @@ func (m Main) serve(ctx context.Context, svc *service, o options, environ []stri
 	var states connStates
 	srv := &http.Server{
 		ConnState:         states.hook,
-		Handler:           svc.handler,
+		Handler:           withDeadline(svc.handler, writeTimeout),
 		ReadHeaderTimeout: 30 * time.Second,
 		ReadTimeout:       60 * time.Second,
-		// Generous: a large allocation-candidates query may take a while.
-		WriteTimeout: 5 * time.Minute,
-		IdleTimeout:  120 * time.Second,
-		ErrorLog:     slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	if certs != nil {
 		// Links and Location say https (trusted proxy headers still win);

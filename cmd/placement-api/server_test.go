@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -214,4 +215,33 @@ func TestRun_SchemaCheck(t *testing.T) {
 			t.Errorf("CheckSchema = %+v, %v; want the newer version left as it was", st, err)
 		}
 	})
+}
+
+// TestWithDeadline_CancelsTheStatement: a request still waiting on the
+// database when its answer could no longer be written has its statement
+// cancelled, and the session goes back to the pool.
+func TestWithDeadline_CancelsTheStatement(t *testing.T) {
+	pool := testdb.Pool(t, 1)
+	var waited time.Duration
+	h := withDeadline(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		_, err := pool.Exec(r.Context(), `SELECT pg_sleep(60)`)
+		waited = time.Since(start)
+		if err == nil {
+			t.Error("pg_sleep(60) was not cancelled")
+		}
+	}), 200*time.Millisecond)
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	if waited > 10*time.Second {
+		t.Fatalf("the statement ran %v past a 200 ms deadline", waited)
+	}
+	// The pool's one session is usable, and nothing sleeps on the server.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var sleeping int
+	err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+		WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep%' AND state = 'active'`).Scan(&sleeping)
+	if err != nil || sleeping != 0 {
+		t.Fatalf("after the deadline: %d statements sleeping, %v", sleeping, err)
+	}
 }
