@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"io"
 	"net/http"
 	"strconv"
 	"unicode/utf8"
@@ -82,16 +83,30 @@ func (e *encoder) appendProvider(b []byte, p *store.Provider) []byte {
 	return append(b, '}')
 }
 
-// appendList appends {"resource_providers": [...]}.
-func (e *encoder) appendList(b []byte, ps []store.Provider) []byte {
+// listChunk is about the size of the pieces writeList writes.
+const listChunk = 64 << 10
+
+// writeList writes {"resource_providers": [...]} to w in pieces of about
+// listChunk bytes, so that the list of every provider of a large cloud
+// (about 750 bytes each at 1.39: 75 MB at 100,000) never sits whole in
+// memory.
+func (e *encoder) writeList(w io.Writer, ps []store.Provider) error {
+	b := make([]byte, 0, listChunk+1024)
 	b = append(b, `{"resource_providers": [`...)
 	for i := range ps {
 		if i > 0 {
 			b = append(b, ", "...)
 		}
 		b = e.appendProvider(b, &ps[i])
+		if len(b) >= listChunk {
+			if _, err := w.Write(b); err != nil {
+				return err
+			}
+			b = b[:0]
+		}
 	}
-	return append(b, "]}"...)
+	_, err := w.Write(append(b, "]}"...))
+	return err
 }
 
 const hexDigits = "0123456789abcdef"

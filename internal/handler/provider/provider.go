@@ -81,7 +81,9 @@ func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	web.CacheHeaders(w, r, last)
-	return writeJSON(w, http.StatusOK, newEncoder(r).appendList(make([]byte, 0, 900*(len(ps)+1)), ps))
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	return newEncoder(r).writeList(w, ps)
 }
 
 // Show answers GET /resource_providers/{uuid}.
