@@ -134,6 +134,17 @@ func clientGone(r *http.Request, err error) bool {
 	return errors.Is(err, context.Canceled) && errors.Is(r.Context().Err(), context.Canceled)
 }
 
+// msgOutOfTime is the 503 message of a request whose own deadline passed.
+const msgOutOfTime = "The request could not be answered within the time the server allows. Please try again later."
+
+// outOfTime reports whether err ended the request because the request's
+// own deadline passed (placement-api's withDeadline: its answer could no
+// longer be written), as opposed to a deadline of a handler's own, such
+// as allocation_candidates_timeout.
+func outOfTime(r *http.Request, err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) && errors.Is(r.Context().Err(), context.DeadlineExceeded)
+}
+
 // writeError renders err in the Placement error format. Internal errors are
 // logged and answered with a generic message.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
@@ -141,6 +152,10 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		slog.InfoContext(r.Context(), "client closed the connection before the answer", "request_id", web.RequestID(r.Context()))
 		w.WriteHeader(statusClientClosed)
 		return
+	}
+	if outOfTime(r, err) {
+		slog.WarnContext(r.Context(), "request ran out of time; its database work was cancelled", "request_id", web.RequestID(r.Context()))
+		err = placement.E(placement.Unavailable, msgOutOfTime)
 	}
 	err = classifyRequest(r, err)
 	var pe *placement.Error

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
+	"github.com/openstack-placement-go/placement/internal/store"
 	"github.com/openstack-placement-go/placement/internal/testutil"
 )
 
@@ -143,6 +145,30 @@ func TestClientGone(t *testing.T) {
 		}
 		if empty := rec.Body.Len() == 0; empty != (tt.status == statusClientClosed) {
 			t.Errorf("%s: body %q", tt.name, rec.Body)
+		}
+	}
+}
+
+// TestOutOfTime: a request whose own deadline passed while the database
+// was being asked is a 503 that says so, rather than one that blames the
+// database (what a timeout of a statement's own is).
+func TestOutOfTime(t *testing.T) {
+	t.Parallel()
+	dbErr := fmt.Errorf("timeout: %w", context.DeadlineExceeded)
+	ctx, cancel := context.WithTimeout(context.Background(), 0)
+	defer cancel()
+	for _, tt := range []struct {
+		name string
+		ctx  context.Context
+		want string
+	}{
+		{"request out of time", ctx, msgOutOfTime},
+		{"request in time", context.Background(), store.MsgDatabaseUnavailable},
+	} {
+		rec := httptest.NewRecorder()
+		writeError(rec, httptest.NewRequest("GET", "/resource_providers", nil).WithContext(tt.ctx), dbErr)
+		if rec.Code != 503 || !strings.Contains(rec.Body.String(), tt.want) {
+			t.Errorf("%s: %d %s, want 503 %q", tt.name, rec.Code, rec.Body, tt.want)
 		}
 	}
 }
