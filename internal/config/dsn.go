@@ -190,8 +190,14 @@ func joinHostParams(query string) (string, error) {
 	return strings.Join(append([]string{joined}, rest...), "&"), nil
 }
 
+// unsupportedScheme refuses a URL that is not PostgreSQL's; one of MySQL
+// or MariaDB, the Python service's usual database, is told how to move.
 func unsupportedScheme(scheme string) error {
-	return fmt.Errorf("[placement_database] connection: unsupported database URL scheme %q; only PostgreSQL is supported", scheme)
+	err := fmt.Errorf("[placement_database] connection: unsupported database URL scheme %q; only PostgreSQL is supported", scheme)
+	if base, _, _ := strings.Cut(scheme, "+"); base == "mysql" || base == "mariadb" {
+		err = fmt.Errorf("%w (placement-manage db import --from <this URL> copies a MySQL or MariaDB Placement database into the PostgreSQL one this connection should name: docs/migrate-from-mysql.md)", err)
+	}
+	return err
 }
 
 var schemePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.\-]*$`)

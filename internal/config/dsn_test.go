@@ -190,7 +190,11 @@ func TestDSN(t *testing.T) {
 // schemeRefusal is the whole error DSN gives for a URL whose scheme is
 // not PostgreSQL's.
 func schemeRefusal(scheme string) string {
-	return `[placement_database] connection: unsupported database URL scheme "` + scheme + `"; only PostgreSQL is supported`
+	msg := `[placement_database] connection: unsupported database URL scheme "` + scheme + `"; only PostgreSQL is supported`
+	if strings.HasPrefix(scheme, "mysql+") || scheme == "mysql" {
+		msg += " (placement-manage db import --from <this URL> copies a MySQL or MariaDB Placement database into the PostgreSQL one this connection should name: docs/migrate-from-mysql.md)"
+	}
+	return msg
 }
 
 // TestDSN_MultiHost checks that pgx reads a converted host list as
