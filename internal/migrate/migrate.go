@@ -211,12 +211,18 @@ func ensureChanges(ctx context.Context, conn *pgx.Conn) error {
 	if err := conn.QueryRow(ctx, tableExistsSQL, "placement_changes").Scan(&exists); err != nil || exists {
 		return err
 	}
-	ddl, err := migrations.FS.ReadFile("0002_placement_changes.up.sql")
+	return reapply(ctx, conn, "0002_placement_changes.up.sql", "ensure placement_changes")
+}
+
+// reapply runs the migration file again (those it is used for are
+// idempotent); what names the step in logs and errors.
+func reapply(ctx context.Context, conn *pgx.Conn, file, what string) error {
+	ddl, err := migrations.FS.ReadFile(file)
 	if err != nil {
 		return err
 	}
-	if err := execDDL(ctx, conn, "ensure placement_changes", string(ddl)); err != nil {
-		return fmt.Errorf("ensure placement_changes: %w", err)
+	if err := execDDL(ctx, conn, what, string(ddl)); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }
@@ -237,14 +243,7 @@ func ensureCapture(ctx context.Context, conn *pgx.Conn) error {
 	if err != nil || n == captureTriggers {
 		return err
 	}
-	ddl, err := migrations.FS.ReadFile("0003_change_capture.up.sql")
-	if err != nil {
-		return err
-	}
-	if err := execDDL(ctx, conn, "restore change capture", string(ddl)); err != nil {
-		return fmt.Errorf("restore change capture: %w", err)
-	}
-	return nil
+	return reapply(ctx, conn, "0003_change_capture.up.sql", "restore change capture")
 }
 
 // Version returns the current golang-migrate version (0 when none is
