@@ -289,7 +289,9 @@ func (s *Store) MemberOfMatchesNothing(ctx context.Context, memberOf [][]string)
 	}
 	uuids, terms, n := numbered(memberOf)
 	var some bool
-	err := s.db.QueryRow(ctx, treesInAggSetsSQL, uuids, terms, n).Scan(&some)
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, treesInAggSetsSQL, uuids, terms, n).Scan(&some)
+	})
 	return !some, err
 }
 
