@@ -6,4 +6,5 @@ var (
 	ChangedTreeLoadsForTest   = loadChangedSQL
 	RefreshForTest            = refreshSQL
 	GenericNestedLoopsForTest = genericNestedLoops
+	ChangedRootsForTest       = selByChangesCTE + ` SELECT id FROM sel`
 )
