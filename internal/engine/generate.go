@@ -164,6 +164,7 @@ type rgroup struct {
 	opts    []int32   // suffixed: providers; unsuffixed: rows of len(classes) providers
 	nopts   int
 	subtree []int // same_subtree constraints to check once this group is placed
+	early   []int // same_subtree constraints it is in but does not complete
 }
 
 // ask is what one group asks of one class under the current anchor: an
@@ -498,6 +499,9 @@ func (g *generator) resolve() bool {
 		last := -1
 		for i := range g.groups {
 			if slices.Contains(set, g.groups[i].suffix) {
+				if last >= 0 {
+					g.groups[last].early = append(g.groups[last].early, k)
+				}
 				last = i
 			}
 		}
@@ -1101,7 +1105,7 @@ func (g *generator) place(gi int) {
 			provs = rg.opts[o*n : o*n+n]
 			g.chosen[gi] = int32(o)
 		}
-		if g.push(rg, provs) && g.subtreesOK(rg) {
+		if g.push(rg, provs) && g.subtreesOK(rg, gi) && g.subtreesPossible(rg, gi) {
 			g.place(gi + 1)
 		}
 		g.stack = g.stack[:depth]
@@ -1117,42 +1121,74 @@ func (g *generator) usedBySuffixed(gi int, p int32) bool {
 	return false
 }
 
-// subtreesOK checks the same_subtree constraints completed by this group:
+// subtreesOK checks the same_subtree constraints completed by group gi:
 // one of the mapped providers must be an ancestor-or-self of all others.
-func (g *generator) subtreesOK(rg *rgroup) bool {
+func (g *generator) subtreesOK(rg *rgroup, gi int) bool {
 	for _, k := range rg.subtree {
-		set := g.req.SameSubtree[k]
-		var provs [8]int32
-		u := provs[:0]
-		for i := range g.groups {
-			if g.groups[i].suffixed && slices.Contains(set, g.groups[i].suffix) {
-				if !slices.Contains(u, g.chosen[i]) {
-					u = append(u, g.chosen[i])
-				}
-			}
-		}
-		if len(u) <= 1 {
-			continue
-		}
-		found := false
-		for _, cand := range u {
-			all := true
-			for _, v := range u {
-				if !g.isAncestorOrSelf(cand, v) {
-					all = false
-					break
-				}
-			}
-			if all {
-				found = true
-				break
-			}
-		}
-		if !found {
+		var buf [8]int32
+		if u := g.subtreeChosen(buf[:0], k, gi); len(u) > 1 && !g.aboveAll(u, u) {
 			return false
 		}
 	}
 	return true
+}
+
+// subtreesPossible is a necessary condition for the same_subtree
+// constraints group gi is in but does not complete: when no provider
+// chosen so far for a constraint's groups is above all the others, the
+// one that is must come from a group still to be placed, so one of those
+// must offer a provider above all of them. Checking only once the last
+// group was placed, a wide tree's impossible request (four isolated
+// groups of one child each, under a root of 64 children) walked every
+// combination of children, 15 million, before rejecting them all.
+func (g *generator) subtreesPossible(rg *rgroup, gi int) bool {
+	for _, k := range rg.early {
+		var buf [8]int32
+		u := g.subtreeChosen(buf[:0], k, gi)
+		if len(u) <= 1 || g.aboveAll(u, u) {
+			continue
+		}
+		possible := false
+		for r := gi + 1; r < len(g.groups) && !possible; r++ {
+			if later := &g.groups[r]; later.suffixed && slices.Contains(g.req.SameSubtree[k], later.suffix) {
+				possible = g.aboveAll(later.opts[:later.nopts], u)
+			}
+		}
+		if !possible {
+			return false
+		}
+	}
+	return true
+}
+
+// subtreeChosen appends to u the distinct providers chosen for the groups
+// of same_subtree constraint k placed so far (those up to gi).
+func (g *generator) subtreeChosen(u []int32, k, gi int) []int32 {
+	set := g.req.SameSubtree[k]
+	for i := 0; i <= gi; i++ {
+		if g.groups[i].suffixed && slices.Contains(set, g.groups[i].suffix) && !slices.Contains(u, g.chosen[i]) {
+			u = append(u, g.chosen[i])
+		}
+	}
+	return u
+}
+
+// aboveAll reports whether one of cands is an ancestor-or-self of every
+// provider of u.
+func (g *generator) aboveAll(cands, u []int32) bool {
+	for _, c := range cands {
+		all := true
+		for _, v := range u {
+			if !g.isAncestorOrSelf(c, v) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
 }
 
 func (g *generator) isAncestorOrSelf(a, v int32) bool {

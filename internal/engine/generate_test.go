@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -465,5 +466,48 @@ func TestGenerate_LimitedSummariesBelow129(t *testing.T) {
 				t.Errorf("%s (stream %v): summaries %v, want %v", c.query, stream, got, c.want)
 			}
 		}
+	}
+}
+
+// TestGenerate_SameSubtreeAnchorPlacedLast: the groups placed first may
+// take providers none of which is above the others, as long as a group
+// placed later takes one above them all; and when no later group can, the
+// walk gives up on that branch at once rather than try every remaining
+// combination (five isolated groups of one child each, under a root of 40
+// children, are 79 million combinations).
+func TestGenerate_SameSubtreeAnchorPlacedLast(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t,
+		tp{name: "R"},
+		tp{name: "PF1", parent: "R", inv: []Inventory{iv("NET_BW_EGR_KILOBIT_PER_SEC", 1000)}},
+		tp{name: "VF1a", parent: "PF1", inv: []Inventory{iv("SRIOV_NET_VF", 1)}},
+		tp{name: "VF1b", parent: "PF1", inv: []Inventory{iv("SRIOV_NET_VF", 1)}},
+		tp{name: "PF2", parent: "R", inv: []Inventory{iv("NET_BW_EGR_KILOBIT_PER_SEC", 1000)}},
+		tp{name: "VF2a", parent: "PF2", inv: []Inventory{iv("SRIOV_NET_VF", 1)}},
+	)
+	got := w.shows(w.run(t, 39, "resources_1=SRIOV_NET_VF:1&resources_2=SRIOV_NET_VF:1&resources_3=NET_BW_EGR_KILOBIT_PER_SEC:100"+
+		"&group_policy=isolate&same_subtree=_1,_2,_3", Options{}), true)
+	want := sorted(
+		"PF1{NET_BW_EGR_KILOBIT_PER_SEC:100} VF1a{SRIOV_NET_VF:1} VF1b{SRIOV_NET_VF:1} map _1=VF1a _2=VF1b _3=PF1",
+		"PF1{NET_BW_EGR_KILOBIT_PER_SEC:100} VF1a{SRIOV_NET_VF:1} VF1b{SRIOV_NET_VF:1} map _1=VF1b _2=VF1a _3=PF1")
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+
+	wide := []tp{{name: "R"}}
+	for i := range 40 {
+		wide = append(wide, tp{name: fmt.Sprintf("GPU%d", i), parent: "R", inv: []Inventory{iv("VGPU", 1)}})
+	}
+	w = newWorld(t, wide...)
+	req, err := candidate.ParseQuery("resources_1=VGPU:1&resources_2=VGPU:1&resources_3=VGPU:1&resources_4=VGPU:1&resources_5=VGPU:1"+
+		"&group_policy=isolate&same_subtree=_1,_2,_3,_4,_5", ver(39))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := Generate(ctx, w.snap, req, Options{})
+	if err != nil || len(res.Requests) != 0 {
+		t.Fatalf("five children under one of them: %v, %d candidates", err, len(res.Requests))
 	}
 }
