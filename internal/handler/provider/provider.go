@@ -83,7 +83,11 @@ func (h Handler) List(w http.ResponseWriter, r *http.Request) error {
 	web.CacheHeaders(w, r, last)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
-	return newEncoder(r).writeList(w, ps)
+	// Once the status is sent a write error can only be a gone client,
+	// and there is nobody left to tell (as for a streamed candidates
+	// answer).
+	_ = newEncoder(r).writeList(w, ps)
+	return nil
 }
 
 // Show answers GET /resource_providers/{uuid}.
