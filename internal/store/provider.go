@@ -305,22 +305,9 @@ func providers(ctx context.Context, tx pgx.Tx, f ProviderFilter) ([]Provider, er
 	if err != nil {
 		return nil, err
 	}
-	// Upstream resolves the sets in query order and names the first
-	// unknown trait it meets.
-	var required []int
-	anyOf := make([][]int, 0, len(f.Required))
-	for _, set := range f.Required {
-		ids, missing := lookup(traitIDs, set)
-		if missing != "" {
-			return nil, placement.E(placement.Invalid, msgUnknownTrait, missing)
-		}
-		if len(ids) == 1 {
-			if !slices.Contains(required, ids[0]) {
-				required = append(required, ids[0])
-			}
-		} else {
-			anyOf = append(anyOf, ids)
-		}
+	required, anyOf, err := requiredTraits(traitIDs, f.Required)
+	if err != nil {
+		return nil, err
 	}
 	forbidden, missingForbidden := lookup(traitIDs, f.Forbidden)
 
@@ -378,6 +365,27 @@ func providers(ctx context.Context, tx pgx.Tx, f ProviderFilter) ([]Provider, er
 	out, err := pgx.CollectRows(rows, scanProvider)
 	slices.SortFunc(out, func(a, b Provider) int { return a.ID - b.ID })
 	return out, err
+}
+
+// requiredTraits resolves the required sets by traitIDs into the traits
+// required alone (distinct) and the any-of sets. Upstream resolves the
+// sets in query order and names the first unknown trait it meets.
+func requiredTraits(traitIDs map[string]int, sets [][]string) (required []int, anyOf [][]int, err error) {
+	anyOf = make([][]int, 0, len(sets))
+	for _, set := range sets {
+		ids, missing := lookup(traitIDs, set)
+		if missing != "" {
+			return nil, nil, placement.E(placement.Invalid, msgUnknownTrait, missing)
+		}
+		if len(ids) == 1 {
+			if !slices.Contains(required, ids[0]) {
+				required = append(required, ids[0])
+			}
+		} else {
+			anyOf = append(anyOf, ids)
+		}
+	}
+	return required, anyOf, nil
 }
 
 // matchesNothing reports whether no provider satisfies the conditions add
