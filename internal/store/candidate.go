@@ -272,7 +272,7 @@ func candidateNames(ctx context.Context, tx pgx.Tx, req *engine.Request) (Candid
 // aggregate of each set ($1 the uuids, $2 the number of each one's set, $3
 // the number of sets), where a provider is in an aggregate when it or its
 // root is (the member_of rule of a candidate group, spec 07 §2.3). One
-// statement whatever the number of sets, as condAggSets.
+// statement whatever the number of sets, as aggSetsSQL (provider.go).
 const treesInAggSetsSQL = `SELECT EXISTS (SELECT 1 FROM (
 	SELECT rpa.resource_provider_id AS id, want.term FROM resource_provider_aggregates rpa
 	JOIN placement_aggregates pa ON pa.id = rpa.aggregate_id
