@@ -54,14 +54,10 @@ type ProviderFilter struct {
 	Resources []ResourceAmount
 }
 
-// sqlBuilder collects WHERE conditions and their positional arguments,
-// and the providers that filters resolved by queries of their own allow
-// (see manyTerms).
+// sqlBuilder collects WHERE conditions and their positional arguments.
 type sqlBuilder struct {
-	conds      []string
-	args       []any
-	only       []int32 // sorted; meaningful when restricted
-	restricted bool
+	conds []string
+	args  []any
 }
 
 func (b *sqlBuilder) arg(v any) string {
@@ -69,38 +65,11 @@ func (b *sqlBuilder) arg(v any) string {
 	return "$" + itoa(len(b.args))
 }
 
-// where returns the WHERE clause of the conditions, the restriction last;
-// call it once, after every condition.
 func (b *sqlBuilder) where() string {
-	if b.restricted {
-		b.conds = append(b.conds, "rp.id = ANY("+b.arg(b.only)+"::int4[])")
-	}
 	if len(b.conds) == 0 {
 		return ""
 	}
 	return " WHERE " + strings.Join(b.conds, " AND ")
-}
-
-// restrict keeps only the providers of ids (which it sorts).
-func (b *sqlBuilder) restrict(ids []int32) {
-	slices.Sort(ids)
-	if !b.restricted {
-		b.only, b.restricted = ids, true
-		return
-	}
-	var both []int32
-	for i, j := 0, 0; i < len(b.only) && j < len(ids); {
-		switch {
-		case b.only[i] < ids[j]:
-			i++
-		case b.only[i] > ids[j]:
-			j++
-		default:
-			both = append(both, ids[j])
-			i, j = i+1, j+1
-		}
-	}
-	b.only = both
 }
 
 // manyTerms is the number of member_of terms, required sets or resource
@@ -112,7 +81,7 @@ func (b *sqlBuilder) restrict(ids []int32) {
 // nested loop that grouped one of them again for every row of the other
 // (three classes and a member_of term: 3 to 6 s at 20,000 providers). A
 // query of its own has one plan, a hash of the set's rows, and the list
-// query then takes its providers by primary key.
+// query then keeps only its providers.
 const manyTerms = 8
 
 // Set-based filter fragments over the provider alias "rp", for up to
@@ -190,7 +159,8 @@ func numbered[T cmp.Ordered](sets [][]T) (members []T, terms []int32, n int) {
 }
 
 // restrictBy runs sql (one of the queries of their own) and keeps only
-// the providers it returns.
+// the providers it returns. The list query is planned with the ids
+// (customPlans), so PostgreSQL hashes them.
 func (b *sqlBuilder) restrictBy(ctx context.Context, tx pgx.Tx, sql string, args ...any) error {
 	rows, err := tx.Query(ctx, sql, args...)
 	if err != nil {
@@ -200,7 +170,7 @@ func (b *sqlBuilder) restrictBy(ctx context.Context, tx pgx.Tx, sql string, args
 	if err != nil {
 		return err
 	}
-	b.restrict(ids)
+	b.conds = append(b.conds, "rp.id = ANY("+b.arg(ids)+"::int4[])")
 	return nil
 }
 
@@ -395,7 +365,7 @@ func matchesNothing(ctx context.Context, tx pgx.Tx, add func(b *sqlBuilder) erro
 	if err := add(&b); err != nil {
 		return false, err
 	}
-	if len(b.conds) == 0 && !b.restricted {
+	if len(b.conds) == 0 {
 		return false, nil
 	}
 	var found bool
