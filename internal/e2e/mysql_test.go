@@ -291,9 +291,17 @@ func TestMySQLImportExport(t *testing.T) {
 	c.must(py, 200, "PUT", "/resource_providers/"+nul, map[string]any{"name": "nul-renamed"})
 	want := answers(t, py, paths())
 
+	// A timestamp edited by hand to MySQL's zero date (MariaDB's default
+	// sql_mode takes it) is imported as NULL, and the dry run says so.
+	mysqlExec(t, my, "UPDATE placement.resource_providers SET updated_at = '0000-00-00 00:00:00' WHERE name = 'cn1'")
+	zeroNote := "resource_providers: 1 zero dates (0000-00-00, which PostgreSQL cannot hold)"
+
 	// A dry run changes nothing: the target stays without a schema.
 	if err := transfer.Import(ctx, source, pgDSN, transfer.Options{DryRun: true, Out: &out}); err != nil {
 		t.Fatalf("dry run: %v", err)
+	}
+	if !strings.Contains(out.String(), zeroNote+" would become NULL") {
+		t.Error("the dry run does not count the zero date")
 	}
 	if hasSchema(t, pgDSN) {
 		t.Fatal("the dry run created the schema")
@@ -303,6 +311,9 @@ func TestMySQLImportExport(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "import complete and verified") || !strings.Contains(out.String(), "  traits: 100/") {
 		t.Errorf("import output lacks the verification or the progress lines")
+	}
+	if !strings.Contains(out.String(), zeroNote+" became NULL") {
+		t.Error("the import does not count the zero date")
 	}
 	if err := transfer.Import(ctx, source, pgDSN, transfer.Options{Out: &out}); !errors.Is(err, transfer.ErrNotEmpty) {
 		t.Fatalf("a second import without --force: %v, want ErrNotEmpty", err)

@@ -145,6 +145,7 @@ func copyToPG(ctx context.Context, stx *sql.Tx, conn *pgx.Conn, counts map[strin
 		}
 		sums[t.name] = cs.d.sum()
 		fmt.Fprintf(w, "copied %-28s %8d rows in %s\n", t.name, n, time.Since(start).Round(time.Millisecond))
+		rows.noteZeroDates(w, "became")
 		if t.serial {
 			q := fmt.Sprintf("SELECT setval(pg_get_serial_sequence('%s', 'id'), COALESCE(max(id), 0) + 1, false) FROM %s", t.name, t.name)
 			if _, err := tx.Exec(ctx, q); err != nil {

@@ -84,7 +84,8 @@ const mysqlTimeLayout = "2006-01-02 15:04:05"
 
 // fromMySQL turns a value read through MySQL's text protocol into the Go
 // value the PostgreSQL side uses: int64, string, time.Time (UTC), float64
-// or nil.
+// or nil. A zero date (zeroDate), which PostgreSQL has no value for,
+// becomes nil.
 func fromMySQL(k kind, v *string) (any, error) {
 	if v == nil {
 		return nil, nil
@@ -96,10 +97,24 @@ func fromMySQL(k kind, v *string) (any, error) {
 	case kFloat:
 		return strconv.ParseFloat(s, 64)
 	case kTime:
+		if zeroDate(s) {
+			return nil, nil
+		}
 		// "2026-12-02 06:05:44" or, for DATETIME(n), with a fraction.
 		return time.ParseInLocation("2006-01-02 15:04:05.999999", s, time.UTC)
 	}
 	return s, nil
+}
+
+// zeroDate reports whether s is a DATETIME with a zero year, month or day:
+// "0000-00-00 00:00:00", which MySQL and MariaDB store unless sql_mode has
+// NO_ZERO_DATE, or "2026-00-12 …" (NO_ZERO_IN_DATE). Upstream never writes
+// one; a row edited by hand under a lenient sql_mode can hold it.
+func zeroDate(s string) bool {
+	if len(s) < len("2006-01-02") || s[4] != '-' || s[7] != '-' {
+		return false
+	}
+	return s[:4] == "0000" || s[5:7] == "00" || s[8:10] == "00"
 }
 
 // fromPG normalises a value pgx decoded (int32, int64, string, time.Time,

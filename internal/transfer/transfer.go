@@ -139,6 +139,8 @@ type mysqlRows struct {
 	vals []sql.NullString
 	ptrs []any
 	err  error
+	// zeroDates counts the zero dates read (fromMySQL makes them NULL).
+	zeroDates int64
 }
 
 func queryMySQL(ctx context.Context, tx *sql.Tx, t table) (*mysqlRows, error) {
@@ -173,9 +175,20 @@ func (r *mysqlRows) next() ([]any, bool) {
 			r.err = fmt.Errorf("%s.%s: %w", r.t.name, r.t.cols[i].name, err)
 			return nil, false
 		}
+		if val == nil && s != nil {
+			r.zeroDates++
+		}
 		row[i] = val
 	}
 	return row, true
+}
+
+// noteZeroDates tells the operator how many of the table's timestamps were
+// MySQL zero dates, which the copy holds as NULL.
+func (r *mysqlRows) noteZeroDates(w io.Writer, verb string) {
+	if r.zeroDates > 0 {
+		fmt.Fprintf(w, "  %s: %d zero dates (0000-00-00, which PostgreSQL cannot hold) %s NULL\n", r.t.name, r.zeroDates, verb)
+	}
 }
 
 func (r *mysqlRows) close() error {
@@ -269,6 +282,9 @@ func printPlan(w io.Writer, query func(table) (rowSource, error)) error {
 			return err
 		}
 		fmt.Fprintf(w, "would copy %-28s %8d rows (sha256 %s)\n", t.name, d.rows, d.sum()[:16])
+		if m, ok := rows.(*mysqlRows); ok {
+			m.noteZeroDates(w, "would become")
+		}
 	}
 	return nil
 }
