@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/openstack-placement-go/placement/internal/placement"
@@ -87,6 +88,14 @@ func (a *API) disabledByFile() bool {
 // limitBody caps the request body: a declared Content-Length over the limit
 // is refused at once, a longer chunked body fails when read and the
 // renderer answers 413.
+//
+// Either way the rest of the body, up to drainBytes, is then read and
+// discarded (within the server's read timeout). Most HTTP clients
+// (Python's http.client and urllib, curl without Expect) send the whole
+// body before they read the answer; closing the connection on unread data
+// resets it, and such a client never sees the 413, only a broken pipe. A
+// client that sent "Expect: 100-continue" has not sent the body and is not
+// asked for it.
 func (a *API) limitBody(next http.Handler) http.Handler {
 	limit := a.MaxBodyBytes
 	if limit == 0 {
@@ -96,13 +105,34 @@ func (a *API) limitBody(next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body := &countingBody{ReadCloser: r.Body}
 		if r.ContentLength > limit {
 			writeError(w, r, placement.E(placement.TooLarge, msgBodyTooLarge, limit))
-			return
+		} else {
+			r.Body = http.MaxBytesReader(w, body, limit)
+			next.ServeHTTP(w, r)
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, limit)
-		next.ServeHTTP(w, r)
+		if (r.ContentLength > limit || body.n > limit) && r.ContentLength <= drainBytes &&
+			!strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+			io.CopyN(io.Discard, body, drainBytes) //nolint:errcheck // best effort: a failure closes the connection as before
+		}
 	})
+}
+
+// drainBytes bounds how much of an over-long body limitBody reads and
+// discards so that the client can read the 413; a longer one is cut off.
+const drainBytes = 64 << 20
+
+// countingBody counts the bytes read from a request body.
+type countingBody struct {
+	io.ReadCloser
+	n int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n += int64(n)
+	return n, err
 }
 
 // classifyRequest is classify for the renderer: a database that is down

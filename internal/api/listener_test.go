@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -160,5 +161,32 @@ func TestListener_TooLargeBodyStillAnswered(t *testing.T) {
 	}
 	if body := bodyOf(resp); resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(body, `"code":"placement.undefined_code"`) {
 		t.Fatalf("status %d body %s, want the 413 in the error format", resp.StatusCode, body)
+	}
+}
+
+// A client that sends its whole body before it reads the answer (Python's
+// http.client and urllib do) must get the 413, not a connection reset
+// while it is still sending: the server reads the rest of an over-long
+// body before it answers. One that asked "Expect: 100-continue" is
+// answered without being asked for the body.
+func TestListener_TooLargeBodySentWhole(t *testing.T) {
+	t.Parallel()
+	addr := rawServer(t)
+	const size = 8 << 20
+	body := strings.Repeat("x", size)
+	head := "POST /resource_classes HTTP/1.1\r\n" + authed + "Content-Type: application/json\r\n"
+	chunked := fmt.Sprintf("%x\r\n%s\r\n0\r\n\r\n", size, body)
+	for name, raw := range map[string]string{
+		"Content-Length": head + fmt.Sprintf("Content-Length: %d\r\n\r\n", size) + body,
+		"chunked":        head + "Transfer-Encoding: chunked\r\n\r\n" + chunked,
+		"Expect":         head + fmt.Sprintf("Content-Length: %d\r\nExpect: 100-continue\r\n\r\n", size),
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			resp := exchange(t, addr, raw)[0]
+			if body := bodyOf(resp); resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(body, "larger than the 1048576 bytes") {
+				t.Fatalf("status %d body %s, want the 413", resp.StatusCode, body)
+			}
+		})
 	}
 }
