@@ -265,7 +265,8 @@ func (w *walker) kwAdditionalProperties(k string, v, inst any, sch *pycompat.Obj
 	if len(extras) > 1 {
 		verb = "were"
 	}
-	return []*pyError{newError("Additional properties are not allowed (%s %s unexpected)", joinReprs(extras), verb)}
+	// jsonschema's extras_msg sorts them (4.x; 3.x printed a set's order).
+	return []*pyError{newError("Additional properties are not allowed (%s %s unexpected)", joinReprs(sortedStrings(extras)), verb)}
 }
 
 // kwItems checks every element against one schema, or each against its own.
