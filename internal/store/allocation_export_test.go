@@ -21,5 +21,15 @@ func SetBeforeLockHook(t interface{ Cleanup(func()) }, fn func()) {
 	t.Cleanup(func() { testHookBeforeLock = nil })
 }
 
+// SetBeforeWritesHook makes fn run in allocation writes right before the
+// batch that writes and commits, until the test ends.
+func SetBeforeWritesHook(t interface{ Cleanup(func()) }, fn func()) {
+	testHookBeforeWrites = fn
+	t.Cleanup(func() { testHookBeforeWrites = nil })
+}
+
+// XactStatus exposes xactStatus to store_test.
+func (s *Store) XactStatus(ctx context.Context, xid string) string { return s.xactStatus(ctx, xid) }
+
 // WriteSlots is how many write transactions s runs at once.
 func WriteSlots(s *Store) int { return cap(s.writers) }

@@ -36,6 +36,11 @@ type invKey struct{ rp, rc int }
 // write can still change a consumer.
 var testHookBeforeLock func()
 
+// testHookBeforeWrites, when set by a test, runs in every allocation write
+// after the checks under the locks, right before the batch that writes
+// (and commits).
+var testHookBeforeWrites func()
+
 // replacement is one write's replacement: the written consumers, the rows
 // (body order) and what is derived from them.
 type replacement struct {
@@ -96,8 +101,11 @@ func replaceAllocations(ctx context.Context, tx pgx.Tx, set placement.Allocation
 	if err := w.check(read); err != nil {
 		return err
 	}
+	if testHookBeforeWrites != nil {
+		testHookBeforeWrites()
+	}
 	if commit {
-		commitWithNextBatch(tx)
+		commitWithWrites(tx)
 	}
 	b = pgx.Batch{}
 	w.queueWrites(&b)

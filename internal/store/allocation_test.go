@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -347,5 +348,95 @@ func TestSetAllocations_CapacityRules(t *testing.T) {
 				t.Fatalf("the consumer holds %d VCPU (%v), want %d", used, err, want)
 			}
 		})
+	}
+}
+
+// An allocation write whose backend is terminated after its checks, as
+// the batch that writes and commits goes out, committed nothing: withTx
+// learns that from another connection (pg_xact_status) and writes again,
+// where before it could only answer that the outcome was unknown (503).
+func TestSetAllocations_BackendTerminatedAtCommit(t *testing.T) {
+	ctx := context.Background()
+	st, pool, rp := providerStore(t)
+	if _, err := st.SetInventories(ctx, rp, 0, map[string]placement.Inventory{"VCPU": inv(8)}); err != nil {
+		t.Fatal(err)
+	}
+	terminated := 0
+	store.SetBeforeWritesHook(t, func() {
+		if terminated > 0 {
+			return
+		}
+		// The write's own backend, idle in its transaction.
+		err := pool.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+			WHERE datname = current_database() AND pid <> pg_backend_pid()
+			AND state = 'idle in transaction' AND backend_xid IS NOT NULL`).Scan(&terminated)
+		if err != nil || terminated != 1 {
+			t.Errorf("terminated %d backends (%v), want the writer's", terminated, err)
+		}
+	})
+	consumer := uuid.NewString()
+	err := st.SetAllocations(ctx, placement.AllocationSet{{ConsumerUUID: consumer, ProjectID: "p", UserID: "u",
+		CheckGeneration: true, Allocations: map[string]map[string]int{rp: {"VCPU": 3}}}})
+	if err != nil {
+		t.Fatalf("write after its backend was terminated: %v, want it written again", err)
+	}
+	var used int
+	if err := pool.QueryRow(ctx, `SELECT COALESCE(sum(used), 0) FROM allocations WHERE consumer_id = $1`, consumer).Scan(&used); err != nil || used != 3 {
+		t.Fatalf("allocated %d (%v), want 3, once", used, err)
+	}
+}
+
+// xactStatus tells a committed transaction from an aborted one, knows
+// nothing of one another server start ran, waits for a terminated backend
+// to abort its transaction, and gives up ("") on one still in progress.
+func TestXactStatus(t *testing.T) {
+	ctx := context.Background()
+	st, pool := rpStore(t)
+	xidOf := func(tx pgx.Tx) string {
+		var xid string
+		if err := tx.QueryRow(ctx, `SELECT pg_current_xact_id()::text || '@' || pg_postmaster_start_time()::text`).Scan(&xid); err != nil {
+			t.Fatal(err)
+		}
+		return xid
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	committed := xidOf(tx)
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if tx, err = pool.Begin(ctx); err != nil {
+		t.Fatal(err)
+	}
+	aborted := xidOf(tx)
+	tx.Rollback(ctx)
+	id, _, _ := strings.Cut(committed, "@")
+	otherServer := id + "@2000-01-01 00:00:00+00" // restarted, or failed over, since
+	for xid, want := range map[string]string{committed: "committed", aborted: "aborted", "": "", otherServer: ""} {
+		if got := st.XactStatus(ctx, xid); got != want {
+			t.Errorf("status of %q = %q, want %q", xid, got, want)
+		}
+	}
+
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if tx, err = conn.Begin(ctx); err != nil {
+		t.Fatal(err)
+	}
+	running := xidOf(tx)
+	start := time.Now()
+	if got := st.XactStatus(ctx, running); got != "" || time.Since(start) < 500*time.Millisecond {
+		t.Errorf("status of a running transaction = %q after %s, want \"\" after waiting", got, time.Since(start))
+	}
+	if _, err := pool.Exec(ctx, `SELECT pg_terminate_backend($1)`, conn.Conn().PgConn().PID()); err != nil {
+		t.Fatal(err)
+	}
+	if got := st.XactStatus(ctx, running); got != "aborted" {
+		t.Errorf("status of a terminated backend's transaction = %q, want aborted", got)
 	}
 }

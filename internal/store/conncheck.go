@@ -83,7 +83,7 @@ func connLost(err error) bool {
 		return serverGoing(pe)
 	}
 	var ne net.Error
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, pgconn.ErrConnClosed) ||
 		errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) ||
 		errors.Is(err, syscall.EPIPE) || (errors.As(err, &ne) && !ne.Timeout()) ||
 		pgconn.SafeToRetry(err)

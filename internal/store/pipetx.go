@@ -20,8 +20,15 @@ import (
 type pipeTx struct {
 	conn  *pgxpool.Conn
 	state txState
-	// commitNext makes the next SendBatch end with COMMIT.
-	commitNext bool
+	// commitNext makes the next SendBatch end with COMMIT; writesOnly says
+	// that batch only writes (commitWithWrites).
+	commitNext, writesOnly bool
+	// withXid makes the BEGIN batch also read the transaction's id and the
+	// server's start into xid ("id@start", "" until read), with which
+	// withTx can learn, over another connection, the outcome of a COMMIT
+	// whose connection broke.
+	withXid bool
+	xid     string
 }
 
 type txState int
@@ -48,6 +55,16 @@ func commitWithNextBatch(tx pgx.Tx) {
 	}
 }
 
+// commitWithWrites is commitWithNextBatch for a batch that only writes:
+// the caller takes nothing from its results and returns as soon as it
+// ends. So once withTx learns that the COMMIT ran, the transaction did all
+// it meant to, even if the batch's acknowledgement was lost.
+func commitWithWrites(tx pgx.Tx) {
+	if p, ok := tx.(*pipeTx); ok {
+		p.commitNext, p.writesOnly = true, true
+	}
+}
+
 // SendBatch sends b, preceded by BEGIN on the first use and followed by
 // COMMIT after commitWithNextBatch.
 func (t *pipeTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
@@ -56,7 +73,11 @@ func (t *pipeTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 	}
 	begin := t.state == txIdle
 	if begin {
-		b.QueuedQueries = append([]*pgx.QueuedQuery{{SQL: "BEGIN"}}, b.QueuedQueries...)
+		first := []*pgx.QueuedQuery{{SQL: "BEGIN"}}
+		if t.withXid {
+			first = append(first, &pgx.QueuedQuery{SQL: "SELECT pg_current_xact_id()::text || '@' || pg_postmaster_start_time()::text"})
+		}
+		b.QueuedQueries = append(first, b.QueuedQueries...)
 		t.state = txOpen
 	}
 	commit := t.commitNext
@@ -67,7 +88,11 @@ func (t *pipeTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 	}
 	br := t.conn.SendBatch(ctx, b)
 	if begin {
-		if _, err := br.Exec(); err != nil {
+		_, err := br.Exec()
+		if err == nil && t.withXid {
+			err = br.QueryRow().Scan(&t.xid)
+		}
+		if err != nil {
 			br.Close()
 			t.state = txOpen // for Rollback
 			return &failedBatch{err: err}

@@ -5,4 +5,5 @@ package store
 var (
 	WithTxForTest              = (*Store).withTx
 	CommitWithNextBatchForTest = commitWithNextBatch
+	CommitWithWritesForTest    = commitWithWrites
 )

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"net/url"
 	"testing"
 
 	"github.com/jackc/pgerrcode"
@@ -12,6 +13,7 @@ import (
 	"github.com/openstack-placement-go/placement/internal/placement"
 	"github.com/openstack-placement-go/placement/internal/store"
 	"github.com/openstack-placement-go/placement/internal/testdb"
+	"github.com/openstack-placement-go/placement/internal/testutil"
 )
 
 func isUniqueViolation(err error) bool {
@@ -116,13 +118,11 @@ func TestPipeTx(t *testing.T) {
 	}
 }
 
-// TestPipeTx_LostCommitIsNotRetried checks that a transaction whose
-// connection broke while its committing batch ran is not run again: the
-// COMMIT may have been executed, and a write run twice would fail its own
-// generation checks and report a conflict for a change it made. The
-// backend terminates itself in that batch; the error must say the
-// database is unavailable (the outcome is unknown), after one run.
-func TestPipeTx_LostCommitIsNotRetried(t *testing.T) {
+// TestPipeTx_LostBeforeCommitRan checks that a transaction whose
+// connection broke while its committing batch ran, before the COMMIT did,
+// runs again: withTx learns from another connection that it was aborted.
+// The backend terminates itself in that batch, in the first run only.
+func TestPipeTx_LostBeforeCommitRan(t *testing.T) {
 	ctx := context.Background()
 	pool := testdb.Pool(t, 2)
 	s := store.New(pool)
@@ -136,18 +136,82 @@ func TestPipeTx_LostCommitIsNotRetried(t *testing.T) {
 			return err
 		}
 		var b pgx.Batch
-		b.Queue(`SELECT pg_terminate_backend(pg_backend_pid())`)
+		if runs == 1 {
+			b.Queue(`SELECT pg_terminate_backend(pg_backend_pid())`)
+		} else {
+			b.Queue(`SELECT 1`)
+		}
 		store.CommitWithNextBatchForTest(tx)
 		return tx.SendBatch(ctx, &b).Close()
 	})
-	if err == nil {
-		t.Fatal("a transaction whose backend died reported success")
+	var rows []int32
+	if qerr := pool.QueryRow(ctx, `SELECT array_agg(n ORDER BY n) FROM pipe_lost`).Scan(&rows); err != nil || qerr != nil || runs != 2 || len(rows) != 1 || rows[0] != 2 {
+		t.Fatalf("err %v, %d runs, rows %v (%v); want success in the second run, with its row only", err, runs, rows, qerr)
 	}
-	if runs != 1 {
-		t.Errorf("the transaction ran %d times after losing its connection in the committing batch, want 1", runs)
+}
+
+// TestPipeTx_LostCommitAcknowledgement loses the answer to COMMIT (and the
+// connection) after the server ran it. The transaction must not run again
+// (a write run twice would fail its own generation checks and report a
+// conflict for a change it made). withTx learns from another connection
+// that it committed: success if fn had returned or committed with a batch
+// of writes only, but the database unavailable (the outcome unknown to
+// the client) if fn read results from its committing batch.
+func TestPipeTx_LostCommitAcknowledgement(t *testing.T) {
+	ctx := context.Background()
+	dsn := testdb.New(t)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
 	}
-	var pe *placement.Error
-	if !errors.As(store.Classify(err), &pe) || pe.Kind != placement.Unavailable {
-		t.Errorf("error %v is not classified as the database being unavailable", err)
+	proxy := testutil.NewProxy(t, u.Host)
+	u.Host = proxy.Addr
+	pool := testdb.PoolOn(t, u.String(), 2)
+	s := store.New(pool)
+	if _, err := pool.Exec(ctx, `CREATE TABLE pipe_ack (n integer PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+	for i, tc := range []struct {
+		name   string
+		commit func(ctx context.Context, tx pgx.Tx) error // after the INSERT
+		ok     bool
+	}{
+		{"COMMIT after fn", func(context.Context, pgx.Tx) error { return nil }, true},
+		{"COMMIT with writes", func(ctx context.Context, tx pgx.Tx) error {
+			var b pgx.Batch
+			b.Queue(`UPDATE pipe_ack SET n = n`)
+			store.CommitWithWritesForTest(tx)
+			return tx.SendBatch(ctx, &b).Close()
+		}, true},
+		{"COMMIT with a read", func(ctx context.Context, tx pgx.Tx) error {
+			var b pgx.Batch
+			b.Queue(`SELECT count(*) FROM pipe_ack`)
+			store.CommitWithNextBatchForTest(tx)
+			return tx.SendBatch(ctx, &b).Close()
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			proxy.CutReply("COMMIT")
+			runs := 0
+			err := store.WithTxForTest(s, ctx, func(tx pgx.Tx) error {
+				runs++
+				if _, err := tx.Exec(ctx, `INSERT INTO pipe_ack VALUES ($1)`, i); err != nil {
+					return err
+				}
+				return tc.commit(ctx, tx)
+			})
+			proxy.CutReply("")
+			var n int
+			if qerr := pool.QueryRow(ctx, `SELECT count(*) FROM pipe_ack WHERE n = $1`, i).Scan(&n); qerr != nil || n != 1 || runs != 1 {
+				t.Fatalf("%d runs, %d rows (%v): want one run, committed", runs, n, qerr)
+			}
+			if tc.ok && err != nil {
+				t.Fatalf("error %v, want success: the COMMIT ran", err)
+			}
+			var pe *placement.Error
+			if !tc.ok && (!errors.As(store.Classify(err), &pe) || pe.Kind != placement.Unavailable) {
+				t.Fatalf("error %v, want the database unavailable: what fn read is incomplete", err)
+			}
+		})
 	}
 }

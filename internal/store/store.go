@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgerrcode"
@@ -131,9 +132,11 @@ func Open(ctx context.Context, dsn string, opts PoolOptions) (*pgxpool.Pool, err
 // The transaction is a pipeTx: BEGIN travels with the first statements.
 //
 // Two failures leave nothing behind, so the transaction runs again:
-//   - its connection broke before COMMIT was sent (its backend terminated,
-//     the database restarted): at most connRetries times, on a new
-//     connection;
+//   - its connection broke (its backend terminated, the database
+//     restarted) before the COMMIT ran: before COMMIT was sent, or after,
+//     as another connection learns from pg_xact_status with the
+//     transaction's id (read with BEGIN): at most connRetries times, on a
+//     new connection;
 //   - PostgreSQL aborted it to break a deadlock or a serialization
 //     failure (SQLSTATE 40P01, 40001): at most ConflictRetries times,
 //     each reported to OnRetry. Another writer that takes the same row
@@ -141,7 +144,11 @@ func Open(ctx context.Context, dsn string, opts PoolOptions) (*pgxpool.Pool, err
 //     generation after writing its inventory; this service before) makes
 //     such deadlocks possible on any write.
 //
-// fn must therefore be safe to run again from the start.
+// fn must therefore be safe to run again from the start. When the COMMIT
+// did run and only its acknowledgement was lost, the write succeeded if fn
+// had returned or committed with writes only (commitWithWrites);
+// otherwise what fn read may be incomplete and the outcome stays unknown
+// to the client (a 503).
 //
 // Write transactions wait for one of a few slots (twice the cores, at
 // least four) before they take a connection. More writers at once do not
@@ -156,8 +163,22 @@ func (s *Store) withTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	defer func() { <-s.writers }()
 	lost, aborted := 0, 0
 	for {
-		committing, err := s.tryTx(ctx, fn)
-		if err == nil || committing || ctx.Err() != nil {
+		t, err := s.tryTx(ctx, fn, true)
+		if err != nil && t.committing && connLost(err) && ctx.Err() == nil {
+			// The connection broke after COMMIT was sent: ask another
+			// connection what became of the transaction.
+			switch s.xactStatus(ctx, t.xid) {
+			case "committed":
+				if t.complete {
+					return nil // only the acknowledgement of COMMIT was lost
+				}
+				// fn may not have read all it meant to return: the
+				// client learns that the outcome is unknown.
+			case "aborted":
+				t.committing = false // nothing was committed: run it again, below
+			}
+		}
+		if err == nil || t.committing || ctx.Err() != nil {
 			return err
 		}
 		switch code := pgCode(err); {
@@ -217,7 +238,7 @@ func (s *Store) readProviderTx(ctx context.Context, uuid string, fn func(tx pgx.
 // they did can have been committed.
 func (s *Store) readTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	for attempt := 0; ; attempt++ {
-		_, err := s.tryTx(ctx, fn)
+		_, err := s.tryTx(ctx, fn, false)
 		if err == nil || !connLost(err) || attempt == connRetries || ctx.Err() != nil {
 			return err
 		}
@@ -227,20 +248,67 @@ func (s *Store) readTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 // connRetries bounds the re-runs of a transaction that lost its connection.
 const connRetries = 2
 
-// tryTx runs fn in one transaction; committing reports whether COMMIT had
-// been sent when it failed (then the outcome is unknown).
-func (s *Store) tryTx(ctx context.Context, fn func(tx pgx.Tx) error) (committing bool, err error) {
+// attempt is how one run of a transaction (tryTx) ended.
+type attempt struct {
+	// committing: COMMIT had been sent when it failed, so the outcome is
+	// unknown.
+	committing bool
+	// complete: fn had done all it meant to when the COMMIT was sent (it
+	// had returned, or the COMMIT went with a batch of writes only), so if
+	// the COMMIT ran, fn's work and what it returns stand.
+	complete bool
+	// xid is the transaction's id, if read (pipeTx.withXid).
+	xid string
+}
+
+// tryTx runs fn in one transaction, reading its id first if withXid.
+func (s *Store) tryTx(ctx context.Context, fn func(tx pgx.Tx) error, withXid bool) (attempt, error) {
 	conn, err := s.db.Acquire(ctx)
 	if err != nil {
-		return false, err
+		return attempt{}, err
 	}
 	defer conn.Release() // closed instead of reused if still in a transaction
-	tx := &pipeTx{conn: conn}
+	tx := &pipeTx{conn: conn, withXid: withXid}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	if err := fn(tx); err != nil {
-		return tx.state >= txCommitted, err
+		committing := tx.state >= txCommitted
+		return attempt{committing: committing, complete: committing && tx.writesOnly, xid: tx.xid}, err
 	}
-	return true, tx.Commit(ctx)
+	err = tx.Commit(ctx)
+	return attempt{committing: true, complete: true, xid: tx.xid}, err
+}
+
+// xactStatus returns what became of the transaction xid ("id@start", see
+// pipeTx.withXid), pg_xact_status's "committed" or "aborted", or "" when
+// that cannot be known: xid was not read, the database does not answer,
+// the transaction is still in progress after about a second, or the
+// server is not the one that ran it (a restart or a failover since: it may
+// have lost the transaction and handed its id to another). A backend that
+// ended without committing, terminated or crashed, leaves its transaction
+// aborted; but a terminated backend sends its FATAL before it aborts, so
+// for a moment the transaction is still in progress.
+func (s *Store) xactStatus(ctx context.Context, xid string) string {
+	id, started, ok := strings.Cut(xid, "@")
+	if !ok {
+		return ""
+	}
+	for wait := 5 * time.Millisecond; wait < time.Second; wait *= 2 {
+		var status *string
+		err := s.db.QueryRow(ctx, `SELECT CASE WHEN pg_postmaster_start_time()::text = $2
+			THEN pg_xact_status($1::text::xid8) END`, id, started).Scan(&status)
+		if err != nil || status == nil {
+			return ""
+		}
+		if *status != "in progress" {
+			return *status
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return ""
+		}
+	}
+	return ""
 }
 
 // pgCode returns the SQLSTATE of err, or "".

@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"bytes"
 	"net"
 	"sync"
 	"testing"
@@ -9,7 +10,8 @@ import (
 // Proxy forwards TCP connections to a target address until the test ends.
 // Stall makes it a server that stops answering without closing anything
 // (a network partition, a frozen machine): what either side sends, and
-// every new connection, is held until Resume.
+// every new connection, is held until Resume. CutReply loses an answer
+// and the connection it was on.
 type Proxy struct {
 	Addr string // host:port to connect to instead of the target
 
@@ -18,6 +20,7 @@ type Proxy struct {
 	mu     sync.Mutex
 	open   chan struct{} // closed while traffic flows
 	conns  []net.Conn
+	cut    []byte // CutReply's marker
 }
 
 // NewProxy starts a proxy to target (host:port) on a free port of
@@ -55,6 +58,25 @@ func (p *Proxy) Resume() {
 	default:
 		close(p.open)
 	}
+}
+
+// CutReply makes the proxy close a client's connection, instead of passing
+// on what the server sends, when that contains marker (a command tag such
+// as COMMIT, say): the server has done what it was asked and the client
+// never learns it. CutReply("") stops that.
+func (p *Proxy) CutReply(marker string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = nil
+	if marker != "" {
+		p.cut = []byte(marker)
+	}
+}
+
+func (p *Proxy) cutMarker() []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cut
 }
 
 // wait returns once traffic may flow.
@@ -96,14 +118,18 @@ func (p *Proxy) serve() {
 				return
 			}
 			p.track(server)
-			go p.pipe(server, client)
-			p.pipe(client, server)
+			go p.pipe(server, client, func([]byte) bool { return true })
+			p.pipe(client, server, func(b []byte) bool {
+				m := p.cutMarker()
+				return m == nil || !bytes.Contains(b, m)
+			})
 		}()
 	}
 }
 
-// pipe copies from src to dst, holding each chunk while the proxy stalls.
-func (p *Proxy) pipe(dst, src net.Conn) {
+// pipe copies from src to dst, holding each chunk while the proxy stalls;
+// a chunk pass refuses ends the copy (and both connections) instead.
+func (p *Proxy) pipe(dst, src net.Conn, pass func([]byte) bool) {
 	defer dst.Close()
 	defer src.Close()
 	buf := make([]byte, 32<<10)
@@ -111,6 +137,9 @@ func (p *Proxy) pipe(dst, src net.Conn) {
 		n, err := src.Read(buf)
 		if n > 0 {
 			p.wait()
+			if !pass(buf[:n]) {
+				return
+			}
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				return
 			}
