@@ -80,7 +80,7 @@ func connLost(err error) bool {
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
-		return serverGoing(pe)
+		return serverGoing(pe) || sessionEnded(pe)
 	}
 	var ne net.Error
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, pgconn.ErrConnClosed) ||

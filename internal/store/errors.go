@@ -112,6 +112,18 @@ func serverGoing(pe *pgconn.PgError) bool {
 	return false
 }
 
+// sessionEnded reports whether the server ended the session with the
+// error (severity FATAL or PANIC): whatever the cause (an idle-session or
+// idle-in-transaction timeout, a terminated backend, a dropped database),
+// the connection is gone and its transaction with it.
+func sessionEnded(pe *pgconn.PgError) bool {
+	severity := pe.SeverityUnlocalized // absent before PostgreSQL 9.6
+	if severity == "" {
+		severity = pe.Severity
+	}
+	return severity == "FATAL" || severity == "PANIC"
+}
+
 // unavailable recognises connection failures: no connection could be
 // made, the connection broke, the server is shutting down or starting, or
 // the pool could not hand out a connection in time.
@@ -122,7 +134,7 @@ func unavailable(err error) bool {
 	}
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) {
-		return serverGoing(pg) || pgerrcode.IsConnectionException(pg.Code)
+		return serverGoing(pg) || sessionEnded(pg) || pgerrcode.IsConnectionException(pg.Code)
 	}
 	var ne net.Error
 	if errors.As(err, &ne) {

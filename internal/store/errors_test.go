@@ -45,6 +45,8 @@ func TestClassify_Kinds(t *testing.T) {
 		{"a wrapped connection failure", fmt.Errorf("listing: %w", &pgconn.PgError{Code: pgerrcode.ConnectionFailure}), placement.Unavailable},
 		{"an admin shutdown", &pgconn.PgError{Code: pgerrcode.AdminShutdown}, placement.Unavailable},
 		{"a server not yet accepting connections", &pgconn.PgError{Code: pgerrcode.CannotConnectNow}, placement.Unavailable},
+		{"a session ended by idle_session_timeout", &pgconn.PgError{Severity: "FATAL", SeverityUnlocalized: "FATAL", Code: pgerrcode.IdleSessionTimeout}, placement.Unavailable},
+		{"a session ended by idle_in_transaction_session_timeout", &pgconn.PgError{Severity: "FATAL", Code: pgerrcode.IdleInTransactionSessionTimeout}, placement.Unavailable},
 		{"an internal error with a connection cause", &placement.Error{Kind: placement.Internal, Err: errors.New("conn closed")}, placement.Unavailable},
 		{"a read-only database", fmt.Errorf("writing: %w", &pgconn.PgError{Code: pgerrcode.ReadOnlySQLTransaction}), placement.Unavailable},
 		{"a statement timeout", &pgconn.PgError{Code: pgerrcode.QueryCanceled}, placement.Unavailable},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
@@ -213,5 +214,30 @@ func TestPipeTx_LostCommitAcknowledgement(t *testing.T) {
 				t.Fatalf("error %v, want the database unavailable: what fn read is incomplete", err)
 			}
 		})
+	}
+}
+
+// TestPipeTx_SessionEndedByTheServer checks that a transaction whose
+// session the server ended with a FATAL error of any kind (here
+// idle_in_transaction_session_timeout, in the first run only) runs again:
+// the session and its transaction are gone, so nothing was committed.
+func TestPipeTx_SessionEndedByTheServer(t *testing.T) {
+	ctx := context.Background()
+	pool := testdb.Pool(t, 2)
+	s := store.New(pool)
+	runs := 0
+	err := store.WithTxForTest(s, ctx, func(tx pgx.Tx) error {
+		runs++
+		if runs == 1 {
+			if _, err := tx.Exec(ctx, `SET LOCAL idle_in_transaction_session_timeout = '50ms'`); err != nil {
+				return err
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+		_, err := tx.Exec(ctx, `SELECT 1`)
+		return err
+	})
+	if err != nil || runs != 2 {
+		t.Fatalf("err %v after %d runs, want success in the second", err, runs)
 	}
 }
