@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"errors"
-	"net/url"
 	"testing"
 	"time"
 
@@ -160,14 +159,8 @@ func TestPipeTx_LostBeforeCommitRan(t *testing.T) {
 // the client) if fn read results from its committing batch.
 func TestPipeTx_LostCommitAcknowledgement(t *testing.T) {
 	ctx := context.Background()
-	dsn := testdb.New(t)
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := testutil.NewProxy(t, u.Host)
-	u.Host = proxy.Addr
-	pool := testdb.PoolOn(t, u.String(), 2)
+	proxy, dsn := testutil.ProxyDSN(t, testdb.New(t))
+	pool := testdb.PoolOn(t, dsn, 2)
 	s := store.New(pool)
 	if _, err := pool.Exec(ctx, `CREATE TABLE pipe_ack (n integer PRIMARY KEY)`); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package testutil
 import (
 	"bytes"
 	"net"
+	"net/url"
 	"sync"
 	"testing"
 )
@@ -36,6 +37,19 @@ func NewProxy(t testing.TB, target string) *Proxy {
 	go p.serve()
 	t.Cleanup(p.close)
 	return p
+}
+
+// ProxyDSN starts a proxy to the server of the database URL dsn and
+// returns it with the URL that goes through it.
+func ProxyDSN(t testing.TB, dsn string) (*Proxy, string) {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatalf("proxy: %v", err)
+	}
+	p := NewProxy(t, u.Host)
+	u.Host = p.Addr
+	return p, u.String()
 }
 
 // Stall holds all traffic from now on.
