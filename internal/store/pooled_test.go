@@ -106,3 +106,42 @@ func currentUser(t *testing.T, dsn string) string {
 	}
 	return name
 }
+
+// TestPooledSelectRetriedAfterTermination: a pooled SELECT whose backend is
+// terminated while it runs (here while it waits for a table lock) has
+// returned nothing yet, so it runs again on another connection instead of
+// answering 503.
+func TestPooledSelectRetriedAfterTermination(t *testing.T) {
+	pool := testdb.Pool(t, 4)
+	s := store.New(pool)
+	ctx := context.Background()
+	lock, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback(ctx)
+	if _, err := lock.Exec(ctx, `LOCK TABLE resource_classes IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.ResourceClasses(ctx)
+		done <- err
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for terminated := 0; terminated == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the read never waited for the lock")
+		}
+		err := pool.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'SELECT id, name%'`).Scan(&terminated)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	lock.Rollback(ctx)
+	if err := <-done; err != nil {
+		t.Fatalf("read whose backend was terminated: %v, want it run again", err)
+	}
+}
