@@ -136,6 +136,7 @@ func (c *candidateCache) runCheck(s *Store, r *checkRound, classes, traits []str
 		if r.err == nil || !connLost(r.err) || attempt == connRetries || r.ctx.Err() != nil {
 			return
 		}
+		afterLoss(r.ctx, attempt)
 	}
 }
 

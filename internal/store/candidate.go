@@ -86,6 +86,7 @@ func (s *Store) CandidateSnapshot(ctx context.Context, req *engine.Request) (*en
 		if err == nil || !connLost(err) || attempt == connRetries || ctx.Err() != nil {
 			return snap, names, err
 		}
+		afterLoss(ctx, attempt)
 	}
 }
 
@@ -161,6 +162,7 @@ func (s *Store) ExplainSnapshot(ctx context.Context, req *engine.Request, explai
 		if err == nil || !connLost(err) || attempt == connRetries || ctx.Err() != nil {
 			return snap, names, err
 		}
+		afterLoss(ctx, attempt)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"syscall"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -70,6 +71,22 @@ func idleConnAlive(ctx context.Context, conn *pgx.Conn) (bool, error) {
 		return false, nil
 	}
 	return alive, nil
+}
+
+// afterLoss waits a moment before a statement or transaction that lost its
+// connection runs again (5 ms, then 10): when many sessions ended at once
+// (backends terminated, a pooler or the database restarted) the pool's
+// other idle connections are dying too, and a backend sends its FATAL
+// only once it acts on the signal. After the pause the pre-use check
+// (idleConnAlive) sees it, and the retry gets a live connection rather
+// than another dying one.
+func afterLoss(ctx context.Context, attempt int) {
+	t := time.NewTimer(time.Duration(5<<attempt) * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // connLost reports whether err means the connection to the server broke

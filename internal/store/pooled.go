@@ -74,16 +74,65 @@ func serverFull(err error) bool {
 
 // Query runs sql on a connection that goes back to the pool when the rows
 // are closed. A SELECT whose connection broke before it answered runs
-// again on another connection (a read changed nothing); other statements
-// are never re-sent.
+// again on another connection (a read changed nothing), whether the break
+// shows when the query is sent or, as for a prepared statement pgx sends
+// without waiting, when its first row is read (retryingRows); other
+// statements are never re-sent.
 func (p pooled) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
 	for attempt := 0; ; attempt++ {
 		rows, err := p.query(ctx, sql, args...)
 		if err == nil || !connLost(err) || !isSelect(sql) || attempt == connRetries || ctx.Err() != nil {
+			if err == nil && isSelect(sql) {
+				rows = &retryingRows{Rows: rows, p: p, ctx: ctx, sql: sql, args: args, attempt: attempt}
+			}
 			return rows, err
 		}
+		afterLoss(ctx, attempt)
 	}
 }
+
+// retryingRows runs its SELECT again, on another connection, when the
+// connection breaks before the first row arrives: the caller has seen
+// nothing yet. A break after that is reported as it is.
+type retryingRows struct {
+	pgx.Rows
+	p       pooled
+	ctx     context.Context
+	sql     string
+	args    []any
+	attempt int
+	seen    bool // a row was returned
+}
+
+func (r *retryingRows) Next() bool {
+	for {
+		if r.Rows.Next() {
+			r.seen = true
+			return true
+		}
+		err := r.Rows.Err()
+		if err == nil || r.seen || !connLost(err) || r.attempt == connRetries || r.ctx.Err() != nil {
+			return false
+		}
+		afterLoss(r.ctx, r.attempt)
+		r.attempt++
+		rows, err := r.p.query(r.ctx, r.sql, r.args...)
+		if err != nil {
+			r.Rows = &failedRows{Rows: r.Rows, err: err}
+			continue // reported, or run again if it too lost its connection
+		}
+		r.Rows = rows
+	}
+}
+
+// failedRows are closed rows that report err.
+type failedRows struct {
+	pgx.Rows
+	err error
+}
+
+func (f *failedRows) Next() bool { return false }
+func (f *failedRows) Err() error { return f.err }
 
 func (p pooled) query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
 	conn, err := p.Acquire(ctx)

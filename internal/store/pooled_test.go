@@ -110,38 +110,50 @@ func currentUser(t *testing.T, dsn string) string {
 // TestPooledSelectRetriedAfterTermination: a pooled SELECT whose backend is
 // terminated while it runs (here while it waits for a table lock) has
 // returned nothing yet, so it runs again on another connection instead of
-// answering 503.
+// answering 503: whether it was being prepared (the break shows when it is
+// sent) or was prepared already (pgx sends it without waiting, and the
+// break shows when its first row is read).
 func TestPooledSelectRetriedAfterTermination(t *testing.T) {
-	pool := testdb.Pool(t, 4)
-	s := store.New(pool)
-	ctx := context.Background()
-	lock, err := pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lock.Rollback(ctx)
-	if _, err := lock.Exec(ctx, `LOCK TABLE resource_classes IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() {
-		_, err := s.ResourceClasses(ctx)
-		done <- err
-	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for terminated := 0; terminated == 0; {
-		if time.Now().After(deadline) {
-			t.Fatal("the read never waited for the lock")
-		}
-		err := pool.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'SELECT id, name%'`).Scan(&terminated)
-		if err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	lock.Rollback(ctx)
-	if err := <-done; err != nil {
-		t.Fatalf("read whose backend was terminated: %v, want it run again", err)
+	for _, prepared := range []bool{false, true} {
+		t.Run(map[bool]string{false: "first use", true: "prepared"}[prepared], func(t *testing.T) {
+			dsn := testdb.New(t)
+			s := store.New(testdb.PoolOn(t, dsn, 1)) // one connection: the statement stays prepared on it
+			other := testdb.Connect(t, dsn)
+			ctx := context.Background()
+			if prepared {
+				if _, err := s.ResourceClasses(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			lock, err := testdb.Connect(t, dsn).Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer lock.Rollback(ctx)
+			if _, err := lock.Exec(ctx, `LOCK TABLE resource_classes IN ACCESS EXCLUSIVE MODE`); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() {
+				_, err := s.ResourceClasses(ctx)
+				done <- err
+			}()
+			deadline := time.Now().Add(10 * time.Second)
+			for terminated := 0; terminated == 0; {
+				if time.Now().After(deadline) {
+					t.Fatal("the read never waited for the lock")
+				}
+				err := other.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+					WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`).Scan(&terminated)
+				if err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			lock.Rollback(ctx)
+			if err := <-done; err != nil {
+				t.Fatalf("read whose backend was terminated: %v, want it run again", err)
+			}
+		})
 	}
 }

@@ -191,6 +191,7 @@ func (s *Store) withTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 			if lost++; lost > connRetries {
 				return err
 			}
+			afterLoss(ctx, lost-1)
 		default:
 			return err
 		}
@@ -242,6 +243,7 @@ func (s *Store) readTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 		if err == nil || !connLost(err) || attempt == connRetries || ctx.Err() != nil {
 			return err
 		}
+		afterLoss(ctx, attempt)
 	}
 }
 
