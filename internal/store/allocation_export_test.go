@@ -29,7 +29,9 @@ func SetBeforeWritesHook(t interface{ Cleanup(func()) }, fn func()) {
 }
 
 // XactStatus exposes xactStatus to store_test.
-func (s *Store) XactStatus(ctx context.Context, xid string) string { return s.xactStatus(ctx, xid) }
+func (s *Store) XactStatus(ctx context.Context, xid, started string) string {
+	return s.xactStatus(ctx, xid, started)
+}
 
 // WriteSlots is how many write transactions s runs at once.
 func WriteSlots(s *Store) int { return cap(s.writers) }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"maps"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -392,31 +391,31 @@ func TestSetAllocations_BackendTerminatedAtCommit(t *testing.T) {
 func TestXactStatus(t *testing.T) {
 	ctx := context.Background()
 	st, pool := rpStore(t)
-	xidOf := func(tx pgx.Tx) string {
-		var xid string
-		if err := tx.QueryRow(ctx, `SELECT pg_current_xact_id()::text || '@' || pg_postmaster_start_time()::text`).Scan(&xid); err != nil {
+	type xact struct{ id, started string }
+	xactOf := func(tx pgx.Tx) xact {
+		var x xact
+		if err := tx.QueryRow(ctx, `SELECT pg_current_xact_id()::text, pg_postmaster_start_time()::text`).Scan(&x.id, &x.started); err != nil {
 			t.Fatal(err)
 		}
-		return xid
+		return x
 	}
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	committed := xidOf(tx)
+	committed := xactOf(tx)
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if tx, err = pool.Begin(ctx); err != nil {
 		t.Fatal(err)
 	}
-	aborted := xidOf(tx)
+	aborted := xactOf(tx)
 	tx.Rollback(ctx)
-	id, _, _ := strings.Cut(committed, "@")
-	otherServer := id + "@2000-01-01 00:00:00+00" // restarted, or failed over, since
-	for xid, want := range map[string]string{committed: "committed", aborted: "aborted", "": "", otherServer: ""} {
-		if got := st.XactStatus(ctx, xid); got != want {
-			t.Errorf("status of %q = %q, want %q", xid, got, want)
+	otherServer := xact{committed.id, "2000-01-01 00:00:00+00"} // restarted, or failed over, since
+	for x, want := range map[xact]string{committed: "committed", aborted: "aborted", {}: "", otherServer: ""} {
+		if got := st.XactStatus(ctx, x.id, x.started); got != want {
+			t.Errorf("status of %v = %q, want %q", x, got, want)
 		}
 	}
 
@@ -428,15 +427,15 @@ func TestXactStatus(t *testing.T) {
 	if tx, err = conn.Begin(ctx); err != nil {
 		t.Fatal(err)
 	}
-	running := xidOf(tx)
+	running := xactOf(tx)
 	start := time.Now()
-	if got := st.XactStatus(ctx, running); got != "" || time.Since(start) < 500*time.Millisecond {
+	if got := st.XactStatus(ctx, running.id, running.started); got != "" || time.Since(start) < 500*time.Millisecond {
 		t.Errorf("status of a running transaction = %q after %s, want \"\" after waiting", got, time.Since(start))
 	}
 	if _, err := pool.Exec(ctx, `SELECT pg_terminate_backend($1)`, conn.Conn().PgConn().PID()); err != nil {
 		t.Fatal(err)
 	}
-	if got := st.XactStatus(ctx, running); got != "aborted" {
+	if got := st.XactStatus(ctx, running.id, running.started); got != "aborted" {
 		t.Errorf("status of a terminated backend's transaction = %q, want aborted", got)
 	}
 }

@@ -24,11 +24,10 @@ type pipeTx struct {
 	// that batch only writes (commitWithWrites).
 	commitNext, writesOnly bool
 	// withXid makes the BEGIN batch also read the transaction's id and the
-	// server's start into xid ("id@start", "" until read), with which
-	// withTx can learn, over another connection, the outcome of a COMMIT
-	// whose connection broke.
-	withXid bool
-	xid     string
+	// server's start ("" until read), with which withTx can learn, over
+	// another connection, the outcome of a COMMIT whose connection broke.
+	withXid      bool
+	xid, started string
 }
 
 type txState int
@@ -75,7 +74,7 @@ func (t *pipeTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 	if begin {
 		first := []*pgx.QueuedQuery{{SQL: "BEGIN"}}
 		if t.withXid {
-			first = append(first, &pgx.QueuedQuery{SQL: "SELECT pg_current_xact_id()::text || '@' || pg_postmaster_start_time()::text"})
+			first = append(first, &pgx.QueuedQuery{SQL: "SELECT pg_current_xact_id()::text, pg_postmaster_start_time()::text"})
 		}
 		b.QueuedQueries = append(first, b.QueuedQueries...)
 		t.state = txOpen
@@ -90,7 +89,7 @@ func (t *pipeTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 	if begin {
 		_, err := br.Exec()
 		if err == nil && t.withXid {
-			err = br.QueryRow().Scan(&t.xid)
+			err = br.QueryRow().Scan(&t.xid, &t.started)
 		}
 		if err != nil {
 			br.Close()

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"runtime"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgerrcode"
@@ -167,7 +166,7 @@ func (s *Store) withTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 		if err != nil && t.committing && connLost(err) && ctx.Err() == nil {
 			// The connection broke after COMMIT was sent: ask another
 			// connection what became of the transaction.
-			switch s.xactStatus(ctx, t.xid) {
+			switch s.xactStatus(ctx, t.xid, t.started) {
 			case "committed":
 				if t.complete {
 					return nil // only the acknowledgement of COMMIT was lost
@@ -259,8 +258,9 @@ type attempt struct {
 	// had returned, or the COMMIT went with a batch of writes only), so if
 	// the COMMIT ran, fn's work and what it returns stand.
 	complete bool
-	// xid is the transaction's id, if read (pipeTx.withXid).
-	xid string
+	// xid and started are the transaction's id and its server's start, if
+	// read (pipeTx.withXid).
+	xid, started string
 }
 
 // tryTx runs fn in one transaction, reading its id first if withXid.
@@ -274,30 +274,30 @@ func (s *Store) tryTx(ctx context.Context, fn func(tx pgx.Tx) error, withXid boo
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	if err := fn(tx); err != nil {
 		committing := tx.state >= txCommitted
-		return attempt{committing: committing, complete: committing && tx.writesOnly, xid: tx.xid}, err
+		return attempt{committing: committing, complete: committing && tx.writesOnly, xid: tx.xid, started: tx.started}, err
 	}
 	err = tx.Commit(ctx)
-	return attempt{committing: true, complete: true, xid: tx.xid}, err
+	return attempt{committing: true, complete: true, xid: tx.xid, started: tx.started}, err
 }
 
-// xactStatus returns what became of the transaction xid ("id@start", see
-// pipeTx.withXid), pg_xact_status's "committed" or "aborted", or "" when
-// that cannot be known: xid was not read, the database does not answer,
-// the transaction is still in progress after about a second, or the
-// server is not the one that ran it (a restart or a failover since: it may
-// have lost the transaction and handed its id to another). A backend that
+// xactStatus returns what became of the transaction xid, run by a server
+// started at started (pipeTx.withXid): pg_xact_status's "committed" or
+// "aborted", or "" when that cannot be known: xid was not read, the
+// database does not answer, the transaction is still in progress after
+// about a second, or the server is not the one that ran it (a restart or a
+// failover since: it may have lost the transaction and handed its id to
+// another). A backend that
 // ended without committing, terminated or crashed, leaves its transaction
 // aborted; but a terminated backend sends its FATAL before it aborts, so
 // for a moment the transaction is still in progress.
-func (s *Store) xactStatus(ctx context.Context, xid string) string {
-	id, started, ok := strings.Cut(xid, "@")
-	if !ok {
+func (s *Store) xactStatus(ctx context.Context, xid, started string) string {
+	if xid == "" {
 		return ""
 	}
 	for wait := 5 * time.Millisecond; wait < time.Second; wait *= 2 {
 		var status *string
 		err := s.db.QueryRow(ctx, `SELECT CASE WHEN pg_postmaster_start_time()::text = $2
-			THEN pg_xact_status($1::text::xid8) END`, id, started).Scan(&status)
+			THEN pg_xact_status($1::text::xid8) END`, xid, started).Scan(&status)
 		if err != nil || status == nil {
 			return ""
 		}
