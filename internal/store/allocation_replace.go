@@ -105,7 +105,7 @@ func replaceAllocations(ctx context.Context, tx pgx.Tx, set placement.Allocation
 		testHookBeforeWrites()
 	}
 	if commit {
-		commitWithWrites(tx)
+		commitWithNextBatch(tx)
 	}
 	b = pgx.Batch{}
 	w.queueWrites(&b)

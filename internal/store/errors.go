@@ -117,11 +117,16 @@ func serverGoing(pe *pgconn.PgError) bool {
 // idle-in-transaction timeout, a terminated backend, a dropped database),
 // the connection is gone and its transaction with it.
 func sessionEnded(pe *pgconn.PgError) bool {
-	severity := pe.SeverityUnlocalized // absent before PostgreSQL 9.6
-	if severity == "" {
-		severity = pe.Severity
+	s := severity(pe)
+	return s == "FATAL" || s == "PANIC"
+}
+
+// severity is the error's severity in English (ERROR, FATAL, PANIC, ...).
+func severity(pe *pgconn.PgError) string {
+	if pe.SeverityUnlocalized != "" {
+		return pe.SeverityUnlocalized
 	}
-	return severity == "FATAL" || severity == "PANIC"
+	return pe.Severity // the only one before PostgreSQL 9.6
 }
 
 // unavailable recognises connection failures: no connection could be

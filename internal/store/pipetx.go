@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -20,9 +21,11 @@ import (
 type pipeTx struct {
 	conn  *pgxpool.Conn
 	state txState
-	// commitNext makes the next SendBatch end with COMMIT; writesOnly says
-	// that batch only writes (commitWithWrites).
-	commitNext, writesOnly bool
+	// commitNext makes the next SendBatch end with COMMIT; readsResults
+	// says that batch's results are read (a callback queued with a
+	// statement, or a result taken from the BatchResults), so that when it
+	// is lost the caller may have missed some.
+	commitNext, readsResults bool
 	// withXid makes the BEGIN batch also read the transaction's id and the
 	// server's start ("" until read), with which withTx can learn, over
 	// another connection, the outcome of a COMMIT whose connection broke.
@@ -47,20 +50,13 @@ var errTxDone = errors.New("store: transaction already ended")
 // transaction, when tx is a pipeTx (a no-op otherwise). Only for a batch
 // whose every failure is an SQL error (which makes the server skip the
 // COMMIT): a condition checked in Go after the batch would come too late.
-// The caller must not use tx after that batch.
+// The caller must not use tx after that batch, and must do nothing after
+// it but return its error (possibly reworded): when only the answer to
+// that batch is lost and withTx learns that the COMMIT ran, the write
+// stands as if the batch had succeeded, unless its results were read.
 func commitWithNextBatch(tx pgx.Tx) {
 	if p, ok := tx.(*pipeTx); ok {
 		p.commitNext = true
-	}
-}
-
-// commitWithWrites is commitWithNextBatch for a batch that only writes:
-// the caller takes nothing from its results and returns as soon as it
-// ends. So once withTx learns that the COMMIT ran, the transaction did all
-// it meant to, even if the batch's acknowledgement was lost.
-func commitWithWrites(tx pgx.Tx) {
-	if p, ok := tx.(*pipeTx); ok {
-		p.commitNext, p.writesOnly = true, true
 	}
 }
 
@@ -81,6 +77,7 @@ func (t *pipeTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 	}
 	commit := t.commitNext
 	if commit {
+		t.readsResults = slices.ContainsFunc(b.QueuedQueries, func(q *pgx.QueuedQuery) bool { return q.Fn != nil })
 		b.Queue("COMMIT")
 		t.commitNext = false
 		t.state = txCommitted
@@ -107,13 +104,28 @@ func (t *pipeTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 // was to commit it failed with an SQL error: the server then skipped the
 // COMMIT, so nothing was committed. Any other failure (the connection
 // broke, the backend was terminated, the request was cancelled) may have
-// come after the COMMIT ran: the outcome is unknown, the transaction
-// stays "committed", and withTx must not run it again. A write that ran
-// twice would fail its own generation checks and report a conflict for a
-// change it had made.
+// come after the COMMIT ran: the transaction stays "committed", and withTx
+// runs it again only once it learns that the COMMIT did not run. A write
+// that ran twice would fail its own generation checks and report a
+// conflict for a change it had made.
 type committingBatch struct {
 	pgx.BatchResults
 	tx *pipeTx
+}
+
+func (c *committingBatch) Exec() (pgconn.CommandTag, error) {
+	c.tx.readsResults = true
+	return c.BatchResults.Exec()
+}
+
+func (c *committingBatch) Query() (pgx.Rows, error) {
+	c.tx.readsResults = true
+	return c.BatchResults.Query()
+}
+
+func (c *committingBatch) QueryRow() pgx.Row {
+	c.tx.readsResults = true
+	return c.BatchResults.QueryRow()
 }
 
 func (c *committingBatch) Close() error {
@@ -132,11 +144,7 @@ func sqlError(err error) bool {
 	if !errors.As(err, &pe) {
 		return false
 	}
-	severity := pe.SeverityUnlocalized // absent before PostgreSQL 9.6
-	if severity == "" {
-		severity = pe.Severity
-	}
-	return severity == "ERROR"
+	return severity(pe) == "ERROR"
 }
 
 // Exec runs one statement (with BEGIN in the same round trip if needed).

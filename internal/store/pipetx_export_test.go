@@ -5,5 +5,4 @@ package store
 var (
 	WithTxForTest              = (*Store).withTx
 	CommitWithNextBatchForTest = commitWithNextBatch
-	CommitWithWritesForTest    = commitWithWrites
 )

@@ -155,8 +155,8 @@ func TestPipeTx_LostBeforeCommitRan(t *testing.T) {
 // (a write run twice would fail its own generation checks and report a
 // conflict for a change it made). withTx learns from another connection
 // that it committed: success if fn had returned or committed with a batch
-// of writes only, but the database unavailable (the outcome unknown to
-// the client) if fn read results from its committing batch.
+// whose results it did not read, but the database unavailable (the
+// outcome unknown to the client) if it read results of that batch.
 func TestPipeTx_LostCommitAcknowledgement(t *testing.T) {
 	ctx := context.Background()
 	proxy, dsn := testutil.ProxyDSN(t, testdb.New(t))
@@ -174,14 +174,27 @@ func TestPipeTx_LostCommitAcknowledgement(t *testing.T) {
 		{"COMMIT with writes", func(ctx context.Context, tx pgx.Tx) error {
 			var b pgx.Batch
 			b.Queue(`UPDATE pipe_ack SET n = n`)
-			store.CommitWithWritesForTest(tx)
+			store.CommitWithNextBatchForTest(tx)
 			return tx.SendBatch(ctx, &b).Close()
 		}, true},
 		{"COMMIT with a read", func(ctx context.Context, tx pgx.Tx) error {
 			var b pgx.Batch
-			b.Queue(`SELECT count(*) FROM pipe_ack`)
+			var n int
+			b.Queue(`SELECT count(*) FROM pipe_ack`).QueryRow(func(row pgx.Row) error { return row.Scan(&n) })
 			store.CommitWithNextBatchForTest(tx)
 			return tx.SendBatch(ctx, &b).Close()
+		}, false},
+		{"COMMIT with a result taken from the batch", func(ctx context.Context, tx pgx.Tx) error {
+			var b pgx.Batch
+			b.Queue(`SELECT count(*) FROM pipe_ack`)
+			store.CommitWithNextBatchForTest(tx)
+			br := tx.SendBatch(ctx, &b)
+			var n int
+			if err := br.QueryRow().Scan(&n); err != nil {
+				br.Close()
+				return err
+			}
+			return br.Close()
 		}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -145,9 +145,9 @@ func Open(ctx context.Context, dsn string, opts PoolOptions) (*pgxpool.Pool, err
 //
 // fn must therefore be safe to run again from the start. When the COMMIT
 // did run and only its acknowledgement was lost, the write succeeded if fn
-// had returned or committed with writes only (commitWithWrites);
-// otherwise what fn read may be incomplete and the outcome stays unknown
-// to the client (a 503).
+// had returned, or committed with a batch whose results it did not read
+// (commitWithNextBatch); otherwise what fn read may be incomplete and the
+// outcome stays unknown to the client (a 503).
 //
 // Write transactions wait for one of a few slots (twice the cores, at
 // least four) before they take a connection. More writers at once do not
@@ -255,8 +255,8 @@ type attempt struct {
 	// unknown.
 	committing bool
 	// complete: fn had done all it meant to when the COMMIT was sent (it
-	// had returned, or the COMMIT went with a batch of writes only), so if
-	// the COMMIT ran, fn's work and what it returns stand.
+	// had returned, or the COMMIT went with a batch whose results it did
+	// not read), so if the COMMIT ran, fn's work and what it returns stand.
 	complete bool
 	// xid and started are the transaction's id and its server's start, if
 	// read (pipeTx.withXid).
@@ -274,7 +274,7 @@ func (s *Store) tryTx(ctx context.Context, fn func(tx pgx.Tx) error, withXid boo
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	if err := fn(tx); err != nil {
 		committing := tx.state >= txCommitted
-		return attempt{committing: committing, complete: committing && tx.writesOnly, xid: tx.xid, started: tx.started}, err
+		return attempt{committing: committing, complete: committing && !tx.readsResults, xid: tx.xid, started: tx.started}, err
 	}
 	err = tx.Commit(ctx)
 	return attempt{committing: true, complete: true, xid: tx.xid, started: tx.started}, err
