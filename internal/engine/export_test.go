@@ -12,6 +12,11 @@ func NarrowAlways(opt *Options) { opt.narrowAlways = true }
 // that the groups left can still fit, from the start of every walk.
 func LookaheadAlways(opt *Options) { opt.lookaheadAlways = true }
 
+// SubtreeAlways makes the generator narrow the options of every group of
+// a same_subtree constraint to those that can keep it, whatever their
+// number.
+func SubtreeAlways(opt *Options) { opt.subtreeAlways = true }
+
 // StepRoots is the roots a funnel step keeps, ascending.
 func StepRoots(s Step) []int32 { return s.roots }
 

@@ -44,6 +44,10 @@ type Options struct {
 	// lookaheadAlways, for tests, makes place check fits before every
 	// group, not only after lookaheadAfter steps without a candidate.
 	lookaheadAlways bool
+	// subtreeAlways, for tests, makes subtreeOnly narrow the options of
+	// every group of a same_subtree constraint, however few they are and
+	// however many stay.
+	subtreeAlways bool
 }
 
 // Strategy is the order of generation across anchors (root providers).
@@ -163,8 +167,9 @@ type rgroup struct {
 	cand    [][]int32 // per slot
 	opts    []int32   // suffixed: providers; unsuffixed: rows of len(classes) providers
 	nopts   int
-	subtree []int // same_subtree constraints to check once this group is placed
-	early   []int // same_subtree constraints it is in but does not complete
+	subtree []int   // same_subtree constraints to check once this group is placed
+	early   []int   // same_subtree constraints it is in but does not complete
+	only    []int32 // subtreeOnly's answer
 }
 
 // ask is what one group asks of one class under the current anchor: an
@@ -248,6 +253,9 @@ type generator struct {
 	mapArena   []Mapping
 	keyBuf     []byte
 	idx        []int
+	// orders holds the depth-first order of the trees whose same_subtree
+	// options were narrowed (subtreeOnly), by root.
+	orders map[int32]*treeOrder
 }
 
 // Generate returns the allocation candidates for req over s (spec 07 §6).
@@ -1082,34 +1090,53 @@ func (g *generator) place(gi int) {
 		g.leaf()
 		return
 	}
-	if gi > 0 && g.candOf == g.anchor && (g.steps-g.leafStep > lookaheadAfter || g.opt.lookaheadAlways) && !g.fits(gi) {
+	rg := &g.groups[gi]
+	only, narrowed := g.subtreeOnly(rg, gi)
+	// With one option left or none, trying it costs no more than the
+	// lookahead would.
+	if gi > 0 && g.candOf == g.anchor && (g.steps-g.leafStep > lookaheadAfter || g.opt.lookaheadAlways) &&
+		(!narrowed || len(only) > 1) && !g.fits(gi) {
 		return
 	}
-	rg := &g.groups[gi]
-	depth := len(g.stack)
 	o := 0
 	if g.resuming {
 		o = int(g.pos[gi])
 	}
-	for ; o < rg.nopts && !g.tick(); o++ {
-		g.pos[gi] = int32(o)
-		var provs []int32
-		if rg.suffixed {
-			provs = rg.opts[o : o+1]
-			if g.req.Isolate() && g.usedBySuffixed(gi, provs[0]) {
-				continue
+	if narrowed {
+		from, _ := slices.BinarySearch(only, int32(o))
+		for _, i := range only[from:] {
+			if g.tick() {
+				return
 			}
-			g.chosen[gi] = provs[0]
-		} else {
-			n := len(rg.classes)
-			provs = rg.opts[o*n : o*n+n]
-			g.chosen[gi] = int32(o)
+			g.try(rg, gi, int(i))
 		}
-		if g.push(rg, provs) && g.subtreesOK(rg, gi) && g.subtreesPossible(rg, gi) {
-			g.place(gi + 1)
-		}
-		g.stack = g.stack[:depth]
+		return
 	}
+	for ; o < rg.nopts && !g.tick(); o++ {
+		g.try(rg, gi, o)
+	}
+}
+
+// try places option o of group gi and, if it fits, the groups after it.
+func (g *generator) try(rg *rgroup, gi, o int) {
+	g.pos[gi] = int32(o)
+	var provs []int32
+	if rg.suffixed {
+		provs = rg.opts[o : o+1]
+		if g.req.Isolate() && g.usedBySuffixed(gi, provs[0]) {
+			return
+		}
+		g.chosen[gi] = provs[0]
+	} else {
+		n := len(rg.classes)
+		provs = rg.opts[o*n : o*n+n]
+		g.chosen[gi] = int32(o)
+	}
+	depth := len(g.stack)
+	if g.push(rg, provs) && g.subtreesOK(rg, gi) && g.subtreesPossible(rg, gi) {
+		g.place(gi + 1)
+	}
+	g.stack = g.stack[:depth]
 }
 
 func (g *generator) usedBySuffixed(gi int, p int32) bool {

@@ -577,6 +577,12 @@ func TestGenerate_MatchesBruteForce(t *testing.T) {
 			if got := w.shows(generate(t, w.snap, req, ahead), true); !reflect.DeepEqual(got, want) {
 				t.Fatalf("seed %d, lookahead before every group, strategy %v: world %+v\nrequest %+v\n got %q\nwant %q", seed, strategy, w.data, *req, got, want)
 			}
+			// same_subtree's options narrowed, which only wide trees get.
+			subtrees := Options{Strategy: strategy}
+			SubtreeAlways(&subtrees)
+			if got := w.shows(generate(t, w.snap, req, subtrees), true); !reflect.DeepEqual(got, want) {
+				t.Fatalf("seed %d, same_subtree options narrowed, strategy %v: world %+v\nrequest %+v\n got %q\nwant %q", seed, strategy, w.data, *req, got, want)
+			}
 		}
 		checkInvariants(t, w, req, res)
 		if len(got) > 0 {
