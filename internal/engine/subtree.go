@@ -113,12 +113,14 @@ type treeOrder struct {
 }
 
 // treeOrderOf returns the depth-first order of the tree rooted at root,
-// built on first use and counted against the memory budget.
+// built on first use and counted against the memory budget. A depth-first
+// walk is done with a root when it moves to the next, so it keeps only
+// the last; breadth-first comes back to each root in turn and keeps all.
 func (g *generator) treeOrderOf(root int32) *treeOrder {
 	if t, ok := g.orders[root]; ok {
 		return t
 	}
-	if g.orders == nil {
+	if g.orders == nil || g.opt.Strategy != BreadthFirst {
 		g.orders = map[int32]*treeOrder{}
 	}
 	t := newTreeOrder(g.s, root)
