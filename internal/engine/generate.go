@@ -170,6 +170,10 @@ type rgroup struct {
 	subtree []int   // same_subtree constraints to check once this group is placed
 	early   []int   // same_subtree constraints it is in but does not complete
 	only    []int32 // subtreeOnly's answer
+	// dfs is opts' places in the depth-first order of dfsOf's tree, sorted
+	// (dfsPositions), or nil.
+	dfs   []int32
+	dfsOf int32
 }
 
 // ask is what one group asks of one class under the current anchor: an
@@ -826,7 +830,7 @@ func (g *generator) begin(a int32) {
 }
 
 // options builds every group's options under anchor a; false if a group
-// has none.
+// has none, or a same_subtree constraint cannot hold (subtreesFeasible).
 func (g *generator) options(a int32) bool {
 	g.candOf = a
 	tree := g.s.tree(a)
@@ -908,7 +912,7 @@ func (g *generator) options(a int32) bool {
 			return false
 		}
 	}
-	return true
+	return g.subtreesFeasible(a)
 }
 
 // fits reports whether the groups from group from on can still be placed
@@ -1172,6 +1176,12 @@ func (g *generator) subtreesPossible(rg *rgroup, gi int) bool {
 	for _, k := range rg.early {
 		var buf [8]int32
 		u := g.subtreeChosen(buf[:0], k, gi)
+		if ok, judged := g.subtreeCanComplete(k, gi, u); judged {
+			if !ok {
+				return false
+			}
+			continue
+		}
 		if len(u) <= 1 || g.aboveAll(u, u) {
 			continue
 		}
