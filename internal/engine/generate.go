@@ -830,7 +830,8 @@ func (g *generator) begin(a int32) {
 }
 
 // options builds every group's options under anchor a; false if a group
-// has none, or a same_subtree constraint cannot hold (subtreesFeasible).
+// has none, or a same_subtree constraint cannot hold (subtreesFeasible,
+// narrowFirstGroups).
 func (g *generator) options(a int32) bool {
 	g.candOf = a
 	tree := g.s.tree(a)
@@ -912,7 +913,7 @@ func (g *generator) options(a int32) bool {
 			return false
 		}
 	}
-	return g.subtreesFeasible(a)
+	return g.subtreesFeasible(a) && g.narrowFirstGroups(a)
 }
 
 // fits reports whether the groups from group from on can still be placed
@@ -1176,7 +1177,7 @@ func (g *generator) subtreesPossible(rg *rgroup, gi int) bool {
 	for _, k := range rg.early {
 		var buf [8]int32
 		u := g.subtreeChosen(buf[:0], k, gi)
-		if ok, judged := g.subtreeCanComplete(k, gi, u); judged {
+		if ok, judged := g.subtreeCanComplete(g.anchor, k, gi, u); judged {
 			if !ok {
 				return false
 			}

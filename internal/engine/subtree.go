@@ -90,7 +90,8 @@ func (g *generator) subtreeOnly(rg *rgroup, gi int) (only []int32, ok bool) {
 // subtreesFeasible is a necessary condition, judged once under anchor a
 // (a root) for each same_subtree constraint whose groups have many options:
 // one of the constraint's groups must offer a provider under which each of
-// its other groups has an option (that provider counts). Without it, a
+// its other groups has an option (that provider counts, except under
+// group_policy=isolate). Without it, a
 // constraint no choice can keep (a NUMA node and a GPU that are siblings
 // under the root) was found out again under every combination of the
 // groups placed before its own: 4.4 s for 64 × 1,512 × 16 of them.
@@ -119,11 +120,16 @@ func (g *generator) subtreeFeasible(a int32, k int) bool {
 		}
 	}
 	t := g.treeOrderOf(a)
+	// Under group_policy=isolate the others must be strictly beneath x.
+	below := int32(0)
+	if g.req.Isolate() {
+		below = 1
+	}
 	for i := range pos {
 		for _, x := range pos[i] {
 			under := true
 			for h := range pos {
-				if h != i && !hasIn(pos[h], x, t.end[x]) {
+				if h != i && !hasIn(pos[h], x+below, t.end[x]) {
 					under = false
 					break
 				}
@@ -136,24 +142,57 @@ func (g *generator) subtreeFeasible(a int32, k int) bool {
 	return false
 }
 
+// narrowFirstGroups drops, under anchor a, from the options of the first
+// group of each wide same_subtree constraint those that the constraint's
+// later groups cannot join (subtreeCanComplete with that option alone).
+// That judgement depends on nothing placed before, so it is made once
+// here rather than under every combination of the groups before the first
+// (a VF beside the root, no NUMA node above it, was tried again under each
+// of the 556 choices of an unsuffixed group: 0.9 s to find nothing). The
+// options dropped are in no candidate, so the order of those left, and of
+// the answer, is unchanged. False if none is left.
+func (g *generator) narrowFirstGroups(a int32) bool {
+	for k := range g.req.SameSubtree {
+		first := slices.IndexFunc(g.groups, func(rg rgroup) bool { return g.inConstraint(&rg, k) })
+		if first < 0 || slices.Contains(g.groups[first].subtree, k) || !g.wideConstraint(k) {
+			continue // no group, or only one
+		}
+		rg := &g.groups[first]
+		kept := rg.opts[:0]
+		for _, x := range rg.opts[:rg.nopts] {
+			if ok, judged := g.subtreeCanComplete(a, k, first, []int32{x}); ok || !judged {
+				kept = append(kept, x)
+			}
+		}
+		if len(kept) < rg.nopts {
+			rg.opts, rg.nopts, rg.dfs = kept, len(kept), nil
+		}
+		if rg.nopts == 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // subtreeCanComplete judges, for a constraint k that group gi is in but
 // does not complete, whether the groups after gi can still complete it
 // beside the providers u chosen so far: its final provider above all
 // others must be above all of u (on the chain of u's common ancestors),
 // be in u or be offered by a later group, and have an option of every
-// later group in its subtree. subtreesPossible asked only the first of
+// later group in its subtree (beneath it, under group_policy=isolate, if
+// it is in u). subtreesPossible asked only the first of
 // those, and only when no provider of u was above the others, so a first
 // group that took a provider the last group could not join (a VF beside
 // the root, the last group a NUMA node) was found out again under every
 // combination of the groups between them. judged is false when the
 // constraint's groups have few options or the question cannot be put this
 // way (a sharing provider of another tree, a parent loop): subtreesPossible
-// then judges as before.
-func (g *generator) subtreeCanComplete(k, gi int, u []int32) (ok, judged bool) {
-	if !g.wideConstraint(k) || g.s.Provider(u[0]).Root != g.anchor {
+// then judges as before. root is the anchor whose options the groups hold.
+func (g *generator) subtreeCanComplete(root int32, k, gi int, u []int32) (ok, judged bool) {
+	if !g.wideConstraint(k) || g.s.Provider(u[0]).Root != root {
 		return false, false
 	}
-	t := g.treeOrderOf(g.anchor)
+	t := g.treeOrderOf(root)
 	var chainBuf [16]int32
 	chain, ok := t.commonAncestors(chainBuf[:0], g.s, u)
 	if !ok {
@@ -163,7 +202,7 @@ func (g *generator) subtreeCanComplete(k, gi int, u []int32) (ok, judged bool) {
 	later := buf[:0]
 	for r := gi + 1; r < len(g.groups); r++ {
 		if rg := &g.groups[r]; g.inConstraint(rg, k) {
-			p, ok := g.dfsPositions(rg, g.anchor)
+			p, ok := g.dfsPositions(rg, root)
 			if !ok {
 				return false, false
 			}
@@ -173,12 +212,17 @@ func (g *generator) subtreeCanComplete(k, gi int, u []int32) (ok, judged bool) {
 	for _, y := range chain {
 		at := t.pos(y)
 		offered := slices.Contains(u, y)
+		// Under group_policy=isolate a provider taken is not offered again.
+		from := at
+		if offered && g.req.Isolate() {
+			from++
+		}
 		under := true
 		for _, p := range later {
 			if _, found := slices.BinarySearch(p, at); found {
 				offered = true
 			}
-			under = under && hasIn(p, at, t.end[at])
+			under = under && hasIn(p, from, t.end[at])
 		}
 		if offered && under {
 			return true, true

@@ -142,7 +142,7 @@ func TestGenerate_SameSubtreeOverManyChildren(t *testing.T) {
 // root, 64 GPUs, and 16 NUMA nodes with 4 PFs of 8 VFs each. A constraint
 // no choice can keep (a GPU and a NUMA node are siblings) is found out
 // once under the root, not under every combination of the groups placed
-// before it (4.4 s); and a first group that took a VF no NUMA node is
+// before it (4.4 s; with group_policy=isolate, over 5 s); and a first group that took a VF no NUMA node is
 // above is given up at once, not after every combination of the groups
 // between it and the NUMA group (19 s to find the first 5 candidates).
 func TestGenerate_SameSubtreeJudgedEarly(t *testing.T) {
@@ -177,6 +177,9 @@ func TestGenerate_SameSubtreeJudgedEarly(t *testing.T) {
 	}{
 		{"resources=CUSTOM_GPU:2&resources_A=CUSTOM_VF:1&required_B=HW_NUMA_ROOT&resources_C=CUSTOM_GPU:1&same_subtree=_C,_B&group_policy=none", 0},
 		{"resources_A=CUSTOM_VF:1&resources_B=MEMORY_MB:1&resources_C=CUSTOM_VF:1&resources_D=VCPU:1&required_D=HW_NUMA_ROOT&same_subtree=_A,_D&group_policy=none&limit=5", 5},
+		// Two GPUs, leaves, in one subtree only as the same provider,
+		// which isolate forbids: timed out (over 5 s) before.
+		{"resources=CUSTOM_VF:1&resources_A=CUSTOM_GPU:1&resources_B=CUSTOM_VF:1&resources_C=CUSTOM_GPU:1&same_subtree=_A,_C&group_policy=isolate", 0},
 	} {
 		req, err := candidate.ParseQuery(c.query, ver(39))
 		if err != nil {
