@@ -1096,7 +1096,11 @@ func (g *generator) place(gi int) {
 		return
 	}
 	rg := &g.groups[gi]
-	only, narrowed := g.subtreeOnly(rg, gi)
+	var only []int32
+	narrowed := false
+	if len(rg.subtree) > 0 || len(rg.early) > 0 {
+		only, narrowed = g.subtreeOnly(rg, gi)
+	}
 	// With one option left or none, trying it costs no more than the
 	// lookahead would.
 	if gi > 0 && g.candOf == g.anchor && (g.steps-g.leafStep > lookaheadAfter || g.opt.lookaheadAlways) &&
