@@ -170,10 +170,11 @@ type rgroup struct {
 	subtree []int   // same_subtree constraints to check once this group is placed
 	early   []int   // same_subtree constraints it is in but does not complete
 	only    []int32 // subtreeOnly's answer
-	// dfs is opts' places in the depth-first order of dfsOf's tree, sorted
-	// (dfsPositions), or nil.
-	dfs   []int32
-	dfsOf int32
+	// dfs is opts' places in the depth-first order of dfsOf's tree, sorted,
+	// and dfsOut its options from other trees (dfsPositions); dfs is nil
+	// when not known.
+	dfs, dfsOut []int32
+	dfsOf       int32
 }
 
 // ask is what one group asks of one class under the current anchor: an

@@ -43,8 +43,19 @@ func (g *generator) subtreeOnly(rg *rgroup, gi int) (only []int32, ok bool) {
 	}
 	var buf [8]int32
 	u := g.subtreeChosen(buf[:0], k, gi-1)
-	if len(u) == 0 || g.s.Provider(u[0]).Root != g.anchor {
-		return nil, false // u is a sharing provider of another tree
+	if len(u) == 0 {
+		return nil, false
+	}
+	opts := rg.opts[:rg.nopts]
+	only = rg.only[:0]
+	if g.outside(g.anchor, u) {
+		// A provider of another tree (sharing) keeps the constraint only
+		// alone: every group on it.
+		if i, found := slices.BinarySearch(opts, u[0]); found && len(u) == 1 {
+			only = append(only, int32(i))
+		}
+		rg.only = only
+		return only, true
 	}
 	t := g.treeOrderOf(g.anchor)
 	var chainBuf [16]int32
@@ -63,8 +74,6 @@ func (g *generator) subtreeOnly(rg *rgroup, gi int) (only []int32, ok bool) {
 			}
 		}
 	}
-	opts := rg.opts[:rg.nopts]
-	only = rg.only[:0]
 	for _, x := range chain {
 		if i, found := slices.BinarySearch(opts, x); found {
 			only = append(only, int32(i))
@@ -88,7 +97,8 @@ func (g *generator) subtreeOnly(rg *rgroup, gi int) (only []int32, ok bool) {
 }
 
 // subtreesFeasible is a necessary condition, judged once under anchor a
-// (a root) for each same_subtree constraint whose groups have many options:
+// (a root) for each same_subtree constraint, when the tree is large or the
+// constraint's groups have many options:
 // one of the constraint's groups must offer a provider under which each of
 // its other groups has an option (that provider counts, except under
 // group_policy=isolate). Without it, a
@@ -105,18 +115,32 @@ func (g *generator) subtreesFeasible(a int32) bool {
 }
 
 func (g *generator) subtreeFeasible(a int32, k int) bool {
-	if !g.wideConstraint(k) {
+	if !g.wideConstraint(k) && !g.bigTree(a) {
 		return true
 	}
-	var buf [8][]int32
-	pos := buf[:0]
+	var buf, outBuf [8][]int32
+	pos, out := buf[:0], outBuf[:0]
 	for i := range g.groups {
 		if rg := &g.groups[i]; g.inConstraint(rg, k) {
-			p, ok := g.dfsPositions(rg, a)
+			p, o, ok := g.dfsPositions(rg, a)
 			if !ok {
 				return true
 			}
-			pos = append(pos, p)
+			pos, out = append(pos, p), append(out, o)
+		}
+	}
+	// A provider of another tree (sharing) keeps the constraint only
+	// alone: every group on it, which isolate forbids.
+	if !g.req.Isolate() {
+		for _, s := range out[0] {
+			all := true
+			for _, o := range out[1:] {
+				_, found := slices.BinarySearch(o, s)
+				all = all && found
+			}
+			if all {
+				return true
+			}
 		}
 	}
 	t := g.treeOrderOf(a)
@@ -154,13 +178,13 @@ func (g *generator) subtreeFeasible(a int32, k int) bool {
 func (g *generator) narrowFirstGroups(a int32) bool {
 	for k := range g.req.SameSubtree {
 		first := slices.IndexFunc(g.groups, func(rg rgroup) bool { return g.inConstraint(&rg, k) })
-		if first < 0 || slices.Contains(g.groups[first].subtree, k) || !g.wideConstraint(k) {
-			continue // no group, or only one
+		if first < 0 || slices.Contains(g.groups[first].subtree, k) || !g.wideConstraint(k) && !g.bigTree(a) {
+			continue // no group, or only one, or too few options to pay
 		}
 		rg := &g.groups[first]
 		kept := rg.opts[:0]
 		for _, x := range rg.opts[:rg.nopts] {
-			if ok, judged := g.subtreeCanComplete(a, k, first, []int32{x}); ok || !judged {
+			if ok, judged := g.canComplete(a, k, first, []int32{x}); ok || !judged {
 				kept = append(kept, x)
 			}
 		}
@@ -189,25 +213,43 @@ func (g *generator) narrowFirstGroups(a int32) bool {
 // way (a sharing provider of another tree, a parent loop): subtreesPossible
 // then judges as before. root is the anchor whose options the groups hold.
 func (g *generator) subtreeCanComplete(root int32, k, gi int, u []int32) (ok, judged bool) {
-	if !g.wideConstraint(k) || g.s.Provider(u[0]).Root != root {
+	if !g.wideConstraint(k) {
 		return false, false
+	}
+	return g.canComplete(root, k, gi, u)
+}
+
+// canComplete is subtreeCanComplete whatever the number of options.
+func (g *generator) canComplete(root int32, k, gi int, u []int32) (ok, judged bool) {
+	var buf, outBuf [8][]int32
+	later, out := buf[:0], outBuf[:0]
+	for r := gi + 1; r < len(g.groups); r++ {
+		if rg := &g.groups[r]; g.inConstraint(rg, k) {
+			p, o, ok := g.dfsPositions(rg, root)
+			if !ok {
+				return false, false
+			}
+			later, out = append(later, p), append(out, o)
+		}
+	}
+	if g.outside(root, u) {
+		// A provider of another tree keeps the constraint only alone:
+		// every later group must offer it, and isolate forbids that.
+		if len(u) > 1 || g.req.Isolate() {
+			return false, true
+		}
+		for _, o := range out {
+			if _, found := slices.BinarySearch(o, u[0]); !found {
+				return false, true
+			}
+		}
+		return true, true
 	}
 	t := g.treeOrderOf(root)
 	var chainBuf [16]int32
 	chain, ok := t.commonAncestors(chainBuf[:0], g.s, u)
 	if !ok {
 		return false, false
-	}
-	var buf [8][]int32
-	later := buf[:0]
-	for r := gi + 1; r < len(g.groups); r++ {
-		if rg := &g.groups[r]; g.inConstraint(rg, k) {
-			p, ok := g.dfsPositions(rg, root)
-			if !ok {
-				return false, false
-			}
-			later = append(later, p)
-		}
 	}
 	for _, y := range chain {
 		at := t.pos(y)
@@ -229,6 +271,17 @@ func (g *generator) subtreeCanComplete(root int32, k, gi int, u []int32) (ok, ju
 		}
 	}
 	return false, true
+}
+
+// outside reports whether one of u is not in the tree rooted at root (a
+// sharing provider of another tree).
+func (g *generator) outside(root int32, u []int32) bool {
+	for _, v := range u {
+		if g.s.Provider(v).Root != root {
+			return true
+		}
+	}
+	return false
 }
 
 // hasIn reports whether sorted holds a value in [from, to).
@@ -255,27 +308,42 @@ func (g *generator) wideConstraint(k int) bool {
 	return false
 }
 
+// bigTree reports whether the tree rooted at a is large enough for the
+// judgements made once under it (subtreesFeasible, narrowFirstGroups) to
+// pay, whatever the number of options of each group: the walk under it
+// multiplies those of every group.
+func (g *generator) bigTree(a int32) bool {
+	return len(g.s.tree(a)) >= narrowSubtreeFrom || g.opt.subtreeAlways
+}
+
 // dfsPositions returns the places of suffixed group rg's options, which
-// must be root's, in the depth-first order of root's tree, sorted; ok is
-// false when one of them is not in it (a sharing provider of another
-// tree) or the root does not reach it.
-func (g *generator) dfsPositions(rg *rgroup, root int32) (pos []int32, ok bool) {
+// must be root's, in the depth-first order of root's tree, sorted, and
+// apart its options from other trees (sharing providers), ascending; ok is
+// false when the root does not reach one of the tree's (a parent loop).
+func (g *generator) dfsPositions(rg *rgroup, root int32) (pos, out []int32, ok bool) {
 	if rg.dfs != nil && rg.dfsOf == root {
-		return rg.dfs, true
+		return rg.dfs, rg.dfsOut, true
 	}
 	t := g.treeOrderOf(root)
-	pos = rg.dfs[:0]
+	pos, out = rg.dfs[:0], rg.dfsOut[:0]
 	for _, p := range rg.opts[:rg.nopts] {
+		if g.s.Provider(p).Root != root {
+			out = append(out, p)
+			continue
+		}
 		j := t.pos(p)
 		if j < 0 {
 			rg.dfs = nil
-			return nil, false
+			return nil, nil, false
 		}
 		pos = append(pos, j)
 	}
 	slices.Sort(pos)
-	rg.dfs, rg.dfsOf = pos, root
-	return pos, true
+	if pos == nil {
+		pos = []int32{} // known, and empty
+	}
+	rg.dfs, rg.dfsOut, rg.dfsOf = pos, out, root
+	return pos, out, true
 }
 
 // laterOffers reports whether a group after gi in same_subtree

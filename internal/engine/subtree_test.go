@@ -139,7 +139,8 @@ func TestGenerate_SameSubtreeOverManyChildren(t *testing.T) {
 }
 
 // TestGenerate_SameSubtreeJudgedEarly: a host of 1,000 VFs beside the
-// root, 64 GPUs, and 16 NUMA nodes with 4 PFs of 8 VFs each. A constraint
+// root, 64 GPUs, and 16 NUMA nodes with 4 PFs of 8 VFs each, and a GPU
+// pool shared with it. A constraint
 // no choice can keep (a GPU and a NUMA node are siblings) is found out
 // once under the root, not under every combination of the groups placed
 // before it (4.4 s; with group_policy=isolate, over 5 s); and a first group that took a VF no NUMA node is
@@ -169,6 +170,11 @@ func TestGenerate_SameSubtreeJudgedEarly(t *testing.T) {
 			}
 		}
 	}
+	// A GPU pool shared with the host: a provider of another tree,
+	// which same_subtree accepts only alone.
+	ps[0].Aggregates = []string{aggUUID("POOL")}
+	ps = append(ps, ProviderData{ID: int64(len(ps) + 1), UUID: provUUID(len(ps) + 1), RootID: int64(len(ps) + 1),
+		Inventories: []Inventory{iv("CUSTOM_GPU", 4)}, Traits: []string{SharingTrait}, Aggregates: []string{aggUUID("POOL")}})
 	numberClasses(ps)
 	s := mustSnapshot(t, ps, true)
 	for _, c := range []struct {
