@@ -15,12 +15,14 @@ const narrowSubtreeFrom = 32
 // otherwise. Those options are
 //
 //   - a provider above all of u (an ancestor-or-self of each: the chain
-//     of u's common ancestors), which becomes the one above all, and
+//     of u's common ancestors), which becomes the one above all,
 //   - a provider in the subtree of top, where top is the member of u above
 //     the others, if there is one; for a group that does not complete the
 //     constraint, top is rather the highest provider of the chain that a
 //     later group of the constraint offers, since that group can then be
-//     the one above all.
+//     the one above all;
+//   - or, when u holds a sharing provider of another tree, that provider,
+//     if u is that provider alone: no provider is above two trees.
 //
 // Any other option fails the checks, so narrowing changes no answer; it
 // makes a wide tree's constraint linear where it was quadratic (two
@@ -96,13 +98,13 @@ func (g *generator) subtreeOnly(rg *rgroup, gi int) (only []int32, ok bool) {
 	return only, true
 }
 
-// subtreesFeasible is a necessary condition, judged once under anchor a
-// (a root) for each same_subtree constraint, when the tree is large or the
-// constraint's groups have many options:
-// one of the constraint's groups must offer a provider under which each of
-// its other groups has an option (that provider counts, except under
-// group_policy=isolate). Without it, a
-// constraint no choice can keep (a NUMA node and a GPU that are siblings
+// subtreesFeasible is a necessary condition, judged once under anchor a (a
+// root) for each same_subtree constraint, when the tree is large or the
+// constraint's groups have many options: one of the constraint's groups
+// must offer a provider under which each of its other groups has an option
+// (that provider counts, except under group_policy=isolate), or every
+// group must offer the same sharing provider of another tree. Without it,
+// a constraint no choice can keep (a NUMA node and a GPU that are siblings
 // under the root) was found out again under every combination of the
 // groups placed before its own: 4.4 s for 64 × 1,512 × 16 of them.
 func (g *generator) subtreesFeasible(a int32) bool {
@@ -177,8 +179,11 @@ func (g *generator) subtreeFeasible(a int32, k int) bool {
 // the answer, is unchanged. False if none is left.
 func (g *generator) narrowFirstGroups(a int32) bool {
 	for k := range g.req.SameSubtree {
-		first := slices.IndexFunc(g.groups, func(rg rgroup) bool { return g.inConstraint(&rg, k) })
-		if first < 0 || slices.Contains(g.groups[first].subtree, k) || !g.wideConstraint(k) && !g.bigTree(a) {
+		first := 0
+		for first < len(g.groups) && !g.inConstraint(&g.groups[first], k) {
+			first++
+		}
+		if first == len(g.groups) || slices.Contains(g.groups[first].subtree, k) || !g.wideConstraint(k) && !g.bigTree(a) {
 			continue // no group, or only one, or too few options to pay
 		}
 		rg := &g.groups[first]
@@ -204,14 +209,15 @@ func (g *generator) narrowFirstGroups(a int32) bool {
 // others must be above all of u (on the chain of u's common ancestors),
 // be in u or be offered by a later group, and have an option of every
 // later group in its subtree (beneath it, under group_policy=isolate, if
-// it is in u). subtreesPossible asked only the first of
-// those, and only when no provider of u was above the others, so a first
-// group that took a provider the last group could not join (a VF beside
-// the root, the last group a NUMA node) was found out again under every
-// combination of the groups between them. judged is false when the
-// constraint's groups have few options or the question cannot be put this
-// way (a sharing provider of another tree, a parent loop): subtreesPossible
-// then judges as before. root is the anchor whose options the groups hold.
+// it is in u); a sharing provider of another tree in u must be all of u
+// and offered by every later group. subtreesPossible asked only the first
+// of those, and only when no provider of u was above the others, so a
+// first group that took a provider the last group could not join (a VF
+// beside the root, the last group a NUMA node) was found out again under
+// every combination of the groups between them. judged is false when the
+// constraint's groups have few options or the tree holds a parent loop:
+// subtreesPossible then judges as before. root is the anchor whose options
+// the groups hold.
 func (g *generator) subtreeCanComplete(root int32, k, gi int, u []int32) (ok, judged bool) {
 	if !g.wideConstraint(k) {
 		return false, false
