@@ -140,12 +140,14 @@ func TestGenerate_SameSubtreeOverManyChildren(t *testing.T) {
 
 // TestGenerate_SameSubtreeJudgedEarly: a host of 1,000 VFs beside the
 // root, 64 GPUs, and 16 NUMA nodes with 4 PFs of 8 VFs each, and a GPU
-// pool shared with it. A constraint
-// no choice can keep (a GPU and a NUMA node are siblings) is found out
-// once under the root, not under every combination of the groups placed
-// before it (4.4 s; with group_policy=isolate, over 5 s); and a first group that took a VF no NUMA node is
-// above is given up at once, not after every combination of the groups
-// between it and the NUMA group (19 s to find the first 5 candidates).
+// pool shared with it. A constraint no choice can keep (a GPU and a NUMA
+// node are siblings) is found out once under the root, not under every
+// combination of the groups placed before it (4.4 s; with
+// group_policy=isolate, over 5 s; when the groups could only share one
+// provider too small for them, over a minute); and a first group that
+// took a VF no NUMA node is above is given up at once, not after every
+// combination of the groups between it and the NUMA group (19 s to find
+// the first 5 candidates).
 func TestGenerate_SameSubtreeJudgedEarly(t *testing.T) {
 	t.Parallel()
 	var ps []ProviderData
@@ -166,7 +168,7 @@ func TestGenerate_SameSubtreeJudgedEarly(t *testing.T) {
 		for range 4 {
 			pf := add(numa, []Inventory{iv("CUSTOM_PF", 8)})
 			for range 8 {
-				add(pf, []Inventory{iv("CUSTOM_VF", 1)})
+				add(pf, []Inventory{iv("CUSTOM_VF", 1)}, "CUSTOM_TV")
 			}
 		}
 	}
@@ -186,6 +188,9 @@ func TestGenerate_SameSubtreeJudgedEarly(t *testing.T) {
 		// Two GPUs, leaves, in one subtree only as the same provider,
 		// which isolate forbids: timed out (over 5 s) before.
 		{"resources=CUSTOM_VF:1&resources_A=CUSTOM_GPU:1&resources_B=CUSTOM_VF:1&resources_C=CUSTOM_GPU:1&same_subtree=_A,_C&group_policy=isolate", 0},
+		// Two VF groups and a VF by its trait, all on one VF of one unit:
+		// they do not fit together (over a minute before).
+		{"resources=CUSTOM_VF:1&resources_A=CUSTOM_GPU:1&resources_B=CUSTOM_VF:1&required_C=CUSTOM_TV&resources_D=CUSTOM_VF:1&same_subtree=_D,_C,_B&group_policy=none", 0},
 	} {
 		req, err := candidate.ParseQuery(c.query, ver(39))
 		if err != nil {
