@@ -290,12 +290,13 @@ func (g *generator) canComplete(root int32, k, gi int, u []int32) (ok, judged bo
 		return true, true
 	}
 	t := g.treeOrderOf(root)
-	var chainBuf [16]int32
-	chain, ok := t.commonAncestors(chainBuf[:0], g.s, u)
+	lowest, ok := t.lowestAbove(g.s, u)
 	if !ok {
 		return false, false
 	}
-	for _, y := range chain {
+	// Up the chain of u's common ancestors, as far as needed: in a deep
+	// chain of providers the first usually answers.
+	for y := lowest; y >= 0; y = g.s.Provider(y).Parent {
 		at := t.pos(y)
 		offered := slices.Contains(u, y)
 		// Under group_policy=isolate a provider taken is not offered again.
@@ -512,11 +513,24 @@ func (t *treeOrder) subtree(p int32) []int32 {
 // ancestor-or-self of every provider of u, nearest first; ok is false when
 // a provider of u is not in the tree or the root does not reach it.
 func (t *treeOrder) commonAncestors(chain []int32, s *Snapshot, u []int32) (_ []int32, ok bool) {
-	at := make([]int32, 0, 8)
+	x, ok := t.lowestAbove(s, u)
+	for ; ok && x >= 0; x = s.Provider(x).Parent {
+		chain = append(chain, x)
+	}
+	return chain, ok
+}
+
+// lowestAbove returns the nearest provider of the tree that is an
+// ancestor-or-self of every provider of u; those above it are its
+// ancestors. ok is false when a provider of u is not in the tree or the
+// root does not reach it.
+func (t *treeOrder) lowestAbove(s *Snapshot, u []int32) (_ int32, ok bool) {
+	var buf [8]int32
+	at := buf[:0]
 	for _, v := range u {
 		i := t.pos(v)
 		if i < 0 {
-			return nil, false
+			return -1, false
 		}
 		at = append(at, i)
 	}
@@ -530,9 +544,9 @@ func (t *treeOrder) commonAncestors(chain []int32, s *Snapshot, u []int32) (_ []
 				break
 			}
 		}
-		if above || len(chain) > 0 {
-			chain = append(chain, x)
+		if above {
+			return x, true
 		}
 	}
-	return chain, true
+	return -1, true // unreachable: the root is above all it reaches
 }
