@@ -104,10 +104,10 @@ func (g *generator) subtreeOnly(rg *rgroup, gi int) (only []int32, ok bool) {
 // must offer a provider under which each of its other groups has an option
 // (that provider counts, except under group_policy=isolate, and the groups
 // that have no other must fit on it together), or every group must offer
-// the same sharing provider of another tree, and fit on it together. Without it,
-// a constraint no choice can keep (a NUMA node and a GPU that are siblings
-// under the root) was found out again under every combination of the
-// groups placed before its own: 4.4 s for 64 × 1,512 × 16 of them.
+// the same sharing provider of another tree and fit on it together.
+// Without it, a constraint no choice can keep (a NUMA node and a GPU that
+// are siblings under the root) was found out again under every combination
+// of the groups placed before its own: 4.4 s for 64 × 1,512 × 16 of them.
 func (g *generator) subtreesFeasible(a int32) bool {
 	for k := range g.req.SameSubtree {
 		if !g.subtreeFeasible(a, k) {
