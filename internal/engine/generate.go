@@ -1193,7 +1193,7 @@ func (g *generator) subtreesPossible(rg *rgroup, gi int) bool {
 		}
 		possible := false
 		for r := gi + 1; r < len(g.groups) && !possible; r++ {
-			if later := &g.groups[r]; later.suffixed && slices.Contains(g.req.SameSubtree[k], later.suffix) {
+			if later := &g.groups[r]; g.inConstraint(later, k) {
 				possible = g.aboveAll(later.opts[:later.nopts], u)
 			}
 		}
@@ -1207,9 +1207,8 @@ func (g *generator) subtreesPossible(rg *rgroup, gi int) bool {
 // subtreeChosen appends to u the distinct providers chosen for the groups
 // of same_subtree constraint k placed so far (those up to gi).
 func (g *generator) subtreeChosen(u []int32, k, gi int) []int32 {
-	set := g.req.SameSubtree[k]
 	for i := 0; i <= gi; i++ {
-		if g.groups[i].suffixed && slices.Contains(set, g.groups[i].suffix) && !slices.Contains(u, g.chosen[i]) {
+		if g.inConstraint(&g.groups[i], k) && !slices.Contains(u, g.chosen[i]) {
 			u = append(u, g.chosen[i])
 		}
 	}

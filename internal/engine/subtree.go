@@ -180,7 +180,8 @@ func (g *generator) subtreeFeasible(a int32, k int) bool {
 }
 
 // fitTogether reports whether provider p can give every group of gs its
-// amounts at once: the rule push applies to the sums.
+// amounts at once: the capacity rule (Provider.fits) applied to the sums,
+// as push does.
 func (g *generator) fitTogether(p int32, gs []*rgroup) bool {
 	prov := g.s.Provider(p)
 	for _, rg := range gs {
@@ -193,12 +194,7 @@ func (g *generator) fitTogether(p int32, gs []*rgroup) bool {
 					}
 				}
 			}
-			i := prov.inv(c)
-			if i < 0 {
-				return false
-			}
-			inv := &prov.Inventories[i]
-			if total > int64(maxInt) || !inv.FitsUnits(int(total)) || !inv.FitsCapacity(inv.Used, total) {
+			if !prov.fits(c, total) {
 				return false
 			}
 		}
@@ -395,8 +391,7 @@ func (g *generator) dfsPositions(rg *rgroup, root int32) (pos, out []int32, ok b
 // constraint k has x among its options (as subtreesPossible asks).
 func (g *generator) laterOffers(k, gi int, x int32) bool {
 	for r := gi + 1; r < len(g.groups); r++ {
-		later := &g.groups[r]
-		if later.suffixed && slices.Contains(g.req.SameSubtree[k], later.suffix) {
+		if later := &g.groups[r]; g.inConstraint(later, k) {
 			if _, found := slices.BinarySearch(later.opts[:later.nopts], x); found {
 				return true
 			}

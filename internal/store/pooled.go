@@ -79,16 +79,29 @@ func serverFull(err error) bool {
 // without waiting, when its first row is read (retryingRows); other
 // statements are never re-sent.
 func (p pooled) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	if !isSelect(sql) {
+		return p.query(ctx, sql, args...)
+	}
 	for attempt := 0; ; attempt++ {
 		rows, err := p.query(ctx, sql, args...)
-		if err == nil || !connLost(err) || !isSelect(sql) || attempt == connRetries || ctx.Err() != nil {
-			if err == nil && isSelect(sql) {
-				rows = &retryingRows{Rows: rows, p: p, ctx: ctx, sql: sql, args: args, attempt: attempt}
-			}
-			return rows, err
+		if err == nil {
+			return &retryingRows{Rows: rows, p: p, ctx: ctx, sql: sql, args: args, attempt: attempt}, nil
 		}
-		afterLoss(ctx, attempt)
+		if !rerun(ctx, attempt, err) {
+			return nil, err
+		}
 	}
+}
+
+// rerun reports whether a SELECT that failed with err, already run again
+// attempt times, runs again: its connection broke, retries are left and
+// the request still wants the answer. It then waits first (afterLoss).
+func rerun(ctx context.Context, attempt int, err error) bool {
+	if !connLost(err) || attempt == connRetries || ctx.Err() != nil {
+		return false
+	}
+	afterLoss(ctx, attempt)
+	return true
 }
 
 // retryingRows runs its SELECT again, on another connection, when the
@@ -110,11 +123,9 @@ func (r *retryingRows) Next() bool {
 			r.seen = true
 			return true
 		}
-		err := r.Rows.Err()
-		if err == nil || r.seen || !connLost(err) || r.attempt == connRetries || r.ctx.Err() != nil {
+		if err := r.Rows.Err(); err == nil || r.seen || !rerun(r.ctx, r.attempt, err) {
 			return false
 		}
-		afterLoss(r.ctx, r.attempt)
 		r.attempt++
 		rows, err := r.p.query(r.ctx, r.sql, r.args...)
 		if err != nil {
