@@ -12,24 +12,14 @@ import (
 )
 
 // writeThenRead measures what one write costs the next candidates request:
-// n times, PUT one allocation (untimed) on the next provider and then time
-// the limit=5 query, whose request finds the change and refreshes the
-// cache.
-func writeThenRead(ctx context.Context, c *Client, d *Dataset, n int) (Summary, error) {
-	project, user := uuid.NewString(), uuid.NewString()
+// n times, make write i (untimed) and then time the limit=5 query, whose
+// request finds the change and refreshes the cache.
+func writeThenRead(ctx context.Context, c *Client, d *Dataset, n int, write func(i int) error) (Summary, error) {
 	var buf bytes.Buffer
 	var samples []time.Duration
 	runtime.GC()
 	for i := range n {
-		p := d.Providers[(i*7919)%len(d.Providers)].UUID
-		body := map[string]any{
-			"allocations":         map[string]any{p: map[string]any{"resources": map[string]int{"DISK_GB": 1}}},
-			"consumer_generation": nil,
-			"project_id":          project,
-			"user_id":             user,
-			"consumer_type":       "INSTANCE",
-		}
-		if err := c.Do(ctx, http.MethodPut, "/allocations/"+uuid.NewString(), version, body, nil); err != nil {
+		if err := write(i); err != nil {
 			return Summary{}, err
 		}
 		t, err := timedGet(ctx, c, d.LimitQuery, &buf)
@@ -39,6 +29,51 @@ func writeThenRead(ctx context.Context, c *Client, d *Dataset, n int) (Summary, 
 		samples = append(samples, t)
 	}
 	return Summarize(samples), nil
+}
+
+// scaleWrites are the writes whose refresh the scale scenario measures:
+// one allocation on a provider (its usage changes), a trait set on a
+// provider (its traits change), a provider created (the cache gains one).
+func scaleWrites(ctx context.Context, c *Client, d *Dataset) []struct {
+	name  string
+	write func(i int) error
+} {
+	project, user := uuid.NewString(), uuid.NewString()
+	provider := func(i int) string { return d.Providers[(i*7919)%len(d.Providers)].UUID }
+	allocation := func(i int) error {
+		body := map[string]any{
+			"allocations":         map[string]any{provider(i): map[string]any{"resources": map[string]int{"DISK_GB": 1}}},
+			"consumer_generation": nil,
+			"project_id":          project,
+			"user_id":             user,
+			"consumer_type":       "INSTANCE",
+		}
+		return c.Do(ctx, http.MethodPut, "/allocations/"+uuid.NewString(), version, body, nil)
+	}
+	trait := func(i int) error {
+		if i == 0 {
+			if err := c.Do(ctx, http.MethodPut, "/traits/CUSTOM_BENCH_REFRESH", version, nil, nil); err != nil {
+				return err
+			}
+		}
+		var rp struct {
+			Generation int `json:"generation"`
+		}
+		path := "/resource_providers/" + provider(i)
+		if err := c.Do(ctx, http.MethodGet, path, version, nil, &rp); err != nil {
+			return err
+		}
+		body := map[string]any{"traits": []string{"CUSTOM_BENCH_REFRESH"}, "resource_provider_generation": rp.Generation}
+		return c.Do(ctx, http.MethodPut, path+"/traits", version, body, nil)
+	}
+	create := func(i int) error {
+		body := map[string]any{"name": "bench-refresh-" + uuid.NewString()}
+		return c.Do(ctx, http.MethodPost, "/resource_providers", version, body, nil)
+	}
+	return []struct {
+		name  string
+		write func(i int) error
+	}{{"write", allocation}, {"trait write", trait}, {"provider created", create}}
 }
 
 // bigScale loads n flat providers and --scale-allocations allocation rows
@@ -93,13 +128,15 @@ func (r *runner) bigScale(ctx context.Context, sd side, n int) {
 	r.setLatency(sd, prefix+": latency", sum)
 	r.logf("%s: %d candidates, median %.1f ms", sd.label, count, ms(sum.Median))
 
-	after, err := writeThenRead(ctx, c, d, r.o.Requests)
-	if err != nil {
-		r.fail(sd, prefix+" write then read", err)
-		return
+	for _, w := range scaleWrites(ctx, c, d) {
+		after, err := writeThenRead(ctx, c, d, r.o.Requests, w.write)
+		if err != nil {
+			r.fail(sd, prefix+" "+w.name+" then read", err)
+			return
+		}
+		r.res.Set(prefix+": limit=5 latency after one "+w.name+", median", "ms", Lower, sd.ref, ms(after.Median))
+		r.res.Set(prefix+": one "+w.name+"'s refresh (difference of medians)", "ms", Lower, sd.ref, ms(after.Median-limit5))
 	}
-	r.res.Set(prefix+": limit=5 latency after one write, median", "ms", Lower, sd.ref, ms(after.Median))
-	r.res.Set(prefix+": one write's refresh (difference of medians)", "ms", Lower, sd.ref, ms(after.Median-limit5))
 	r.setRSS(sd, srv, prefix)
 	if kib, ok := srv.PeakRSS(); ok {
 		r.res.Set(prefix+": server peak RSS", "MiB", Lower, sd.ref, float64(kib)/1024)

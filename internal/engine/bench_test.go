@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	. "github.com/openstack-placement-go/placement/internal/engine"
@@ -131,31 +132,50 @@ func BenchmarkGenerateBreadthFirst(b *testing.B) {
 }
 
 // BenchmarkUpdate measures the snapshot side of a refresh after one
-// allocation write (one provider's usage changes) at growing provider
-// counts: it should not grow with them.
+// write at growing provider counts: an allocation (one provider's usage
+// changes), a trait set on a provider, a provider created. None should
+// grow with the count.
 func BenchmarkUpdate(b *testing.B) {
 	for _, n := range []int{10000, 100000} {
-		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			var data []ProviderData
-			for i := 1; i <= n; i++ {
-				data = append(data, ProviderData{ID: int64(i), UUID: fmt.Sprintf("%08x-0000-4000-8000-000000000000", i), RootID: int64(i),
-					Inventories: []Inventory{iv("VCPU", 16)}})
-			}
-			s, err := NewSnapshot(data, false)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			k := 0
-			for b.Loop() {
+		var data []ProviderData
+		for i := 1; i <= n; i++ {
+			data = append(data, ProviderData{ID: int64(i), UUID: fmt.Sprintf("%08x-0000-4000-8000-000000000000", i), RootID: int64(i),
+				Inventories: []Inventory{iv("VCPU", 16), iv("MEMORY_MB", 16)}, Traits: []string{"HW_CPU_X86_AVX"}})
+		}
+		base, err := NewSnapshot(data, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		edits := map[string]func(k int, s *Snapshot) ProviderData{
+			"allocation": func(k int, _ *Snapshot) ProviderData {
 				d := data[(k*7919)%n]
-				d.Inventories = []Inventory{d.Inventories[0]}
+				d.Inventories = slices.Clone(d.Inventories)
 				d.Inventories[0].Used = int64(k % 16)
-				k++
-				if s, _ = s.Update([]ProviderData{d}); s == nil {
-					b.Fatal("Update refused")
+				return d
+			},
+			"trait": func(k int, _ *Snapshot) ProviderData {
+				d := data[(k*7919)%n]
+				d.Traits = []string{"HW_CPU_X86_AVX", fmt.Sprintf("CUSTOM_T%d", k%4)}
+				return d
+			},
+			"provider": func(_ int, s *Snapshot) ProviderData {
+				id := s.Provider(int32(s.Len()-1)).ID + 1
+				return ProviderData{ID: id, UUID: fmt.Sprintf("%08x-0000-4000-8000-000000000000", id), RootID: id,
+					Inventories: []Inventory{iv("VCPU", 16), iv("MEMORY_MB", 16)}, Traits: []string{"HW_CPU_X86_AVX"}}
+			},
+		}
+		for _, name := range []string{"allocation", "trait", "provider"} {
+			b.Run(fmt.Sprintf("%s/%d", name, n), func(b *testing.B) {
+				s := base
+				b.ReportAllocs()
+				k := 0
+				for b.Loop() {
+					k++
+					if s, _ = s.Update([]ProviderData{edits[name](k, s)}); s == nil {
+						b.Fatal("Update refused")
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }

@@ -248,7 +248,7 @@ func (x *explainer) startSlots(nslots int) []slot {
 		}
 	}
 	for _, p := range s.sharing {
-		for _, a := range s.anchors[p] {
+		for _, a := range s.anchors(p) {
 			if a != s.Provider(p).Root {
 				base = append(base, pair{a, p})
 			}
@@ -456,7 +456,7 @@ func (x *explainer) traitFilters(grp *Group, rg *rgroup) []gfilter {
 		}
 	}
 	for _, t := range grp.Forbidden {
-		id, known := s.traits[t]
+		id, known := s.traitIndex(t)
 		out = append(out, gfilter{name: "forbidden trait " + t, k: -1,
 			ok:     func(p *Provider, _ int32) bool { return !known || !hasAny(p.traits, []int32{id}) },
 			reason: func(*Provider) string { return "forbidden trait " + t + " present" }})
@@ -492,7 +492,7 @@ func (x *explainer) traitFilters(grp *Group, rg *rgroup) []gfilter {
 			}})
 	}
 	for _, agg := range grp.ForbiddenAggs {
-		id, known := s.aggs[agg]
+		id, known := s.aggIndex(agg)
 		out = append(out, gfilter{name: "forbidden aggregate " + agg, k: -1,
 			ok: func(p *Provider, a int32) bool {
 				if !known {
@@ -549,10 +549,10 @@ func sortedCopy(in []string) []string {
 func (x *explainer) resolveGroup(grp *Group) *rgroup {
 	s := x.s
 	rg := &rgroup{suffix: grp.Suffix, suffixed: grp.Suffix != "", inTree: -1}
-	lookup := func(m map[string]int32, names []string) []int32 {
+	lookup := func(index func(string) (int32, bool), names []string) []int32 {
 		var out []int32
 		for _, n := range names {
-			id, ok := m[n]
+			id, ok := index(n)
 			if !ok {
 				id = -1
 			}
@@ -562,7 +562,7 @@ func (x *explainer) resolveGroup(grp *Group) *rgroup {
 		return slices.Compact(out)
 	}
 	for _, r := range grp.Resources {
-		c, ok := s.classes[r.Class]
+		c, ok := s.classIndex(r.Class)
 		if !ok {
 			c = -1
 		}
@@ -570,16 +570,16 @@ func (x *explainer) resolveGroup(grp *Group) *rgroup {
 		rg.amounts = append(rg.amounts, r.Amount)
 	}
 	for _, set := range grp.Required {
-		rg.required = append(rg.required, lookup(s.traits, set))
+		rg.required = append(rg.required, lookup(s.traitIndex, set))
 	}
-	rg.forbidden = slices.DeleteFunc(lookup(s.traits, grp.Forbidden), func(id int32) bool { return id < 0 })
+	rg.forbidden = slices.DeleteFunc(lookup(s.traitIndex, grp.Forbidden), func(id int32) bool { return id < 0 })
 	for _, set := range grp.MemberOf {
-		rg.memberOf = append(rg.memberOf, lookup(s.aggs, set))
+		rg.memberOf = append(rg.memberOf, lookup(s.aggIndex, set))
 	}
-	rg.forbAggs = slices.DeleteFunc(lookup(s.aggs, grp.ForbiddenAggs), func(id int32) bool { return id < 0 })
+	rg.forbAggs = slices.DeleteFunc(lookup(s.aggIndex, grp.ForbiddenAggs), func(id int32) bool { return id < 0 })
 	if grp.InTree != "" {
 		rg.inTree = -2
-		if p, ok := s.byUUID[grp.InTree]; ok {
+		if p, ok := s.ProviderByUUID(grp.InTree); ok {
 			rg.inTree = s.Provider(p).Root
 		}
 	}
@@ -649,7 +649,7 @@ func (x *explainer) combine(every []int32) ([]Step, error) {
 			}
 		}
 		for _, p := range s.sharing {
-			for _, a := range s.anchors[p] {
+			for _, a := range s.anchors(p) {
 				if _, ok := slices.BinarySearch(roots, a); ok {
 					seen[p] = true
 				}
@@ -671,14 +671,14 @@ func (x *explainer) combine(every []int32) ([]Step, error) {
 	step("every group", "some group cannot be placed under this root", every)
 	roots := every
 	for _, t := range req.RootRequired {
-		id, known := s.traits[t]
+		id, known := s.traitIndex(t)
 		roots = slices.DeleteFunc(slices.Clone(roots), func(r int32) bool {
 			return !known || !hasAny(s.Provider(r).traits, []int32{id})
 		})
 		step("root_required "+t, "root lacks required trait "+t, roots)
 	}
 	for _, t := range req.RootForbidden {
-		id, known := s.traits[t]
+		id, known := s.traitIndex(t)
 		roots = slices.DeleteFunc(slices.Clone(roots), func(r int32) bool {
 			return known && hasAny(s.Provider(r).traits, []int32{id})
 		})

@@ -1,5 +1,12 @@
 package engine
 
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+)
+
 // SetTrace makes the generator run with opt tell trace the anchor of every
 // candidate it generates.
 func SetTrace(opt *Options, trace func(anchor int32)) { opt.trace = trace }
@@ -49,4 +56,48 @@ func UpstreamTreeOrder(s *Snapshot, req *Request) (map[int64]int, map[[3]int64]s
 		}
 	}
 	return map[int64]int{}, nil
+}
+
+// DumpSnapshot renders everything a snapshot answers with: its providers
+// with their trees and anchors, the roots and sharing providers, and the
+// providers of each class, trait and aggregate a lookup knows, by ids
+// and names, so that two snapshots of the same data compare equal
+// however they were made.
+func DumpSnapshot(s *Snapshot) string {
+	var b strings.Builder
+	id := func(list []int32) []int64 {
+		var out []int64
+		for _, i := range list {
+			out = append(out, s.Provider(i).ID)
+		}
+		return out
+	}
+	fmt.Fprintf(&b, "n=%d nested=%v roots=%v sharing=%v\n", s.Len(), s.Nested, id(s.roots), id(s.sharing))
+	for i := range int32(s.Len()) {
+		p := s.Provider(i)
+		parent := int64(0)
+		if p.Parent >= 0 {
+			parent = s.Provider(p.Parent).ID
+		}
+		at, ok := s.ProviderByUUID(p.UUID)
+		fmt.Fprintf(&b, "%d %s byUUID=%d,%v parent=%d root=%d traits=%v aggs=%v inv=%v sharing=%v tree=%v anchors=%v\n",
+			p.ID, p.UUID, at, ok, parent, s.Provider(p.Root).ID, p.Traits, p.Aggregates, p.Inventories, p.Sharing,
+			id(p.tree), id(p.anchors))
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.classes)) {
+		if c, ok := s.classIndex(name); ok {
+			fmt.Fprintf(&b, "class %s: %v\n", name, id(s.byClass[c]))
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.aggs)) {
+		if a, ok := s.aggIndex(name); ok {
+			fmt.Fprintf(&b, "aggregate %s: %v\n", name, id(s.members[a]))
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.traits)) {
+		if t, ok := s.traitIndex(name); ok {
+			fmt.Fprintf(&b, "trait %s: %d\n", name, s.traitUse[t])
+		}
+	}
+	return b.String()
 }

@@ -424,10 +424,10 @@ const (
 	sizeSeenEntry = 48
 )
 
-func (g *generator) ids(m map[string]int32, names []string) []int32 {
+func (g *generator) ids(index func(string) (int32, bool), names []string) []int32 {
 	var out []int32
 	for _, n := range names {
-		if id, ok := m[n]; ok {
+		if id, ok := index(n); ok {
 			out = append(out, id)
 		}
 	}
@@ -437,10 +437,10 @@ func (g *generator) ids(m map[string]int32, names []string) []int32 {
 
 // idSets is ids for each of the any-of sets; false when a set has no
 // known name, as then no provider can match it.
-func (g *generator) idSets(m map[string]int32, sets [][]string) ([][]int32, bool) {
+func (g *generator) idSets(index func(string) (int32, bool), sets [][]string) ([][]int32, bool) {
 	var out [][]int32
 	for _, set := range sets {
-		ids := g.ids(m, set)
+		ids := g.ids(index, set)
 		if len(ids) == 0 {
 			return nil, false
 		}
@@ -453,11 +453,11 @@ func (g *generator) idSets(m map[string]int32, sets [][]string) ([][]int32, bool
 func (g *generator) resolve() bool {
 	s, req := g.s, g.req
 	if len(req.RootRequired) > 0 || len(req.RootForbidden) > 0 {
-		required := g.ids(s.traits, req.RootRequired)
+		required := g.ids(s.traitIndex, req.RootRequired)
 		if len(required) < len(req.RootRequired) {
 			return false
 		}
-		forbidden := g.ids(s.traits, req.RootForbidden)
+		forbidden := g.ids(s.traitIndex, req.RootForbidden)
 		g.allowed = make([]bool, s.Len())
 		any := false
 		for i := range s.Len() {
@@ -484,7 +484,7 @@ func (g *generator) resolve() bool {
 		rg := &g.groups[i]
 		rg.suffix, rg.suffixed, rg.inTree = grp.Suffix, grp.Suffix != "", -1
 		for _, r := range grp.Resources {
-			c, ok := s.classes[r.Class]
+			c, ok := s.classIndex(r.Class)
 			if !ok {
 				return false
 			}
@@ -492,16 +492,16 @@ func (g *generator) resolve() bool {
 			rg.amounts = append(rg.amounts, r.Amount)
 		}
 		var ok bool
-		if rg.required, ok = g.idSets(s.traits, grp.Required); !ok {
+		if rg.required, ok = g.idSets(s.traitIndex, grp.Required); !ok {
 			return false
 		}
-		rg.forbidden = g.ids(s.traits, grp.Forbidden)
-		if rg.memberOf, ok = g.idSets(s.aggs, grp.MemberOf); !ok {
+		rg.forbidden = g.ids(s.traitIndex, grp.Forbidden)
+		if rg.memberOf, ok = g.idSets(s.aggIndex, grp.MemberOf); !ok {
 			return false
 		}
-		rg.forbAggs = g.ids(s.aggs, grp.ForbiddenAggs)
+		rg.forbAggs = g.ids(s.aggIndex, grp.ForbiddenAggs)
 		if grp.InTree != "" {
-			p, ok := s.byUUID[grp.InTree]
+			p, ok := s.ProviderByUUID(grp.InTree)
 			if !ok {
 				return false // an unknown in_tree empties the whole result
 			}
@@ -605,7 +605,7 @@ func (g *generator) narrow(rg *rgroup) bool {
 	for _, agg := range rg.memberOf[0] {
 		for _, p := range s.members[agg] {
 			mark(s.Provider(p).Root)
-			for _, a := range s.anchors[p] {
+			for _, a := range s.anchors(p) {
 				mark(a)
 			}
 		}
@@ -640,7 +640,7 @@ func (g *generator) sharedPairs(ok func(s *Provider, anchor int32) bool, provide
 		if !provider(sp) {
 			continue
 		}
-		for _, a := range g.s.anchors[i] {
+		for _, a := range g.s.anchors(i) {
 			if a != sp.Root && g.rootAllowed(a) && ok(sp, a) {
 				list = append(list, pair{a, i})
 			}

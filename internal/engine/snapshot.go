@@ -46,6 +46,8 @@ type Provider struct {
 	invClass []int32 // class id per Inventories entry
 	traits   []int32 // sorted trait ids
 	aggs     []int32 // sorted aggregate ids
+	tree     []int32 // a root's tree: its members, ascending (nil below the root)
+	anchors  []int32 // a sharing provider's anchors (the roots it serves), ascending
 }
 
 // Snapshot is the read-only, in-memory view of the providers relevant to one
@@ -62,18 +64,22 @@ type Snapshot struct {
 	// candidates of one tree (spec 07 §6.6).
 	Nested bool
 
-	byUUID     map[string]int32
+	// byUUID indexes the providers by uuid; added holds the ones Update
+	// added since byUUID was built, so that adding a provider does not
+	// copy the whole map.
+	byUUID, added map[string]int32
+	// The interned names. After an Update a name may have no provider
+	// left; the lookups (classIndex, traitIndex, aggIndex) then do not
+	// know it, as a new snapshot would not.
 	classes    map[string]int32
 	traits     map[string]int32
 	aggs       map[string]int32
 	classNames []string
 	byClass    [][]int32 // class id -> providers with an inventory of it, ascending
 	members    [][]int32 // aggregate id -> providers in it, ascending
-	anchors    [][]int32 // provider -> anchors(p) when sharing, ascending
+	traitUse   []int32   // trait id -> number of providers with it
 	sharing    []int32   // the sharing providers, ascending
 	roots      []int32   // root providers, ascending
-	treeOff    []int32   // tree(r) = treeMem[treeOff[r]:treeOff[r+1]]
-	treeMem    []int32   // tree members grouped by root, ascending
 }
 
 // chunkShift sets the chunk size: 256 providers (about 50 KiB with their
@@ -102,7 +108,28 @@ func (s *Snapshot) Provider(i int32) *Provider {
 func (s *Snapshot) Len() int { return s.n }
 
 // tree returns the members of the tree rooted at r, ascending.
-func (s *Snapshot) tree(r int32) []int32 { return s.treeMem[s.treeOff[r]:s.treeOff[r+1]] }
+func (s *Snapshot) tree(r int32) []int32 { return s.Provider(r).tree }
+
+// anchors returns anchors(p) of a sharing provider p: the roots of the
+// members of its aggregates, ascending (nil when p does not share).
+func (s *Snapshot) anchors(p int32) []int32 { return s.Provider(p).anchors }
+
+// classIndex, traitIndex and aggIndex return the interned id of a class,
+// trait or aggregate that some provider has.
+func (s *Snapshot) classIndex(name string) (int32, bool) {
+	c, ok := s.classes[name]
+	return c, ok && len(s.byClass[c]) > 0
+}
+
+func (s *Snapshot) traitIndex(name string) (int32, bool) {
+	t, ok := s.traits[name]
+	return t, ok && s.traitUse[t] > 0
+}
+
+func (s *Snapshot) aggIndex(name string) (int32, bool) {
+	a, ok := s.aggs[name]
+	return a, ok && len(s.members[a]) > 0
+}
 
 // NewSnapshot indexes providers. Every parent and root must be among them
 // (snapshots hold whole trees).
@@ -164,7 +191,12 @@ func (s *Snapshot) fill(p *Provider, i int32, d ProviderData, byID map[int64]int
 	p.Traits = sortedUnique(d.Traits)
 	p.Aggregates = sortedUnique(d.Aggregates)
 	for _, t := range p.Traits {
-		p.traits = append(p.traits, intern(s.traits, t))
+		id := intern(s.traits, t)
+		p.traits = append(p.traits, id)
+		if int(id) >= len(s.traitUse) {
+			s.traitUse = append(s.traitUse, 0)
+		}
+		s.traitUse[id]++
 		if t == SharingTrait {
 			p.Sharing = true
 		}
@@ -194,56 +226,49 @@ func (s *Snapshot) fill(p *Provider, i int32, d ProviderData, byID map[int64]int
 	return nil
 }
 
-// indexTrees lists the roots and, per root, the members of its tree
-// (treeOff, treeMem).
+// indexTrees lists the roots and gives each its tree's members, carved
+// from one array (capped: an Update that adds a member copies its tree).
 func (s *Snapshot) indexTrees(all []Provider) {
-	n := len(all)
-	s.treeOff = make([]int32, n+1)
+	size := make([]int32, len(all))
 	for i := range all {
-		s.treeOff[all[i].Root+1]++
+		size[all[i].Root]++
 		if all[i].Root == int32(i) {
 			s.roots = append(s.roots, int32(i))
 		}
 	}
-	for i := 1; i <= n; i++ {
-		s.treeOff[i] += s.treeOff[i-1]
+	mem := make([]int32, len(all))
+	off := int32(0)
+	for _, r := range s.roots {
+		all[r].tree = mem[off:off:off+size[r]]
+		off += size[r]
 	}
-	s.treeMem = make([]int32, n)
-	fill := slices.Clone(s.treeOff[:n])
 	for i := range all {
-		r := all[i].Root
-		s.treeMem[fill[r]] = int32(i)
-		fill[r]++
+		r := &all[all[i].Root]
+		r.tree = append(r.tree, int32(i))
 	}
 }
 
-// indexSharing lists the sharing providers and, for each, the roots it
-// serves: those of the members of its aggregates (anchors).
+// indexSharing lists the sharing providers and gives each its anchors.
 func (s *Snapshot) indexSharing(all []Provider) {
-	s.anchors = make([][]int32, len(all))
-	seen := make([]bool, len(all))
 	for i := range all {
-		p := &all[i]
-		if !p.Sharing {
-			continue
+		if all[i].Sharing {
+			s.sharing = append(s.sharing, int32(i))
+			all[i].anchors = s.anchorsOf(&all[i], func(q int32) int32 { return all[q].Root })
 		}
-		s.sharing = append(s.sharing, int32(i))
-		var out []int32
-		for _, a := range p.aggs {
-			for _, q := range s.members[a] {
-				r := all[q].Root
-				if !seen[r] {
-					seen[r] = true
-					out = append(out, r)
-				}
-			}
-		}
-		for _, r := range out {
-			seen[r] = false
-		}
-		slices.Sort(out)
-		s.anchors[i] = out
 	}
+}
+
+// anchorsOf computes anchors(p): the roots (rootOf) of the members of
+// p's aggregates, ascending.
+func (s *Snapshot) anchorsOf(p *Provider, rootOf func(int32) int32) []int32 {
+	var out []int32
+	for _, a := range p.aggs {
+		for _, q := range s.members[a] {
+			out = append(out, rootOf(q))
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func cmpInt64(a, b int64) int {
@@ -321,6 +346,9 @@ func hasAny(sorted []int32, set []int32) bool {
 
 // ProviderByUUID returns the index of the provider with that exact uuid.
 func (s *Snapshot) ProviderByUUID(uuid string) (int32, bool) {
+	if i, ok := s.added[uuid]; ok {
+		return i, true
+	}
 	i, ok := s.byUUID[uuid]
 	return i, ok
 }
@@ -333,62 +361,6 @@ func (s *Snapshot) classID(c int32) int64 {
 
 // className returns the name of an interned class id.
 func (s *Snapshot) className(id int32) string { return s.classNames[id] }
-
-// Update returns a copy of s in which the providers of changed have their
-// inventories (and usage) replaced, sharing everything else with s: only
-// the chunks that hold a changed provider are copied. It reports false,
-// and returns nil, when a change is more than that: an unknown provider or
-// a different uuid, parent, root, trait set, aggregate set or list of
-// inventory classes (the caller then builds a new snapshot with
-// NewSnapshot). s itself is never modified, so readers of s need no lock.
-func (s *Snapshot) Update(changed []ProviderData) (*Snapshot, bool) {
-	if len(changed) == 0 {
-		return s, true
-	}
-	chunks := slices.Clone(s.chunks)
-	copied := map[int32]bool{}
-	for _, d := range changed {
-		i, ok := s.index(d.ID)
-		if !ok {
-			return nil, false
-		}
-		p := s.Provider(i)
-		parent := int64(0)
-		if p.Parent >= 0 {
-			parent = s.Provider(p.Parent).ID
-		}
-		root := d.RootID
-		if root == 0 {
-			root = d.ID
-		}
-		if p.UUID != d.UUID || parent != d.ParentID || s.Provider(p.Root).ID != root ||
-			!slices.Equal(p.Traits, sortedUnique(d.Traits)) || !slices.Equal(p.Aggregates, sortedUnique(d.Aggregates)) ||
-			len(p.Inventories) != len(d.Inventories) {
-			return nil, false
-		}
-		for k, inv := range d.Inventories {
-			if p.Inventories[k].Class != inv.Class {
-				return nil, false
-			}
-		}
-		c := i >> chunkShift
-		if !copied[c] {
-			copied[c] = true
-			old := s.chunks[c]
-			nc := &chunk{providers: old.providers}
-			for k := range nc.memo {
-				nc.memo[k].Store(old.memo[k].Load())
-			}
-			chunks[c] = nc
-		}
-		nc := chunks[c]
-		nc.providers[i&chunkMask].Inventories = slices.Clone(d.Inventories)
-		nc.memo[i&chunkMask].Store(nil)
-	}
-	out := *s
-	out.chunks = chunks
-	return &out, true
-}
 
 // index returns the index of the provider with that internal id.
 func (s *Snapshot) index(id int64) (int32, bool) {

@@ -7,9 +7,9 @@ import (
 	. "github.com/openstack-placement-go/placement/internal/engine"
 )
 
-// TestUpdateKeepsMemo: Update replaces the inventories of the changed
-// providers, shares everything else, forgets the memo of exactly the
-// changed providers, and leaves the original snapshot as it was.
+// TestUpdateKeepsMemo: Update replaces the changed providers, shares
+// everything else, forgets the memo of exactly the changed providers,
+// and leaves the original snapshot as it was.
 func TestUpdateKeepsMemo(t *testing.T) {
 	data := []ProviderData{
 		{ID: 1, UUID: "u1", RootID: 1, Inventories: []Inventory{iv("VCPU", 4)}},
@@ -41,10 +41,17 @@ func TestUpdateKeepsMemo(t *testing.T) {
 		t.Errorf("original snapshot changed: memo %v, total %d", got, s.Provider(1).Inventories[0].Total)
 	}
 
-	moved := data[1]
-	moved.Traits = []string{"CUSTOM_X"}
-	if _, ok := s.Update([]ProviderData{moved}); ok {
-		t.Error("Update accepted a trait change")
+	traited := data[0]
+	traited.Traits = []string{"CUSTOM_X"}
+	v, ok := u.Update([]ProviderData{traited})
+	if !ok {
+		t.Fatal("Update refused a trait change")
+	}
+	if got := v.Memo(0, total); got != "4" || builds != 4 {
+		t.Errorf("provider with a new trait: memo %v after %d builds, want 4 after 4", got, builds)
+	}
+	if got := v.Memo(1, total); got != "16" || builds != 4 {
+		t.Errorf("unchanged provider: memo %v after %d builds, want 16 after 4", got, builds)
 	}
 }
 

@@ -35,7 +35,7 @@ func (g *generator) offeredUnder(rg *rgroup, row []int32, a int32) bool {
 	u := g.upstream
 	first, best := int32(-1), 0
 	sp := s.Provider(row[0])
-	for _, r := range append([]int32{sp.Root}, s.anchors[row[0]]...) {
+	for _, r := range append([]int32{sp.Root}, s.anchors(row[0])...) {
 		rid := s.Provider(r).ID
 		pos, ok := u.rank[rid]
 		if !ok || (first >= 0 && pos >= best) {
@@ -107,7 +107,7 @@ func (g *generator) upstreamTrees(rg *rgroup) *upstreamTrees {
 				if !p.fits(c, n) || (len(rg.memberOf) > 0 && !inAggs(p, rg.memberOf)) {
 					continue
 				}
-				for _, a := range s.anchors[i] {
+				for _, a := range s.anchors(i) {
 					x := pair64{p.ID, s.Provider(a).ID}
 					anchored.Add(x, hashPair(x))
 				}

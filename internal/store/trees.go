@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"slices"
 
@@ -75,8 +76,8 @@ func (c *candidateCache) stayedInTree(changed []int32, data []engine.ProviderDat
 }
 
 // replaceTrees puts the trees of data in place of the trees rooted at
-// oldRoots and returns the new snapshot, an update of old when every
-// replaced tree kept its members.
+// oldRoots and returns the new snapshot: an update of old when no
+// provider left those trees (engine.Snapshot.Update), else a new one.
 func (c *candidateCache) replaceTrees(old *engine.Snapshot, oldRoots []int32, data []engine.ProviderData) (*engine.Snapshot, error) {
 	newTrees := map[int32][]engine.ProviderData{}
 	for _, d := range data {
@@ -90,16 +91,12 @@ func (c *candidateCache) replaceTrees(old *engine.Snapshot, oldRoots []int32, da
 	for r := range newTrees {
 		affected[r] = true
 	}
-	// The index structure survives when every affected tree keeps its
-	// members; then only inventories and usage may differ.
-	sameShape := true
-	for r := range affected {
-		if !sameMembers(c.trees[r], newTrees[r]) {
-			sameShape = false
-		}
-	}
+	stayed := true
 	for r := range affected {
 		for _, d := range c.trees[r] {
+			if _, found := slices.BinarySearchFunc(data, d.ID, func(d engine.ProviderData, id int64) int { return cmp.Compare(d.ID, id) }); !found {
+				stayed = false // deleted, or moved to a tree not loaded
+			}
 			delete(c.rootOf, int32(d.ID))
 		}
 		delete(c.trees, r)
@@ -110,14 +107,10 @@ func (c *candidateCache) replaceTrees(old *engine.Snapshot, oldRoots []int32, da
 			c.rootOf[int32(d.ID)] = r
 		}
 	}
-	if sameShape {
+	if stayed {
 		if snap, ok := old.Update(data); ok {
 			return snap, nil
 		}
 	}
 	return c.build()
-}
-
-func sameMembers(a, b []engine.ProviderData) bool {
-	return slices.EqualFunc(a, b, func(x, y engine.ProviderData) bool { return x.ID == y.ID })
 }

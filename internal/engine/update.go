@@ -1,0 +1,424 @@
+package engine
+
+import (
+	"maps"
+	"slices"
+)
+
+// Update returns a copy of s with the providers of changed in their new
+// state, sharing everything else with s: it copies only the chunks that
+// hold a changed provider (or its root, when a provider joins the tree)
+// and the index lists a change touches, so that the cost of a refresh
+// does not grow with the number of providers. A changed provider is one
+// of s, whose inventories, usage, traits and aggregates may differ, or a
+// new one with an id above every id of s (one created since), whose
+// parent and root are in s or come before it in changed. Providers of
+// changed equal to s's cost a comparison.
+//
+// It reports false, and returns nil, when a change is more than that: a
+// provider of s with another uuid, parent or root, a new provider with a
+// lower id, or an id given twice (the caller then builds a new snapshot
+// with NewSnapshot; deleted providers it must see to itself). s itself is
+// never modified, so readers of s need no lock.
+func (s *Snapshot) Update(changed []ProviderData) (*Snapshot, bool) {
+	if len(changed) == 0 {
+		return s, true
+	}
+	ps := slices.Clone(changed)
+	slices.SortFunc(ps, func(a, b ProviderData) int { return cmpInt64(a.ID, b.ID) })
+	u := &updater{s: s, out: new(Snapshot)}
+	*u.out = *s
+	if !u.place(ps) {
+		return nil, false
+	}
+	for _, d := range ps {
+		if !u.apply(d) {
+			return nil, false
+		}
+	}
+	u.reindex()
+	return u.out, true
+}
+
+// updater builds the snapshot Update returns.
+type updater struct {
+	s, out *Snapshot
+	own    map[int32]bool   // chunks out no longer shares with s
+	added  map[int64]int32  // id -> index of the new providers
+	delta  [3]map[int32]ids // class, trait and aggregate id -> the providers that gained and lost it
+	cloned [3]bool          // out's class, trait and aggregate names are its own
+	// sharing reports a change to which providers share or to the
+	// aggregates of one that does; aggs lists the aggregates that
+	// gained or lost a member.
+	sharing bool
+	aggs    []int32
+	// ownRoots and ownTree say out's root list and which trees' member
+	// lists are out's own, to append to.
+	ownRoots bool
+	ownTree  map[int32]bool
+}
+
+// The kinds of names, in the order of updater.delta and updater.cloned.
+const (
+	kindClass = iota
+	kindTrait
+	kindAgg
+)
+
+// ids is the change to one name's providers: indexes that gained it and
+// that lost it, each ascending.
+type ids struct{ gained, lost []int32 }
+
+// place gives the new providers their indexes, after those of s, and
+// makes room for them; false when one comes below s's highest id or an id
+// is given twice.
+func (u *updater) place(ps []ProviderData) bool {
+	s, out := u.s, u.out
+	last := int64(0)
+	if s.n > 0 {
+		last = s.Provider(int32(s.n - 1)).ID
+	}
+	next := int32(s.n)
+	for k, d := range ps {
+		if k > 0 && ps[k-1].ID == d.ID {
+			return false
+		}
+		if _, ok := s.index(d.ID); ok {
+			continue
+		}
+		if d.ID <= last {
+			return false
+		}
+		if u.added == nil {
+			u.added = map[int64]int32{}
+		}
+		u.added[d.ID] = next
+		next++
+	}
+	out.n = int(next)
+	out.chunks = slices.Clone(s.chunks)
+	u.own, u.ownTree = map[int32]bool{}, map[int32]bool{}
+	for len(out.chunks)*chunkSize < out.n {
+		u.own[int32(len(out.chunks))] = true
+		out.chunks = append(out.chunks, new(chunk))
+	}
+	if len(u.added) > 0 {
+		u.addUUIDs(ps)
+	}
+	return true
+}
+
+// addUUIDs indexes the uuids of the new providers in out.added; when
+// that has grown past an eighth of the providers it is merged into a new
+// byUUID, so that lookups stay one or two map probes and a merge's cost
+// is spread over many additions.
+func (u *updater) addUUIDs(ps []ProviderData) {
+	out := u.out
+	out.added = maps.Clone(u.s.added)
+	if out.added == nil {
+		out.added = map[string]int32{}
+	}
+	for _, d := range ps {
+		if i, ok := u.added[d.ID]; ok {
+			out.added[d.UUID] = i
+		}
+	}
+	if len(out.added) > max(1024, out.n/8) {
+		out.byUUID = maps.Clone(out.byUUID)
+		maps.Copy(out.byUUID, out.added)
+		out.added = nil
+	}
+}
+
+// index returns the index in out of the provider with that id.
+func (u *updater) index(id int64) (int32, bool) {
+	if i, ok := u.added[id]; ok {
+		return i, true
+	}
+	return u.s.index(id)
+}
+
+// provider returns out's provider i for writing: its chunk is copied from
+// s on first use, memo slots included.
+func (u *updater) provider(i int32) *Provider {
+	c := i >> chunkShift
+	if !u.own[c] {
+		u.own[c] = true
+		old := u.s.chunks[c]
+		nc := &chunk{providers: old.providers}
+		for k := range nc.memo {
+			nc.memo[k].Store(old.memo[k].Load())
+		}
+		u.out.chunks[c] = nc
+	}
+	return &u.out.chunks[c].providers[i&chunkMask]
+}
+
+// apply puts d in out; false when d is a provider of s with another uuid,
+// parent or root, or a new one whose parent or root is not yet in out.
+func (u *updater) apply(d ProviderData) bool {
+	s := u.s
+	i, _ := u.index(d.ID)
+	isNew := int(i) >= s.n
+	var p Provider
+	var old *Provider
+	if !isNew {
+		old = s.Provider(i)
+		if s.same(old, d) {
+			return true
+		}
+		p.tree, p.anchors = old.tree, old.anchors
+	}
+	if !u.link(&p, i, d, old) {
+		return false
+	}
+	u.fill(&p, i, d, old)
+	if isNew && p.Root == i {
+		p.tree = []int32{i}
+		u.ownTree[i] = true
+		if !u.ownRoots {
+			u.ownRoots = true
+			u.out.roots = slices.Clip(u.out.roots)
+		}
+		u.out.roots = append(u.out.roots, i)
+	}
+	if !p.Sharing {
+		p.anchors = nil
+	}
+	*u.provider(i) = p
+	u.out.chunks[i>>chunkShift].memo[i&chunkMask].Store(nil)
+	if isNew && p.Root != i {
+		r := u.provider(p.Root)
+		if !u.ownTree[p.Root] {
+			u.ownTree[p.Root] = true
+			r.tree = slices.Clip(r.tree)
+		}
+		r.tree = append(r.tree, i)
+	}
+	return true
+}
+
+// same reports whether d describes p as it is.
+func (s *Snapshot) same(p *Provider, d ProviderData) bool {
+	parent := int64(0)
+	if p.Parent >= 0 {
+		parent = s.Provider(p.Parent).ID
+	}
+	root := d.RootID
+	if root == 0 {
+		root = d.ID
+	}
+	return p.UUID == d.UUID && parent == d.ParentID && s.Provider(p.Root).ID == root &&
+		slices.Equal(p.Inventories, d.Inventories) &&
+		slices.Equal(p.Traits, sortedUnique(d.Traits)) && slices.Equal(p.Aggregates, sortedUnique(d.Aggregates))
+}
+
+// link sets p's identity, parent and root from d: those of old for a
+// provider of s, which d must keep; for a new one, providers before it.
+func (u *updater) link(p *Provider, i int32, d ProviderData, old *Provider) bool {
+	p.ID, p.UUID, p.Parent = d.ID, d.UUID, -1
+	if d.ParentID != 0 {
+		pi, ok := u.index(d.ParentID)
+		if !ok || old == nil && pi >= i {
+			return false
+		}
+		p.Parent = pi
+		u.out.Nested = true
+	}
+	root := d.RootID
+	if root == 0 {
+		root = d.ID
+	}
+	ri, ok := u.index(root)
+	if !ok || old == nil && ri > i {
+		return false
+	}
+	p.Root = ri
+	return old == nil || old.UUID == p.UUID && old.Parent == p.Parent && old.Root == p.Root
+}
+
+// fill sets p's traits, aggregates and inventories from d, interning new
+// names, and records what each name gained and lost against old (nil for
+// a new provider).
+func (u *updater) fill(p *Provider, i int32, d ProviderData, old *Provider) {
+	out := u.out
+	p.Traits = sortedUnique(d.Traits)
+	for _, t := range p.Traits {
+		p.traits = append(p.traits, u.intern(kindTrait, &out.traits, t))
+		p.Sharing = p.Sharing || t == SharingTrait
+	}
+	slices.Sort(p.traits)
+	p.Aggregates = sortedUnique(d.Aggregates)
+	for _, a := range p.Aggregates {
+		p.aggs = append(p.aggs, u.intern(kindAgg, &out.aggs, a))
+	}
+	slices.Sort(p.aggs)
+	p.Inventories = slices.Clone(d.Inventories)
+	for _, inv := range p.Inventories {
+		c := u.intern(kindClass, &out.classes, inv.Class)
+		if int(c) == len(out.classNames) {
+			out.classNames = append(slices.Clip(out.classNames), inv.Class)
+		}
+		p.invClass = append(p.invClass, c)
+	}
+	var was Provider
+	if old != nil {
+		was = *old
+	}
+	u.record(kindTrait, i, was.traits, p.traits)
+	u.record(kindAgg, i, was.aggs, p.aggs)
+	u.record(kindClass, i, sortedCopy32(was.invClass), sortedCopy32(p.invClass))
+	if was.Sharing != p.Sharing || p.Sharing && !slices.Equal(was.aggs, p.aggs) {
+		u.sharing = true
+	}
+}
+
+// intern returns the id of a name of a kind, adding it to out's names
+// (copied from s's on the first new one).
+func (u *updater) intern(kind int, m *map[string]int32, name string) int32 {
+	if id, ok := (*m)[name]; ok {
+		return id
+	}
+	if !u.cloned[kind] {
+		u.cloned[kind] = true
+		*m = maps.Clone(*m)
+	}
+	return intern(*m, name)
+}
+
+// record notes which of the names was (old ids) and now (new ids), both
+// sorted, provider i gained and lost.
+func (u *updater) record(kind int, i int32, was, now []int32) {
+	if slices.Equal(was, now) {
+		return
+	}
+	if u.delta[kind] == nil {
+		u.delta[kind] = map[int32]ids{}
+	}
+	note := func(id int32, gained bool) {
+		d := u.delta[kind][id]
+		if gained {
+			d.gained = append(d.gained, i)
+		} else {
+			d.lost = append(d.lost, i)
+		}
+		u.delta[kind][id] = d
+		if kind == kindAgg {
+			u.aggs = append(u.aggs, id)
+		}
+	}
+	for _, id := range was {
+		if _, ok := slices.BinarySearch(now, id); !ok {
+			note(id, false)
+		}
+	}
+	for _, id := range now {
+		if _, ok := slices.BinarySearch(was, id); !ok {
+			note(id, true)
+		}
+	}
+}
+
+// reindex brings out's index lists in line with the recorded changes:
+// the providers of each class and aggregate, the use of each trait, the
+// sharing providers and their anchors.
+func (u *updater) reindex() {
+	out := u.out
+	if d := u.delta[kindClass]; d != nil {
+		out.byClass = regroup(out.byClass, len(out.classNames), d)
+	}
+	if d := u.delta[kindAgg]; d != nil {
+		out.members = regroup(out.members, len(out.aggs), d)
+	}
+	if d := u.delta[kindTrait]; d != nil {
+		use := make([]int32, len(out.traits))
+		copy(use, out.traitUse)
+		for t, c := range d {
+			use[t] += int32(len(c.gained) - len(c.lost))
+		}
+		out.traitUse = use
+	}
+	if u.sharing || len(u.aggs) > 0 {
+		u.reanchor()
+	}
+}
+
+// regroup returns lists (one per id, n in all) with the changes applied,
+// copying only the lists that change.
+func regroup(lists [][]int32, n int, delta map[int32]ids) [][]int32 {
+	out := make([][]int32, n)
+	copy(out, lists)
+	for id, d := range delta {
+		slices.Sort(d.gained)
+		slices.Sort(d.lost)
+		out[id] = mergeSorted(out[id], d.gained, d.lost)
+	}
+	return out
+}
+
+// mergeSorted returns list without lost and with gained, all ascending,
+// in a new slice.
+func mergeSorted(list, gained, lost []int32) []int32 {
+	out := make([]int32, 0, len(list)+len(gained))
+	g, l := 0, 0
+	for _, x := range list {
+		for g < len(gained) && gained[g] < x {
+			out = append(out, gained[g])
+			g++
+		}
+		for l < len(lost) && lost[l] < x {
+			l++
+		}
+		if l < len(lost) && lost[l] == x {
+			continue
+		}
+		out = append(out, x)
+	}
+	return append(out, gained[g:]...)
+}
+
+// reanchor lists the sharing providers again and recomputes the anchors
+// of those that changed or are in an aggregate that did.
+func (u *updater) reanchor() {
+	out := u.out
+	var sharing []int32
+	for _, i := range out.sharing {
+		if out.Provider(i).Sharing {
+			sharing = append(sharing, i)
+		}
+	}
+	for _, c := range u.delta[kindTrait] {
+		for _, i := range c.gained {
+			if out.Provider(i).Sharing && !slices.Contains(sharing, i) {
+				sharing = append(sharing, i)
+			}
+		}
+	}
+	slices.Sort(sharing)
+	out.sharing = slices.Compact(sharing)
+	slices.Sort(u.aggs)
+	changed := slices.Compact(u.aggs)
+	rootOf := func(q int32) int32 { return out.Provider(q).Root }
+	for _, i := range out.sharing {
+		p := out.Provider(i)
+		if u.own[i>>chunkShift] && !u.s.sameSharing(i, p) || hasAny(p.aggs, changed) {
+			u.provider(i).anchors = out.anchorsOf(p, rootOf)
+		}
+	}
+}
+
+// sameSharing reports whether s has provider i sharing with the same
+// aggregates as p (false for a provider s does not have).
+func (s *Snapshot) sameSharing(i int32, p *Provider) bool {
+	if int(i) >= s.n {
+		return false
+	}
+	q := s.Provider(i)
+	return q.Sharing && slices.Equal(q.aggs, p.aggs)
+}
+
+func sortedCopy32(in []int32) []int32 {
+	out := slices.Clone(in)
+	slices.Sort(out)
+	return out
+}
