@@ -239,7 +239,7 @@ func (s *Snapshot) indexTrees(all []Provider) {
 	mem := make([]int32, len(all))
 	off := int32(0)
 	for _, r := range s.roots {
-		all[r].tree = mem[off:off:off+size[r]]
+		all[r].tree = mem[off : off : off+size[r]]
 		off += size[r]
 	}
 	for i := range all {
