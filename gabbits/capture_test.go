@@ -103,6 +103,45 @@ func (f *fleet) warm(query string) {
 	}
 }
 
+// TestCandidateCache_RebuildKeepsChangesMadeInPlace: what refreshes put
+// in place (a provider created; then a trait set on it, a child added to
+// its tree, an allocation) is still there after a later refresh that must rebuild the
+// snapshot (a provider deleted), on every instance.
+func TestCandidateCache_RebuildKeepsChangesMadeInPlace(t *testing.T) {
+	f := newFleet(t)
+	const q = "resources=VCPU:1"
+	doomed := f.vcpuProvider(f.cached[0], 4)
+	f.warm(q)
+
+	kept := f.vcpuProvider(f.cached[0], 8)
+	f.warm(q) // kept appended
+	f.must(f.cached[0], 201, "PUT", "/traits/CUSTOM_KEPT", nil)
+	f.must(f.cached[0], 200, "PUT", "/resource_providers/"+kept+"/traits", map[string]any{
+		"resource_provider_generation": 1, "traits": []string{"CUSTOM_KEPT"}})
+	child := uuid.NewString()
+	f.must(f.cached[0], 200, "POST", "/resource_providers", map[string]any{"name": child, "uuid": child, "parent_provider_uuid": kept})
+	f.must(f.cached[0], 200, "PUT", "/resource_providers/"+child+"/inventories", map[string]any{
+		"resource_provider_generation": 0,
+		"inventories":                  map[string]any{"VGPU": map[string]any{"total": 2}}})
+	f.must(f.cached[0], 204, "PUT", "/allocations/"+uuid.NewString(), map[string]any{
+		"allocations":         map[string]any{kept: map[string]any{"resources": map[string]int{"VCPU": 6}}},
+		"consumer_generation": nil, "project_id": uuid.NewString(), "user_id": uuid.NewString(), "consumer_type": "INSTANCE"})
+	// kept has 2 VCPU free, doomed 4, the child 2 VGPU.
+	check := func(when string, providers int) {
+		t.Helper()
+		for query, want := range map[string]int{
+			q: providers, "resources=VCPU:3": providers - 1, q + "&required=CUSTOM_KEPT": 1, q + "&resources1=VGPU:1": 1,
+		} {
+			if n := f.agree(query); n != want {
+				t.Fatalf("%s: %s has %d candidates, want %d", when, query, n, want)
+			}
+		}
+	}
+	check("applied in place", 2)
+	f.must(f.cached[0], 204, "DELETE", "/resource_providers/"+doomed, nil)
+	check("after a rebuild", 1)
+}
+
 // TestCandidateCache_MoveFreesSource: a consumer moved from A to B frees
 // A at once, on the instance that wrote and on another one.
 func TestCandidateCache_MoveFreesSource(t *testing.T) {

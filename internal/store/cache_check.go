@@ -166,10 +166,11 @@ func (c *candidateCache) unchanged(ctx context.Context, s *Store, view *cacheVie
 
 // advance takes a new snapshot and brings the cache from cur to it in one
 // round trip: the refresh query (which also looks the round's names up)
-// and the loads of the trees the logged providers are in now, in one
-// read-only transaction. That is the whole refresh unless a change needs
-// more: one that invalidates everything, too many of them, or a provider
-// deleted or moved to another tree, whose old tree must be reloaded too.
+// and the loads of the logged providers, each alone, in one read-only
+// transaction. That is the whole refresh unless a change needs more: one
+// that invalidates everything, too many of them, or a provider deleted,
+// moved or re-parented, or created out of id order, whose trees must be
+// reloaded (updateProviders).
 // Then the round is not current and its members refresh the long way
 // (refreshed). The caller holds the refreshing token.
 func (c *candidateCache) advance(ctx context.Context, s *Store, cur *cacheView, r *checkRound, classes, traits []string) error {
@@ -179,7 +180,7 @@ func (c *candidateCache) advance(ctx context.Context, s *Store, cur *cacheView, 
 	b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
 	b.Queue(genericNestedLoops)
 	b.Queue(refreshSQL, cur.pgSnap, classes, traits)
-	queueLoads(&b, &treeSelection{since: cur.pgSnap})
+	queueLoads(&b, &treeSelection{since: cur.pgSnap, alone: true})
 	b.Queue("COMMIT")
 	conn, err := s.db.Acquire(ctx)
 	if err != nil {
@@ -217,12 +218,9 @@ func (c *candidateCache) advance(ctx context.Context, s *Store, cur *cacheView, 
 	}
 	snap := cur.snap
 	if len(rr.changed) > 0 {
-		roots, ok := c.stayedInTree(rr.changed, data)
-		if !ok {
+		var ok bool
+		if snap, ok = c.updateProviders(cur.snap, rr.changed, data); !ok {
 			return nil
-		}
-		if snap, err = c.replaceTrees(cur.snap, roots, data); err != nil {
-			return err
 		}
 	}
 	r.view, r.current = c.publish(&rr, snap, began, lost), true

@@ -13,10 +13,12 @@ import (
 
 // treeSelection names the trees to load: the trees rooted at roots and the
 // trees of providers, or, with since set, the trees the providers logged in
-// the change log after that PostgreSQL snapshot (text form) are in now.
+// the change log after that PostgreSQL snapshot (text form) are in now;
+// with alone (and since) set, those logged providers alone.
 type treeSelection struct {
 	roots, providers []int32
 	since            string
+	alone            bool
 }
 
 // The snapshot loads: everything (a whole-table pass), or the trees of a
@@ -45,6 +47,14 @@ WITH sel AS (
 		SELECT COALESCE(rp.root_provider_id, rp.id)
 		FROM (` + unseenSQL + `) unseen
 		JOIN resource_providers rp ON rp.id = unseen.resource_provider_id)) AS id
+)`
+	// The providers logged by transactions $1 did not see, alone (their
+	// trees are not loaded), each once (see selByChangesCTE).
+	aloneByChangesCTE = `
+WITH provs AS (
+	SELECT DISTINCT id FROM unnest(ARRAY(
+		SELECT resource_provider_id FROM (` + unseenSQL + `) unseen
+		WHERE resource_provider_id IS NOT NULL)) AS id
 )`
 	provsCTE = `, provs AS (
 	SELECT rp.id FROM sel JOIN resource_providers rp ON rp.root_provider_id = sel.id
@@ -98,14 +108,17 @@ WHERE pa.uuid IS NOT NULL`
 // changes, in the order loadProviderData reads them.
 var (
 	loadAllSQL     = []string{loadProvidersAllSQL, loadInventoriesAllSQL, loadTraitsAllSQL, loadAggregatesAllSQL}
-	loadSelSQL     = selectionLoads(selByIDsCTE)
-	loadChangedSQL = selectionLoads(selByChangesCTE)
+	loadSelSQL          = providerLoads(selByIDsCTE + provsCTE)
+	loadChangedSQL      = providerLoads(selByChangesCTE + provsCTE)
+	loadAloneChangedSQL = providerLoads(aloneByChangesCTE)
 )
 
-func selectionLoads(sel string) []string {
+// providerLoads returns the four loads of the providers of provs, a CTE
+// that ends with one named provs.
+func providerLoads(provs string) []string {
 	var out []string
 	for _, body := range []string{loadProvidersSel, loadInventoriesSel, loadTraitsSel, loadAggregatesSel} {
-		out = append(out, sel+provsCTE+body)
+		out = append(out, provs+body)
 	}
 	return out
 }
@@ -158,7 +171,11 @@ func queueLoads(b *pgx.Batch, sel *treeSelection) {
 			b.Queue(q)
 		}
 	case sel.since != "":
-		for _, q := range loadChangedSQL {
+		loads := loadChangedSQL
+		if sel.alone {
+			loads = loadAloneChangedSQL
+		}
+		for _, q := range loads {
 			b.Queue(q, sel.since)
 		}
 	default:

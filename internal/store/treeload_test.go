@@ -50,6 +50,7 @@ ANALYZE`); err != nil {
 	}{
 		{store.SelectedTreeLoadsForTest, "int4[], int4[]", "'{7}', '{8}'"},
 		{store.ChangedTreeLoadsForTest, "text", "'1000:1000:990,995'"},
+		{store.ChangedProviderLoadsForTest, "text", "'1000:1000:990,995'"},
 		{[]string{store.RefreshForTest}, "text, text[], text[]", "'1000:1000:990', '{VCPU}', '{CUSTOM_T}'"},
 	}
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
@@ -62,11 +63,11 @@ ANALYZE`); err != nil {
 		if _, err := tx.Exec(ctx, store.GenericNestedLoopsForTest); err != nil {
 			return err
 		}
-		for _, e := range explain {
+		for k, e := range explain {
 			for i, q := range e.queries {
 				// EXPLAIN EXECUTE: the plan of a prepared statement, the
 				// generic one as the refresh makes it.
-				name := fmt.Sprintf("load_%d_%d", len(e.params), i)
+				name := fmt.Sprintf("load_%d_%d", k, i)
 				if _, err := tx.Exec(ctx, "PREPARE "+name+"("+e.params+") AS "+q); err != nil {
 					return err
 				}

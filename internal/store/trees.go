@@ -55,25 +55,40 @@ func (c *candidateCache) loadChanged(ctx context.Context, q batcher, old *engine
 	return c.replaceTrees(old, oldRoots, data)
 }
 
-// stayedInTree reports whether every changed provider the cache holds is
-// in data, in the tree the cache has it in, and returns those trees' roots.
-// data holds the trees the changed providers are in now: when it holds
-// every tree they were in too, replaceTrees can apply it.
-func (c *candidateCache) stayedInTree(changed []int32, data []engine.ProviderData) ([]int32, bool) {
-	var roots []int32
+// updateProviders applies data, the providers logged as changed
+// (changed) as they are now, each alone, to the cache and to old, and
+// returns the new snapshot (data is sorted by id). It reports false, having changed nothing,
+// when that is not enough and the trees must be reloaded: a provider of
+// the cache deleted, or one that Update cannot apply (moved, re-parented,
+// or created below the highest id).
+func (c *candidateCache) updateProviders(old *engine.Snapshot, changed []int32, data []engine.ProviderData) (*engine.Snapshot, bool) {
 	for _, id := range changed {
-		root, cached := c.rootOf[id]
-		if !cached {
+		if _, cached := c.rootOf[id]; cached {
+			if _, found := slices.BinarySearchFunc(data, int64(id), byID); !found {
+				return nil, false
+			}
+		}
+	}
+	snap, ok := old.Update(data)
+	if !ok {
+		return nil, false
+	}
+	// Update kept every provider in its tree and put new ones, with ids
+	// above all, in theirs: the cache's trees follow, still ascending.
+	for _, d := range data {
+		root := int32(d.RootID)
+		tree := c.trees[root]
+		if i, found := slices.BinarySearchFunc(tree, d.ID, byID); found {
+			tree[i] = d
 			continue
 		}
-		i, found := slices.BinarySearchFunc(data, int64(id), func(d engine.ProviderData, id int64) int { return int(d.ID - id) })
-		if !found || data[i].RootID != int64(root) {
-			return nil, false // deleted, or moved to another tree
-		}
-		roots = append(roots, root)
+		c.trees[root] = append(tree, d)
+		c.rootOf[int32(d.ID)] = root
 	}
-	return roots, true
+	return snap, true
 }
+
+func byID(d engine.ProviderData, id int64) int { return cmp.Compare(d.ID, id) }
 
 // replaceTrees puts the trees of data in place of the trees rooted at
 // oldRoots and returns the new snapshot: an update of old when no
@@ -94,7 +109,7 @@ func (c *candidateCache) replaceTrees(old *engine.Snapshot, oldRoots []int32, da
 	stayed := true
 	for r := range affected {
 		for _, d := range c.trees[r] {
-			if _, found := slices.BinarySearchFunc(data, d.ID, func(d engine.ProviderData, id int64) int { return cmp.Compare(d.ID, id) }); !found {
+			if _, found := slices.BinarySearchFunc(data, d.ID, byID); !found {
 				stayed = false // deleted, or moved to a tree not loaded
 			}
 			delete(c.rootOf, int32(d.ID))
