@@ -107,7 +107,7 @@ WHERE pa.uuid IS NOT NULL`
 // The four loads of every provider, and of a selection by ids or by
 // changes, in the order loadProviderData reads them.
 var (
-	loadAllSQL     = []string{loadProvidersAllSQL, loadInventoriesAllSQL, loadTraitsAllSQL, loadAggregatesAllSQL}
+	loadAllSQL          = []string{loadProvidersAllSQL, loadInventoriesAllSQL, loadTraitsAllSQL, loadAggregatesAllSQL}
 	loadSelSQL          = providerLoads(selByIDsCTE + provsCTE)
 	loadChangedSQL      = providerLoads(selByChangesCTE + provsCTE)
 	loadAloneChangedSQL = providerLoads(aloneByChangesCTE)
