@@ -25,6 +25,15 @@ type service struct {
 	handler http.Handler
 	metrics http.Handler
 	pool    *pgxpool.Pool
+	// stopKeeping stops the goroutine that keeps the candidate cache
+	// young (store.KeepCandidateCacheYoung) and waits for it.
+	stopKeeping func()
+}
+
+// close stops the service's background work and closes its pool.
+func (s *service) close() {
+	s.stopKeeping()
+	s.pool.Close()
 }
 
 // build sets up authentication and policy, connects to the database,
@@ -93,7 +102,11 @@ func build(ctx context.Context, cfg *config.Config, o options, logger *slog.Logg
 		Metrics:      pm,
 		MaxBodyBytes: o.maxBody,
 	})
-	return &service{handler: a.Handler(), metrics: metrics.Handler(reg), pool: pool}, nil
+	keep, stop := context.WithCancel(ctx)
+	kept := make(chan struct{})
+	go func() { defer close(kept); st.KeepCandidateCacheYoung(keep) }()
+	stopKeeping := func() { stop(); <-kept }
+	return &service{handler: a.Handler(), metrics: metrics.Handler(reg), pool: pool, stopKeeping: stopKeeping}, nil
 }
 
 // warmCandidates loads the candidate cache before the process listens, so

@@ -52,7 +52,7 @@ func (m Main) Run(ctx context.Context, args, environ []string) int {
 		return fail(err)
 	}
 	// Closed after serve has drained the in-flight requests.
-	defer svc.pool.Close()
+	defer svc.close()
 	if err := m.serve(ctx, svc, o, environ, logs.Logger); err != nil {
 		return fail(err)
 	}

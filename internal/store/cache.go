@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,6 +39,9 @@ type candidateCache struct {
 	refreshing chan struct{}
 	trees      map[int32][]engine.ProviderData // root id -> the tree, ascending id
 	rootOf     map[int32]int32                 // provider id -> root id
+
+	// fullLoads counts the loads of every provider.
+	fullLoads atomic.Int64
 
 	// lost counts the times the capture was found missing; a refresh
 	// that began before the latest publishes nothing.
@@ -231,6 +235,44 @@ func (c *candidateCache) publish(rr *refreshRow, snap *engine.Snapshot, began ti
 func (c *candidateCache) needsFullLoad(cur *cacheView, rr *refreshRow) bool {
 	return !rr.origin.same(cur.origin) || rr.invalidateAll || !c.young(cur, rr.clock) ||
 		len(rr.changed) > max(1000, len(c.rootOf)/4)
+}
+
+// keepYoung is the age from which a view is renewed even when nothing
+// changed: a check round then takes a new snapshot (advance) rather than
+// keep the view it checked (unchanged), and KeepCandidateCacheYoung runs a
+// round when no request did.
+func (c *candidateCache) keepYoung() time.Duration { return c.horizon / 3 }
+
+// KeepCandidateCacheYoung keeps the candidate cache younger than the change
+// log's horizon until ctx ends. A cache that grew older (changes.go) makes
+// its next request load every provider (seconds at 100,000 providers,
+// with every other candidates request waiting for it), so any spell of
+// that length without candidate requests would end with such a load.
+// Whenever the cache has gone keepYoung without a new snapshot, it runs
+// one check round, which takes one and applies what changed meanwhile.
+func (s *Store) KeepCandidateCacheYoung(ctx context.Context) {
+	if !s.CandidateCache {
+		return
+	}
+	c := s.candidates
+	t := time.NewTimer(c.keepYoung())
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		wait := c.keepYoung()
+		if view := c.cur.Load(); view != nil && time.Since(view.began) < wait {
+			t.Reset(wait - time.Since(view.began))
+			continue
+		}
+		if _, _, _, err := c.snapshot(ctx, s, nil, nil); err != nil && ctx.Err() == nil && !errors.Is(err, errNoCapture) {
+			s.logger().Warn("candidate cache: could not renew it in a spell without candidate requests; the next request will", "error", err)
+		}
+		t.Reset(wait)
+	}
 }
 
 // young reports whether view is younger than the change log's horizon, so

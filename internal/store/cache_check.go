@@ -100,17 +100,19 @@ func (c *candidateCache) runChecks(s *Store, r *checkRound) {
 }
 
 // runCheck runs one round against the published view and sets its result
-// (but does not close done). After a round that found changes it goes
-// straight to advance, which reads the change log and loads the trees the
-// changes touched in one round trip; otherwise it first asks the cheaper
-// question whether anything changed at all, and advances only if so.
+// (but does not close done). After a round that found changes, or once
+// the view is keepYoung old, it goes straight to advance, which reads the
+// change log and loads the providers the changes touched in one round
+// trip, and takes a new snapshot even when nothing changed; otherwise it
+// first asks the cheaper question whether anything changed at all, and
+// advances only if so.
 func (c *candidateCache) runCheck(s *Store, r *checkRound, classes, traits []string) {
 	defer func() {
 		if p := recover(); p != nil {
 			r.err = fmt.Errorf("candidate cache check: %v", p)
 		}
 	}()
-	if cur := c.cur.Load(); cur != nil && !c.changing.Load() {
+	if cur := c.cur.Load(); cur != nil && !c.changing.Load() && time.Since(cur.began) < c.keepYoung() {
 		r.view = cur
 		if r.current, r.err = c.unchanged(r.ctx, s, cur, r, classes, traits); r.current || r.err != nil {
 			return

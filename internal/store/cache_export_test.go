@@ -20,3 +20,11 @@ func (s *Store) CacheAgedForTest(d time.Duration) {
 	view.began = view.began.Add(-d)
 	s.candidates.cur.Store(&view)
 }
+
+// CacheHorizonForTest sets how long the change log is taken to keep its
+// rows (changeHorizon), so that tests need not wait 15 minutes.
+func (s *Store) CacheHorizonForTest(d time.Duration) { s.candidates.horizon = d }
+
+// CacheFullLoadsForTest is the number of times the cache loaded every
+// provider.
+func (s *Store) CacheFullLoadsForTest() int64 { return s.candidates.fullLoads.Load() }

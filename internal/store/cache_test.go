@@ -111,3 +111,51 @@ func TestWarmCandidateCache(t *testing.T) {
 		t.Errorf("cached snapshot after warming = %v", snap)
 	}
 }
+
+// TestKeepCandidateCacheYoung: a cache that nothing renews for the change
+// log's horizon loads every provider on its next request; kept young, it
+// does not, whether no request comes at all or requests keep coming with
+// nothing written (their checks find nothing to apply, and must still
+// take a new snapshot).
+func TestKeepCandidateCacheYoung(t *testing.T) {
+	t.Parallel()
+	const horizon = 900 * time.Millisecond
+	ctx := context.Background()
+	s := store.New(testdb.PoolOn(t, testdb.New(t), 4))
+	s.CacheHorizonForTest(horizon)
+	if _, err := s.CreateProvider(ctx, store.NewProvider{UUID: uuid.NewString(), Name: "quiet"}); err != nil {
+		t.Fatal(err)
+	}
+	req, err := candidate.ParseQuery("resources=VCPU:1", microversion.Version{Major: 1, Minor: 39})
+	if err != nil {
+		t.Fatal(err)
+	}
+	request := func() {
+		t.Helper()
+		if _, _, err := s.CandidateSnapshot(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	request()
+	if n := s.CacheFullLoadsForTest(); n != 1 {
+		t.Fatalf("%d full loads after the first request, want 1", n)
+	}
+	time.Sleep(horizon + 100*time.Millisecond)
+	request()
+	if n := s.CacheFullLoadsForTest(); n != 2 {
+		t.Fatalf("%d full loads after a spell longer than the horizon, want 2 (the test cannot fail)", n)
+	}
+
+	keep, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); s.KeepCandidateCacheYoung(keep) }()
+	defer func() { stop(); <-done }()
+	time.Sleep(2 * horizon)
+	request()
+	for end := time.Now().Add(2 * horizon); time.Now().Before(end); time.Sleep(horizon / 10) {
+		request()
+	}
+	if n := s.CacheFullLoadsForTest(); n != 2 {
+		t.Fatalf("%d full loads with the cache kept young, want still 2", n)
+	}
+}

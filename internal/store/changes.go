@@ -80,7 +80,8 @@ import (
 // horizon after now() of P's transaction, which is before P. So any DELETE
 // visible to the reader committed before its snapshot, hence T_X < time of
 // P, X <= xmin(P), and every row the reader selects survived. An older
-// cache does a full reload. This takes the database's clock for real
+// cache does a full reload; KeepCandidateCacheYoung renews the cache
+// often enough that it need not. This takes the database's clock for real
 // time. A step forward is safe: it lengthens the reader's interval as
 // much as the pruner's. A step back is not: a mark taken after P could
 // look old enough to the pruner while P still looked young to the reader.

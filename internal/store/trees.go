@@ -18,6 +18,7 @@ func (c *candidateCache) loadAll(ctx context.Context, q batcher, then ...string)
 	if err != nil {
 		return nil, err
 	}
+	c.fullLoads.Add(1)
 	c.trees = map[int32][]engine.ProviderData{}
 	c.rootOf = make(map[int32]int32, len(data))
 	for _, d := range data {
