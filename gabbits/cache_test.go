@@ -230,3 +230,47 @@ func TestCandidateCache_ConcurrentWrites(t *testing.T) {
 		t.Errorf("total VCPU used = %v, want 100", total)
 	}
 }
+
+// TestCandidateCache_NULNameSharesNoRound: a class or trait name with a NUL
+// byte, which PostgreSQL refuses in a statement, is unknown to the request
+// that names it (as upstream: "No such resource class") and never reaches
+// the change checks that concurrent requests share: they answer as if it
+// had not been sent.
+func TestCandidateCache_NULNameSharesNoRound(t *testing.T) {
+	f := newFleet(t)
+	f.vcpuProvider(f.cached[0], 8)
+	srv := f.cached[0]
+	var wg sync.WaitGroup
+	statuses := make([]int, 400)
+	next := make(chan int)
+	for range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				query := "resources=VCPU:1"
+				switch i % 4 {
+				case 1:
+					query = "resources=VCPU%00:1"
+				case 3:
+					query = "resources=VCPU:1&required=CUSTOM_%00"
+				}
+				statuses[i], _ = f.call(srv, "1.39", "GET", "/allocation_candidates?"+query, nil)
+			}
+		}()
+	}
+	for i := range statuses {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i, st := range statuses {
+		want := 200
+		if i%2 == 1 {
+			want = 400
+		}
+		if st != want {
+			t.Fatalf("request %d: %d, want %d", i, st, want)
+		}
+	}
+}

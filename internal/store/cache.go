@@ -73,6 +73,7 @@ func newCandidateCache() *candidateCache {
 // exist; errNoCapture when the change capture is not in place.
 func (c *candidateCache) snapshot(ctx context.Context, s *Store, classes, traits []string) (*engine.Snapshot, []string, []string, error) {
 	start := time.Now()
+	classes, traits = withoutNUL(classes), withoutNUL(traits)
 	var foundClasses, foundTraits []string
 	if c.cur.Load() != nil {
 		r, err := c.joinCheck(ctx, s, classes, traits)

@@ -240,7 +240,7 @@ func (s *Store) loadSnapshot(ctx context.Context, req *engine.Request, anyNames 
 // and the ids of the classes of every group (0 for an unknown one).
 func candidateNames(ctx context.Context, tx pgx.Tx, req *engine.Request) (CandidateNames, []int32, error) {
 	var names CandidateNames
-	rows, err := tx.Query(ctx, candidateClassesSQL, req.Classes())
+	rows, err := tx.Query(ctx, candidateClassesSQL, withoutNUL(req.Classes()))
 	if err != nil {
 		return names, nil, err
 	}
@@ -254,7 +254,7 @@ func candidateNames(ctx context.Context, tx pgx.Tx, req *engine.Request) (Candid
 	}); err != nil {
 		return names, nil, err
 	}
-	rows, err = tx.Query(ctx, candidateTraitsSQL, req.Traits())
+	rows, err = tx.Query(ctx, candidateTraitsSQL, withoutNUL(req.Traits()))
 	if err != nil {
 		return names, nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -13,8 +14,10 @@ import (
 	"github.com/openstack-placement-go/placement/internal/placement"
 )
 
-// MsgUnstorableText is the 400 message of text the database refuses. The
-// API rejects NUL bytes before they get here; this is the safety net.
+// MsgUnstorableText is the 400 message of text the database refuses: a
+// NUL byte in a query parameter the request uses as text (a provider
+// name filter, a project id), which upstream answers 500. The API rejects
+// NUL bytes in paths and bodies before they get here.
 const MsgUnstorableText = "The request contains a NUL (0x00) character or another character that cannot be stored."
 
 // MsgDatabaseUnavailable is the 503 message while the database cannot be
@@ -151,3 +154,17 @@ func unavailable(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "failed to connect") || strings.Contains(msg, "closed pool")
 }
+
+// withoutNUL returns names less those with a NUL byte. No stored name has
+// one (PostgreSQL cannot store it, and refuses a statement that carries
+// it), so a lookup leaves them out and finds them unknown, as upstream
+// does ("No such resource class", "No such trait(s)"). That also keeps
+// them out of the change checks that concurrent requests share.
+func withoutNUL(names []string) []string {
+	if !slices.ContainsFunc(names, hasNUL) {
+		return names
+	}
+	return slices.DeleteFunc(slices.Clone(names), hasNUL)
+}
+
+func hasNUL(s string) bool { return strings.IndexByte(s, 0) >= 0 }

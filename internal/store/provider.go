@@ -374,8 +374,9 @@ func matchesNothing(ctx context.Context, tx pgx.Tx, add func(b *sqlBuilder) erro
 }
 
 // idsByName runs q (selecting name, id for names = ANY($1)) and maps the
-// result. No names means no query.
+// result. No names means no query; a name with a NUL byte is not found.
 func idsByName(ctx context.Context, q querier, sql string, names []string) (map[string]int, error) {
+	names = withoutNUL(names)
 	out := make(map[string]int, len(names))
 	if len(names) == 0 {
 		return out, nil

@@ -7,7 +7,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/openstack-placement-go/placement/internal/placement"
-	"github.com/openstack-placement-go/placement/internal/pycompat"
 	"github.com/openstack-placement-go/placement/internal/schema"
 )
 
@@ -16,7 +15,6 @@ import (
 // requests with a 500. These messages are API.
 const (
 	MsgNULInPath   = "The URL path must not contain NUL (0x00) characters."
-	msgNULInQuery  = "Invalid query string parameters: %s must not contain NUL (0x00) characters"
 	msgNULInHeader = "Header %s must not contain NUL (0x00) characters."
 	MsgNULInBody   = "JSON does not validate: strings must not contain NUL (0x00) characters"
 	// MsgSurrogateInBody answers a string with an unpaired \ud800-\udfff
@@ -27,23 +25,15 @@ const (
 	MsgNonFiniteInBody = "JSON does not validate: NaN and infinite numbers are not accepted"
 )
 
-// CheckNUL returns a 400 *placement.Error when r's decoded path, the name or
-// value of a query parameter (decoded as ParseQuery does) or a header value
-// contains a NUL byte, and nil otherwise. The query is checked up to its
-// first pair that is not UTF-8, which the query validation reports.
+// CheckNUL returns a 400 *placement.Error when r's decoded path or a
+// header value contains a NUL byte, and nil otherwise. The query string is
+// not checked: upstream ignores parameters a request does not use,
+// whatever they hold, and validates the others; the store finds a class or
+// trait name with a NUL unknown, and answers 400 where PostgreSQL refuses
+// one in other text (store.Classify).
 func CheckNUL(r *http.Request) error {
 	if strings.IndexByte(r.URL.Path, 0) >= 0 {
 		return placement.E(placement.Invalid, MsgNULInPath)
-	}
-	if strings.ContainsAny(r.URL.RawQuery, "%\x00") {
-		for _, p := range decodeQuery(r.URL.RawQuery) {
-			if !utf8.ValidString(p.Key) || !utf8.ValidString(p.Value) {
-				break
-			}
-			if strings.IndexByte(p.Key, 0) >= 0 || strings.IndexByte(p.Value, 0) >= 0 {
-				return placement.E(placement.Invalid, msgNULInQuery, pycompat.StrRepr(p.Key))
-			}
-		}
 	}
 	names := make([]string, 0, len(r.Header))
 	for name := range r.Header {

@@ -18,12 +18,9 @@ func TestCheckNUL(t *testing.T) {
 	}{
 		{"a clean request passes", "/resource_providers?name=a%20b&member_of=in:x,y", nil, ""},
 		{"a percent-encoded NUL in the path", "/resource_providers/abc%00def", nil, MsgNULInPath},
-		{"a NUL in a query value", "/resource_providers?name=%00", nil, "Invalid query string parameters: 'name' must not contain NUL (0x00) characters"},
-		{"a NUL in a later query value", "/allocation_candidates?limit=1&resources=VCPU%00:1", nil, "'resources' must not contain"},
-		{"a NUL in a query name", "/resource_providers?na%00me=1", nil, `'na\x00me' must not contain`},
-		{"a bad escape stays text, a NUL after it is still found", "/resource_providers?name=%zz%00", nil, "'name' must not contain"},
-		{"WebOb's lenient escapes decode to NUL too", "/resource_providers?name=%-0", nil, "'name' must not contain"},
-		{"a pair that is not UTF-8 is left to validation", "/resource_providers?name=%ff&x=%00", nil, ""},
+		// The query is left to the handlers (validation, then the store).
+		{"a NUL in a query value", "/resource_providers?name=%00", nil, ""},
+		{"a NUL in a query name", "/resource_providers?na%00me=1", nil, ""},
 		{"a NUL in a header value", "/resource_providers", map[string]string{"X-Project-Id": "p\x00"}, "Header X-Project-Id must not contain NUL (0x00) characters."},
 		{"a literal %00 in a header is text", "/resource_providers", map[string]string{"X-Project-Id": "p%00"}, ""},
 	}
