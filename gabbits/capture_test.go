@@ -105,8 +105,9 @@ func (f *fleet) warm(query string) {
 
 // TestCandidateCache_RebuildKeepsChangesMadeInPlace: what refreshes put
 // in place (a provider created; then a trait set on it, a child added to
-// its tree, an allocation) is still there after a later refresh that must rebuild the
-// snapshot (a provider deleted), on every instance.
+// its tree, an allocation; then a provider deleted) is still there after
+// a later refresh that must rebuild the snapshot (a provider un-parented),
+// on every instance.
 func TestCandidateCache_RebuildKeepsChangesMadeInPlace(t *testing.T) {
 	f := newFleet(t)
 	const q = "resources=VCPU:1"
@@ -127,19 +128,20 @@ func TestCandidateCache_RebuildKeepsChangesMadeInPlace(t *testing.T) {
 		"allocations":         map[string]any{kept: map[string]any{"resources": map[string]int{"VCPU": 6}}},
 		"consumer_generation": nil, "project_id": uuid.NewString(), "user_id": uuid.NewString(), "consumer_type": "INSTANCE"})
 	// kept has 2 VCPU free, doomed 4, the child 2 VGPU.
-	check := func(when string, providers int) {
+	check := func(when string, want map[string]int) {
 		t.Helper()
-		for query, want := range map[string]int{
-			q: providers, "resources=VCPU:3": providers - 1, q + "&required=CUSTOM_KEPT": 1, q + "&resources1=VGPU:1": 1,
-		} {
-			if n := f.agree(query); n != want {
-				t.Fatalf("%s: %s has %d candidates, want %d", when, query, n, want)
+		for query, n := range want {
+			if got := f.agree(query); got != n {
+				t.Fatalf("%s: %s has %d candidates, want %d", when, query, got, n)
 			}
 		}
 	}
-	check("applied in place", 2)
+	check("applied in place", map[string]int{q: 2, "resources=VCPU:3": 1, q + "&required=CUSTOM_KEPT": 1, q + "&resources1=VGPU:1": 1})
 	f.must(f.cached[0], 204, "DELETE", "/resource_providers/"+doomed, nil)
-	check("after a rebuild", 1)
+	check("deleted in place", map[string]int{q: 1, "resources=VCPU:3": 0, q + "&required=CUSTOM_KEPT": 1, q + "&resources1=VGPU:1": 1})
+	f.must(f.cached[0], 200, "PUT", "/resource_providers/"+child, map[string]any{"name": child, "parent_provider_uuid": nil})
+	check("after a rebuild", map[string]int{q: 1, "resources=VCPU:3": 0, q + "&required=CUSTOM_KEPT": 1, q + "&resources1=VGPU:1": 0,
+		"resources=VGPU:1": 1})
 }
 
 // TestCandidateCache_MoveFreesSource: a consumer moved from A to B frees

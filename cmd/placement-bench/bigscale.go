@@ -33,7 +33,8 @@ func writeThenRead(ctx context.Context, c *Client, d *Dataset, n int, write func
 
 // scaleWrites are the writes whose refresh the scale scenario measures:
 // one allocation on a provider (its usage changes), a trait set on a
-// provider (its traits change), a provider created (the cache gains one).
+// provider (its traits change), a provider created (the cache gains one),
+// and deleted again (in the order created: as many as were created).
 func scaleWrites(ctx context.Context, c *Client, d *Dataset) []struct {
 	name  string
 	write func(i int) error
@@ -66,14 +67,20 @@ func scaleWrites(ctx context.Context, c *Client, d *Dataset) []struct {
 		body := map[string]any{"traits": []string{"CUSTOM_BENCH_REFRESH"}, "resource_provider_generation": rp.Generation}
 		return c.Do(ctx, http.MethodPut, path+"/traits", version, body, nil)
 	}
+	var created []string
 	create := func(i int) error {
-		body := map[string]any{"name": "bench-refresh-" + uuid.NewString()}
+		id := uuid.NewString()
+		created = append(created, id)
+		body := map[string]any{"name": "bench-refresh-" + id, "uuid": id}
 		return c.Do(ctx, http.MethodPost, "/resource_providers", version, body, nil)
+	}
+	remove := func(i int) error {
+		return c.Do(ctx, http.MethodDelete, "/resource_providers/"+created[i%len(created)], version, nil, nil)
 	}
 	return []struct {
 		name  string
 		write func(i int) error
-	}{{"write", allocation}, {"trait write", trait}, {"provider created", create}}
+	}{{"write", allocation}, {"trait write", trait}, {"provider created", create}, {"provider deleted", remove}}
 }
 
 // bigScale loads n flat providers and --scale-allocations allocation rows

@@ -133,8 +133,8 @@ func BenchmarkGenerateBreadthFirst(b *testing.B) {
 
 // BenchmarkUpdate measures the snapshot side of a refresh after one
 // write at growing provider counts: an allocation (one provider's usage
-// changes), a trait set on a provider, a provider created. None should
-// grow with the count.
+// changes), a trait set on a provider, a provider created, a provider
+// deleted. None should grow with the count.
 func BenchmarkUpdate(b *testing.B) {
 	for _, n := range []int{10000, 100000} {
 		var data []ProviderData
@@ -164,6 +164,22 @@ func BenchmarkUpdate(b *testing.B) {
 					Inventories: []Inventory{iv("VCPU", 16), iv("MEMORY_MB", 16)}, Traits: []string{"HW_CPU_X86_AVX"}}
 			},
 		}
+		b.Run(fmt.Sprintf("deleted/%d", n), func(b *testing.B) {
+			s := base
+			b.ReportAllocs()
+			k := 0
+			for b.Loop() {
+				k++
+				if s, _ = s.Update(nil, []int64{int64((k*7919)%n + 1)}); s == nil {
+					b.Fatal("Update refused")
+				}
+				if k == n/5 {
+					b.StopTimer()
+					s, k = base, 0
+					b.StartTimer()
+				}
+			}
+		})
 		for _, name := range []string{"allocation", "trait", "provider"} {
 			b.Run(fmt.Sprintf("%s/%d", name, n), func(b *testing.B) {
 				s := base
@@ -171,7 +187,7 @@ func BenchmarkUpdate(b *testing.B) {
 				k := 0
 				for b.Loop() {
 					k++
-					if s, _ = s.Update([]ProviderData{edits[name](k, s)}); s == nil {
+					if s, _ = s.Update([]ProviderData{edits[name](k, s)}, nil); s == nil {
 						b.Fatal("Update refused")
 					}
 				}

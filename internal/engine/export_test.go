@@ -72,16 +72,22 @@ func DumpSnapshot(s *Snapshot) string {
 		}
 		return out
 	}
-	fmt.Fprintf(&b, "n=%d nested=%v roots=%v sharing=%v\n", s.Len(), s.Nested, id(s.roots), id(s.sharing))
+	fmt.Fprintf(&b, "n=%d nested=%v roots=%v sharing=%v\n", s.Len()-s.gone, s.Nested, id(s.roots), id(s.sharing))
 	for i := range int32(s.Len()) {
 		p := s.Provider(i)
+		if p.gone {
+			if at, ok := s.ProviderByUUID(p.UUID); ok && at == i {
+				fmt.Fprintf(&b, "deleted %d still found by uuid %q\n", p.ID, p.UUID)
+			}
+			continue
+		}
 		parent := int64(0)
 		if p.Parent >= 0 {
 			parent = s.Provider(p.Parent).ID
 		}
 		at, ok := s.ProviderByUUID(p.UUID)
 		fmt.Fprintf(&b, "%d %s byUUID=%d,%v parent=%d root=%d traits=%v aggs=%v inv=%v sharing=%v tree=%v anchors=%v\n",
-			p.ID, p.UUID, at, ok, parent, s.Provider(p.Root).ID, p.Traits, p.Aggregates, p.Inventories, p.Sharing,
+			p.ID, p.UUID, s.Provider(at).ID, ok, parent, s.Provider(p.Root).ID, p.Traits, p.Aggregates, p.Inventories, p.Sharing,
 			id(p.tree), id(p.anchors))
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.classes)) {
@@ -101,3 +107,6 @@ func DumpSnapshot(s *Snapshot) string {
 	}
 	return b.String()
 }
+
+// Gone is the number of places of s that deleted providers left empty.
+func Gone(s *Snapshot) int { return s.gone }

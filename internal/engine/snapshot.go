@@ -48,6 +48,9 @@ type Provider struct {
 	aggs     []int32 // sorted aggregate ids
 	tree     []int32 // a root's tree: its members, ascending (nil below the root)
 	anchors  []int32 // a sharing provider's anchors (the roots it serves), ascending
+	// gone marks the place of a provider Update deleted: it is in no
+	// tree, index or lookup, and has nothing but its id and uuid.
+	gone bool
 }
 
 // Snapshot is the read-only, in-memory view of the providers relevant to one
@@ -65,9 +68,12 @@ type Snapshot struct {
 	Nested bool
 
 	// byUUID indexes the providers by uuid; added holds the ones Update
-	// added since byUUID was built, so that adding a provider does not
-	// copy the whole map.
+	// added since byUUID was built (-1 for one it deleted), so that adding
+	// a provider does not copy the whole map.
 	byUUID, added map[string]int32
+	// children counts the providers with a parent; gone the places of
+	// deleted providers (see Provider.gone).
+	children, gone int
 	// The interned names. After an Update a name may have no provider
 	// left; the lookups (classIndex, traitIndex, aggIndex) then do not
 	// know it, as a new snapshot would not.
@@ -104,7 +110,9 @@ func (s *Snapshot) Provider(i int32) *Provider {
 	return &s.chunks[i>>chunkShift].providers[i&chunkMask]
 }
 
-// Len returns the number of providers.
+// Len returns the number of provider places: the providers, and the
+// places of those Update deleted, which hold no provider (indexes run
+// from 0 to Len()-1 all the same).
 func (s *Snapshot) Len() int { return s.n }
 
 // tree returns the members of the tree rooted at r, ascending.
@@ -178,6 +186,7 @@ func (s *Snapshot) fill(p *Provider, i int32, d ProviderData, byID map[int64]int
 			return fmt.Errorf("candidate: parent %d of provider %s not in snapshot", d.ParentID, d.UUID)
 		}
 		p.Parent = pi
+		s.children++
 	}
 	root := d.RootID
 	if root == 0 {
@@ -347,7 +356,7 @@ func hasAny(sorted []int32, set []int32) bool {
 // ProviderByUUID returns the index of the provider with that exact uuid.
 func (s *Snapshot) ProviderByUUID(uuid string) (int32, bool) {
 	if i, ok := s.added[uuid]; ok {
-		return i, true
+		return i, i >= 0
 	}
 	i, ok := s.byUUID[uuid]
 	return i, ok

@@ -27,7 +27,7 @@ func TestUpdateKeepsMemo(t *testing.T) {
 
 	changed := data[1]
 	changed.Inventories = []Inventory{iv("VCPU", 16)}
-	u, ok := s.Update([]ProviderData{changed})
+	u, ok := s.Update([]ProviderData{changed}, nil)
 	if !ok {
 		t.Fatal("Update refused an inventory change")
 	}
@@ -43,7 +43,7 @@ func TestUpdateKeepsMemo(t *testing.T) {
 
 	traited := data[0]
 	traited.Traits = []string{"CUSTOM_X"}
-	v, ok := u.Update([]ProviderData{traited})
+	v, ok := u.Update([]ProviderData{traited}, nil)
 	if !ok {
 		t.Fatal("Update refused a trait change")
 	}
@@ -73,7 +73,7 @@ func TestUpdateCopiesOnlyChangedChunks(t *testing.T) {
 	}
 	changed := data[ChunkSize+7] // in the second chunk
 	changed.Inventories = []Inventory{iv("VCPU", 9)}
-	u, ok := s.Update([]ProviderData{changed})
+	u, ok := s.Update([]ProviderData{changed}, nil)
 	if !ok {
 		t.Fatal("Update refused an inventory change")
 	}
@@ -94,7 +94,7 @@ func TestUpdateCopiesOnlyChangedChunks(t *testing.T) {
 	if _, ok := Index(u, 15); ok {
 		t.Error("index found an id that is not there")
 	}
-	if _, ok := s.Update([]ProviderData{{ID: 15, UUID: "x", RootID: 15}}); ok {
+	if _, ok := s.Update([]ProviderData{{ID: 15, UUID: "x", RootID: 15}}, nil); ok {
 		t.Error("Update accepted an unknown provider")
 	}
 }

@@ -6,22 +6,25 @@ import (
 )
 
 // Update returns a copy of s with the providers of changed in their new
-// state, sharing everything else with s: it copies only the chunks that
-// hold a changed provider (or its root, when a provider joins the tree)
-// and the index lists a change touches, so that the cost of a refresh
-// does not grow with the number of providers. A changed provider is one
-// of s, whose inventories, usage, traits and aggregates may differ, or a
-// new one with an id above every id of s (one created since), whose
-// parent and root are in s or come before it in changed. Providers of
-// changed equal to s's cost a comparison.
+// state and those of gone (ids) deleted, sharing everything else with s:
+// it copies only the chunks that hold a changed provider (or its root,
+// when a provider joins or leaves the tree) and the index lists a change
+// touches, so that the cost of a refresh does not grow with the number of
+// providers. A changed provider is one of s, whose inventories, usage,
+// traits and aggregates may differ, or a new one with an id above every
+// id of s (one created since), whose parent and root are in s or come
+// before it in changed. Providers of changed equal to s's cost a
+// comparison. A deleted provider leaves its place empty (Provider.gone).
 //
 // It reports false, and returns nil, when a change is more than that: a
 // provider of s with another uuid, parent or root, a new provider with a
-// lower id, or an id given twice (the caller then builds a new snapshot
-// with NewSnapshot; deleted providers it must see to itself). s itself is
-// never modified, so readers of s need no lock.
-func (s *Snapshot) Update(changed []ProviderData) (*Snapshot, bool) {
-	if len(changed) == 0 {
+// lower id (or the id of a deleted one), an id given twice, a deleted
+// provider that some provider still has as parent or root, or so many
+// places left empty (over goneFloor and a quarter) that a new snapshot is
+// smaller; the caller then builds one with NewSnapshot. s itself is never
+// modified, so readers of s need no lock.
+func (s *Snapshot) Update(changed []ProviderData, gone []int64) (*Snapshot, bool) {
+	if len(changed) == 0 && len(gone) == 0 {
 		return s, true
 	}
 	ps := slices.Clone(changed)
@@ -35,6 +38,9 @@ func (s *Snapshot) Update(changed []ProviderData) (*Snapshot, bool) {
 		if !u.apply(d) {
 			return nil, false
 		}
+	}
+	if !u.removeAll(gone, ps) {
+		return nil, false
 	}
 	u.reindex()
 	return u.out, true
@@ -52,10 +58,10 @@ type updater struct {
 	// gained or lost a member.
 	sharing bool
 	aggs    []int32
-	// ownRoots and ownTree say out's root list and which trees' member
-	// lists are out's own, to append to.
-	ownRoots bool
-	ownTree  map[int32]bool
+	// ownRoots, ownTree and ownAdded say out's root list, which trees'
+	// member lists and its added uuids are out's own, to change.
+	ownRoots, ownAdded bool
+	ownTree            map[int32]bool
 }
 
 // The kinds of names, in the order of updater.delta and updater.cloned.
@@ -110,24 +116,39 @@ func (u *updater) place(ps []ProviderData) bool {
 
 // addUUIDs indexes the uuids of the new providers in out.added; when
 // that has grown past an eighth of the providers it is merged into a new
-// byUUID, so that lookups stay one or two map probes and a merge's cost
-// is spread over many additions.
+// byUUID (mergeAdded), so that lookups stay one or two map probes and a
+// merge's cost is spread over many additions.
 func (u *updater) addUUIDs(ps []ProviderData) {
 	out := u.out
 	out.added = maps.Clone(u.s.added)
 	if out.added == nil {
 		out.added = map[string]int32{}
 	}
+	u.ownAdded = true
 	for _, d := range ps {
 		if i, ok := u.added[d.ID]; ok {
 			out.added[d.UUID] = i
 		}
 	}
-	if len(out.added) > max(1024, out.n/8) {
-		out.byUUID = maps.Clone(out.byUUID)
-		maps.Copy(out.byUUID, out.added)
-		out.added = nil
+	u.mergeAdded()
+}
+
+// mergeAdded merges out.added into a new byUUID once it holds more than
+// an eighth of the providers.
+func (u *updater) mergeAdded() {
+	out := u.out
+	if len(out.added) <= max(1024, out.n/8) {
+		return
 	}
+	out.byUUID = maps.Clone(out.byUUID)
+	for uuid, i := range out.added {
+		if i < 0 {
+			delete(out.byUUID, uuid)
+		} else {
+			out.byUUID[uuid] = i
+		}
+	}
+	out.added, u.ownAdded = nil, false
 }
 
 // index returns the index in out of the provider with that id.
@@ -164,6 +185,9 @@ func (u *updater) apply(d ProviderData) bool {
 	var old *Provider
 	if !isNew {
 		old = s.Provider(i)
+		if old.gone {
+			return false
+		}
 		if s.same(old, d) {
 			return true
 		}
@@ -198,6 +222,108 @@ func (u *updater) apply(d ProviderData) bool {
 	return true
 }
 
+// removeAll deletes the providers of gone, none of which may be in ps
+// (sorted by id), children before parents (descending index), and leaves
+// the snapshot un-nested once no provider has a parent.
+func (u *updater) removeAll(gone []int64, ps []ProviderData) bool {
+	if len(gone) == 0 {
+		return true
+	}
+	places := make([]int32, 0, len(gone))
+	for _, id := range gone {
+		i, ok := u.s.index(id)
+		if !ok || u.s.Provider(i).gone {
+			return false
+		}
+		if _, changed := slices.BinarySearchFunc(ps, id, func(d ProviderData, id int64) int { return cmpInt64(d.ID, id) }); changed {
+			return false
+		}
+		places = append(places, i)
+	}
+	slices.Sort(places)
+	if len(slices.Compact(places)) != len(gone) {
+		return false
+	}
+	for k := len(places) - 1; k >= 0; k-- {
+		if !u.remove(places[k]) {
+			return false
+		}
+	}
+	out := u.out
+	out.gone += len(places)
+	if out.children == 0 {
+		out.Nested = false
+	}
+	return out.gone <= max(goneFloor, out.n/4)
+}
+
+// goneFloor is the number of empty places a snapshot may have whatever
+// its size; past it, and past a quarter of its places, a new snapshot is
+// built instead (Update reports false).
+const goneFloor = 256
+
+// remove deletes provider i, a provider of s: it leaves its root's tree
+// (or, a root, the roots, once its tree holds only itself), its lookups
+// and index lists. False when a provider still has it as parent or root.
+func (u *updater) remove(i int32) bool {
+	out := u.out
+	old := out.Provider(i)
+	if old.Root == i {
+		if len(old.tree) != 1 {
+			return false
+		}
+		if !u.ownRoots {
+			u.ownRoots = true
+			out.roots = slices.Clone(out.roots)
+		}
+		at, found := slices.BinarySearch(out.roots, i)
+		if !found {
+			return false
+		}
+		out.roots = slices.Delete(out.roots, at, at+1)
+	} else {
+		r := u.provider(old.Root)
+		if slices.ContainsFunc(r.tree, func(q int32) bool { return out.Provider(q).Parent == i }) {
+			return false
+		}
+		if !u.ownTree[old.Root] {
+			u.ownTree[old.Root] = true
+			r.tree = slices.Clone(r.tree)
+		}
+		r.tree = slices.DeleteFunc(r.tree, func(q int32) bool { return q == i })
+	}
+	if old.Parent >= 0 {
+		out.children--
+	}
+	u.record(kindTrait, i, old.traits, nil)
+	u.record(kindAgg, i, old.aggs, nil)
+	u.record(kindClass, i, sortedCopy32(old.invClass), nil)
+	u.sharing = u.sharing || old.Sharing
+	if j, ok := out.ProviderByUUID(old.UUID); ok && j == i {
+		u.forget(old.UUID) // not when a new provider took the uuid
+	}
+	*u.provider(i) = Provider{ID: old.ID, UUID: old.UUID, Parent: -1, Root: i, gone: true}
+	out.chunks[i>>chunkShift].memo[i&chunkMask].Store(nil)
+	return true
+}
+
+// gonePlace reports whether place i of s is that of a deleted provider.
+func (s *Snapshot) gonePlace(i int32) bool { return int(i) < s.n && s.Provider(i).gone }
+
+// forget takes uuid out of the uuid lookup.
+func (u *updater) forget(uuid string) {
+	out := u.out
+	if !u.ownAdded {
+		u.ownAdded = true
+		out.added = maps.Clone(out.added)
+		if out.added == nil {
+			out.added = map[string]int32{}
+		}
+	}
+	out.added[uuid] = -1
+	u.mergeAdded()
+}
+
 // same reports whether d describes p as it is.
 func (s *Snapshot) same(p *Provider, d ProviderData) bool {
 	parent := int64(0)
@@ -219,18 +345,21 @@ func (u *updater) link(p *Provider, i int32, d ProviderData, old *Provider) bool
 	p.ID, p.UUID, p.Parent = d.ID, d.UUID, -1
 	if d.ParentID != 0 {
 		pi, ok := u.index(d.ParentID)
-		if !ok || old == nil && pi >= i {
+		if !ok || old == nil && pi >= i || u.s.gonePlace(pi) {
 			return false
 		}
 		p.Parent = pi
 		u.out.Nested = true
+		if old == nil {
+			u.out.children++
+		}
 	}
 	root := d.RootID
 	if root == 0 {
 		root = d.ID
 	}
 	ri, ok := u.index(root)
-	if !ok || old == nil && ri > i {
+	if !ok || old == nil && ri > i || u.s.gonePlace(ri) {
 		return false
 	}
 	p.Root = ri

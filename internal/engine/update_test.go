@@ -25,7 +25,8 @@ func TestUpdate_MatchesNewSnapshot(t *testing.T) {
 		for round := range 1 + r.IntN(3) {
 			before := DumpSnapshot(snap)
 			var touched map[int64]bool
-			data, touched = randomEdits(r, data)
+			var gone []int64
+			data, touched, gone = randomEdits(r, data, snap.Provider(int32(snap.Len()-1)).ID)
 			numberClasses(data)
 			var changed []ProviderData
 			for _, d := range data {
@@ -36,13 +37,19 @@ func TestUpdate_MatchesNewSnapshot(t *testing.T) {
 			if r.Float64() < 0.2 {
 				changed = data // unchanged providers cost a comparison
 			}
-			updated, ok := snap.Update(changed)
-			if !ok {
-				t.Fatalf("seed %d round %d: Update refused %+v", seed, round, changed)
-			}
-			fresh, err := NewSnapshot(data, snap.Nested || hasParent(data))
+			updated, ok := snap.Update(changed, gone)
+			fresh, err := NewSnapshot(data, hasParent(data))
 			if err != nil {
 				t.Fatal(err)
+			}
+			if !ok {
+				// Only when the deleted would leave over 256 places and a
+				// quarter of them empty.
+				if n := Gone(snap) + len(gone); n <= 256 || 4*n <= snap.Len()+len(data)-len(w.data)+len(gone) {
+					t.Fatalf("seed %d round %d: Update refused %+v, deleting %v", seed, round, changed, gone)
+				}
+				w.data, w.snap, snap = data, fresh, fresh
+				continue
 			}
 			if got, want := DumpSnapshot(updated), DumpSnapshot(fresh); got != want {
 				t.Fatalf("seed %d round %d: changed %+v\nupdated:\n%s\nnew:\n%s", seed, round, changed, got, want)
@@ -70,9 +77,11 @@ func hasParent(data []ProviderData) bool {
 	return slices.ContainsFunc(data, func(d ProviderData) bool { return d.ParentID != 0 })
 }
 
-// randomEdits changes one to four providers of data, or adds new ones
-// after them, and returns the new data and the ids it changed.
-func randomEdits(r *rand.Rand, data []ProviderData) ([]ProviderData, map[int64]bool) {
+// randomEdits changes one to four providers of data, adds new ones with
+// ids above last (ids are never used again) or deletes ones without
+// children, and returns the new data, the ids it changed and those it
+// deleted.
+func randomEdits(r *rand.Rand, data []ProviderData, last int64) ([]ProviderData, map[int64]bool, []int64) {
 	data = slices.Clone(data)
 	traits := []string{"CUSTOM_T1", "CUSTOM_T2", "CUSTOM_T3", "CUSTOM_NEW", SharingTrait}
 	aggs := []string{aggUUID("G1"), aggUUID("G2"), aggUUID("G3")}
@@ -82,10 +91,23 @@ func randomEdits(r *rand.Rand, data []ProviderData) ([]ProviderData, map[int64]b
 		}
 		return append(slices.Clone(list), x)
 	}
-	touched := map[int64]bool{}
+	touched, created := map[int64]bool{}, map[int64]bool{}
+	var gone []int64
 	for range 1 + r.IntN(4) {
+		if r.Float64() < 0.15 && len(data) > 1 {
+			k := r.IntN(len(data))
+			id := data[k].ID
+			if !slices.ContainsFunc(data, func(d ProviderData) bool { return d.ID != id && (d.ParentID == id || d.RootID == id) }) {
+				data = slices.Delete(data, k, k+1)
+				if !created[id] { // one created since is simply not there
+					gone = append(gone, id)
+				}
+				delete(touched, id)
+			}
+			continue
+		}
 		if r.Float64() < 0.3 {
-			last := data[len(data)-1].ID
+			last = max(last, data[len(data)-1].ID)
 			d := ProviderData{ID: last + 1 + int64(r.IntN(3)), Inventories: []Inventory{iv("VCPU", 1+r.IntN(4))}}
 			d.UUID, d.RootID = provUUID(int(d.ID)), d.ID
 			if r.Float64() < 0.6 {
@@ -99,7 +121,7 @@ func randomEdits(r *rand.Rand, data []ProviderData) ([]ProviderData, map[int64]b
 				d.Aggregates = []string{aggs[r.IntN(len(aggs))]}
 			}
 			data = append(data, d)
-			touched[d.ID] = true
+			touched[d.ID], created[d.ID] = true, true
 			continue
 		}
 		k := r.IntN(len(data))
@@ -125,7 +147,7 @@ func randomEdits(r *rand.Rand, data []ProviderData) ([]ProviderData, map[int64]b
 		}
 		touched[d.ID] = true
 	}
-	return data, touched
+	return data, touched, gone
 }
 
 // TestUpdate_Refuses: changes Update cannot make in place.
@@ -148,11 +170,25 @@ func TestUpdate_Refuses(t *testing.T) {
 		"new with no parent known": {{ID: 5, UUID: "n5", ParentID: 9, RootID: 1}},
 		"an id twice":              {{ID: 4, UUID: "r4", RootID: 4, Traits: []string{"A"}}, {ID: 4, UUID: "r4", RootID: 4}},
 	} {
-		if _, ok := s.Update(changed); ok {
+		if _, ok := s.Update(changed, nil); ok {
 			t.Errorf("%s: Update accepted %+v", name, changed)
 		}
 	}
-	u, ok := s.Update([]ProviderData{{ID: 5, UUID: "n5", ParentID: 2, RootID: 1}, {ID: 7, UUID: "n7", RootID: 7}})
+	for name, gone := range map[string][]int64{
+		"a root with a child":     {1},
+		"an unknown provider":     {3},
+		"a provider twice":        {4, 4},
+		"a parent of a new child": {2},
+	} {
+		var changed []ProviderData
+		if name == "a parent of a new child" {
+			changed = []ProviderData{{ID: 5, UUID: "n5", ParentID: 2, RootID: 1}}
+		}
+		if _, ok := s.Update(changed, gone); ok {
+			t.Errorf("deleting %s: Update accepted %v", name, gone)
+		}
+	}
+	u, ok := s.Update([]ProviderData{{ID: 5, UUID: "n5", ParentID: 2, RootID: 1}, {ID: 7, UUID: "n7", RootID: 7}}, nil)
 	if !ok || u.Len() != 5 {
 		t.Fatalf("Update refused a child and a root added: %v", ok)
 	}
@@ -175,7 +211,7 @@ func TestUpdate_AddsWithoutCopyingEverything(t *testing.T) {
 	}
 	for k := 1; k <= 3000; k++ {
 		id := int64(4*ChunkSize + k)
-		u, ok := s.Update([]ProviderData{{ID: id, UUID: fmt.Sprintf("u%d", id), RootID: id}})
+		u, ok := s.Update([]ProviderData{{ID: id, UUID: fmt.Sprintf("u%d", id), RootID: id}}, nil)
 		if !ok {
 			t.Fatalf("Update refused provider %d", id)
 		}

@@ -38,9 +38,10 @@ import (
 // a tree only through its own row (created, deleted, re-parented; a moved
 // subtree logs all its providers), so when each logged provider is
 // either one the cache has, with the same uuid, parent and root, or a new
-// one (an id above all the cache has, its parent and root known), putting
+// one (an id above all the cache has, its parent and root known), or one
+// the cache has and S does not (deleted: it leaves its tree), putting
 // their new state in place gives every tree as S sees it. Otherwise (a
-// provider deleted, moved, re-parented, or created below the highest id)
+// provider moved, re-parented, or created below the highest id)
 // nothing is applied, and a refresh in a new snapshot (call it S again)
 // reloads the whole trees of every provider logged since P: the tree the
 // cache had it in and the tree S has it in, so no provider is left in a

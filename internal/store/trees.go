@@ -57,25 +57,36 @@ func (c *candidateCache) loadChanged(ctx context.Context, q batcher, old *engine
 }
 
 // updateProviders applies data, the providers logged as changed
-// (changed) as they are now, each alone, to the cache and to old, and
-// returns the new snapshot (data is sorted by id). It reports false, having changed nothing,
-// when that is not enough and the trees must be reloaded: a provider of
-// the cache deleted, or one that Update cannot apply (moved, re-parented,
-// or created below the highest id).
+// (changed) as they are now, each alone (sorted by id), to the cache and
+// to old, and returns the new snapshot: a changed provider the cache has
+// and data does not was deleted. It reports false, having changed
+// nothing, when that is not enough and the trees must be reloaded: a
+// change Update cannot apply (a provider moved or re-parented, or created
+// below the highest id).
 func (c *candidateCache) updateProviders(old *engine.Snapshot, changed []int32, data []engine.ProviderData) (*engine.Snapshot, bool) {
+	var gone []int64
 	for _, id := range changed {
 		if _, cached := c.rootOf[id]; cached {
 			if _, found := slices.BinarySearchFunc(data, int64(id), byID); !found {
-				return nil, false
+				gone = append(gone, int64(id))
 			}
 		}
 	}
-	snap, ok := old.Update(data)
+	snap, ok := old.Update(data, gone)
 	if !ok {
 		return nil, false
 	}
-	// Update kept every provider in its tree and put new ones, with ids
-	// above all, in theirs: the cache's trees follow, still ascending.
+	// Update kept every provider in its tree, put new ones, with ids above
+	// all, in theirs and took deleted ones out: the cache's trees follow,
+	// still ascending.
+	for _, id := range gone {
+		root := c.rootOf[int32(id)]
+		c.trees[root] = slices.DeleteFunc(c.trees[root], func(d engine.ProviderData) bool { return d.ID == id })
+		if len(c.trees[root]) == 0 {
+			delete(c.trees, root)
+		}
+		delete(c.rootOf, int32(id))
+	}
 	for _, d := range data {
 		root := int32(d.RootID)
 		tree := c.trees[root]
@@ -92,8 +103,9 @@ func (c *candidateCache) updateProviders(old *engine.Snapshot, changed []int32, 
 func byID(d engine.ProviderData, id int64) int { return cmp.Compare(d.ID, id) }
 
 // replaceTrees puts the trees of data in place of the trees rooted at
-// oldRoots and returns the new snapshot: an update of old when no
-// provider left those trees (engine.Snapshot.Update), else a new one.
+// oldRoots and returns the new snapshot: an update of old
+// (engine.Snapshot.Update, with the providers missing from them deleted)
+// when it can, else a new one.
 func (c *candidateCache) replaceTrees(old *engine.Snapshot, oldRoots []int32, data []engine.ProviderData) (*engine.Snapshot, error) {
 	newTrees := map[int32][]engine.ProviderData{}
 	for _, d := range data {
@@ -107,11 +119,11 @@ func (c *candidateCache) replaceTrees(old *engine.Snapshot, oldRoots []int32, da
 	for r := range newTrees {
 		affected[r] = true
 	}
-	stayed := true
+	var gone []int64
 	for r := range affected {
 		for _, d := range c.trees[r] {
 			if _, found := slices.BinarySearchFunc(data, d.ID, byID); !found {
-				stayed = false // deleted, or moved to a tree not loaded
+				gone = append(gone, d.ID) // deleted (a move loads both trees)
 			}
 			delete(c.rootOf, int32(d.ID))
 		}
@@ -123,10 +135,8 @@ func (c *candidateCache) replaceTrees(old *engine.Snapshot, oldRoots []int32, da
 			c.rootOf[int32(d.ID)] = r
 		}
 	}
-	if stayed {
-		if snap, ok := old.Update(data); ok {
-			return snap, nil
-		}
+	if snap, ok := old.Update(data, gone); ok {
+		return snap, nil
 	}
 	return c.build()
 }
