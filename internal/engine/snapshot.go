@@ -259,21 +259,39 @@ func (s *Snapshot) indexTrees(all []Provider) {
 
 // indexSharing lists the sharing providers and gives each its anchors.
 func (s *Snapshot) indexSharing(all []Provider) {
+	var seen []bool
 	for i := range all {
 		if all[i].Sharing {
+			if seen == nil {
+				seen = make([]bool, len(all))
+			}
 			s.sharing = append(s.sharing, int32(i))
-			all[i].anchors = s.anchorsOf(&all[i], func(q int32) int32 { return all[q].Root })
+			all[i].anchors = s.anchorsOf(&all[i], func(q int32) int32 { return all[q].Root }, seen)
 		}
 	}
 }
 
 // anchorsOf computes anchors(p): the roots (rootOf) of the members of
-// p's aggregates, ascending.
-func (s *Snapshot) anchorsOf(p *Provider, rootOf func(int32) int32) []int32 {
+// p's aggregates, ascending. seen, false at every root, has each root
+// taken once (an aggregate of many members in the same trees gives a
+// short list to sort); without it the list is sorted whole.
+func (s *Snapshot) anchorsOf(p *Provider, rootOf func(int32) int32, seen []bool) []int32 {
 	var out []int32
 	for _, a := range p.aggs {
 		for _, q := range s.members[a] {
-			out = append(out, rootOf(q))
+			r := rootOf(q)
+			if seen != nil {
+				if seen[r] {
+					continue
+				}
+				seen[r] = true
+			}
+			out = append(out, r)
+		}
+	}
+	if seen != nil {
+		for _, r := range out {
+			seen[r] = false
 		}
 	}
 	slices.Sort(out)

@@ -531,7 +531,7 @@ func (u *updater) reanchor() {
 	for _, i := range out.sharing {
 		p := out.Provider(i)
 		if u.own[i>>chunkShift] && !u.s.sameSharing(i, p) || hasAny(p.aggs, changed) {
-			u.provider(i).anchors = out.anchorsOf(p, rootOf)
+			u.provider(i).anchors = out.anchorsOf(p, rootOf, nil)
 		}
 	}
 }
