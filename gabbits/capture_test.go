@@ -105,9 +105,10 @@ func (f *fleet) warm(query string) {
 
 // TestCandidateCache_RebuildKeepsChangesMadeInPlace: what refreshes put
 // in place (a provider created; then a trait set on it, a child added to
-// its tree, an allocation; then a provider deleted) is still there after
-// a later refresh that must rebuild the snapshot (a provider un-parented),
-// on every instance.
+// its tree, an allocation; then a provider deleted; then the child
+// un-parented) is still there after a later refresh that must rebuild the
+// snapshot (a provider inserted by hand with an id below the highest), on
+// every instance.
 func TestCandidateCache_RebuildKeepsChangesMadeInPlace(t *testing.T) {
 	f := newFleet(t)
 	const q = "resources=VCPU:1"
@@ -140,8 +141,16 @@ func TestCandidateCache_RebuildKeepsChangesMadeInPlace(t *testing.T) {
 	f.must(f.cached[0], 204, "DELETE", "/resource_providers/"+doomed, nil)
 	check("deleted in place", map[string]int{q: 1, "resources=VCPU:3": 0, q + "&required=CUSTOM_KEPT": 1, q + "&resources1=VGPU:1": 1})
 	f.must(f.cached[0], 200, "PUT", "/resource_providers/"+child, map[string]any{"name": child, "parent_provider_uuid": nil})
-	check("after a rebuild", map[string]int{q: 1, "resources=VCPU:3": 0, q + "&required=CUSTOM_KEPT": 1, q + "&resources1=VGPU:1": 0,
-		"resources=VGPU:1": 1})
+	moved := map[string]int{q: 1, "resources=VCPU:3": 0, q + "&required=CUSTOM_KEPT": 1, q + "&resources1=VGPU:1": 0, "resources=VGPU:1": 1}
+	check("un-parented in place", moved)
+	byHand := func(above int) {
+		f.sql(fmt.Sprintf(`INSERT INTO resource_providers (id, uuid, name, generation, root_provider_id, created_at)
+			SELECT max(id) + %[1]d, '%[2]s', '%[2]s', 0, max(id) + %[1]d, now() FROM resource_providers`, above, uuid.NewString()))
+	}
+	byHand(10)
+	check("a provider far above the others", moved)
+	byHand(-5)
+	check("after a rebuild", moved)
 }
 
 // TestCandidateCache_MoveFreesSource: a consumer moved from A to B frees

@@ -39,8 +39,12 @@ func (s *Snapshot) Update(changed []ProviderData, gone []int64) (*Snapshot, bool
 			return nil, false
 		}
 	}
-	if !u.removeAll(gone, ps) {
+	u.detach()
+	if !u.removeAll(gone, ps) || !u.attach() {
 		return nil, false
+	}
+	if u.out.children == 0 && s.children > 0 {
+		u.out.Nested = false // the last child left
 	}
 	u.reindex()
 	return u.out, true
@@ -62,6 +66,7 @@ type updater struct {
 	// member lists and its added uuids are out's own, to change.
 	ownRoots, ownAdded bool
 	ownTree            map[int32]bool
+	moves              []move
 }
 
 // The kinds of names, in the order of updater.delta and updater.cloned.
@@ -197,34 +202,16 @@ func (u *updater) apply(d ProviderData) bool {
 		return false
 	}
 	u.fill(&p, i, d, old)
-	if isNew && p.Root == i {
-		p.tree = []int32{i}
-		u.ownTree[i] = true
-		if !u.ownRoots {
-			u.ownRoots = true
-			u.out.roots = slices.Clip(u.out.roots)
-		}
-		u.out.roots = append(u.out.roots, i)
-	}
 	if !p.Sharing {
 		p.anchors = nil
 	}
 	*u.provider(i) = p
 	u.out.chunks[i>>chunkShift].memo[i&chunkMask].Store(nil)
-	if isNew && p.Root != i {
-		r := u.provider(p.Root)
-		if !u.ownTree[p.Root] {
-			u.ownTree[p.Root] = true
-			r.tree = slices.Clip(r.tree)
-		}
-		r.tree = append(r.tree, i)
-	}
 	return true
 }
 
 // removeAll deletes the providers of gone, none of which may be in ps
-// (sorted by id), children before parents (descending index), and leaves
-// the snapshot un-nested once no provider has a parent.
+// (sorted by id), children before parents (deepest first).
 func (u *updater) removeAll(gone []int64, ps []ProviderData) bool {
 	if len(gone) == 0 {
 		return true
@@ -244,16 +231,20 @@ func (u *updater) removeAll(gone []int64, ps []ProviderData) bool {
 	if len(slices.Compact(places)) != len(gone) {
 		return false
 	}
-	for k := len(places) - 1; k >= 0; k-- {
-		if !u.remove(places[k]) {
+	depth := make(map[int32]int, len(places))
+	for _, i := range places {
+		for p := u.out.Provider(i).Parent; p >= 0 && depth[i] <= u.out.n; p = u.out.Provider(p).Parent {
+			depth[i]++
+		}
+	}
+	slices.SortStableFunc(places, func(a, b int32) int { return depth[b] - depth[a] })
+	for _, i := range places {
+		if !u.remove(i) {
 			return false
 		}
 	}
 	out := u.out
 	out.gone += len(places)
-	if out.children == 0 {
-		out.Nested = false
-	}
 	return out.gone <= max(goneFloor, out.n/4)
 }
 
@@ -264,31 +255,28 @@ const goneFloor = 256
 
 // remove deletes provider i, a provider of s: it leaves its root's tree
 // (or, a root, the roots, once its tree holds only itself), its lookups
-// and index lists. False when a provider still has it as parent or root.
+// and index lists. False when a provider still has it as parent or root
+// (one of its tree, or one joining a tree in this update).
 func (u *updater) remove(i int32) bool {
 	out := u.out
 	old := out.Provider(i)
+	if slices.ContainsFunc(u.moves, func(m move) bool { return m.to == i || out.Provider(m.i).Parent == i }) {
+		return false
+	}
 	if old.Root == i {
 		if len(old.tree) != 1 {
 			return false
 		}
-		if !u.ownRoots {
-			u.ownRoots = true
-			out.roots = slices.Clone(out.roots)
-		}
+		u.ownedRoots()
 		at, found := slices.BinarySearch(out.roots, i)
 		if !found {
 			return false
 		}
 		out.roots = slices.Delete(out.roots, at, at+1)
 	} else {
-		r := u.provider(old.Root)
+		r := u.ownedTree(old.Root)
 		if slices.ContainsFunc(r.tree, func(q int32) bool { return out.Provider(q).Parent == i }) {
 			return false
-		}
-		if !u.ownTree[old.Root] {
-			u.ownTree[old.Root] = true
-			r.tree = slices.Clone(r.tree)
 		}
 		r.tree = slices.DeleteFunc(r.tree, func(q int32) bool { return q == i })
 	}
@@ -339,31 +327,116 @@ func (s *Snapshot) same(p *Provider, d ProviderData) bool {
 		slices.Equal(p.Traits, sortedUnique(d.Traits)) && slices.Equal(p.Aggregates, sortedUnique(d.Aggregates))
 }
 
-// link sets p's identity, parent and root from d: those of old for a
-// provider of s, which d must keep; for a new one, providers before it.
+// link sets p's identity, parent and root from d. A provider of s keeps
+// its uuid; a new one, or one that changes trees, is noted (moves) for
+// detach and attach to put in its tree.
 func (u *updater) link(p *Provider, i int32, d ProviderData, old *Provider) bool {
 	p.ID, p.UUID, p.Parent = d.ID, d.UUID, -1
 	if d.ParentID != 0 {
 		pi, ok := u.index(d.ParentID)
-		if !ok || old == nil && pi >= i || u.s.gonePlace(pi) {
+		if !ok || u.s.gonePlace(pi) {
 			return false
 		}
 		p.Parent = pi
 		u.out.Nested = true
-		if old == nil {
-			u.out.children++
-		}
 	}
 	root := d.RootID
 	if root == 0 {
 		root = d.ID
 	}
 	ri, ok := u.index(root)
-	if !ok || old == nil && ri > i || u.s.gonePlace(ri) {
+	if !ok || u.s.gonePlace(ri) {
 		return false
 	}
 	p.Root = ri
-	return old == nil || old.UUID == p.UUID && old.Parent == p.Parent && old.Root == p.Root
+	wasChild := old != nil && old.Parent >= 0
+	switch {
+	case p.Parent >= 0 && !wasChild:
+		u.out.children++
+	case p.Parent < 0 && wasChild:
+		u.out.children--
+	}
+	switch {
+	case old == nil:
+		u.moves = append(u.moves, move{i, -1, p.Root})
+	case old.Root != p.Root:
+		u.moves = append(u.moves, move{i, old.Root, p.Root})
+	}
+	return old == nil || old.UUID == p.UUID
+}
+
+// move is a provider that joins a tree: the one rooted at to, from the
+// one rooted at from (-1 for a new provider).
+type move struct{ i, from, to int32 }
+
+// detach takes each moved provider out of its old tree and notes its
+// aggregates as changed (the anchors of their sharing providers follow
+// the roots).
+func (u *updater) detach() {
+	out := u.out
+	for _, m := range u.moves {
+		if m.from >= 0 {
+			r := u.ownedTree(m.from)
+			r.tree = slices.DeleteFunc(r.tree, func(q int32) bool { return q == m.i })
+			u.aggs = append(u.aggs, out.Provider(m.i).aggs...)
+			u.sharing = true
+		}
+	}
+}
+
+// attach puts each moved provider, and each new one, into its tree, adds
+// the new roots and drops those left without a tree. False when that
+// leaves a tree inconsistent: a provider under one that is not a root,
+// or a root that stopped being one and keeps members (a move that was
+// not given).
+func (u *updater) attach() bool {
+	out := u.out
+	for _, m := range u.moves {
+		if m.to == m.i { // a root now
+			u.ownedRoots()
+			at, _ := slices.BinarySearch(out.roots, m.i)
+			out.roots = slices.Insert(out.roots, at, m.i)
+		}
+	}
+	for _, m := range u.moves {
+		if out.Provider(m.to).Root != m.to {
+			return false
+		}
+		r := u.ownedTree(m.to)
+		at, _ := slices.BinarySearch(r.tree, m.i)
+		r.tree = slices.Insert(r.tree, at, m.i)
+	}
+	for _, m := range u.moves {
+		if m.from == m.i && m.to != m.i { // no longer a root
+			if len(out.Provider(m.i).tree) != 0 {
+				return false
+			}
+			u.ownedTree(m.i).tree = nil
+			u.ownedRoots()
+			at, _ := slices.BinarySearch(out.roots, m.i)
+			out.roots = slices.Delete(out.roots, at, at+1)
+		}
+	}
+	return true
+}
+
+// ownedTree returns out's provider r for writing with a tree that is
+// out's own to change.
+func (u *updater) ownedTree(r int32) *Provider {
+	p := u.provider(r)
+	if !u.ownTree[r] {
+		u.ownTree[r] = true
+		p.tree = slices.Clone(p.tree)
+	}
+	return p
+}
+
+// ownedRoots makes out's root list its own to change.
+func (u *updater) ownedRoots() {
+	if !u.ownRoots {
+		u.ownRoots = true
+		u.out.roots = slices.Clone(u.out.roots)
+	}
 }
 
 // fill sets p's traits, aggregates and inventories from d, interning new

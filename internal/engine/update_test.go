@@ -126,7 +126,9 @@ func randomEdits(r *rand.Rand, data []ProviderData, last int64) ([]ProviderData,
 		}
 		k := r.IntN(len(data))
 		d := &data[k]
-		switch r.IntN(4) {
+		switch r.IntN(5) {
+		case 4:
+			reparent(r, data, k, touched)
 		case 0:
 			d.Traits = toggle(d.Traits, traits[r.IntN(len(traits))])
 		case 1:
@@ -162,13 +164,12 @@ func TestUpdate_Refuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, changed := range map[string][]ProviderData{
-		"another parent":           {{ID: 2, UUID: "c2", ParentID: 4, RootID: 4}},
-		"another uuid":             {{ID: 4, UUID: "x4", RootID: 4}},
-		"made a root":              {{ID: 2, UUID: "c2", RootID: 2}},
-		"new below the highest id": {{ID: 3, UUID: "n3", RootID: 3}},
-		"new with a later parent":  {{ID: 5, UUID: "n5", ParentID: 6, RootID: 6}, {ID: 6, UUID: "n6", RootID: 6}},
-		"new with no parent known": {{ID: 5, UUID: "n5", ParentID: 9, RootID: 1}},
-		"an id twice":              {{ID: 4, UUID: "r4", RootID: 4, Traits: []string{"A"}}, {ID: 4, UUID: "r4", RootID: 4}},
+		"another uuid":                   {{ID: 4, UUID: "x4", RootID: 4}},
+		"a root moved without its child": {{ID: 1, UUID: "r1", ParentID: 4, RootID: 4}},
+		"moved under a child":            {{ID: 4, UUID: "r4", ParentID: 2, RootID: 2}},
+		"new below the highest id":       {{ID: 3, UUID: "n3", RootID: 3}},
+		"new with no parent known":       {{ID: 5, UUID: "n5", ParentID: 9, RootID: 1}},
+		"an id twice":                    {{ID: 4, UUID: "r4", RootID: 4, Traits: []string{"A"}}, {ID: 4, UUID: "r4", RootID: 4}},
 	} {
 		if _, ok := s.Update(changed, nil); ok {
 			t.Errorf("%s: Update accepted %+v", name, changed)
@@ -186,6 +187,16 @@ func TestUpdate_Refuses(t *testing.T) {
 		}
 		if _, ok := s.Update(changed, gone); ok {
 			t.Errorf("deleting %s: Update accepted %v", name, gone)
+		}
+	}
+	for name, changed := range map[string][]ProviderData{
+		"another parent": {{ID: 2, UUID: "c2", ParentID: 4, RootID: 4}},
+		"made a root":    {{ID: 2, UUID: "c2", RootID: 2}},
+		// created, then re-parented under one created after it
+		"new with a later parent": {{ID: 5, UUID: "n5", ParentID: 6, RootID: 6}, {ID: 6, UUID: "n6", RootID: 6}},
+	} {
+		if _, ok := s.Update(changed, nil); !ok {
+			t.Errorf("%s: Update refused %+v", name, changed)
 		}
 	}
 	u, ok := s.Update([]ProviderData{{ID: 5, UUID: "n5", ParentID: 2, RootID: 1}, {ID: 7, UUID: "n7", RootID: 7}}, nil)
@@ -227,5 +238,37 @@ func TestUpdate_AddsWithoutCopyingEverything(t *testing.T) {
 	}
 	if len(SnapshotRoots(s)) != s.Len() {
 		t.Errorf("%d roots of %d providers", len(SnapshotRoots(s)), s.Len())
+	}
+}
+
+// reparent gives data[k] another parent (or none), not in its own
+// subtree, and its subtree that parent's root; it marks them touched.
+func reparent(r *rand.Rand, data []ProviderData, k int, touched map[int64]bool) {
+	sub := map[int64]bool{data[k].ID: true}
+	for grew := true; grew; {
+		grew = false
+		for _, d := range data {
+			if !sub[d.ID] && sub[d.ParentID] {
+				sub[d.ID], grew = true, true
+			}
+		}
+	}
+	var parents []ProviderData
+	for _, d := range data {
+		if !sub[d.ID] {
+			parents = append(parents, d)
+		}
+	}
+	parent, root := int64(0), data[k].ID
+	if len(parents) > 0 && r.IntN(3) > 0 {
+		p := parents[r.IntN(len(parents))]
+		parent, root = p.ID, p.RootID
+	}
+	data[k].ParentID = parent
+	for i := range data {
+		if sub[data[i].ID] {
+			data[i].RootID = root
+			touched[data[i].ID] = true
+		}
 	}
 }

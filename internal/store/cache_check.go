@@ -170,9 +170,8 @@ func (c *candidateCache) unchanged(ctx context.Context, s *Store, view *cacheVie
 // round trip: the refresh query (which also looks the round's names up)
 // and the loads of the logged providers, each alone, in one read-only
 // transaction. That is the whole refresh unless a change needs more: one
-// that invalidates everything, too many of them, or a provider moved or
-// re-parented, or created out of id order, whose trees must be reloaded
-// (updateProviders).
+// that invalidates everything, too many of them, or a provider created
+// out of id order, whose trees must be reloaded (updateProviders).
 // Then the round is not current and its members refresh the long way
 // (refreshed). The caller holds the refreshing token.
 func (c *candidateCache) advance(ctx context.Context, s *Store, cur *cacheView, r *checkRound, classes, traits []string) error {

@@ -37,16 +37,16 @@ import (
 // reloads, in S, every logged provider alone. A provider joins or leaves
 // a tree only through its own row (created, deleted, re-parented; a moved
 // subtree logs all its providers), so when each logged provider is one
-// the cache has, with the same uuid, parent and root, or a new one (an id
-// above all the cache has, its parent and root known), or one the cache
-// has and S does not (deleted: it leaves its tree), putting their new
-// state in place gives every tree as S sees it. Otherwise (a provider
-// moved, re-parented, or created below the highest id) nothing is
-// applied, and a refresh in a new snapshot (call it S again) reloads the
-// whole trees of every provider logged since P: the tree the cache had it
-// in and the tree S has it in, so no provider is left in a stale tree.
-// Providers no such T touched are the same in P and S. Re-reading an
-// already applied change is harmless.
+// the cache has (same uuid; its parent and root as S has them), or a new
+// one (an id above all the cache has), or one the cache has and S does
+// not (deleted: it leaves its tree), putting their new state in place
+// gives every tree as S sees it (engine.Snapshot.Update also checks that
+// the trees come out whole). Otherwise (a provider created below the
+// highest id) nothing is applied, and a refresh in a new snapshot (call
+// it S again) reloads the whole trees of every provider logged since P:
+// the tree the cache had it in and the tree S has it in, so no provider
+// is left in a stale tree. Providers no such T touched are the same in P
+// and S. Re-reading an already applied change is harmless.
 //
 // The claim also needs one history of the database and its capture.
 // A failover to a standby that missed the last commits (asynchronous

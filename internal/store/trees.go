@@ -61,8 +61,8 @@ func (c *candidateCache) loadChanged(ctx context.Context, q batcher, old *engine
 // to old, and returns the new snapshot: a changed provider the cache has
 // and data does not was deleted. It reports false, having changed
 // nothing, when that is not enough and the trees must be reloaded: a
-// change Update cannot apply (a provider moved or re-parented, or created
-// below the highest id).
+// change Update cannot apply (a provider created below the highest id,
+// or trees it cannot make consistent).
 func (c *candidateCache) updateProviders(old *engine.Snapshot, changed []int32, data []engine.ProviderData) (*engine.Snapshot, bool) {
 	var gone []int64
 	for _, id := range changed {
@@ -76,9 +76,8 @@ func (c *candidateCache) updateProviders(old *engine.Snapshot, changed []int32, 
 	if !ok {
 		return nil, false
 	}
-	// Update kept every provider in its tree, put new ones, with ids above
-	// all, in theirs and took deleted ones out: the cache's trees follow,
-	// still ascending.
+	// Update put every provider in its tree and took deleted ones out: the
+	// cache's trees follow, still ascending.
 	for _, id := range gone {
 		root := c.rootOf[int32(id)]
 		c.trees[root] = slices.DeleteFunc(c.trees[root], func(d engine.ProviderData) bool { return d.ID == id })
@@ -88,14 +87,20 @@ func (c *candidateCache) updateProviders(old *engine.Snapshot, changed []int32, 
 		delete(c.rootOf, int32(id))
 	}
 	for _, d := range data {
-		root := int32(d.RootID)
+		id, root := int32(d.ID), int32(d.RootID)
+		if was, cached := c.rootOf[id]; cached && was != root { // moved
+			c.trees[was] = slices.DeleteFunc(c.trees[was], func(x engine.ProviderData) bool { return x.ID == d.ID })
+			if len(c.trees[was]) == 0 {
+				delete(c.trees, was)
+			}
+		}
 		tree := c.trees[root]
 		if i, found := slices.BinarySearchFunc(tree, d.ID, byID); found {
 			tree[i] = d
-			continue
+		} else {
+			c.trees[root] = slices.Insert(tree, i, d)
 		}
-		c.trees[root] = append(tree, d)
-		c.rootOf[int32(d.ID)] = root
+		c.rootOf[id] = root
 	}
 	return snap, true
 }
