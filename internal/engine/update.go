@@ -7,22 +7,26 @@ import (
 
 // Update returns a copy of s with the providers of changed in their new
 // state and those of gone (ids) deleted, sharing everything else with s:
-// it copies only the chunks that hold a changed provider (or its root,
-// when a provider joins or leaves the tree) and the index lists a change
+// it copies only the chunks that hold a changed provider (or the root of
+// a tree a provider joins or leaves) and the index lists a change
 // touches, so that the cost of a refresh does not grow with the number of
 // providers. A changed provider is one of s, whose inventories, usage,
-// traits and aggregates may differ, or a new one with an id above every
-// id of s (one created since), whose parent and root are in s or come
-// before it in changed. Providers of changed equal to s's cost a
-// comparison. A deleted provider leaves its place empty (Provider.gone).
+// traits, aggregates, parent and root may differ (a re-parented provider,
+// a moved subtree: changed must then hold every provider whose root
+// changed), or a new one with an id above every id of s (one created
+// since), whose parent and root are in s or in changed. Providers of
+// changed equal to s's cost a comparison. A deleted provider leaves its
+// place empty (Provider.gone).
 //
 // It reports false, and returns nil, when a change is more than that: a
-// provider of s with another uuid, parent or root, a new provider with a
-// lower id (or the id of a deleted one), an id given twice, a deleted
-// provider that some provider still has as parent or root, or so many
-// places left empty (over goneFloor and a quarter) that a new snapshot is
-// smaller; the caller then builds one with NewSnapshot. s itself is never
-// modified, so readers of s need no lock.
+// provider of s with another uuid, a new provider with a lower id (or the
+// id of a deleted one), an id given twice, trees that do not come out
+// whole (a provider under one that is not a root, a root that stopped
+// being one and keeps members, a deleted provider some provider still has
+// as parent or root), or so many places left empty (over goneFloor and a
+// quarter) that a new snapshot is smaller; the caller then builds one
+// with NewSnapshot. s itself is never modified, so readers of s need no
+// lock.
 func (s *Snapshot) Update(changed []ProviderData, gone []int64) (*Snapshot, bool) {
 	if len(changed) == 0 && len(gone) == 0 {
 		return s, true
@@ -180,8 +184,9 @@ func (u *updater) provider(i int32) *Provider {
 	return &u.out.chunks[c].providers[i&chunkMask]
 }
 
-// apply puts d in out; false when d is a provider of s with another uuid,
-// parent or root, or a new one whose parent or root is not yet in out.
+// apply puts d in out (its tree is attach's business); false when d is a
+// provider of s with another uuid or a deleted one, or its parent or root
+// is unknown or deleted.
 func (u *updater) apply(d ProviderData) bool {
 	s := u.s
 	i, _ := u.index(d.ID)
