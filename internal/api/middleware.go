@@ -200,9 +200,10 @@ func negotiate(next http.Handler) http.Handler {
 	})
 }
 
-// rejectNUL answers 400 when the path, the query string or a header carries
-// a NUL byte (web.CheckNUL), which the database could not store. It runs
-// after negotiate so that the error carries a code from 1.23 on.
+// rejectNUL answers 400 when the path or a header carries a NUL byte
+// (web.CheckNUL), which the database could not store; the query string is
+// left to the handlers, as upstream leaves it. It runs after negotiate so
+// that the error carries a code from 1.23 on.
 func rejectNUL(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := web.CheckNUL(r); err != nil {

@@ -193,7 +193,7 @@ func readLoads(br pgx.BatchResults) ([]engine.ProviderData, error) {
 		return nil, err
 	}
 	at := func(id int32) *engine.ProviderData {
-		i, ok := slices.BinarySearchFunc(data, int64(id), func(d engine.ProviderData, id int64) int { return int(d.ID - id) })
+		i, ok := slices.BinarySearchFunc(data, int64(id), byID)
 		if !ok {
 			return nil
 		}
