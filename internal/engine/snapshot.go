@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -139,8 +140,12 @@ func (s *Snapshot) aggIndex(name string) (int32, bool) {
 	return a, ok && len(s.members[a]) > 0
 }
 
+// ErrInconsistent is the error of providers that do not make whole trees:
+// an id twice, a parent or a root missing.
+var ErrInconsistent = errors.New("candidate: inconsistent provider data")
+
 // NewSnapshot indexes providers. Every parent and root must be among them
-// (snapshots hold whole trees).
+// (snapshots hold whole trees): else the error is ErrInconsistent.
 func NewSnapshot(providers []ProviderData, nested bool) (*Snapshot, error) {
 	ps := slices.Clone(providers)
 	slices.SortFunc(ps, func(a, b ProviderData) int { return cmpInt64(a.ID, b.ID) })
@@ -156,7 +161,7 @@ func NewSnapshot(providers []ProviderData, nested bool) (*Snapshot, error) {
 	byID := make(map[int64]int32, len(ps))
 	for i, d := range ps {
 		if _, dup := byID[d.ID]; dup {
-			return nil, fmt.Errorf("candidate: duplicate provider id %d", d.ID)
+			return nil, fmt.Errorf("%w: duplicate provider id %d", ErrInconsistent, d.ID)
 		}
 		byID[d.ID] = int32(i)
 		s.byUUID[d.UUID] = int32(i)
@@ -183,7 +188,7 @@ func (s *Snapshot) fill(p *Provider, i int32, d ProviderData, byID map[int64]int
 	if d.ParentID != 0 {
 		pi, ok := byID[d.ParentID]
 		if !ok {
-			return fmt.Errorf("candidate: parent %d of provider %s not in snapshot", d.ParentID, d.UUID)
+			return fmt.Errorf("%w: parent %d of provider %s not in snapshot", ErrInconsistent, d.ParentID, d.UUID)
 		}
 		p.Parent = pi
 		s.children++
@@ -194,7 +199,7 @@ func (s *Snapshot) fill(p *Provider, i int32, d ProviderData, byID map[int64]int
 	}
 	ri, ok := byID[root]
 	if !ok {
-		return fmt.Errorf("candidate: root %d of provider %s not in snapshot", root, d.UUID)
+		return fmt.Errorf("%w: root %d of provider %s not in snapshot", ErrInconsistent, root, d.UUID)
 	}
 	p.Root = ri
 	p.Traits = sortedUnique(d.Traits)

@@ -132,6 +132,14 @@ func (c *candidateCache) refreshed(ctx context.Context, s *Store, start time.Tim
 		return cur, nil
 	}
 	view, err := c.refresh(ctx, s)
+	if errors.Is(err, engine.ErrInconsistent) && c.cur.Load() != nil {
+		// The cache's own trees came apart: a bug, never the database's
+		// data (whole trees by construction). Rather than fail every
+		// request until a restart, start again from the database.
+		s.logger().Error("candidate cache: its provider trees are inconsistent; it reloads from the database", "error", err)
+		c.cur.Store(nil)
+		view, err = c.refresh(ctx, s)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,10 @@
 package store
 
-import "time"
+import (
+	"maps"
+	"slices"
+	"time"
+)
 
 // Test hooks for cache_test.go: they change the published candidate
 // cache's view.
@@ -28,3 +32,11 @@ func (s *Store) CacheHorizonForTest(d time.Duration) { s.candidates.horizon = d 
 // CacheFullLoadsForTest is the number of times the cache loaded every
 // provider.
 func (s *Store) CacheFullLoadsForTest() int64 { return s.candidates.fullLoads.Load() }
+
+// CacheDuplicateProviderForTest puts a copy of the first provider of the
+// cache's lowest tree into its second, as a bug in a refresh might.
+func (s *Store) CacheDuplicateProviderForTest() {
+	c := s.candidates
+	roots := slices.Sorted(maps.Keys(c.trees))
+	c.trees[roots[1]] = append(c.trees[roots[1]], c.trees[roots[0]][0])
+}

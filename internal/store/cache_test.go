@@ -87,6 +87,45 @@ func TestCandidateCache_UnloggedChange(t *testing.T) {
 	}
 }
 
+// TestCandidateCache_HealsInconsistentTrees: when the cache's own trees
+// do not make a snapshot (a bug: a provider in two trees), the refresh
+// that finds out reloads everything and answers, rather than fail this
+// and every later request.
+func TestCandidateCache_HealsInconsistentTrees(t *testing.T) {
+	ctx := context.Background()
+	dsn := testdb.New(t)
+	s := store.New(testdb.PoolOn(t, dsn, 4))
+	inv := placement.Inventory{Total: 4, MinUnit: 1, MaxUnit: 4, StepSize: 1, AllocationRatio: 1}
+	for _, name := range []string{"h1", "h2"} {
+		rp, err := s.CreateProvider(ctx, store.NewProvider{UUID: uuid.NewString(), Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SetInventories(ctx, rp.UUID, 0, map[string]placement.Inventory{"VCPU": inv}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req, err := candidate.ParseQuery("resources=VCPU:1", microversion.Version{Major: 1, Minor: 39})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap, _, err := s.CandidateSnapshot(ctx, req); err != nil || snap.Len() != 2 {
+		t.Fatalf("warm: %v, %v", snap, err)
+	}
+	s.CacheDuplicateProviderForTest()
+	// A provider below the highest id: the refresh must rebuild from its
+	// trees.
+	testdb.Exec(t, dsn, `INSERT INTO resource_providers (id, uuid, name, generation, root_provider_id, created_at)
+		SELECT max(id) - 1000, '`+uuid.NewString()+`', 'h0', 0, max(id) - 1000, now() FROM resource_providers`)
+	snap, _, err := s.CandidateSnapshot(ctx, req)
+	if err != nil {
+		t.Fatalf("after the trees came apart: %v", err)
+	}
+	if snap.Len() != 3 || s.CacheFullLoadsForTest() != 2 {
+		t.Fatalf("%d providers after %d full loads, want 3 after 2", snap.Len(), s.CacheFullLoadsForTest())
+	}
+}
+
 // TestWarmCandidateCache: warming loads the cache placement-api serves
 // from, before any request; without the cache it does nothing.
 func TestWarmCandidateCache(t *testing.T) {
