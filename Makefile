@@ -23,7 +23,7 @@ test: ## go vet, unit tests and gabbits with the race detector, on a real Postgr
 
 .PHONY: e2e
 e2e: ## end-to-end tests with the real Python service writing to the same database (installs python3-placement)
-	@set -e; need=; for p in python3-placement python3-psycopg2 uwsgi-core uwsgi-plugin-python3; do \
+	@set -e; need=; for p in python3-placement python3-psycopg2 uwsgi-core uwsgi-plugin-python3 pgbouncer; do \
 		dpkg -s $$p >/dev/null 2>&1 || need="$$need $$p"; done; \
 	if [ -n "$$need" ]; then \
 		if [ "$$(id -u)" != 0 ]; then echo "make e2e needs:$$need (apt-get install as root)"; exit 1; fi; \

@@ -83,7 +83,7 @@ func Check(ctx context.Context, dsn string) ([]CheckResult, error) {
 // Failure, allocations whose consumer has no consumers row a Warning. Both
 // pass on a database without the tables.
 func CheckData(ctx context.Context, dsn string) ([]CheckResult, error) {
-	conn, err := connect(ctx, dsn)
+	conn, err := connectToRead(ctx, dsn)
 	if err != nil {
 		return nil, err
 	}

@@ -250,7 +250,7 @@ func ensureCapture(ctx context.Context, conn *pgx.Conn) error {
 // recorded), its dirty flag, and the alembic revision ("" when there is no
 // alembic_version row). It changes nothing in the database.
 func Version(ctx context.Context, dsn string) (version uint, dirty bool, alembic string, err error) {
-	conn, err := connect(ctx, dsn)
+	conn, err := connectToRead(ctx, dsn)
 	if err != nil {
 		return 0, false, "", err
 	}
@@ -493,6 +493,31 @@ func connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
 		return nil, err
 	}
 	conn, err := libpq.Connect(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return conn, nil
+}
+
+// connectToRead is connect for a session that only reads: its statements
+// are not prepared by name (pgx's exec mode), so that it also works through
+// a transaction pooler such as PgBouncer, which shares server sessions, and
+// their prepared statements, between clients. placement-api's schema check
+// at start and placement-status's checks then work there as the service
+// does. (Sync keeps connect: its advisory lock needs a session of its own,
+// and a clash of prepared statements is how it finds out that it has none.)
+func connectToRead(ctx context.Context, dsn string) (*pgx.Conn, error) {
+	if _, err := postgresURL(dsn); err != nil {
+		return nil, err
+	}
+	cfg, err := libpq.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	if cfg.DefaultQueryExecMode == pgx.QueryExecModeCacheStatement {
+		cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}

@@ -82,7 +82,7 @@ func errUnknownRevision(rev string) error {
 // compares with LatestVersion, without changing anything. err is set only
 // when the database could not be read.
 func CheckSchema(ctx context.Context, dsn string) (SchemaStatus, error) {
-	conn, err := connect(ctx, dsn)
+	conn, err := connectToRead(ctx, dsn)
 	if err != nil {
 		return SchemaStatus{}, err
 	}

@@ -135,7 +135,7 @@ func (c *candidateCache) runCheck(s *Store, r *checkRound, classes, traits []str
 	// pooled runs a SELECT again.
 	for attempt := 0; ; attempt++ {
 		r.err = c.advance(r.ctx, s, cur, r, classes, traits)
-		if r.err == nil || !connLost(r.err) || attempt == connRetries || r.ctx.Err() != nil {
+		if r.err == nil || !rerunnable(r.err) || attempt == connRetries || r.ctx.Err() != nil {
 			return
 		}
 		afterLoss(r.ctx, attempt)

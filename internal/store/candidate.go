@@ -78,12 +78,12 @@ FROM resource_providers rp JOIN members m ON m.id = rp.id`
 // of set-based queries; then it is nil when some name is unknown, as the
 // caller rejects such a request.
 //
-// It only reads, so a lost connection makes it start again (at most
-// connRetries times).
+// It only reads, so a lost connection, or a clash with a transaction
+// pooler, makes it start again (at most connRetries times).
 func (s *Store) CandidateSnapshot(ctx context.Context, req *engine.Request) (*engine.Snapshot, CandidateNames, error) {
 	for attempt := 0; ; attempt++ {
 		snap, names, err := s.candidateSnapshot(ctx, req)
-		if err == nil || !connLost(err) || attempt == connRetries || ctx.Err() != nil {
+		if err == nil || !rerunnable(err) || attempt == connRetries || ctx.Err() != nil {
 			return snap, names, err
 		}
 		afterLoss(ctx, attempt)
@@ -159,7 +159,7 @@ func (s *Store) ExplainSnapshot(ctx context.Context, req *engine.Request, explai
 	}
 	for attempt := 0; ; attempt++ {
 		snap, names, err := s.loadSnapshot(ctx, req, true, also...)
-		if err == nil || !connLost(err) || attempt == connRetries || ctx.Err() != nil {
+		if err == nil || !rerunnable(err) || attempt == connRetries || ctx.Err() != nil {
 			return snap, names, err
 		}
 		afterLoss(ctx, attempt)

@@ -77,42 +77,47 @@ func serverFull(err error) bool {
 // again on another connection (a read changed nothing), whether the break
 // shows when the query is sent or, as for a prepared statement pgx sends
 // without waiting, when its first row is read (retryingRows); other
-// statements are never re-sent.
+// statements are not re-sent then. Any statement that clashed with a
+// transaction pooler's shared sessions runs again: it did not run
+// (sessions.go).
 func (p pooled) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	if !isSelect(sql) {
-		return p.query(ctx, sql, args...)
+	again := preparedClash
+	if isSelect(sql) {
+		again = rerunnable
 	}
 	for attempt := 0; ; attempt++ {
 		rows, err := p.query(ctx, sql, args...)
 		if err == nil {
-			return &retryingRows{Rows: rows, p: p, ctx: ctx, sql: sql, args: args, attempt: attempt}, nil
+			return &retryingRows{Rows: rows, p: p, ctx: ctx, sql: sql, args: args, again: again, attempt: attempt}, nil
 		}
-		if !rerun(ctx, attempt, err) {
+		if !rerun(ctx, attempt, err, again) {
 			return nil, err
 		}
 	}
 }
 
-// rerun reports whether a SELECT that failed with err, already run again
-// attempt times, runs again: its connection broke, retries are left and
-// the request still wants the answer. It then waits first (afterLoss).
-func rerun(ctx context.Context, attempt int, err error) bool {
-	if !connLost(err) || attempt == connRetries || ctx.Err() != nil {
+// rerun reports whether a statement that failed with err, already run
+// again attempt times, runs again: again(err) says it may, retries are
+// left and the request still wants the answer. It then waits first
+// (afterLoss).
+func rerun(ctx context.Context, attempt int, err error, again func(error) bool) bool {
+	if !again(err) || attempt == connRetries || ctx.Err() != nil {
 		return false
 	}
 	afterLoss(ctx, attempt)
 	return true
 }
 
-// retryingRows runs its SELECT again, on another connection, when the
-// connection breaks before the first row arrives: the caller has seen
-// nothing yet. A break after that is reported as it is.
+// retryingRows runs its statement again, on another connection, when it
+// fails as again allows before the first row arrives: the caller has seen
+// nothing yet. A failure after that is reported as it is.
 type retryingRows struct {
 	pgx.Rows
 	p       pooled
 	ctx     context.Context
 	sql     string
 	args    []any
+	again   func(error) bool
 	attempt int
 	seen    bool // a row was returned
 }
@@ -123,14 +128,14 @@ func (r *retryingRows) Next() bool {
 			r.seen = true
 			return true
 		}
-		if err := r.Rows.Err(); err == nil || r.seen || !rerun(r.ctx, r.attempt, err) {
+		if err := r.Rows.Err(); err == nil || r.seen || !rerun(r.ctx, r.attempt, err, r.again) {
 			return false
 		}
 		r.attempt++
 		rows, err := r.p.query(r.ctx, r.sql, r.args...)
 		if err != nil {
 			r.Rows = &failedRows{Rows: r.Rows, err: err}
-			continue // reported, or run again if it too lost its connection
+			continue // reported, or run again if it too failed so
 		}
 		r.Rows = rows
 	}
@@ -171,8 +176,18 @@ func (p pooled) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
 	return &oneRow{rows: rows, err: err}
 }
 
-// Exec runs sql on a connection of the pool.
+// Exec runs sql on a connection of the pool, again when it clashed with a
+// transaction pooler's shared sessions (it did not run).
 func (p pooled) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	for attempt := 0; ; attempt++ {
+		tag, err := p.exec(ctx, sql, args...)
+		if err == nil || !rerun(ctx, attempt, err, preparedClash) {
+			return tag, err
+		}
+	}
+}
+
+func (p pooled) exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
 	conn, err := p.Acquire(ctx)
 	if err != nil {
 		return pgconn.CommandTag{}, err

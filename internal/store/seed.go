@@ -53,6 +53,18 @@ ON CONFLICT DO NOTHING`
 // its database is read-only (a standby before its promotion, or
 // default_transaction_read_only) still serves once everything is there.
 func SeedStandard(ctx context.Context, db *pgxpool.Pool) error {
+	for attempt := 0; ; attempt++ {
+		// Both statements are idempotent: a clash with a transaction
+		// pooler (sessions.go), after which the pool prepares nothing,
+		// runs them again.
+		err := seedStandard(ctx, db)
+		if !preparedClash(err) || attempt == connRetries {
+			return err
+		}
+	}
+}
+
+func seedStandard(ctx context.Context, db *pgxpool.Pool) error {
 	now := time.Now().UTC()
 	for _, seed := range []struct {
 		what, missing, insert string

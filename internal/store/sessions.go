@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -28,6 +31,21 @@ import (
 // restart. Sessions of a hot standby do not report the setting as on: they
 // become writable by themselves when the standby is promoted.
 
+//
+// Behind a transaction pooler (PgBouncer's pool_mode = transaction) the
+// pool's connections are not sessions: each transaction, each statement
+// outside one, may run on another server session, shared with other
+// clients. Named prepared statements, pgx's default, then clash: a name
+// this session prepared is missing there, or another client's statement of
+// the same name (the hash of the same SQL) is there already (SQLSTATE
+// 26000, 42P05). Either way the statement did not run and its transaction
+// is aborted. The Python service prepares nothing, so it works behind
+// such a pooler unchanged; so does this one: the first clash switches the
+// pool to statements that are not prepared by name (pgx's "exec" mode,
+// what default_query_exec_mode=exec in connection_parameters sets from
+// the start), logs a warning once, and retires the sessions opened before;
+// the statement's transaction or read runs again (rerunnable).
+
 // readOnlyRecheck is how long a session that started read-only is used.
 var readOnlyRecheck = 5 * time.Second
 
@@ -38,6 +56,18 @@ type sessionSettings struct {
 	started sync.Map // *pgx.Conn → time.Time: when its session started
 	// keepIsolation: the connection URL sets default_transaction_isolation.
 	keepIsolation bool
+	// unprepared: a clash showed a transaction pooler; new sessions
+	// prepare nothing (unprepare).
+	unprepared atomic.Bool
+	preparing  sync.Map // *pgx.Conn → struct{}: it prepares statements by name
+}
+
+// unprepare is the pool's BeforeConnect, after the host shuffle: once a
+// transaction pooler was seen, new sessions prepare nothing.
+func (s *sessionSettings) unprepare(cc *pgx.ConnConfig) {
+	if s.unprepared.Load() && cc.DefaultQueryExecMode == pgx.QueryExecModeCacheStatement {
+		cc.DefaultQueryExecMode = pgx.QueryExecModeExec
+	}
 }
 
 // connected is the pool's AfterConnect: it sets the session's isolation
@@ -49,15 +79,22 @@ func (s *sessionSettings) connected(ctx context.Context, conn *pgx.Conn) error {
 		}
 	}
 	s.started.Store(conn, time.Now())
+	if conn.Config().DefaultQueryExecMode == pgx.QueryExecModeCacheStatement {
+		s.preparing.Store(conn, struct{}{})
+	}
 	return nil
 }
 
 // usable reports, when conn is acquired, whether its session may serve:
 // not one on which a statement failed for its settings, nor one that started
-// read-only longer than readOnlyRecheck ago. (Checked here rather than on
-// release: pgxpool runs an AfterRelease hook on a goroutine of its own.)
+// read-only longer than readOnlyRecheck ago, nor one that prepares
+// statements once a transaction pooler was seen. (Checked here rather than
+// on release: pgxpool runs an AfterRelease hook on a goroutine of its own.)
 func (s *sessionSettings) usable(conn *pgx.Conn) bool {
 	if _, failed := s.failed.LoadAndDelete(conn); failed {
+		return false
+	}
+	if _, preparing := s.preparing.Load(conn); preparing && s.unprepared.Load() {
 		return false
 	}
 	if conn.PgConn().ParameterStatus("default_transaction_read_only") != "on" {
@@ -71,6 +108,7 @@ func (s *sessionSettings) usable(conn *pgx.Conn) bool {
 func (s *sessionSettings) forget(conn *pgx.Conn) {
 	s.failed.Delete(conn)
 	s.started.Delete(conn)
+	s.preparing.Delete(conn)
 }
 
 func (s *sessionSettings) note(conn *pgx.Conn, err error) {
@@ -80,7 +118,27 @@ func (s *sessionSettings) note(conn *pgx.Conn, err error) {
 	if _, bySetting := refusal(pgCode(err)); bySetting {
 		s.failed.Store(conn, struct{}{})
 	}
+	if preparedClash(err) && s.unprepared.CompareAndSwap(false, true) {
+		slog.Warn("database: prepared statements clash, as behind a transaction pooler (PgBouncer's pool_mode = transaction); new sessions prepare nothing (as default_query_exec_mode=exec in [placement_database] connection_parameters does), which costs some speed",
+			"error", err)
+	}
 }
+
+// preparedClash reports whether err is a named prepared statement missing
+// from the server session, or there already (sessionSettings): a
+// transaction pooler between this process and PostgreSQL.
+func preparedClash(err error) bool {
+	switch pgCode(err) {
+	case pgerrcode.DuplicatePreparedStatement, pgerrcode.InvalidSQLStatementName:
+		return true
+	}
+	return false
+}
+
+// rerunnable reports whether a read that failed with err may run again on
+// another connection: its connection broke, or its statement clashed with
+// a transaction pooler's shared sessions (it did not run).
+func rerunnable(err error) bool { return connLost(err) || preparedClash(err) }
 
 func (s *sessionSettings) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
 	return ctx

@@ -4,8 +4,13 @@ import (
 	"context"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/openstack-placement-go/placement/internal/placement"
 	"github.com/openstack-placement-go/placement/internal/store"
@@ -122,9 +127,6 @@ func TestStatementTimeout(t *testing.T) {
 	}
 }
 
-// TestIsolationLevel: the pool's sessions run at READ COMMITTED, which the
-// write path is built for, even when the database defaults to
-// serializable; a level given in the URL stays.
 // TestOpen_LibpqParameters opens a pool on a URL with parameters only
 // libpq knows, as the Python service's configuration may carry; the server
 // refused the connection when pgx sent them on as settings.
@@ -137,6 +139,9 @@ func TestOpen_LibpqParameters(t *testing.T) {
 	}
 }
 
+// TestIsolationLevel: the pool's sessions run at READ COMMITTED, which the
+// write path is built for, even when the database defaults to
+// serializable; a level given in the URL stays.
 func TestIsolationLevel(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -152,5 +157,74 @@ func TestIsolationLevel(t *testing.T) {
 		if err != nil || level != tt.want {
 			t.Errorf("%s: transaction_isolation %q (%v), want %q", tt.dsn, level, err, tt.want)
 		}
+	}
+}
+
+// TestPreparedStatementClash: behind a transaction pooler (PgBouncer's
+// pool_mode = transaction) a server session lacks the statements pgx
+// prepared on another, or holds another client's. Here every session loses
+// its prepared statements behind pgx's back: the write and the reads that
+// meet that still succeed (they run again), and from then on the pool's
+// sessions prepare nothing.
+func TestPreparedStatementClash(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testdb.PoolOn(t, testdb.Migrated(t), 2)
+	if err := store.SeedStandard(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	s := store.New(pool)
+	s.CandidateCache = false
+	rp, err := s.CreateProvider(ctx, store.NewProvider{UUID: uuid.NewString(), Name: "clash"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	modes := func() (prepared int) {
+		t.Helper()
+		var conns []*pgxpool.Conn
+		defer func() {
+			for _, c := range conns {
+				c.Release()
+			}
+		}()
+		for range 2 {
+			c, err := pool.Acquire(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conns = append(conns, c)
+			if c.Conn().Config().DefaultQueryExecMode == pgx.QueryExecModeCacheStatement {
+				prepared++
+				if err := c.Conn().PgConn().Exec(ctx, "DEALLOCATE ALL").Close(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		return prepared
+	}
+	inv := placement.Inventory{Total: 4, MinUnit: 1, MaxUnit: 4, StepSize: 1, AllocationRatio: 1}
+	write := func(generation int) error {
+		_, err := s.SetInventories(ctx, rp.UUID, generation, map[string]placement.Inventory{"VCPU": inv})
+		return err
+	}
+	// Both sessions run (and prepare) the write's and the read's statements.
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() { defer wg.Done(); _, _ = s.ProviderByUUID(ctx, rp.UUID); _ = write(rp.Generation) }()
+	}
+	wg.Wait()
+	if n := modes(); n != 2 {
+		t.Fatalf("%d of 2 sessions prepare statements before any clash", n)
+	}
+	// One of the two writes above won.
+	if err := write(rp.Generation + 1); err != nil {
+		t.Fatalf("a write whose statements the session lacks: %v", err)
+	}
+	if got, err := s.ProviderByUUID(ctx, rp.UUID); err != nil || got.Generation != rp.Generation+2 {
+		t.Fatalf("a read after it: %+v, %v", got, err)
+	}
+	if n := modes(); n != 0 {
+		t.Fatalf("%d sessions still prepare statements after a clash", n)
 	}
 }

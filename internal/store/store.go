@@ -85,11 +85,13 @@ func Open(ctx context.Context, dsn string, opts PoolOptions) (*pgxpool.Pool, err
 	if err != nil {
 		return nil, err
 	}
-	if shuffle != nil {
-		cfg.BeforeConnect = func(_ context.Context, cc *pgx.ConnConfig) error {
+	settings := &sessionSettings{}
+	cfg.BeforeConnect = func(_ context.Context, cc *pgx.ConnConfig) error {
+		if shuffle != nil {
 			shuffle(&cc.Config)
-			return nil
 		}
+		settings.unprepare(cc)
+		return nil
 	}
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
@@ -97,7 +99,6 @@ func Open(ctx context.Context, dsn string, opts PoolOptions) (*pgxpool.Pool, err
 	if opts.MaxConnLifetime > 0 {
 		cfg.MaxConnLifetime = opts.MaxConnLifetime
 	}
-	settings := &sessionSettings{}
 	// The concurrency design (row locks, generation checks, a lookup
 	// again after a lock) is READ COMMITTED's; a database or role default
 	// of serializable made writes under contention fail. A SET rather than
@@ -130,7 +131,7 @@ func Open(ctx context.Context, dsn string, opts PoolOptions) (*pgxpool.Pool, err
 //
 // The transaction is a pipeTx: BEGIN travels with the first statements.
 //
-// Two failures leave nothing behind, so the transaction runs again:
+// Three failures leave nothing behind, so the transaction runs again:
 //   - its connection broke (its backend terminated, the database
 //     restarted) before the COMMIT ran: before COMMIT was sent, or after,
 //     as another connection learns from pg_xact_status with the
@@ -141,7 +142,10 @@ func Open(ctx context.Context, dsn string, opts PoolOptions) (*pgxpool.Pool, err
 //     each reported to OnRetry. Another writer that takes the same row
 //     locks in another order (the Python service bumps a provider's
 //     generation after writing its inventory; this service before) makes
-//     such deadlocks possible on any write.
+//     such deadlocks possible on any write;
+//   - a statement clashed with a transaction pooler's shared sessions
+//     (sessions.go): it did not run, and the transaction aborted; at most
+//     connRetries times.
 //
 // fn must therefore be safe to run again from the start. When the COMMIT
 // did run and only its acknowledgement was lost, the write succeeded if fn
@@ -160,7 +164,7 @@ func (s *Store) withTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 		return err
 	}
 	defer func() { <-s.writers }()
-	lost, aborted := 0, 0
+	lost, aborted, clashes := 0, 0, 0
 	for {
 		t, err := s.tryTx(ctx, fn, true)
 		if err != nil && t.committing && connLost(err) && ctx.Err() == nil {
@@ -176,6 +180,14 @@ func (s *Store) withTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 			case "aborted":
 				t.committing = false // nothing was committed: run it again, below
 			}
+		}
+		if preparedClash(err) && ctx.Err() == nil {
+			// The statement did not run, and its transaction aborted:
+			// new sessions prepare nothing (sessions.go).
+			if clashes++; clashes > connRetries {
+				return err
+			}
+			continue
 		}
 		if err == nil || t.committing || ctx.Err() != nil {
 			return err
@@ -235,11 +247,12 @@ func (s *Store) readProviderTx(ctx context.Context, uuid string, fn func(tx pgx.
 
 // readTx is withTx for transactions that only read: they run again after a
 // lost connection even when COMMIT was already on its way, since nothing
-// they did can have been committed.
+// they did can have been committed, and after a clash with a transaction
+// pooler (rerunnable).
 func (s *Store) readTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	for attempt := 0; ; attempt++ {
 		_, err := s.tryTx(ctx, fn, false)
-		if err == nil || !connLost(err) || attempt == connRetries || ctx.Err() != nil {
+		if err == nil || !rerunnable(err) || attempt == connRetries || ctx.Err() != nil {
 			return err
 		}
 		afterLoss(ctx, attempt)
