@@ -30,7 +30,6 @@ import (
 // client): writes succeed again within seconds of the reset, without a
 // restart. Sessions of a hot standby do not report the setting as on: they
 // become writable by themselves when the standby is promoted.
-
 //
 // Behind a transaction pooler (PgBouncer's pool_mode = transaction) the
 // pool's connections are not sessions: each transaction, each statement
@@ -44,7 +43,8 @@ import (
 // pool to statements that are not prepared by name (pgx's "exec" mode,
 // what default_query_exec_mode=exec in connection_parameters sets from
 // the start), logs a warning once, and retires the sessions opened before;
-// the statement's transaction or read runs again (rerunnable).
+// the statement, or the transaction it was in, runs again (withTx,
+// readTx, pooled: preparedClash, rerunnable).
 
 // readOnlyRecheck is how long a session that started read-only is used.
 var readOnlyRecheck = 5 * time.Second
