@@ -27,7 +27,7 @@ func TestCandidateCache_ConcurrentWritesAgree(t *testing.T) {
 }
 
 // world is what the writers of concurrentWritesAgree share: the providers
-// they know of, and the queries everyone asks.
+// they know of, and the aggregates they put them in.
 type world struct {
 	mu        sync.Mutex
 	providers []string
