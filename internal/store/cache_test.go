@@ -158,7 +158,7 @@ func TestWarmCandidateCache(t *testing.T) {
 // take a new snapshot).
 func TestKeepCandidateCacheYoung(t *testing.T) {
 	t.Parallel()
-	const horizon = 900 * time.Millisecond
+	const horizon = 2 * time.Second
 	ctx := context.Background()
 	s := store.New(testdb.PoolOn(t, testdb.New(t), 4))
 	s.CacheHorizonForTest(horizon)
