@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -12,7 +14,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
+	"github.com/openstack-placement-go/placement/internal/migrate"
 	"github.com/openstack-placement-go/placement/internal/testdb"
 )
 
@@ -26,14 +30,56 @@ import (
 // are not prepared (its log says so).
 func TestPgBouncerTransactionPooling(t *testing.T) {
 	requireE2E(t)
-	bouncer, err := exec.LookPath("pgbouncer")
+	dsn := testdb.New(t)
+	bouncer := startPgBouncer(t, dsn)
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "placement-api")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/placement-api").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	conf := filepath.Join(dir, "placement.conf")
+	connection := "postgresql+psycopg2" + strings.TrimPrefix(bouncer.transaction, "postgres")
+	if err := os.WriteFile(conf, []byte("[api]\nauth_strategy = noauth2\n[placement_database]\nconnection = "+connection+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 2 {
+		logs := serveThroughPooler(t, bin, conf, round)
+		if round == 1 && !strings.Contains(logs, "prepared statements clash") {
+			t.Errorf("the second process did not switch to unprepared statements; its log:\n%s", logs)
+		}
+	}
+}
+
+// TestPgBouncerSync: db sync holds an advisory lock across transactions,
+// so through transaction pooling it must refuse, with a message that says
+// why, before it takes the lock; through session pooling it works.
+func TestPgBouncerSync(t *testing.T) {
+	requireE2E(t)
+	bouncer := startPgBouncer(t, testdb.New(t))
+	ctx := context.Background()
+	if err := migrate.Sync(ctx, bouncer.transaction); !errors.Is(err, migrate.ErrSharedSessions) {
+		t.Errorf("sync through transaction pooling: %v, want %v", err, migrate.ErrSharedSessions)
+	}
+	if err := migrate.Sync(ctx, bouncer.session); err != nil {
+		t.Errorf("sync through session pooling: %v", err)
+	}
+}
+
+// pgBouncer is a PgBouncer in front of one database, with a URL for each
+// pooling mode.
+type pgBouncer struct{ transaction, session string }
+
+// startPgBouncer starts PgBouncer in front of dsn's database, on a free
+// port, and stops it when the test ends.
+func startPgBouncer(t *testing.T, dsn string) pgBouncer {
+	t.Helper()
+	bin, err := exec.LookPath("pgbouncer")
 	if err != nil {
-		bouncer = "/usr/sbin/pgbouncer"
-		if _, err := os.Stat(bouncer); err != nil {
+		bin = "/usr/sbin/pgbouncer"
+		if _, err := os.Stat(bin); err != nil {
 			t.Fatal("pgbouncer missing: make e2e installs it")
 		}
 	}
-	dsn := testdb.New(t)
 	u, err := url.Parse(dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -44,18 +90,20 @@ func TestPgBouncerTransactionPooling(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := freeAddr(t)
+	server := fmt.Sprintf("host=%s port=%s dbname=%s", u.Hostname(), u.Port(), db)
 	ini := fmt.Sprintf(`[databases]
-%s = host=%s port=%s dbname=%s
+%[1]s = %[2]s
+%[1]s_session = %[2]s pool_mode=session
 [pgbouncer]
 listen_addr = 127.0.0.1
-listen_port = %d
+listen_port = %[3]d
 auth_type = trust
-auth_file = %s
+auth_file = %[4]s
 pool_mode = transaction
 default_pool_size = 4
 max_client_conn = 200
 ignore_startup_parameters = extra_float_digits
-`, db, u.Hostname(), u.Port(), db, addr.Port, filepath.Join(dir, "users.txt"))
+`, db, server, addr.Port, filepath.Join(dir, "users.txt"))
 	for name, text := range map[string]string{"pgbouncer.ini": ini, "users.txt": fmt.Sprintf("%q \"\"\n", user)} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
@@ -65,24 +113,20 @@ ignore_startup_parameters = extra_float_digits
 	if os.Geteuid() == 0 {
 		args = append([]string{"-u", "postgres"}, args...)
 	}
-	var bouncerLog strings.Builder
-	cmd := exec.Command(bouncer, args...)
-	cmd.Stdout, cmd.Stderr = &bouncerLog, &bouncerLog
-	start(t, cmd, 5*time.Second, bouncerLog.String)
-
-	bin := filepath.Join(dir, "placement-api")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/placement-api").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	conf := filepath.Join(dir, "placement.conf")
-	connection := fmt.Sprintf("postgresql+psycopg2://%s@127.0.0.1:%d/%s", user, addr.Port, db)
-	if err := os.WriteFile(conf, []byte("[api]\nauth_strategy = noauth2\n[placement_database]\nconnection = "+connection+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for round := range 2 {
-		logs := serveThroughPooler(t, bin, conf, round)
-		if round == 1 && !strings.Contains(logs, "prepared statements clash") {
-			t.Errorf("the second process did not switch to unprepared statements; its log:\n%s", logs)
+	var logs strings.Builder
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	start(t, cmd, 5*time.Second, logs.String)
+	base := fmt.Sprintf("postgres://%s@127.0.0.1:%d/", user, addr.Port)
+	b := pgBouncer{transaction: base + db, session: base + db + "_session"}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		conn, err := pgx.Connect(context.Background(), b.session)
+		if err == nil {
+			conn.Close(context.Background())
+			return b
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pgbouncer did not answer: %v\n%s", err, logs.String())
 		}
 	}
 }

@@ -524,12 +524,28 @@ func connectToRead(ctx context.Context, dsn string) (*pgx.Conn, error) {
 	return conn, nil
 }
 
+// ErrSharedSessions is the error of a sync, stamp or reshape of the schema
+// whose connection reaches a transaction pooler.
+var ErrSharedSessions = errors.New("the connection reaches PostgreSQL through a transaction pooler (PgBouncer's pool_mode = transaction?), " +
+	"whose server sessions are shared between clients: changing the schema holds an advisory lock across transactions, " +
+	"which needs a session of its own; point this command at PostgreSQL itself, or at session pooling " +
+	"(placement-api itself works through transaction pooling)")
+
 // lockedConn connects and takes the sync advisory lock, waiting for another
 // process to finish. The returned function releases the lock and closes the
-// connection.
+// connection. It refuses a connection without a session of its own
+// (sharedSessions): the lock could be left behind on a session another
+// client then uses, and the next sync would wait for it forever.
 func lockedConn(ctx context.Context, dsn string) (*pgx.Conn, func(), error) {
 	conn, err := connect(ctx, dsn)
 	if err != nil {
+		return nil, nil, err
+	}
+	if shared, err := sharedSessions(ctx, dsn, conn); shared || err != nil {
+		conn.Close(context.WithoutCancel(ctx))
+		if err == nil {
+			err = ErrSharedSessions
+		}
 		return nil, nil, err
 	}
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, syncLockKey); err != nil {
@@ -544,6 +560,67 @@ func lockedConn(ctx context.Context, dsn string) (*pgx.Conn, func(), error) {
 		_, _ = conn.Exec(bg, `SELECT pg_advisory_unlock($1)`, syncLockKey)
 		_ = conn.Close(bg)
 	}, nil
+}
+
+// sessionProbeRounds is how many times sharedSessions looks.
+const sessionProbeRounds = 3
+
+// sharedSessions reports whether conn's statements may run on a server
+// session other clients use too, as behind a transaction pooler, which
+// hands a client a server session for one transaction (or one statement)
+// at a time. Another connection holds a transaction open, so that its
+// session is taken; conn then sets a session setting, the transaction
+// ends, and conn reads the setting back. On a session of its own conn
+// finds the setting and the same backend; behind a transaction pooler
+// its next statement gets a session back from the pool, usually the one
+// just freed (PgBouncer hands out the most recently used first): another
+// backend, without the setting. With one server session in the pool,
+// conn's first statement waits for the transaction: that too means shared
+// sessions.
+func sharedSessions(ctx context.Context, dsn string, conn *pgx.Conn) (bool, error) {
+	other, err := connectToRead(ctx, dsn)
+	if err != nil {
+		return false, err
+	}
+	defer other.Close(context.WithoutCancel(ctx))
+	for round := range sessionProbeRounds {
+		token := fmt.Sprintf("%d-%d", time.Now().UnixNano(), round)
+		tx, err := other.Begin(ctx)
+		if err != nil {
+			return false, err
+		}
+		var held, first, again int
+		if err := tx.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&held); err != nil {
+			_ = tx.Rollback(ctx)
+			return false, err
+		}
+		wait, cancel := context.WithTimeout(ctx, 2*time.Second)
+		// Not prepared: a pooler's sessions may hold another client's
+		// statement of the name pgx would give it.
+		err = conn.QueryRow(wait, `SELECT pg_backend_pid() FROM set_config('placement.session_probe', $1, false)`,
+			pgx.QueryExecModeSimpleProtocol, token).Scan(&first)
+		waited := wait.Err() != nil
+		cancel()
+		if rerr := tx.Rollback(ctx); err == nil {
+			err = rerr
+		}
+		if waited {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		var got string
+		err = conn.QueryRow(ctx, `SELECT pg_backend_pid(), coalesce(current_setting('placement.session_probe', true), '')`,
+			pgx.QueryExecModeSimpleProtocol).Scan(&again, &got)
+		if err != nil {
+			return false, err
+		}
+		if first == held || again != first || got != token {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // newMigrate returns a golang-migrate instance over the embedded migrations
@@ -561,9 +638,10 @@ func newMigrate(dsn string) (*gomigrate.Migrate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read embedded migrations: %w", err)
 	}
-	// Its DDL gives up lock waits, as the Sync session's does (locks.go).
-	cfg.RuntimeParams["lock_timeout"] = fmt.Sprint(ddlLockTimeout.Milliseconds())
-	db := stdlib.OpenDB(*cfg)
+	// Its DDL gives up lock waits, as the Sync session's does (locks.go):
+	// set after connecting, not as a startup parameter, which PgBouncer
+	// refuses.
+	db := stdlib.OpenDB(*cfg, stdlib.OptionAfterConnect(setLockTimeout))
 	// The database name with its slash, as the driver takes it from a
 	// URL: it seeds golang-migrate's advisory lock id.
 	driver, err := pgxmigrate.WithInstance(db, &pgxmigrate.Config{DatabaseName: u.Path})
