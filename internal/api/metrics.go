@@ -60,11 +60,24 @@ func observe(m *metrics.Placement, rctx *chi.Context, r *http.Request, rec *stat
 		status = http.StatusOK
 	}
 	code := strconv.Itoa(status)
-	m.Requests.WithLabelValues(route, r.Method, version, code).Inc()
-	m.Latency.WithLabelValues(route, r.Method, version, code).Observe(elapsed)
+	method := methodLabel(r.Method)
+	m.Requests.WithLabelValues(route, method, version, code).Inc()
+	m.Latency.WithLabelValues(route, method, version, code).Observe(elapsed)
 	if route == "/allocation_candidates" && r.Method == http.MethodGet {
 		m.Candidates.WithLabelValues(code).Observe(elapsed)
 	}
+}
+
+// methodLabel is the method label of a request: its method when HTTP
+// defines it, else "other". A client may send any token as a method, and
+// each label value is a series kept for the life of the process.
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "other"
 }
 
 func routeLabel(rctx *chi.Context, r *http.Request) string {

@@ -18,6 +18,8 @@ func TestMetrics(t *testing.T) {
 	serve(h, "GET", "/resource_providers/"+strings.Repeat("a", 8), map[string]string{"X-Auth-Token": "nobody", "OpenStack-API-Version": "placement 1.20"})
 	serve(h, "GET", "/no/such/thing", admin)
 	serve(h, "GET", "/allocation_candidates?resources=VCPU", admin) // 400
+	serve(h, "BREW", "/resource_providers", nil)                    // any token is a method
+	serve(h, "BREW2", "/no/such/thing", admin)
 
 	if rec := serve(h, "GET", "/metrics", nil); rec.Code != 401 {
 		t.Fatalf("/metrics without a token = %d, want 401", rec.Code)
@@ -54,6 +56,9 @@ func TestMetrics(t *testing.T) {
 	}
 	if strings.Contains(body, "aaaaaaaa") {
 		t.Error("a raw path leaked into the labels")
+	}
+	if strings.Contains(body, "BREW") || !strings.Contains(body, `method="other"`) {
+		t.Error("a method HTTP does not define is a label value of its own, not other")
 	}
 }
 
