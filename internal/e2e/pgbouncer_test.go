@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -146,18 +147,13 @@ func serveThroughPooler(t *testing.T, bin, conf string, round int) string {
 	waitUp(t, base, 30*time.Second)
 	c := client{t}
 	var wg sync.WaitGroup
-	stop := make(chan struct{})
+	var stopped atomic.Bool
 	fail := func(format string, args ...any) { t.Errorf("round %d: "+format, append([]any{round}, args...)...) }
 	for range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
+			for !stopped.Load() {
 				if st, out := c.call(base, "GET", "/allocation_candidates?resources=VCPU:1&limit=5", nil); st != 200 {
 					fail("candidates: %d %v", st, out)
 					return
@@ -192,7 +188,7 @@ func serveThroughPooler(t *testing.T, bin, conf string, round int) string {
 		}()
 	}
 	writers.Wait()
-	close(stop)
+	stopped.Store(true)
 	wg.Wait()
 	_ = cmd.Process.Signal(os.Interrupt)
 	<-proc.done
