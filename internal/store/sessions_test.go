@@ -169,7 +169,14 @@ func TestIsolationLevel(t *testing.T) {
 func TestPreparedStatementClash(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool := testdb.PoolOn(t, testdb.Migrated(t), 2)
+	u, err := url.Parse(testdb.Migrated(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Del("default_query_exec_mode") // statements prepared by name, as by default
+	u.RawQuery = q.Encode()
+	pool := testdb.PoolOn(t, u.String(), 2)
 	if err := store.SeedStandard(ctx, pool); err != nil {
 		t.Fatal(err)
 	}
