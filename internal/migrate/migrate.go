@@ -504,8 +504,7 @@ func connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
 // a transaction pooler such as PgBouncer, which shares server sessions, and
 // their prepared statements, between clients. placement-api's schema check
 // at start and placement-status's checks then work there as the service
-// does. (Sync keeps connect: its advisory lock needs a session of its own,
-// and a clash of prepared statements is how it finds out that it has none.)
+// does. (Sync and stamp refuse such a pooler: see lockedConn.)
 func connectToRead(ctx context.Context, dsn string) (*pgx.Conn, error) {
 	if _, err := postgresURL(dsn); err != nil {
 		return nil, err
@@ -524,8 +523,8 @@ func connectToRead(ctx context.Context, dsn string) (*pgx.Conn, error) {
 	return conn, nil
 }
 
-// ErrSharedSessions is the error of a sync, stamp or reshape of the schema
-// whose connection reaches a transaction pooler.
+// ErrSharedSessions is the error of a sync or a stamp whose connection
+// reaches a transaction pooler.
 var ErrSharedSessions = errors.New("the connection reaches PostgreSQL through a transaction pooler (PgBouncer's pool_mode = transaction?), " +
 	"whose server sessions are shared between clients: changing the schema holds an advisory lock across transactions, " +
 	"which needs a session of its own; point this command at PostgreSQL itself, or at session pooling " +
@@ -562,8 +561,12 @@ func lockedConn(ctx context.Context, dsn string) (*pgx.Conn, func(), error) {
 	}, nil
 }
 
-// sessionProbeRounds is how many times sharedSessions looks.
-const sessionProbeRounds = 3
+// sessionProbeRounds is how many times sharedSessions looks, and
+// probeWait how long it lets a statement wait for a pooled session.
+const (
+	sessionProbeRounds = 3
+	probeWait          = 10 * time.Second
+)
 
 // sharedSessions reports whether conn's statements may run on a server
 // session other clients use too, as behind a transaction pooler, which
@@ -576,7 +579,8 @@ const sessionProbeRounds = 3
 // just freed (PgBouncer hands out the most recently used first): another
 // backend, without the setting. With one server session in the pool,
 // conn's first statement waits for the transaction: that too means shared
-// sessions.
+// sessions, once it has waited longer (probeWait) than a trivial statement
+// takes on any server that answers.
 func sharedSessions(ctx context.Context, dsn string, conn *pgx.Conn) (bool, error) {
 	other, err := connectToRead(ctx, dsn)
 	if err != nil {
@@ -594,7 +598,7 @@ func sharedSessions(ctx context.Context, dsn string, conn *pgx.Conn) (bool, erro
 			_ = tx.Rollback(ctx)
 			return false, err
 		}
-		wait, cancel := context.WithTimeout(ctx, 2*time.Second)
+		wait, cancel := context.WithTimeout(ctx, probeWait)
 		// Not prepared: a pooler's sessions may hold another client's
 		// statement of the name pgx would give it.
 		err = conn.QueryRow(wait, `SELECT pg_backend_pid() FROM set_config('placement.session_probe', $1, false)`,
