@@ -131,14 +131,13 @@ func (c *candidateCache) runCheck(s *Store, r *checkRound, classes, traits []str
 		r.err = s.db.QueryRow(r.ctx, namesSQL, classes, traits).Scan(&r.foundClasses, &r.foundTraits)
 		return
 	}
-	// The round only reads: one whose connection broke runs again, as
-	// pooled runs a SELECT again.
+	// The round only reads: one whose connection broke, or that clashed
+	// with a transaction pooler, runs again, as pooled runs a SELECT again.
 	for attempt := 0; ; attempt++ {
 		r.err = c.advance(r.ctx, s, cur, r, classes, traits)
-		if r.err == nil || !rerunnable(r.err) || attempt == connRetries || r.ctx.Err() != nil {
+		if r.err == nil || !rerun(r.ctx, attempt, r.err, rerunnable) {
 			return
 		}
-		afterLoss(r.ctx, attempt)
 	}
 }
 

@@ -83,10 +83,9 @@ FROM resource_providers rp JOIN members m ON m.id = rp.id`
 func (s *Store) CandidateSnapshot(ctx context.Context, req *engine.Request) (*engine.Snapshot, CandidateNames, error) {
 	for attempt := 0; ; attempt++ {
 		snap, names, err := s.candidateSnapshot(ctx, req)
-		if err == nil || !rerunnable(err) || attempt == connRetries || ctx.Err() != nil {
+		if err == nil || !rerun(ctx, attempt, err, rerunnable) {
 			return snap, names, err
 		}
-		afterLoss(ctx, attempt)
 	}
 }
 
@@ -159,10 +158,9 @@ func (s *Store) ExplainSnapshot(ctx context.Context, req *engine.Request, explai
 	}
 	for attempt := 0; ; attempt++ {
 		snap, names, err := s.loadSnapshot(ctx, req, true, also...)
-		if err == nil || !rerunnable(err) || attempt == connRetries || ctx.Err() != nil {
+		if err == nil || !rerun(ctx, attempt, err, rerunnable) {
 			return snap, names, err
 		}
-		afterLoss(ctx, attempt)
 	}
 }
 

@@ -96,10 +96,10 @@ func (p pooled) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, e
 	}
 }
 
-// rerun reports whether a statement that failed with err, already run
-// again attempt times, runs again: again(err) says it may, retries are
-// left and the request still wants the answer. It then waits first
-// (afterLoss).
+// rerun reports whether work that failed with err (a statement, a
+// read-only transaction, a candidate snapshot), already run again attempt
+// times, runs again: again(err) says it may, retries are left and the
+// request still wants the answer. It then waits first (afterLoss).
 func rerun(ctx context.Context, attempt int, err error, again func(error) bool) bool {
 	if !again(err) || attempt == connRetries || ctx.Err() != nil {
 		return false

@@ -52,19 +52,11 @@ ON CONFLICT DO NOTHING`
 // asks first, and writes only what is missing: a process that starts while
 // its database is read-only (a standby before its promotion, or
 // default_transaction_read_only) still serves once everything is there.
-func SeedStandard(ctx context.Context, db *pgxpool.Pool) error {
-	for attempt := 0; ; attempt++ {
-		// Both statements are idempotent: a clash with a transaction
-		// pooler (sessions.go), after which the pool prepares nothing,
-		// runs them again.
-		err := seedStandard(ctx, db)
-		if !preparedClash(err) || attempt == connRetries {
-			return err
-		}
-	}
-}
-
-func seedStandard(ctx context.Context, db *pgxpool.Pool) error {
+//
+// Its statements go through pooled, which runs them again after a clash
+// with a transaction pooler (sessions.go).
+func SeedStandard(ctx context.Context, pool *pgxpool.Pool) error {
+	db := pooled{pool: pool}
 	now := time.Now().UTC()
 	for _, seed := range []struct {
 		what, missing, insert string

@@ -252,10 +252,9 @@ func (s *Store) readProviderTx(ctx context.Context, uuid string, fn func(tx pgx.
 func (s *Store) readTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	for attempt := 0; ; attempt++ {
 		_, err := s.tryTx(ctx, fn, false)
-		if err == nil || !rerunnable(err) || attempt == connRetries || ctx.Err() != nil {
+		if err == nil || !rerun(ctx, attempt, err, rerunnable) {
 			return err
 		}
-		afterLoss(ctx, attempt)
 	}
 }
 
